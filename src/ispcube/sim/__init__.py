@@ -1,0 +1,1 @@
+"""Simulated network devices for tests and demos (no real hardware needed)."""

@@ -1,0 +1,14 @@
+"""`ispcube init`: create or migrate the schema (A1)."""
+
+import typer
+
+from ispcube.cli.state import state
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("init")
+    def init(ctx: typer.Context) -> None:
+        """Create the database schema (or bring it up to date)."""
+        from ispcube.services import database
+        info = database.upgrade(state(ctx).runtime(check_schema=False).engine)
+        state(ctx).say(f"database ready: {info.url} (schema {info.revision})")

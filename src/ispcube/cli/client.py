@@ -1,0 +1,159 @@
+"""`ispcube client ...`: the client lifecycle (C2-C7)."""
+
+import sys
+from typing import Optional
+
+import typer
+
+from ispcube.cli.client_flags import CLIENT_FLAGS
+from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.params import with_flags
+from ispcube.cli.state import state
+
+client_app = typer.Typer(help="Clients: add, edit, show, list, delete, recode, restore, notes, log, tickets.",
+                         no_args_is_help=True)
+note_app = typer.Typer(help="Management notes (internal, never shown to the client).", no_args_is_help=True)
+tickets_app = typer.Typer(help="Block or enable ticket creation from the client app.", no_args_is_help=True)
+client_app.add_typer(note_app, name="note")
+client_app.add_typer(tickets_app, name="tickets")
+
+LIST_COLUMNS = ["code", "name", "address", "locality", "phones", "balance", "service", "status"]
+
+
+def add(ctx: typer.Context,
+        code: Optional[str] = typer.Option(None, "--code", help="Client code (default: generated)."),
+        allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
+                                             help="Add even when the ID number or address matches another client (logged)."),
+        **fields: Optional[str]) -> None:
+    """Add a client."""
+    from ispcube.services import clients
+    shown = clients.add_client(state(ctx).runtime(), {"code": code, **fields}, allow_duplicate=allow_duplicate)
+    _print_client(ctx, shown, f"client {shown['code']} added")
+
+
+def edit(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+         **fields: Optional[str]) -> None:
+    """Change a client; only the flags given change (an empty value clears a field)."""
+    from ispcube.services import clients
+    shown = clients.edit_client(state(ctx).runtime(), code, fields)
+    _print_client(ctx, shown, f"client {shown['code']} changed")
+
+
+client_app.command("add")(with_flags(add, CLIENT_FLAGS))
+client_app.command("edit")(with_flags(edit, CLIENT_FLAGS))
+
+
+def _print_client(ctx: typer.Context, shown: dict, message: str) -> None:
+    if state(ctx).format == "json":
+        render_record(shown, "json")
+    else:
+        state(ctx).say(message)
+
+
+@client_app.command("show")
+def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")) -> None:
+    """Show a client's profile, balance, service state, connections and last notes."""
+    from ispcube.services import client_profile
+    rt = state(ctx).runtime()
+    render_record(client_profile.profile(rt, code), state(ctx).format)
+
+
+@client_app.command("list")
+def list_(
+    ctx: typer.Context,
+    search: Optional[str] = typer.Option(None, "--search", "-s", help="Text searched in code, name, nickname, addresses, ID number, phones, e-mails."),
+    postal_code: Optional[str] = typer.Option(None, "--postal-code", help="Only this postal code."),
+    locality: Optional[str] = typer.Option(None, "--locality", help="Only this locality."),
+    node: Optional[str] = typer.Option(None, "--node", help="Only clients of this node."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only this administrative status."),
+    collector: Optional[str] = typer.Option(None, "--collector", help="Only this collector's clients."),
+    seller: Optional[str] = typer.Option(None, "--seller", help="Only this seller's clients."),
+    payment_method: Optional[str] = typer.Option(None, "--payment-method", help="Only this payment method."),
+    company: Optional[str] = typer.Option(None, "--company", help="Only this billing company (1-5)."),
+    service: Optional[str] = typer.Option(None, "--service", help="cut or active."),
+    free: Optional[bool] = typer.Option(None, "--free/--no-free", help="Only free (or only paying) clients."),
+    deleted: bool = typer.Option(False, "--deleted", help="List deleted clients (ZZ codes) instead."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows."),
+) -> None:
+    """List clients; filters combine and --search applies within them."""
+    from ispcube.services.client_query import ClientFilter, list_clients
+    rt = state(ctx).runtime()
+    f = ClientFilter(postal_code=postal_code, locality=locality, node=node, status=status,
+                     collector=collector, seller=seller, payment_method=payment_method,
+                     company=company, service=service, free=free, deleted=deleted, search=search)
+    with rt.uow() as uow:
+        rows = list_clients(uow, f, rt.actor(uow), limit)
+    fmt = state(ctx).format
+    render_rows(rows, fmt, None if fmt != "table" else LIST_COLUMNS + (["previous_code"] if deleted else []))
+
+
+@client_app.command("delete")
+def delete(ctx: typer.Context, codes: list[str] = typer.Argument(..., help="Client codes.")) -> None:
+    """Delete clients: each is hidden under a ZZ code; nothing is lost."""
+    from ispcube.services import clients
+    state(ctx).confirm(f"Delete {len(codes)} client(s) ({', '.join(codes[:5])})?")
+    for old, new in clients.delete_clients(state(ctx).runtime(), codes):
+        state(ctx).say(f"client {old} deleted (now {new})")
+
+
+@client_app.command("recode")
+def recode(ctx: typer.Context, old: str = typer.Argument(..., help="Current code."),
+           new: str = typer.Argument(..., help="New code.")) -> None:
+    """Change a client's code (a deleted client is restored under the new code)."""
+    from ispcube.services import clients
+    code = clients.recode_client(state(ctx).runtime(), old, new)
+    state(ctx).say(f"client {old} is now {code}")
+
+
+@client_app.command("restore")
+def restore(ctx: typer.Context, zz_code: str = typer.Argument(..., metavar="ZZCODE", help="Code of the deleted client."),
+            code: Optional[str] = typer.Option(None, "--code", help="Restore under this code instead of the previous one.")) -> None:
+    """Bring a deleted client back under its previous code (or --code)."""
+    from ispcube.services import clients
+    restored = clients.restore_client(state(ctx).runtime(), zz_code, code)
+    state(ctx).say(f"client {zz_code} restored as {restored}")
+
+
+@client_app.command("log")
+def log(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")) -> None:
+    """The client's event log: who changed what, and when."""
+    from ispcube.services import client_profile
+    render_rows(client_profile.log(state(ctx).runtime(), code), state(ctx).format,
+                ["at", "operator", "kind", "message"])
+
+
+@note_app.command("add")
+def note_add(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+             text: str = typer.Argument(..., help="The note; - reads it from stdin.")) -> None:
+    """Add a management note (author and time are stored)."""
+    from ispcube.services import client_profile
+    note = client_profile.add_note(state(ctx).runtime(), code, sys.stdin.read() if text == "-" else text)
+    state(ctx).say(f"note added to {code} at {note['at']}")
+
+
+@note_app.command("list")
+def note_list(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")) -> None:
+    """List a client's management notes, newest first."""
+    from ispcube.services import client_profile
+    render_rows(client_profile.notes(state(ctx).runtime(), code), state(ctx).format, ["at", "author", "text"])
+
+
+@tickets_app.command("block")
+def tickets_block(ctx: typer.Context, codes: list[str] = typer.Argument(..., help="Client codes."),
+                  message: str = typer.Option(..., "--message", help="What the client sees when a ticket is refused.")) -> None:
+    """Stop clients from creating tickets in the client app."""
+    from ispcube.services import clients
+    count = clients.set_tickets(state(ctx).runtime(), codes, True, message)
+    state(ctx).say(f"tickets blocked for {count} client(s)")
+
+
+@tickets_app.command("enable")
+def tickets_enable(ctx: typer.Context, codes: list[str] = typer.Argument(..., help="Client codes.")) -> None:
+    """Let clients create tickets again."""
+    from ispcube.services import clients
+    count = clients.set_tickets(state(ctx).runtime(), codes, False, None)
+    state(ctx).say(f"tickets enabled for {count} client(s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(client_app, name="client")

@@ -1,0 +1,27 @@
+"""`ispcube db upgrade|current`."""
+
+import typer
+
+from ispcube.cli.state import state
+
+db_app = typer.Typer(help="Database schema: upgrade, current.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Migrate the database schema to this version of ispcube."""
+    from ispcube.services import database
+    info = database.upgrade(state(ctx).runtime(check_schema=False).engine)
+    state(ctx).say(f"database schema at {info.revision} ({info.url})")
+
+
+@db_app.command("current")
+def current(ctx: typer.Context) -> None:
+    """Print the schema revision of the database and whether it is up to date."""
+    from ispcube.services import database
+    info = database.current(state(ctx).runtime(check_schema=False).engine)
+    typer.echo(f"{info.revision or 'none'} ({'up to date' if info.up_to_date else 'behind: run `ispcube db upgrade`'})")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")

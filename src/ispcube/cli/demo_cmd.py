@@ -1,0 +1,19 @@
+"""`ispcube demo`: a sample ISP in a fresh SQLite file, and a short tour of it."""
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ispcube.cli.state import state
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(ctx: typer.Context,
+             path: Optional[Path] = typer.Option(None, "--path", help="SQLite file to build (default: a new temporary file)."),
+             clients: int = typer.Option(300, "--clients", help="How many sample clients.")) -> None:
+        """Build a sample ISP in a fresh SQLite file and show a short tour."""
+        from ispcube.services import demo as demo_service
+        for line in demo_service.run(path, clients, seed=7):
+            state(ctx).say(line)

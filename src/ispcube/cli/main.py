@@ -1,0 +1,87 @@
+"""The `ispcube` command: global options, the nouns, and the one place errors become exit codes."""
+
+import sys
+
+import click
+import typer
+
+from ispcube import __version__
+from ispcube.cli import admin, client, config_cmd, db_cmd, demo_cmd, tables_cmd
+from ispcube.cli.output import FORMATS
+from ispcube.cli.state import State
+from ispcube.errors import IspcubeError
+
+app = typer.Typer(name="ispcube", no_args_is_help=True, add_completion=False,
+                  rich_markup_mode=None, pretty_exceptions_enable=False,
+                  help="Client base, running accounts and service enforcement for ISPs.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ispcube {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: str = typer.Option(None, "--db", envvar="ISPCUBE_DATABASE_URL", show_envvar=True,
+                           help="Database URL (postgresql://... or a SQLite file); default: the embedded SQLite."),
+    operator: str = typer.Option(None, "--operator", envvar="ISPCUBE_OPERATOR", show_envvar=True,
+                                 help="Operator acting (default: system)."),
+    format: str = typer.Option("table", "--format", help="Output of listings: table, csv or json."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to confirmations."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only what was asked for."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    from ispcube import config_file
+    if format not in FORMATS:
+        raise typer.BadParameter(f"'{format}' is not one of {', '.join(FORMATS)}", param_hint="--format")
+    ctx.obj = State(db=db or config_file.load().get("database_url"),
+                    operator=operator or config_file.load().get("operator") or "system",
+                    format=format, yes=yes, quiet=quiet, debug=debug)
+
+
+admin.register(app)
+db_cmd.register(app)
+config_cmd.register(app)
+tables_cmd.register(app)
+client.register(app)
+demo_cmd.register(app)
+
+
+def entry(argv: list[str] | None = None) -> int:
+    """Run one command line; every IspcubeError becomes one sentence and its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="ispcube", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("ispcube: aborted, nothing changed", err=True)
+        return 1
+    except IspcubeError as exc:
+        if debug:
+            raise
+        typer.echo(f"ispcube: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("ispcube: interrupted", err=True)
+        return 130
+    except Exception as exc:  # the last line of defence: never a traceback without --debug
+        if debug:
+            raise
+        typer.echo(f"ispcube: unexpected error ({type(exc).__name__}: {exc}); run again with --debug "
+                   "for the details", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(entry())

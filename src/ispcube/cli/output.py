@@ -1,0 +1,69 @@
+"""One renderer for every listing: --format table|csv|json."""
+
+import csv
+import io
+import json
+from typing import Any, Iterable
+
+import typer
+
+FORMATS = ("table", "csv", "json")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def render_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str] | None = None) -> None:
+    rows = list(rows)
+    if fmt == "json":
+        typer.echo(json.dumps([_jsonable(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    columns = columns or (list(rows[0]) if rows else [])
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    if not rows:
+        typer.echo("(none)")
+        return
+    from tabulate import tabulate
+    typer.echo(tabulate([[_cell(row.get(c)) for c in columns] for row in rows],
+                        headers=[c.replace("_", " ") for c in columns], disable_numparse=True))
+
+
+def render_record(record: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(_jsonable(record), ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        render_rows([record], "csv")
+        return
+    width = max(len(k) for k in record) if record else 0
+    for key, value in record.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            typer.echo(f"{key.replace('_', ' ')}:")
+            for item in value:
+                typer.echo("  - " + ", ".join(f"{k}: {_cell(v)}" for k, v in item.items()))
+            continue
+        typer.echo(f"{key.replace('_', ' ').ljust(width)}  {_cell(value)}")

@@ -1,0 +1,30 @@
+"""Build a command's options from data, so add and edit share one list of field flags."""
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import typer
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str                 # parameter name: the field's snake_case name
+    help: str
+    switch: bool = False      # --x/--no-x
+
+    def parameter(self) -> inspect.Parameter:
+        dashed = self.name.replace("_", "-")
+        decl = f"--{dashed}/--no-{dashed}" if self.switch else f"--{dashed}"
+        annotation = Optional[bool] if self.switch else Optional[str]
+        return inspect.Parameter(self.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                 default=typer.Option(None, decl, help=self.help))
+
+
+def with_flags(func: Callable[..., Any], flags: list[Flag]) -> Callable[..., Any]:
+    """Append FLAGS to FUNC's own parameters (FUNC takes them as **kwargs)."""
+    own = [p for p in inspect.signature(func).parameters.values() if p.kind != p.VAR_KEYWORD]
+    params = own + [flag.parameter() for flag in flags]
+    func.__signature__ = inspect.Signature(params)
+    func.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not p.empty}
+    return func

@@ -1,0 +1,64 @@
+"""Schema version checks without importing Alembic on every command (start-up time)."""
+
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from ispcube.errors import IspcubeError, SchemaOutdated
+
+# The newest migration in db/migrations/versions; a test keeps it equal to Alembic's head.
+HEAD_REVISION = "0001"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError) as exc:
+        if "alembic_version" in str(exc):
+            return None
+        raise IspcubeError(f"cannot reach the database: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+
+
+def _alembic_config(engine: Engine, connection):
+    from alembic.config import Config
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(engine, connection), revision)
+
+
+def ensure_current(engine: Engine) -> None:
+    """SQLite (embedded) is migrated on first use; PostgreSQL refuses until `db upgrade`."""
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
+        return
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return
+    if revision is None:
+        raise SchemaOutdated("the database has no ispcube schema: run `ispcube db upgrade` (or `ispcube init`)")
+    raise SchemaOutdated(f"the database schema is at {revision}, this ispcube needs {HEAD_REVISION}: "
+                         "run `ispcube db upgrade`")
+
+
+def head_from_scripts() -> str:
+    from alembic.script import ScriptDirectory
+    from alembic.config import Config
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()

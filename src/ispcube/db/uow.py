@@ -1,0 +1,30 @@
+"""Unit of work: one session, rolled back unless the service commits."""
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+        self.session: Session | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._factory()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.session.rollback()
+        self.session.close()
+        self.session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def flush(self) -> None:
+        self.session.flush()

@@ -1,0 +1,1 @@
+"""Pure rules: no SQLAlchemy, no I/O."""

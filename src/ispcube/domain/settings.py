@@ -1,0 +1,112 @@
+"""System settings (A2): every key is typed, validated and has a default."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+import json
+from typing import Any, Callable
+
+from ispcube.domain.dates import parse_coordinate
+from ispcube.domain.ids import COUNTRIES
+from ispcube.domain.money import parse_amount
+from ispcube.errors import Invalid
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    description: str
+    default: Any
+    parse: Callable[[str], Any]
+    secret: bool = False
+
+    def dump(self, value: Any) -> str:
+        return json.dumps(value if not isinstance(value, Decimal) else str(value))
+
+    def load(self, stored: str) -> Any:
+        value = json.loads(stored)
+        return Decimal(value) if isinstance(self.default, Decimal) else value
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise Invalid(f"'{text}' is not a whole number") from None
+        if not low <= value <= high:
+            raise Invalid(f"'{text}' is out of range ({low} to {high})")
+        return value
+    return parse
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"yes", "true", "1", "on", "si", "sí"}:
+        return True
+    if lowered in {"no", "false", "0", "off"}:
+        return False
+    raise Invalid(f"'{text}' is not yes or no")
+
+
+def _country(text: str) -> str:
+    code = text.strip().upper()
+    if code not in COUNTRIES:
+        raise Invalid(f"'{text}' is not a supported country code ({', '.join(COUNTRIES)})")
+    return code
+
+
+def _currency(text: str) -> str:
+    code = text.strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise Invalid(f"'{text}' is not an ISO 4217 currency code such as ARS, EUR or CLP")
+    return code
+
+
+def _text(text: str) -> str:
+    return text.strip()
+
+
+def _code_format(text: str) -> str:
+    try:
+        sample = text.format(n=1)
+    except (KeyError, IndexError, ValueError):
+        raise Invalid(f"'{text}' is not a code format: use {{n}} for the number, e.g. C{{n:06d}}") from None
+    if not sample or sample.upper().startswith("ZZ") or sample == text.format(n=2):
+        raise Invalid(f"'{text}' must contain {{n}} and must not start with ZZ (reserved for deleted clients)")
+    return text
+
+
+def _passwords(text: str) -> list[str]:
+    passwords = [part for part in text.split(",") if part]
+    if len(passwords) > 5:
+        raise Invalid("at most 5 CPE passwords, separated by commas")
+    return passwords
+
+
+def _threshold(text: str) -> Decimal:
+    return parse_amount(text, field="unlock threshold")
+
+
+SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
+    SettingDef("country", "country code for ID numbers and geocoding", "AR", _country),
+    SettingDef("state", "state or province for geocoding", "", _text),
+    SettingDef("office.lat", "office latitude (map)", None, lambda t: parse_coordinate(t, field="latitude", limit=90)),
+    SettingDef("office.lng", "office longitude (map)", None, lambda t: parse_coordinate(t, field="longitude", limit=180)),
+    SettingDef("currency", "currency of every amount", "ARS", _currency),
+    SettingDef("unlock_threshold", "overdue debt at or below which a client keeps or gets service", Decimal("0"), _threshold),
+    SettingDef("invoice.due_day", "day of the month invoices fall due", 10, _int_between(1, 28)),
+    SettingDef("preaviso.from_day", "first day of the month of the payment warning", 1, _int_between(1, 31)),
+    SettingDef("preaviso.to_day", "last day of the month of the payment warning", 10, _int_between(1, 31)),
+    SettingDef("preaviso.every_hours", "hours between two warnings to the same client", 4, _int_between(1, 720)),
+    SettingDef("preaviso.seconds", "how long the warning page is shown", 300, _int_between(1, 86400)),
+    SettingDef("cpe.passwords", "up to 5 generic CPE passwords, comma separated", [], _passwords, secret=True),
+    SettingDef("cash_by_entity", "payments go to the operator's cash entity", False, _bool),
+    SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}", _code_format),
+    SettingDef("enforce.retry_days", "days a failed router change is retried", 5, _int_between(1, 60)),
+]}
+
+def setting(key: str) -> SettingDef:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise Invalid(f"unknown setting '{key}' (see `ispcube config list`)") from None

@@ -1,0 +1,240 @@
+"""Client fields (C1): parse and validate raw values, collecting every problem.
+
+The same parser serves `client add/edit` (flags) and `client import` (CSV/XLSX cells), so
+both refuse exactly the same values with the same sentences.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ispcube.db import models as m
+from ispcube.domain.contact import parse_emails, parse_phones
+from ispcube.domain.dates import parse_coordinate, parse_date
+from ispcube.domain.ids import normalise_id
+from ispcube.errors import Invalid
+
+PAYMENT_METHODS = ("cash", "transfer", "card", "debit", "sepa", "cobrodigital", "webpay",
+                   "mercadopago", "stripe", "other")
+
+# Field names, in the order of the client form; they are the snake_case of the flags.
+FIELDS = ("code", "name", "nickname", "fiscal_address", "address", "client_type", "id_type",
+          "id_number", "company", "street1", "street2", "postal_code", "lat", "lng",
+          "signup_date", "extra1", "extra2", "phone", "email", "contact", "epayment_code",
+          "status", "payment_method", "collector", "seller", "plan", "node", "contract",
+          "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_days",
+          "activity")
+TEXT_FIELDS = ("nickname", "fiscal_address", "address", "client_type", "street1", "street2",
+               "extra1", "extra2", "contact", "activity")
+TEXT_LIMITS = {"nickname": 200, "fiscal_address": 300, "address": 300, "client_type": 60,
+               "street1": 200, "street2": 200, "extra1": 200, "extra2": 200, "contact": 200,
+               "activity": 200}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    value: str
+    reason: str
+
+    def sentence(self) -> str:
+        return f"{self.field.replace('_', '-')} '{self.value}': {self.reason}"
+
+
+@dataclass
+class Refs:
+    """Lookup tables a client row refers to, loaded once per command (or per import)."""
+    country: str
+    postal_codes: dict[str, int]
+    statuses: dict[str, int]
+    companies: dict[int, int]
+    operators: dict[str, tuple[int, str]]
+    plans: dict[str, int]
+    nodes: dict[str, int]
+
+    @classmethod
+    def load(cls, session: Session, country: str) -> "Refs":
+        return cls(
+            country=country,
+            postal_codes=dict(session.execute(select(m.PostalCode.code, m.PostalCode.id)).all()),
+            statuses={name.casefold(): id_ for name, id_ in
+                      session.execute(select(m.Status.name, m.Status.id))},
+            companies=dict(session.execute(select(m.Company.number, m.Company.id)).all()),
+            operators={name: (id_, role) for name, id_, role in
+                       session.execute(select(m.Operator.name, m.Operator.id, m.Operator.role))},
+            plans={name.casefold(): id_ for name, id_ in session.execute(select(m.Plan.name, m.Plan.id))},
+            nodes={name.casefold(): id_ for name, id_ in session.execute(select(m.Node.name, m.Node.id))},
+        )
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in {"yes", "y", "true", "1", "si", "sí", "s", "on"}:
+        return True
+    if lowered in {"no", "n", "false", "0", "off"}:
+        return False
+    raise Invalid("is not yes or no")
+
+
+def _day_range(value: str) -> tuple[int, int]:
+    parts = str(value).replace(" ", "").split("-")
+    try:
+        low, high = (int(p) for p in parts)
+    except ValueError:
+        raise Invalid("is not a day range such as 1-8") from None
+    if not 1 <= low <= high <= 31:
+        raise Invalid("must be two days of the month, the first not after the second (e.g. 1-8)")
+    return low, high
+
+
+def _lookup(table: dict, key: Any, what: str) -> int:
+    if key not in table:
+        raise Invalid(f"no such {what}")
+    return table[key]
+
+
+def _operator(refs: Refs, name: str, role: str) -> int:
+    if name not in refs.operators:
+        raise Invalid(f"no such operator")
+    operator_id, actual = refs.operators[name]
+    if actual not in (role, "admin"):
+        raise Invalid(f"operator is a {actual}, not a {role}")
+    return operator_id
+
+
+def _company(refs: Refs, text: str) -> int:
+    try:
+        number = int(str(text).strip())
+    except ValueError:
+        raise Invalid("is not a billing company number (1 to 5)") from None
+    return _lookup(refs.companies, number, "billing company (see `ispcube company list`)")
+
+
+def _contract_type(text: str) -> int:
+    if str(text).strip() not in {"1", "2"}:
+        raise Invalid("must be 1 or 2")
+    return int(text)
+
+
+def _payment_method(text: str) -> str:
+    method = str(text).strip().lower()
+    if method not in PAYMENT_METHODS:
+        raise Invalid(f"is not one of {', '.join(PAYMENT_METHODS)}")
+    return method
+
+
+def _text(field: str):
+    def parse(text: str) -> str:
+        value = str(text).strip()
+        if len(value) > TEXT_LIMITS[field]:
+            raise Invalid(f"is longer than {TEXT_LIMITS[field]} characters")
+        return value
+    return parse
+
+
+def _name(text: str) -> str:
+    value = str(text).strip()
+    if not value:
+        raise Invalid("must not be empty")
+    if len(value) > 200:
+        raise Invalid("is longer than 200 characters")
+    return value
+
+
+def _code(text: str) -> str:
+    value = str(text).strip()
+    if not value or len(value) > 40 or any(ch.isspace() for ch in value):
+        raise Invalid("must be 1 to 40 characters without spaces")
+    if value.upper().startswith("ZZ"):
+        raise Invalid("codes starting with ZZ are reserved for deleted clients")
+    return value
+
+
+def _epayment(text: str) -> str:
+    value = str(text).strip()
+    if len(value) > 60:
+        raise Invalid("is longer than 60 characters")
+    return value
+
+
+def _strip_reason(exc: Invalid, raw: str) -> str:
+    """Domain parsers name the value themselves; keep only the reason part for the report."""
+    message = str(exc)
+    marker = f"'{raw}' "
+    return message.split(marker, 1)[1] if marker in message else message
+
+
+def parse_fields(raw: dict[str, Any], refs: Refs) -> tuple[dict[str, Any], list[FieldError]]:
+    """Turn raw values (None = not given, '' = clear) into column values; collect every error."""
+    parsers = {
+        "code": lambda v: {"code": _code(v)},
+        "name": lambda v: {"name": _name(v)},
+        "company": lambda v: {"company_id": _company(refs, v)},
+        "postal_code": lambda v: {"postal_code_id": _lookup(refs.postal_codes, str(v).strip(),
+                                                            "postal code (see `ispcube postal-code list`)")},
+        "lat": lambda v: {"lat": parse_coordinate(v, field="latitude", limit=90)},
+        "lng": lambda v: {"lng": parse_coordinate(v, field="longitude", limit=180)},
+        "signup_date": lambda v: {"signup_date": parse_date(v, field="signup date")},
+        "contract_expiry": lambda v: {"contract_expiry": parse_date(v, field="contract expiry")},
+        "phone": lambda v: {"phones": ";".join(parse_phones(str(v)))},
+        "email": lambda v: {"emails": ";".join(parse_emails(str(v)))},
+        "epayment_code": lambda v: {"epayment_code": _epayment(v)},
+        "status": lambda v: {"status_id": _lookup(refs.statuses, str(v).strip().casefold(),
+                                                  "status (see `ispcube status list`)")},
+        "payment_method": lambda v: {"payment_method": _payment_method(v)},
+        "collector": lambda v: {"collector_id": _operator(refs, str(v).strip(), "collector")},
+        "seller": lambda v: {"seller_id": _operator(refs, str(v).strip(), "seller")},
+        "plan": lambda v: {"plan_id": _lookup(refs.plans, str(v).strip().casefold(), "plan (see `ispcube plan list`)")},
+        "node": lambda v: {"node_id": _lookup(refs.nodes, str(v).strip().casefold(), "node (see `ispcube node list`)")},
+        "contract": lambda v: {"contract": _bool(v)},
+        "contract_type": lambda v: {"contract_type": _contract_type(v)},
+        "free": lambda v: {"free": _bool(v)},
+        "blockable": lambda v: {"blockable": _bool(v)},
+        "preaviso": lambda v: {"preaviso": _bool(v)},
+        "preaviso_days": lambda v: dict(zip(("preaviso_from", "preaviso_to"), _day_range(v))),
+        "id_type": lambda v: {"id_type": str(v).strip().upper()},
+        "id_number": lambda v: {"id_number": str(v).strip()},
+    }
+    parsers.update({f: (lambda v, f=f: {f: _text(f)(v)}) for f in TEXT_FIELDS})
+    clear = {"phone": {"phones": ""}, "email": {"emails": ""},
+             "preaviso_days": {"preaviso_from": None, "preaviso_to": None}}
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for field, value in raw.items():
+        if value is None:
+            continue
+        if field not in parsers:
+            errors.append(FieldError(field, str(value), "is not a client field"))
+            continue
+        if isinstance(value, str) and value.strip() == "" and field not in ("name", "code"):
+            values.update(clear.get(field, {_column_for(field): None}))
+            continue
+        try:
+            values.update(parsers[field](value))
+        except Invalid as exc:
+            errors.append(FieldError(field, str(value), _strip_reason(exc, str(value))))
+    if not errors:
+        errors += _check_id(values, raw, refs)
+    return values, errors
+
+
+def _column_for(field: str) -> str:
+    return {"company": "company_id", "postal_code": "postal_code_id", "status": "status_id",
+            "collector": "collector_id", "seller": "seller_id", "plan": "plan_id",
+            "node": "node_id"}.get(field, field)
+
+
+def _check_id(values: dict[str, Any], raw: dict[str, Any], refs: Refs) -> list[FieldError]:
+    if "id_number" not in values:
+        return []
+    try:
+        parsed = normalise_id(refs.country, values.get("id_type"), values["id_number"])
+    except Invalid as exc:
+        return [FieldError("id_number", str(raw["id_number"]), _strip_reason(exc, values["id_number"]))]
+    values["id_number"] = parsed.shown if parsed else None
+    values["id_key"] = parsed.key if parsed else None
+    return []

@@ -1,0 +1,84 @@
+"""Client listing (C3): filters that combine, and an accent-insensitive search within them."""
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from sqlalchemy import Select, exists, or_
+from sqlalchemy.orm import aliased
+
+from ispcube.db import models as m
+from ispcube.db.uow import UnitOfWork
+from ispcube.domain.text import fold
+from ispcube.errors import Invalid
+from ispcube.services.client_fields import PAYMENT_METHODS
+from ispcube.services.client_views import COLLECTOR, SELLER, client_dict, view_select
+from ispcube.services.runtime import Actor
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    postal_code: str | None = None
+    locality: str | None = None
+    node: str | None = None
+    status: str | None = None
+    collector: str | None = None
+    seller: str | None = None
+    payment_method: str | None = None
+    company: str | None = None
+    service: str | None = None
+    free: bool | None = None
+    deleted: bool = False
+    search: str | None = None
+
+
+def filtered_select(f: ClientFilter, actor: Actor) -> Select:
+    query = view_select().where(m.Client.deleted.is_(f.deleted))
+    if f.postal_code:
+        query = query.where(m.PostalCode.code == f.postal_code.strip())
+    if f.locality:
+        query = query.where(m.PostalCode.locality.ilike(f.locality.strip()))
+    if f.node:
+        router_node = aliased(m.Node)
+        on_node_router = exists().where(m.Connection.client_id == m.Client.id,
+                                        m.Router.id == m.Connection.router_id,
+                                        router_node.id == m.Router.node_id,
+                                        router_node.name.ilike(f.node.strip()))
+        query = query.where(or_(m.Node.name.ilike(f.node.strip()), on_node_router))
+    if f.status:
+        query = query.where(m.Status.name.ilike(f.status.strip()))
+    if f.collector:
+        query = query.where(COLLECTOR.name == f.collector.strip())
+    if f.seller:
+        query = query.where(SELLER.name == f.seller.strip())
+    if f.payment_method:
+        if f.payment_method.strip().lower() not in PAYMENT_METHODS:
+            raise Invalid(f"payment method '{f.payment_method}' is not one of {', '.join(PAYMENT_METHODS)}")
+        query = query.where(m.Client.payment_method == f.payment_method.strip().lower())
+    if f.company:
+        if not f.company.strip().isdigit():
+            raise Invalid(f"company '{f.company}' is not a billing company number (1 to 5)")
+        query = query.where(m.Company.number == int(f.company))
+    if f.service:
+        if f.service not in ("cut", "active"):
+            raise Invalid(f"service '{f.service}' is not cut or active")
+        query = query.where(m.Client.service == f.service)
+    if f.free is not None:
+        query = query.where(m.Client.free.is_(f.free))
+    if f.search and f.search.strip():
+        query = query.where(m.Client.search_text.contains(fold(f.search), autoescape=True))
+    if actor.collector_id is not None:
+        query = query.where(m.Client.collector_id == actor.collector_id)
+    return query.order_by(m.Client.code)
+
+
+def list_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, limit: int | None = None) -> list[dict[str, Any]]:
+    query = filtered_select(f, actor)
+    if limit:
+        query = query.limit(limit)
+    return [client_dict(row) for row in uow.session.execute(query)]
+
+
+def stream_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    result = uow.session.execute(filtered_select(f, actor).execution_options(yield_per=batch))
+    for row in result:
+        yield client_dict(row)

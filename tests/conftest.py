@@ -81,9 +81,9 @@ def pg_database():
 
 def _reset_pg(url: str) -> None:
     from ispcube.db.engine import get_engine
-    from ispcube.db.models import Base
+    from ispcube.db.all_models import metadata
     engine = get_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO operators (name, full_name, role, active) "

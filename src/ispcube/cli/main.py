@@ -6,7 +6,9 @@ import click
 import typer
 
 from ispcube import __version__
-from ispcube.cli import admin, client, config_cmd, db_cmd, demo_cmd, tables_cmd
+from ispcube.cli import (admin, client, client_bulk, config_cmd, db_cmd, demo_cmd, documents_cmd,
+                         enforce_cmd, export_cmd, field_cmd, ledger_cmd, network_cmd, stripe_cmd,
+                         tables_cmd)
 from ispcube.cli.output import FORMATS
 from ispcube.cli.state import State
 from ispcube.errors import IspcubeError
@@ -44,12 +46,10 @@ def main(
                     format=format, yes=yes, quiet=quiet, debug=debug)
 
 
-admin.register(app)
-db_cmd.register(app)
-config_cmd.register(app)
-tables_cmd.register(app)
-client.register(app)
-demo_cmd.register(app)
+# Each noun module adds its commands; order is the order of `ispcube --help`.
+for noun in (admin, db_cmd, config_cmd, tables_cmd, client, client_bulk, export_cmd, ledger_cmd,
+             network_cmd, enforce_cmd, documents_cmd, stripe_cmd, field_cmd, demo_cmd):
+    noun.register(app)
 
 
 def entry(argv: list[str] | None = None) -> int:

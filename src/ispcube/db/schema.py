@@ -8,9 +8,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ispcube.errors import IspcubeError, SchemaOutdated
 
-# The newest migration in db/migrations/versions; a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0001"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Revisions are numbered files (0001_x.py, 0002_y.py...) in one line; the highest is the head.
+# Read from the file names so start-up never imports Alembic; a test checks it against Alembic.
+HEAD_REVISION = max(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
 
 
 def current_revision(engine: Engine) -> str | None:

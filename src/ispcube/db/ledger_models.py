@@ -1,0 +1,56 @@
+"""The running account (L1): immutable ledger entries and the cheques of receipts.
+
+`amount` is the entry's effect on the balance: positive raises what the client owes
+(invoice, DX), negative lowers it (CX, receipt); a reversal carries the opposite of the entry
+it annuls. Balance = SUM(amount). Rows are inserted, never updated or deleted.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ispcube.db.models import Base
+from ispcube.db.types import Money
+
+ENTRY_KINDS = ("invoice", "dx", "cx", "receipt", "reversal")
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("series", "number", name="uq_ledger_series_number"),
+        UniqueConstraint("client_id", "period", name="uq_ledger_invoice_period"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    series: Mapped[str] = mapped_column(String(20))     # numbering series: kind, or invoice-<company>
+    number: Mapped[int] = mapped_column(Integer)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    entry_date: Mapped[date] = mapped_column(Date, index=True)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    period: Mapped[str | None] = mapped_column(String(7))  # invoices only: YYYY-MM, one per client
+    amount: Mapped[Decimal] = mapped_column(Money)
+    operator: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+    cash_entity: Mapped[str | None] = mapped_column(String(64))
+    payment_method: Mapped[str | None] = mapped_column(String(30))
+    cash_amount: Mapped[Decimal | None] = mapped_column(Money)  # receipts: the part paid in cash
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Cheque(Base):
+    __tablename__ = "cheques"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    bank: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    deposit_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    status_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rejection_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))

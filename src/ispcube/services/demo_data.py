@@ -14,7 +14,8 @@ SURNAMES = ["González", "Rodríguez", "Fernández", "López", "Martínez", "Pé
 COMPANY_NAMES = ["Transporte de las Américas Unidas S.L.", "Panadería La Espiga SRL",
                  "Ferretería Don Tito", "Estudio Contable Ibáñez & Asoc.", "Hotel Patagonia SA",
                  "Cooperativa Eléctrica del Sur", "Farmacia Nueva Era", "Viñedos del Valle SA"]
-# (postal code, locality, streets, country, centre lat/lng)
+# (postal code, locality, streets, country, centre lat/lng); the i-th locality is served by
+# the i-th node.
 LOCALITIES = [
     ("1414", "Palermo", ["Amenábar", "Gorriti", "Thames", "Honduras", "Soler"], "AR", -34.588, -58.430),
     ("B1642", "San Isidro", ["Av. Centenario", "Belgrano", "Alsina", "Chacabuco"], "AR", -34.471, -58.528),
@@ -24,7 +25,8 @@ LOCALITIES = [
     ("46001", "València - Ciutat Vella", ["Carrer de Cavallers", "Carrer de la Pau"], "ES", 39.475, -0.376),
 ]
 NODES = [("Nodo Principal", -34.590, -58.425, 3000), ("Nodo Norte", -34.470, -58.520, 4000),
-         ("Torre Córdoba", -31.420, -64.180, 6000), ("Nodo Cuyo", -32.890, -68.840, 5000)]
+         ("Torre Córdoba", -31.420, -64.180, 6000), ("Nodo Cuyo", -32.890, -68.840, 5000),
+         ("Nodo Madrid Centro", 40.424, -3.702, 2500), ("Nodo València", 39.474, -0.377, 2500)]
 PLANS = [("Hogar 10 Mb", "9500.00", 10_000, 2_000), ("Hogar 30 Mb", "14500.00", 30_000, 5_000),
          ("Pyme 50 Mb", "29900.00", 50_000, 20_000), ("Fibra 300 Mb", "21900.00", 300_000, 100_000)]
 STATUSES = [("Activo", "al día"), ("En retiro", "pidió la baja"), ("Problemático", "reclamos frecuentes")]
@@ -48,7 +50,8 @@ def spanish_nif(rng: random.Random) -> tuple[str, str]:
 
 
 def client_row(rng: random.Random, index: int) -> dict[str, str]:
-    code, locality, streets, country, lat, lng = rng.choice(LOCALITIES)
+    place = rng.randrange(len(LOCALITIES))
+    code, locality, streets, country, lat, lng = LOCALITIES[place]
     company = rng.random() < 0.08
     name = rng.choice(COMPANY_NAMES) + f" ({index})" if company else person(rng)
     id_type, id_number = argentine_id(rng, company) if country == "AR" else spanish_nif(rng)
@@ -63,7 +66,7 @@ def client_row(rng: random.Random, index: int) -> dict[str, str]:
         "phone": phone, "email": f"{handle}{index}@example.com",
         "payment_method": rng.choice(["cash", "cash", "transfer", "card", "debit"]),
         "status": rng.choices([s[0] for s in STATUSES], weights=[90, 5, 5])[0],
-        "plan": rng.choice(PLANS)[0], "node": NODES[min(LOCALITIES.index((code, locality, streets, country, lat, lng)), 3)][0],
+        "plan": rng.choice(PLANS)[0], "node": NODES[place][0],
         "free": "yes" if rng.random() < 0.02 else "no",
         "signup_date": f"20{rng.randint(19, 26)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
     }

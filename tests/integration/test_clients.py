@@ -200,6 +200,11 @@ def test_collector_sees_only_own_clients(base):
     assert [c["code"] for c in base.json("--operator", "ana", "client", "list")] == ["A1"]
     hidden = base("--operator", "ana", "client", "show", "B1")
     assert hidden.exit_code == 1 and "does not exist" in hidden.stderr
+    for args in (["edit", "B1", "--name", "x"], ["delete", "B1"], ["recode", "B1", "B2"],
+                 ["tickets", "block", "B1", "--message", "x"]):
+        refused = base("--yes", "--operator", "ana", "client", *args)
+        assert refused.exit_code == 1 and "'B1' does not exist" in refused.stderr, args
+    assert base.json("client", "show", "B1")["name"] == "Beto Client"
 
 
 def test_notes_and_tickets(base):

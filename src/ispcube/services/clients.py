@@ -148,8 +148,7 @@ def _defaults(client: m.Client) -> None:
 
 def edit_client(rt: Runtime, code: str, raw: dict[str, Any]) -> dict[str, Any]:
     with rt.uow() as uow:
-        rt.actor(uow)
-        client = find_client(uow, code)
+        client = find_client(uow, code, rt.actor(uow))
         raw = {k: v for k, v in raw.items() if v is not None}
         if not raw:
             raise Invalid("nothing to change: give at least one field flag")
@@ -163,6 +162,8 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any]) -> dict[str, Any]:
         before = {name: getattr(client, name) for name in values}
         for name, value in values.items():
             setattr(client, name, value)
+        if "lat" in values or "lng" in values:
+            client.coords_source = "hand"  # geocoding never overwrites these without --force
         _refresh_derived(uow, client)
         _check_epayment_code(uow, client)
         changed = [f"{name} {_shown(before[name])} -> {_shown(value)}"
@@ -180,8 +181,8 @@ def _shown(value: Any) -> str:
 def delete_clients(rt: Runtime, codes: list[str]) -> list[tuple[str, str]]:
     """Soft delete: the code becomes a unique ZZ code; everything else is kept."""
     with rt.uow() as uow:
-        rt.actor(uow)
-        clients = [find_client(uow, code) for code in codes]
+        actor = rt.actor(uow)
+        clients = [find_client(uow, code, actor) for code in codes]
         done = []
         for client in clients:
             if client.deleted:
@@ -197,8 +198,7 @@ def delete_clients(rt: Runtime, codes: list[str]) -> list[tuple[str, str]]:
 
 def recode_client(rt: Runtime, old: str, new: str) -> str:
     with rt.uow() as uow:
-        rt.actor(uow)
-        client = find_client(uow, old)
+        client = find_client(uow, old, rt.actor(uow))
         values, errors = parse_fields({"code": new}, load_refs(uow))
         raise_first(errors)
         kind = "client.restore" if client.deleted else "client.recode"
@@ -210,8 +210,7 @@ def recode_client(rt: Runtime, old: str, new: str) -> str:
 
 def restore_client(rt: Runtime, zz_code: str, new_code: str | None = None) -> str:
     with rt.uow() as uow:
-        rt.actor(uow)
-        client = find_client(uow, zz_code)
+        client = find_client(uow, zz_code, rt.actor(uow))
         if not client.deleted:
             raise Refused(f"client {client.code} is not deleted")
         target = new_code or client.previous_code
@@ -238,8 +237,8 @@ def set_tickets(rt: Runtime, codes: list[str], blocked: bool, message: str | Non
     if blocked and not (message or "").strip():
         raise Invalid("--message is required: it is what the client sees when a ticket is refused")
     with rt.uow() as uow:
-        rt.actor(uow)
-        clients = [find_client(uow, code) for code in codes]
+        actor = rt.actor(uow)
+        clients = [find_client(uow, code, actor) for code in codes]
         ids = [c.id for c in clients]
         uow.session.execute(update(m.Client).where(m.Client.id.in_(ids)).values(
             tickets_blocked=blocked, tickets_message=message.strip() if blocked else None))

@@ -1,7 +1,154 @@
-"""Commands of this module are being built; nothing is registered yet."""
+"""Field tools (F1-F5): `cpe report`, `cpe signal`, `map`, `client traffic`, `client geocode`."""
+
+import sys
+from typing import Optional
 
 import typer
 
+from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.state import state
+
+cpe_app = typer.Typer(help="The client's radio: signal levels read from the CPE or its router.",
+                      no_args_is_help=True)
+
+
+def map_(
+    ctx: typer.Context,
+    out: Optional[str] = typer.Option(None, "--out", help="Write the map as one self-contained FILE.html."),
+    geojson: Optional[str] = typer.Option(None, "--geojson", help="Write office, nodes and clients as GeoJSON to FILE."),
+    search: Optional[str] = typer.Option(None, "--search", "-s", help="Text searched as in `client list`."),
+    postal_code: Optional[str] = typer.Option(None, "--postal-code", help="Only this postal code."),
+    locality: Optional[str] = typer.Option(None, "--locality", help="Only this locality."),
+    node: Optional[str] = typer.Option(None, "--node", help="Only this node and its clients."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only this administrative status."),
+    collector: Optional[str] = typer.Option(None, "--collector", help="Only this collector's clients."),
+    seller: Optional[str] = typer.Option(None, "--seller", help="Only this seller's clients."),
+    payment_method: Optional[str] = typer.Option(None, "--payment-method", help="Only this payment method."),
+    company: Optional[str] = typer.Option(None, "--company", help="Only this billing company (1-5)."),
+    service: Optional[str] = typer.Option(None, "--service", help="cut or active."),
+    free: Optional[bool] = typer.Option(None, "--free/--no-free", help="Only free (or only paying) clients."),
+) -> None:
+    """Map of the office, the nodes with their coverage, and the clients (green active, red cut)."""
+    from ispcube.services.client_query import ClientFilter
+    from ispcube.services.map import write_map
+    f = ClientFilter(postal_code=postal_code, locality=locality, node=node, status=status,
+                     collector=collector, seller=seller, payment_method=payment_method,
+                     company=company, service=service, free=free, search=search)
+    done = write_map(state(ctx).runtime(), f, out, geojson)
+    state(ctx).say(f"map written to {' and '.join(done.written)}: {'the office, ' if done.office else ''}"
+                   f"{done.nodes} node(s), {done.clients} client(s) ({done.active} active, {done.cut} cut)")
+    if done.unlocated:
+        state(ctx).say(f"{done.unlocated} client(s) have no coordinates and are not on the map "
+                       "(`ispcube client geocode --missing`)")
+
+
+@cpe_app.command("report")
+def cpe_report(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Client code."),
+    out: Optional[str] = typer.Option(None, "--out", help="Also draw the levels into FILE.png or FILE.svg."),
+    user: str = typer.Option("ubnt", "--user", help="Login name on the CPE."),
+    port: Optional[str] = typer.Option(None, "--port", help="Web port of the CPE (default: 443, then 80)."),
+    timeout: str = typer.Option("5", "--timeout", help="Seconds to wait for the CPE."),
+) -> None:
+    """Signal, noise, CCQ and airMAX levels of the client's Ubiquiti airOS CPE, read live.
+
+    Logs in with each password of `cpe.passwords` in turn; which one worked is never shown."""
+    from ispcube.services.cpe import cpe_report as read_report, parse_port, parse_timeout
+    report = read_report(state(ctx).runtime(), code, username=user, port=parse_port(port),
+                         timeout=parse_timeout(timeout), out=out)
+    render_record(report.record(human=state(ctx).format != "json"), state(ctx).format)
+    if out and state(ctx).format == "table":
+        state(ctx).say(f"levels drawn to {out}")
+
+
+@cpe_app.command("signal")
+def cpe_signal(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Client code."),
+    timeout: str = typer.Option("5", "--timeout", help="Seconds to wait for the router."),
+) -> None:
+    """Signal, signal-to-noise, CCQ, rates and uptime of the client's CPE as its MikroTik sees it.
+
+    Reads the registration table of the connection's router, or of its panel NAS when set."""
+    from ispcube.services.cpe import cpe_signal as read_signal, parse_timeout
+    fmt = state(ctx).format
+    readings = read_signal(state(ctx).runtime(), code, timeout=parse_timeout(timeout))
+    if fmt != "table":
+        render_rows([r.record(human=False) for r in readings], fmt)
+        return
+    for reading in readings:
+        if reading.registration is None:
+            typer.echo(f"CPE {reading.mac} is not registered on router {reading.router}")
+        else:
+            render_record(reading.record(human=True), fmt)
+
+
+def traffic(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Client code."),
+    out: str = typer.Option(..., "--out", help="Draw the graph into FILE.png or FILE.svg."),
+    days: str = typer.Option("7", "--days", help="How many days back, up to 366."),
+) -> None:
+    """Graph of the client's download and upload over time, from RADIUS accounting (radacct)."""
+    from ispcube.services.traffic import client_traffic, parse_days
+    summary = client_traffic(state(ctx).runtime(), code, days=parse_days(days), out=out)
+    if state(ctx).format == "table":
+        summary = {k: v for k, v in summary.items() if not k.endswith("_bytes")}
+    render_record(summary, state(ctx).format)
+
+
+class ProgressBar:
+    """A bar on stderr at a terminal; nothing at all when piped or in cron."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self.bar is None:
+            self.bar = typer.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def geocode(
+    ctx: typer.Context,
+    codes: Optional[list[str]] = typer.Argument(None, help="Client codes."),
+    missing: bool = typer.Option(False, "--missing", help="Every client without coordinates."),
+    force: bool = typer.Option(False, "--force", help="Also replace coordinates set by hand."),
+    per_second: str = typer.Option("10", "--per-second", help="At most this many queries a second."),
+) -> None:
+    """Set clients' lat/lng from address, postal code, state and country (Google Geocoding).
+
+    The key is read from GOOGLE_MAPS_API_KEY or the config file. Exit 3 when some failed."""
+    from ispcube.adapters.geocoding import GoogleGeocoder, api_key
+    from ispcube.errors import PartialFailure
+    from ispcube.services.geocode import geocode_clients, parse_per_second
+    rate = parse_per_second(per_second)
+    bar = ProgressBar("geocoding")
+    try:
+        outcomes = geocode_clients(state(ctx).runtime(), codes or [], missing=missing, force=force,
+                                   geocoder_factory=lambda: GoogleGeocoder(api_key(), per_second=rate),
+                                   progress=bar)
+    finally:
+        bar.close()
+    render_rows([vars(o) for o in outcomes], state(ctx).format, ["code", "name", "result", "detail"])
+    failed = [o for o in outcomes if o.failed]
+    if failed:
+        raise PartialFailure(f"{len(failed)} of {len(outcomes)} client(s) not geocoded: "
+                             + ", ".join(o.code for o in failed[:10]) + (" ..." if len(failed) > 10 else ""))
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    from ispcube.cli.client import client_app
+    app.add_typer(cpe_app, name="cpe")
+    app.command("map")(map_)
+    client_app.command("geocode")(geocode)
+    client_app.command("traffic")(traffic)

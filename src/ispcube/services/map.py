@@ -1,0 +1,106 @@
+"""The coverage map (F4): office, nodes with their coverage, and every located client."""
+
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ispcube.db import models as m
+from ispcube.errors import Invalid, UsageError
+from ispcube.services import config
+from ispcube.services.client_query import ClientFilter, stream_clients
+from ispcube.services.runtime import Runtime
+
+
+@dataclass
+class MapData:
+    office: tuple[float, float] | None
+    currency: str
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    clients: list[dict[str, Any]] = field(default_factory=list)
+    unlocated: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"office": list(self.office) if self.office else None, "currency": self.currency,
+                "nodes": self.nodes, "clients": self.clients}
+
+
+@dataclass(frozen=True)
+class MapSummary:
+    nodes: int
+    clients: int
+    active: int
+    cut: int
+    unlocated: int
+    office: bool
+    written: list[str]
+
+
+def map_data(rt: Runtime, f: ClientFilter) -> MapData:
+    with rt.uow() as uow:
+        actor = rt.actor(uow)
+        lat, lng = (config.get_value(uow.session, key) for key in ("office.lat", "office.lng"))
+        data = MapData(office=(lat, lng) if lat is not None and lng is not None else None,
+                       currency=config.get_value(uow.session, "currency"))
+        nodes = select(m.Node).where(m.Node.lat.is_not(None), m.Node.lng.is_not(None)).order_by(m.Node.name)
+        if f.node:
+            nodes = nodes.where(m.Node.name.ilike(f.node.strip()))
+        data.nodes = [{"name": n.name, "lat": n.lat, "lng": n.lng, "radius_m": n.radius_m}
+                      for n in uow.session.scalars(nodes)]
+        for client in stream_clients(uow, f, actor):
+            if client["lat"] is None or client["lng"] is None:
+                data.unlocated += 1
+                continue
+            data.clients.append({"code": client["code"], "name": client["name"], "lat": client["lat"],
+                                 "lng": client["lng"], "balance": client["balance"],
+                                 "node": client["node"], "service": client["service"]})
+        return data
+
+
+def geojson(data: MapData) -> dict[str, Any]:
+    """GeoJSON has no circles: a node's coverage travels as its radius_m property."""
+    features = []
+    if data.office:
+        features.append(_point(data.office[0], data.office[1], {"kind": "office"}))
+    for node in data.nodes:
+        features.append(_point(node["lat"], node["lng"], {"kind": "node", "name": node["name"],
+                                                          "radius_m": node["radius_m"]}))
+    for client in data.clients:
+        properties = {"kind": "client", **{k: v for k, v in client.items() if k not in ("lat", "lng")},
+                      "currency": data.currency}
+        features.append(_point(client["lat"], client["lng"], properties))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _point(lat: float, lng: float, properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lng, lat]},
+            "properties": properties}
+
+
+def write_map(rt: Runtime, f: ClientFilter, html_path: str | None, geojson_path: str | None) -> MapSummary:
+    if not html_path and not geojson_path:
+        raise UsageError("give --out FILE.html, --geojson FILE, or both")
+    if html_path and Path(html_path).suffix.lower() not in (".html", ".htm"):
+        raise Invalid(f"--out '{html_path}' must be an .html file (use --geojson for GeoJSON)")
+    data = map_data(rt, f)
+    written = []
+    if html_path:
+        from ispcube.adapters.map_html import render_page
+        _write(html_path, render_page(data.as_json()))
+        written.append(html_path)
+    if geojson_path:
+        _write(geojson_path, json.dumps(geojson(data), ensure_ascii=False))
+        written.append(geojson_path)
+    active = sum(1 for c in data.clients if c["service"] != "cut")
+    return MapSummary(nodes=len(data.nodes), clients=len(data.clients), active=active,
+                      cut=len(data.clients) - active, unlocated=data.unlocated,
+                      office=data.office is not None, written=written)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise Invalid(f"cannot write '{path}': {exc.strerror}") from None

@@ -1,7 +1,117 @@
-"""Commands of this module are being built; nothing is registered yet."""
+"""`ispcube template ...`, `ispcube receipt print`, `ispcube client contract` (D1-D3)."""
+
+import sys
+from pathlib import Path
 
 import typer
 
+from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.state import State, state
+from ispcube.errors import Invalid
+
+template_app = typer.Typer(help="Document templates (receipt, listing, contracts): list, show, set, reset.",
+                           no_args_is_help=True)
+receipt_app = typer.Typer(help="Payment receipts: print.", no_args_is_help=True)
+
+NAME_HELP = "Template: receipt, listing, contract-1, contract-2, base or style."
+OUT_PDF = "The PDF file to write."
+
+
+@template_app.command("list")
+def template_list(ctx: typer.Context) -> None:
+    """List the templates and whether each is the shipped default or an operator's version."""
+    from ispcube.services import templates
+    render_rows(templates.list_templates(state(ctx).runtime()), state(ctx).format,
+                ["name", "source", "saved_at", "saved_by", "about"])
+
+
+@template_app.command("show")
+def template_show(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_HELP),
+                  default: bool = typer.Option(False, "--default", help="Show the shipped default instead.")) -> None:
+    """Print the template in use (a starting point for `template set`)."""
+    from ispcube.services import templates
+    typer.echo(templates.show_template(state(ctx).runtime(), name, default), nl=False)
+
+
+@template_app.command("set")
+def template_set(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_HELP),
+                 file: str = typer.Argument(..., help="The new version (HTML or CSS); - reads stdin.")) -> None:
+    """Check a new version with sample data and keep it for every host (refused with the line of any error)."""
+    from ispcube.services import templates
+    done = templates.set_template(state(ctx).runtime(), name, _read(file))
+    state(ctx).say(f"template {done['name']} saved (checked: {done['checked']} sample page(s) rendered)")
+
+
+@template_app.command("reset")
+def template_reset(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_HELP)) -> None:
+    """Go back to the shipped default (earlier versions stay in the history)."""
+    from ispcube.services import templates
+    changed = templates.reset_template(state(ctx).runtime(), name)
+    state(ctx).say(f"template {name} {'reset to the default' if changed else 'already uses the default'}")
+
+
+def _read(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read()
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise Invalid(f"template file '{file}' does not exist")
+    return path.read_bytes()
+
+
+@receipt_app.command("print")
+def receipt_print(ctx: typer.Context,
+                  entry: str = typer.Argument(..., help="Ledger entry of the receipt, as `ledger show` lists it."),
+                  out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
+    """Print a payment receipt to PDF: company, client, cash and cheques, total in words, balance after."""
+    from ispcube.services import documents
+    say_document(state(ctx), documents.print_receipt(state(ctx).runtime(), entry, out))
+
+
+def contract(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+             out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
+    """Print the client's contract: the model its contract type (1 or 2) names, filled with its data."""
+    from ispcube.services import documents
+    say_document(state(ctx), documents.print_contract(state(ctx).runtime(), code, out))
+
+
+def say_document(st: State, document) -> None:
+    """Report a written document; what was left out of it goes to stderr."""
+    for warning in document.warnings:
+        typer.echo(f"ispcube: warning: {warning}", err=True)
+    if st.format == "json":
+        render_record({"file": str(document.path), "pages": document.pages,
+                       "warnings": document.warnings}, "json")
+    else:
+        st.say(document.summary)
+
+
+def check_receipt_file(receipt: str | None) -> None:
+    """`pay --receipt FILE.pdf`: refuse a bad file name before the payment is recorded."""
+    if receipt:
+        from ispcube.services.documents import output_path
+        output_path(receipt, (".pdf",), "--receipt")
+
+
+def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
+    """After `pay`: write the receipt to --receipt FILE, or ask on a terminal (default: no)."""
+    if not st.ask(f"Print receipt {paid.receipt} to a PDF?", True if receipt else None, False):
+        return
+    from ispcube.errors import IspcubeError, Refused
+    from ispcube.services import documents
+    try:
+        document = documents.print_receipt(rt, str(paid.entry_id), receipt or f"recibo-{paid.receipt}.pdf")
+    except IspcubeError as exc:
+        raise Refused(f"receipt {paid.receipt} was recorded for client {paid.client} but not printed: {exc} "
+                      f"(print it with `ispcube receipt print {paid.entry_id} --out FILE.pdf`)") from None
+    for warning in document.warnings:
+        typer.echo(f"ispcube: warning: {warning}", err=True)
+    if st.format != "json":
+        st.say(document.summary)
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    from ispcube.cli.client import client_app
+    app.add_typer(template_app, name="template")
+    app.add_typer(receipt_app, name="receipt")
+    client_app.command("contract")(contract)

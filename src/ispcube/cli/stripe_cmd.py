@@ -1,7 +1,60 @@
-"""Commands of this module are being built; nothing is registered yet."""
+"""`ispcube stripe link|set-card|charge`: card payments through Stripe (D4).
+
+The API key comes from STRIPE_API_KEY or the config file (chmod 600), never from a flag.
+"""
+
+from typing import Optional
 
 import typer
 
+from ispcube.cli.output import render_record
+from ispcube.cli.state import state
+
+stripe_app = typer.Typer(help="Card payments through Stripe: link, set-card, charge (key: STRIPE_API_KEY).",
+                         no_args_is_help=True)
+
+
+def _gateway():
+    from ispcube.adapters.stripe_gateway import StripeGateway
+    return StripeGateway.from_environment()
+
+
+@stripe_app.command("link")
+def link(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+         return_url: Optional[str] = typer.Option(None, "--return-url", envvar="ISPCUBE_STRIPE_RETURN_URL",
+                                                  help="Page Stripe shows the client after saving the card.")) -> None:
+    """Create the client's Stripe customer (once) and print a Checkout link where the client saves a card."""
+    from ispcube.services import stripe_payments
+    done = stripe_payments.link(state(ctx).runtime(), _gateway(), code, return_url)
+    if state(ctx).format == "json":
+        return render_record(done, "json")
+    state(ctx).say(f"client {done['client']} is Stripe customer {done['customer']}; send it this link to save a card:")
+    typer.echo(done["url"])
+
+
+@stripe_app.command("set-card")
+def set_card(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+             payment_method: str = typer.Argument(..., metavar="PM_ID", help="The saved card's payment method id (pm_...).")) -> None:
+    """Make a card the client saved on Stripe its card for charges (brand, last digits, expiry kept)."""
+    from ispcube.services import stripe_payments
+    done = stripe_payments.set_card(state(ctx).runtime(), _gateway(), code, payment_method)
+    if state(ctx).format == "json":
+        return render_record(done, "json")
+    state(ctx).say(f"card {done['card']} saved for client {done['client']}")
+
+
+@stripe_app.command("charge")
+def charge(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+           amount: str = typer.Argument(..., help="Amount to charge, e.g. 9500.00.")) -> None:
+    """Charge the client's saved card and record the payment; after a timeout, run it again: it charges once."""
+    from ispcube.services import stripe_payments
+    done = stripe_payments.charge(state(ctx).runtime(), _gateway(), code, amount)
+    if state(ctx).format == "json":
+        return render_record(done.as_dict(), "json")
+    earlier = " (an earlier attempt had been charged; recorded now, once)" if done.resumed else ""
+    state(ctx).say(f"charged {done.amount:.2f} {done.currency} to client {done.client} ({done.card}): "
+                   f"receipt {done.receipt}, balance {done.balance:.2f}{earlier}")
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.add_typer(stripe_app, name="stripe")

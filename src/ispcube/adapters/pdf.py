@@ -1,0 +1,60 @@
+"""HTML to PDF with WeasyPrint, reading nothing but local files of one asset folder.
+
+WeasyPrint would otherwise follow any URL a template names (http, ftp, file:///etc/...).
+The fetcher here serves `data:` URIs (the company logo is embedded as one by the caller) and
+files under the asset folder, and refuses everything else; the refused addresses are returned
+so the caller can say why an image or a style is missing. WeasyPrint is imported here only.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ispcube.errors import Invalid
+
+
+@dataclass
+class RenderedPdf:
+    pages: int
+    refused: list[str] = field(default_factory=list)
+
+
+def local_only_fetcher(asset_dir: Path, refused: list[str]):
+    """A WeasyPrint URL fetcher confined to ASSET_DIR; appends every refused URL to REFUSED."""
+    from urllib.request import url2pathname
+    from weasyprint.urls import URLFetcher
+
+    root = asset_dir.resolve()
+
+    class LocalOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:") or _inside(root, url, url2pathname):
+                return super().fetch(url, headers)
+            refused.append(url)
+            raise ValueError(f"{url} is outside the template folder; documents never fetch from the network")
+
+    return LocalOnlyFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
+
+
+def _inside(root: Path, url: str, url2pathname) -> bool:
+    if not url.startswith("file:"):
+        return False
+    path = Path(url2pathname(url.split("?", 1)[0].split("#", 1)[0].removeprefix("file:"))).resolve()
+    return path.is_file() and path.is_relative_to(root)
+
+
+def write_pdf(html: str, out: Path | None, asset_dir: Path) -> RenderedPdf:
+    """Render HTML into the file OUT (None: render only, e.g. to check a template)."""
+    from weasyprint import HTML
+    refused: list[str] = []
+    document = HTML(string=html, base_url=asset_dir.resolve().as_uri() + "/",
+                    url_fetcher=local_only_fetcher(asset_dir, refused)).render()
+    if out is not None:
+        try:
+            data = document.write_pdf()
+        except Exception as exc:  # noqa: BLE001 - e.g. an image WeasyPrint cannot decode
+            raise Invalid(f"cannot make the PDF {out}: {exc}") from None
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise Invalid(f"cannot write {out}: {exc.strerror or exc}") from None
+    return RenderedPdf(pages=len(document.pages), refused=refused)

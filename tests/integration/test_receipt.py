@@ -1,0 +1,163 @@
+"""Payment receipts (D2): `receipt print ENTRY --out FILE.pdf`, read back with pdftotext."""
+
+from pathlib import Path
+import subprocess
+
+import pytest
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def squeeze(text: str) -> str:
+    """pdftotext -layout pads columns with spaces; one space is enough to compare lines."""
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+@pytest.fixture
+def shop(cli):
+    cli.ok("company", "add", "--number", "1", "--name", "Red Sur SRL", "--tax-id", "30-71234567-9",
+           "--address", "Av. Belgrano 1450, Córdoba", "--phone", "0351 400-1234")
+    cli.ok("postal-code", "add", "--code", "X5000", "--locality", "Córdoba")
+    cli.ok("operator", "add", "--name", "ana", "--role", "collector")
+    cli.ok("operator", "add", "--name", "beto", "--role", "collector")
+    cli.ok("client", "add", "--code", "A1", "--name", "Transporte de las Américas S.A.", "--company", "1",
+           "--fiscal-address", "Bolívar 321", "--postal-code", "X5000", "--id-type", "CUIT",
+           "--id-number", "20267565393", "--collector", "ana")
+    cli.ok("ledger", "adjust", "A1", "--debit", "5000", "--reason", "abono")
+    return cli
+
+
+def entry_of_receipt(cli, code: str, number: int) -> str:
+    rows = cli.json("ledger", "show", code)
+    return str(next(r["entry"] for r in rows if r["document"] == f"receipt {number}"))
+
+
+def test_receipt_with_cash_and_cheques_reads_correctly(shop, tmp_path):
+    shop.ok("--operator", "ana", "pay", "A1", "--cash", "500",
+            "--cheque", "bank=Banco Nación,number=00012345,amount=3000,deposit=2026-04-10",
+            "--cheque", "bank=Banco Galicia,number=77001,amount=1234.50,deposit=2026-05-10",
+            "--comment", "Pago de marzo")
+    entry = entry_of_receipt(shop, "A1", 1)
+    done = shop.ok("--operator", "ana", "receipt", "print", entry, "--out", str(tmp_path / "r.pdf"))
+    assert done.stdout == f"receipt 1 written to {tmp_path / 'r.pdf'} (1 page)\n"
+    text = squeeze(pdf_text(tmp_path / "r.pdf"))
+    for expected in ("Red Sur SRL", "CUIT / NIF: 30-71234567-9", "Av. Belgrano 1450, Córdoba",
+                     "N.º 00000001", "Cliente Transporte de las Américas S.A.", "Código A1",
+                     "CUIT 20-26756539-3", "Domicilio Bolívar 321, Córdoba (X5000)",
+                     "Efectivo 500,00", "Cheque Banco Nación 00012345 10/04/2026 3.000,00",
+                     "Cheque Banco Galicia 77001 10/05/2026 1.234,50", "Total ARS 4.734,50",
+                     "Son ARS: cuatro mil setecientos treinta y cuatro con 50/100.",
+                     "Observaciones: Pago de marzo",
+                     "Saldo pendiente después de este pago: ARS 265,50", "Recibió: ana",
+                     "salvo buen cobro"):
+        assert expected in text, expected
+
+
+def test_balance_after_is_the_one_at_the_time_of_the_payment(shop, tmp_path):
+    shop.ok("pay", "A1", "--cash", "1234.50")
+    shop.ok("pay", "A1", "--cash", "4000")
+    first, second = entry_of_receipt(shop, "A1", 1), entry_of_receipt(shop, "A1", 2)
+    shop.ok("receipt", "print", first, "--out", str(tmp_path / "1.pdf"))
+    shop.ok("receipt", "print", second, "--out", str(tmp_path / "2.pdf"))
+    one, two = squeeze(pdf_text(tmp_path / "1.pdf")), squeeze(pdf_text(tmp_path / "2.pdf"))
+    assert "Saldo pendiente después de este pago: ARS 3.765,50" in one
+    assert "mil doscientos treinta y cuatro con 50/100" in one and "Cheque" not in one
+    assert "Saldo a favor del cliente después de este pago: ARS 234,50" in two
+    assert "cuatro mil con 00/100" in two
+
+
+def test_annulled_receipt_says_so(shop, tmp_path):
+    shop.ok("pay", "A1", "--cash", "100")
+    entry = entry_of_receipt(shop, "A1", 1)
+    shop.ok("ledger", "annul", entry, "--reason", "cargado por error")
+    shop.ok("receipt", "print", entry, "--out", str(tmp_path / "r.pdf"))
+    assert "ANULADO" in pdf_text(tmp_path / "r.pdf")
+
+
+@pytest.mark.parametrize("entry, out, error", [
+    ("1", "r.pdf", "entry 1 is DX 1, not a payment receipt"),
+    ("99", "r.pdf", "entry 99 does not exist"),
+    ("abc", "r.pdf", "entry 'abc' is not an entry number"),
+    ("2", "r.txt", "--out 'r.txt' must end in .pdf"),
+    ("2", "no/such/dir/r.pdf", "does not exist"),
+])
+def test_bad_requests_are_one_sentence_and_write_nothing(shop, tmp_path, monkeypatch, entry, out, error):
+    shop.ok("pay", "A1", "--cash", "100")
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path / "out")
+    result = shop("receipt", "print", entry, "--out", out)
+    assert result.exit_code == 1 and error in result.stderr and result.stderr.count("\n") == 1
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_collector_cannot_print_another_collectors_receipt(shop, tmp_path):
+    shop.ok("pay", "A1", "--cash", "100")
+    entry = entry_of_receipt(shop, "A1", 1)
+    refused = shop("--operator", "beto", "receipt", "print", entry, "--out", str(tmp_path / "r.pdf"))
+    assert refused.exit_code == 1 and f"entry {entry} does not exist" in refused.stderr
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_receipt_needs_a_billing_company(cli, tmp_path):
+    cli.ok("client", "add", "--code", "B1", "--name", "Sin Empresa")
+    cli.ok("pay", "B1", "--cash", "10")
+    result = cli("receipt", "print", "1", "--out", str(tmp_path / "r.pdf"))
+    assert result.exit_code == 1 and "no billing company is configured" in result.stderr
+
+
+def test_pay_with_receipt_writes_it(shop, tmp_path):
+    done = shop.ok("pay", "A1", "--cash", "1234.50", "--receipt", str(tmp_path / "r.pdf"))
+    assert f"receipt 1 written to {tmp_path / 'r.pdf'} (1 page)" in done.stdout
+    assert "receipt 1 recorded for client A1" in done.stdout
+    text = squeeze(pdf_text(tmp_path / "r.pdf"))
+    assert "mil doscientos treinta y cuatro con 50/100" in text and "Transporte de las Américas S.A." in text
+    as_json = shop.json("pay", "A1", "--cash", "10", "--receipt", str(tmp_path / "r2.pdf"))
+    assert as_json["receipt"] == 2 and (tmp_path / "r2.pdf").exists()
+
+
+def test_pay_receipt_flag_checked_before_anything_is_recorded(shop, tmp_path, monkeypatch):
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path / "out")
+    bad = shop("pay", "A1", "--cash", "100", "--receipt", "r.txt")
+    assert bad.exit_code == 1 and "--receipt 'r.txt' must end in .pdf" in bad.stderr
+    assert [r["document"] for r in shop.json("ledger", "show", "A1")] == ["DX 1"]
+    shop.ok("pay", "A1", "--cash", "100")          # off a terminal, no flag: no receipt printed
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_pay_recorded_even_when_its_receipt_cannot_be_printed(cli, tmp_path):
+    cli.ok("client", "add", "--code", "B1", "--name", "Sin Empresa")
+    result = cli("pay", "B1", "--cash", "10", "--receipt", str(tmp_path / "r.pdf"))
+    assert result.exit_code == 1 and "receipt 1 was recorded for client B1 but not printed" in result.stderr
+    assert "no billing company is configured" in result.stderr and "ispcube receipt print 1" in result.stderr
+    assert cli.json("client", "show", "B1")["balance"] == "-10.00"
+
+
+def test_on_a_terminal_pay_asks_to_print_the_receipt(tmp_path):
+    """A real pseudo-terminal: the installed command asks, the operator answers y."""
+    import os
+    import pty
+    import select
+    import sys
+    import time
+    from tests.conftest import Cli
+    url = f"sqlite:///{tmp_path / 'tty.db'}"
+    Cli(url).ok("company", "add", "--number", "1", "--name", "Red Sur SRL")
+    Cli(url).ok("client", "add", "--code", "T1", "--name", "Tomás Terminal", "--company", "1")
+    main, child = pty.openpty()
+    process = subprocess.Popen([str(Path(sys.executable).with_name("ispcube")), "--db", url, "pay", "T1",
+                                "--cash", "100"], stdin=child, stdout=child, stderr=child, close_fds=True,
+                               cwd=tmp_path)
+    os.close(child)
+    seen, deadline = b"", time.monotonic() + 60
+    while b"[y/N]" not in seen and time.monotonic() < deadline:
+        if select.select([main], [], [], 1)[0]:
+            seen += os.read(main, 1024)
+    assert b"Print receipt 1 to a PDF? [y/N]" in seen
+    os.write(main, b"y\n")
+    assert process.wait(timeout=60) == 0
+    os.close(main)
+    assert "Tomás Terminal" in pdf_text(tmp_path / "recibo-1.pdf")

@@ -49,3 +49,19 @@ class Busy(IspcubeError):
 
 class SchemaOutdated(IspcubeError):
     """The database schema is behind this version of ispcube."""
+
+
+class RouterError(IspcubeError):
+    """A router (MikroTik API or RADIUS NAS) could not do what was asked."""
+
+
+class RouterUnreachable(RouterError):
+    """No answer: connection refused, timed out or dropped."""
+
+
+class RouterAuthError(RouterError):
+    """The router refused our login (user name or password)."""
+
+
+class RouterProtocolError(RouterError):
+    """The router answered, but with an error or something we cannot read."""

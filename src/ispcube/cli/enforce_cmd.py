@@ -1,7 +1,123 @@
-"""Commands of this module are being built; nothing is registered yet."""
+"""`ispcube enforce`, `preaviso`, `commit`, `sim routeros` and `client disable|enable` (N1-N8)."""
+
+import sys
+from typing import Optional
 
 import typer
 
+from ispcube.cli.client import client_app
+from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.state import state
+
+sim_app = typer.Typer(help="Simulators for tests and demos.", no_args_is_help=True)
+
+
+def _report(ctx: typer.Context, summary) -> None:
+    """Print a job summary; exit 3 when anything failed, expired or drifted."""
+    from ispcube.errors import PartialFailure
+    fmt = state(ctx).format
+    if fmt == "json":
+        render_record(summary.as_dict(), "json")
+    else:
+        if summary.changes and (summary.mode != "apply" or not state(ctx).quiet):
+            title = {"plan": "plan", "check": "drift", "apply": "changes"}[summary.mode]
+            state(ctx).say(f"{title}:")
+            render_rows(summary.changes, fmt, ["router", "action", "client", "target"])
+        render_rows(summary.routers, fmt, ["router", "status", "changes", "done", "failed", "writes", "error"])
+        if summary.expired_tasks:
+            state(ctx).say("expired (given up):")
+            render_rows(summary.expired_tasks, fmt, ["client", "router", "action", "target", "since", "last_error"])
+        state(ctx).say(summary.line())
+    if not summary.ok:
+        raise PartialFailure(summary.failure())
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("enforce")
+    def enforce(ctx: typer.Context,
+                today: Optional[str] = typer.Option(None, "--today", help="Act as on this date (YYYY-MM-DD)."),
+                dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan per router; change nothing."),
+                check: bool = typer.Option(False, "--check", help="Report drift between routers and the wanted state (exit 3 on drift)."),
+                router: Optional[str] = typer.Option(None, "--router", help="Only this router.")) -> None:
+        """Cut debtors and restore payers on the routers (cron, daily)."""
+        from ispcube.domain.dates import parse_date
+        from ispcube.services.enforce import run_enforce
+        day = parse_date(today, field="--today") if today else None
+        _report(ctx, run_enforce(state(ctx).runtime(), day, dry_run=dry_run, check=check, router=router))
+
+    @app.command("preaviso")
+    def preaviso(ctx: typer.Context,
+                 now: Optional[str] = typer.Option(None, "--now", help="Act as at this time (YYYY-MM-DDTHH:MM)."),
+                 dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan per router; change nothing.")) -> None:
+        """Put clients with an unpaid invoice on the warning list (cron, hourly)."""
+        from ispcube.domain.dates import parse_datetime
+        from ispcube.services.preaviso import run_preaviso
+        moment = parse_datetime(now, field="--now") if now else None
+        _report(ctx, run_preaviso(state(ctx).runtime(), moment, dry_run=dry_run))
+
+    @app.command("commit")
+    def commit(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+               due: Optional[str] = typer.Argument(None, metavar="[DATE]", help="Pay-by date (YYYY-MM-DD)."),
+               clear: bool = typer.Option(False, "--clear", help="Remove the client's commitment.")) -> None:
+        """Record a payment commitment: no automatic cut before DATE (or --clear it)."""
+        from ispcube.errors import UsageError
+        from ispcube.services import commitments
+        if clear == bool(due):
+            raise UsageError("give either a DATE or --clear")
+        rt = state(ctx).runtime()
+        shown = commitments.clear_commitment(rt, code) if clear else commitments.set_commitment(rt, code, due)
+        state(ctx).say(f"client {shown['client']}: " + (f"commitment until {shown['commitment']}"
+                                                         if shown["commitment"] else "commitment removed"))
+
+    @client_app.command("disable")
+    def disable(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+                reason: str = typer.Option(..., "--reason", help="Why (kept in the client log).")) -> None:
+        """Cut a client's service by hand, on its routers at once."""
+        from ispcube.services import service_state
+        outcome = service_state.disable_client(state(ctx).runtime(), code, reason)
+        _manual(ctx, outcome, "disabled")
+
+    @client_app.command("enable")
+    def enable(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+               reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept in the client log)."),
+               drop_commitment: Optional[bool] = typer.Option(
+                   None, "--drop-commitment/--keep-commitment",
+                   help="Remove (or keep) a payment commitment in force; asked at a terminal.")) -> None:
+        """Give a client's service back by hand, on its routers at once."""
+        from ispcube.services import service_state
+        rt = state(ctx).runtime()
+        pending = service_state.commitment_of(rt, code)
+        drop = pending is not None and state(ctx).ask(
+            f"Client {code} has a payment commitment until {pending}; remove it?", drop_commitment, False)
+        _manual(ctx, service_state.enable_client(rt, code, reason, drop), "enabled")
+
+    @sim_app.command("routeros")
+    def sim_routeros(ctx: typer.Context,
+                     port: int = typer.Option(8728, "--port", help="TCP port on 127.0.0.1 (0: any free port)."),
+                     latency_ms: int = typer.Option(0, "--latency-ms", help="Delay before every reply."),
+                     user: str = typer.Option("admin", "--user", help="API user name."),
+                     password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VAR",
+                                                                help="Take the API password from this environment variable (default: empty).")) -> None:
+        """Run a simulated MikroTik (RouterOS API) on loopback until Ctrl-C."""
+        import os
+        from ispcube.sim.routeros import serve_forever
+        password = os.environ.get(password_env, "") if password_env else ""
+
+        def ready(sim) -> None:
+            typer.echo(f"simulated MikroTik listening on {sim.host}:{sim.port} (user {user}); Ctrl-C stops it")
+            sys.stdout.flush()
+        sim = serve_forever(port=port, latency_ms=latency_ms, username=user, password=password, on_ready=ready)
+        state(ctx).say(f"stopped after {sim.commands} commands ({sim.writes} writes)")
+
+    app.add_typer(sim_app, name="sim")
+
+
+def _manual(ctx: typer.Context, outcome: dict, verb: str) -> None:
+    from ispcube.services.service_state import raise_if_queued
+    if state(ctx).format == "json":
+        render_record(outcome, "json")
+    else:
+        state(ctx).say(f"client {outcome['client']} {verb}")
+        for row in outcome["routers"]:
+            state(ctx).say(f"  router {row['router']}: {row['status']}" + (f" ({row['error']})" if row["error"] else ""))
+    raise_if_queued(outcome)

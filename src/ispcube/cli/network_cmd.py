@@ -1,7 +1,185 @@
-"""Commands of this module are being built; nothing is registered yet."""
+"""`ispcube router ...` and `ispcube connection ...` (A4, N3): the network tables.
+
+Secrets come from stdin (--secret-stdin) or an environment variable (--secret-env NAME),
+never from a flag value that would land in the shell history.
+"""
+
+import os
+import sys
+from typing import Optional
 
 import typer
 
+from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.state import state
+
+router_app = typer.Typer(help="Routers (NAS): add, list, edit, delete, test.", no_args_is_help=True)
+connection_app = typer.Typer(help="Client connections: add, list, edit, delete.", no_args_is_help=True)
+
+ROUTER_COLUMNS = ["name", "kind", "host", "port", "api_ssl", "username", "secret", "coa_port", "node"]
+CONNECTION_COLUMNS = ["id", "client", "router", "ip", "mac", "pppoe_user", "plan", "cpe_kind", "panel"]
+
+
+def _secret(from_stdin: bool, env_name: Optional[str]) -> Optional[str]:
+    from ispcube.errors import Invalid
+    if from_stdin and env_name:
+        raise Invalid("give the secret either on stdin or in an environment variable, not both")
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if env_name:
+        if env_name not in os.environ:
+            raise Invalid(f"environment variable {env_name} (--secret-env) is not set")
+        return os.environ[env_name]
+    return None
+
+
+def _router_values(kind, host, port, api_ssl, username, coa_port, node, radius_db, secret) -> dict:
+    return {"kind": kind, "host": host, "port": port, "api_ssl": api_ssl, "username": username,
+            "coa_port": coa_port, "node": node, "radius_db_url": radius_db, "secret": secret}
+
+
+KIND = typer.Option(None, "--kind", help="mikrotik or radius.")
+HOST = typer.Option(None, "--host", help="Host name or IP (the NAS address for RADIUS).")
+PORT = typer.Option(None, "--port", help="API port (default 8728, or 8729 with --api-ssl).")
+SSL = typer.Option(None, "--api-ssl/--no-api-ssl", help="Use API-SSL.")
+USER = typer.Option(None, "--user", help="API user name.")
+COA = typer.Option(None, "--coa-port", help="RADIUS Disconnect/CoA port (default 3799).")
+NODE = typer.Option(None, "--node", help="Node the router stands at.")
+RADIUS_DB = typer.Option(None, "--radius-db", help="FreeRADIUS database URL (default: ispcube's own).")
+SECRET_STDIN = typer.Option(False, "--secret-stdin", help="Read the password / RADIUS secret from stdin.")
+SECRET_ENV = typer.Option(None, "--secret-env", metavar="VAR", help="Read the password / RADIUS secret from this environment variable.")
+
+
+@router_app.command("add")
+def router_add(ctx: typer.Context, name: str = typer.Argument(..., help="Router name."),
+               kind: Optional[str] = KIND, host: Optional[str] = HOST, port: Optional[str] = PORT,
+               api_ssl: Optional[bool] = SSL, user: Optional[str] = USER, coa_port: Optional[str] = COA,
+               node: Optional[str] = NODE, radius_db: Optional[str] = RADIUS_DB,
+               secret_stdin: bool = SECRET_STDIN, secret_env: Optional[str] = SECRET_ENV) -> None:
+    """Add a router (MikroTik API or RADIUS NAS)."""
+    from ispcube.services import routers
+    values = _router_values(kind, host, port, api_ssl, user, coa_port, node, radius_db,
+                            _secret(secret_stdin, secret_env))
+    with state(ctx).runtime().uow() as uow:
+        shown = routers.add_router(uow, name, values)
+    state(ctx).say(f"router {shown['name']} added")
+
+
+@router_app.command("edit")
+def router_edit(ctx: typer.Context, name: str = typer.Argument(..., help="Router name."),
+                new_name: Optional[str] = typer.Option(None, "--name", help="New name."),
+                kind: Optional[str] = KIND, host: Optional[str] = HOST, port: Optional[str] = PORT,
+                api_ssl: Optional[bool] = SSL, user: Optional[str] = USER, coa_port: Optional[str] = COA,
+                node: Optional[str] = NODE, radius_db: Optional[str] = RADIUS_DB,
+                secret_stdin: bool = SECRET_STDIN, secret_env: Optional[str] = SECRET_ENV) -> None:
+    """Change a router; only the options given change."""
+    from ispcube.services import routers
+    values = _router_values(kind, host, port, api_ssl, user, coa_port, node, radius_db,
+                            _secret(secret_stdin, secret_env))
+    with state(ctx).runtime().uow() as uow:
+        shown = routers.edit_router(uow, name, {"name": new_name, **values})
+    state(ctx).say(f"router {shown['name']} changed")
+
+
+@router_app.command("list")
+def router_list(ctx: typer.Context) -> None:
+    """List the routers (secrets are never shown)."""
+    from ispcube.services import routers
+    with state(ctx).runtime().uow() as uow:
+        render_rows(routers.list_routers(uow), state(ctx).format, ROUTER_COLUMNS)
+
+
+@router_app.command("delete")
+def router_delete(ctx: typer.Context, name: str = typer.Argument(..., help="Router name.")) -> None:
+    """Delete a router that no connection uses."""
+    from ispcube.services import routers
+    state(ctx).confirm(f"Delete router {name}?")
+    with state(ctx).runtime().uow() as uow:
+        routers.delete_router(uow, name)
+    state(ctx).say(f"router {name} deleted")
+
+
+@router_app.command("test")
+def router_test(ctx: typer.Context, name: str = typer.Argument(..., help="Router name.")) -> None:
+    """Check reachability, login and ispcube's lists on a router."""
+    from ispcube.services import routers
+    with state(ctx).runtime().uow() as uow:
+        render_record(routers.test_router(uow, name), state(ctx).format)
+
+
+IP = typer.Option(None, "--ip", help="Client IP address on the router.")
+MAC = typer.Option(None, "--mac", help="CPE MAC address.")
+PPPOE = typer.Option(None, "--pppoe-user", help="PPPoE user name (the RADIUS User-Name).")
+PLAN = typer.Option(None, "--plan", help="Plan of this connection.")
+CPE = typer.Option(None, "--cpe-kind", help="ubiquiti, mikrotik or other.")
+PANEL = typer.Option(None, "--panel", help="Router (panel NAS) holding the wireless registration.")
+
+
+def _connection_values(router, ip, mac, pppoe_user, plan, cpe_kind, panel) -> dict:
+    return {"router": router, "ip": ip, "mac": mac, "pppoe_user": pppoe_user, "plan": plan,
+            "cpe_kind": cpe_kind, "panel": panel}
+
+
+@connection_app.command("add")
+def connection_add(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+                   router: Optional[str] = typer.Option(None, "--router", help="Router (required)."),
+                   ip: Optional[str] = IP, mac: Optional[str] = MAC, pppoe_user: Optional[str] = PPPOE,
+                   plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
+                   panel: Optional[str] = PANEL) -> None:
+    """Add a connection to a client."""
+    from ispcube.services import connections
+    rt = state(ctx).runtime()
+    with rt.uow() as uow:
+        shown = connections.add_connection(uow, rt, code, _connection_values(
+            router, ip, mac, pppoe_user, plan, cpe_kind, panel))
+    _print(ctx, shown, f"connection {shown['id']} added to client {shown['client']}")
+
+
+@connection_app.command("edit")
+def connection_edit(ctx: typer.Context, ident: str = typer.Argument(..., metavar="ID", help="Connection id."),
+                    router: Optional[str] = typer.Option(None, "--router", help="Router."),
+                    ip: Optional[str] = IP, mac: Optional[str] = MAC, pppoe_user: Optional[str] = PPPOE,
+                    plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
+                    panel: Optional[str] = PANEL) -> None:
+    """Change a connection; only the options given change (an empty value clears)."""
+    from ispcube.services import connections
+    rt = state(ctx).runtime()
+    with rt.uow() as uow:
+        shown = connections.edit_connection(uow, rt, ident, _connection_values(
+            router, ip, mac, pppoe_user, plan, cpe_kind, panel))
+    _print(ctx, shown, f"connection {shown['id']} changed")
+
+
+def _print(ctx: typer.Context, shown: dict, message: str) -> None:
+    if state(ctx).format == "json":
+        render_record(shown, "json")
+    else:
+        state(ctx).say(message)
+
+
+@connection_app.command("list")
+def connection_list(ctx: typer.Context,
+                    client: Optional[str] = typer.Option(None, "--client", help="Only this client's."),
+                    router: Optional[str] = typer.Option(None, "--router", help="Only this router's.")) -> None:
+    """List connections."""
+    from ispcube.services import connections
+    rt = state(ctx).runtime()
+    with rt.uow() as uow:
+        render_rows(connections.list_connections(uow, rt, client, router), state(ctx).format,
+                    CONNECTION_COLUMNS)
+
+
+@connection_app.command("delete")
+def connection_delete(ctx: typer.Context, ident: str = typer.Argument(..., metavar="ID", help="Connection id.")) -> None:
+    """Delete a connection (logged in the client's log)."""
+    from ispcube.services import connections
+    state(ctx).confirm(f"Delete connection {ident}?")
+    rt = state(ctx).runtime()
+    with rt.uow() as uow:
+        connections.delete_connection(uow, rt, ident)
+    state(ctx).say(f"connection {ident} deleted")
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.add_typer(router_app, name="router")
+    app.add_typer(connection_app, name="connection")

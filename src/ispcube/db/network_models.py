@@ -1,4 +1,66 @@
-"""Service enforcement (N): router work tasks and payment commitments.
+"""Service enforcement (N): router work tasks, payment commitments and preaviso bookkeeping.
 
-Owned by the enforcement work; tables are created by migration 0003.
+Tables are created by migration 0004.
 """
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ispcube.db.models import Base
+
+_OPEN = text("status = 'open'")
+
+
+class RouterTask(Base):
+    """One change a router must make for one connection; durable until done or expired.
+
+    At most one open task per connection and action (partial unique index), so a task is
+    created idempotently however many times a run is interrupted and repeated.
+    """
+    __tablename__ = "router_tasks"
+    __table_args__ = (
+        Index("uq_router_tasks_open", "connection_id", "action", unique=True,
+              sqlite_where=_OPEN, postgresql_where=_OPEN),
+        Index("ix_router_tasks_router_status", "router_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(10))          # enforce | preaviso
+    router_id: Mapped[int] = mapped_column(ForeignKey("routers.id"))
+    # Kept as history when the connection is deleted (the label says what it was).
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    target: Mapped[str] = mapped_column(String(160))      # "10.0.0.5 pppoe:ana" at creation
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    action: Mapped[str] = mapped_column(String(8))        # cut | restore | warn | unwarn
+    origin: Mapped[str] = mapped_column(String(10))       # job | manual | commitment | drift
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open|done|expired|cancelled
+    created_on: Mapped[date] = mapped_column(Date)
+    retry_until: Mapped[date] = mapped_column(Date)       # tried on every run up to this day
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Commitment(Base):
+    """A payment commitment (N5): no automatic cut before due_date; checked on due_date."""
+    __tablename__ = "commitments"
+    __table_args__ = (
+        Index("uq_commitments_open", "client_id", unique=True,
+              sqlite_where=_OPEN, postgresql_where=_OPEN),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open|kept|cut|failed|cleared
+    operator: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PreavisoMark(Base):
+    """When a client was last put on the warning list (preaviso.every_hours counts from it)."""
+    __tablename__ = "preaviso_marks"
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    warned_at: Mapped[datetime] = mapped_column(DateTime)

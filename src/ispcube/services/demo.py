@@ -63,4 +63,6 @@ def run(path: Path | None, clients: int, seed: int) -> Iterator[str]:
         found = list_clients(uow, ClientFilter(search="gonzalez"), actor)
         yield f"Search 'gonzalez' (accents ignored): {len(found)} clients, e.g. " + \
             ", ".join(r["name"] for r in found[:3])
+    from ispcube.services.enforce_demo import network_tour
+    yield from network_tour(rt, seed)
     yield f"Explore it: ispcube --db {db_path} client list --help"

@@ -1,17 +1,134 @@
-"""The wanted service state of a client (N6): what the routers should be made to match.
+"""Manual service state (N6): an operator cuts or gives back a client's service.
 
 `client.service` is active|cut; `client.service_by` says who decided it: 'job' (enforce),
-'manual' (an operator) or None (never changed). Manual states win over the job.
+'manual' (an operator) or None (never changed). Manual states win over the daily job (see
+`enforce_wanted`). A change queues a task per connection and, once the caller commits, is
+applied on the routers at once; a router that is down keeps its task for the job to retry.
 """
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import event, select
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.errors import Invalid, PartialFailure
 from ispcube.services import events
 
 
-def enable(uow: UnitOfWork, rt, client: m.Client, reason: str) -> None:
+def enable(uow: UnitOfWork, rt, client: m.Client, reason: str, *, apply_after_commit: bool = True) -> None:
     """Give the client service back, as an operator's decision (the caller commits)."""
-    if client.service == "active" and client.service_by == "manual":
+    _change(uow, rt, client, "active", f"service enabled: {reason}", "service.enable", apply_after_commit)
+
+
+def disable(uow: UnitOfWork, rt, client: m.Client, reason: str, *, apply_after_commit: bool = True) -> None:
+    """Cut the client's service, as an operator's decision (the caller commits)."""
+    _change(uow, rt, client, "cut", f"service disabled: {reason}", "service.disable", apply_after_commit)
+
+
+def _change(uow: UnitOfWork, rt, client: m.Client, service: str, message: str, kind: str,
+            apply_after_commit: bool) -> None:
+    if client.service == service and client.service_by == "manual":
         return
-    client.service, client.service_by = "active", "manual"
-    events.log(uow, rt, client, "service.enable", f"service enabled: {reason}")
+    was = client.service
+    client.service, client.service_by = service, "manual"
+    events.log(uow, rt, client, kind, message)
+    if was == service:
+        return
+    from ispcube.services.enforce import queue_for_clients
+    from ispcube.services.enforce_wanted import Decision
+    uow.flush()
+    queue_for_clients(uow, rt, rt.today(), {client.id: Decision(client.id, service, "manual", kind, message)},
+                      "manual")
+    if apply_after_commit:
+        client_id = client.id
+        event.listen(uow.session, "after_commit", lambda _session: _apply_quietly(rt, client_id), once=True)
+
+
+def _apply_quietly(rt, client_id: int) -> None:
+    # Runs after the caller's commit: a router that fails keeps its task for the next job run.
+    apply_now(rt, client_id)
+
+
+def apply_now(rt, client_id: int, today: date | None = None) -> list[dict[str, Any]]:
+    """Make the client's routers match its service state now; one row per router."""
+    from ispcube.services import enforce_tasks as tasks
+    from ispcube.services.enforce import ENFORCE
+    from ispcube.services.enforce_routers import Run, claimed, work_on_router
+    from ispcube.services.enforce_wanted import load_targets
+    today = today or rt.today()
+    with rt.uow() as uow:
+        client = uow.session.get(m.Client, client_id)
+        router_ids = sorted(set(uow.session.scalars(
+            select(m.Connection.router_id).where(m.Connection.client_id == client_id))))
+        routers = list(uow.session.scalars(select(m.Router).where(m.Router.id.in_(router_ids))
+                                           .order_by(m.Router.name)))
+        targets = {rid: [(cid, t) for cid, t in rows if cid == client_id]
+                   for rid, rows in load_targets(uow, router_ids).items()}
+        mine = [t for t in tasks.open_tasks(uow, "enforce", router_ids) if t.client_id == client_id]
+        codes = {c: client.id for c in (client.code, client.previous_code) if c}
+        run = Run(rt, ENFORCE, today, tasks.retry_until(uow, today), codes, "apply")
+        service = client.service
+        for router in routers:
+            uow.session.expunge(router)   # used after this unit of work ends
+    wanted = lambda _cid: "mark" if service == "cut" else "clear"  # noqa: E731
+    results = []
+    with claimed(rt.engine, router_ids) as free:
+        for router in routers:
+            if router.id not in free:
+                results.append({"router": router.name, "status": "queued",
+                                "error": "the enforce job is working on this router"})
+                continue
+            open_here = {(t.connection_id, t.action): t for t in mine if t.router_id == router.id}
+            outcome = work_on_router(run, router, targets.get(router.id, []), wanted, open_here)
+            results.append({"router": router.name,
+                            "status": "done" if outcome.status == "ok" else "queued",
+                            "error": outcome.error})
+    return results
+
+
+def disable_client(rt, code: str, reason: str) -> dict[str, Any]:
+    from ispcube.services.clients import find_client
+    if not reason or not reason.strip():
+        raise Invalid("give the reason for disabling the service (--reason)")
+    with rt.uow() as uow:
+        client = find_client(uow, code, rt.actor(uow))
+        disable(uow, rt, client, reason.strip(), apply_after_commit=False)
+        uow.commit()
+        client_id, shown = client.id, client.code
+    return _outcome(shown, "cut", apply_now(rt, client_id))
+
+
+def commitment_of(rt, code: str) -> str | None:
+    """The due date of the client's payment commitment in force, if any (ISO)."""
+    from ispcube.services.clients import find_client
+    from ispcube.services.commitments import open_commitment
+    with rt.uow() as uow:
+        current = open_commitment(uow, find_client(uow, code, rt.actor(uow)).id)
+        return current.due_date.isoformat() if current else None
+
+
+def enable_client(rt, code: str, reason: str | None, drop_commitment: bool) -> dict[str, Any]:
+    from ispcube.services import commitments
+    from ispcube.services.clients import find_client
+    with rt.uow() as uow:
+        client = find_client(uow, code, rt.actor(uow))
+        if drop_commitment:
+            commitments.drop(uow, rt, client)
+        enable(uow, rt, client, (reason or "by an operator").strip(), apply_after_commit=False)
+        uow.commit()
+        client_id, shown = client.id, client.code
+    return _outcome(shown, "active", apply_now(rt, client_id))
+
+
+def _outcome(code: str, service: str, routers: list[dict]) -> dict[str, Any]:
+    return {"client": code, "service": service, "routers": routers}
+
+
+def raise_if_queued(outcome: dict[str, Any]) -> None:
+    queued = [r for r in outcome["routers"] if r["status"] != "done"]
+    if queued:
+        first = queued[0]
+        raise PartialFailure(f"client {outcome['client']}: not applied on router {first['router']} "
+                             f"({first['error']}); queued, `ispcube enforce` retries it")

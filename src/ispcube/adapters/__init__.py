@@ -1,0 +1,1 @@
+"""The outside world: router drivers (MikroTik API, RADIUS) behind one interface."""

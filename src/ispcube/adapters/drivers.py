@@ -1,0 +1,179 @@
+"""One interface for every kind of router, a registry that picks the driver by kind, and the
+error translation every driver shares (napalm's shape).
+
+A driver keeps the marks ispcube puts on a router: the cut list (``ispcube-cut``) and the
+warning list (``ispcube-preaviso``). It reads a list once (``read``), then is asked to mark
+or clear one connection at a time (``mark``/``clear``), writing only what the holding it read
+says is missing; each write is counted, so a run can prove a second pass writes nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+import socket
+from typing import Callable, Container, Iterator
+
+from ispcube.errors import RouterError, RouterProtocolError, RouterUnreachable
+
+CUT_LIST = "ispcube-cut"
+PREAVISO_LIST = "ispcube-preaviso"
+LISTS = (CUT_LIST, PREAVISO_LIST)
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    """What a driver needs to reach a router (plain values; the secret never leaves here)."""
+    name: str
+    kind: str
+    host: str
+    port: int | None = None
+    api_ssl: bool = False
+    username: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    coa_port: int | None = None
+    radius_db_url: str | None = field(default=None, repr=False)
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One connection as a router sees it: the client code goes in the entry's comment."""
+    connection_id: int
+    client_code: str
+    ip: str | None = None
+    pppoe_user: str | None = None
+
+    @property
+    def label(self) -> str:
+        return " ".join(x for x in (self.ip, self.pppoe_user and f"pppoe:{self.pppoe_user}") if x)
+
+
+@dataclass
+class Holding:
+    """What a router holds of one of our lists, as read once per run.
+
+    ``entries`` maps a key (an address, or a user name for RADIUS) to the client code the
+    entry was made for; ``extra`` is driver-specific state (PPPoE secrets, sessions...).
+    """
+    list_name: str
+    entries: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+class Driver(ABC):
+    """A router of one kind. Use as a context manager: open() logs in, close() hangs up."""
+
+    kind: str = ""
+    supports_preaviso: bool = True
+
+    def __init__(self, config: RouterConfig):
+        self.config = config
+        self.writes = 0
+
+    def __enter__(self) -> "Driver":
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @abstractmethod
+    def open(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def probe(self) -> dict:
+        """Reachability, login and our lists: what `router test` prints."""
+
+    @abstractmethod
+    def read(self, list_name: str, targets: list[Target]) -> Holding:
+        """Read LIST once; TARGETS are the connections on this router (to find their state)."""
+
+    @abstractmethod
+    def marked(self, holding: Holding, target: Target) -> bool:
+        """Does the router hold every mark of TARGET on the list?"""
+
+    @abstractmethod
+    def cleared(self, holding: Holding, target: Target) -> bool:
+        """Is every mark of TARGET that ispcube makes gone from the list?"""
+
+    @abstractmethod
+    def mark(self, holding: Holding, target: Target, timeout_s: int | None = None,
+             requested: bool = False) -> None:
+        """Put TARGET on the list (cut or warn), writing only what HOLDING lacks.
+
+        REQUESTED: a task asked for this change, maybe after a failed attempt; steps that leave
+        no trace to read back (a RADIUS Disconnect) are done again."""
+
+    @abstractmethod
+    def clear(self, holding: Holding, target: Target, requested: bool = False) -> None:
+        """Take TARGET off the list (restore or unwarn), writing only what HOLDING has."""
+
+    @abstractmethod
+    def strays(self, holding: Holding, targets: list[Target], known_codes: Container[str]) -> list[str]:
+        """Keys of entries we made (comment: one of KNOWN_CODES) that match none of TARGETS,
+        the connections on this router: left by a deleted connection, a changed IP or code."""
+
+    @abstractmethod
+    def remove_stray(self, holding: Holding, key: str) -> None: ...
+
+
+DRIVERS: dict[str, type[Driver]] = {}
+
+
+def register(kind: str) -> Callable[[type[Driver]], type[Driver]]:
+    def decorate(cls: type[Driver]) -> type[Driver]:
+        cls.kind = kind
+        DRIVERS[kind] = cls
+        return cls
+    return decorate
+
+
+def _load_builtin() -> None:
+    # Imported lazily: each adapter pulls in its client library (routeros_api, pyrad).
+    from ispcube.adapters import radius, routeros  # noqa: F401
+
+
+def driver_for(config: RouterConfig) -> Driver:
+    _load_builtin()
+    try:
+        return DRIVERS[config.kind](config)
+    except KeyError:
+        raise RouterProtocolError(f"router {config.name}: no driver for kind '{config.kind}' "
+                                  f"(known: {', '.join(sorted(DRIVERS))})") from None
+
+
+Classifier = Callable[[BaseException], "type[RouterError] | None"]
+
+
+@contextmanager
+def translated(router: str, classify: Classifier = lambda exc: None,
+               describe: Callable[[BaseException], str] | None = None) -> Iterator[None]:
+    """Turn library and socket errors into our hierarchy, naming the router.
+
+    CLASSIFY maps a library's own exception to one of ours (None: not one it knows);
+    DESCRIBE says what went wrong in words that never carry the command sent (which, for a
+    login, holds the password)."""
+    try:
+        yield
+    except RouterError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless it is a known failure
+        kind = classify(exc)
+        if kind is None and isinstance(exc, (socket.timeout, TimeoutError)):
+            raise RouterUnreachable(f"router {router}: no answer (timed out)") from None
+        if kind is None and isinstance(exc, OSError):
+            kind = RouterUnreachable
+        if kind is None:
+            raise
+        raise kind(f"router {router}: {(describe or reason)(exc)}") from None
+
+
+def reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,171 @@
+"""RADIUS-managed connections (N4): the FreeRADIUS SQL group ``ispcube-cut`` plus an RFC 5176
+Disconnect-Request (pyrad) so the live session re-authenticates into the cut profile.
+
+The standard FreeRADIUS schema is read and written with SQLAlchemy Core: radusergroup for
+the group membership, radacct for the open sessions (User-Name, Acct-Session-Id). A Disconnect
+answered with ACK is done; a NAK or silence is a failure, retried by the next run.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Container
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ispcube.adapters.drivers import (CUT_LIST, Driver, Holding, RouterConfig, Target, reason,
+                                      register)
+from ispcube.errors import RouterProtocolError, RouterUnreachable
+
+COA_PORT = 3799
+_radius = MetaData()
+RADUSERGROUP = Table("radusergroup", _radius,
+                     Column("id", Integer, primary_key=True), Column("username", String(64)),
+                     Column("groupname", String(64)), Column("priority", Integer))
+RADACCT = Table("radacct", _radius,
+                Column("radacctid", Integer, primary_key=True), Column("username", String(64)),
+                Column("acctsessionid", String(64)), Column("nasipaddress", String(45)),
+                Column("acctstarttime", DateTime), Column("acctstoptime", DateTime))
+# The attributes a Disconnect-Request needs (RFC 2865, 2866, 5176): pyrad reads a dictionary
+# file, and shipping these few lines beats depending on a system dictionary's location.
+DICTIONARY = """\
+ATTRIBUTE User-Name 1 string
+ATTRIBUTE NAS-IP-Address 4 ipaddr
+ATTRIBUTE Framed-IP-Address 8 ipaddr
+ATTRIBUTE Acct-Session-Id 44 string
+ATTRIBUTE Error-Cause 101 integer
+"""
+
+
+@register("radius")
+class RadiusDriver(Driver):
+    supports_preaviso = False
+
+    def __init__(self, config: RouterConfig):
+        super().__init__(config)
+        self._engine = None
+
+    def open(self) -> None:
+        from ispcube.db.engine import get_engine, normalise_url
+        if not self.config.radius_db_url:
+            raise RouterProtocolError(f"router {self.config.name}: no RADIUS database configured")
+        self._engine = get_engine(normalise_url(self.config.radius_db_url))
+        self._sql(lambda conn: conn.execute(select(RADUSERGROUP.c.username).limit(1)).all())
+
+    def close(self) -> None:
+        self._engine = None
+
+    def _sql(self, work, *, write: bool = False):
+        try:
+            with (self._engine.begin() if write else self._engine.connect()) as conn:
+                return work(conn)
+        except SQLAlchemyError as exc:
+            original = getattr(exc, "orig", exc)
+            raise RouterProtocolError(f"router {self.config.name}: RADIUS database: "
+                                      f"{reason(original)}") from None
+
+    def probe(self) -> dict:
+        members = self._sql(lambda conn: conn.execute(
+            select(RADUSERGROUP.c.username).where(RADUSERGROUP.c.groupname == CUT_LIST)).all())
+        return {"radius database": "reachable", f"{CUT_LIST} members": len(members),
+                "coa port": self.config.coa_port or COA_PORT}
+
+    def read(self, list_name: str, targets: list[Target]) -> Holding:
+        holding = Holding(list_name)
+        if list_name != CUT_LIST:
+            return holding
+        users = {t.pppoe_user for t in targets if t.pppoe_user}
+
+        def work(conn):
+            members = conn.execute(select(RADUSERGROUP.c.username)
+                                   .where(RADUSERGROUP.c.groupname == CUT_LIST)).scalars()
+            holding.entries.update({name: name for name in members if name in users})
+            # FreeRADIUS's PostgreSQL schema keeps the NAS address as inet: compare its host part.
+            nas = (func.host(RADACCT.c.nasipaddress) if conn.dialect.name == "postgresql"
+                   else RADACCT.c.nasipaddress)
+            sessions = conn.execute(select(RADACCT.c.username, RADACCT.c.acctsessionid)
+                                    .where(RADACCT.c.acctstoptime.is_(None), nas == self.config.host)
+                                    .order_by(RADACCT.c.acctstarttime))
+            holding.extra["sessions"] = {name: session for name, session in sessions if name in users}
+        self._sql(work)
+        return holding
+
+    def marked(self, holding: Holding, target: Target) -> bool:
+        return bool(target.pppoe_user) and target.pppoe_user in holding.entries
+
+    def cleared(self, holding: Holding, target: Target) -> bool:
+        return not target.pppoe_user or target.pppoe_user not in holding.entries
+
+    def _user(self, target: Target) -> str:
+        if not target.pppoe_user:
+            raise RouterProtocolError(f"router {self.config.name}: connection {target.label} of "
+                                      f"client {target.client_code} has no PPPoE user for RADIUS")
+        return target.pppoe_user
+
+    # The live session is dropped when the group changed, or when a task asks again (its last
+    # attempt may have changed the group and then failed to reach the NAS).
+
+    def mark(self, holding: Holding, target: Target, timeout_s: int | None = None,
+             requested: bool = False) -> None:
+        user = self._user(target)
+        if holding.list_name != CUT_LIST:
+            return
+        changed = user not in holding.entries
+        if changed:
+            self._sql(lambda conn: conn.execute(insert(RADUSERGROUP).values(
+                username=user, groupname=CUT_LIST, priority=0)), write=True)
+            self.writes += 1
+            holding.entries[user] = user
+        if changed or requested:
+            self._disconnect(holding, user)
+
+    def clear(self, holding: Holding, target: Target, requested: bool = False) -> None:
+        user = self._user(target)
+        changed = user in holding.entries
+        if changed:
+            self._sql(lambda conn: conn.execute(delete(RADUSERGROUP).where(
+                RADUSERGROUP.c.username == user, RADUSERGROUP.c.groupname == CUT_LIST)), write=True)
+            self.writes += 1
+            holding.entries.pop(user)
+        if changed or requested:
+            self._disconnect(holding, user)
+
+    def strays(self, holding: Holding, targets: list[Target], known_codes: Container[str]) -> list[str]:
+        # Group rows carry no client code and the group is shared by every NAS: a row is only
+        # ever judged through a connection of this router, never as a stray.
+        return []
+
+    def remove_stray(self, holding: Holding, key: str) -> None:
+        raise RouterProtocolError(f"router {self.config.name}: RADIUS keeps no stray entries")
+
+    def _disconnect(self, holding: Holding, user: str) -> None:
+        """Ask the NAS to drop the user's live session, if it has one (RFC 5176)."""
+        session = holding.extra.get("sessions", {}).get(user)
+        if session is None:
+            return
+        send_disconnect(self.config, user, session)
+        self.writes += 1
+        holding.extra["sessions"].pop(user, None)
+
+
+def send_disconnect(config: RouterConfig, user: str, session_id: str | None) -> None:
+    from pyrad import packet
+    from pyrad.client import Client, Timeout
+    from pyrad.dictionary import Dictionary
+    client = Client(server=config.host, coaport=config.coa_port or COA_PORT,
+                    secret=(config.secret or "").encode(), dict=Dictionary(io.StringIO(DICTIONARY)),
+                    retries=2, timeout=max(config.timeout / 2, 0.2))
+    request = client.CreateCoAPacket(code=packet.DisconnectRequest, User_Name=user)
+    if session_id:
+        request["Acct-Session-Id"] = session_id
+    try:
+        reply = client.SendPacket(request)
+    except Timeout:
+        raise RouterUnreachable(f"router {config.name}: no answer to the Disconnect-Request "
+                                f"for '{user}'") from None
+    except OSError as exc:
+        raise RouterUnreachable(f"router {config.name}: {reason(exc)}") from None
+    if reply.code != packet.DisconnectACK:
+        raise RouterProtocolError(f"router {config.name}: refused the Disconnect-Request for "
+                                  f"'{user}' (NAK)")

@@ -1,0 +1,77 @@
+"""The driver contract: what enforce relies on, checked against every kind of router."""
+
+import pytest
+
+from ispcube.adapters.drivers import CUT_LIST, driver_for
+from ispcube.errors import RouterError, RouterProtocolError, RouterUnreachable
+
+
+def _read(config, targets):
+    driver = driver_for(config)
+    driver.open()
+    return driver, driver.read(CUT_LIST, targets)
+
+
+def test_probe_answers_after_login(rig):
+    with driver_for(rig.config) as driver:
+        assert isinstance(driver.probe(), dict)
+
+
+def test_mark_then_clear_write_only_what_is_missing(rig):
+    targets = [rig.target, rig.other]
+    driver, holding = _read(rig.config, targets)
+    assert not driver.marked(holding, rig.target) and driver.cleared(holding, rig.target)
+    driver.mark(holding, rig.target)
+    assert driver.writes >= 1 and driver.marked(holding, rig.target)
+    driver.close()
+
+    again, holding = _read(rig.config, targets)          # a fresh read sees what was written
+    assert again.marked(holding, rig.target) and not again.cleared(holding, rig.target)
+    assert again.cleared(holding, rig.other)
+    again.mark(holding, rig.target)
+    assert again.writes == 0                               # nothing missing: nothing written
+    again.clear(holding, rig.target)
+    assert again.writes >= 1 and again.cleared(holding, rig.target)
+    again.close()
+
+    last, holding = _read(rig.config, targets)
+    assert last.cleared(holding, rig.target)
+    last.clear(holding, rig.target)
+    assert last.writes == 0
+    last.close()
+
+
+def test_entries_made_by_someone_else_are_never_touched(rig):
+    rig.add_foreign()
+    driver, holding = _read(rig.config, [rig.target, rig.other])
+    assert driver.strays(holding, [rig.target, rig.other], {"A1", "B2"}) == []
+    driver.mark(holding, rig.target)
+    driver.clear(holding, rig.target)
+    driver.close()
+    assert rig.foreign_present()
+
+
+def test_every_failure_is_one_of_our_errors(rig):
+    for kind in ("unreachable", "auth", "error"):
+        config = rig.break_with(kind)
+        with pytest.raises(RouterError) as caught:
+            driver, holding = _read(config, [rig.target])
+            try:
+                driver.mark(holding, rig.target, requested=True)   # as a task's retry does
+            finally:
+                driver.close()
+        assert config.name in str(caught.value)
+        assert "pw" not in str(caught.value) and "nas-secret" not in str(caught.value)
+
+
+def test_unreachable_is_told_apart_from_a_refusal(rig):
+    config = rig.break_with("unreachable")
+    with pytest.raises(RouterUnreachable):
+        driver, holding = _read(config, [rig.target])
+        driver.mark(holding, rig.target, requested=True)
+
+
+def test_unknown_kind_is_a_protocol_error(rig):
+    from dataclasses import replace
+    with pytest.raises(RouterProtocolError, match="no driver for kind 'cisco'"):
+        driver_for(replace(rig.config, kind="cisco"))

@@ -1,0 +1,21 @@
+"""SPEC 7, second part: the demo drives a simulated MikroTik through billing, enforce and
+preaviso and shows debtors cut, payers restored and the ISP's own entry untouched."""
+
+import re
+
+from tests.conftest import Cli
+
+
+def test_demo_cuts_debtors_and_restores_payers_on_the_simulated_router(tmp_path):
+    path = tmp_path / "demo.db"
+    out = Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "80").stdout
+    first = re.search(r"enforce as of \S+: (\d+) cut", out)
+    second = re.search(r"enforce today \(\S+\): (\d+) cut, (\d+) restored", out)
+    assert first and int(first.group(1)) > 0, out
+    assert second and int(second.group(2)) > 0, out
+    assert "enforce again: 0 cut, 0 restored, 0 router writes" in out
+    assert "Router lists before:" in out and "Router lists after:" in out
+    assert "203.0.113.7 (blocked by hand)" in out.split("Router lists after:")[1]
+    cut = Cli(f"sqlite:///{path}").json("client", "list", "--service", "cut")
+    assert len(cut) == int(re.search(r"Cut clients: (\d+)", out).group(1))
+    assert "bench" not in out and "secret" not in out.lower()

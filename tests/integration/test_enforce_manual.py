@@ -1,0 +1,93 @@
+"""Manual service state (N6): `client disable|enable` act on the routers at once, win over the
+job, and are queued for the job when a router is down; `pay --enable` acts on the routers."""
+
+from contextlib import ExitStack
+
+import pytest
+
+from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
+
+
+@pytest.fixture
+def net(cli):
+    with ExitStack() as stack:
+        (core,) = start_simulators(stack, 1)
+        add_mikrotik(cli, "core", core)
+        yield cli, core
+
+
+def test_disable_and_enable_act_at_once_and_win_over_the_job(net):
+    cli, core = net
+    core.add_ppp_secret("p1")
+    add_client(cli, "P1", "core", "10.0.0.1", pppoe="p1")
+    add_client(cli, "D1", "core", "10.0.0.2", debt="100")
+    assert cli("client", "disable", "P1").exit_code == 2          # --reason is required
+    out = cli.ok("client", "disable", "P1", "--reason", "equipo robado").stdout
+    assert "client P1 disabled" in out and "router core: done" in out
+    assert cut_list(core) == {"10.0.0.1": "P1"} and core.ppp_secrets()[0]["disabled"] == "true"
+    assert cli.json("client", "show", "P1")["service"] == "cut"
+    assert "equipo robado" in cli.json("client", "log", "P1")[-2]["message"]
+
+    cli.ok("client", "enable", "D1", "--reason", "promised to pay")
+    core.reset_counters()
+    summary = cli.json("enforce")
+    assert (summary["cut"], summary["restored"], core.writes) == (0, 0, 0)   # manual states win
+    assert cut_list(core) == {"10.0.0.1": "P1"}
+
+    cli.ok("client", "enable", "P1")
+    assert cut_list(core) == {} and core.ppp_secrets()[0]["disabled"] == "false"
+
+
+def test_manual_enable_lasts_until_the_debt_is_settled(net):
+    cli, core = net
+    add_client(cli, "D1", "core", "10.0.0.2", debt="100")
+    cli.ok("enforce")
+    cli.ok("client", "enable", "D1")
+    cli.ok("pay", "D1", "--cash", "100", "--no-enable")
+    cli.ok("enforce")                         # paid: back under the job's control
+    assert cli.json("client", "log", "D1")[-1]["kind"] == "service.auto"
+    cli.ok("ledger", "adjust", "D1", "--debit", "50", "--reason", "new debt")
+    cli.ok("enforce")
+    assert cut_list(core) == {"10.0.0.2": "D1"}
+
+
+def test_disable_with_the_router_down_is_queued_and_done_by_the_job(net):
+    cli, core = net
+    add_client(cli, "P1", "core", "10.0.0.1")
+    core.refuse_connections = True
+    result = cli("client", "disable", "P1", "--reason", "moroso")
+    assert result.exit_code == 3
+    assert "not applied on router core" in result.stderr and "queued" in result.stderr
+    assert cli.json("client", "show", "P1")["service"] == "cut"
+    core.refuse_connections = False
+    cli.ok("enforce")
+    assert cut_list(core) == {"10.0.0.1": "P1"}
+
+
+def test_pay_enable_restores_on_the_router(net):
+    cli, core = net
+    add_client(cli, "D1", "core", "10.0.0.2", debt="100")
+    cli.ok("enforce")
+    assert cut_list(core) == {"10.0.0.2": "D1"}
+    cli.ok("pay", "D1", "--cash", "100", "--enable")
+    assert cut_list(core) == {}
+    assert cli.json("client", "show", "D1")["service"] == "active"
+
+
+def test_enable_asks_about_a_commitment_or_takes_the_flag(net):
+    cli, core = net
+    add_client(cli, "D1", "core", "10.0.0.2", debt="100")
+    cli.ok("client", "disable", "D1", "--reason", "x")
+    cli.ok("commit", "D1", "2099-01-10")
+    cli.ok("client", "enable", "D1")                 # off a terminal: the safe default keeps it
+    assert cli.json("client", "show", "D1")["commitment"] == "2099-01-10"
+    cli.ok("client", "disable", "D1", "--reason", "x")
+    cli.ok("client", "enable", "D1", "--drop-commitment")
+    assert cli.json("client", "show", "D1")["commitment"] is None
+    assert "commitment.clear" in [e["kind"] for e in cli.json("client", "log", "D1")]
+
+
+def test_unknown_client_is_an_error(net):
+    cli, _ = net
+    result = cli("client", "disable", "NOPE", "--reason", "x")
+    assert result.exit_code == 1 and "client 'NOPE' does not exist" in result.stderr

@@ -1,0 +1,98 @@
+"""RADIUS-managed connections (N4) against Debian's FreeRADIUS and a pyrad NAS on loopback:
+a cut user gets the cut group's reply in its Access-Accept, a restored one does not; the NAS
+is sent a Disconnect-Request with the session's id, and its NAK or silence is retried."""
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import _pg_admin_engine
+from tests.support.freeradius import FreeRadius, require_freeradius
+from tests.support.radius_nas import FakeNas
+
+
+@pytest.fixture(scope="module")
+def freeradius():
+    require_freeradius()
+    _pg_admin_engine().dispose()          # its database is on PostgreSQL: skip or fail as the suite does
+    with FreeRadius() as radius:
+        yield radius
+
+
+@pytest.fixture
+def radius(freeradius, cli):
+    freeradius.execute("TRUNCATE radcheck, radreply, radgroupreply, radusergroup, radacct")
+    for user in ("ana", "beto"):
+        freeradius.execute("INSERT INTO radcheck (username, attribute, op, value) "
+                           "VALUES (:u, 'Cleartext-Password', ':=', 'pw')", u=user)
+    freeradius.execute("INSERT INTO radgroupreply (groupname, attribute, op, value) "
+                       "VALUES ('ispcube-cut', 'Mikrotik-Address-List', ':=', 'ispcube-cut')")
+    freeradius.accounting(**{"User-Name": "ana", "Acct-Status-Type": "Start", "Acct-Session-Id": "s-ana",
+                             "NAS-IP-Address": "127.0.0.1", "Framed-IP-Address": "10.5.0.1"})
+    with FakeNas(secret=b"nas-secret") as nas:
+        cli.ok("router", "add", "nas1", "--kind", "radius", "--host", "127.0.0.1", "--coa-port", str(nas.port),
+               "--radius-db", freeradius.db_url, "--secret-env", "NAS_SECRET", env={"NAS_SECRET": "nas-secret"})
+        for code, user, debt in (("A1", "ana", "300"), ("B2", "beto", None)):
+            cli.ok("client", "add", "--code", code, "--name", f"Cliente {code}", "--address", f"Calle {code}")
+            cli.ok("connection", "add", code, "--router", "nas1", "--pppoe-user", user)
+            if debt:
+                cli.ok("ledger", "adjust", code, "--debit", debt, "--reason", "deuda")
+        yield cli, freeradius, nas
+
+
+def group_members(radius):
+    with radius.engine.connect() as conn:
+        return sorted(conn.execute(text("SELECT username FROM radusergroup WHERE groupname = 'ispcube-cut'"))
+                      .scalars())
+
+
+def test_cut_user_gets_the_cut_reply_and_a_restored_one_does_not(radius):
+    cli, freeradius, nas = radius
+    assert freeradius.radtest("ana", "pw") == (True, {})
+    summary = cli.json("enforce")
+    assert (summary["cut"], summary["failed"]) == (1, 0)
+    assert group_members(freeradius) == ["ana"]
+    assert freeradius.radtest("ana", "pw") == (True, {"Mikrotik-Address-List": "ispcube-cut"})
+    assert freeradius.radtest("beto", "pw") == (True, {})
+    assert nas.requests == [{"User-Name": "ana", "Acct-Session-Id": "s-ana"}]
+
+    cli.ok("enforce")
+    assert len(nas.requests) == 1                # nothing changed: no second disconnect
+
+    cli.ok("pay", "A1", "--cash", "300", "--no-enable")
+    assert cli.json("enforce")["restored"] == 1
+    assert group_members(freeradius) == []
+    assert freeradius.radtest("ana", "pw") == (True, {})
+    assert len(nas.requests) == 2                # disconnected again into the normal profile
+
+
+@pytest.mark.parametrize("answer, words", [("nak", "refused the Disconnect-Request for 'ana' (NAK)"),
+                                           ("silence", "no answer to the Disconnect-Request")])
+def test_a_nak_or_silence_is_a_failure_retried_next_run(radius, answer, words):
+    cli, freeradius, nas = radius
+    nas.answer = answer
+    result = cli("--format", "json", "enforce", "--today", "2026-04-01")
+    assert result.exit_code == 3
+    routers = json.loads(result.stdout)["routers"]
+    assert words in routers[0]["error"]
+    assert group_members(freeradius) == ["ana"]   # the group is set; the session was not dropped
+    nas.answer = "ack"
+    before = len(nas.requests)
+    cli.ok("enforce", "--today", "2026-04-02")
+    assert len(nas.requests) == before + 1        # the open task sends the disconnect again
+    cli.ok("enforce", "--today", "2026-04-03")
+    assert len(nas.requests) == before + 1
+
+
+def test_router_test_and_check_on_radius(radius):
+    cli, freeradius, _ = radius
+    shown = cli.json("router", "test", "nas1")
+    assert shown["radius database"] == "reachable" and shown["ispcube-cut members"] == 0
+    cli.ok("enforce", "--check")          # drift is about the state decided, not yet any debt
+    cli.ok("enforce")
+    cli.ok("enforce", "--check")
+    freeradius.execute("DELETE FROM radusergroup WHERE username = 'ana'")     # removed by hand
+    drift = cli("enforce", "--check")
+    assert drift.exit_code == 3 and "ana" in drift.stdout
+    assert "nas-secret" not in cli.ok("--format", "json", "router", "list").stdout

@@ -1,7 +1,80 @@
-"""Commands of this module are being built; nothing is registered yet."""
+"""`ispcube ledger ...`: the running account (L2, L5, L6, L7); also mounts pay, cheque, billing."""
+
+from typing import Optional
 
 import typer
 
+from ispcube.cli import billing_cmd, pay_cmd
+from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.state import state
+
+ledger_app = typer.Typer(help="Running account: adjust, show, annul, rebuild, cash.", no_args_is_help=True)
+
+STATEMENT_COLUMNS = ["entry", "date", "document", "due", "debit", "credit", "balance", "comment"]
+
+
+@ledger_app.command("adjust")
+def adjust(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+           debit: Optional[str] = typer.Option(None, "--debit", help="Amount the client owes more (a DX note)."),
+           credit: Optional[str] = typer.Option(None, "--credit", help="Amount the client owes less (a CX note)."),
+           reason: Optional[str] = typer.Option(None, "--reason", help="Why (required; kept on the entry).")) -> None:
+    """Adjust a balance with a non-fiscal debit (DX) or credit (CX) note."""
+    from ispcube.services import ledger
+    done = ledger.adjust(state(ctx).runtime(), code, debit=debit, credit=credit, reason=reason)
+    if state(ctx).format == "json":
+        return render_record(done, "json")
+    state(ctx).say(f"{done['kind']} {done['number']} recorded for client {done['client']}: "
+                   f"{done['amount']}, balance {done['balance']}")
+
+
+@ledger_app.command("show")
+def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+         date_from: Optional[str] = typer.Option(None, "--from", help="First date (YYYY-MM-DD); earlier entries are brought forward."),
+         date_to: Optional[str] = typer.Option(None, "--to", help="Last date (YYYY-MM-DD).")) -> None:
+    """A client's statement: every entry with the running balance."""
+    from ispcube.services import statement
+    rows = statement.statement(state(ctx).runtime(), code, date_from, date_to)
+    fmt = state(ctx).format
+    render_rows(rows, fmt, STATEMENT_COLUMNS if fmt == "table" else None)
+
+
+@ledger_app.command("annul")
+def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry number, as `ledger show` lists it."),
+          reason: Optional[str] = typer.Option(None, "--reason", help="Why (required).")) -> None:
+    """Annul an entry by posting its reversal (entries are never edited)."""
+    from ispcube.services import statement
+    done = statement.annul(state(ctx).runtime(), entry, reason)
+    if state(ctx).format == "json":
+        return render_record(done, "json")
+    state(ctx).say(f"entry {done['annulled']} annulled by reversal {done['reversal']} (entry {done['entry']}); "
+                   f"client {done['client']} balance {done['balance']}")
+
+
+@ledger_app.command("rebuild")
+def rebuild(ctx: typer.Context,
+            codes: Optional[list[str]] = typer.Argument(None, help="Client codes (default: every client).")) -> None:
+    """Recompute cached balances from the entries; list and fix every wrong one."""
+    from ispcube.services import rebuild as rebuild_service
+    done = rebuild_service.rebuild(state(ctx).runtime(), codes or None)
+    if state(ctx).format == "json":
+        return render_record(done, "json")
+    if done["wrong"]:
+        render_rows(done["wrong"], state(ctx).format, ["code", "cached", "actual"])
+    state(ctx).say(f"{done['checked']} client(s) checked, {len(done['wrong'])} wrong balance(s) fixed")
+
+
+@ledger_app.command("cash")
+def cash(ctx: typer.Context,
+         on_date: Optional[str] = typer.Option(None, "--date", help="Day (YYYY-MM-DD; default today)."),
+         entity: Optional[str] = typer.Option(None, "--entity", help="Only this cash entity.")) -> None:
+    """What each cash entity and operator collected on a day, cash and cheques apart."""
+    from ispcube.services import cash_report
+    rows = cash_report.cash_report(state(ctx).runtime(), on_date, entity)
+    render_rows(rows, state(ctx).format,
+                ["entity", "operator", "receipts", "annulled", "cash", "cheques", "total"])
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.add_typer(ledger_app, name="ledger")
+    pay_cmd.register(app)
+    billing_cmd.register(app)

@@ -2,7 +2,8 @@
 
 `amount` is the entry's effect on the balance: positive raises what the client owes
 (invoice, DX), negative lowers it (CX, receipt); a reversal carries the opposite of the entry
-it annuls. Balance = SUM(amount). Rows are inserted, never updated or deleted.
+it annuls. Balance = SUM(amount). Rows are inserted, never updated or deleted: migration 0002
+installs triggers that refuse UPDATE and DELETE on both backends.
 """
 
 from datetime import date, datetime
@@ -30,7 +31,7 @@ class LedgerEntry(Base):
     number: Mapped[int] = mapped_column(Integer)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     entry_date: Mapped[date] = mapped_column(Date, index=True)
-    due_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)  # invoices and their reversals
     period: Mapped[str | None] = mapped_column(String(7))  # invoices only: YYYY-MM, one per client
     amount: Mapped[Decimal] = mapped_column(Money)
     operator: Mapped[str] = mapped_column(String(64))

@@ -1,5 +1,8 @@
 """Running account: ledger entries and cheques
 
+Ledger entries are immutable (R10): triggers refuse every UPDATE and DELETE on
+ledger_entries, on PostgreSQL and on SQLite alike, whatever code path tries it.
+
 Revision ID: 0002
 Revises: 0001
 """
@@ -45,6 +48,7 @@ def upgrade() -> None:
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_entries_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_entry_date'), ['entry_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_due_date'), ['due_date'], unique=False)
 
     op.create_table('cheques',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -66,10 +70,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cheques_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cheques_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cheques_status'), ['status'], unique=False)
+    _create_immutability_triggers()
 
+
+_REFUSAL = "ledger entries are immutable: post a reversal instead"
+_PG_FUNCTION = f"""
+CREATE FUNCTION ledger_entries_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{_REFUSAL} (% refused)', TG_OP;
+END
+$$"""
+
+
+def _create_immutability_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_PG_FUNCTION)
+        op.execute("CREATE TRIGGER ledger_entries_immutable BEFORE UPDATE OR DELETE ON ledger_entries "
+                   "FOR EACH ROW EXECUTE FUNCTION ledger_entries_immutable()")
+        return
+    for action in ("UPDATE", "DELETE"):
+        op.execute(f"CREATE TRIGGER ledger_entries_no_{action.lower()} BEFORE {action} ON ledger_entries "
+                   f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL} ({action} refused)'); END")
+
+
+def _drop_immutability_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS ledger_entries_immutable ON ledger_entries")
+        op.execute("DROP FUNCTION IF EXISTS ledger_entries_immutable()")
+        return
+    for action in ("update", "delete"):
+        op.execute(f"DROP TRIGGER IF EXISTS ledger_entries_no_{action}")
 
 
 def downgrade() -> None:
+    _drop_immutability_triggers()
     with op.batch_alter_table('cheques', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cheques_status'))
         batch_op.drop_index(batch_op.f('ix_cheques_entry_id'))
@@ -77,6 +111,7 @@ def downgrade() -> None:
 
     op.drop_table('cheques')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_due_date'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_entry_date'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_client_id'))
 

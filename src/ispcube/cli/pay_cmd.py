@@ -1,0 +1,69 @@
+"""`ispcube pay` (L3) and `ispcube cheque list|set-status` (L4)."""
+
+from typing import Optional
+
+import typer
+
+from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.state import state
+
+cheque_app = typer.Typer(help="Cheques received with payments: list, set-status.", no_args_is_help=True)
+
+
+def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+        cash: Optional[str] = typer.Option(None, "--cash", help="Amount paid in cash."),
+        cheque: Optional[list[str]] = typer.Option(
+            None, "--cheque", help="A cheque: bank=..,number=..,amount=..,deposit=YYYY-MM-DD (repeatable)."),
+        comment: Optional[str] = typer.Option(None, "--comment", help="Kept on the receipt."),
+        on_date: Optional[str] = typer.Option(None, "--date", help="Date of the payment (default today)."),
+        enable: Optional[bool] = typer.Option(None, "--enable/--no-enable",
+                                              help="Re-enable a cut client the payment brings to or below the "
+                                                   "unlock threshold (asked on a terminal; default no)."),
+        receipt: Optional[str] = typer.Option(None, "--receipt", help="Also write the receipt to this FILE.pdf "
+                                                                      "(asked on a terminal; default no).")) -> None:
+    """Record a payment in cash and/or cheques; prints the receipt number and the new balance."""
+    from ispcube.cli.documents_cmd import check_receipt_file, print_payment_receipt
+    from ispcube.services import payments
+    st = state(ctx)
+    rt = st.runtime()
+    check_receipt_file(receipt)
+    paid = payments.pay(rt, code, cash=cash, cheques=cheque or [], comment=comment, on_date=on_date)
+    print_payment_receipt(st, rt, paid, receipt)
+    question = f"Client {paid.client} is cut and now owes {paid.overdue:.2f} overdue: re-enable it?"
+    enabled = paid.may_enable and st.ask(question, enable, False) and \
+        payments.enable_after_payment(rt, paid.client, paid.receipt)
+    if st.format == "json":
+        return render_record({**paid.as_dict(), "enabled": enabled}, "json")
+    st.say(f"receipt {paid.receipt} recorded for client {paid.client}: paid {paid.amount:.2f}, "
+           f"balance {paid.balance:.2f}")
+    if enabled:
+        st.say(f"client {paid.client} re-enabled")
+    elif enable and paid.enable_blocker:
+        st.say(paid.enable_blocker)
+
+
+@cheque_app.command("list")
+def cheque_list(ctx: typer.Context,
+                status: Optional[str] = typer.Option(None, "--status", help="pending, deposited, cleared or rejected.")) -> None:
+    """List cheques by deposit date."""
+    from ispcube.services import cheques
+    render_rows(cheques.list_cheques(state(ctx).runtime(), status), state(ctx).format,
+                ["id", "client", "bank", "number", "amount", "deposit_date", "status", "receipt"])
+
+
+@cheque_app.command("set-status")
+def cheque_set_status(ctx: typer.Context, cheque_id: str = typer.Argument(..., metavar="ID", help="Cheque id (see `cheque list`)."),
+                      status: str = typer.Argument(..., help="deposited, cleared or rejected.")) -> None:
+    """Move a cheque along; a rejected cheque adds a DX for its amount to the client."""
+    from ispcube.services import cheques
+    done = cheques.set_status(state(ctx).runtime(), cheque_id, status)
+    if state(ctx).format == "json":
+        return render_record(done, "json")
+    state(ctx).say(f"cheque {done['id']} of client {done['client']} is now {done['status']}")
+    if done["dx"] is not None:
+        state(ctx).say(f"DX {done['dx']} added to client {done['client']}: balance {done['balance']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pay")(pay)
+    app.add_typer(cheque_app, name="cheque")

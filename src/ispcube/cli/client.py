@@ -74,6 +74,8 @@ def list_(
     free: Optional[bool] = typer.Option(None, "--free/--no-free", help="Only free (or only paying) clients."),
     deleted: bool = typer.Option(False, "--deleted", help="List deleted clients (ZZ codes) instead."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows."),
+    template: Optional[str] = typer.Option(None, "--template", help="Print through this listing template (listing)."),
+    out: Optional[str] = typer.Option(None, "--out", help="With --template: the FILE.pdf or FILE.html to write."),
 ) -> None:
     """List clients; filters combine and --search applies within them."""
     from ispcube.services.client_query import ClientFilter, list_clients
@@ -81,6 +83,10 @@ def list_(
     f = ClientFilter(postal_code=postal_code, locality=locality, node=node, status=status,
                      collector=collector, seller=seller, payment_method=payment_method,
                      company=company, service=service, free=free, deleted=deleted, search=search)
+    if template or out:
+        from ispcube.cli.documents_cmd import say_document
+        from ispcube.services.documents import print_listing
+        return say_document(state(ctx), print_listing(rt, f, template, out, limit))
     with rt.uow() as uow:
         rows = list_clients(uow, f, rt.actor(uow), limit)
     fmt = state(ctx).format

@@ -94,6 +94,7 @@ class Router(Base):
     secret: Mapped[str | None] = mapped_column(String(255))
     coa_port: Mapped[int | None] = mapped_column(Integer)
     node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"))
+    radius_db_url: Mapped[str | None] = mapped_column(String(500))  # FreeRADIUS tables; None: ours
 
 
 class Client(Base):
@@ -115,6 +116,7 @@ class Client(Base):
     postal_code_id: Mapped[int | None] = mapped_column(ForeignKey("postal_codes.id"), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
+    coords_source: Mapped[str | None] = mapped_column(String(8))  # 'hand' or 'geocoded'
     signup_date: Mapped[date | None] = mapped_column(Date)
     extra1: Mapped[str | None] = mapped_column(String(200))
     extra2: Mapped[str | None] = mapped_column(String(200))
@@ -147,6 +149,12 @@ class Client(Base):
     previous_code: Mapped[str | None] = mapped_column(String(40))
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    # Card payments (D4, migration 0005): the Stripe customer and saved card, never the card number.
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    card_expiry: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM
 
 
 class Connection(Base):

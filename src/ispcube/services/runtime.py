@@ -1,17 +1,24 @@
-"""What every service call needs: the database, the acting operator and the clock."""
+"""What every service call needs: the database, the acting operator and the clock.
+
+Kept free of the ORM (start-up time, P6): the unit of work is imported when first used and
+the acting operator is read with SQLAlchemy Core.
+"""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, Integer, String, column, select, table
 from sqlalchemy.engine import Engine
 
-from ispcube.db.models import Operator
-from ispcube.services.table_specs import ROLES
-from ispcube.db.uow import UnitOfWork
 from ispcube.errors import NotFound
 
+if TYPE_CHECKING:
+    from ispcube.db.uow import UnitOfWork
+
+OPERATORS = table("operators", column("id", Integer()), column("name", String()),
+                  column("role", String()), column("cash_entity", String()),
+                  column("active", Boolean()))
 
 
 @dataclass(frozen=True)
@@ -27,13 +34,25 @@ class Actor:
         return self.operator_id if self.role == "collector" else None
 
 
+def load_actor(executor, name: str) -> Actor:
+    """The operator NAME, read through EXECUTOR (a Core connection or an ORM session)."""
+    o = OPERATORS.c
+    row = executor.execute(select(o.id, o.name, o.role, o.cash_entity, o.active)
+                           .where(o.name == name)).first()
+    if row is None or not row.active:
+        raise NotFound(f"operator '{name}' does not exist or is inactive "
+                       "(see `ispcube operator list`)")
+    return Actor(name=row.name, role=row.role, operator_id=row.id, cash_entity=row.cash_entity)
+
+
 @dataclass
 class Runtime:
     engine: Engine
     operator: str = "system"
     clock: Callable[[], datetime] = field(default=datetime.now)
 
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> "UnitOfWork":
+        from ispcube.db.uow import UnitOfWork
         return UnitOfWork(self.engine)
 
     def now(self) -> datetime:
@@ -42,9 +61,5 @@ class Runtime:
     def today(self) -> date:
         return self.clock().date()
 
-    def actor(self, uow: UnitOfWork) -> Actor:
-        row = uow.session.scalar(select(Operator).where(Operator.name == self.operator))
-        if row is None or not row.active:
-            raise NotFound(f"operator '{self.operator}' does not exist or is inactive "
-                           "(see `ispcube operator list`)")
-        return Actor(name=row.name, role=row.role, operator_id=row.id, cash_entity=row.cash_entity)
+    def actor(self, uow: "UnitOfWork") -> Actor:
+        return load_actor(uow.session, self.operator)

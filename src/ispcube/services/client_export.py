@@ -1,0 +1,121 @@
+"""`export clients --out FILE.xlsx|.csv|.json` (C10): the client base for Excel or scripts.
+
+The same filters, search and collector scope as `client list` (client_query.filtered_select);
+rows are streamed from the database (yield_per: a server-side cursor on PostgreSQL) straight
+into the writer, so memory stays flat at any size. Management notes only on request; the web
+password hash and every secret are never read. The file is written beside its final name and
+renamed at the end, so a failed export leaves no half file; it holds personal data, so it is
+readable by its owner only.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import func, select
+
+from ispcube.db import models as m
+from ispcube.errors import Invalid
+from ispcube.services.client_export_writers import writer_for
+from ispcube.services.client_query import ClientFilter, filtered_select
+from ispcube.services.client_views import client_dict
+from ispcube.services.runtime import Runtime
+
+FORMATS = (".xlsx", ".csv", ".json")
+BATCH = 2000
+# Field of client_dict -> header. The headers read back through `client import`.
+COLUMNS = {
+    "code": "Code", "name": "Name", "nickname": "Nickname", "fiscal_address": "Fiscal address",
+    "address": "Address", "client_type": "Client type", "id_type": "ID type", "id_number": "ID number",
+    "company": "Company", "street1": "Street 1", "street2": "Street 2", "postal_code": "Postal code",
+    "locality": "Locality", "lat": "Latitude", "lng": "Longitude", "signup_date": "Signup date",
+    "extra1": "Extra 1", "extra2": "Extra 2", "phones": "Phones", "emails": "Emails",
+    "contact": "Contact", "epayment_code": "Electronic payment code", "status": "Status",
+    "payment_method": "Payment method", "collector": "Collector", "seller": "Seller", "plan": "Plan",
+    "node": "Node", "contract": "Contract", "contract_type": "Contract type",
+    "contract_expiry": "Contract expiry", "free": "Free", "blockable": "Blockable",
+    "preaviso": "Preaviso", "preaviso_days": "Preaviso days", "activity": "Activity",
+    "tickets_blocked": "Tickets blocked", "tickets_message": "Tickets message",
+    "web_password": "Web password", "balance": "Balance", "service": "Service",
+    "deleted": "Deleted", "previous_code": "Previous code",
+}
+DATES = ("signup_date", "contract_expiry")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: str
+    rows: int
+    format: str
+
+
+def export_clients(rt: Runtime, f: ClientFilter, out: str, *, with_notes: bool = False,
+                   progress: Callable[[int], None] | None = None,
+                   on_start: Callable[[int | None], None] | None = None) -> ExportResult:
+    path = Path(out)
+    if path.suffix.lower() not in FORMATS:
+        raise Invalid(f"--out '{out}' must end in .xlsx, .csv or .json")
+    if not path.parent.is_dir():
+        raise Invalid(f"--out '{out}': directory '{path.parent}' does not exist")
+    keys = list(COLUMNS) + (["notes"] if with_notes else [])
+    headers = list(COLUMNS.values()) + (["Management notes"] if with_notes else [])
+    partial = path.with_name(f".{path.name}.partial")
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    try:
+        with rt.uow() as uow:
+            query = filtered_select(f, rt.actor(uow))
+            if on_start:
+                on_start(uow.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())))
+            writer = writer_for(partial, path.suffix.lower(), headers, keys)
+            count = _write_rows(uow, query, writer, path.suffix.lower(), with_notes, progress)
+        os.replace(partial, path)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return ExportResult(str(path), count, path.suffix.lower()[1:])
+
+
+def _write_rows(uow, query, writer, kind: str, with_notes: bool, progress) -> int:
+    count, typed = 0, kind == ".xlsx"
+    try:
+        result = uow.session.execute(query.execution_options(yield_per=BATCH))
+        for rows in result.partitions():
+            notes = _notes_of(uow, [row.id for row in rows], kind) if with_notes else {}
+            for row in rows:
+                record = client_dict(row)
+                if typed:
+                    _as_cells(record)
+                values = [record[key] for key in COLUMNS]
+                if with_notes:
+                    values.append(notes.get(row.id, [] if kind == ".json" else ""))
+                writer.write(values)
+            count += len(rows)
+            if progress:
+                progress(len(rows))
+    finally:
+        writer.close()
+    return count
+
+
+def _as_cells(record: dict[str, Any]) -> None:
+    """Dates and the balance as real spreadsheet cells (XLSX); elsewhere as `client show --format json`."""
+    for key in DATES:
+        if record[key]:
+            record[key] = date.fromisoformat(record[key])
+    record["balance"] = Decimal(record["balance"])
+
+
+def _notes_of(uow, client_ids: list[int], kind: str) -> dict[int, Any]:
+    """Management notes of a batch of clients, oldest first, in one query."""
+    n = m.ClientNote
+    rows = uow.session.execute(select(n.client_id, n.at, n.author, n.text)
+                               .where(n.client_id.in_(client_ids)).order_by(n.client_id, n.at, n.id))
+    notes: dict[int, list] = {}
+    for client_id, at, author, text in rows:
+        notes.setdefault(client_id, []).append({"at": at.isoformat(sep=" "), "author": author, "text": text})
+    if kind == ".json":
+        return notes
+    return {cid: " | ".join(f"{x['at']} {x['author']}: {x['text']}" for x in items) for cid, items in notes.items()}

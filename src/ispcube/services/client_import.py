@@ -1,0 +1,291 @@
+"""`client import FILE` (C9): bring a whole client base in from CSV or XLSX.
+
+Every row is checked as `client add` checks it (client_import_check.py, on every core for
+large files), then against the file's earlier rows and the stored clients (duplicates, codes,
+electronic payment codes). Valid rows are written in batches inside one transaction, which
+commits only when the import is accepted: any invalid row means nothing is written, unless
+--skip-invalid. Rows are streamed; memory holds the file's keys, not its rows.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ispcube.services import config
+from ispcube.services.bulk_insert import bind_processors
+from ispcube.services.client_import_check import (ADDRESS_KEY, CODE_AT, EPAYMENT, ID_KEY, INSERT_COLUMNS,
+                                                  CheckContext, Checked, cell_text,
+                                                  check_chunk, finish_search_text, insert_row,
+                                                  start_worker)
+from ispcube.services.client_import_columns import ColumnMap, map_columns
+from ispcube.services.client_import_db import CLIENTS, ImportDb
+from ispcube.services.client_import_read import Source, SourceRow, open_source
+from ispcube.services.clients import load_refs
+from ispcube.services.process_pool import ordered_map, usable_cores
+from ispcube.services.runtime import Actor, Runtime
+
+CHUNK = 1000
+PARALLEL_FROM = 5000     # rows; below this, starting worker processes costs more than it saves
+DERIVED = ("id_key", "address_key", "search_text")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    skip_invalid: bool = False
+    dry_run: bool = False
+    update: bool = False
+    allow_duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str
+    value: str
+    reason: str
+
+    def sentence(self) -> str:
+        value = self.value if len(self.value) <= 80 else self.value[:77] + "..."
+        return f"line {self.line}, column {self.column}: value '{value}': {self.reason}"
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    encoding: str
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    written: bool = False
+    dry_run: bool = False
+    skip_invalid: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+def import_clients(rt: Runtime, path: str | Path, options: ImportOptions,
+                   progress: Callable[[int], None] | None = None,
+                   on_start: Callable[[int | None], None] | None = None) -> ImportSummary:
+    """Import PATH; ON_START gets the expected row count, PROGRESS each batch's size."""
+    with open_source(path) as source:
+        columns = map_columns(source.header, update=options.update)
+        with rt.uow() as uow:
+            run = _ImportRun(rt, uow, rt.actor(uow), options, columns, source)
+            dialect = rt.engine.dialect
+            context = CheckContext(load_refs(uow), columns, rt.today(),
+                                   f"{dialect.name}+{dialect.driver}", source.mixed)
+            if on_start:
+                on_start(source.total)
+            run.run(context, progress or (lambda _n: None))
+            if run.summary.written:
+                uow.commit()
+            return run.summary
+
+
+class _ImportRun:
+    def __init__(self, rt: Runtime, uow, actor: Actor, options: ImportOptions, columns: ColumnMap,
+                 source: Source):
+        self.rt, self.actor, self.options, self.columns, self.source = rt, actor, options, columns, source
+        self.db = ImportDb(uow.session.connection())
+        self.processors = bind_processors(rt.engine.dialect, CLIENTS, INSERT_COLUMNS)
+        self.code_format = config.get_value(uow.session, "client.code_format")
+        self.summary = ImportSummary(file=source.path.name, encoding=source.encoding,
+                                     dry_run=options.dry_run, skip_invalid=options.skip_invalid,
+                                     ignored_columns=list(columns.ignored))
+        # key -> line of the valid rows seen so far, for duplicates inside the file
+        self.codes: dict[str, int] = {}
+        self.epayment_codes: dict[str, int] = {}
+        self.id_keys: dict[str, int] = {}
+        self.addresses: dict[str, int] = {}
+        self.pending: dict[int, tuple[dict | None, tuple[str, str] | None]] = {}
+        self.refusing = False
+        self.last_number: int | None = None
+        self.code_index = columns.fields.index("code") if "code" in columns.present else None
+
+    def run(self, context: CheckContext, progress: Callable[[int], None]) -> None:
+        workers = usable_cores() if (self.source.total or 0) >= PARALLEL_FROM else 1
+        for sent in ordered_map(check_chunk, self._chunks(), workers=workers,
+                                initializer=start_worker, initargs=(context,)):
+            self._settle([Checked.from_wire(row) for row in sent])
+            progress(len(sent))
+        writing = not self.options.dry_run and not self.refusing
+        if writing and self.last_number is not None:
+            self.db.set_sequence("client_code", self.last_number)
+        self.summary.written = writing and (self.summary.new + self.summary.updated) > 0
+
+    # reading: rows in chunks, each with the stored client it updates (--update)
+
+    def _chunks(self):
+        batch: list[SourceRow] = []
+        for row in self.source.rows:
+            batch.append(row)
+            if len(batch) == CHUNK:
+                yield self._prepare(batch)
+                batch = []
+        if batch:
+            yield self._prepare(batch)
+
+    def _prepare(self, rows: list[SourceRow]) -> list[tuple[int, list, dict | None]]:
+        codes = {row.line: self._code_cell(row) for row in rows}
+        stored = self.db.existing(code for code in codes.values() if code)
+        prepared = []
+        for row in rows:
+            code = codes[row.line]
+            existing, problem = stored.get(code) if code else None, None
+            if existing is not None and not self.options.update:
+                problem = (code, f"client code '{code}' is already in use (use --update to change existing clients)")
+                existing = None
+            elif existing is not None and self.actor.collector_id not in (None, existing["collector_id"]):
+                problem = (code, f"client '{code}' does not exist among this collector's clients "
+                                 "(a collector updates only its own)")
+                existing = None
+            if existing is not None or problem is not None:
+                self.pending[row.line] = (existing, problem)
+            prepared.append((row.line, row.cells, existing))
+        return prepared
+
+    def _code_cell(self, row: SourceRow) -> str | None:
+        index = self.code_index
+        if index is None:
+            return None
+        value = cell_text(row.cells[index]) if index < len(row.cells) else None
+        return value.strip() if value and value.strip() else None
+
+    # checking against the base and the file, then writing
+
+    def _settle(self, chunk: list[Checked]) -> None:
+        for row in chunk:
+            if row.line in self.pending:
+                row.existing, problem = self.pending.pop(row.line)
+                if problem:
+                    row.problems.insert(0, (self._column("code"), *problem))
+        self._check_base([row for row in chunk if row.ok])
+        for row in chunk:
+            if row.ok:
+                self._check_file(row)
+        self.summary.rows += len(chunk)
+        for row in chunk:
+            if not row.ok:
+                self.summary.invalid += 1
+                self.summary.problems += [Problem(row.line, *problem) for problem in row.problems]
+                self.refusing = self.refusing or not self.options.skip_invalid
+        valid = [row for row in chunk if row.ok]
+        if not self.options.dry_run and not self.refusing:
+            self._write(valid)
+        else:
+            self.summary.new += sum(1 for row in valid if row.existing is None)
+            self.summary.updated += sum(1 for row in valid if row.existing is not None)
+
+    def _column(self, name: str) -> str:
+        return self.columns.column_of(name) if name in self.columns.present else name
+
+    def _address_field(self) -> str:
+        present = self.columns.present
+        return "fiscal_address" if "fiscal_address" in present and "address" not in present else "address"
+
+    def _check_base(self, rows: list[Checked]) -> None:
+        new = [row for row in rows if row.existing is None]
+        found = self.db.duplicates([(row.keys[ID_KEY], row.keys[ADDRESS_KEY], None) for row in new])
+        for row, matches in zip(new, found):
+            if matches and self.options.allow_duplicate:
+                row.duplicates = (row.duplicates or []) + matches
+            elif matches:
+                by_id = any("(same ID number)" in match for match in matches)
+                column = "id_number" if by_id else self._address_field()
+                row.problems.append((self._column(column), str(row.key(column) or ""),
+                                     "looks like a duplicate of " + "; ".join(matches)
+                                     + " (use --allow-duplicate to import it anyway)"))
+        holders = self.db.epayment_holders(row.keys[EPAYMENT] for row in rows if row.keys[EPAYMENT])
+        for row in rows:
+            holder = holders.get(row.keys[EPAYMENT] or "") if holders else None
+            if holder and (row.existing is None or holder[0] != row.existing["id"]):
+                row.problems.append((self._column("epayment_code"), row.keys[EPAYMENT],
+                                     f"already belongs to client {holder[1]}"))
+
+    def _check_file(self, row: Checked) -> None:
+        code, epayment, id_key, address = row.keys[:4]
+        code = code or (row.existing or {}).get("code")
+        if code and code in self.codes:
+            row.problems.append((self._column("code"), code, f"client code '{code}' is also on line {self.codes[code]}"))
+        if epayment and epayment in self.epayment_codes:
+            row.problems.append((self._column("epayment_code"), epayment,
+                                 f"electronic payment code also on line {self.epayment_codes[epayment]}"))
+        if row.existing is None:
+            earlier = []
+            if id_key and id_key in self.id_keys:
+                earlier.append((f"same ID number as line {self.id_keys[id_key]}", "id_number"))
+            if address and address in self.addresses:
+                earlier.append((f"same service address as line {self.addresses[address]}", self._address_field()))
+            if earlier and self.options.allow_duplicate:
+                row.duplicates = (row.duplicates or []) + [f"{what} of {self.summary.file}" for what, _ in earlier]
+            elif earlier:
+                what, column = earlier[0]
+                row.problems.append((self._column(column), str(row.key(column) or ""),
+                                     f"{what} (use --allow-duplicate to import it anyway)"))
+        if not row.ok:
+            return
+        for key, seen in ((code, self.codes), (epayment, self.epayment_codes)):
+            if key:
+                seen[key] = row.line
+        if row.existing is None:
+            if id_key:
+                self.id_keys.setdefault(id_key, row.line)
+            if address:
+                self.addresses.setdefault(address, row.line)
+
+    def _write(self, rows: list[Checked]) -> None:
+        new = [row for row in rows if row.existing is None]
+        self._assign_codes([row for row in new if row.insert_row is None])
+        self.db.insert_clients([row.insert_row for row in new], self.rt.now(), self.rt.operator,
+                                       self.summary.file)
+        self.summary.new += len(new)
+        overrides = [row for row in new if row.duplicates]
+        ids = self.db.ids_of(row.insert_row[CODE_AT] for row in overrides) if overrides else {}
+        events = [(ids[row.insert_row[CODE_AT]], "client.duplicate-override",
+                   "duplicate check overridden: " + "; ".join(row.duplicates)) for row in overrides]
+        changes = []
+        for row in (row for row in rows if row.existing is not None):
+            changed = {k: v for k, v in row.values.items() if k not in DERIVED and row.existing.get(k) != v}
+            if not changed:
+                self.summary.unchanged += 1
+                continue
+            self.summary.updated += 1
+            client_id = row.existing["id"]
+            changes.append((client_id, {**changed, **{k: row.values[k] for k in DERIVED if k in row.values}}))
+            events.append((client_id, "client.import-update",
+                           f"import of {self.summary.file} (line {row.line}): "
+                           + "; ".join(f"{k} {_shown(row.existing.get(k))} -> {_shown(v)}" for k, v in changed.items())))
+        self.db.update_clients(changes)
+        self.db.log(events, self.rt.now(), self.rt.operator)
+
+    def _assign_codes(self, rows: list[Checked]) -> None:
+        """Codes from the configured format for new rows without one, skipping codes in use."""
+        if not rows:
+            return
+        if self.last_number is None:
+            self.last_number = self.db.sequence("client_code")
+        codes: list[str] = []
+        while len(codes) < len(rows):
+            candidates = []
+            while len(candidates) < len(rows) - len(codes):
+                self.last_number += 1
+                candidate = self.code_format.format(n=self.last_number)
+                if candidate not in self.codes:
+                    candidates.append(candidate)
+            taken = self.db.taken_codes(candidates)
+            codes += [c for c in candidates if c not in taken]
+        for row, code in zip(rows, codes):
+            row.values["code"] = code
+            finish_search_text(row.values)
+            row.insert_row = insert_row(row.values, self.processors)
+            self.codes[code] = row.line
+
+
+def _shown(value: Any) -> str:
+    return "(empty)" if value in (None, "") else str(value)

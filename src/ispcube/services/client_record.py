@@ -1,0 +1,117 @@
+"""The client record: which columns make up a shown client, and the dict built from them.
+
+`ispcube client show` must start in well under a second (P6) and importing the ORM alone
+costs a third of that, so this module is SQLAlchemy Core only. The tables it reads are
+described here as lightweight `table()` clauses naming just the columns a record needs (a unit
+test checks them against the mapped models). `client_views.view_select` builds the same
+record over the mapped tables, so the listings' ORM filters still apply to it.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Float, FromClause, Integer, Select, String, column, select, table
+
+from ispcube.db.types import Money
+from ispcube.services.runtime import OPERATORS
+
+
+def light_table(name: str, *columns: tuple[str, Any]):
+    return table(name, *(column(col, type_) for col, type_ in columns))
+
+
+CLIENTS = light_table(
+    "clients", ("id", Integer()), ("code", String()), ("name", String()), ("nickname", String()),
+    ("fiscal_address", String()), ("address", String()), ("client_type", String()),
+    ("id_type", String()), ("id_number", String()), ("company_id", Integer()),
+    ("street1", String()), ("street2", String()), ("postal_code_id", Integer()),
+    ("lat", Float()), ("lng", Float()), ("signup_date", Date()), ("extra1", String()),
+    ("extra2", String()), ("phones", String()), ("emails", String()), ("contact", String()),
+    ("epayment_code", String()), ("status_id", Integer()), ("payment_method", String()),
+    ("collector_id", Integer()), ("seller_id", Integer()), ("plan_id", Integer()),
+    ("node_id", Integer()), ("contract", Boolean()), ("contract_type", Integer()),
+    ("contract_expiry", Date()), ("free", Boolean()), ("blockable", Boolean()),
+    ("preaviso", Boolean()), ("preaviso_from", Integer()), ("preaviso_to", Integer()),
+    ("activity", String()), ("webpass_hash", String()), ("tickets_blocked", Boolean()),
+    ("tickets_message", String()), ("balance", Money()), ("service", String()),
+    ("deleted", Boolean()), ("previous_code", String()))
+POSTAL_CODES = light_table("postal_codes", ("id", Integer()), ("code", String()), ("locality", String()))
+STATUSES = light_table("statuses", ("id", Integer()), ("name", String()))
+COMPANIES = light_table("companies", ("id", Integer()), ("number", Integer()))
+PLANS = light_table("plans", ("id", Integer()), ("name", String()))
+NODES = light_table("nodes", ("id", Integer()), ("name", String()))
+
+# Client columns shown as they are stored, in the order of the record.
+PLAIN = ("code", "name", "nickname", "fiscal_address", "address", "client_type", "id_type",
+         "id_number", "street1", "street2", "lat", "lng", "signup_date", "extra1", "extra2",
+         "phones", "emails", "contact", "epayment_code", "payment_method", "contract",
+         "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_from",
+         "preaviso_to", "activity", "tickets_blocked", "tickets_message", "balance", "service",
+         "deleted", "previous_code")
+
+
+@dataclass(frozen=True)
+class RecordTables:
+    """The FROM objects a record is read from: lightweight tables, or the mapped ones."""
+    clients: FromClause
+    postal_codes: FromClause
+    statuses: FromClause
+    companies: FromClause
+    collector: FromClause
+    seller: FromClause
+    plans: FromClause
+    nodes: FromClause
+
+
+LIGHT = RecordTables(CLIENTS, POSTAL_CODES, STATUSES, COMPANIES, OPERATORS.alias("collector"),
+                     OPERATORS.alias("seller"), PLANS, NODES)
+
+
+def record_select(t: RecordTables = LIGHT) -> Select:
+    """One query for the client and every name it refers to (no per-client lookups)."""
+    c = t.clients.c
+    return (select(c.id, *(c[name] for name in PLAIN),
+                   t.postal_codes.c.code.label("postal_code"), t.postal_codes.c.locality,
+                   t.statuses.c.name.label("status"), t.companies.c.number.label("company"),
+                   t.collector.c.name.label("collector"), t.seller.c.name.label("seller"),
+                   t.plans.c.name.label("plan"), t.nodes.c.name.label("node"),
+                   c.webpass_hash.is_not(None).label("has_webpass"))
+            .select_from(t.clients)
+            .outerjoin(t.postal_codes, t.postal_codes.c.id == c.postal_code_id)
+            .outerjoin(t.statuses, t.statuses.c.id == c.status_id)
+            .outerjoin(t.companies, t.companies.c.id == c.company_id)
+            .outerjoin(t.collector, t.collector.c.id == c.collector_id)
+            .outerjoin(t.seller, t.seller.c.id == c.seller_id)
+            .outerjoin(t.plans, t.plans.c.id == c.plan_id)
+            .outerjoin(t.nodes, t.nodes.c.id == c.node_id))
+
+
+def _split(text: str | None) -> list[str]:
+    return [part for part in (text or "").split(";") if part]
+
+
+def client_dict(row) -> dict[str, Any]:
+    """The shown client, from a row of `record_select` (never the web password hash)."""
+    r = row._mapping
+    preaviso_days = f"{r['preaviso_from']}-{r['preaviso_to']}" if r["preaviso_from"] is not None else None
+    return {
+        "code": r["code"], "name": r["name"], "nickname": r["nickname"],
+        "fiscal_address": r["fiscal_address"], "address": r["address"] or r["fiscal_address"],
+        "client_type": r["client_type"], "id_type": r["id_type"], "id_number": r["id_number"],
+        "company": r["company"], "street1": r["street1"], "street2": r["street2"],
+        "postal_code": r["postal_code"], "locality": r["locality"], "lat": r["lat"], "lng": r["lng"],
+        "signup_date": r["signup_date"].isoformat() if r["signup_date"] else None,
+        "extra1": r["extra1"], "extra2": r["extra2"],
+        "phones": _split(r["phones"]), "emails": _split(r["emails"]),
+        "contact": r["contact"], "epayment_code": r["epayment_code"], "status": r["status"],
+        "payment_method": r["payment_method"], "collector": r["collector"], "seller": r["seller"],
+        "plan": r["plan"], "node": r["node"],
+        "contract": bool(r["contract"]), "contract_type": r["contract_type"],
+        "contract_expiry": r["contract_expiry"].isoformat() if r["contract_expiry"] else None,
+        "free": bool(r["free"]), "blockable": bool(r["blockable"]), "preaviso": bool(r["preaviso"]),
+        "preaviso_days": preaviso_days, "activity": r["activity"],
+        "tickets_blocked": bool(r["tickets_blocked"]), "tickets_message": r["tickets_message"],
+        "web_password": bool(r["has_webpass"]),
+        "balance": f"{r['balance']:.2f}", "service": r["service"], "deleted": bool(r["deleted"]),
+        "previous_code": r["previous_code"],
+    }

@@ -11,6 +11,7 @@ import math
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -192,7 +193,7 @@ def format_id(number: int) -> str:
 # ---------------------------------------------------------------- menus
 
 
-class Menu:
+class Menu(ABC):
     """One RouterOS menu such as ``/ppp/secret``: which commands it answers and its printed rows."""
 
     commands: frozenset[str] = frozenset({"print"})
@@ -201,18 +202,20 @@ class Menu:
         self.clock = clock
         self.ros7 = ros7
 
+    @abstractmethod
     def rows(self) -> list[dict[str, str]]:
-        raise NotImplementedError
+        """The menu's rows as the API prints them."""
 
-    # Menus only implement the verbs listed in ``commands``; the session checks that first.
+    # Menus answer only the verbs listed in ``commands`` (the session checks that first); a
+    # read-only menu answers a write the way RouterOS does.
     def add(self, attributes: Mapping[str, str]) -> str:
-        raise NotImplementedError
+        raise CommandTrap("no such command")
 
     def set(self, ids: str | None, attributes: Mapping[str, str]) -> None:
-        raise NotImplementedError
+        raise CommandTrap("no such command")
 
     def remove(self, ids: str | None) -> None:
-        raise NotImplementedError
+        raise CommandTrap("no such command")
 
     def unknown_parameter(self, name: str) -> CommandTrap:
         return CommandTrap(f"unknown parameter {name}" if self.ros7 else "unknown parameter")
@@ -232,9 +235,9 @@ class Table(Menu):
         self._next_id = 1
 
     # -- hooks for subclasses
+    @abstractmethod
     def _apply(self, row: dict[str, Any], attributes: Mapping[str, str]) -> None:
         """Validate ``attributes`` and store them into ``row`` (raise CommandTrap on bad values)."""
-        raise NotImplementedError
 
     def _defaults(self) -> dict[str, Any]:
         return {}
@@ -244,8 +247,9 @@ class Table(Menu):
 
     duplicate_message = "failure: already have such entry"
 
+    @abstractmethod
     def _render(self, row: Mapping[str, Any]) -> dict[str, str]:
-        raise NotImplementedError
+        """One row as the API prints it."""
 
     def _expired(self, row: Mapping[str, Any], now: float) -> bool:
         return False

@@ -1,10 +1,11 @@
 """`ispcube client ...`: the client lifecycle (C2-C7)."""
 
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
+from ispcube.cli.client_filters import FILTER_FLAGS, client_filter
 from ispcube.cli.client_flags import CLIENT_FLAGS
 from ispcube.cli.output import render_record, render_rows
 from ispcube.cli.params import with_flags
@@ -58,31 +59,17 @@ def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."
     render_record(client_profile.profile(rt, code), state(ctx).format)
 
 
-@client_app.command("list")
 def list_(
     ctx: typer.Context,
-    search: Optional[str] = typer.Option(None, "--search", "-s", help="Text searched in code, name, nickname, addresses, ID number, phones, e-mails."),
-    postal_code: Optional[str] = typer.Option(None, "--postal-code", help="Only this postal code."),
-    locality: Optional[str] = typer.Option(None, "--locality", help="Only this locality."),
-    node: Optional[str] = typer.Option(None, "--node", help="Only clients of this node."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only this administrative status."),
-    collector: Optional[str] = typer.Option(None, "--collector", help="Only this collector's clients."),
-    seller: Optional[str] = typer.Option(None, "--seller", help="Only this seller's clients."),
-    payment_method: Optional[str] = typer.Option(None, "--payment-method", help="Only this payment method."),
-    company: Optional[str] = typer.Option(None, "--company", help="Only this billing company (1-5)."),
-    service: Optional[str] = typer.Option(None, "--service", help="cut or active."),
-    free: Optional[bool] = typer.Option(None, "--free/--no-free", help="Only free (or only paying) clients."),
-    deleted: bool = typer.Option(False, "--deleted", help="List deleted clients (ZZ codes) instead."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows."),
     template: Optional[str] = typer.Option(None, "--template", help="Print through this listing template (listing)."),
     out: Optional[str] = typer.Option(None, "--out", help="With --template: the FILE.pdf or FILE.html to write."),
+    **filters: Any,
 ) -> None:
     """List clients; filters combine and --search applies within them."""
-    from ispcube.services.client_query import ClientFilter, list_clients
+    from ispcube.services.client_query import list_clients
     rt = state(ctx).runtime()
-    f = ClientFilter(postal_code=postal_code, locality=locality, node=node, status=status,
-                     collector=collector, seller=seller, payment_method=payment_method,
-                     company=company, service=service, free=free, deleted=deleted, search=search)
+    f = client_filter(filters)
     if template or out:
         from ispcube.cli.documents_cmd import say_document
         from ispcube.services.documents import print_listing
@@ -90,7 +77,10 @@ def list_(
     with rt.uow() as uow:
         rows = list_clients(uow, f, rt.actor(uow), limit)
     fmt = state(ctx).format
-    render_rows(rows, fmt, None if fmt != "table" else LIST_COLUMNS + (["previous_code"] if deleted else []))
+    render_rows(rows, fmt, None if fmt != "table" else LIST_COLUMNS + (["previous_code"] if f.deleted else []))
+
+
+client_app.command("list")(with_flags(list_, FILTER_FLAGS))
 
 
 @client_app.command("delete")

@@ -1,11 +1,13 @@
 """Field tools (F1-F5): `cpe report`, `cpe signal`, `map`, `client traffic`, `client geocode`."""
 
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
+from ispcube.cli.client_filters import FILTER_FLAGS, client_filter
 from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.params import with_flags
 from ispcube.cli.state import state
 
 cpe_app = typer.Typer(help="The client's radio: signal levels read from the CPE or its router.",
@@ -16,25 +18,11 @@ def map_(
     ctx: typer.Context,
     out: Optional[str] = typer.Option(None, "--out", help="Write the map as one self-contained FILE.html."),
     geojson: Optional[str] = typer.Option(None, "--geojson", help="Write office, nodes and clients as GeoJSON to FILE."),
-    search: Optional[str] = typer.Option(None, "--search", "-s", help="Text searched as in `client list`."),
-    postal_code: Optional[str] = typer.Option(None, "--postal-code", help="Only this postal code."),
-    locality: Optional[str] = typer.Option(None, "--locality", help="Only this locality."),
-    node: Optional[str] = typer.Option(None, "--node", help="Only this node and its clients."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only this administrative status."),
-    collector: Optional[str] = typer.Option(None, "--collector", help="Only this collector's clients."),
-    seller: Optional[str] = typer.Option(None, "--seller", help="Only this seller's clients."),
-    payment_method: Optional[str] = typer.Option(None, "--payment-method", help="Only this payment method."),
-    company: Optional[str] = typer.Option(None, "--company", help="Only this billing company (1-5)."),
-    service: Optional[str] = typer.Option(None, "--service", help="cut or active."),
-    free: Optional[bool] = typer.Option(None, "--free/--no-free", help="Only free (or only paying) clients."),
+    **filters: Any,
 ) -> None:
     """Map of the office, the nodes with their coverage, and the clients (green active, red cut)."""
-    from ispcube.services.client_query import ClientFilter
     from ispcube.services.map import write_map
-    f = ClientFilter(postal_code=postal_code, locality=locality, node=node, status=status,
-                     collector=collector, seller=seller, payment_method=payment_method,
-                     company=company, service=service, free=free, search=search)
-    done = write_map(state(ctx).runtime(), f, out, geojson)
+    done = write_map(state(ctx).runtime(), client_filter(filters), out, geojson)
     state(ctx).say(f"map written to {' and '.join(done.written)}: {'the office, ' if done.office else ''}"
                    f"{done.nodes} node(s), {done.clients} client(s) ({done.active} active, {done.cut} cut)")
     if done.unlocated:
@@ -149,6 +137,6 @@ def geocode(
 def register(app: typer.Typer) -> None:
     from ispcube.cli.client import client_app
     app.add_typer(cpe_app, name="cpe")
-    app.command("map")(map_)
+    app.command("map")(with_flags(map_, [flag for flag in FILTER_FLAGS if flag.name != "deleted"]))
     client_app.command("geocode")(geocode)
     client_app.command("traffic")(traffic)

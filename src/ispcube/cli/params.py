@@ -12,13 +12,21 @@ class Flag:
     name: str                 # parameter name: the field's snake_case name
     help: str
     switch: bool = False      # --x/--no-x
+    on_off: bool = False      # a plain --x flag, off unless given
+    short: str | None = None  # e.g. "-s"
 
     def parameter(self) -> inspect.Parameter:
         dashed = self.name.replace("_", "-")
-        decl = f"--{dashed}/--no-{dashed}" if self.switch else f"--{dashed}"
-        annotation = Optional[bool] if self.switch else Optional[str]
+        decls = [f"--{dashed}/--no-{dashed}" if self.switch else f"--{dashed}"]
+        if self.short:
+            decls.append(self.short)
+        if self.on_off:
+            annotation, default = bool, typer.Option(False, *decls, help=self.help)
+        else:
+            annotation = Optional[bool] if self.switch else Optional[str]
+            default = typer.Option(None, *decls, help=self.help)
         return inspect.Parameter(self.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                                 default=typer.Option(None, decl, help=self.help))
+                                 default=default)
 
 
 def with_flags(func: Callable[..., Any], flags: list[Flag]) -> Callable[..., Any]:

@@ -60,9 +60,9 @@ def own_url(uow: UnitOfWork) -> str:
 
 
 def client_connections(uow: UnitOfWork, client: m.Client) -> list[tuple[m.Connection, m.Router]]:
-    return list(uow.session.execute(
+    return [(connection, router) for connection, router in uow.session.execute(
         select(m.Connection, m.Router).join(m.Router, m.Router.id == m.Connection.router_id)
-        .where(m.Connection.client_id == client.id).order_by(m.Connection.id)).tuples())
+        .where(m.Connection.client_id == client.id).order_by(m.Connection.id))]
 
 
 def cpe_address(uow: UnitOfWork, client: m.Client) -> str:

@@ -41,6 +41,8 @@ def test_router_add_list_edit_never_shows_the_secret(cli):
     (["--kind", "mikrotik"], "--host required"),
     (["--kind", "mikrotik", "--host", "h", "--node", "Nope"], "router node 'Nope': no such node"),
     (["--kind", "mikrotik", "--host", "h", "--secret-env", "UNSET_VAR_X"], "UNSET_VAR_X"),
+    (["--kind", "mikrotik", "--host", "999.1.1.1"], "router host '999.1.1.1' is not a host name or IP address"),
+    (["--kind", "mikrotik", "--host", "fe80::zz"], "router host 'fe80::zz' is not a host name or IP address"),
 ])
 def test_router_bad_input_changes_nothing(cli, args, message):
     result = cli("router", "add", "r1", *args)

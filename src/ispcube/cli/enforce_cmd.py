@@ -93,8 +93,8 @@ def register(app: typer.Typer) -> None:
 
     @sim_app.command("routeros")
     def sim_routeros(ctx: typer.Context,
-                     port: int = typer.Option(8728, "--port", help="TCP port on 127.0.0.1 (0: any free port)."),
-                     latency_ms: int = typer.Option(0, "--latency-ms", help="Delay before every reply."),
+                     port: int = typer.Option(8728, "--port", min=0, max=65535, help="TCP port on 127.0.0.1 (0: any free port)."),
+                     latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Delay before every reply."),
                      user: str = typer.Option("admin", "--user", help="API user name."),
                      password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VAR",
                                                                 help="Take the API password from this environment variable (default: empty).")) -> None:
@@ -106,7 +106,11 @@ def register(app: typer.Typer) -> None:
         def ready(sim) -> None:
             typer.echo(f"simulated MikroTik listening on {sim.host}:{sim.port} (user {user}); Ctrl-C stops it")
             sys.stdout.flush()
-        sim = serve_forever(port=port, latency_ms=latency_ms, username=user, password=password, on_ready=ready)
+        from ispcube.errors import Refused
+        try:
+            sim = serve_forever(port=port, latency_ms=latency_ms, username=user, password=password, on_ready=ready)
+        except OSError as exc:
+            raise Refused(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
         state(ctx).say(f"stopped after {sim.commands} commands ({sim.writes} writes)")
 
     app.add_typer(sim_app, name="sim")

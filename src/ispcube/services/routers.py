@@ -39,9 +39,19 @@ def _port(text: str | None, what: str) -> int | None:
 
 def _host(text: str) -> str:
     host = str(text).strip()
-    if not host or any(ch.isspace() for ch in host) or "/" in host:
+    looks_numeric = host.replace(".", "").isdigit() or ":" in host
+    if not host or any(ch.isspace() for ch in host) or "/" in host or (looks_numeric and not _is_ip(host)):
         raise Invalid(f"router host '{text}' is not a host name or IP address")
     return host
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _db_url(text: str | None) -> str | None:

@@ -3,8 +3,6 @@
 Not a benchmark itself (run_all.py runs only bench_*.py files).
 """
 
-from contextlib import contextmanager
-import os
 from pathlib import Path
 import random
 import subprocess
@@ -12,33 +10,18 @@ import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterator
-import uuid
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, select
 
-ADMIN_URL = os.environ.get("ISPCUBE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(Path(__file__).parent))
+import client_bench_data  # noqa: E402
+
 ISPCUBE = Path(sys.executable).with_name("ispcube")
 
 
-@contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
+def scratch_database(prefix: str):
     """A new, migrated PostgreSQL database, dropped afterwards whatever happens."""
-    from ispcube.db.engine import get_engine
-    from ispcube.db.schema import upgrade
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(get_engine(url))
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return client_bench_data.scratch_database("postgresql", prefix)
 
 
 def add_clients(url: str, count: int, period_start: date, seed: int = 5) -> None:

@@ -7,17 +7,9 @@ from typing import Any, Iterable
 
 import typer
 
+from ispcube.domain.text import cell_text
+
 FORMATS = ("table", "csv", "json")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ";".join(str(v) for v in value)
-    return str(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -41,14 +33,14 @@ def render_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str] | N
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([cell_text(row.get(c)) for c in columns])
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:
         typer.echo("(none)")
         return
     from tabulate import tabulate
-    typer.echo(tabulate([[_cell(row.get(c)) for c in columns] for row in rows],
+    typer.echo(tabulate([[cell_text(row.get(c)) for c in columns] for row in rows],
                         headers=[c.replace("_", " ") for c in columns], disable_numparse=True))
 
 
@@ -64,6 +56,6 @@ def render_record(record: dict[str, Any], fmt: str) -> None:
         if isinstance(value, list) and value and isinstance(value[0], dict):
             typer.echo(f"{key.replace('_', ' ')}:")
             for item in value:
-                typer.echo("  - " + ", ".join(f"{k}: {_cell(v)}" for k, v in item.items()))
+                typer.echo("  - " + ", ".join(f"{k}: {cell_text(v)}" for k, v in item.items()))
             continue
-        typer.echo(f"{key.replace('_', ' ').ljust(width)}  {_cell(value)}")
+        typer.echo(f"{key.replace('_', ' ').ljust(width)}  {cell_text(value)}")

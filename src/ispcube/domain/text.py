@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from typing import Any
 
 _NON_WORD = re.compile(r"[^\w]+")
 _SPACES = re.compile(r"\s+")
@@ -28,3 +29,14 @@ def normalise_address(text: str | None) -> str:
     """Address key: ignores case, accents, punctuation and repeated spaces."""
     folded = fold(text).replace("_", " ")
     return _SPACES.sub(" ", _NON_WORD.sub(" ", folded)).strip()
+
+
+def cell_text(value: Any) -> str:
+    """A value as one cell of a listing or spreadsheet: lists joined with ';', yes/no switches."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return str(value)

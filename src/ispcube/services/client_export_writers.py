@@ -7,26 +7,14 @@ which keeps the value exactly as stored.
 """
 
 import csv
-from datetime import date
-from decimal import Decimal
 import json
 from pathlib import Path
 from typing import Any, Sequence
 
+from ispcube.domain.text import cell_text
 from ispcube.services.spreadsheet_safety import TRIGGERS, is_dangerous, neutralise
 
 _TRIGGER_CHARS = frozenset(TRIGGERS)
-
-
-def text_cell(value: Any) -> str:
-    """A value as spreadsheet text: lists joined with ';', yes/no for switches."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ";".join(str(v) for v in value)
-    return str(value)
 
 
 class CsvWriter:
@@ -37,7 +25,7 @@ class CsvWriter:
         self.writer.writerow(headers)
 
     def write(self, values: Sequence[Any]) -> None:
-        self.writer.writerow([neutralise(text_cell(v)) for v in values])
+        self.writer.writerow([neutralise(cell_text(v)) for v in values])
 
     def close(self) -> None:
         self.file.close()
@@ -82,14 +70,14 @@ class XlsxWriter:
         return cell
 
     def write(self, values: Sequence[Any]) -> None:
-        row = [text_cell(v) if isinstance(v, (list, tuple)) else v for v in values]
+        row = [cell_text(v) if isinstance(v, (list, tuple)) else v for v in values]
         if self._illegal.search("".join(v for v in row if type(v) is str)):
             # Control characters XML cannot hold: dropped (openpyxl would refuse the cell).
             row = [self._illegal.sub("", v) if type(v) is str else v for v in row]
         self.sheet.append([v if type(v) is not str or (v[:1] not in _TRIGGER_CHARS and v not in self._error_codes)
-                           else self._text_cell(v) for v in row])
+                           else self._cell_text(v) for v in row])
 
-    def _text_cell(self, text: str):
+    def _cell_text(self, text: str):
         """A cell holding TEXT that Excel would run or read as an error code: kept as text."""
         if not is_dangerous(text) and text not in self._error_codes:
             return text

@@ -99,7 +99,7 @@ def _lookup(table: dict, key: Any, what: str) -> int:
 
 def _operator(refs: Refs, name: str, role: str) -> int:
     if name not in refs.operators:
-        raise Invalid(f"no such operator")
+        raise Invalid("no such operator")
     operator_id, actual = refs.operators[name]
     if actual not in (role, "admin"):
         raise Invalid(f"operator is a {actual}, not a {role}")

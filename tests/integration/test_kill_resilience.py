@@ -16,9 +16,12 @@ from sqlalchemy import func, select, text
 
 from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
+from ispcube.errors import Busy
+from ispcube.services.job_lock import job_lock
 from tests.support.bulk import pay_all, seed_clients
 from tests.support.network import add_mikrotik, cut_list, start_simulators
 
+CLIENTS = 150          # 150 cuts, then 75 restores: more than the killed runs can reach
 ENFORCE = [sys.executable, "-c", "from ispcube.cli.main import run; run()", "enforce"]
 
 
@@ -30,7 +33,7 @@ def net(cli, runtime):
         add_mikrotik(cli, "r2", sims[1])
         with runtime.uow() as uow:
             ids = list(uow.session.scalars(select(m.Router.id).order_by(m.Router.name)))
-        seed_clients(runtime.engine, ids, 24, debtor=lambda n: True)
+        seed_clients(runtime.engine, ids, CLIENTS, debtor=lambda n: True)
         yield cli, sims
 
 
@@ -59,21 +62,52 @@ def _writes(sims):
     return sum(sim.writes for sim in sims)
 
 
+def _logins(sims):
+    return sum(sim.logins for sim in sims)
+
+
+def _after_first_login(sims, delay):
+    """A condition true DELAY seconds after the run first logged in to a router."""
+    base, since = _logins(sims), []
+
+    def reached():
+        if not since and _logins(sims) > base:
+            since.append(time.monotonic())
+        return bool(since) and time.monotonic() - since[0] >= delay
+    return reached
+
+
 def _kill_points(db_url, sims, rng, count):
-    """COUNT runs killed: at a random moment, or right after the k-th router write."""
+    """COUNT runs, each killed: at a random moment while it talks to the routers, or right
+    after its k-th router write. Each phase has more work than these runs can get through,
+    so none of them ends before its kill point."""
     killed = 0
     for attempt in range(count):
         process = _start(db_url)
         if attempt % 3 == 0:
-            started, delay = time.monotonic(), rng.uniform(0.05, 1.5)
-            killed += _kill_when(process, lambda: time.monotonic() - started > delay)
+            killed += _kill_when(process, _after_first_login(sims, rng.uniform(0.0, 0.1)))
         else:
             base, k = _writes(sims), rng.randint(1, 4)
             killed += _kill_when(process, lambda: _writes(sims) >= base + k)
     return killed
 
 
+def _wait_for_lock_release(engine, timeout=10.0):
+    """A killed run's lock goes with it, but on PostgreSQL only once the server has noticed
+    the dead connection and ended its backend: wait for that, as the next cron run would."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with job_lock(engine, "enforce"):
+                return
+        except Busy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _assert_clean(cli, runtime, sims, wanted_cut):
+    _wait_for_lock_release(runtime.engine)
     cli.ok("enforce")
     listed = {}
     for sim in sims:
@@ -103,10 +137,9 @@ def _assert_clean(cli, runtime, sims, wanted_cut):
 def test_killed_runs_leave_nothing_lost_or_duplicated(net, runtime, db_url):
     cli, sims = net
     rng = random.Random(5)
-    killed = _kill_points(db_url, sims, rng, 7)
-    _assert_clean(cli, runtime, sims, {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, 25)})
+    assert _kill_points(db_url, sims, rng, 7) == 7
+    _assert_clean(cli, runtime, sims, {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, CLIENTS + 1)})
 
     pay_all(runtime.engine, lambda n: n % 2 == 0)        # half of them pay: restores to do
-    killed += _kill_points(db_url, sims, rng, 6)
-    _assert_clean(cli, runtime, sims, {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, 25, 2)})
-    assert killed >= 10
+    assert _kill_points(db_url, sims, rng, 6) == 6
+    _assert_clean(cli, runtime, sims, {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, CLIENTS + 1, 2)})

@@ -1,8 +1,9 @@
 """ID numbers: validated and normalised with python-stdnum per country and ID type."""
 
-from dataclasses import dataclass
+from functools import lru_cache
 import importlib
 import re
+from typing import NamedTuple
 
 from ispcube.errors import Invalid
 
@@ -25,10 +26,16 @@ COUNTRIES = sorted({"AR", "CL", "ES", "MX", "CO", "PE", "UY", "BR", "EC", "PY", 
 _KEEP = re.compile(r"[^0-9A-Za-z]")
 
 
-@dataclass(frozen=True)
-class IdNumber:
+class IdNumber(NamedTuple):
     shown: str   # as printed on documents
     key: str     # compact form for the duplicate check
+
+
+@lru_cache(maxsize=None)
+def _validator(country: str, kind: str):
+    """The stdnum module for COUNTRY and KIND (None: stored as given), imported once."""
+    name = VALIDATORS.get((country, kind))
+    return importlib.import_module(name) if name else None
 
 
 def id_types_for(country: str) -> list[str]:
@@ -41,10 +48,9 @@ def normalise_id(country: str, id_type: str | None, number: str | None) -> IdNum
         return None
     number = number.strip()
     kind = (id_type or "").strip().upper()
-    module_name = VALIDATORS.get((country.upper(), kind))
-    if module_name is None:
+    module = _validator(country.upper(), kind)
+    if module is None:
         return IdNumber(shown=number, key=_KEEP.sub("", number).upper())
-    module = importlib.import_module(module_name)
     from stdnum.exceptions import ValidationError
     try:
         compact = module.validate(number)

@@ -10,6 +10,8 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, Table
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]],
                 processed: bool = False) -> None:
@@ -32,6 +34,37 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
         cursor.executemany(f"INSERT INTO {target} ({names}) VALUES ({', '.join('?' for _ in columns)})", rows)
     finally:
         cursor.close()
+
+
+def copy_line(values: Sequence[Any]) -> str:
+    """One row in PostgreSQL's COPY text format, values as the driver takes them (see
+    `bind_processors`). Large imports build these on their worker processes, so the process
+    talking to the database only joins and sends text."""
+    fields = ["\\N" if v is None else v if v.__class__ is str else _copy_field(v) for v in values]
+    line = "\t".join(fields)
+    # Text rarely holds a tab, a backslash or a line break: escape field by field only then
+    # (the only backslashes in a plain line are those of the NULL markers).
+    if line.count("\t") != len(fields) - 1 or "\n" in line or "\r" in line \
+            or line.count("\\") != values.count(None):
+        line = "\t".join(f.translate(_COPY_ESCAPES) if v.__class__ is str else f for f, v in zip(fields, values))
+    return line + "\n"
+
+
+def _copy_field(value: Any) -> str:
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value
+    return str(value)          # int, Decimal, float, date: their str() is what COPY reads
+
+
+def copy_lines(conn: Connection, table: Table, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """Insert rows already formatted by `copy_line` (PostgreSQL only; in the caller's transaction)."""
+    preparer = conn.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(name) for name in columns)
+    with conn.connection.dbapi_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+        copy.write("".join(lines))
 
 
 def dialect_named(drivername: str):

@@ -4,7 +4,9 @@ Every row is checked as `client add` checks it (client_import_check.py, on every
 large files), then against the file's earlier rows and the stored clients (duplicates, codes,
 electronic payment codes). Valid rows are written in batches inside one transaction, which
 commits only when the import is accepted: any invalid row means nothing is written, unless
---skip-invalid. Rows are streamed; memory holds the file's keys, not its rows.
+--skip-invalid. Rows are streamed; memory holds the file's keys, not its rows. The database
+work runs on its own thread, overlapping the checking; a migration-sized file on PostgreSQL
+loads with the foreign keys set aside until commit (bulk_load.py).
 """
 
 from dataclasses import dataclass, field
@@ -13,16 +15,18 @@ from typing import Any, Callable
 
 from ispcube.services import config
 from ispcube.services.bulk_insert import bind_processors
-from ispcube.services.client_import_check import (ADDRESS_KEY, CODE_AT, EPAYMENT, ID_KEY, INSERT_COLUMNS,
+from ispcube.services.bulk_load import bulk_load
+from ispcube.services.client_import_check import (ADDRESS_KEY, EPAYMENT, ID_KEY, INSERT_COLUMNS,
                                                   CheckContext, Checked, cell_text,
                                                   check_chunk, finish_search_text, insert_row,
                                                   start_worker)
 from ispcube.services.client_import_columns import ColumnMap, map_columns
-from ispcube.services.client_import_db import CLIENTS, ImportDb
+from ispcube.services.client_import_db import CLIENTS, EVENTS, ImportDb
 from ispcube.services.client_import_read import Source, SourceRow, open_source
 from ispcube.services.clients import load_refs
 from ispcube.services.process_pool import ordered_map, usable_cores
 from ispcube.services.runtime import Actor, Runtime
+from ispcube.services.serial_thread import SerialThread
 
 CHUNK = 1000
 PARALLEL_FROM = 5000     # rows; below this, starting worker processes costs more than it saves
@@ -76,7 +80,10 @@ def import_clients(rt: Runtime, path: str | Path, options: ImportOptions,
     with open_source(path) as source:
         columns = map_columns(source.header, update=options.update)
         with rt.uow() as uow:
-            run = _ImportRun(rt, uow, rt.actor(uow), options, columns, source)
+            # First in the transaction: a migration-sized load locks the tables before reading them.
+            conn = uow.session.connection()
+            aside = None if options.dry_run else bulk_load(conn, CLIENTS.name, source.total, logs=EVENTS.name)
+            run = _ImportRun(rt, uow, rt.actor(uow), options, columns, source, table_locked=aside is not None)
             dialect = rt.engine.dialect
             context = CheckContext(load_refs(uow), columns, rt.today(),
                                    f"{dialect.name}+{dialect.driver}", source.mixed)
@@ -84,16 +91,20 @@ def import_clients(rt: Runtime, path: str | Path, options: ImportOptions,
                 on_start(source.total)
             run.run(context, progress or (lambda _n: None))
             if run.summary.written:
+                if aside is not None:
+                    aside.restore()
                 uow.commit()
             return run.summary
 
 
 class _ImportRun:
     def __init__(self, rt: Runtime, uow, actor: Actor, options: ImportOptions, columns: ColumnMap,
-                 source: Source):
+                 source: Source, table_locked: bool = False):
         self.rt, self.actor, self.options, self.columns, self.source = rt, actor, options, columns, source
-        self.db = ImportDb(uow.session.connection())
+        self.db = ImportDb(uow.session.connection(), table_locked)
+        self.database: SerialThread     # every call on the connection while rows stream, see run()
         self.processors = bind_processors(rt.engine.dialect, CLIENTS, INSERT_COLUMNS)
+        self.copy_rows = rt.engine.dialect.name == "postgresql"
         self.code_format = config.get_value(uow.session, "client.code_format")
         self.summary = ImportSummary(file=source.path.name, encoding=source.encoding,
                                      dry_run=options.dry_run, skip_invalid=options.skip_invalid,
@@ -110,13 +121,15 @@ class _ImportRun:
 
     def run(self, context: CheckContext, progress: Callable[[int], None]) -> None:
         workers = usable_cores() if (self.source.total or 0) >= PARALLEL_FROM else 1
-        for sent in ordered_map(check_chunk, self._chunks(), workers=workers,
-                                initializer=start_worker, initargs=(context,)):
-            self._settle([Checked.from_wire(row) for row in sent])
-            progress(len(sent))
-        writing = not self.options.dry_run and not self.refusing
-        if writing and self.last_number is not None:
-            self.db.set_sequence("client_code", self.last_number)
+        with SerialThread(name="import-db") as self.database:
+            for sent in ordered_map(check_chunk, self._chunks(), workers=workers,
+                                    initializer=start_worker, initargs=(context,)):
+                self._settle([Checked.from_wire(row) for row in sent])
+                progress(len(sent))
+            writing = not self.options.dry_run and not self.refusing
+            if writing and self.last_number is not None:
+                self.database.send(self.db.set_sequence, "client_code", self.last_number)
+            self.database.finish()
         self.summary.written = writing and (self.summary.new + self.summary.updated) > 0
 
     # reading: rows in chunks, each with the stored client it updates (--update)
@@ -133,7 +146,8 @@ class _ImportRun:
 
     def _prepare(self, rows: list[SourceRow]) -> list[tuple[int, list, dict | None]]:
         codes = {row.line: self._code_cell(row) for row in rows}
-        stored = self.db.existing(code for code in codes.values() if code)
+        known = self.db.known_codes(code for code in codes.values() if code)
+        stored = self.database.ask(self.db.existing, known) if known else {}
         prepared = []
         for row in rows:
             code = codes[row.line]
@@ -191,7 +205,8 @@ class _ImportRun:
 
     def _check_base(self, rows: list[Checked]) -> None:
         new = [row for row in rows if row.existing is None]
-        found = self.db.duplicates([(row.keys[ID_KEY], row.keys[ADDRESS_KEY], None) for row in new])
+        keys = [(row.keys[ID_KEY], row.keys[ADDRESS_KEY], None) for row in new]
+        found = self.database.ask(self.db.duplicates, keys) if self.db.known_keys(keys) else [()] * len(keys)
         for row, matches in zip(new, found):
             if matches and self.options.allow_duplicate:
                 row.duplicates = (row.duplicates or []) + matches
@@ -201,7 +216,8 @@ class _ImportRun:
                 row.problems.append((self._column(column), str(row.key(column) or ""),
                                      "looks like a duplicate of " + "; ".join(matches)
                                      + " (use --allow-duplicate to import it anyway)"))
-        holders = self.db.epayment_holders(row.keys[EPAYMENT] for row in rows if row.keys[EPAYMENT])
+        held = self.db.known_epayment_codes(row.keys[EPAYMENT] for row in rows if row.keys[EPAYMENT])
+        holders = self.database.ask(self.db.epayment_holders, held) if held else {}
         for row in rows:
             holder = holders.get(row.keys[EPAYMENT] or "") if holders else None
             if holder and (row.existing is None or holder[0] != row.existing["id"]):
@@ -242,12 +258,12 @@ class _ImportRun:
     def _write(self, rows: list[Checked]) -> None:
         new = [row for row in rows if row.existing is None]
         self._assign_codes([row for row in new if row.insert_row is None])
-        self.db.insert_clients([row.insert_row for row in new], self.rt.now(), self.rt.operator,
-                                       self.summary.file)
+        self.database.send(self.db.insert_clients, [row.insert_row for row in new], [row.code for row in new],
+                           self.rt.now(), self.rt.operator, self.summary.file)
         self.summary.new += len(new)
         overrides = [row for row in new if row.duplicates]
-        ids = self.db.ids_of(row.insert_row[CODE_AT] for row in overrides) if overrides else {}
-        events = [(ids[row.insert_row[CODE_AT]], "client.duplicate-override",
+        ids = self.database.ask(self.db.ids_of, [row.code for row in overrides]) if overrides else {}
+        events = [(ids[row.code], "client.duplicate-override",
                    "duplicate check overridden: " + "; ".join(row.duplicates)) for row in overrides]
         changes = []
         for row in (row for row in rows if row.existing is not None):
@@ -261,15 +277,17 @@ class _ImportRun:
             events.append((client_id, "client.import-update",
                            f"import of {self.summary.file} (line {row.line}): "
                            + "; ".join(f"{k} {_shown(row.existing.get(k))} -> {_shown(v)}" for k, v in changed.items())))
-        self.db.update_clients(changes)
-        self.db.log(events, self.rt.now(), self.rt.operator)
+        if changes:
+            self.database.send(self.db.update_clients, changes)
+        if events:
+            self.database.send(self.db.log, events, self.rt.now(), self.rt.operator)
 
     def _assign_codes(self, rows: list[Checked]) -> None:
         """Codes from the configured format for new rows without one, skipping codes in use."""
         if not rows:
             return
         if self.last_number is None:
-            self.last_number = self.db.sequence("client_code")
+            self.last_number = self.database.ask(self.db.sequence, "client_code")
         codes: list[str] = []
         while len(codes) < len(rows):
             candidates = []
@@ -278,12 +296,12 @@ class _ImportRun:
                 candidate = self.code_format.format(n=self.last_number)
                 if candidate not in self.codes:
                     candidates.append(candidate)
-            taken = self.db.taken_codes(candidates)
+            taken = self.database.ask(self.db.taken_codes, candidates)
             codes += [c for c in candidates if c not in taken]
         for row, code in zip(rows, codes):
             row.values["code"] = code
             finish_search_text(row.values)
-            row.insert_row = insert_row(row.values, self.processors)
+            row.insert_row = insert_row(row.values, self.processors, self.copy_rows)
             self.codes[code] = row.line
 
 

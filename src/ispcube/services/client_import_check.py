@@ -11,6 +11,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from ispcube.services.bulk_insert import copy_line
 from ispcube.services.client_fields import Refs, parse_fields
 from ispcube.services.client_import_columns import ColumnMap
 from ispcube.services.client_import_read import has_bad_bytes, shown_bad_bytes
@@ -52,6 +53,11 @@ class CheckContext:
     def __post_init__(self) -> None:
         self.postal_names = {id_: code for code, id_ in self.refs.postal_codes.items()}
 
+    @property
+    def copy_rows(self) -> bool:
+        """New rows go to PostgreSQL as COPY text (see bulk_insert.copy_line)."""
+        return self.dialect.startswith("postgresql")
+
 
 @dataclass(slots=True)
 class Checked:
@@ -65,13 +71,18 @@ class Checked:
     problems: list[tuple[str, str, str]]          # column, value, reason
     values: dict[str, Any] | None = None
     keys: tuple | None = None                     # see KEYS
-    insert_row: tuple | None = None
+    insert_row: tuple | str | None = None           # see insert_row()
     existing: dict[str, Any] | None = None        # set by the caller, never sent to workers
     duplicates: list[str] | None = None           # matches allowed by --allow-duplicate
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def code(self) -> str | None:
+        """The client code of a new row: from the file, or given by the import (`values`)."""
+        return self.keys[CODE] or (self.values or {}).get("code")
 
     def key(self, name: str) -> Any:
         return self.keys[KEY_AT[name]]
@@ -89,15 +100,17 @@ KEYS = ("code", "epayment_code", "id_key", "address_key", "id_number", "address"
 KEY_AT = {name: index for index, name in enumerate(KEYS)}
 CODE, EPAYMENT, ID_KEY, ADDRESS_KEY = range(4)
 INSERT_COLUMNS = tuple(NEW_CLIENT)
+_DEFAULTS = tuple(NEW_CLIENT.values())
 CODE_AT = INSERT_COLUMNS.index("code")
 
 
-def insert_row(values: dict[str, Any], processors: list[tuple[int, Any]]) -> tuple:
-    """The row in INSERT_COLUMNS order, each value as the database driver takes it."""
-    row = [values[name] if name in values else default for name, default in NEW_CLIENT.items()]
+def insert_row(values: dict[str, Any], processors: list[tuple[int, Any]], copy: bool) -> tuple | str:
+    """The row in INSERT_COLUMNS order, each value as the database driver takes it; COPY:
+    as a line of PostgreSQL's COPY text."""
+    row = list(map(values.get, INSERT_COLUMNS, _DEFAULTS))
     for index, process in processors:
         row[index] = process(row[index])
-    return tuple(row)
+    return copy_line(row) if copy else tuple(row)
 
 
 def cell_text(value: str | None) -> str | None:
@@ -108,17 +121,18 @@ def cell_text(value: str | None) -> str | None:
 
 
 def check_row(ctx: CheckContext, line: int, cells: list[str | None],
-              existing: dict[str, Any] | None, processors: list[tuple[int, Any]]) -> Checked:
+              existing: dict[str, Any] | None, processors: list[tuple[int, Any]], copy: bool = False) -> Checked:
     """Validate one row; EXISTING holds the stored client when the row updates it (--update)."""
     checked = Checked(line, [])
     columns = ctx.columns
     _check_shape(checked, columns, cells)
     raw: dict[str, Any] = {}
     unreadable = set()
-    for index, name in enumerate(columns.fields):
-        if name is None:
-            continue
-        value = cell_text(cells[index]) if index < len(cells) else None
+    width = len(cells)
+    for index, name in columns.used:
+        value = cells[index] if index < width else None
+        if value and value[0] == "'":
+            value = cell_text(value)
         if ctx.mixed_encoding and value is not None and has_bad_bytes(value):
             checked.problems.append((columns.headers[index], shown_bad_bytes(value),
                                      "is not valid UTF-8: this row was saved in another encoding "
@@ -145,7 +159,7 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
     checked.keys = (get("code"), get("epayment_code"), get("id_key"), get("address_key"), get("id_number"),
                     get("address"), get("fiscal_address"))
     if existing is None and values.get("code"):
-        checked.insert_row = insert_row(values, processors)
+        checked.insert_row = insert_row(values, processors, copy)
     else:
         checked.values = values
     return checked
@@ -198,9 +212,10 @@ def start_worker(ctx: CheckContext) -> None:
     from ispcube.services.bulk_insert import bind_processors, dialect_named
     _WORKER["context"] = ctx
     _WORKER["processors"] = bind_processors(dialect_named(ctx.dialect), Client.__table__, INSERT_COLUMNS)
+    _WORKER["copy"] = ctx.copy_rows
 
 
 def check_chunk(chunk: list[tuple[int, list[str | None], dict[str, Any] | None]]) -> list[tuple]:
     """check_row over a chunk, in a worker process set up by start_worker (see Checked.wire)."""
-    ctx, processors = _WORKER["context"], _WORKER["processors"]
-    return [check_row(ctx, line, cells, existing, processors).wire() for line, cells, existing in chunk]
+    ctx, processors, copy = _WORKER["context"], _WORKER["processors"], _WORKER["copy"]
+    return [check_row(ctx, line, cells, existing, processors, copy).wire() for line, cells, existing in chunk]

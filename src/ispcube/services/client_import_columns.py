@@ -75,9 +75,11 @@ class ColumnMap:
     headers: tuple[str, ...]
     ignored: tuple[str, ...]
     present: frozenset[str] = field(init=False)
+    used: tuple[tuple[int, str], ...] = field(init=False)      # (position, field) of the mapped columns
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "present", frozenset(f for f in self.fields if f))
+        object.__setattr__(self, "used", tuple((i, f) for i, f in enumerate(self.fields) if f))
 
     def column_of(self, name: str) -> str:
         return self.headers[self.fields.index(name)]

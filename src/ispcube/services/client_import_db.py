@@ -16,8 +16,8 @@ from sqlalchemy import Connection, String, any_, bindparam, func, insert, litera
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ispcube.db import models as m
-from ispcube.services.bulk_insert import bulk_insert
-from ispcube.services.client_import_check import CODE_AT, INSERT_COLUMNS, SETTABLE
+from ispcube.services.bulk_insert import bulk_insert, copy_lines
+from ispcube.services.client_import_check import INSERT_COLUMNS, SETTABLE
 from ispcube.services.clients import describe_match
 
 CLIENTS = m.Client.__table__
@@ -26,8 +26,10 @@ SEQUENCES = m.Sequence.__table__
 
 
 class ImportDb:
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, table_locked: bool = False):
         self.conn = conn
+        # No one else can add clients meanwhile: SQLite's write lock, or the bulk load's lock.
+        self.sole_writer = table_locked or conn.dialect.name != "postgresql"
         self.before_id = self.last_id = conn.scalar(select(func.max(CLIENTS.c.id))) or 0
         self.codes, self.id_keys, self.addresses, self.epayment_codes = set(), set(), set(), set()
         c = CLIENTS.c
@@ -40,6 +42,18 @@ class ImportDb:
         self.id_keys.discard(None)
         self.addresses.discard("")
         self.epayment_codes.discard(None)
+
+    # Pre-filters on the keys read at the start, which nothing changes afterwards: the import
+    # asks the database only about a batch that clashes with something already stored.
+
+    def known_codes(self, codes: Iterable[str]) -> list[str]:
+        return [code for code in codes if code in self.codes]
+
+    def known_keys(self, keys: Iterable[tuple[str | None, str, int | None]]) -> bool:
+        return any(id_key in self.id_keys or address in self.addresses for id_key, address, _ in keys)
+
+    def known_epayment_codes(self, codes: Iterable[str]) -> list[str]:
+        return [code for code in codes if code in self.epayment_codes]
 
     def existing(self, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored clients by code, with every column an import may change."""
@@ -100,20 +114,25 @@ class ImportDb:
         if done.rowcount == 0:
             self.conn.execute(insert(SEQUENCES).values(name=name, value=value))
 
-    def insert_clients(self, rows: list[list[Any]], at: datetime, operator: str, file: str) -> None:
-        """Insert ROWS (built by client_import_check.insert_row) and log each one, set-based."""
+    def insert_clients(self, rows: list[tuple | str], codes: list[str], at: datetime, operator: str,
+                       file: str) -> None:
+        """Insert ROWS (built by client_import_check.insert_row: COPY lines on PostgreSQL), whose
+        client codes are CODES, and log each one, set-based."""
         if not rows:
             return
-        # Columns NULL in every row of the batch are left out: the database fills them with NULL
-        # anyway, and migrated files leave many columns empty (less to format, send and bind).
-        used = [i for i, values in enumerate(zip(*rows)) if any(v is not None for v in values)]
-        pick = itemgetter(*used) if len(used) > 1 else (lambda row: (row[used[0]],))
-        bulk_insert(self.conn, CLIENTS, [INSERT_COLUMNS[i] for i in used], map(pick, rows), processed=True)
-        c = CLIENTS.c
         if self.conn.dialect.name == "postgresql":
-            ours = c.code == any_(bindparam("codes", [row[CODE_AT] for row in rows], type_=ARRAY(String)))
-        else:  # SQLite: the import holds the only write lock, so every newer id is one of ours
+            copy_lines(self.conn, CLIENTS, INSERT_COLUMNS, rows)
+        else:
+            # Columns NULL in every row of the batch are left out: the database fills them with
+            # NULL anyway, and migrated files leave many columns empty (less to bind).
+            used = [i for i, values in enumerate(zip(*rows)) if values.count(None) != len(values)]
+            pick = itemgetter(*used) if len(used) > 1 else (lambda row: (row[used[0]],))
+            bulk_insert(self.conn, CLIENTS, [INSERT_COLUMNS[i] for i in used], map(pick, rows), processed=True)
+        c = CLIENTS.c
+        if self.sole_writer:   # every newer id is one of ours
             ours = c.id > self.last_id
+        else:
+            ours = c.code == any_(bindparam("codes", codes, type_=ARRAY(String)))
         message = literal("client ") + c.code + literal(f" added by import of {file}")
         self.conn.execute(insert(EVENTS).from_select(
             ["client_id", "at", "operator", "kind", "message"],

@@ -1,6 +1,7 @@
 """Client lifecycle (C2, C4, C5, C7): add, edit, delete, recode, restore, tickets."""
 
 from decimal import Decimal
+import re
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -14,6 +15,8 @@ from ispcube.services.client_fields import FieldError, Refs, parse_fields
 from ispcube.services.client_views import client_dict, view_select
 from ispcube.services.runtime import Actor, Runtime
 
+_NOT_PHONE_DIGIT = re.compile(r"[^\d;]")
+
 
 def load_refs(uow: UnitOfWork) -> Refs:
     return Refs.load(uow.session, config.get_value(uow.session, "country"))
@@ -25,10 +28,10 @@ def raise_first(errors: list[FieldError]) -> None:
 
 
 def search_text(client: m.Client) -> str:
-    digits = "".join(ch for ch in client.phones if ch.isdigit() or ch == ";").replace(";", " ")
+    digits = _NOT_PHONE_DIGIT.sub("", client.phones).replace(";", " ")
     parts = (client.code, client.previous_code, client.name, client.nickname, client.fiscal_address,
              client.address, client.id_number, client.id_key, client.phones, digits, client.emails)
-    return fold(" ".join(p for p in parts if p))
+    return fold(" ".join(filter(None, parts)))
 
 
 def address_key(client: m.Client, postal_code: str | None) -> str:

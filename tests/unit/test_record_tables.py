@@ -30,3 +30,24 @@ def test_show_path_does_not_import_the_orm():
             "ispcube.cli.state, ispcube.db.schema; print('sqlalchemy.orm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_client_dict_unpacks_the_record_in_the_order_it_is_selected():
+    from datetime import date
+    from decimal import Decimal
+    from ispcube.services.client_views import view_select
+    assert tuple(c.name for c in client_record.record_select().selected_columns) == client_record.RECORD
+    assert tuple(c.name for c in view_select().selected_columns) == client_record.RECORD
+    row = {name: f"<{name}>" for name in client_record.RECORD}
+    row.update(signup_date=date(2020, 1, 2), contract_expiry=None, balance=Decimal("12.5"), phones="1;2",
+               emails="", preaviso_from=3, preaviso_to=9, address=None, has_webpass=1)
+    shown = client_record.client_dict(tuple(row.values()))
+    assert (shown["code"], shown["postal_code"], shown["node"], shown["previous_code"]) == \
+        ("<code>", "<postal_code>", "<node>", "<previous_code>")
+    assert (shown["address"], shown["signup_date"], shown["balance"]) == ("<fiscal_address>", "2020-01-02", "12.50")
+    assert (shown["phones"], shown["emails"], shown["preaviso_days"], shown["web_password"]) == \
+        (["1", "2"], [], "3-9", True)
+    plain = set(client_record.PLAIN) - {"address", "signup_date", "phones", "emails", "contract", "free",
+                                        "blockable", "preaviso", "preaviso_from", "preaviso_to",
+                                        "tickets_blocked", "deleted", "balance", "contract_expiry"}
+    assert all(shown[name] == f"<{name}>" for name in plain)

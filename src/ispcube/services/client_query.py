@@ -75,10 +75,11 @@ def list_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, limit: int | No
     query = filtered_select(f, actor)
     if limit:
         query = query.limit(limit)
-    return [client_dict(row) for row in uow.session.execute(query)]
+    # Plain columns, no entities: Core execution skips the ORM's row loading.
+    return [client_dict(row) for row in uow.session.connection().execute(query)]
 
 
 def stream_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    result = uow.session.execute(filtered_select(f, actor).execution_options(yield_per=batch))
+    result = uow.session.connection().execute(filtered_select(f, actor).execution_options(yield_per=batch))
     for row in result:
         yield client_dict(row)

@@ -71,7 +71,7 @@ class Checked:
     problems: list[tuple[str, str, str]]          # column, value, reason
     values: dict[str, Any] | None = None
     keys: tuple | None = None                     # see KEYS
-    insert_row: tuple | str | None = None           # see insert_row()
+    insert_row: tuple | str | None = None         # see insert_row()
     existing: dict[str, Any] | None = None        # set by the caller, never sent to workers
     duplicates: list[str] | None = None           # matches allowed by --allow-duplicate
 

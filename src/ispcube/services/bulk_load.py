@@ -49,7 +49,8 @@ def bulk_load(conn: Connection, table: str, incoming: int | None, logs: str | No
         return None
     aside = SetAside(conn)
     for owner, name, definition in conn.execute(text(
-            "SELECT CAST(conrelid AS regclass)::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "SELECT CASE WHEN conrelid = CAST(:t AS regclass) THEN :t ELSE :logs END, conname, "
+            "pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE contype = 'f' AND (conrelid = CAST(:t AS regclass) "
             "OR (conrelid = CAST(:logs AS regclass) AND confrelid = CAST(:t AS regclass))) "
             "ORDER BY 1, 2"), {"t": table, "logs": logs or table}).all():

@@ -104,7 +104,6 @@ class _ImportRun:
         self.db = ImportDb(uow.session.connection(), table_locked)
         self.database: SerialThread     # every call on the connection while rows stream, see run()
         self.processors = bind_processors(rt.engine.dialect, CLIENTS, INSERT_COLUMNS)
-        self.copy_rows = rt.engine.dialect.name == "postgresql"
         self.code_format = config.get_value(uow.session, "client.code_format")
         self.summary = ImportSummary(file=source.path.name, encoding=source.encoding,
                                      dry_run=options.dry_run, skip_invalid=options.skip_invalid,
@@ -121,6 +120,7 @@ class _ImportRun:
 
     def run(self, context: CheckContext, progress: Callable[[int], None]) -> None:
         workers = usable_cores() if (self.source.total or 0) >= PARALLEL_FROM else 1
+        self.copy_rows = context.copy_rows       # rows this process builds take the workers' form
         with SerialThread(name="import-db") as self.database:
             for sent in ordered_map(check_chunk, self._chunks(), workers=workers,
                                     initializer=start_worker, initargs=(context,)):

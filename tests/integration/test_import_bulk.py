@@ -1,12 +1,15 @@
 """A migration-sized `client import` (P1): on PostgreSQL the clients' foreign keys are set
-aside for the load and put back before commit. Whatever happens to the import (accepted,
-refused, killed), the database ends with every key in place and exactly the rows it should
-have; the rows read back exactly as the file had them."""
+aside for the load and put back before commit; on SQLite, the triggers of the search index,
+which is rebuilt before commit. Whatever happens to the import (accepted, refused, killed),
+the database ends with every key and trigger in place, an index that matches the clients,
+and exactly the rows it should have; the rows read back exactly as the file had them."""
 
 import csv
 import os
 from pathlib import Path
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -65,8 +68,10 @@ def write_file(path: Path, count: int, bad_line: int | None = None) -> Path:
 
 
 def foreign_keys(url: str) -> set[tuple[str, str]]:
-    if not url.startswith("postgresql"):
-        return set()
+    """What a bulk load sets aside: the foreign keys on PostgreSQL, the search index's
+    triggers on SQLite (whose index is checked here against the clients, too)."""
+    if url.startswith("sqlite"):
+        return search_triggers(url.removeprefix("sqlite:///"))
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -75,6 +80,14 @@ def foreign_keys(url: str) -> set[tuple[str, str]]:
                 "WHERE contype = 'f' AND conrelid IN ('clients'::regclass, 'client_events'::regclass)")).all())
     finally:
         engine.dispose()
+
+
+def search_triggers(path: str) -> set[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        if conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'client_search'").fetchone()[0]:
+            conn.execute("INSERT INTO client_search (client_search) VALUES ('integrity-check')")
+        return set(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                "AND name LIKE 'clients_search_%'").fetchall())
 
 
 def count_clients(runtime) -> int:
@@ -86,6 +99,7 @@ def count_clients(runtime) -> int:
 
 def test_migration_sized_import_writes_every_row_and_keeps_every_key(refs, runtime, db_url, tmp_path):
     keys = foreign_keys(db_url)
+    assert keys
     path = write_file(tmp_path / "base.csv", BULK_FROM)
     result = refs("client", "import", str(path))
     assert result.exit_code == 0, result.stderr
@@ -100,10 +114,12 @@ def test_migration_sized_import_writes_every_row_and_keeps_every_key(refs, runti
         logged = conn.execute(text("SELECT count(*) FROM client_events WHERE kind = 'client.import'")).scalar()
     assert logged == BULK_FROM
     assert [c["code"] for c in refs.json("client", "list", "--search", "tab tab")] == ["M000001"]
+    assert [c["code"] for c in refs.json("client", "list", "--search", "cliente 9999")] == ["M009999"]
 
 
 def test_refused_migration_sized_import_leaves_keys_and_data_as_they_were(refs, runtime, db_url, tmp_path):
     keys = foreign_keys(db_url)
+    assert keys
     path = write_file(tmp_path / "base.csv", BULK_FROM, bad_line=BULK_FROM + 1)
     result = refs("client", "import", str(path))
     assert result.exit_code == 1
@@ -158,3 +174,62 @@ def test_a_load_into_a_larger_table_sets_nothing_aside(pg_url, pg_runtime):
         aside.restore()
         conn.rollback()
     assert foreign_keys(pg_url) == keys
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template):
+    path = tmp_path / "ispcube.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def test_killed_migration_sized_import_on_sqlite_leaves_the_index_whole(sqlite_url, tmp_path):
+    path = sqlite_url.removeprefix("sqlite:///")
+    refs, runtime = add_refs(Cli(sqlite_url)), Runtime(engine=get_engine(sqlite_url))
+    triggers = foreign_keys(sqlite_url)
+    assert len(triggers) == 3
+    process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()",
+                                "--db", sqlite_url, "client", "import", str(write_file(tmp_path / "base.csv", 3 * BULK_FROM))],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.monotonic() + 60
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    while True:                                   # the import takes the write lock first
+        assert process.poll() is None and time.monotonic() < deadline, "the import never took the write lock"
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            time.sleep(0.01)
+        except sqlite3.OperationalError:
+            break
+    probe.close()
+    time.sleep(1.0)
+    assert process.poll() is None, "the import ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert foreign_keys(sqlite_url) == triggers
+    assert count_clients(runtime) == 0
+    refs.ok("client", "import", str(write_file(tmp_path / "small.csv", 5)))
+    assert count_clients(runtime) == 5
+    assert [c["code"] for c in refs.json("client", "list", "--search", "cliente 5")] == ["M000005"]
+
+
+def test_a_load_into_a_larger_sqlite_table_sets_nothing_aside(sqlite_url):
+    triggers = foreign_keys(sqlite_url)
+    engine = get_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert bulk_load(conn, "clients", BULK_FROM - 1) is None        # too small to bother
+        conn.rollback()
+        conn.execute(text("INSERT INTO clients (code, name, address_key, phones, emails, contract, free, blockable, "
+                          "preaviso, tickets_blocked, balance, service, deleted, search_text) "
+                          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n) "
+                          "SELECT 'X' || i, 'X', '', '', '', 0, 0, 1, 1, 0, 0, 'active', 0, 'x' || i FROM n"),
+                     {"n": BULK_FROM + 1})
+        assert bulk_load(conn, "clients", BULK_FROM) is None
+        aside = bulk_load(conn, "clients", BULK_FROM + 1)
+        assert aside is not None and len(aside.search_triggers) == 3
+        assert conn.scalar(text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'clients_search_%'")) == 0
+        aside.restore()
+        assert conn.scalar(text("SELECT count(*) FROM client_search WHERE search_text GLOB '*x10001*'")) == 1
+        conn.rollback()
+    engine.dispose()
+    assert foreign_keys(sqlite_url) == triggers

@@ -66,7 +66,7 @@ def export_clients(rt: Runtime, f: ClientFilter, out: str, *, with_notes: bool =
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
         with rt.uow() as uow:
-            query = filtered_select(f, rt.actor(uow))
+            query = filtered_select(uow.session.connection(), f, rt.actor(uow))
             if on_start:
                 on_start(uow.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())))
             writer = writer_for(partial, path.suffix.lower(), headers, keys)

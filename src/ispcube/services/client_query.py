@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import Select, exists, or_
+from sqlalchemy import Connection, Select, exists, or_
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.text import fold
 from ispcube.errors import Invalid
 from ispcube.services.client_fields import PAYMENT_METHODS
+from ispcube.services.client_search import search_condition
 from ispcube.services.client_views import COLLECTOR, SELLER, client_dict, view_select
 from ispcube.services.runtime import Actor
 
@@ -31,7 +31,7 @@ class ClientFilter:
     search: str | None = None
 
 
-def filtered_select(f: ClientFilter, actor: Actor) -> Select:
+def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
     query = view_select().where(m.Client.deleted.is_(f.deleted))
     if f.postal_code:
         query = query.where(m.PostalCode.code == f.postal_code.strip())
@@ -65,21 +65,23 @@ def filtered_select(f: ClientFilter, actor: Actor) -> Select:
     if f.free is not None:
         query = query.where(m.Client.free.is_(f.free))
     if f.search and f.search.strip():
-        query = query.where(m.Client.search_text.contains(fold(f.search), autoescape=True))
+        query = query.where(search_condition(conn, f.search))
     if actor.collector_id is not None:
         query = query.where(m.Client.collector_id == actor.collector_id)
     return query.order_by(m.Client.code)
 
 
 def list_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, limit: int | None = None) -> list[dict[str, Any]]:
-    query = filtered_select(f, actor)
+    conn = uow.session.connection()
+    query = filtered_select(conn, f, actor)
     if limit:
         query = query.limit(limit)
     # Plain columns, no entities: Core execution skips the ORM's row loading.
-    return [client_dict(row) for row in uow.session.connection().execute(query)]
+    return [client_dict(row) for row in conn.execute(query)]
 
 
 def stream_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    result = uow.session.connection().execute(filtered_select(f, actor).execution_options(yield_per=batch))
+    conn = uow.session.connection()
+    result = conn.execute(filtered_select(conn, f, actor).execution_options(yield_per=batch))
     for row in result:
         yield client_dict(row)

@@ -92,7 +92,10 @@ RECORD = ("id", *PLAIN, "postal_code", "locality", "status", "company", "collect
 
 
 def _split(text: str | None) -> list[str]:
-    return [part for part in text.split(";") if part] if text else []
+    if not text:
+        return []
+    parts = text.split(";")
+    return parts if "" not in parts else [part for part in parts if part]
 
 
 def client_dict(row) -> dict[str, Any]:
@@ -117,13 +120,13 @@ def client_dict(row) -> dict[str, Any]:
         "contact": contact, "epayment_code": epayment_code, "status": status,
         "payment_method": payment_method, "collector": collector, "seller": seller,
         "plan": plan, "node": node,
-        "contract": bool(contract), "contract_type": contract_type,
+        "contract": contract, "contract_type": contract_type,
         "contract_expiry": contract_expiry.isoformat() if contract_expiry else None,
-        "free": bool(free), "blockable": bool(blockable), "preaviso": bool(preaviso),
+        "free": free, "blockable": blockable, "preaviso": preaviso,
         "preaviso_days": f"{preaviso_from}-{preaviso_to}" if preaviso_from is not None else None,
         "activity": activity,
-        "tickets_blocked": bool(tickets_blocked), "tickets_message": tickets_message,
+        "tickets_blocked": tickets_blocked, "tickets_message": tickets_message,
         "web_password": bool(has_webpass),
-        "balance": f"{balance:.2f}", "service": service, "deleted": bool(deleted),
+        "balance": f"{balance:.2f}", "service": service, "deleted": deleted,
         "previous_code": previous_code,
     }

@@ -81,7 +81,7 @@ def export_clients(rt: Runtime, f: ClientFilter, out: str, *, with_notes: bool =
 def _write_rows(uow, query, writer, kind: str, with_notes: bool, progress) -> int:
     count, typed = 0, kind == ".xlsx"
     try:
-        result = uow.session.execute(query.execution_options(yield_per=BATCH))
+        result = uow.session.connection().execute(query.execution_options(yield_per=BATCH))
         for rows in result.partitions():
             notes = _notes_of(uow, [row.id for row in rows], kind) if with_notes else {}
             for row in rows:

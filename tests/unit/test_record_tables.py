@@ -51,3 +51,8 @@ def test_client_dict_unpacks_the_record_in_the_order_it_is_selected():
                                         "blockable", "preaviso", "preaviso_from", "preaviso_to",
                                         "tickets_blocked", "deleted", "balance", "contract_expiry"}
     assert all(shown[name] == f"<{name}>" for name in plain)
+
+
+def test_export_columns_are_the_shown_fields_in_order():
+    from ispcube.services.client_export import COLUMNS
+    assert tuple(COLUMNS) == client_record.SHOWN

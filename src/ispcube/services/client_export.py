@@ -9,8 +9,6 @@ readable by its owner only.
 """
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -21,12 +19,13 @@ from ispcube.db import models as m
 from ispcube.errors import Invalid
 from ispcube.services.client_export_writers import writer_for
 from ispcube.services.client_query import ClientFilter, filtered_select
-from ispcube.services.client_views import client_dict
+from ispcube.services.client_record import client_values
 from ispcube.services.runtime import Runtime
 
 FORMATS = (".xlsx", ".csv", ".json")
 BATCH = 2000
-# Field of client_dict -> header. The headers read back through `client import`.
+# Field of the shown client -> header, in the order of client_record.SHOWN (a test checks it).
+# The headers read back through `client import`.
 COLUMNS = {
     "code": "Code", "name": "Name", "nickname": "Nickname", "fiscal_address": "Fiscal address",
     "address": "Address", "client_type": "Client type", "id_type": "ID type", "id_number": "ID number",
@@ -42,7 +41,6 @@ COLUMNS = {
     "web_password": "Web password", "balance": "Balance", "service": "Service",
     "deleted": "Deleted", "previous_code": "Previous code",
 }
-DATES = ("signup_date", "contract_expiry")
 
 
 @dataclass(frozen=True)
@@ -85,12 +83,9 @@ def _write_rows(uow, query, writer, kind: str, with_notes: bool, progress) -> in
         for rows in result.partitions():
             notes = _notes_of(uow, [row.id for row in rows], kind) if with_notes else {}
             for row in rows:
-                record = client_dict(row)
-                if typed:
-                    _as_cells(record)
-                values = [record[key] for key in COLUMNS]
+                values = client_values(row, typed)
                 if with_notes:
-                    values.append(notes.get(row.id, [] if kind == ".json" else ""))
+                    values = (*values, notes.get(row.id, [] if kind == ".json" else ""))
                 writer.write(values)
             count += len(rows)
             if progress:
@@ -98,14 +93,6 @@ def _write_rows(uow, query, writer, kind: str, with_notes: bool, progress) -> in
     finally:
         writer.close()
     return count
-
-
-def _as_cells(record: dict[str, Any]) -> None:
-    """Dates and the balance as real spreadsheet cells (XLSX); elsewhere as `client show --format json`."""
-    for key in DATES:
-        if record[key]:
-            record[key] = date.fromisoformat(record[key])
-    record["balance"] = Decimal(record["balance"])
 
 
 def _notes_of(uow, client_ids: list[int], kind: str) -> dict[int, Any]:

@@ -98,35 +98,39 @@ def _split(text: str | None) -> list[str]:
     return parts if "" not in parts else [part for part in parts if part]
 
 
-def client_dict(row) -> dict[str, Any]:
-    """The shown client, from a row of `record_select` (never the web password hash).
+# The fields of the shown client, in order (`client show`, listings, exports).
+SHOWN = ("code", "name", "nickname", "fiscal_address", "address", "client_type", "id_type", "id_number",
+         "company", "street1", "street2", "postal_code", "locality", "lat", "lng", "signup_date", "extra1",
+         "extra2", "phones", "emails", "contact", "epayment_code", "status", "payment_method", "collector",
+         "seller", "plan", "node", "contract", "contract_type", "contract_expiry", "free", "blockable",
+         "preaviso", "preaviso_days", "activity", "tickets_blocked", "tickets_message", "web_password",
+         "balance", "service", "deleted", "previous_code")
 
-    Listings and exports build one per client (100,000 in an export), so the row is unpacked
+
+def client_values(row, typed: bool = False) -> tuple:
+    """The fields of SHOWN, from a row of `record_select` (never the web password hash).
+    TYPED: dates and the balance as date and Decimal (spreadsheet cells), not text.
+
+    Listings and exports take one per client (100,000 in an export), so the row is unpacked
     by position once instead of looked up by name for every field."""
     (_id, code, name, nickname, fiscal_address, address, client_type, id_type, id_number, street1, street2,
      lat, lng, signup_date, extra1, extra2, phones, emails, contact, epayment_code, payment_method, contract,
      contract_type, contract_expiry, free, blockable, preaviso, preaviso_from, preaviso_to, activity,
      tickets_blocked, tickets_message, balance, service, deleted, previous_code,
      postal_code, locality, status, company, collector, seller, plan, node, has_webpass) = row
-    return {
-        "code": code, "name": name, "nickname": nickname,
-        "fiscal_address": fiscal_address, "address": address or fiscal_address,
-        "client_type": client_type, "id_type": id_type, "id_number": id_number,
-        "company": company, "street1": street1, "street2": street2,
-        "postal_code": postal_code, "locality": locality, "lat": lat, "lng": lng,
-        "signup_date": signup_date.isoformat() if signup_date else None,
-        "extra1": extra1, "extra2": extra2,
-        "phones": _split(phones), "emails": _split(emails),
-        "contact": contact, "epayment_code": epayment_code, "status": status,
-        "payment_method": payment_method, "collector": collector, "seller": seller,
-        "plan": plan, "node": node,
-        "contract": contract, "contract_type": contract_type,
-        "contract_expiry": contract_expiry.isoformat() if contract_expiry else None,
-        "free": free, "blockable": blockable, "preaviso": preaviso,
-        "preaviso_days": f"{preaviso_from}-{preaviso_to}" if preaviso_from is not None else None,
-        "activity": activity,
-        "tickets_blocked": tickets_blocked, "tickets_message": tickets_message,
-        "web_password": bool(has_webpass),
-        "balance": f"{balance:.2f}", "service": service, "deleted": deleted,
-        "previous_code": previous_code,
-    }
+    if not typed:
+        signup_date = signup_date.isoformat() if signup_date else None
+        contract_expiry = contract_expiry.isoformat() if contract_expiry else None
+        balance = f"{balance:.2f}"
+    return (code, name, nickname, fiscal_address, address or fiscal_address, client_type, id_type, id_number,
+            company, street1, street2, postal_code, locality, lat, lng, signup_date, extra1,
+            extra2, _split(phones), _split(emails), contact, epayment_code, status, payment_method, collector,
+            seller, plan, node, contract, contract_type, contract_expiry, free, blockable,
+            preaviso, f"{preaviso_from}-{preaviso_to}" if preaviso_from is not None else None, activity,
+            tickets_blocked, tickets_message, bool(has_webpass),
+            balance, service, deleted, previous_code)
+
+
+def client_dict(row) -> dict[str, Any]:
+    """The shown client, from a row of `record_select`, by field name."""
+    return dict(zip(SHOWN, client_values(row)))

@@ -5,13 +5,15 @@ answers that from the trigram GIN index of 0003; until now SQLite read every cli
 FTS5 has a trigram tokenizer that answers the same substring question from an index:
 `client_search` is an external-content FTS5 table over `clients.search_text` (rowid = client
 id). It keeps no positions (detail none): a GLOB on it takes the rows holding every trigram
-of the term from the index, then checks the pattern on their text. It is kept in step by triggers in the same transaction as every write to a client. A
-migration-sized import sets the triggers aside inside its transaction and rebuilds the index
-in one pass before it commits (services/bulk_load.py).
+of the term from the index, then checks the pattern on their text. Triggers keep it in step,
+in the same transaction as every write to a client. A migration-sized import sets the
+triggers aside inside its transaction and rebuilds the index in one pass before it commits
+(services/bulk_load.py).
 
 Built only where the SQLite library has FTS5 (nearly every build has); without it the search
-keeps reading the table, as before. Note for later migrations: rebuilding `clients` in batch
-mode drops its triggers, so such a migration must create them again (`create_triggers`).
+keeps reading the table, as before. A database file built with the index needs FTS5 wherever
+it is written to later. Note for later migrations: rebuilding `clients` in batch mode drops
+its triggers, so such a migration must create them again (`create_triggers`).
 
 Revision ID: 0007
 Revises: 0006

@@ -233,3 +233,18 @@ def test_a_load_into_a_larger_sqlite_table_sets_nothing_aside(sqlite_url):
         conn.rollback()
     engine.dispose()
     assert foreign_keys(sqlite_url) == triggers
+
+
+def test_migration_sized_update_on_sqlite_reindexes_what_it_changed(sqlite_url, tmp_path):
+    refs = add_refs(Cli(sqlite_url))
+    refs.ok("client", "import", str(write_file(tmp_path / "base.csv", BULK_FROM)))
+    update = tmp_path / "update.csv"
+    with update.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["code", "name"])
+        writer.writerows([f"M{n:06d}", f"Renombrado {n}"] for n in range(1, BULK_FROM + 1))
+    triggers = foreign_keys(sqlite_url)
+    assert f"{BULK_FROM} updated" in refs.ok("client", "import", "--update", str(update)).stdout
+    assert foreign_keys(sqlite_url) == triggers
+    assert refs.json("client", "list", "--search", "cliente 12") == []
+    assert [c["code"] for c in refs.json("client", "list", "--search", "renombrado 9999")] == ["M009999"]

@@ -85,7 +85,8 @@ def foreign_keys(url: str) -> set[tuple[str, str]]:
 def search_triggers(path: str) -> set[tuple[str, str]]:
     with sqlite3.connect(path) as conn:
         if conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'client_search'").fetchone()[0]:
-            conn.execute("INSERT INTO client_search (client_search) VALUES ('integrity-check')")
+            # rank 1: also compare the index with the clients' text (external content)
+            conn.execute("INSERT INTO client_search (client_search, rank) VALUES ('integrity-check', 1)")
         return set(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
                                 "AND name LIKE 'clients_search_%'").fetchall())
 

@@ -19,11 +19,13 @@ from tests.conftest import Cli
 NAMES = {
     "S1": "Núñez Gómez", "S2": "50% off", "S3": "a_b c", "S4": "star*x", "S5": "que? quizá",
     "S6": "[corchete] abierto", "S7": 'comillas "dobles"', "S8": "O'Brien", "S9": "Ab Cd",
-    "S10": "glob [*?] todo", "S11": "MUÑOZ ÑANDÚ",
+    "S10": "glob [*?] todo", "S11": "MUÑOZ ÑANDÚ", "S12": "Иван Петров", "S13": "Søren [ØK] Nørgaard",
+    "S14": "€*abcd", "S15": "Straße Groß",
 }
 TERMS = ["núñez", "NUNEZ", "nu", "n", "50%", "% o", "a_b", "_", "r*x", "*", "que?", "?", "[corchete]",
          "[", "]", '"dobles"', '"', "o'brien", "'", "ab cd", "b c", "[*?]", "munoz nandu", "ñandú",
-         "zzz", "  gómez  ", "s1", "s1 ", "s10"]
+         "zzz", "  gómez  ", "s1", "s1 ", "s10", "иван петров", "ив*петров", "ан?петров", "[øk", "[øk]",
+         "€*abcd", "€[*]abcd", "петров", "strasse", "straße", "gross", "*" * 20000]
 
 
 def sqlite_path(url: str) -> str:
@@ -81,7 +83,8 @@ def found(cli, term: str) -> list[str]:
 def check_index(url: str) -> None:
     """FTS5's own check that the index holds exactly the clients' search texts."""
     with sqlite3.connect(sqlite_path(url)) as conn:
-        conn.execute("INSERT INTO client_search (client_search) VALUES ('integrity-check')")
+        # rank 1: also compare the index with the clients' text (external content)
+        conn.execute("INSERT INTO client_search (client_search, rank) VALUES ('integrity-check', 1)")
 
 
 def test_search_means_a_substring_of_the_folded_text_whatever_the_term_holds(named, runtime):
@@ -96,7 +99,7 @@ def test_sqlite_search_reads_the_index_not_the_table(sqlite_named, sqlite_runtim
     with runtime.uow() as uow:
         conn = uow.session.connection()
         assert has_search_index(conn)
-        for term, uses_index in (("gómez", True), ("[*?]", True), ("ab", False)):
+        for term, uses_index in (("gómez", True), ("петров", True), ("[*?]", False), ("ab", False)):
             query = filtered_select(conn, ClientFilter(search=term), runtime.actor(uow))
             compiled = query.compile(conn)
             plan = " | ".join(row[-1] for row in conn.exec_driver_sql(
@@ -149,3 +152,14 @@ def test_sqlite_without_the_index_search_reads_the_table(sqlite_named, sqlite_ru
     named.ok("client", "add", "--code", "S30", "--name", "Sin Indice")
     for term in TERMS + ["sin indice"]:
         assert found(named, term) == expected(runtime, term), term
+
+
+@needs_fts5
+def test_sqlite_index_without_its_triggers_is_not_trusted(sqlite_named, sqlite_runtime, sqlite_url):
+    """An index whose triggers were dropped (a careless migration) goes stale: it is not used."""
+    named, runtime = sqlite_named, sqlite_runtime
+    runtime.engine.dispose()
+    with sqlite3.connect(sqlite_path(sqlite_url)) as conn:
+        conn.execute("DROP TRIGGER clients_search_update")
+        conn.execute("UPDATE clients SET search_text = 's1 cambiado' WHERE code = 'S1'")
+    assert found(named, "cambiado") == ["S1"] and found(named, "nunez") == []

@@ -3,9 +3,12 @@
 PostgreSQL answers `search_text LIKE '%term%'` from the trigram GIN index of migration 0003.
 On SQLite the same question goes to the FTS5 trigram table `client_search` of migration 0007
 as `search_text GLOB '*term*'` (the folded text is lower case, so the case-sensitive GLOB
-loses nothing, and unlike LIKE ... ESCAPE it can use the index). Terms of fewer than three
-characters hold no trigram, and a database built by a SQLite without FTS5 has no such table:
-both read `clients.search_text` with LIKE, as PostgreSQL does.
+loses nothing, and unlike LIKE ... ESCAPE it can use the index). The other terms read
+`clients.search_text` with LIKE, as PostgreSQL does, and give the same answers more slowly:
+terms of fewer than three characters (they hold no trigram); terms holding GLOB's own
+characters * ? [ (rare in names, phones and codes; SQLite 3.40's FTS5 mishandles such a
+pattern next to non-ASCII text, missing rows or crashing); and databases whose index or its
+triggers are missing (a SQLite without FTS5 builds none).
 """
 
 from sqlalchemy import ColumnElement, Connection, column, select, table, text
@@ -16,27 +19,27 @@ from ispcube.domain.text import fold
 SEARCH_TABLE = "client_search"
 _TRIGRAM = 3
 
+TRIGGERS = ("clients_search_delete", "clients_search_insert", "clients_search_update")
+_GLOB_SPECIAL = frozenset("*?[")
+
 _INDEX = table(SEARCH_TABLE, column("rowid"), column("search_text"))
-_GLOB_SPECIAL = str.maketrans({"*": "[*]", "?": "[?]", "[": "[[]"})
-
-
-def glob_literal(folded: str) -> str:
-    """TERM matched literally inside a GLOB pattern."""
-    return folded.translate(_GLOB_SPECIAL)
 
 
 def has_search_index(conn: Connection) -> bool:
+    """The SQLite index and every trigger that keeps it in step (without them it goes stale)."""
     if conn.dialect.name != "sqlite":
         return False
-    return conn.scalar(text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name"),
-                       {"name": SEARCH_TABLE}) == 1
+    found = conn.scalar(text("SELECT count(*) FROM sqlite_master WHERE (type = 'table' AND name = :table) "
+                             "OR (type = 'trigger' AND tbl_name = 'clients' AND name IN (:t1, :t2, :t3))"),
+                        {"table": SEARCH_TABLE, "t1": TRIGGERS[0], "t2": TRIGGERS[1], "t3": TRIGGERS[2]})
+    return found == 1 + len(TRIGGERS)
 
 
 def search_condition(conn: Connection, term: str) -> ColumnElement[bool]:
     """Clients whose search text holds TERM, folded (case and accents ignored)."""
     folded = fold(term)
-    if len(folded) >= _TRIGRAM and has_search_index(conn):
-        matching = select(_INDEX.c.rowid).where(_INDEX.c.search_text.op("GLOB")(f"*{glob_literal(folded)}*"))
+    if len(folded) >= _TRIGRAM and _GLOB_SPECIAL.isdisjoint(folded) and has_search_index(conn):
+        matching = select(_INDEX.c.rowid).where(_INDEX.c.search_text.op("GLOB")(f"*{folded}*"))
         return m.Client.id.in_(matching)
     return m.Client.search_text.contains(folded, autoescape=True)
 
@@ -45,7 +48,8 @@ def set_search_triggers_aside(conn: Connection) -> list[str]:
     """Drop the triggers that keep the SQLite index in step (a bulk load rebuilds it instead);
     their CREATE statements, for `restore_search_index`. Inside the caller's transaction."""
     found = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                              "AND tbl_name = 'clients' AND name LIKE 'clients_search_%' ORDER BY name")).all()
+                              "AND tbl_name = 'clients' AND name IN (:t1, :t2, :t3) ORDER BY name"),
+                         {"t1": TRIGGERS[0], "t2": TRIGGERS[1], "t3": TRIGGERS[2]}).all()
     for name, _sql in found:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     return [sql for _name, sql in found]

@@ -35,7 +35,7 @@ TRIGGERS = {
         "INSERT INTO client_search (client_search, rowid, search_text) "
         "VALUES ('delete', old.id, old.search_text); END",
     "clients_search_update":
-        "AFTER UPDATE OF search_text ON clients BEGIN "
+        "AFTER UPDATE OF search_text ON clients WHEN old.search_text IS NOT new.search_text BEGIN "
         "INSERT INTO client_search (client_search, rowid, search_text) "
         "VALUES ('delete', old.id, old.search_text); "
         "INSERT INTO client_search (rowid, search_text) VALUES (new.id, new.search_text); END",

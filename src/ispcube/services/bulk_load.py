@@ -4,9 +4,9 @@ Checking the clients' foreign keys (postal code, status, plan, collector...) row
 PostgreSQL more than storing the rows, and so does checking each new client-log row's client.
 When an import is a migration (a large file into a small table), those foreign keys are set
 aside for the load and added back before commit, which re-checks every row in one query per
-key. The import has already checked each
-reference, so this only moves the database's own check to the end; it all happens inside the
-import's transaction, so a refused import rolls the set-aside back with the rows. The tables
+key. The import has already checked each reference, so this only moves the database's own
+check to the end; it all happens inside the import's transaction, so a refused import rolls
+the set-aside back with the rows. The tables
 are locked exclusively from the start of the transaction (before anything reads them, so two
 imports cannot deadlock upgrading a lock); other commands wait for the import to finish.
 Indexes stay: rebuilding them at the end measured no faster than keeping them up to date.
@@ -84,5 +84,4 @@ def _sqlite_load(conn: Connection, table: str, incoming: int) -> SetAside | None
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     if conn.scalar(text(f"SELECT count(*) FROM {conn.dialect.identifier_preparer.quote(table)}")) > incoming:
         return None
-    triggers = set_search_triggers_aside(conn)
-    return SetAside(conn, search_triggers=triggers) if triggers else None
+    return SetAside(conn, search_triggers=set_search_triggers_aside(conn))

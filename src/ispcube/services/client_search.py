@@ -11,7 +11,7 @@ pattern next to non-ASCII text, missing rows or crashing); and databases whose i
 triggers are missing (a SQLite without FTS5 builds none).
 """
 
-from sqlalchemy import ColumnElement, Connection, column, select, table, text
+from sqlalchemy import ColumnElement, Connection, bindparam, column, select, table, text
 
 from ispcube.db import models as m
 from ispcube.domain.text import fold
@@ -23,16 +23,18 @@ TRIGGERS = ("clients_search_delete", "clients_search_insert", "clients_search_up
 _GLOB_SPECIAL = frozenset("*?[")
 
 _INDEX = table(SEARCH_TABLE, column("rowid"), column("search_text"))
+_OBJECTS = text("SELECT name, sql FROM sqlite_master WHERE name IN :names").bindparams(
+    bindparam("names", value=[SEARCH_TABLE, *TRIGGERS], expanding=True))
+
+
+def _index_objects(conn: Connection) -> dict[str, str]:
+    """The index table and its triggers that exist: name -> CREATE statement."""
+    return dict(conn.execute(_OBJECTS).all())
 
 
 def has_search_index(conn: Connection) -> bool:
     """The SQLite index and every trigger that keeps it in step (without them it goes stale)."""
-    if conn.dialect.name != "sqlite":
-        return False
-    found = conn.scalar(text("SELECT count(*) FROM sqlite_master WHERE (type = 'table' AND name = :table) "
-                             "OR (type = 'trigger' AND tbl_name = 'clients' AND name IN (:t1, :t2, :t3))"),
-                        {"table": SEARCH_TABLE, "t1": TRIGGERS[0], "t2": TRIGGERS[1], "t3": TRIGGERS[2]})
-    return found == 1 + len(TRIGGERS)
+    return conn.dialect.name == "sqlite" and len(_index_objects(conn)) == 1 + len(TRIGGERS)
 
 
 def search_condition(conn: Connection, term: str) -> ColumnElement[bool]:
@@ -47,12 +49,10 @@ def search_condition(conn: Connection, term: str) -> ColumnElement[bool]:
 def set_search_triggers_aside(conn: Connection) -> list[str]:
     """Drop the triggers that keep the SQLite index in step (a bulk load rebuilds it instead);
     their CREATE statements, for `restore_search_index`. Inside the caller's transaction."""
-    found = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                              "AND tbl_name = 'clients' AND name IN (:t1, :t2, :t3) ORDER BY name"),
-                         {"t1": TRIGGERS[0], "t2": TRIGGERS[1], "t3": TRIGGERS[2]}).all()
-    for name, _sql in found:
+    found = _index_objects(conn)
+    for name in TRIGGERS:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    return [sql for _name, sql in found]
+    return [found[name] for name in TRIGGERS]
 
 
 def restore_search_index(conn: Connection, triggers: list[str]) -> None:

@@ -103,6 +103,7 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("cash_by_entity", "payments go to the operator's cash entity", False, _bool),
     SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}", _code_format),
     SettingDef("enforce.retry_days", "days a failed router change is retried", 5, _int_between(1, 60)),
+    SettingDef("demo", "this database is a sample built by `ispcube demo` (which may overwrite it)", False, _bool),
 ]}
 
 def setting(key: str) -> SettingDef:

@@ -1,12 +1,15 @@
 """The demo: a sample ISP in a fresh SQLite file, and a short tour of it (SPEC 7)."""
 
+from contextlib import closing
 import random
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 from ispcube.db.engine import get_engine, normalise_url
 from ispcube.db.schema import upgrade
+from ispcube.errors import Refused
 from ispcube.services import config, tables
 from ispcube.services.client_query import ClientFilter, list_clients
 from ispcube.services.clients import add_client, count_clients
@@ -14,17 +17,36 @@ from ispcube.services.demo_data import LOCALITIES, NODES, PLANS, STATUSES, clien
 from ispcube.services.runtime import Runtime
 
 
-def _fresh_path(path: Path | None) -> Path:
+def is_demo_database(path: Path) -> bool:
+    """Whether PATH is a SQLite file that `ispcube demo` built (its `demo` setting is on).
+
+    Read-only and without ispcube's engine, so a file that is not ours is never changed."""
+    try:
+        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as connection:
+            row = connection.execute("SELECT value FROM settings WHERE key = 'demo'").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == "true"
+
+
+def _fresh_path(path: Path | None, overwrite: bool) -> Path:
     if path is None:
         return Path(tempfile.mkdtemp(prefix="ispcube-demo-")) / "demo.db"
-    if path.exists():
-        path.unlink()
+    if path.is_dir():
+        raise Refused(f"--path {path} is a directory: give a file name for the demo database")
+    if path.exists() and not overwrite and not is_demo_database(path):
+        raise Refused(f"--path {path} exists and is not a demo database: nothing was changed "
+                      "(give another path, or --force to overwrite it)")
+    # The write-ahead log of an earlier file must go with it, or SQLite would read it back.
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
     return path
 
 
 def build(rt: Runtime, clients: int, seed: int) -> None:
     rng = random.Random(seed)
     with rt.uow() as uow:
+        config.set_setting(uow, "demo", "yes")
         config.set_setting(uow, "country", "AR")
         config.set_setting(uow, "unlock_threshold", "500")
         for code, locality, *_ in LOCALITIES:
@@ -46,9 +68,12 @@ def build(rt: Runtime, clients: int, seed: int) -> None:
         add_client(rt, row, allow_duplicate=True)
 
 
-def run(path: Path | None, clients: int, seed: int) -> Iterator[str]:
-    db_path = _fresh_path(path)
+def run(path: Path | None, clients: int, seed: int, overwrite: bool = False) -> Iterator[str]:
+    """The tour, line by line. An existing PATH is replaced only when it is a demo database,
+    or when OVERWRITE says so."""
+    db_path = _fresh_path(path, overwrite)
     engine = get_engine(normalise_url(str(db_path)))
+    engine.dispose()  # a pooled connection of this process may still hold the file just replaced
     upgrade(engine)
     rt = Runtime(engine=engine)
     yield f"Building a sample ISP with {clients} clients in {db_path} ..."

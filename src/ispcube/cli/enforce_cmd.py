@@ -1,6 +1,5 @@
-"""`ispcube enforce`, `preaviso`, `commit`, `sim routeros` and `client disable|enable` (N1-N8)."""
+"""`ispcube enforce`, `preaviso`, `commit` and `client disable|enable` (N1-N8)."""
 
-import sys
 from typing import Optional
 
 import typer
@@ -8,9 +7,6 @@ import typer
 from ispcube.cli.client import client_app
 from ispcube.cli.output import render_record, render_rows
 from ispcube.cli.state import state
-
-sim_app = typer.Typer(help="Simulators for tests and demos.", no_args_is_help=True)
-
 
 def _report(ctx: typer.Context, summary) -> None:
     """Print a job summary; exit 3 when anything failed, expired or drifted."""
@@ -90,30 +86,6 @@ def register(app: typer.Typer) -> None:
         drop = pending is not None and state(ctx).ask(
             f"Client {code} has a payment commitment until {pending}; remove it?", drop_commitment, False)
         _manual(ctx, service_state.enable_client(rt, code, reason, drop), "enabled")
-
-    @sim_app.command("routeros")
-    def sim_routeros(ctx: typer.Context,
-                     port: int = typer.Option(8728, "--port", min=0, max=65535, help="TCP port on 127.0.0.1 (0: any free port)."),
-                     latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Delay before every reply."),
-                     user: str = typer.Option("admin", "--user", help="API user name."),
-                     password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VAR",
-                                                                help="Take the API password from this environment variable (default: empty).")) -> None:
-        """Run a simulated MikroTik (RouterOS API) on loopback until Ctrl-C."""
-        import os
-        from ispcube.sim.routeros import serve_forever
-        password = os.environ.get(password_env, "") if password_env else ""
-
-        def ready(sim) -> None:
-            typer.echo(f"simulated MikroTik listening on {sim.host}:{sim.port} (user {user}); Ctrl-C stops it")
-            sys.stdout.flush()
-        from ispcube.errors import Refused
-        try:
-            sim = serve_forever(port=port, latency_ms=latency_ms, username=user, password=password, on_ready=ready)
-        except OSError as exc:
-            raise Refused(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
-        state(ctx).say(f"stopped after {sim.commands} commands ({sim.writes} writes)")
-
-    app.add_typer(sim_app, name="sim")
 
 
 def _manual(ctx: typer.Context, outcome: dict, verb: str) -> None:

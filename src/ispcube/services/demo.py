@@ -2,6 +2,7 @@
 
 from contextlib import closing
 import random
+import shlex
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -13,7 +14,7 @@ from ispcube.errors import Refused
 from ispcube.services import config, tables
 from ispcube.services.client_query import ClientFilter, list_clients
 from ispcube.services.clients import add_client, count_clients
-from ispcube.services.demo_data import LOCALITIES, NODES, PLANS, STATUSES, client_row
+from ispcube.services.demo_data import COMPANIES, LOCALITIES, NODES, OFFICE, PLANS, STATUSES, client_row
 from ispcube.services.runtime import Runtime
 
 
@@ -49,6 +50,8 @@ def build(rt: Runtime, clients: int, seed: int) -> None:
         config.set_setting(uow, "demo", "yes")
         config.set_setting(uow, "country", "AR")
         config.set_setting(uow, "unlock_threshold", "500")
+        config.set_setting(uow, "office.lat", str(OFFICE[0]))
+        config.set_setting(uow, "office.lng", str(OFFICE[1]))
         for code, locality, *_ in LOCALITIES:
             tables.add_row(uow, "postal-code", {"code": code, "locality": locality})
         for name, lat, lng, radius in NODES:
@@ -57,14 +60,13 @@ def build(rt: Runtime, clients: int, seed: int) -> None:
             tables.add_row(uow, "plan", {"name": name, "price": price, "down_kbps": str(down), "up_kbps": str(up)})
         for name, description in STATUSES:
             tables.add_row(uow, "status", {"name": name, "description": description})
-        tables.add_row(uow, "company", {"number": "1", "name": "Red Sur Telecomunicaciones SRL",
-                                         "tax_id": "30-71234567-1", "address": "Av. Santa Fe 3200, CABA"})
-        for name, role in (("ana", "collector"), ("beto", "collector"), ("carla", "seller"), ("oficina", "operator")):
+        for company in COMPANIES:
+            tables.add_row(uow, "company", {key: company[key] for key in ("number", "name", "tax_id", "address")})
+        for name, role in (("ana", "collector"), ("beto", "collector"), ("dario", "collector"),
+                           ("carla", "seller"), ("oficina", "operator")):
             tables.add_row(uow, "operator", {"name": name, "role": role})
     for index in range(1, clients + 1):
         row = client_row(rng, index)
-        row["collector"] = rng.choice(["ana", "beto"])
-        row["company"] = "1"
         add_client(rt, row, allow_duplicate=True)
 
 
@@ -90,4 +92,23 @@ def run(path: Path | None, clients: int, seed: int, overwrite: bool = False) -> 
             ", ".join(r["name"] for r in found[:3])
     from ispcube.services.enforce_demo import network_tour
     yield from network_tour(rt, seed)
-    yield f"Explore it: ispcube --db {db_path} client list --help"
+    yield from _explore(rt, db_path)
+    engine.dispose()
+
+
+def _explore(rt: Runtime, db_path: Path) -> Iterator[str]:
+    """How to go on: the tour's router stopped with it, `sim routeros --demo` brings it back."""
+    from ispcube.services.demo_network import first_registered
+    db = shlex.quote(str(db_path))
+    yield "Explore it. The simulated router stopped with the tour; to bring it back, with what the demo"
+    yield "left on it, run this in another terminal (Ctrl-C stops it):"
+    yield f"  ispcube sim routeros --demo {db}"
+    yield "then, here:"
+    code = first_registered(rt)
+    tries = [(f"ispcube --db {db} enforce --dry-run", "what enforce would change today (nothing yet)"),
+             *([(f"ispcube --db {db} cpe signal {code}", "the client's radio, as the router sees it")] if code else []),
+             (f"ispcube --db {db} map --out map.html", "office, nodes and clients; --company 2 for Zona Norte"),
+             (f"ispcube --db {db} client list --help", "and every other command")]
+    width = max(len(command) for command, _ in tries)
+    for command, why in tries:
+        yield f"  {command:<{width}}  # {why}"

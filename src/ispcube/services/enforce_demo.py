@@ -9,7 +9,6 @@ runs on the 5th of this month, and enforce runs again today, restoring the payer
 
 from datetime import date, datetime, timedelta
 import random
-import secrets
 from typing import Iterator
 
 from sqlalchemy import select
@@ -18,12 +17,12 @@ from ispcube.adapters.drivers import CUT_LIST, PREAVISO_LIST
 from ispcube.db import models as m
 from ispcube.services import commitments, routers
 from ispcube.services.billing import run_billing
+from ispcube.services.demo_network import (FOREIGN, PPP_PASSWORD, PPP_PROFILE, ROUTER_NAME, ROUTER_PASSWORD,
+                                           ROUTER_PORT, ROUTER_USER, cpe_mac, demo_routers)
 from ispcube.services.enforce import run_enforce
 from ispcube.services.payments import pay
 from ispcube.services.preaviso import run_preaviso
 from ispcube.services.runtime import Runtime
-
-FOREIGN = ("203.0.113.7", "blocked by hand")   # an entry the ISP made itself: never touched
 
 
 def _months(today: date) -> tuple[date, date]:
@@ -31,20 +30,37 @@ def _months(today: date) -> tuple[date, date]:
     return (this_month - timedelta(days=1)).replace(day=1), this_month
 
 
+def _simulator():
+    """The demo's MikroTik on its own port, or on any free one when that is taken (say, by a
+    `sim routeros --demo` of an earlier demo): the database records the port it got."""
+    from ispcube.sim.routeros import RouterOSSimulator
+    for port in (ROUTER_PORT, 0):
+        sim = RouterOSSimulator(username=ROUTER_USER, password=ROUTER_PASSWORD, identity=ROUTER_NAME, port=port)
+        try:
+            return sim.start()
+        except OSError:
+            continue
+    raise OSError("no free port on 127.0.0.1 for the demo's simulated router")
+
+
 def _connect_everyone(rt: Runtime, sim, rng: random.Random) -> list[str]:
     with rt.uow() as uow:
-        routers.add_router(uow, "demo-core", {"kind": "mikrotik", "host": sim.host, "port": str(sim.port),
+        routers.add_router(uow, ROUTER_NAME, {"kind": "mikrotik", "host": sim.host, "port": str(sim.port),
                                               "username": sim.username, "secret": sim.password})
-        router_id = routers.find_router(uow, "demo-core").id
+        router_id = routers.find_router(uow, ROUTER_NAME).id
         rows = uow.session.execute(select(m.Client.id, m.Client.code, m.Client.plan_id)
                                    .where(m.Client.deleted.is_(False)).order_by(m.Client.id)).all()
         for index, (client_id, code, plan_id) in enumerate(rows):
             pppoe = f"ppp{code.lower()}" if index % 10 == 0 else None
             if pppoe:
-                sim.add_ppp_secret(pppoe, password=secrets.token_hex(4), profile="hogar")
+                sim.add_ppp_secret(pppoe, password=PPP_PASSWORD, profile=PPP_PROFILE)
             uow.session.add(m.Connection(client_id=client_id, router_id=router_id, plan_id=plan_id,
-                                         ip=f"10.20.{index // 250}.{index % 250 + 1}", pppoe_user=pppoe))
+                                         ip=f"10.20.{index // 250}.{index % 250 + 1}", pppoe_user=pppoe,
+                                         mac=cpe_mac(index + 1)))
         uow.commit()
+    for router in demo_routers(rt):      # the CPEs register on the access point
+        for row in router.registrations:
+            row.seed(sim)
     return [code for _, code, _ in rows]
 
 
@@ -64,14 +80,14 @@ def _lists(sim) -> list[str]:
 
 
 def network_tour(rt: Runtime, seed: int) -> Iterator[str]:
-    from ispcube.sim.routeros import RouterOSSimulator
     rng = random.Random(seed)
     today = rt.today()
     last_month, this_month = _months(today)
-    with RouterOSSimulator(password=secrets.token_urlsafe(12), identity="demo-core") as sim:
+    with _simulator() as sim:
         sim.add_address(CUT_LIST, FOREIGN[0], comment=FOREIGN[1])
         codes = _connect_everyone(rt, sim, rng)
-        yield f"Simulated MikroTik 'demo-core' on {sim.host}:{sim.port}; every client has a connection on it."
+        yield (f"Simulated MikroTik '{ROUTER_NAME}' on {sim.host}:{sim.port}; every client has a connection on it, "
+               f"and {len(sim.registrations())} CPEs are registered on its access point.")
         for month in (last_month, this_month):
             made = run_billing(rt, month.strftime("%Y-%m"))
             yield f"Billing {month:%Y-%m}: {made.get('invoices', made)} invoices"

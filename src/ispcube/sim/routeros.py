@@ -48,7 +48,7 @@ from ispcube.sim.routeros_wire import (
     parse_command,
 )
 
-__all__ = ["RouterOSSimulator", "serve_forever", "CommandTrap", "SimClock"]
+__all__ = ["RouterOSSimulator", "serve_forever", "serve_all", "CannotListen", "CommandTrap", "SimClock"]
 
 NOT_LOGGED_IN = "not logged in"
 SESSION_TERMINATED = "session terminated on request"
@@ -554,6 +554,14 @@ class _Session:
         self.connection.sendall(b"".join(chunks))
 
 
+class CannotListen(OSError):
+    """A simulator could not bind its address (port taken, no permission...)."""
+
+    def __init__(self, simulator: RouterOSSimulator, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.simulator = simulator
+
+
 def _shutdown(connection: socket.socket) -> None:
     try:
         connection.shutdown(socket.SHUT_RDWR)
@@ -582,16 +590,37 @@ def serve_forever(
     simulator = RouterOSSimulator(
         username=username, password=password, latency_ms=latency_ms, host=host, port=port, **options
     )
+    serve_all([simulator], on_ready=lambda started: on_ready and on_ready(started[0]), stop_event=stop_event)
+    return simulator
+
+
+def serve_all(
+    simulators: list[RouterOSSimulator],
+    *,
+    on_ready: Callable[[list[RouterOSSimulator]], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> list[RouterOSSimulator]:
+    """Start every simulator, serve until Ctrl-C (or ``stop_event``), then stop them all.
+
+    If one cannot listen, the ones already started are stopped and CannotListen (an OSError
+    naming that simulator) propagates.
+    """
     stop_event = stop_event or threading.Event()
-    simulator.start()
+    started: list[RouterOSSimulator] = []
     try:
+        for simulator in simulators:
+            try:
+                simulator.start()
+            except OSError as exc:
+                raise CannotListen(simulator, exc) from exc
+            started.append(simulator)
         if on_ready is not None:
-            on_ready(simulator)
+            on_ready(started)
         while not stop_event.wait(0.2):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        simulator.stop()
-    return simulator
-
+        for simulator in started:
+            simulator.stop()
+    return simulators

@@ -1,0 +1,60 @@
+"""`ispcube sim routeros`: a simulated MikroTik on loopback, alone or as a demo database's routers."""
+
+from pathlib import Path
+import sys
+from typing import Optional
+
+import typer
+
+from ispcube.cli.state import state
+
+sim_app = typer.Typer(help="Simulators for tests and demos.", no_args_is_help=True)
+
+
+@sim_app.command("routeros")
+def sim_routeros(
+    ctx: typer.Context,
+    port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
+                                       help="TCP port on 127.0.0.1 (0: any free port; default 8728)."),
+    latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Delay before every reply."),
+    user: Optional[str] = typer.Option(None, "--user", help="API user name (default admin)."),
+    password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VAR",
+                                               help="Take the API password from this environment variable (default: empty)."),
+    registrations: Optional[Path] = typer.Option(None, "--registrations", metavar="FILE",
+                                                 help="Seed wireless registrations from FILE (CSV with a header, or .json); "
+                                                      "columns: mac_address, signal, snr, tx_ccq, rx_ccq, tx_rate, rx_rate, "
+                                                      "uptime, last_ip, interface, table (wireless|wifi), router."),
+    demo: Optional[str] = typer.Option(None, "--demo", metavar="DB",
+                                       help="Bring back the routers of this demo database, on their ports and with "
+                                            "their credentials, holding what the demo left on them."),
+) -> None:
+    """Run a simulated MikroTik (RouterOS API) on loopback until Ctrl-C."""
+    import os
+    from ispcube.errors import Refused
+    from ispcube.services.simulators import build_simulators
+    from ispcube.sim.routeros import CannotListen, serve_all
+    password = os.environ.get(password_env, "") if password_env else None
+    sims, db_path = build_simulators(demo=demo, port=port, user=user, password=password,
+                                     latency_ms=latency_ms, registrations=registrations)
+
+    def ready(started) -> None:
+        for sim in started:
+            if db_path is None:
+                typer.echo(f"simulated MikroTik listening on {sim.host}:{sim.port} (user {sim.username}); Ctrl-C stops it")
+            else:
+                typer.echo(f"simulated MikroTik '{sim.identity}' listening on {sim.host}:{sim.port} (user {sim.username}): "
+                           f"{len(sim.address_list())} address-list entries, {len(sim.ppp_secrets())} PPPoE secrets, "
+                           f"{len(sim.registrations('wireless')) + len(sim.registrations('wifi'))} registrations")
+        if db_path is not None:
+            typer.echo(f"try, in another terminal: ispcube --db {db_path} enforce --dry-run; Ctrl-C stops the router(s)")
+        sys.stdout.flush()
+    try:
+        serve_all(sims, on_ready=ready)
+    except CannotListen as exc:
+        raise Refused(f"cannot listen on 127.0.0.1:{exc.simulator.port}: {exc.strerror}"
+                      + (" (is another `sim routeros --demo` running?)" if db_path else "")) from None
+    state(ctx).say(f"stopped after {sum(s.commands for s in sims)} commands ({sum(s.writes for s in sims)} writes)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sim_app, name="sim")

@@ -1,4 +1,5 @@
-"""Google's Geocoding API through googlemaps: one address in, one verdict out.
+"""Google's Geocoding API through googlemaps: one address in, one verdict out; and the choice
+between it and OpenStreetMap Nominatim (adapters/nominatim.py) by the geocode.provider setting.
 
 The key comes from GOOGLE_MAPS_API_KEY or the 0600 config file and is never put in a message:
 googlemaps and requests write the full URL (key included) into their exception texts, so no
@@ -55,6 +56,16 @@ class Pacer:
             if now < self.next_at:
                 time.sleep(self.next_at - now)
             self.next_at = max(now, self.next_at) + self.interval
+
+
+def make_geocoder(provider: str, url: str | None, per_second: float | None):
+    """The geocoder of PROVIDER (google or nominatim); ISPCUBE_GEOCODING_URL, when set, is the
+    endpoint of either, else URL for Nominatim (Google's own address otherwise)."""
+    endpoint = os.environ.get("ISPCUBE_GEOCODING_URL") or None
+    if provider == "nominatim":
+        from ispcube.adapters.nominatim import NominatimGeocoder
+        return NominatimGeocoder(endpoint or url or None, per_second=per_second or 1)
+    return GoogleGeocoder(api_key(), per_second=per_second or 10, base_url=endpoint)
 
 
 def api_key() -> str:

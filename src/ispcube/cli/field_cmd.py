@@ -111,20 +111,22 @@ def geocode(
     codes: Optional[list[str]] = typer.Argument(None, help="Client codes."),
     missing: bool = typer.Option(False, "--missing", help="Every client without coordinates."),
     force: bool = typer.Option(False, "--force", help="Also replace coordinates set by hand."),
-    per_second: str = typer.Option("10", "--per-second", help="At most this many queries a second."),
+    per_second: Optional[str] = typer.Option(None, "--per-second",
+                                             help="At most this many queries a second (default: Google 10, Nominatim 1)."),
 ) -> None:
-    """Set clients' lat/lng from address, postal code, state and country (Google Geocoding).
+    """Set clients' lat/lng from address, postal code, state and country.
 
-    The key is read from GOOGLE_MAPS_API_KEY or the config file. Exit 3 when some failed."""
-    from ispcube.adapters.geocoding import GoogleGeocoder, api_key
+    Asks Google (key in GOOGLE_MAPS_API_KEY or the config file) or, with
+    `config set geocode.provider nominatim`, the OpenStreetMap Nominatim server of geocode.url.
+    Exit 3 when some failed."""
     from ispcube.errors import PartialFailure
-    from ispcube.services.geocode import geocode_clients, parse_per_second
-    rate = parse_per_second(per_second)
+    from ispcube.services.geocode import configured_geocoder, geocode_clients, parse_per_second
+    rt = state(ctx).runtime()
+    factory = configured_geocoder(rt, parse_per_second(per_second))
     bar = ProgressBar("geocoding")
     try:
-        outcomes = geocode_clients(state(ctx).runtime(), codes or [], missing=missing, force=force,
-                                   geocoder_factory=lambda: GoogleGeocoder(api_key(), per_second=rate),
-                                   progress=bar)
+        outcomes = geocode_clients(rt, codes or [], missing=missing, force=force,
+                                   geocoder_factory=factory, progress=bar)
     finally:
         bar.close()
     render_rows([vars(o) for o in outcomes], state(ctx).format, ["code", "name", "result", "detail"])

@@ -83,6 +83,20 @@ def _passwords(text: str) -> list[str]:
     return passwords
 
 
+def _geocoder(text: str) -> str:
+    name = text.strip().lower()
+    if name not in ("google", "nominatim"):
+        raise Invalid(f"'{text}' is not a geocoding provider (google or nominatim)")
+    return name
+
+
+def _server_url(text: str) -> str:
+    url = text.strip().rstrip("/")
+    if url and (not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0):
+        raise Invalid(f"'{text}' is not an http:// or https:// address such as https://nominatim.example.net")
+    return url
+
+
 def _threshold(text: str) -> Decimal:
     return parse_amount(text, field="unlock threshold")
 
@@ -103,6 +117,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("cash_by_entity", "payments go to the operator's cash entity", False, _bool),
     SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}", _code_format),
     SettingDef("enforce.retry_days", "days a failed router change is retried", 5, _int_between(1, 60)),
+    SettingDef("geocode.provider", "who geocodes client addresses: google or nominatim", "google", _geocoder),
+    SettingDef("geocode.url", "Nominatim server (default the public https://nominatim.openstreetmap.org)", "", _server_url),
     SettingDef("demo", "this database is a sample built by `ispcube demo` (which may overwrite it)", False, _bool),
 ]}
 

@@ -1,4 +1,5 @@
-"""Geocoding clients (F5): address + postal code + state + country to lat/lng.
+"""Geocoding clients (F5): address + postal code + state + country to lat/lng, through Google
+or an OpenStreetMap Nominatim server (the geocode.provider setting).
 
 Coordinates set by hand (client add/edit, import, or older rows whose origin is unknown) are
 kept unless --force; coordinates that geocoding set before may be refreshed. Each client found
@@ -21,7 +22,10 @@ SET, KEPT, FAILED, NOT_TRIED = "set", "kept", "failed", "not tried"
 MAX_PER_SECOND = 50  # Google's own ceiling for the Geocoding API
 
 
-def parse_per_second(text: str) -> float:
+def parse_per_second(text: str | None) -> float | None:
+    """None: the provider's own default (Google 10 a second, Nominatim 1)."""
+    if text is None:
+        return None
     try:
         value = float(str(text).strip())
     except ValueError:
@@ -33,6 +37,18 @@ def parse_per_second(text: str) -> float:
 
 class Geocoder(Protocol):
     def lookup(self, address: str, country: str): ...
+
+
+def configured_geocoder(rt: Runtime, per_second: float | None) -> Callable[[], Geocoder]:
+    """A factory of the geocoder the geocode.provider and geocode.url settings name."""
+    with rt.uow() as uow:
+        provider = config.get_value(uow.session, "geocode.provider")
+        url = config.get_value(uow.session, "geocode.url")
+
+    def make() -> Geocoder:
+        from ispcube.adapters.geocoding import make_geocoder
+        return make_geocoder(provider, url, per_second)
+    return make
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ from ispcube.cli import (admin, client, client_bulk, config_cmd, db_cmd, demo_cm
 from ispcube.cli.lazy_commands import only_invoked
 from ispcube.cli.output import FORMATS
 from ispcube.cli.state import State
+from ispcube.environment import help_epilog
 from ispcube.errors import IspcubeError
 
 app = typer.Typer(name="ispcube", no_args_is_help=True, add_completion=False,
                   rich_markup_mode=None, pretty_exceptions_enable=False,
-                  help="Client base, running accounts and service enforcement for ISPs.")
+                  help="Client base, running accounts and service enforcement for ISPs.",
+                  epilog=help_epilog())
 
 
 def _version(value: bool) -> None:

@@ -137,3 +137,30 @@ def test_the_demo_map_is_one_region_per_company_around_the_office(demo, tmp_path
         spots = [clients[code][0] for code in codes]
         assert spots and max(_metres(a, b) for a in spots for b in spots) < 20_000
     assert regions["1"] and regions["2"] and not regions["1"] & regions["2"]
+
+
+def test_registrations_for_a_router_the_demo_does_not_have_are_refused(demo, tmp_path):
+    path, _ = demo
+    table = tmp_path / "cpes.csv"
+    table.write_text("mac_address,signal,router\n24:A4:3C:99:00:01,-60,edge-7\n")
+    refused = Cli(f"sqlite:///{tmp_path / 'other.db'}")("sim", "routeros", "--demo", str(path), "--registrations", str(table))
+    assert refused.exit_code == 1
+    assert refused.stderr == (f"ispcube: registrations file {table} row 1: router 'edge-7' is not one of the "
+                              "demo's (demo-core)\n")
+
+
+def test_the_tour_takes_another_port_when_the_demo_port_is_busy(tmp_path):
+    from ispcube.services.demo_network import ROUTER_PORT
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", ROUTER_PORT))
+        holder.listen()
+    except OSError:
+        pass                      # something else holds it already: the tour must step aside all the same
+    try:
+        path = tmp_path / "demo.db"
+        Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "10")
+    finally:
+        holder.close()
+    [router] = Cli(f"sqlite:///{path}").json("router", "list")
+    assert router["port"] != ROUTER_PORT

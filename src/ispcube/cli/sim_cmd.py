@@ -46,7 +46,7 @@ def sim_routeros(
                            f"{len(sim.address_list())} address-list entries, {len(sim.ppp_secrets())} PPPoE secrets, "
                            f"{len(sim.registrations('wireless')) + len(sim.registrations('wifi'))} registrations")
         if db_path is not None:
-            typer.echo(f"try, in another terminal: ispcube --db {db_path} enforce --dry-run; Ctrl-C stops the router(s)")
+            typer.echo(f"now try `ispcube --db {db_path} enforce --dry-run` in another terminal; Ctrl-C stops the router(s)")
         sys.stdout.flush()
     try:
         serve_all(sims, on_ready=ready)

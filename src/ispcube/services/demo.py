@@ -49,6 +49,7 @@ def build(rt: Runtime, clients: int, seed: int) -> None:
     with rt.uow() as uow:
         config.set_setting(uow, "demo", "yes")
         config.set_setting(uow, "country", "AR")
+        config.set_setting(uow, "state", "Buenos Aires")
         config.set_setting(uow, "unlock_threshold", "500")
         config.set_setting(uow, "office.lat", str(OFFICE[0]))
         config.set_setting(uow, "office.lng", str(OFFICE[1]))

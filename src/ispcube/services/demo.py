@@ -100,7 +100,7 @@ def run(path: Path | None, clients: int, seed: int, overwrite: bool = False) -> 
 def _explore(rt: Runtime, db_path: Path) -> Iterator[str]:
     """How to go on: the tour's router stopped with it, `sim routeros --demo` brings it back."""
     from ispcube.services.demo_network import first_registered
-    db = shlex.quote(str(db_path))
+    db = shlex.quote(str(db_path.absolute()))   # "another terminal" may stand elsewhere
     yield "Explore it. The simulated router stopped with the tour; to bring it back, with what the demo"
     yield "left on it, run this in another terminal (Ctrl-C stops it):"
     yield f"  ispcube sim routeros --demo {db}"

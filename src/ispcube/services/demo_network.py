@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from ispcube.adapters.drivers import CUT_LIST
 from ispcube.db import models as m
-from ispcube.errors import Refused
+from ispcube.errors import NotFound, Refused
 from ispcube.services.runtime import Runtime
 from ispcube.sim.registrations import RegistrationRow
 
@@ -79,8 +79,9 @@ def registration(mac: str, ip: str | None, distance_m: float | None, radius_m: f
     reach = min(1.0, distance_m / radius_m) if distance_m is not None and radius_m else 0.5
     signal = round(-52 - 26 * reach) - spread % 7
     ccq = max(40, 100 - round(45 * reach) - spread % 9)
+    near = reach < 0.5
     return RegistrationRow(mac_address=mac, signal=signal, tx_ccq=ccq, rx_ccq=max(40, ccq - spread % 5),
-                           tx_rate="130Mbps" if reach < 0.5 else "58.5Mbps", rx_rate="117Mbps" if reach < 0.5 else "52Mbps",
+                           tx_rate="130Mbps" if near else "58.5Mbps", rx_rate="117Mbps" if near else "52Mbps",
                            uptime=3600 * (1 + spread % 400), last_ip=ip)
 
 
@@ -141,7 +142,6 @@ def first_registered(rt: Runtime) -> str | None:
 
 def demo_path(text: str) -> Path:
     """The demo database file that `--demo DB` names (a path, or a sqlite:/// URL)."""
-    from ispcube.errors import NotFound
     from ispcube.services.demo import is_demo_database
     path = Path(text.split("sqlite:///", 1)[1] if text.startswith("sqlite:///") else text).expanduser()
     if not path.is_file():

@@ -21,6 +21,7 @@ class FakeNominatim:
 
     def __init__(self):
         self.answers: dict[str, list] = {}
+        self.status = 200
         self.requests: list[tuple[float, str, dict, dict]] = []
         fake = self
 
@@ -31,7 +32,7 @@ class FakeNominatim:
                 fake.requests.append((time.monotonic(), url.path, params, dict(self.headers)))
                 street = next((s for s in fake.answers if s in params.get("q", "")), None)
                 body = json.dumps(fake.answers.get(street, [])).encode()
-                self.send_response(200 if url.path == "/search" else 404)
+                self.send_response(fake.status if url.path == "/search" else 404)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -128,3 +129,14 @@ def test_an_unreachable_server_stops_the_run_without_changing_anything(geo, nomi
     assert f"cannot reach the Nominatim server {nominatim.url}" in result.stdout
     assert "not tried" in result.stdout
     assert geo.json("client", "show", "A1")["lat"] is None
+
+
+def test_a_server_that_refuses_more_queries_stops_the_run(geo, nominatim):
+    add(geo, "A1", "Gurruchaga 1500")
+    add(geo, "A2", "Gurruchaga 1600")
+    nominatim.status = 429
+    result = geo("client", "geocode", "--missing")
+    assert result.exit_code == 3
+    assert f"the Nominatim server {nominatim.url} refuses more queries (HTTP 429)" in result.stdout
+    assert len(nominatim.requests) == 1 and "not tried" in result.stdout
+    assert geo.json("client", "show", "A2")["lat"] is None

@@ -121,8 +121,9 @@ def geocode(
     Exit 3 when some failed."""
     from ispcube.errors import PartialFailure
     from ispcube.services.geocode import configured_geocoder, geocode_clients, parse_per_second
+    rate = parse_per_second(per_second)
     rt = state(ctx).runtime()
-    factory = configured_geocoder(rt, parse_per_second(per_second))
+    factory = configured_geocoder(rt, rate)
     bar = ProgressBar("geocoding")
     try:
         outcomes = geocode_clients(rt, codes or [], missing=missing, force=force,

@@ -5,6 +5,7 @@ from decimal import Decimal
 import json
 from typing import Any, Callable
 
+from ispcube.domain.codes import parse_code_format
 from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.ids import COUNTRIES
 from ispcube.domain.money import parse_amount
@@ -66,16 +67,6 @@ def _text(text: str) -> str:
     return text.strip()
 
 
-def _code_format(text: str) -> str:
-    try:
-        sample = text.format(n=1)
-    except (KeyError, IndexError, ValueError):
-        raise Invalid(f"'{text}' is not a code format: use {{n}} for the number, e.g. C{{n:06d}}") from None
-    if not sample or sample.upper().startswith("ZZ") or sample == text.format(n=2):
-        raise Invalid(f"'{text}' must contain {{n}} and must not start with ZZ (reserved for deleted clients)")
-    return text
-
-
 def _passwords(text: str) -> list[str]:
     passwords = [part for part in text.split(",") if part]
     if len(passwords) > 5:
@@ -115,7 +106,7 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("preaviso.seconds", "how long the warning page is shown", 300, _int_between(1, 86400)),
     SettingDef("cpe.passwords", "up to 5 generic CPE passwords, comma separated", [], _passwords, secret=True),
     SettingDef("cash_by_entity", "payments go to the operator's cash entity", False, _bool),
-    SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}", _code_format),
+    SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}", parse_code_format),
     SettingDef("enforce.retry_days", "days a failed router change is retried", 5, _int_between(1, 60)),
     SettingDef("geocode.provider", "who geocodes client addresses: google or nominatim", "google", _geocoder),
     SettingDef("geocode.url", "Nominatim server (default the public https://nominatim.openstreetmap.org)", "", _server_url),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ispcube.domain.codes import format_code
 from ispcube.services import config
 from ispcube.services.bulk_insert import bind_processors
 from ispcube.services.bulk_load import bulk_load
@@ -293,7 +294,7 @@ class _ImportRun:
             candidates = []
             while len(candidates) < len(rows) - len(codes):
                 self.last_number += 1
-                candidate = self.code_format.format(n=self.last_number)
+                candidate = format_code(self.code_format, self.last_number)
                 if candidate not in self.codes:
                     candidates.append(candidate)
             taken = self.database.ask(self.db.taken_codes, candidates)

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select, update
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.codes import format_code
 from ispcube.domain.text import fold, normalise_address
 from ispcube.errors import Duplicate, Invalid, NotFound, Refused
 from ispcube.services import config, events
@@ -62,7 +63,7 @@ def next_code(uow: UnitOfWork) -> str:
             sequence = m.Sequence(name="client_code", value=0)
             uow.session.add(sequence)
         sequence.value += 1
-        code = code_format.format(n=sequence.value)
+        code = format_code(code_format, sequence.value)
         if uow.session.scalar(select(m.Client.id).where(m.Client.code == code)) is None:
             return code
 

@@ -1,11 +1,10 @@
 """Connections (A4): which client is reached through which router, by IP and/or PPPoE user.
 
-One IP per router at a time; IPs and MACs are validated and stored in one spelling.
+One IP per router at a time; IPs, MACs and PPPoE users are validated (domain/network.py)
+and stored in one spelling.
 Every change is written to the client's log: it changes what the routers must hold.
 """
 
-import ipaddress
-import re
 from typing import Any
 
 from sqlalchemy import select
@@ -13,27 +12,13 @@ from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.network import parse_ip, parse_mac, parse_pppoe_user
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services import events
 from ispcube.services.clients import find_client
 from ispcube.services.routers import find_router
 
-_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$")
 CPE_KINDS = ("ubiquiti", "mikrotik", "other")
-
-
-def parse_ip(text: str) -> str:
-    try:
-        return str(ipaddress.ip_address(str(text).strip()))
-    except ValueError:
-        raise Invalid(f"connection ip '{text}' is not an IP address") from None
-
-
-def parse_mac(text: str) -> str:
-    if not _MAC.match(str(text).strip()):
-        raise Invalid(f"connection mac '{text}' is not a MAC address (like 04:18:D6:AA:01:02)")
-    digits = re.sub(r"[^0-9A-Fa-f]", "", text).upper()
-    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
 
 
 def _cpe_kind(text: str) -> str:
@@ -59,7 +44,7 @@ def _router_id(uow: UnitOfWork, name: str, what: str) -> int:
 
 def _set(uow: UnitOfWork, conn: m.Connection, values: dict[str, str | None]) -> None:
     """Apply the given options; an empty string clears an optional field."""
-    parsers = {"ip": parse_ip, "mac": parse_mac, "pppoe_user": str.strip, "cpe_kind": _cpe_kind,
+    parsers = {"ip": parse_ip, "mac": parse_mac, "pppoe_user": parse_pppoe_user, "cpe_kind": _cpe_kind,
                "plan": lambda t: _plan_id(uow, t), "panel": lambda t: _router_id(uow, t, "panel"),
                "router": lambda t: _router_id(uow, t, "router")}
     columns = {"plan": "plan_id", "panel": "panel_router_id", "router": "router_id"}

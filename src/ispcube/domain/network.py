@@ -1,0 +1,90 @@
+"""A connection's IP, MAC and PPPoE user (A4, R12): only what a router can be made to hold.
+
+Enforcement puts the IP in a MikroTik IPv4 address-list (`/ip/firewall/address-list`) and
+finds PPPoE users by name on the router or in FreeRADIUS; a value the router would refuse
+(or one that would cut the wrong hosts) is refused here, when it is typed, instead of failing
+every enforce run afterwards. Each function returns the one spelling that is stored.
+"""
+
+import ipaddress
+import re
+import unicodedata
+
+from ispcube.errors import Invalid
+
+_MAC = re.compile(r"[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}")
+# FreeRADIUS's SQL schema keeps user names in 64 characters (radusergroup, radacct), and a
+# RouterOS PPP secret must match the name the RADIUS server and the CPE use.
+PPPOE_USER_MAX = 64
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+_BROADCAST = ipaddress.ip_address("255.255.255.255")
+
+
+def _shown(text: str) -> str:
+    """The value as it goes in a message: one line (control characters escaped), and short."""
+    flat = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+    return flat if len(flat) <= 80 else flat[:77] + "..."
+
+
+def parse_ip(text: str) -> str:
+    """A client's IPv4 address, refused when no router could cut it by address."""
+    raw = str(text).strip()
+    field = f"connection ip '{_shown(text)}'"
+    if "%" in raw:
+        raise Invalid(f"{field} carries a zone id: give the bare IPv4 address of the client")
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        raise Invalid(f"{field} is not an IP address") from None
+    if address.version == 6:
+        raise Invalid(f"{field} is an IPv6 address: routers cut by IPv4 address-list and RADIUS by "
+                      "PPPoE user, so give the client's IPv4 address or only --pppoe-user")
+    why = _unusable_why(address)
+    if why:
+        raise Invalid(f"{field} is {why}, not an address a client can be given")
+    return str(address)
+
+
+def _unusable_why(address: ipaddress.IPv4Address) -> str | None:
+    if address == _BROADCAST:
+        return "the broadcast address"
+    if address.is_unspecified or address in _THIS_NETWORK:
+        return "an unspecified ('this network') address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_reserved:
+        return "a reserved address"
+    return None
+
+
+def parse_mac(text: str) -> str:
+    """A client device's MAC as AA:BB:CC:DD:EE:FF; group and empty addresses are refused."""
+    raw = str(text).strip()
+    field = f"connection mac '{_shown(text)}'"
+    if not _MAC.fullmatch(raw):
+        raise Invalid(f"{field} is not a MAC address (like 04:18:D6:AA:01:02)")
+    digits = re.sub(r"[^0-9A-Fa-f]", "", raw).upper()
+    if digits == "F" * 12:
+        raise Invalid(f"{field} is the broadcast address, not a device's")
+    if digits == "0" * 12:
+        raise Invalid(f"{field} is all zeros, not a device's address")
+    if int(digits[:2], 16) & 1:
+        raise Invalid(f"{field} is a multicast address (odd first octet), not a device's")
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def parse_pppoe_user(text: str) -> str:
+    """A PPPoE user name exactly as the router and RADIUS will be asked for it."""
+    name = str(text)
+    field = f"connection pppoe-user '{_shown(text)}'"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+        raise Invalid(f"{field} holds a control character (a newline, tab or similar)")
+    if name != name.strip():
+        raise Invalid(f"{field} starts or ends with a space: the router would hold a name no CPE sends")
+    if len(name) > PPPOE_USER_MAX:
+        raise Invalid(f"{field} is longer than {PPPOE_USER_MAX} characters")
+    return name

@@ -33,10 +33,12 @@ def add(ctx: typer.Context,
 
 
 def edit(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+         allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
+                                              help="Change even when the new ID number or address matches another client (logged)."),
          **fields: Optional[str]) -> None:
     """Change a client; only the flags given change (an empty value clears a field)."""
     from ispcube.services import clients
-    shown = clients.edit_client(state(ctx).runtime(), code, fields)
+    shown = clients.edit_client(state(ctx).runtime(), code, fields, allow_duplicate=allow_duplicate)
     _print_client(ctx, shown, f"client {shown['code']} changed")
 
 

@@ -204,17 +204,27 @@ class _ImportRun:
         present = self.columns.present
         return "fiscal_address" if "fiscal_address" in present and "address" not in present else "address"
 
+    def _new_keys(self, row: Checked) -> tuple[str | None, str]:
+        """The ID and address keys a row brings to the duplicate check (C4): all of a new
+        row's, only those an update changes (a client never matches itself)."""
+        id_key, address = row.keys[ID_KEY], row.keys[ADDRESS_KEY]
+        if row.existing is None:
+            return id_key, address
+        return (id_key if id_key and id_key != row.existing.get("id_key") else None,
+                address if address and address != row.existing.get("address_key") else "")
+
     def _check_base(self, rows: list[Checked]) -> None:
-        new = [row for row in rows if row.existing is None]
-        keys = [(row.keys[ID_KEY], row.keys[ADDRESS_KEY], None) for row in new]
+        keyed = [(row, *self._new_keys(row)) for row in rows]
+        keyed = [(row, id_key, address) for row, id_key, address in keyed if id_key or address]
+        keys = [(id_key, address, (row.existing or {}).get("id")) for row, id_key, address in keyed]
         found = self.database.ask(self.db.duplicates, keys) if self.db.known_keys(keys) else [()] * len(keys)
-        for row, matches in zip(new, found):
+        for (row, _, _), matches in zip(keyed, found):
             if matches and self.options.allow_duplicate:
                 row.duplicates = (row.duplicates or []) + matches
             elif matches:
                 by_id = any("(same ID number)" in match for match in matches)
                 column = "id_number" if by_id else self._address_field()
-                row.problems.append((self._column(column), str(row.key(column) or ""),
+                row.problems.append((self._column(column), self._shown_key(row, column),
                                      "looks like a duplicate of " + "; ".join(matches)
                                      + " (use --allow-duplicate to import it anyway)"))
         held = self.db.known_epayment_codes(row.keys[EPAYMENT] for row in rows if row.keys[EPAYMENT])
@@ -225,36 +235,40 @@ class _ImportRun:
                 row.problems.append((self._column("epayment_code"), row.keys[EPAYMENT],
                                      f"already belongs to client {holder[1]}"))
 
+    def _shown_key(self, row: Checked, column: str) -> str:
+        """The row's value behind a duplicate key; an update that leaves the column out
+        shows the stored value it keeps."""
+        return str(row.key(column) or (row.existing or {}).get(column) or "")
+
     def _check_file(self, row: Checked) -> None:
-        code, epayment, id_key, address = row.keys[:4]
+        code, epayment = row.keys[:2]
+        id_key, address = self._new_keys(row)
         code = code or (row.existing or {}).get("code")
         if code and code in self.codes:
             row.problems.append((self._column("code"), code, f"client code '{code}' is also on line {self.codes[code]}"))
         if epayment and epayment in self.epayment_codes:
             row.problems.append((self._column("epayment_code"), epayment,
                                  f"electronic payment code also on line {self.epayment_codes[epayment]}"))
-        if row.existing is None:
-            earlier = []
-            if id_key and id_key in self.id_keys:
-                earlier.append((f"same ID number as line {self.id_keys[id_key]}", "id_number"))
-            if address and address in self.addresses:
-                earlier.append((f"same service address as line {self.addresses[address]}", self._address_field()))
-            if earlier and self.options.allow_duplicate:
-                row.duplicates = (row.duplicates or []) + [f"{what} of {self.summary.file}" for what, _ in earlier]
-            elif earlier:
-                what, column = earlier[0]
-                row.problems.append((self._column(column), str(row.key(column) or ""),
-                                     f"{what} (use --allow-duplicate to import it anyway)"))
+        earlier = []
+        if id_key and id_key in self.id_keys:
+            earlier.append((f"same ID number as line {self.id_keys[id_key]}", "id_number"))
+        if address and address in self.addresses:
+            earlier.append((f"same service address as line {self.addresses[address]}", self._address_field()))
+        if earlier and self.options.allow_duplicate:
+            row.duplicates = (row.duplicates or []) + [f"{what} of {self.summary.file}" for what, _ in earlier]
+        elif earlier:
+            what, column = earlier[0]
+            row.problems.append((self._column(column), self._shown_key(row, column),
+                                 f"{what} (use --allow-duplicate to import it anyway)"))
         if not row.ok:
             return
         for key, seen in ((code, self.codes), (epayment, self.epayment_codes)):
             if key:
                 seen[key] = row.line
-        if row.existing is None:
-            if id_key:
-                self.id_keys.setdefault(id_key, row.line)
-            if address:
-                self.addresses.setdefault(address, row.line)
+        if id_key:
+            self.id_keys.setdefault(id_key, row.line)
+        if address:
+            self.addresses.setdefault(address, row.line)
 
     def _write(self, rows: list[Checked]) -> None:
         new = [row for row in rows if row.existing is None]
@@ -262,10 +276,12 @@ class _ImportRun:
         self.database.send(self.db.insert_clients, [row.insert_row for row in new], [row.code for row in new],
                            self.rt.now(), self.rt.operator, self.summary.file)
         self.summary.new += len(new)
-        overrides = [row for row in new if row.duplicates]
-        ids = self.database.ask(self.db.ids_of, [row.code for row in overrides]) if overrides else {}
-        events = [(ids[row.code], "client.duplicate-override",
-                   "duplicate check overridden: " + "; ".join(row.duplicates)) for row in overrides]
+        added = [row for row in new if row.duplicates]
+        ids = self.database.ask(self.db.ids_of, [row.code for row in added]) if added else {}
+        overridden = [(ids[row.code], row) for row in added]
+        overridden += [(row.existing["id"], row) for row in rows if row.existing is not None and row.duplicates]
+        events = [(client_id, "client.duplicate-override", "duplicate check overridden: " + "; ".join(row.duplicates))
+                  for client_id, row in overridden]
         changes = []
         for row in (row for row in rows if row.existing is not None):
             changed = {k: v for k, v in row.values.items() if k not in DERIVED and row.existing.get(k) != v}

@@ -56,12 +56,13 @@ class ImportDb:
         return [code for code in codes if code in self.epayment_codes]
 
     def existing(self, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Stored clients by code, with every column an import may change."""
+        """Stored clients by code, with every column an import may change (and the address key,
+        so an update is checked for duplicates only on what it changes)."""
         codes = list(set(codes) & self.codes)
         if not codes:
             return {}
         c = CLIENTS.c
-        rows = self.conn.execute(select(c.id, c.previous_code, *(c[name] for name in SETTABLE))
+        rows = self.conn.execute(select(c.id, c.previous_code, c.address_key, *(c[name] for name in SETTABLE))
                                  .where(c.code.in_(codes), c.id <= self.before_id))
         return {row.code: dict(row._mapping) for row in rows}
 

@@ -150,7 +150,7 @@ def _defaults(client: m.Client) -> None:
         client.balance = Decimal("0")
 
 
-def edit_client(rt: Runtime, code: str, raw: dict[str, Any]) -> dict[str, Any]:
+def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
         raw = {k: v for k, v in raw.items() if v is not None}
@@ -164,18 +164,35 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any]) -> dict[str, Any]:
         values, errors = parse_fields(raw, load_refs(uow))
         raise_first(errors)
         before = {name: getattr(client, name) for name in values}
+        keys_before = (client.id_key, client.address_key)
         for name, value in values.items():
             setattr(client, name, value)
         if "lat" in values or "lng" in values:
             client.coords_source = "hand"  # geocoding never overwrites these without --force
         _refresh_derived(uow, client)
         _check_epayment_code(uow, client)
+        matches = _changed_key_matches(uow, client, keys_before)
+        if matches and not allow_duplicate:
+            raise Duplicate(f"client {client.code} '{client.name}' looks like a duplicate of "
+                            + "; ".join(matches) + " (use --allow-duplicate to change it anyway)")
         changed = [f"{name} {_shown(before[name])} -> {_shown(value)}"
                    for name, value in values.items() if before[name] != value and name != "id_key"]
         if changed:
             events.log(uow, rt, client, "client.edit", "; ".join(changed))
+        if matches:
+            events.log(uow, rt, client, "client.duplicate-override",
+                       "duplicate check overridden: " + "; ".join(matches))
         uow.commit()
         return show_client(uow, client.code, rt.actor(uow))
+
+
+def _changed_key_matches(uow: UnitOfWork, client: m.Client, keys_before: tuple[str | None, str]) -> list[str]:
+    """The duplicate check (C4) on the ID number or service address an edit brings: a key
+    left as it was is not checked again, and a client never matches itself."""
+    id_before, address_before = keys_before
+    id_key = client.id_key if client.id_key and client.id_key != id_before else None
+    address = client.address_key if client.address_key and client.address_key != address_before else ""
+    return duplicates_of(uow, id_key, address, exclude_id=client.id)
 
 
 def _shown(value: Any) -> str:

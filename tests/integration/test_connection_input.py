@@ -62,3 +62,17 @@ def test_good_values_still_stored_in_one_spelling(net):
     shown = net.json("connection", "add", "A1", "--router", "core", "--ip", " 100.64.0.9 ",
                      "--mac", "02-00-5e-10-00-01", "--pppoe-user", "ana.perez@isp")
     assert (shown["ip"], shown["mac"], shown["pppoe_user"]) == ("100.64.0.9", "02:00:5E:10:00:01", "ana.perez@isp")
+
+
+@pytest.mark.parametrize("host, message", [
+    ("0.0.0.0", "router host '0.0.0.0' is an unspecified, broadcast, multicast or reserved address"),
+    ("255.255.255.255", "router host '255.255.255.255' is an unspecified"),
+    ("ff02::1", "router host 'ff02::1' is an unspecified"),
+    ("core\x1b[2J", "router host 'core\\x1b[2J' is not a host name or IP address"),
+])
+def test_router_host_nothing_answers_on_refused_on_add_and_edit(net, host, message):
+    result = net("router", "add", "r2", "--kind", "mikrotik", "--host", host)
+    assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+    edited = net("router", "edit", "core", "--host", host)
+    assert edited.exit_code == 1 and message in edited.stderr
+    assert [(r["name"], r["host"]) for r in net.json("router", "list")] == [("core", "10.9.0.1")]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ispcube.domain.network import PPPOE_USER_MAX, parse_ip, parse_mac, parse_pppoe_user
+from ispcube.domain.network import PPPOE_USER_MAX, parse_ip, parse_mac, parse_pppoe_user, parse_router_host
 from ispcube.errors import Invalid
 
 
@@ -82,3 +82,28 @@ def test_pppoe_users_a_router_cannot_take_refused(text, why):
         parse_pppoe_user(text)
     message = str(caught.value)
     assert message.startswith("connection pppoe-user '") and why in message and "\n" not in message
+
+
+@pytest.mark.parametrize("text, stored", [
+    ("core.isp.example", "core.isp.example"), (" 10.9.0.1 ", "10.9.0.1"), ("127.0.0.1", "127.0.0.1"),
+    ("::1", "::1"), ("2001:db8::1", "2001:db8::1"), ("fe80::1%eth0", "fe80::1%eth0"), ("h" * 253, "h" * 253),
+])
+def test_router_hosts_reachable_over_tcp_accepted(text, stored):
+    assert parse_router_host(text) == stored
+
+
+@pytest.mark.parametrize("text, why", [
+    ("999.1.1.1", "is not a host name or IP address"), ("fe80::zz", "is not a host name or IP address"),
+    ("core isp", "is not a host name or IP address"), ("core\x00", "is not a host name or IP address"),
+    ("core\\x", "is not a host name or IP address"),
+    ("a..b", "is not a host name or IP address"),
+    ("core\x1b[2J", "is not a host name or IP address"), ("http://core", "is not a host name or IP address"),
+    ("", "is not a host name or IP address"), ("h" * 254, "longer than 253"),
+    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("255.255.255.255", "broadcast"),
+    ("224.0.0.1", "multicast"), ("ff02::1", "multicast"), ("240.0.0.1", "reserved"),
+])
+def test_router_hosts_nothing_answers_on_refused(text, why):
+    with pytest.raises(Invalid) as caught:
+        parse_router_host(text)
+    message = str(caught.value)
+    assert message.startswith("router host '") and why in message and "\n" not in message

@@ -4,6 +4,8 @@ Enforcement puts the IP in a MikroTik IPv4 address-list (`/ip/firewall/address-l
 finds PPPoE users by name on the router or in FreeRADIUS; a value the router would refuse
 (or one that would cut the wrong hosts) is refused here, when it is typed, instead of failing
 every enforce run afterwards. Each function returns the one spelling that is stored.
+A router's own --host follows looser rules: ispcube only opens a TCP connection to it, so a
+loopback, link-local or IPv6 address is fine there.
 """
 
 import ipaddress
@@ -18,6 +20,8 @@ _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}")
 PPPOE_USER_MAX = 64
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _BROADCAST = ipaddress.ip_address("255.255.255.255")
+HOST_MAX = 253                # the longest DNS name
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?")
 
 
 def _shown(text: str) -> str:
@@ -88,3 +92,27 @@ def parse_pppoe_user(text: str) -> str:
     if len(name) > PPPOE_USER_MAX:
         raise Invalid(f"{field} is longer than {PPPOE_USER_MAX} characters")
     return name
+
+
+def parse_router_host(text: str) -> str:
+    """A router's API or NAS address: a host name, or an IP address a TCP connection can reach."""
+    host = str(text).strip()
+    field = f"router host '{_shown(text)}'"
+    looks_numeric = host.replace(".", "").isdigit() or ":" in host
+    address = _address(host) if looks_numeric else None
+    well_formed = address is not None if looks_numeric else _HOST_NAME.fullmatch(host) is not None
+    if not well_formed:
+        raise Invalid(f"{field} is not a host name or IP address")
+    if len(host) > HOST_MAX:
+        raise Invalid(f"{field} is longer than {HOST_MAX} characters, the longest host name")
+    if address is not None and (address.is_unspecified or address.is_multicast or address == _BROADCAST
+                                or (address.version == 4 and address.is_reserved)):
+        raise Invalid(f"{field} is an unspecified, broadcast, multicast or reserved address, which no router answers on")
+    return host
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None

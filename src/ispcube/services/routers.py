@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from ispcube.adapters.drivers import RouterConfig
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.network import parse_router_host
 from ispcube.errors import Invalid, NotFound, Refused
 
 KINDS = ("mikrotik", "radius")
@@ -37,23 +38,6 @@ def _port(text: str | None, what: str) -> int | None:
     return value
 
 
-def _host(text: str) -> str:
-    host = str(text).strip()
-    looks_numeric = host.replace(".", "").isdigit() or ":" in host
-    if not host or any(ch.isspace() for ch in host) or "/" in host or (looks_numeric and not _is_ip(host)):
-        raise Invalid(f"router host '{text}' is not a host name or IP address")
-    return host
-
-
-def _is_ip(text: str) -> bool:
-    import ipaddress
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _db_url(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
@@ -72,7 +56,7 @@ def _apply(uow: UnitOfWork, router: m.Router, values: dict[str, Any]) -> None:
             raise Invalid(f"router kind '{values['kind']}' is not one of {', '.join(KINDS)}")
         router.kind = kind
     if values.get("host") is not None:
-        router.host = _host(values["host"])
+        router.host = parse_router_host(values["host"])
     if "port" in values and values["port"] is not None:
         router.port = _port(values["port"], "port")
     if "coa_port" in values and values["coa_port"] is not None:

@@ -76,3 +76,17 @@ def test_router_host_nothing_answers_on_refused_on_add_and_edit(net, host, messa
     edited = net("router", "edit", "core", "--host", host)
     assert edited.exit_code == 1 and message in edited.stderr
     assert [(r["name"], r["host"]) for r in net.json("router", "list")] == [("core", "10.9.0.1")]
+
+
+def test_one_pppoe_user_per_router(net):
+    net.ok("router", "add", "edge", "--kind", "mikrotik", "--host", "10.9.0.3")
+    net.ok("client", "add", "--code", "B2", "--name", "Beto", "--address", "Calle 2")
+    net.ok("connection", "add", "A1", "--router", "core", "--pppoe-user", "ana")
+    taken = net("connection", "add", "B2", "--router", "core", "--pppoe-user", "ana")
+    assert taken.exit_code == 1 and "PPPoE user 'ana' is already used on router core by client A1" in taken.stderr
+    other = net.json("connection", "add", "B2", "--router", "core", "--pppoe-user", "beto")
+    moved = net("connection", "edit", str(other["id"]), "--pppoe-user", "ana")
+    assert moved.exit_code == 1 and "by client A1" in moved.stderr
+    net.ok("connection", "add", "B2", "--router", "edge", "--pppoe-user", "ana")
+    assert [(c["client"], c["router"], c["pppoe_user"]) for c in net.json("connection", "list")] == [
+        ("A1", "core", "ana"), ("B2", "core", "beto"), ("B2", "edge", "ana")]

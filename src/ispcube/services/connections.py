@@ -73,6 +73,14 @@ def _check(uow: UnitOfWork, conn: m.Connection) -> None:
                    m.Connection.id != (conn.id or 0))).scalar()
         if other is not None:
             raise Refused(f"IP {conn.ip} is already used on router {router.name} by client {other}")
+    if conn.pppoe_user:
+        # A router holds one secret per name: cutting either client would cut both.
+        other = uow.session.execute(
+            select(m.Client.code).join(m.Connection, m.Connection.client_id == m.Client.id)
+            .where(m.Connection.router_id == conn.router_id, m.Connection.pppoe_user == conn.pppoe_user,
+                   m.Connection.id != (conn.id or 0))).scalar()
+        if other is not None:
+            raise Refused(f"PPPoE user '{conn.pppoe_user}' is already used on router {router.name} by client {other}")
 
 
 def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import unicodedata
 from ispcube.errors import Invalid
 
 _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}")
-# FreeRADIUS's SQL schema keeps user names in 64 characters (radusergroup, radacct), and a
-# RouterOS PPP secret must match the name the RADIUS server and the CPE use.
+# FreeRADIUS's SQL schema keeps user names in 64 characters (radusergroup, radacct); the same
+# limit on MikroTik keeps a connection movable between the two kinds of router.
 PPPOE_USER_MAX = 64
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _BROADCAST = ipaddress.ip_address("255.255.255.255")
@@ -107,7 +107,8 @@ def parse_router_host(text: str) -> str:
         raise Invalid(f"{field} is longer than {HOST_MAX} characters, the longest host name")
     if address is not None and (address.is_unspecified or address.is_multicast or address == _BROADCAST
                                 or (address.version == 4 and address.is_reserved)):
-        raise Invalid(f"{field} is an unspecified, broadcast, multicast or reserved address, which no router answers on")
+        raise Invalid(f"{field} is an unspecified, broadcast, multicast or reserved address, "
+                      "which no router answers on")
     return host
 
 

@@ -4,12 +4,15 @@ Typer turns every command function of the app into a Click command on each run, 
 every signature and type hint: with a hundred commands that costs more than the database work
 of `client show`. `only_invoked` hands Typer a copy of the app reduced to the path the
 arguments name (`client show`): the other nouns keep their name and help for the listings
-but no commands. An unknown word keeps the full app, so Click can name what exists.
+but no commands. An unknown word keeps the full app, so Click can name what exists. Shell
+completion reduces the app the same way, by the words typed before the one being completed.
 """
 
 import copy
 
 import typer
+
+from ispcube.cli.parsing import SHARED_VALUE_OPTIONS
 
 # Options of the root callback (cli/main.py) that take a value; a test checks this list.
 ROOT_VALUE_OPTIONS = frozenset({"--db", "--operator", "--format"})
@@ -26,7 +29,7 @@ def _reduced(app: typer.Typer, args: list[str], value_options: frozenset[str]) -
     for group in app.registered_groups:
         if group.name == word:
             child = copy.copy(group)
-            child.typer_instance = _reduced(group.typer_instance, rest, frozenset())
+            child.typer_instance = _reduced(group.typer_instance, rest, SHARED_VALUE_OPTIONS)
             return _copy(app, [child], [])
     for command in app.registered_commands:
         if _command_name(command) == word:

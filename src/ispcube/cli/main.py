@@ -1,17 +1,19 @@
 """The `ispcube` command: global options, the nouns, and the one place errors become exit codes."""
 
 import gc
+import os
 import sys
 
 import click
 import typer
 
 from ispcube import __version__
-from ispcube.cli import (admin, client, client_bulk, config_cmd, db_cmd, demo_cmd, documents_cmd,
-                         enforce_cmd, export_cmd, field_cmd, ledger_cmd, network_cmd, sim_cmd,
+from ispcube.cli import (admin, client, client_bulk, completion_cmd, config_cmd, db_cmd, demo_cmd,
+                         documents_cmd, enforce_cmd, export_cmd, field_cmd, ledger_cmd, network_cmd,
+                         sim_cmd,
                          stripe_cmd, tables_cmd)
 from ispcube.cli.lazy_commands import only_invoked
-from ispcube.cli.output import FORMATS
+from ispcube.cli.parsing import build, check_format
 from ispcube.cli.state import State
 from ispcube.environment import help_epilog
 from ispcube.errors import IspcubeError
@@ -35,7 +37,7 @@ def main(
                            help="Database URL (postgresql://... or a SQLite file); default: the embedded SQLite."),
     operator: str = typer.Option(None, "--operator", envvar="ISPCUBE_OPERATOR", show_envvar=True,
                                  help="Operator acting (default: system)."),
-    format: str = typer.Option("table", "--format", help="Output of listings: table, csv or json."),
+    format: str = typer.Option("table", "--format", help="Output of listings and results: table, csv or json."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to confirmations."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only what was asked for."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks of unexpected errors."),
@@ -43,16 +45,15 @@ def main(
                                  help="Print the version and exit."),
 ) -> None:
     from ispcube import config_file
-    if format not in FORMATS:
-        raise typer.BadParameter(f"'{format}' is not one of {', '.join(FORMATS)}", param_hint="--format")
     ctx.obj = State(db=db or config_file.load().get("database_url"),
                     operator=operator or config_file.load().get("operator") or "system",
-                    format=format, yes=yes, quiet=quiet, debug=debug)
+                    format=check_format(format), yes=yes, quiet=quiet, debug=debug)
 
 
 # Each noun module adds its commands; order is the order of `ispcube --help`.
 for noun in (admin, db_cmd, config_cmd, tables_cmd, client, client_bulk, export_cmd, ledger_cmd,
-             network_cmd, enforce_cmd, sim_cmd, documents_cmd, stripe_cmd, field_cmd, demo_cmd):
+             network_cmd, enforce_cmd, sim_cmd, documents_cmd, stripe_cmd, field_cmd, demo_cmd,
+             completion_cmd):
     noun.register(app)
 
 
@@ -61,7 +62,9 @@ def entry(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        result = only_invoked(app, args)(args=args, prog_name="ispcube", standalone_mode=False)
+        if os.environ.get(completion_cmd.COMPLETE_VAR):
+            return completion_cmd.answer(app, os.environ[completion_cmd.COMPLETE_VAR])
+        result = build(only_invoked(app, args)).main(args=args, prog_name="ispcube", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

@@ -1,4 +1,6 @@
-"""One renderer for every listing: --format table|csv|json."""
+"""One renderer for every listing and every result: --format table|csv|json.
+
+CSV cells a spreadsheet would run as formulas are made inert, as in exports (R9)."""
 
 import csv
 import io
@@ -8,6 +10,7 @@ from typing import Any, Iterable
 import typer
 
 from ispcube.domain.text import cell_text
+from ispcube.services.spreadsheet_safety import neutralise
 
 FORMATS = ("table", "csv", "json")
 
@@ -33,7 +36,7 @@ def render_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str] | N
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([cell_text(row.get(c)) for c in columns])
+            writer.writerow([neutralise(cell_text(row.get(c))) for c in columns])
         typer.echo(buffer.getvalue(), nl=False)
         return
     if not rows:
@@ -59,3 +62,11 @@ def render_record(record: dict[str, Any], fmt: str) -> None:
                 typer.echo("  - " + ", ".join(f"{k}: {cell_text(v)}" for k, v in item.items()))
             continue
         typer.echo(f"{key.replace('_', ' ').ljust(width)}  {cell_text(value)}")
+
+
+def render_result(st, record: dict[str, Any], sentence: str) -> None:
+    """What a command did: RECORD for scripts (--format json or csv), else SENTENCE (unless --quiet)."""
+    if st.format == "table":
+        st.say(sentence)
+    else:
+        render_record(record, st.format)

@@ -1,4 +1,4 @@
-"""Payment receipts (D2): `receipt print ENTRY --out FILE.pdf`, read back with pdftotext."""
+"""Payment receipts (D2): `receipt print NUMBER|--entry ID --out FILE.pdf`, read back with pdftotext."""
 
 from pathlib import Path
 import subprocess
@@ -41,7 +41,7 @@ def test_receipt_with_cash_and_cheques_reads_correctly(shop, tmp_path):
             "--cheque", "bank=Banco Galicia,number=77001,amount=1234.50,deposit=2026-05-10",
             "--comment", "Pago de marzo")
     entry = entry_of_receipt(shop, "A1", 1)
-    done = shop.ok("--operator", "ana", "receipt", "print", entry, "--out", str(tmp_path / "r.pdf"))
+    done = shop.ok("--operator", "ana", "receipt", "print", "--entry", entry, "--out", str(tmp_path / "r.pdf"))
     assert done.stdout == f"receipt 1 written to {tmp_path / 'r.pdf'} (1 page)\n"
     text = squeeze(pdf_text(tmp_path / "r.pdf"))
     for expected in ("Red Sur SRL", "CUIT / NIF: 30-71234567-9", "Av. Belgrano 1450, Córdoba",
@@ -60,8 +60,8 @@ def test_balance_after_is_the_one_at_the_time_of_the_payment(shop, tmp_path):
     shop.ok("pay", "A1", "--cash", "1234.50")
     shop.ok("pay", "A1", "--cash", "4000")
     first, second = entry_of_receipt(shop, "A1", 1), entry_of_receipt(shop, "A1", 2)
-    shop.ok("receipt", "print", first, "--out", str(tmp_path / "1.pdf"))
-    shop.ok("receipt", "print", second, "--out", str(tmp_path / "2.pdf"))
+    shop.ok("receipt", "print", "--entry", first, "--out", str(tmp_path / "1.pdf"))
+    shop.ok("receipt", "print", "--entry", second, "--out", str(tmp_path / "2.pdf"))
     one, two = squeeze(pdf_text(tmp_path / "1.pdf")), squeeze(pdf_text(tmp_path / "2.pdf"))
     assert "Saldo pendiente después de este pago: ARS 3.765,50" in one
     assert "mil doscientos treinta y cuatro con 50/100" in one and "Cheque" not in one
@@ -73,7 +73,7 @@ def test_annulled_receipt_says_so(shop, tmp_path):
     shop.ok("pay", "A1", "--cash", "100")
     entry = entry_of_receipt(shop, "A1", 1)
     shop.ok("ledger", "annul", entry, "--reason", "cargado por error")
-    shop.ok("receipt", "print", entry, "--out", str(tmp_path / "r.pdf"))
+    shop.ok("receipt", "print", "--entry", entry, "--out", str(tmp_path / "r.pdf"))
     assert "ANULADO" in pdf_text(tmp_path / "r.pdf")
 
 
@@ -88,16 +88,51 @@ def test_bad_requests_are_one_sentence_and_write_nothing(shop, tmp_path, monkeyp
     shop.ok("pay", "A1", "--cash", "100")
     (tmp_path / "out").mkdir()
     monkeypatch.chdir(tmp_path / "out")
-    result = shop("receipt", "print", entry, "--out", out)
+    result = shop("receipt", "print", "--entry", entry, "--out", out)
     assert result.exit_code == 1 and error in result.stderr and result.stderr.count("\n") == 1
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("number, error", [
+    ("2", "receipt 2 does not exist"),
+    ("abc", "receipt 'abc' is not a receipt number"),
+    ("99999999999999999999999", "receipt 99999999999999999999999 does not exist"),
+])
+def test_bad_receipt_numbers_are_one_sentence(shop, tmp_path, number, error):
+    shop.ok("pay", "A1", "--cash", "100")
+    result = shop("receipt", "print", number, "--out", str(tmp_path / "r.pdf"))
+    assert result.exit_code == 1 and error in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_receipt_print_takes_a_number_or_entry_not_both(shop, tmp_path):
+    shop.ok("pay", "A1", "--cash", "100")
+    for args in ([], ["1", "--entry", "2"]):
+        result = shop("receipt", "print", *args, "--out", str(tmp_path / "r.pdf"))
+        assert result.exit_code == 2 and "give either a receipt NUMBER or --entry ID" in result.stderr
+
+
+def test_the_receipt_number_pay_prints_is_the_one_receipt_print_takes(shop, tmp_path):
+    """Entries and receipts are numbered apart: entry 2 is A1's receipt 1, not receipt 2."""
+    shop.ok("client", "add", "--code", "B2", "--name", "Bodega Los Andes", "--company", "1")
+    shop.ok("pay", "A1", "--cash", "100")
+    said = shop.ok("pay", "B2", "--cash", "250").stdout
+    shop.ok("pay", "A1", "--cash", "300")
+    number = said.split()[1]
+    assert said.startswith(f"receipt {number} recorded for client B2")
+    shop.ok("receipt", "print", number, "--out", str(tmp_path / "r.pdf"))
+    text = squeeze(pdf_text(tmp_path / "r.pdf"))
+    assert "Cliente Bodega Los Andes" in text and "Total ARS 250,00" in text
+    assert f"N.º {int(number):08d}" in text and "Américas" not in text
 
 
 def test_collector_cannot_print_another_collectors_receipt(shop, tmp_path):
     shop.ok("pay", "A1", "--cash", "100")
     entry = entry_of_receipt(shop, "A1", 1)
-    refused = shop("--operator", "beto", "receipt", "print", entry, "--out", str(tmp_path / "r.pdf"))
+    refused = shop("--operator", "beto", "receipt", "print", "--entry", entry, "--out", str(tmp_path / "r.pdf"))
     assert refused.exit_code == 1 and f"entry {entry} does not exist" in refused.stderr
+    by_number = shop("--operator", "beto", "receipt", "print", "1", "--out", str(tmp_path / "r.pdf"))
+    assert by_number.exit_code == 1 and "receipt 1 does not exist" in by_number.stderr
     assert not (tmp_path / "r.pdf").exists()
 
 

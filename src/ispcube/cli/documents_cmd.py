@@ -2,12 +2,13 @@
 
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import State, state
-from ispcube.errors import Invalid
+from ispcube.errors import Invalid, UsageError
 
 template_app = typer.Typer(help="Document templates (receipt, listing, contracts): list, show, set, reset.",
                            no_args_is_help=True)
@@ -30,7 +31,10 @@ def template_show(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_
                   default: bool = typer.Option(False, "--default", help="Show the shipped default instead.")) -> None:
     """Print the template in use (a starting point for `template set`)."""
     from ispcube.services import templates
-    typer.echo(templates.show_template(state(ctx).runtime(), name, default), nl=False)
+    text = templates.show_template(state(ctx).runtime(), name, default)
+    if state(ctx).format == "table":
+        return typer.echo(text, nl=False)
+    render_record({"name": name, "default": default, "text": text}, state(ctx).format)
 
 
 @template_app.command("set")
@@ -39,7 +43,7 @@ def template_set(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_H
     """Check a new version with sample data and keep it for every host (refused with the line of any error)."""
     from ispcube.services import templates
     done = templates.set_template(state(ctx).runtime(), name, _read(file))
-    state(ctx).say(f"template {done['name']} saved (checked: {done['checked']} sample page(s) rendered)")
+    render_result(state(ctx), done, f"template {done['name']} saved (checked: {done['checked']} sample page(s) rendered)")
 
 
 @template_app.command("reset")
@@ -47,7 +51,8 @@ def template_reset(ctx: typer.Context, name: str = typer.Argument(..., help=NAME
     """Go back to the shipped default (earlier versions stay in the history)."""
     from ispcube.services import templates
     changed = templates.reset_template(state(ctx).runtime(), name)
-    state(ctx).say(f"template {name} {'reset to the default' if changed else 'already uses the default'}")
+    render_result(state(ctx), {"name": name, "reset": changed},
+                  f"template {name} {'reset to the default' if changed else 'already uses the default'}")
 
 
 def _read(file: str) -> bytes:
@@ -61,11 +66,15 @@ def _read(file: str) -> bytes:
 
 @receipt_app.command("print")
 def receipt_print(ctx: typer.Context,
-                  entry: str = typer.Argument(..., help="Ledger entry of the receipt, as `ledger show` lists it."),
+                  number: Optional[str] = typer.Argument(None, metavar="[NUMBER]", help="Receipt number, as `pay` prints it."),
+                  entry: Optional[str] = typer.Option(None, "--entry", help="The receipt's ledger entry instead, as `ledger show` lists it."),
                   out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
     """Print a payment receipt to PDF: company, client, cash and cheques, total in words, balance after."""
     from ispcube.services import documents
-    say_document(state(ctx), documents.print_receipt(state(ctx).runtime(), entry, out))
+    if (number is None) == (entry is None):
+        raise UsageError("give either a receipt NUMBER or --entry ID")
+    rt = state(ctx).runtime()
+    say_document(state(ctx), documents.print_receipt(rt, entry or documents.receipt_entry(rt, number), out))
 
 
 def contract(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
@@ -103,7 +112,7 @@ def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
         document = documents.print_receipt(rt, str(paid.entry_id), receipt or f"recibo-{paid.receipt}.pdf")
     except IspcubeError as exc:
         raise Refused(f"receipt {paid.receipt} was recorded for client {paid.client} but not printed: {exc} "
-                      f"(print it with `ispcube receipt print {paid.entry_id} --out FILE.pdf`)") from None
+                      f"(print it with `ispcube receipt print {paid.receipt} --out FILE.pdf`)") from None
     for warning in document.warnings:
         typer.echo(f"ispcube: warning: {warning}", err=True)
     if st.format != "json":

@@ -2,6 +2,7 @@
 
 import typer
 
+from ispcube.cli.output import render_result
 from ispcube.cli.state import state
 
 
@@ -11,4 +12,4 @@ def register(app: typer.Typer) -> None:
         """Create the database schema (or bring it up to date)."""
         from ispcube.services import database
         info = database.upgrade(state(ctx).runtime(check_schema=False).engine)
-        state(ctx).say(f"database ready: {info.url} (schema {info.revision})")
+        render_result(state(ctx), vars(info), f"database ready: {info.url} (schema {info.revision})")

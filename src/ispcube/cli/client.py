@@ -7,7 +7,7 @@ import typer
 
 from ispcube.cli.client_filters import FILTER_FLAGS, client_filter
 from ispcube.cli.client_flags import CLIENT_FLAGS
-from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.params import with_flags
 from ispcube.cli.state import state
 
@@ -29,7 +29,7 @@ def add(ctx: typer.Context,
     """Add a client."""
     from ispcube.services import clients
     shown = clients.add_client(state(ctx).runtime(), {"code": code, **fields}, allow_duplicate=allow_duplicate)
-    _print_client(ctx, shown, f"client {shown['code']} added")
+    render_result(state(ctx), shown, f"client {shown['code']} added")
 
 
 def edit(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
@@ -39,18 +39,11 @@ def edit(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."
     """Change a client; only the flags given change (an empty value clears a field)."""
     from ispcube.services import clients
     shown = clients.edit_client(state(ctx).runtime(), code, fields, allow_duplicate=allow_duplicate)
-    _print_client(ctx, shown, f"client {shown['code']} changed")
+    render_result(state(ctx), shown, f"client {shown['code']} changed")
 
 
 client_app.command("add")(with_flags(add, CLIENT_FLAGS))
 client_app.command("edit")(with_flags(edit, CLIENT_FLAGS))
-
-
-def _print_client(ctx: typer.Context, shown: dict, message: str) -> None:
-    if state(ctx).format == "json":
-        render_record(shown, "json")
-    else:
-        state(ctx).say(message)
 
 
 @client_app.command("show")
@@ -90,8 +83,9 @@ def delete(ctx: typer.Context, codes: list[str] = typer.Argument(..., help="Clie
     """Delete clients: each is hidden under a ZZ code; nothing is lost."""
     from ispcube.services import clients
     state(ctx).confirm(f"Delete {len(codes)} client(s) ({', '.join(codes[:5])})?")
-    for old, new in clients.delete_clients(state(ctx).runtime(), codes):
-        state(ctx).say(f"client {old} deleted (now {new})")
+    done = clients.delete_clients(state(ctx).runtime(), codes)
+    render_result(state(ctx), {"deleted": [{"code": old, "now": new} for old, new in done]},
+                  "\n".join(f"client {old} deleted (now {new})" for old, new in done))
 
 
 @client_app.command("recode")
@@ -100,7 +94,7 @@ def recode(ctx: typer.Context, old: str = typer.Argument(..., help="Current code
     """Change a client's code (a deleted client is restored under the new code)."""
     from ispcube.services import clients
     code = clients.recode_client(state(ctx).runtime(), old, new)
-    state(ctx).say(f"client {old} is now {code}")
+    render_result(state(ctx), {"previous_code": old, "code": code}, f"client {old} is now {code}")
 
 
 @client_app.command("restore")
@@ -109,7 +103,7 @@ def restore(ctx: typer.Context, zz_code: str = typer.Argument(..., metavar="ZZCO
     """Bring a deleted client back under its previous code (or --code)."""
     from ispcube.services import clients
     restored = clients.restore_client(state(ctx).runtime(), zz_code, code)
-    state(ctx).say(f"client {zz_code} restored as {restored}")
+    render_result(state(ctx), {"previous_code": zz_code, "code": restored}, f"client {zz_code} restored as {restored}")
 
 
 @client_app.command("log")
@@ -126,7 +120,7 @@ def note_add(ctx: typer.Context, code: str = typer.Argument(..., help="Client co
     """Add a management note (author and time are stored)."""
     from ispcube.services import client_profile
     note = client_profile.add_note(state(ctx).runtime(), code, sys.stdin.read() if text == "-" else text)
-    state(ctx).say(f"note added to {code} at {note['at']}")
+    render_result(state(ctx), {"client": code, **note}, f"note added to {code} at {note['at']}")
 
 
 @note_app.command("list")
@@ -142,7 +136,7 @@ def tickets_block(ctx: typer.Context, codes: list[str] = typer.Argument(..., hel
     """Stop clients from creating tickets in the client app."""
     from ispcube.services import clients
     count = clients.set_tickets(state(ctx).runtime(), codes, True, message)
-    state(ctx).say(f"tickets blocked for {count} client(s)")
+    render_result(state(ctx), {"clients": count, "tickets_blocked": True}, f"tickets blocked for {count} client(s)")
 
 
 @tickets_app.command("enable")
@@ -150,7 +144,7 @@ def tickets_enable(ctx: typer.Context, codes: list[str] = typer.Argument(..., he
     """Let clients create tickets again."""
     from ispcube.services import clients
     count = clients.set_tickets(state(ctx).runtime(), codes, False, None)
-    state(ctx).say(f"tickets enabled for {count} client(s)")
+    render_result(state(ctx), {"clients": count, "tickets_blocked": False}, f"tickets enabled for {count} client(s)")
 
 
 def register(app: typer.Typer) -> None:

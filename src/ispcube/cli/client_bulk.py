@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.client import client_app
+from ispcube.cli.output import render_result
 from ispcube.cli.progress import progress_bar
 from ispcube.cli.state import state
 
@@ -101,7 +102,8 @@ def webpass_generate(ctx: typer.Context, out: str = typer.Option(..., "--out", m
     with progress_bar("hashing", quiet=state(ctx).quiet) as bar:
         done = webpass.generate(state(ctx).runtime(), out, bar.advance if bar.active else None,
                                 bar.start if bar.active else None)
-    state(ctx).say(f"{done.clients} web passwords generated; the passwords are only in {done.path} (mode 600)")
+    render_result(state(ctx), {"clients": done.clients, "file": str(done.path)},
+                  f"{done.clients} web passwords generated; the passwords are only in {done.path} (mode 600)")
 
 
 @webpass_app.command("set")
@@ -114,10 +116,8 @@ def webpass_set(ctx: typer.Context, code: str = typer.Argument(..., help="Client
     if random == stdin:
         raise UsageError("give exactly one of --random or --stdin")
     chosen = webpass.set_password(state(ctx).runtime(), code, None if random else _read_password(ctx))
-    if chosen:
-        typer.echo(chosen)
-    else:
-        state(ctx).say(f"web password of {code} set")
+    render_result(state(ctx), {"client": code, "password": chosen}, chosen or f"web password of {code} set",
+                  answer=bool(chosen))
 
 
 @webpass_app.command("check")
@@ -127,7 +127,7 @@ def webpass_check(ctx: typer.Context, code: str = typer.Argument(..., help="Clie
     from ispcube.services import webpass
     if not webpass.check_password(state(ctx).runtime(), code, _read_password(ctx)):
         raise Invalid(f"that is not the web password of client {code}")
-    state(ctx).say("the password matches")
+    render_result(state(ctx), {"client": code, "matches": True}, "the password matches")
 
 
 def _read_password(ctx: typer.Context) -> str:

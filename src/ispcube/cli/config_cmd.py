@@ -2,7 +2,7 @@
 
 import typer
 
-from ispcube.cli.output import render_rows
+from ispcube.cli.output import render_result, render_rows
 from ispcube.cli.state import state
 
 config_app = typer.Typer(help="System settings: list, get, set.", no_args_is_help=True)
@@ -25,7 +25,8 @@ def get(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name.")
     """Print one setting's value (secrets masked)."""
     from ispcube.services import config
     with state(ctx).runtime().uow() as uow:
-        typer.echo(config.get_setting(uow, key).shown)
+        view = config.get_setting(uow, key)
+    render_result(state(ctx), _row(view), view.shown, answer=True)
 
 
 @config_app.command("set")
@@ -39,7 +40,7 @@ def set_(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name."
         value = sys.stdin.read().strip()
     with state(ctx).runtime().uow() as uow:
         view = config.set_setting(uow, key, value, from_stdin=from_stdin)
-    state(ctx).say(f"{view.key} = {view.shown}")
+    render_result(state(ctx), _row(view), f"{view.key} = {view.shown}")
 
 
 def register(app: typer.Typer) -> None:

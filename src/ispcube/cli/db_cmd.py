@@ -2,6 +2,7 @@
 
 import typer
 
+from ispcube.cli.output import render_result
 from ispcube.cli.state import state
 
 db_app = typer.Typer(help="Database schema: upgrade, current.", no_args_is_help=True)
@@ -12,7 +13,7 @@ def upgrade(ctx: typer.Context) -> None:
     """Migrate the database schema to this version of ispcube."""
     from ispcube.services import database
     info = database.upgrade(state(ctx).runtime(check_schema=False).engine)
-    state(ctx).say(f"database schema at {info.revision} ({info.url})")
+    render_result(state(ctx), vars(info), f"database schema at {info.revision} ({info.url})")
 
 
 @db_app.command("current")
@@ -20,7 +21,9 @@ def current(ctx: typer.Context) -> None:
     """Print the schema revision of the database and whether it is up to date."""
     from ispcube.services import database
     info = database.current(state(ctx).runtime(check_schema=False).engine)
-    typer.echo(f"{info.revision or 'none'} ({'up to date' if info.up_to_date else 'behind: run `ispcube db upgrade`'})")
+    render_result(state(ctx), vars(info),
+                  f"{info.revision or 'none'} ({'up to date' if info.up_to_date else 'behind: run `ispcube db upgrade`'})",
+                  answer=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from typing import Optional
 
 import typer
 
+from ispcube.cli.output import render_record
 from ispcube.cli.state import state
 
 
@@ -17,5 +18,8 @@ def register(app: typer.Typer) -> None:
              force: bool = typer.Option(False, "--force", help="Replace --path even if it is not a demo database.")) -> None:
         """Build a sample ISP in a fresh SQLite file and show a short tour."""
         from ispcube.services import demo as demo_service
-        for line in demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes):
+        tour = demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes)
+        if state(ctx).format != "table":
+            return render_record({"tour": list(tour)}, state(ctx).format)
+        for line in tour:
             state(ctx).say(line)

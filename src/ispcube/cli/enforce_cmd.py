@@ -5,7 +5,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.client import client_app
-from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.output import render_event, render_record, render_result, render_rows
 from ispcube.cli.state import state
 
 def _report(ctx: typer.Context, summary) -> None:
@@ -62,8 +62,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("give either a DATE or --clear")
         rt = state(ctx).runtime()
         shown = commitments.clear_commitment(rt, code) if clear else commitments.set_commitment(rt, code, due)
-        state(ctx).say(f"client {shown['client']}: " + (f"commitment until {shown['commitment']}"
-                                                         if shown["commitment"] else "commitment removed"))
+        render_result(state(ctx), shown, f"client {shown['client']}: " + (
+            f"commitment until {shown['commitment']}" if shown["commitment"] else "commitment removed"))
 
     @client_app.command("disable")
     def disable(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),

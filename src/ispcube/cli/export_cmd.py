@@ -5,6 +5,7 @@ from typing import Any
 import typer
 
 from ispcube.cli.client_filters import FILTER_FLAGS, client_filter
+from ispcube.cli.output import render_result
 from ispcube.cli.params import with_flags
 from ispcube.cli.progress import progress_bar
 from ispcube.cli.state import state
@@ -24,7 +25,8 @@ def clients(
         done = export_clients(state(ctx).runtime(), client_filter(filters), out, with_notes=with_notes,
                               progress=bar.advance if bar.active else None,
                               on_start=bar.start if bar.active else None)
-    state(ctx).say(f"{done.rows} clients written to {done.path}")
+    render_result(state(ctx), {"rows": done.rows, "file": str(done.path), "format": done.format},
+                  f"{done.rows} clients written to {done.path}")
 
 
 export_app.command("clients")(with_flags(clients, FILTER_FLAGS))

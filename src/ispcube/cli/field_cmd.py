@@ -6,7 +6,7 @@ from typing import Any, Optional
 import typer
 
 from ispcube.cli.client_filters import FILTER_FLAGS, client_filter
-from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.params import with_flags
 from ispcube.cli.state import state
 
@@ -23,11 +23,11 @@ def map_(
     """Map of the office, the nodes with their coverage, and the clients (green active, red cut)."""
     from ispcube.services.map import write_map
     done = write_map(state(ctx).runtime(), client_filter(filters), out, geojson)
-    state(ctx).say(f"map written to {' and '.join(done.written)}: {'the office, ' if done.office else ''}"
-                   f"{done.nodes} node(s), {done.clients} client(s) ({done.active} active, {done.cut} cut)")
-    if done.unlocated:
-        state(ctx).say(f"{done.unlocated} client(s) have no coordinates and are not on the map "
-                       "(`ispcube client geocode --missing`)")
+    render_result(state(ctx), vars(done),
+                  f"map written to {' and '.join(done.written)}: {'the office, ' if done.office else ''}"
+                  f"{done.nodes} node(s), {done.clients} client(s) ({done.active} active, {done.cut} cut)"
+                  + (f"\n{done.unlocated} client(s) have no coordinates and are not on the map "
+                     "(`ispcube client geocode --missing`)" if done.unlocated else ""))
 
 
 @cpe_app.command("report")

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
 
 router_app = typer.Typer(help="Routers (NAS): add, list, edit, delete, test.", no_args_is_help=True)
@@ -62,7 +62,7 @@ def router_add(ctx: typer.Context, name: str = typer.Argument(..., help="Router 
                             _secret(secret_stdin, secret_env))
     with state(ctx).runtime().uow() as uow:
         shown = routers.add_router(uow, name, values)
-    state(ctx).say(f"router {shown['name']} added")
+    render_result(state(ctx), shown, f"router {shown['name']} added")
 
 
 @router_app.command("edit")
@@ -78,7 +78,7 @@ def router_edit(ctx: typer.Context, name: str = typer.Argument(..., help="Router
                             _secret(secret_stdin, secret_env))
     with state(ctx).runtime().uow() as uow:
         shown = routers.edit_router(uow, name, {"name": new_name, **values})
-    state(ctx).say(f"router {shown['name']} changed")
+    render_result(state(ctx), shown, f"router {shown['name']} changed")
 
 
 @router_app.command("list")
@@ -96,7 +96,7 @@ def router_delete(ctx: typer.Context, name: str = typer.Argument(..., help="Rout
     state(ctx).confirm(f"Delete router {name}?")
     with state(ctx).runtime().uow() as uow:
         routers.delete_router(uow, name)
-    state(ctx).say(f"router {name} deleted")
+    render_result(state(ctx), {"name": name, "deleted": True}, f"router {name} deleted")
 
 
 @router_app.command("test")
@@ -132,7 +132,7 @@ def connection_add(ctx: typer.Context, code: str = typer.Argument(..., help="Cli
     with rt.uow() as uow:
         shown = connections.add_connection(uow, rt, code, _connection_values(
             router, ip, mac, pppoe_user, plan, cpe_kind, panel))
-    _print(ctx, shown, f"connection {shown['id']} added to client {shown['client']}")
+    render_result(state(ctx), shown, f"connection {shown['id']} added to client {shown['client']}")
 
 
 @connection_app.command("edit")
@@ -147,14 +147,7 @@ def connection_edit(ctx: typer.Context, ident: str = typer.Argument(..., metavar
     with rt.uow() as uow:
         shown = connections.edit_connection(uow, rt, ident, _connection_values(
             router, ip, mac, pppoe_user, plan, cpe_kind, panel))
-    _print(ctx, shown, f"connection {shown['id']} changed")
-
-
-def _print(ctx: typer.Context, shown: dict, message: str) -> None:
-    if state(ctx).format == "json":
-        render_record(shown, "json")
-    else:
-        state(ctx).say(message)
+    render_result(state(ctx), shown, f"connection {shown['id']} changed")
 
 
 @connection_app.command("list")
@@ -177,7 +170,7 @@ def connection_delete(ctx: typer.Context, ident: str = typer.Argument(..., metav
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         connections.delete_connection(uow, rt, ident)
-    state(ctx).say(f"connection {ident} deleted")
+    render_result(state(ctx), {"id": ident, "deleted": True}, f"connection {ident} deleted")
 
 
 def register(app: typer.Typer) -> None:

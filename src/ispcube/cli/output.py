@@ -64,9 +64,20 @@ def render_record(record: dict[str, Any], fmt: str) -> None:
         typer.echo(f"{key.replace('_', ' ').ljust(width)}  {cell_text(value)}")
 
 
-def render_result(st, record: dict[str, Any], sentence: str) -> None:
-    """What a command did: RECORD for scripts (--format json or csv), else SENTENCE (unless --quiet)."""
+def render_result(st, record: dict[str, Any], sentence: str, *, answer: bool = False) -> None:
+    """What a command did: RECORD for scripts (--format json or csv), else SENTENCE.
+
+    --quiet drops the sentence, unless it is the ANSWER the command was run for (`config get`)."""
     if st.format == "table":
-        st.say(sentence)
+        if answer or not st.quiet:
+            typer.echo(sentence)
     else:
         render_record(record, st.format)
+
+
+def render_event(st, record: dict[str, Any], sentence: str, *, quiet: bool = False) -> None:
+    """One event of a long-running command: a line of JSON each (JSON Lines), else SENTENCE."""
+    if st.format == "json":
+        typer.echo(json.dumps(_jsonable(record), ensure_ascii=False))
+    elif not (quiet and st.quiet):
+        typer.echo(sentence)

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from ispcube.cli.output import render_event
 from ispcube.cli.state import state
 
 sim_app = typer.Typer(help="Simulators for tests and demos.", no_args_is_help=True)
@@ -38,22 +39,33 @@ def sim_routeros(
                                      latency_ms=latency_ms, registrations=registrations)
 
     def ready(started) -> None:
+        st = state(ctx)
         for sim in started:
+            event = {"event": "listening", "router": sim.identity, "host": sim.host, "port": sim.port,
+                     "user": sim.username}
             if db_path is None:
-                typer.echo(f"simulated MikroTik listening on {sim.host}:{sim.port} (user {sim.username}); Ctrl-C stops it")
-            else:
-                typer.echo(f"simulated MikroTik '{sim.identity}' listening on {sim.host}:{sim.port} (user {sim.username}): "
-                           f"{len(sim.address_list())} address-list entries, {len(sim.ppp_secrets())} PPPoE secrets, "
-                           f"{len(sim.registrations('wireless')) + len(sim.registrations('wifi'))} registrations")
+                render_event(st, event, f"simulated MikroTik listening on {sim.host}:{sim.port} "
+                                        f"(user {sim.username}); Ctrl-C stops it")
+                continue
+            held = {"address_list": len(sim.address_list()), "ppp_secrets": len(sim.ppp_secrets()),
+                    "registrations": len(sim.registrations("wireless")) + len(sim.registrations("wifi"))}
+            render_event(st, {**event, **held},
+                         f"simulated MikroTik '{sim.identity}' listening on {sim.host}:{sim.port} (user {sim.username}): "
+                         f"{held['address_list']} address-list entries, {held['ppp_secrets']} PPPoE secrets, "
+                         f"{held['registrations']} registrations")
         if db_path is not None:
-            typer.echo(f"now try `ispcube --db {db_path} enforce --dry-run` in another terminal; Ctrl-C stops the router(s)")
+            render_event(st, {"event": "ready", "database": str(db_path)},
+                         f"now try `ispcube --db {db_path} enforce --dry-run` in another terminal; "
+                         "Ctrl-C stops the router(s)")
         sys.stdout.flush()
     try:
         serve_all(sims, on_ready=ready)
     except CannotListen as exc:
         raise Refused(f"cannot listen on 127.0.0.1:{exc.simulator.port}: {exc.strerror}"
                       + (" (is another `sim routeros --demo` running?)" if db_path else "")) from None
-    state(ctx).say(f"stopped after {sum(s.commands for s in sims)} commands ({sum(s.writes for s in sims)} writes)")
+    commands, writes = sum(s.commands for s in sims), sum(s.writes for s in sims)
+    render_event(state(ctx), {"event": "stopped", "commands": commands, "writes": writes},
+                 f"stopped after {commands} commands ({writes} writes)", quiet=True)
 
 
 def register(app: typer.Typer) -> None:

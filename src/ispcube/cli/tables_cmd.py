@@ -4,7 +4,7 @@ from typing import Optional
 
 import typer
 
-from ispcube.cli.output import render_rows
+from ispcube.cli.output import render_result, render_rows
 from ispcube.cli.params import Flag, with_flags
 from ispcube.cli.state import state
 from ispcube.services.table_specs import TABLES, Table
@@ -17,7 +17,7 @@ def _build(spec: Table) -> typer.Typer:
         from ispcube.services import tables
         with state(ctx).runtime().uow() as uow:
             row = tables.add_row(uow, spec.noun, values)
-        state(ctx).say(f"{spec.noun} {row[spec.key]} added")
+        render_result(state(ctx), row, f"{spec.noun} {row[spec.key]} added")
 
     def list_(ctx: typer.Context) -> None:
         from ispcube.services import tables
@@ -32,7 +32,7 @@ def _build(spec: Table) -> typer.Typer:
         from ispcube.services import tables
         with state(ctx).runtime().uow() as uow:
             row = tables.edit_row(uow, spec.noun, key, values)
-        state(ctx).say(f"{spec.noun} {row[spec.key]} changed")
+        render_result(state(ctx), row, f"{spec.noun} {row[spec.key]} changed")
 
     def delete(ctx: typer.Context,
                key: str = typer.Argument(..., metavar=spec.key.upper(), help=key_help)) -> None:
@@ -40,7 +40,7 @@ def _build(spec: Table) -> typer.Typer:
         state(ctx).confirm(f"Delete {spec.noun} {key}?")
         with state(ctx).runtime().uow() as uow:
             tables.delete_row(uow, spec.noun, key)
-        state(ctx).say(f"{spec.noun} {key} deleted")
+        render_result(state(ctx), {spec.key: key, "deleted": True}, f"{spec.noun} {key} deleted")
 
     add.__doc__ = f"Add a {spec.noun}."
     list_.__doc__ = f"List the {spec.title}."

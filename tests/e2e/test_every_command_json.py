@@ -1,0 +1,291 @@
+"""Every command of the app answers `--format json` given AFTER the command with one JSON value.
+
+The commands are enumerated from the app itself: a new command fails
+`test_every_command_has_a_case` until it gets a row in CASES. Each case runs on its own copy of
+one small ISP (SQLite), with the outside peers a command needs: a simulated MikroTik, a fake
+airOS radio, a fake Google geocoder, localstripe and a radacct table.
+"""
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import json
+import os
+from pathlib import Path
+import shutil
+import signal
+import subprocess
+import sys
+
+import click
+import pytest
+import typer
+
+from tests.conftest import Cli
+from tests.integration.test_cpe import PASSWORDS, FakeAirOS
+from tests.integration.test_geocode import KEY, FakeGoogle, place
+from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
+from tests.support.network import SIM_PASSWORD, add_mikrotik, start_simulators
+
+CPE_MAC = "04:18:D6:00:00:01"
+WEB_PASSWORD = "clave-de-prueba-1"
+
+
+@dataclass
+class Case:
+    args: list[str]                       # after the command's name; {placeholders} from the world
+    keys: tuple[str, ...]                 # the JSON object (or each row of a list) holds these
+    before: list[list[str]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)   # written into the case's directory first
+    input: str | None = None
+    peer: str | None = None               # "radio", "google" or "stripe"
+
+
+def table_cases(noun: str, new: list[str], key: str, edit: list[str], unused: str, keys: tuple[str, ...]):
+    return {f"{noun} add": Case(new, keys), f"{noun} list": Case([], keys),
+            f"{noun} edit": Case([key, *edit], keys), f"{noun} delete": Case([unused, "--yes"], ("deleted",))}
+
+
+CASES: dict[str, Case] = {
+    "init": Case([], ("url", "revision")),
+    "db upgrade": Case([], ("url", "revision", "up_to_date")),
+    "db current": Case([], ("revision", "up_to_date")),
+    "config list": Case([], ("key", "value")),
+    "config get": Case(["office.lat"], ("key", "value")),
+    "config set": Case(["office.lat", "-34.588"], ("key", "value")),
+    **table_cases("operator", ["--name", "dora", "--role", "operator"], "ana", ["--full-name", "Ana G."], "carla",
+                  ("name", "role")),
+    **table_cases("postal-code", ["--code", "1414", "--locality", "Palermo"], "X5000", ["--locality", "Cba"], "9999",
+                  ("code", "locality")),
+    **table_cases("status", ["--name", "Moroso"], "Activo", ["--description", "al día"], "Baja", ("name",)),
+    **table_cases("company", ["--number", "3", "--name", "Otra SA"], "1", ["--phone", "0351 400"], "2",
+                  ("number", "name")),
+    **table_cases("plan", ["--name", "Pro", "--price", "12000"], "Hogar", ["--price", "9900"], "Suelto",
+                  ("name", "price")),
+    **table_cases("node", ["--name", "Oeste", "--lat", "-33.4", "--lng", "-70.6"], "Norte", ["--lat", "-31.5"],
+                  "Sur", ("name", "lat")),
+    "client add": Case(["--name", "Nuevo", "--lat", "-34.6", "--lng", "-58.4"], ("code", "lat", "lng")),
+    "client edit": Case(["B2", "--lat", "-34.6"], ("code", "lat")),
+    "client show": Case(["A1"], ("code", "balance")),
+    "client list": Case([], ("code", "name")),
+    "client delete": Case(["B2", "--yes"], ("deleted",)),
+    "client recode": Case(["B2", "B3"], ("previous_code", "code")),
+    "client restore": Case(["{zz}"], ("previous_code", "code")),
+    "client log": Case(["A1"], ("at", "kind")),
+    "client import": Case(["{dir}/nuevos.csv"], ("rows", "new"), files={"nuevos.csv": "nombre,domicilio\nImportada,Calle 9\n"}),
+    "client disable": Case(["A1", "--reason", "deuda"], ("client", "routers")),
+    "client enable": Case(["A1"], ("client", "routers")),
+    "client contract": Case(["A1", "--out", "{dir}/contrato.pdf"], ("file", "pages")),
+    "client geocode": Case(["G1"], ("code", "result"), peer="google"),
+    "client traffic": Case(["T1", "--out", "{dir}/trafico.png"], ("client", "sessions"), before=[
+        ["router", "add", "nas", "--kind", "radius", "--host", "127.0.0.1", "--radius-db", "{radacct}"],
+        ["connection", "add", "T1", "--router", "nas", "--pppoe-user", "gomez"]]),
+    "client note add": Case(["A1", "otra nota"], ("client", "at")),
+    "client note list": Case(["A1"], ("at", "author", "text")),
+    "client tickets block": Case(["A1", "--message", "Llame al 0351"], ("clients", "tickets_blocked")),
+    "client tickets enable": Case(["A1"], ("clients", "tickets_blocked")),
+    "client webpass generate": Case(["--out", "{dir}/claves.csv"], ("clients", "file")),
+    "client webpass set": Case(["A1", "--random"], ("client", "password")),
+    "client webpass check": Case(["B2"], ("client", "matches"), input=WEB_PASSWORD + "\n"),
+    "export clients": Case(["--out", "{dir}/clientes.json"], ("rows", "file")),
+    "ledger adjust": Case(["A1", "--credit", "10", "--reason", "bonificación"], ("client", "balance")),
+    "ledger show": Case(["A1"], ("entry", "document", "balance")),
+    "ledger annul": Case(["{dx}", "--reason", "cargado por error"], ("annulled", "reversal")),
+    "ledger rebuild": Case([], ("checked", "wrong")),
+    "ledger cash": Case([], ("entity", "total")),
+    "cheque list": Case([], ("id", "status")),
+    "cheque set-status": Case(["{cheque}", "deposited"], ("id", "status")),
+    "billing run": Case(["--period", "2026-11"], ("period", "invoices")),
+    "pay": Case(["A1", "--cash", "10"], ("receipt", "balance")),
+    "commit": Case(["A1", "2026-12-31"], ("client", "commitment")),
+    "enforce": Case([], ("mode", "routers")),
+    "preaviso": Case([], ("mode", "routers")),
+    "router add": Case(["edge", "--kind", "mikrotik", "--host", "10.9.0.3"], ("name", "host")),
+    "router edit": Case(["core", "--node", "Norte"], ("name", "node")),
+    "router list": Case([], ("name", "kind")),
+    "router delete": Case(["spare", "--yes"], ("name", "deleted"), before=[
+        ["router", "add", "spare", "--kind", "mikrotik", "--host", "10.9.0.4"]]),
+    "router test": Case(["core"], ("reachable", "login")),
+    "connection add": Case(["B2", "--router", "core", "--ip", "10.0.0.3"], ("id", "client")),
+    "connection edit": Case(["{connection}", "--mac", "04:18:D6:00:00:02"], ("id", "mac")),
+    "connection list": Case([], ("id", "client")),
+    "connection delete": Case(["{connection}", "--yes"], ("id", "deleted")),
+    "sim routeros": Case(["--port", "0"], ("event", "port")),          # a server: see _run_server
+    "template list": Case([], ("name", "source")),
+    "template show": Case(["style"], ("name", "text")),
+    "template set": Case(["style", "{dir}/style.css"], ("name", "checked"), files={"style.css": "body { color: #222; }\n"}),
+    "template reset": Case(["style"], ("name", "reset")),
+    "receipt print": Case(["1", "--out", "{dir}/recibo.pdf"], ("file", "pages")),
+    "stripe link": Case(["A1"], ("client", "url"), peer="stripe"),
+    "stripe set-card": Case(["A1", "{card}"], ("client", "card"), before=[["stripe", "link", "A1"]], peer="stripe"),
+    "stripe charge": Case(["A1", "100"], ("receipt", "balance"), peer="stripe",
+                          before=[["stripe", "link", "A1"], ["stripe", "set-card", "A1", "{card}"]]),
+    "cpe report": Case(["C1", "--port", "{radio_port}"], ("client", "ip"), peer="radio"),
+    "cpe signal": Case(["C1"], ("client", "mac", "registered")),
+    "map": Case(["--out", "{dir}/mapa.html"], ("written", "clients")),
+    "demo": Case(["--clients", "20", "--path", "{dir}/demo.db"], ("tour",)),
+    "completion": Case(["bash"], ("shell", "script")),
+}
+
+
+def command_paths() -> list[str]:
+    from ispcube.cli.main import app
+
+    def walk(command: click.Command, path: list[str]):
+        if not isinstance(command, click.Group):
+            yield " ".join(path)
+            return
+        for name in command.list_commands(click.Context(command)):
+            yield from walk(command.get_command(click.Context(command), name), path + [name])
+    return list(walk(typer.main.get_command(app), []))
+
+
+def test_every_command_has_a_case():
+    paths = command_paths()
+    assert len(paths) > 80
+    assert sorted(set(paths) - set(CASES)) == [], "commands without a case in CASES"
+    assert sorted(set(CASES) - set(paths)) == [], "cases of commands that no longer exist"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with ExitStack() as stack:
+        router = start_simulators(stack, 1)[0]
+        router.add_registration(CPE_MAC, signal=-61)
+        yield router
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, sqlite_template, sim):
+    """A small ISP in a SQLite file, and the ids the cases refer to."""
+    folder = tmp_path_factory.mktemp("world")
+    path = folder / "isp.db"
+    shutil.copy(sqlite_template, path)
+    radacct = _radacct(folder / "radacct.db")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_DATA_HOME", str(folder / "xdg-data"))
+        env.setenv("XDG_CONFIG_HOME", str(folder / "xdg-config"))
+        cli = Cli(f"sqlite:///{path}")
+        for args in (
+            ["company", "add", "--number", "1", "--name", "Red Sur SRL", "--tax-id", "30-71234567-9"],
+            ["company", "add", "--number", "2", "--name", "Sin Uso SA"],
+            ["postal-code", "add", "--code", "X5000", "--locality", "Córdoba"],
+            ["postal-code", "add", "--code", "9999", "--locality", "Ninguna"],
+            ["status", "add", "--name", "Activo"], ["status", "add", "--name", "Baja"],
+            ["operator", "add", "--name", "ana", "--role", "collector"],
+            ["operator", "add", "--name", "carla", "--role", "seller"],
+            ["plan", "add", "--name", "Hogar", "--price", "9500"], ["plan", "add", "--name", "Suelto", "--price", "1"],
+            ["node", "add", "--name", "Norte", "--lat", "-31.4", "--lng", "-64.2", "--radius-m", "3000"],
+            ["node", "add", "--name", "Sur"],
+            ["config", "set", "office.lat", "-31.42"], ["config", "set", "office.lng", "-64.18"],
+            ["client", "add", "--code", "A1", "--name", "Ana Gómez", "--fiscal-address", "Bolívar 321",
+             "--postal-code", "X5000", "--company", "1", "--email", "ana@example.org", "--contract-type", "1",
+             "--lat", "-31.41", "--lng", "-64.19", "--plan", "Hogar", "--node", "Norte"],
+            ["client", "add", "--code", "B2", "--name", "Beto Paz", "--address", "Calle 2", "--company", "1"],
+            ["client", "add", "--code", "C1", "--name", "Con Antena", "--address", "Norte 1"],
+            ["client", "add", "--code", "G1", "--name", "Por Ubicar", "--address", "Gurruchaga 1500",
+             "--postal-code", "X5000"],
+            ["client", "add", "--code", "T1", "--name", "Con Radius", "--address", "Norte 3"],
+            ["client", "add", "--code", "D4", "--name", "Dado de Baja", "--address", "Calle 4"],
+            ["client", "delete", "D4", "--yes"],
+            ["client", "note", "add", "A1", "llamar el lunes"],
+            ["ledger", "adjust", "A1", "--debit", "5000", "--reason", "abono"],
+            ["pay", "A1", "--cash", "100"],
+            ["pay", "A1", "--cheque", "bank=Banco Nación,number=1,amount=50,deposit=2026-12-10"],
+        ):
+            cli.ok(*args)
+        add_mikrotik(cli, "core", sim)
+        cli.ok("connection", "add", "A1", "--router", "core", "--ip", "10.0.0.2")
+        cli.ok("connection", "add", "C1", "--router", "core", "--ip", "127.0.0.1", "--mac", CPE_MAC,
+               "--cpe-kind", "ubiquiti")
+        cli.ok("config", "set", "cpe.passwords", "-", input=",".join(PASSWORDS) + "\n")
+        cli.ok("client", "webpass", "set", "B2", "--stdin", input=WEB_PASSWORD + "\n")
+        values = {
+            "radacct": radacct,
+            "dx": next(str(r["entry"]) for r in cli.json("ledger", "show", "A1") if r["document"] == "DX 1"),
+            "cheque": str(cli.json("cheque", "list")[0]["id"]),
+            "connection": str(cli.json("connection", "list", "--client", "A1")[0]["id"]),
+            "zz": cli.json("client", "list", "--deleted")[0]["code"],
+        }
+    from ispcube.db.engine import get_engine
+    engine = get_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")   # the copies must hold every write
+    engine.dispose()
+    return path, values
+
+
+def _radacct(path: Path) -> str:
+    """A FreeRADIUS accounting table holding one finished session of user gomez."""
+    from sqlalchemy import create_engine
+    from ispcube.adapters.radacct import RADACCT
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    RADACCT.metadata.create_all(engine)
+    start = datetime.now().replace(microsecond=0) - timedelta(hours=3)
+    with engine.begin() as conn:
+        conn.execute(RADACCT.insert().values(
+            radacctid=1, acctsessionid="s-1", username="gomez", nasipaddress="127.0.0.1",
+            acctstarttime=start, acctupdatetime=start + timedelta(hours=2), acctstoptime=start + timedelta(hours=2),
+            acctsessiontime=7200, acctinputoctets=200_000_000, acctoutputoctets=900_000_000))
+    engine.dispose()
+    return url
+
+
+def _peer(name: str | None, request, env: dict) -> dict:
+    """Start the outside peer a case needs; the placeholders and environment it adds."""
+    if name == "radio":
+        radio = FakeAirOS(version=6, password=PASSWORDS[1])
+        request.addfinalizer(radio.close)
+        return {"radio_port": str(radio.port)}
+    if name == "google":
+        google = FakeGoogle()
+        request.addfinalizer(google.close)
+        google.answers["Gurruchaga 1500"] = ("OK", [place(-34.5889, -58.4301, "Gurruchaga 1500, Argentina")])
+        env.update({"GOOGLE_MAPS_API_KEY": KEY, "ISPCUBE_GEOCODING_URL": google.url})
+        return {}
+    if name == "stripe":
+        request.getfixturevalue("proxy")
+        return {"card": saved_card(request.getfixturevalue("localstripe"), "4242424242424242")}
+    return {}
+
+
+def _holds_keys(value, keys: tuple[str, ...]) -> None:
+    rows = value if isinstance(value, list) else [value]
+    assert isinstance(value, (dict, list)) and rows, f"not an object or a non-empty list: {value!r}"
+    for row in rows:
+        assert isinstance(row, dict) and set(keys) <= set(row), f"{keys} not all in {row!r}"
+
+
+@pytest.mark.parametrize("path", sorted(CASES))
+def test_the_command_answers_json_with_the_format_after_it(path, world, tmp_path, request):
+    case = CASES[path]
+    source, values = world
+    shutil.copy(source, tmp_path / "isp.db")
+    for name, text in case.files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    env: dict = {}
+    values = {**values, **_peer(case.peer, request, env), "dir": str(tmp_path)}
+    fill = lambda args: [arg.format(**values) for arg in args]  # noqa: E731
+    cli = Cli(f"sqlite:///{tmp_path / 'isp.db'}")
+    if path == "sim routeros":
+        return _run_server(path.split() + fill(case.args) + ["--format", "json"], case.keys)
+    for args in case.before:
+        cli.ok(*fill(args), env=env)
+    result = cli.ok(*path.split(), *fill(case.args), "--format", "json", input=case.input, env=env)
+    _holds_keys(json.loads(result.stdout), case.keys)
+
+
+def _run_server(args: list[str], keys: tuple[str, ...]) -> None:
+    """`sim routeros` runs until Ctrl-C: one JSON object per line (listening, then stopped)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        _holds_keys(json.loads(process.stdout.readline()), keys)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert [json.loads(line)["event"] for line in rest.splitlines()] == ["stopped"]

@@ -41,3 +41,9 @@ def test_root_value_options_match_the_root_callback():
     takes_value = {decl for param in root.params if isinstance(param, click.Option) and not param.is_flag
                    for decl in param.opts}
     assert takes_value == ROOT_VALUE_OPTIONS
+
+
+def test_format_after_a_group_is_skipped_like_before_it():
+    reduced = typer.main.get_command(only_invoked(app, ["client", "--format", "json", "show", "A1"]))
+    client = reduced.get_command(click.Context(reduced), "client")
+    assert list(client.list_commands(click.Context(client))) == ["show"]

@@ -25,7 +25,7 @@ from tests.conftest import Cli
 from tests.integration.test_cpe import PASSWORDS, FakeAirOS
 from tests.integration.test_geocode import KEY, FakeGoogle, place
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
-from tests.support.network import SIM_PASSWORD, add_mikrotik, start_simulators
+from tests.support.network import add_mikrotik, start_simulators
 
 CPE_MAC = "04:18:D6:00:00:01"
 WEB_PASSWORD = "clave-de-prueba-1"
@@ -72,7 +72,8 @@ CASES: dict[str, Case] = {
     "client recode": Case(["B2", "B3"], ("previous_code", "code")),
     "client restore": Case(["{zz}"], ("previous_code", "code")),
     "client log": Case(["A1"], ("at", "kind")),
-    "client import": Case(["{dir}/nuevos.csv"], ("rows", "new"), files={"nuevos.csv": "nombre,domicilio\nImportada,Calle 9\n"}),
+    "client import": Case(["{dir}/nuevos.csv"], ("rows", "new"),
+                          files={"nuevos.csv": "nombre,domicilio\nImportada,Calle 9\n"}),
     "client disable": Case(["A1", "--reason", "deuda"], ("client", "routers")),
     "client enable": Case(["A1"], ("client", "routers")),
     "client contract": Case(["A1", "--out", "{dir}/contrato.pdf"], ("file", "pages")),
@@ -113,7 +114,8 @@ CASES: dict[str, Case] = {
     "sim routeros": Case(["--port", "0"], ("event", "port")),          # a server: see _run_server
     "template list": Case([], ("name", "source")),
     "template show": Case(["style"], ("name", "text")),
-    "template set": Case(["style", "{dir}/style.css"], ("name", "checked"), files={"style.css": "body { color: #222; }\n"}),
+    "template set": Case(["style", "{dir}/style.css"], ("name", "checked"),
+                         files={"style.css": "body { color: #222; }\n"}),
     "template reset": Case(["style"], ("name", "reset")),
     "receipt print": Case(["1", "--out", "{dir}/recibo.pdf"], ("file", "pages")),
     "stripe link": Case(["A1"], ("client", "url"), peer="stripe"),

@@ -84,7 +84,8 @@ def test_csv_listings_neutralise_formula_cells(cli):
                          (["status", "list"], "name"), (["client", "show", "F1"], "name")):
         rows = list(csv.DictReader(io.StringIO(cli.ok("--format", "csv", *args).stdout)))
         assert rows and all(row[column].startswith("'") for row in rows), (args, rows)
-    names = {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(cli.ok("client", "list", "--format", "csv").stdout))}
+    listed = cli.ok("client", "list", "--format", "csv").stdout
+    names = {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(listed))}
     assert names == {f"F{i}": "'" + name for i, name in enumerate(FORMULAS)}
     assert [r["name"] for r in cli.json("client", "list")] == FORMULAS     # JSON keeps the data as it is
 

@@ -198,7 +198,7 @@ def world(tmp_path_factory, sqlite_template, sim):
             cli.ok(*args)
         add_mikrotik(cli, "core", sim)
         cli.ok("connection", "add", "A1", "--router", "core", "--ip", "10.0.0.2")
-        cli.ok("connection", "add", "C1", "--router", "core", "--ip", "127.0.0.1", "--mac", CPE_MAC,
+        cli.ok("connection", "add", "C1", "--router", "core", "--ip", "10.0.0.9", "--mac", CPE_MAC,
                "--cpe-kind", "ubiquiti")
         cli.ok("config", "set", "cpe.passwords", "-", input=",".join(PASSWORDS) + "\n")
         cli.ok("client", "webpass", "set", "B2", "--stdin", input=WEB_PASSWORD + "\n")
@@ -212,6 +212,9 @@ def world(tmp_path_factory, sqlite_template, sim):
     from ispcube.db.engine import get_engine
     engine = get_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
+        # The fake radio listens on loopback, an address `connection add` rightly refuses.
+        conn.exec_driver_sql("UPDATE connections SET ip = '127.0.0.1' WHERE ip = '10.0.0.9'")
+        conn.commit()
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")   # the copies must hold every write
     engine.dispose()
     return path, values

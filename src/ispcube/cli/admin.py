@@ -11,5 +11,5 @@ def register(app: typer.Typer) -> None:
     def init(ctx: typer.Context) -> None:
         """Create the database schema (or bring it up to date)."""
         from ispcube.services import database
-        info = database.upgrade(state(ctx).runtime(check_schema=False).engine)
+        info = database.upgrade(state(ctx).runtime(check_schema=False, create=True).engine)
         render_result(state(ctx), vars(info), f"database ready: {info.url} (schema {info.revision})")

@@ -84,6 +84,11 @@ def entry(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: never a traceback without --debug
         if debug:
             raise
+        from ispcube.db.failures import is_database_error, translate
+        if is_database_error(exc):  # its text holds the SQL and its parameters: never shown
+            known = translate(exc)
+            typer.echo(f"ispcube: {known}", err=True)
+            return known.exit_code
         typer.echo(f"ispcube: unexpected error ({type(exc).__name__}: {exc}); run again with --debug "
                    "for the details", err=True)
         return 1

@@ -1,7 +1,10 @@
 """Global options, shared by every command through ctx.obj."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+import os
 import sys
+
+import click
 
 import typer
 
@@ -16,19 +19,24 @@ class State:
     yes: bool = False
     quiet: bool = False
     debug: bool = False
+    _warned: bool = field(default=False, repr=False)
 
     @property
     def interactive(self) -> bool:
         return sys.stdin.isatty()
 
-    def runtime(self, *, check_schema: bool = True):
-        from ispcube.db.engine import get_engine, normalise_url
+    def runtime(self, *, check_schema: bool = True, create: bool = False):
+        """The database and operator of this command; CREATE: `init` may make a new SQLite file."""
+        from ispcube.db.engine import open_database
         from ispcube.db.schema import ensure_current
         from ispcube.services.runtime import Runtime
-        engine = get_engine(normalise_url(self.db))
+        database = open_database(_given_db(self.db), create=create)
+        for warning in database.warnings if not self._warned else ():
+            typer.echo(f"ispcube: warning: {warning}", err=True)
+        self._warned = True
         if check_schema:
-            ensure_current(engine)
-        return Runtime(engine=engine, operator=self.operator)
+            ensure_current(database.engine)
+        return Runtime(engine=database.engine, operator=self.operator)
 
     def confirm(self, question: str) -> None:
         """A destructive change: --yes, or a yes at the terminal; refused (exit 2) otherwise."""
@@ -50,6 +58,18 @@ class State:
     def say(self, text: str) -> None:
         if not self.quiet:
             typer.echo(text)
+
+
+def _given_db(resolved: str | None) -> str | None:
+    """The database the operator named; an empty --db or ISPCUBE_DATABASE_URL is kept empty
+    (and refused) instead of falling back to the embedded database."""
+    ctx = click.get_current_context(silent=True)
+    option = ctx.find_root().params.get("db") if ctx is not None else None
+    if option is not None and not option.strip():
+        return option
+    if option is None and os.environ.get("ISPCUBE_DATABASE_URL", "x").strip() == "":
+        return ""
+    return resolved
 
 
 def state(ctx: typer.Context) -> State:

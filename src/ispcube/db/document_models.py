@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ispcube.db.limits import long_text
 from ispcube.db.models import Base
 from ispcube.db.types import Money
 
@@ -19,7 +20,7 @@ class DocumentTemplate(Base):
     __tablename__ = "document_templates"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), index=True)
-    body: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text, info=long_text(1_000_000))  # a megabyte of HTML
     saved_at: Mapped[datetime] = mapped_column(DateTime)
     operator: Mapped[str] = mapped_column(String(64))
 

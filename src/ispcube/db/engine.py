@@ -1,14 +1,24 @@
-"""Where the database is, and how we connect to it."""
+"""Where the database is, and how we connect to it.
 
+The SQLite file holds router secrets and CPE passwords: it is created readable by its owner
+only, in a private folder when ispcube makes the folder. A database named by the operator
+(--db, ISPCUBE_DATABASE_URL, the config file) must already exist, or be made by `init`:
+a typo in a cron line must fail, not run on a new empty database.
+"""
+
+from dataclasses import dataclass, field
 from functools import lru_cache
 import os
 from pathlib import Path
+import stat
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from ispcube.errors import Invalid
+
+_OTHERS = stat.S_IRWXG | stat.S_IRWXO
 
 
 def default_sqlite_path() -> Path:
@@ -17,14 +27,88 @@ def default_sqlite_path() -> Path:
 
 
 def normalise_url(url: str | None) -> str:
-    """Accept a SQLAlchemy URL, a postgresql:// URL (driven by psycopg 3) or a file path."""
-    if not url:
+    """Accept a SQLAlchemy URL, a postgresql:// URL (driven by psycopg 3) or a file path;
+    None is the embedded database, an empty text is a mistake."""
+    if url is None:
         return f"sqlite:///{default_sqlite_path()}"
+    url = url.strip()
+    if not url:
+        raise Invalid("the database URL is empty: give a PostgreSQL URL or a SQLite file to --db "
+                      "(or ISPCUBE_DATABASE_URL), or leave it out for the embedded database")
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().absolute()}"
     return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+@dataclass
+class Database:
+    engine: Engine
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_database(given: str | None, *, create: bool = False) -> Database:
+    """The database GIVEN by the operator (None: the embedded one, made on first use).
+
+    A named SQLite file must exist unless CREATE (`init`), and its folder always must.
+    """
+    url = normalise_url(given)
+    path = sqlite_file(url)
+    if path is not None:
+        if given is None:
+            _private_folder(path.parent)
+        elif not path.parent.is_dir():
+            raise Invalid(f"the folder of the SQLite database {path} does not exist: check the database "
+                          "path (ispcube creates no folder it is given)")
+        elif not path.exists() and not create:
+            raise Invalid(f"the SQLite database {path} does not exist: create it with "
+                          f"`ispcube --db {path} init` (no other command creates one)")
+    database = Database(get_engine(url))
+    if path is not None and _readable_by_others(path):
+        database.warnings.append(f"the database {path} can be read by other users and holds router and "
+                                 f"CPE passwords: run chmod 600 {path}*")
+    return database
+
+
+def _private_folder(folder: Path) -> None:
+    """Make FOLDER readable by its owner only, when it does not exist yet (never chmod one
+    the operator made)."""
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    folder.chmod(0o700)
+
+
+def _readable_by_others(path: Path) -> bool:
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    return any(f.exists() and f.stat().st_mode & _OTHERS for f in files)
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty file is an empty SQLite database; made here so its mode is 0600 (SQLite gives
+    its -wal and -shm files the mode of the database file)."""
+    if not path.parent.is_dir():
+        raise Invalid(f"the folder of the SQLite database {path} does not exist")
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -38,16 +122,18 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
+    # hide_parameters: an error's text (a traceback under --debug, a log) never carries the
+    # values sent with a statement, such as a router's password.
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise Invalid(f"database URL '{url}' is not a valid URL") from None
+        raise Invalid("the database URL is not a valid URL") from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).exists():
+            _create_private_file(Path(parsed.database))
+        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise Invalid(f"database '{parsed.get_backend_name()}' is not supported (use SQLite or PostgreSQL)")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)

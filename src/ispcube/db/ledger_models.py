@@ -12,7 +12,8 @@ from decimal import Decimal
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ispcube.db.models import Base
+from ispcube.db.limits import long_text
+from ispcube.db.models import NOTE_LENGTH, Base
 from ispcube.db.types import Money
 
 ENTRY_KINDS = ("invoice", "dx", "cx", "receipt", "reversal")
@@ -35,7 +36,7 @@ class LedgerEntry(Base):
     period: Mapped[str | None] = mapped_column(String(7))  # invoices only: YYYY-MM, one per client
     amount: Mapped[Decimal] = mapped_column(Money)
     operator: Mapped[str] = mapped_column(String(64))
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text, info=long_text(NOTE_LENGTH))
     cash_entity: Mapped[str | None] = mapped_column(String(64))
     payment_method: Mapped[str | None] = mapped_column(String(30))
     cash_amount: Mapped[Decimal | None] = mapped_column(Money)  # receipts: the part paid in cash

@@ -7,7 +7,12 @@ from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Integer, Str
                         UniqueConstraint, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ispcube.db.limits import long_text
 from ispcube.db.types import Money
+
+# The most a typed text may hold where the column itself sets no length (see db/limits.py).
+NOTE_LENGTH = 10_000
+LIST_LENGTH = 1_000
 
 
 class Base(DeclarativeBase):
@@ -17,7 +22,7 @@ class Base(DeclarativeBase):
 class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text, info=long_text(NOTE_LENGTH))
 
 
 class Sequence(Base):
@@ -120,8 +125,8 @@ class Client(Base):
     signup_date: Mapped[date | None] = mapped_column(Date)
     extra1: Mapped[str | None] = mapped_column(String(200))
     extra2: Mapped[str | None] = mapped_column(String(200))
-    phones: Mapped[str] = mapped_column(Text, default="")
-    emails: Mapped[str] = mapped_column(Text, default="")
+    phones: Mapped[str] = mapped_column(Text, default="", info=long_text(LIST_LENGTH))
+    emails: Mapped[str] = mapped_column(Text, default="", info=long_text(LIST_LENGTH))
     contact: Mapped[str | None] = mapped_column(String(200))
     epayment_code: Mapped[str | None] = mapped_column(String(60), unique=True)
     status_id: Mapped[int | None] = mapped_column(ForeignKey("statuses.id"), index=True)
@@ -177,7 +182,7 @@ class ClientNote(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
     author: Mapped[str] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info=long_text(NOTE_LENGTH))
 
 
 class ClientEvent(Base):

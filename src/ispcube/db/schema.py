@@ -32,7 +32,10 @@ def _alembic_config(engine: Engine, connection):
     from alembic.config import Config
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # Alembic keeps options in a configparser, which reads % as interpolation: a socket folder
+    # (?host=%2Fvar...) or a percent-escaped password must reach env.py unchanged.
+    config.set_main_option("sqlalchemy.url",
+                           engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     config.attributes["connection"] = connection
     return config
 

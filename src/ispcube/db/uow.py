@@ -3,6 +3,8 @@
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ispcube.db import limits  # noqa: F401  (refuses over-long values on every flush)
+
 
 class UnitOfWork:
     def __init__(self, engine: Engine):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ispcube.db import models as m
+from ispcube.db.limits import column_limit
 from ispcube.domain.contact import parse_emails, parse_phones
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
@@ -28,11 +29,10 @@ FIELDS = ("code", "name", "nickname", "fiscal_address", "address", "client_type"
           "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_days",
           "activity")
 _SPACE = re.compile(r"\s")
+_CODE_LENGTH = column_limit("clients", "code")
 TEXT_FIELDS = ("nickname", "fiscal_address", "address", "client_type", "street1", "street2",
                "extra1", "extra2", "contact", "activity")
-TEXT_LIMITS = {"nickname": 200, "fiscal_address": 300, "address": 300, "client_type": 60,
-               "street1": 200, "street2": 200, "extra1": 200, "extra2": 200, "contact": 200,
-               "activity": 200}
+TEXT_LIMITS = {name: column_limit("clients", name) for name in (*TEXT_FIELDS, "name", "epayment_code")}
 
 
 @dataclass(frozen=True)
@@ -142,15 +142,15 @@ def _name(text: str) -> str:
     value = str(text).strip()
     if not value:
         raise Invalid("must not be empty")
-    if len(value) > 200:
-        raise Invalid("is longer than 200 characters")
+    if len(value) > TEXT_LIMITS["name"]:
+        raise Invalid(f"is longer than {TEXT_LIMITS['name']} characters")
     return value
 
 
 def _code(text: str) -> str:
     value = str(text).strip()
-    if not value or len(value) > 40 or _SPACE.search(value):
-        raise Invalid("must be 1 to 40 characters without spaces")
+    if not value or len(value) > _CODE_LENGTH or _SPACE.search(value):
+        raise Invalid(f"must be 1 to {_CODE_LENGTH} characters without spaces")
     if value.upper().startswith("ZZ"):
         raise Invalid("codes starting with ZZ are reserved for deleted clients")
     return value
@@ -158,8 +158,8 @@ def _code(text: str) -> str:
 
 def _epayment(text: str) -> str:
     value = str(text).strip()
-    if len(value) > 60:
-        raise Invalid("is longer than 60 characters")
+    if len(value) > TEXT_LIMITS["epayment_code"]:
+        raise Invalid(f"is longer than {TEXT_LIMITS['epayment_code']} characters")
     return value
 
 
@@ -211,6 +211,7 @@ _PARSERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "id_number": (("id_number",), _plain(lambda v: str(v).strip())),
     **{f: ((f,), _plain(_text(f))) for f in TEXT_FIELDS},
 }
+_FIELD_OF = {columns[0]: field for field, (columns, _parse) in _PARSERS.items()}
 # What an empty value ('' = clear the field) sets.
 _CLEARED = {"phone": {"phones": ""}, "email": {"emails": ""},
             "preaviso_days": {"preaviso_from": None, "preaviso_to": None}}
@@ -242,7 +243,21 @@ def parse_fields(raw: dict[str, Any], refs: Refs) -> tuple[dict[str, Any], list[
             values.update(zip(columns, parsed))
     if not errors:
         errors += _check_id(values, raw, refs)
+    if not errors:
+        errors += _check_lengths(values, raw)
     return values, errors
+
+
+def _check_lengths(values: dict[str, Any], raw: dict[str, Any]) -> list[FieldError]:
+    """Every column's own limit, on what the parsers made of the values (an ID number as
+    written, phones joined): the same refusal on SQLite and PostgreSQL."""
+    errors = []
+    for column, value in values.items():
+        limit = column_limit("clients", column)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            field = _FIELD_OF.get(column, column)
+            errors.append(FieldError(field, str(raw.get(field, value)), f"is longer than {limit} characters"))
+    return errors
 
 
 def _check_id(values: dict[str, Any], raw: dict[str, Any], refs: Refs) -> list[FieldError]:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 from ispcube.db import models as m
+from ispcube.db.limits import check_values
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.codes import format_code
 from ispcube.domain.text import fold, normalise_address
@@ -257,6 +258,8 @@ def _move_code(uow: UnitOfWork, rt: Runtime, client: m.Client, new: str, kind: s
 def set_tickets(rt: Runtime, codes: list[str], blocked: bool, message: str | None) -> int:
     if blocked and not (message or "").strip():
         raise Invalid("--message is required: it is what the client sees when a ticket is refused")
+    if blocked:
+        check_values("clients", {"tickets_message": message.strip()})
     with rt.uow() as uow:
         actor = rt.actor(uow)
         clients = [find_client(uow, code, actor) for code in codes]

@@ -1,0 +1,53 @@
+"""Database errors as one sentence for the operator: never the SQL, its parameters or a secret.
+
+The text of a SQLAlchemy or driver error holds the statement and the values sent with it (a
+router's password, a client's data); it is fine for a debugger and wrong on a terminal or in
+a cron log. The kind of failure is read from the DB-API class names, which SQLAlchemy,
+psycopg and sqlite3 share, so it never depends on the message text of one driver.
+"""
+
+from ispcube.errors import Busy, IspcubeError
+
+_DRIVERS = ("sqlalchemy", "psycopg", "sqlite3", "_sqlite3")
+_LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
+
+
+def is_database_error(exc: BaseException) -> bool:
+    return any(cls.__module__.split(".")[0] in _DRIVERS for cls in type(exc).__mro__[:-1])
+
+
+def _kinds(exc: BaseException) -> set[str]:
+    """The DB-API names (IntegrityError, OperationalError...) of EXC and of the error it wraps."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    original = getattr(exc, "orig", None)
+    if original is not None:
+        names |= {cls.__name__ for cls in type(original).__mro__}
+    return names
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own first line (a server or file message, never the statement)."""
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
+def translate(exc: BaseException) -> IspcubeError:
+    """The sentence (and exit code) for a database error EXC."""
+    kinds = _kinds(exc)
+    if "IntegrityError" in kinds:
+        return IspcubeError("the database refused the change: a value is already in use, or it refers "
+                            "to a row that does not exist or is still referred to")
+    if "DataError" in kinds:
+        return IspcubeError("the database refused a value that is too long, out of range or of the "
+                            "wrong type")
+    if "OperationalError" in kinds:
+        reason = _first_line(exc)
+        if any(marker in reason.lower() for marker in _LOCKED) or "LockNotAvailable" in kinds:
+            return Busy("the database is busy (another command holds a lock): try again later")
+        return IspcubeError(f"the database failed or cannot be reached ({reason})")
+    if "ProgrammingError" in kinds:
+        return IspcubeError("the database could not run the command: check its schema with "
+                            "`ispcube db current` (and `ispcube db upgrade`)")
+    original = getattr(exc, "orig", None)
+    return IspcubeError(f"database error ({type(original or exc).__name__})")

@@ -44,6 +44,7 @@ def test_a_client_from_the_shell(run, tmp_path):
 
 def test_no_prompt_without_terminal_and_exit_codes(run, tmp_path):
     db = str(tmp_path / "isp.db")
+    run("--db", db, "init")
     run("--db", db, "client", "add", "--code", "A1", "--name", "Ana")
     refused = run("--db", db, "client", "delete", "A1", input="y\n")
     assert refused.returncode == 2 and "--yes" in refused.stderr
@@ -64,6 +65,10 @@ def test_config_file_defaults_and_permissions(run, tmp_path):
     refused = run("client", "list")
     assert refused.returncode == 1 and "chmod 600" in refused.stderr
     config.chmod(0o600)
+    missing = run("client", "list")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert not (tmp_path / "from-config.db").exists()
+    assert run("init").returncode == 0
     assert run("client", "list").returncode == 0
     assert (tmp_path / "from-config.db").exists()
 

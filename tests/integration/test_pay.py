@@ -174,6 +174,7 @@ def test_on_a_terminal_the_question_is_asked_and_answered(tmp_path):
     from tests.conftest import Cli
     url = f"sqlite:///{tmp_path / 'tty.db'}"
     cli = Cli(url)
+    cli.ok("init")
     cli.ok("plan", "add", "--name", "Hogar", "--price", "100")
     cli.ok("client", "add", "--code", "T1", "--name", "Tomás", "--plan", "Hogar", "--signup-date", "2020-01-01")
     cli.ok("billing", "run", "--period", "2026-01")

@@ -180,6 +180,7 @@ def test_on_a_terminal_pay_asks_to_print_the_receipt(tmp_path):
     import time
     from tests.conftest import Cli
     url = f"sqlite:///{tmp_path / 'tty.db'}"
+    Cli(url).ok("init")
     Cli(url).ok("company", "add", "--number", "1", "--name", "Red Sur SRL")
     Cli(url).ok("client", "add", "--code", "T1", "--name", "Tomás Terminal", "--company", "1")
     main, child = pty.openpty()

@@ -25,7 +25,7 @@ NOUNS = {"clients": "client", "routers": "router", "connections": "connection",
 FIELDS = {("routers", "username"): "user", ("routers", "radius_db_url"): "radius-db",
           ("client_notes", "text"): "text", ("clients", "phones"): "phone",
           ("clients", "emails"): "email",
-          ("clients", "tickets_message"): "message", ("ledger_entries", "comment"): "reason",
+          ("clients", "tickets_message"): "message", ("ledger_entries", "comment"): "comment",
           ("settings", "value"): "value", ("document_templates", "body"): "body"}
 
 

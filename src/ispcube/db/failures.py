@@ -36,8 +36,7 @@ def translate(exc: BaseException) -> IspcubeError:
     """The sentence (and exit code) for a database error EXC."""
     kinds = _kinds(exc)
     if "IntegrityError" in kinds:
-        return IspcubeError("the database refused the change: a value is already in use, or it refers "
-                            "to a row that does not exist or is still referred to")
+        return IspcubeError(f"the database refused the change: {_broken_rule(exc, kinds)}")
     if "DataError" in kinds:
         return IspcubeError("the database refused a value that is too long, out of range or of the "
                             "wrong type")
@@ -49,5 +48,17 @@ def translate(exc: BaseException) -> IspcubeError:
     if "ProgrammingError" in kinds:
         return IspcubeError("the database could not run the command: check its schema with "
                             "`ispcube db current` (and `ispcube db upgrade`)")
-    original = getattr(exc, "orig", None)
-    return IspcubeError(f"database error ({type(original or exc).__name__})")
+    if kinds & {"DatabaseError", "InterfaceError"}:  # a file that is no database, a dropped link
+        return IspcubeError(f"the database failed ({_first_line(exc)})")
+    return IspcubeError(f"the database failed ({type(getattr(exc, 'orig', None) or exc).__name__})")
+
+
+def _broken_rule(exc: BaseException, kinds: set[str]) -> str:
+    reason = _first_line(exc).lower()  # read to classify, never shown
+    if "ForeignKeyViolation" in kinds or "foreign key" in reason:
+        return "it refers to a row that does not exist, or removes one that others still use"
+    if "UniqueViolation" in kinds or "unique" in reason:
+        return "a value that must be unique is already in use"
+    if "NotNullViolation" in kinds or "not null" in reason:
+        return "a required value is missing"
+    return "a value breaks one of its rules"

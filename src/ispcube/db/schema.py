@@ -41,9 +41,17 @@ def _alembic_config(engine: Engine, connection):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate in one transaction; a failure says so in a sentence (never the migration's SQL)."""
     from alembic import command
-    with engine.begin() as connection:
-        command.upgrade(_alembic_config(engine, connection), revision)
+    from ispcube.db.failures import is_database_error, translate
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(engine, connection), revision)
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        raise IspcubeError(f"the database schema could not be migrated to {HEAD_REVISION}: "
+                           f"{translate(exc)}") from None
 
 
 def ensure_current(engine: Engine) -> None:

@@ -14,7 +14,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    # get_main_option undoes the %% escaping that keeps a % of the URL (a socket folder, an
+    # escaped password) from configparser's interpolation; parameters stay out of errors.
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), hide_parameters=True)
     with engine.begin() as own_connection:
         _run(own_connection)
 

@@ -105,3 +105,35 @@ def test_sqlite_file_that_is_no_database_or_a_folder(tmp_path):
     for target in (junk, tmp_path):
         assert_clean(Cli(f"sqlite:///{target}")("router", "add", "r2", "--kind", "mikrotik", "--host", "h",
                                                  "--secret-stdin", input=f"{SECRET}\n"))
+
+
+@pytest.mark.parametrize("values, sentence", [
+    ({"name": "r1", "host": "10.0.0.9"}, "a value that must be unique is already in use"),
+    ({"name": "r3", "host": "h", "node_id": 999}, "it refers to a row that does not exist"),
+    ({"name": None, "host": "h"}, "a required value is missing"),
+])
+def test_a_driver_error_carrying_the_secret_becomes_a_sentence_without_it(base, db_url, values, sentence):
+    """The translation itself, below every check of the services: what the driver says holds
+    the statement and the secret; the sentence holds neither."""
+    from sqlalchemy import insert
+    from ispcube.db.engine import get_engine
+    from ispcube.db.failures import is_database_error, translate
+    from ispcube.db.models import Router
+    with pytest.raises(Exception) as raised:
+        with get_engine(db_url).begin() as conn:
+            conn.execute(insert(Router).values(kind="mikrotik", secret=SECRET, **values))
+    assert is_database_error(raised.value) and "INSERT" in str(raised.value)
+    message = str(translate(raised.value))
+    assert sentence in message and not LEAKS.search(message), message
+
+
+def test_postgresql_refusing_a_long_value_says_so_without_the_value(pg_database):
+    from sqlalchemy import insert
+    from ispcube.db.engine import get_engine
+    from ispcube.db.failures import translate
+    from ispcube.db.models import Router
+    with pytest.raises(Exception) as raised:
+        with get_engine(pg_database).begin() as conn:
+            conn.execute(insert(Router).values(name="r9", kind="mikrotik", host="h" * 300, secret=SECRET))
+    message = str(translate(raised.value))
+    assert message == "the database refused a value that is too long, out of range or of the wrong type"

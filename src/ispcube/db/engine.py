@@ -102,9 +102,10 @@ def _readable_by_others(path: Path) -> bool:
 
 def _create_private_file(path: Path) -> None:
     """An empty file is an empty SQLite database; made here so its mode is 0600 (SQLite gives
-    its -wal and -shm files the mode of the database file)."""
+    its -wal and -shm files the mode of the database file). Without its folder, connecting
+    fails and says so (open_database refuses that case earlier for the operator's own)."""
     if not path.parent.is_dir():
-        raise Invalid(f"the folder of the SQLite database {path} does not exist")
+        return
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:

@@ -164,3 +164,15 @@ def test_a_value_at_its_limit_is_stored(base):
     host = "h" * column_limit("routers", "host")
     base.ok("router", "add", "r9", "--kind", "mikrotik", "--host", host)
     assert [r["host"] for r in base.json("router", "list") if r["name"] == "r9"] == [host]
+
+
+def test_a_long_value_stored_before_the_limits_does_not_block_other_edits(base, db_url):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("only SQLite could ever store a value longer than its column")
+    from sqlalchemy import update
+    from ispcube.db.models import Router
+    with get_engine(db_url).begin() as conn:
+        conn.execute(update(Router).where(Router.name == "r1").values(host="h" * 300))
+    base.ok("router", "edit", "r1", "--port", "8729")
+    refused = base("router", "edit", "r1", "--host", "g" * 300)
+    assert refused.exit_code == 1 and "router host is too long: 300 characters, at most 255" in refused.stderr

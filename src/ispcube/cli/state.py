@@ -5,7 +5,6 @@ import os
 import sys
 
 import click
-
 import typer
 
 from ispcube.errors import Refused, UsageError

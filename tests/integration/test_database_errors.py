@@ -137,3 +137,13 @@ def test_postgresql_refusing_a_long_value_says_so_without_the_value(pg_database)
             conn.execute(insert(Router).values(name="r9", kind="mikrotik", host="h" * 300, secret=SECRET))
     message = str(translate(raised.value))
     assert message == "the database refused a value that is too long, out of range or of the wrong type"
+
+
+def test_a_statement_sqlite_cannot_read_is_not_quoted_back():
+    from ispcube.db.failures import translate
+    engine = create_engine("sqlite://")
+    with pytest.raises(Exception) as raised, engine.connect() as conn:
+        conn.execute(text(f"SELEC '{SECRET}' FROM nowhere"))
+    assert "SELEC" in str(raised.value)
+    message = str(translate(raised.value))
+    assert "SELEC" not in message and SECRET not in message, message

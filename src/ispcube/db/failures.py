@@ -29,7 +29,9 @@ def _first_line(exc: BaseException) -> str:
     """The driver's own first line (a server or file message, never the statement)."""
     original = getattr(exc, "orig", None) or exc
     lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__
+    if not lines or lines[0].startswith("near "):  # SQLite quotes the statement it could not read
+        return type(original).__name__
+    return lines[0]
 
 
 def translate(exc: BaseException) -> IspcubeError:

@@ -56,8 +56,8 @@ def _read(url: str, query):
         with _engine(url).connect() as conn:
             return conn.execute(query).all()
     except SQLAlchemyError as exc:
-        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise AccountingUnavailable(f"cannot read RADIUS accounting (radacct): {first}") from None
+        from ispcube.db.failures import reason
+        raise AccountingUnavailable(f"cannot read RADIUS accounting (radacct): {reason(exc)}") from None
 
 
 def last_framed_ip(url: str, usernames: list[str]) -> str | None:

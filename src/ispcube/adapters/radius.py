@@ -61,9 +61,9 @@ class RadiusDriver(Driver):
             with (self._engine.begin() if write else self._engine.connect()) as conn:
                 return work(conn)
         except SQLAlchemyError as exc:
-            original = getattr(exc, "orig", exc)
+            from ispcube.db.failures import reason as database_reason
             raise RouterProtocolError(f"router {self.config.name}: RADIUS database: "
-                                      f"{reason(original)}") from None
+                                      f"{database_reason(exc)}") from None
 
     def probe(self) -> dict:
         members = self._sql(lambda conn: conn.execute(

@@ -25,6 +25,11 @@ def _kinds(exc: BaseException) -> set[str]:
     return names
 
 
+def reason(exc: BaseException) -> str:
+    """What the driver says went wrong, in words that never quote the statement or its values."""
+    return _first_line(exc)
+
+
 def _first_line(exc: BaseException) -> str:
     """The driver's own first line (a server or file message, never the statement)."""
     original = getattr(exc, "orig", None) or exc

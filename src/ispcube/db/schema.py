@@ -21,11 +21,8 @@ def current_revision(engine: Engine) -> str | None:
     except (OperationalError, ProgrammingError) as exc:
         if "alembic_version" in str(exc):
             return None
-        raise IspcubeError(f"cannot reach the database: {_first_line(exc)}") from None
-
-
-def _first_line(exc: Exception) -> str:
-    return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        from ispcube.db.failures import reason
+        raise IspcubeError(f"cannot reach the database: {reason(exc)}") from None
 
 
 def _alembic_config(engine: Engine, connection):

@@ -4,12 +4,21 @@ WeasyPrint would otherwise follow any URL a template names (http, ftp, file:///e
 The fetcher here serves `data:` URIs (the company logo is embedded as one by the caller) and
 files under the asset folder, and refuses everything else; the refused addresses are returned
 so the caller can say why an image or a style is missing. WeasyPrint is imported here only.
+
+Every PDF written here carries a file identifier (the trailer's /ID) that starts with
+OUR_ID, in plain text at the end of the file, so a later run can tell a document ispcube wrote
+(and may replace) from someone else's file (R14).
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
+import uuid
 
 from ispcube.errors import Invalid
+
+
+OUR_ID = b"ispcube-document-"
+TAIL_BYTES = 4096
 
 
 @dataclass
@@ -50,7 +59,7 @@ def write_pdf(html: str, out: Path | None, asset_dir: Path) -> RenderedPdf:
                     url_fetcher=local_only_fetcher(asset_dir, refused)).render()
     if out is not None:
         try:
-            data = document.write_pdf()
+            data = document.write_pdf(pdf_identifier=OUR_ID + uuid.uuid4().hex.encode())
         except Exception as exc:  # noqa: BLE001 - e.g. an image WeasyPrint cannot decode
             raise Invalid(f"cannot make the PDF {out}: {exc}") from None
         try:
@@ -58,3 +67,16 @@ def write_pdf(html: str, out: Path | None, asset_dir: Path) -> RenderedPdf:
         except OSError as exc:
             raise Invalid(f"cannot write {out}: {exc.strerror or exc}") from None
     return RenderedPdf(pages=len(document.pages), refused=refused)
+
+
+def has_our_identifier(path: Path) -> bool:
+    """True when the file at PATH is a PDF whose identifier says ispcube wrote it."""
+    try:
+        with path.open("rb") as file:
+            if file.read(5) != b"%PDF-":
+                return False
+            file.seek(max(0, path.stat().st_size - TAIL_BYTES))
+            tail = file.read()
+    except OSError:
+        return False
+    return b"/ID [(" + OUR_ID in tail

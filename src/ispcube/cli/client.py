@@ -68,7 +68,7 @@ def list_(
     if template or out:
         from ispcube.cli.documents_cmd import say_document
         from ispcube.services.documents import print_listing
-        return say_document(state(ctx), print_listing(rt, f, template, out, limit))
+        return say_document(state(ctx), print_listing(rt, f, template, out, limit, state(ctx).yes))
     with rt.uow() as uow:
         rows = list_clients(uow, f, rt.actor(uow), limit)
     fmt = state(ctx).format

@@ -74,14 +74,15 @@ def receipt_print(ctx: typer.Context,
     if (number is None) == (entry is None):
         raise UsageError("give either a receipt NUMBER or --entry ID")
     rt = state(ctx).runtime()
-    say_document(state(ctx), documents.print_receipt(rt, entry or documents.receipt_entry(rt, number), out))
+    say_document(state(ctx), documents.print_receipt(rt, entry or documents.receipt_entry(rt, number), out,
+                                                     state(ctx).yes))
 
 
 def contract(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
              out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
     """Print the client's contract: the model its contract type (1 or 2) names, filled with its data."""
     from ispcube.services import documents
-    say_document(state(ctx), documents.print_contract(state(ctx).runtime(), code, out))
+    say_document(state(ctx), documents.print_contract(state(ctx).runtime(), code, out, state(ctx).yes))
 
 
 def say_document(st: State, document) -> None:
@@ -95,24 +96,30 @@ def say_document(st: State, document) -> None:
         st.say(document.summary)
 
 
-def check_receipt_file(receipt: str | None) -> None:
-    """`pay --receipt FILE.pdf`: refuse a bad file name before the payment is recorded."""
+def check_receipt_file(st: State, rt, code: str, receipt: str | None) -> None:
+    """`pay --receipt FILE.pdf`: refuse what would stop the receipt before the payment is recorded."""
     if receipt:
-        from ispcube.services.documents import output_path
-        output_path(receipt, (".pdf",), "--receipt")
+        from ispcube.services.documents import check_receipt
+        check_receipt(rt, code, receipt, st.yes)
 
 
 def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
-    """After `pay`: write the receipt to --receipt FILE, or ask on a terminal (default: no)."""
+    """After `pay`: write the receipt to --receipt FILE, or ask on a terminal (default: no).
+
+    The payment is committed by now: a receipt that still fails exits 3 saying that it stands."""
     if not st.ask(f"Print receipt {paid.receipt} to a PDF?", True if receipt else None, False):
         return
-    from ispcube.errors import IspcubeError, Refused
+    from ispcube.errors import IspcubeError, PartialFailure
     from ispcube.services import documents
     try:
-        document = documents.print_receipt(rt, str(paid.entry_id), receipt or f"recibo-{paid.receipt}.pdf")
+        document = documents.print_receipt(rt, str(paid.entry_id), receipt or f"recibo-{paid.receipt}.pdf",
+                                           st.yes, "--receipt")
     except IspcubeError as exc:
-        raise Refused(f"receipt {paid.receipt} was recorded for client {paid.client} but not printed: {exc} "
-                      f"(print it with `ispcube receipt print {paid.receipt} --out FILE.pdf`)") from None
+        not_enabled = f"; client {paid.client} was not re-enabled" if paid.may_enable else ""
+        raise PartialFailure(
+            f"the payment stands: receipt {paid.receipt} recorded for client {paid.client}, paid "
+            f"{paid.amount:.2f}, balance {paid.balance:.2f}{not_enabled}; but its PDF was not written: "
+            f"{exc} (print it again with `ispcube receipt print {paid.receipt} --out FILE.pdf`)") from None
     for warning in document.warnings:
         typer.echo(f"ispcube: warning: {warning}", err=True)
     if st.format != "json":

@@ -26,7 +26,7 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
     from ispcube.services import payments
     st = state(ctx)
     rt = st.runtime()
-    check_receipt_file(receipt)
+    check_receipt_file(st, rt, code, receipt)
     paid = payments.pay(rt, code, cash=cash, cheques=cheque or [], comment=comment, on_date=on_date)
     print_payment_receipt(st, rt, paid, receipt)
     question = f"Client {paid.client} is cut and now owes {paid.overdue:.2f} overdue: re-enable it?"

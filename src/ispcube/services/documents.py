@@ -2,8 +2,12 @@
 
 Each use case reads what it needs in one unit of work, renders the template in the sandbox
 (services/templates.py) and only then writes the output file, so a failure leaves nothing
-half written. The output name is checked before any work is done.
+half written. The output name is checked before any work is done, and an existing file there
+is replaced only when ispcube wrote it or the operator says --yes (R14): every document we
+write carries a mark (the PDF's file identifier, a closing comment in HTML) that says so.
 """
+
+import os
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +19,7 @@ from sqlalchemy import func, select
 from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
-from ispcube.errors import Invalid, NotFound, Refused
+from ispcube.errors import Invalid, NotFound, Refused, UsageError
 from ispcube.services import config, templates
 from ispcube.services.client_query import ClientFilter, list_clients
 from ispcube.services.client_views import client_dict, view_select
@@ -45,8 +49,10 @@ class Document:
         return f"{self.what} written to {self.path}{size}"
 
 
-def output_path(out: str | None, suffixes: tuple[str, ...], option: str = "--out") -> Path:
-    """Check an output file name before doing any work: its type and its folder."""
+def output_path(out: str | None, suffixes: tuple[str, ...], option: str = "--out",
+                replace: bool = False) -> Path:
+    """Check an output file name before doing any work: its type, its folder, and a file
+    already there (replaced only if ispcube wrote it, or with REPLACE, i.e. --yes)."""
     if not out:
         raise Invalid(f"{option} FILE is required ({' or '.join(suffixes)})")
     path = Path(out).expanduser()
@@ -56,12 +62,35 @@ def output_path(out: str | None, suffixes: tuple[str, ...], option: str = "--out
         raise Invalid(f"{option} '{out}': folder {path.parent} does not exist")
     if path.is_dir():
         raise Invalid(f"{option} '{out}' is a folder")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise Invalid(f"{option} '{out}': folder {path.parent} is not writable")
+    if os.path.lexists(path) and not replace and not written_by_ispcube(path):
+        raise UsageError(f"{option} '{out}' already exists and ispcube did not write it: "
+                         "refused without --yes (choose another name, or add --yes to replace it)")
     return path
+
+
+HTML_MARK = "\n<!-- written by ispcube -->\n"
+
+
+def written_by_ispcube(path: Path) -> bool:
+    """True for a regular file that carries the mark of a document ispcube wrote."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    if path.suffix.lower() == ".html":
+        with path.open("rb") as file:
+            file.seek(max(0, path.stat().st_size - len(HTML_MARK)))
+            return file.read() == HTML_MARK.encode()
+    from ispcube.adapters.pdf import has_our_identifier
+    return has_our_identifier(path)
 
 
 def _finish(what: str, html: str, path: Path, warnings: list[str]) -> Document:
     if path.suffix.lower() == ".html":
-        path.write_text(html, encoding="utf-8")
+        try:
+            path.write_text(html + HTML_MARK, encoding="utf-8")
+        except OSError as exc:
+            raise Invalid(f"cannot write {path}: {exc.strerror or exc}") from None
         return Document(what, path, None, warnings)
     from ispcube.adapters.pdf import write_pdf
     rendered = write_pdf(html, path, templates.asset_dir())
@@ -94,9 +123,10 @@ def _client(uow: UnitOfWork, client: m.Client) -> dict[str, Any]:
 
 # --- Receipt ------------------------------------------------------------------------------
 
-def print_receipt(rt: Runtime, entry_ref: str, out: str | None) -> Document:
+def print_receipt(rt: Runtime, entry_ref: str, out: str | None, replace: bool = False,
+                  option: str = "--out") -> Document:
     """The receipt of ledger entry ENTRY_REF (its id, as `ledger show` lists it)."""
-    path = output_path(out, (".pdf",))
+    path = output_path(out, (".pdf",), option, replace)
     try:
         entry_id = int(str(entry_ref).strip())
     except ValueError:
@@ -142,6 +172,22 @@ def receipt_entry(rt: Runtime, number_ref: str) -> str:
     return str(entry_id)
 
 
+def check_receipt(rt: Runtime, code: str, out: str, replace: bool = False) -> Path:
+    """Before a payment is recorded with `--receipt OUT`: everything its receipt needs that can
+    be known in advance (the file name, the billing company, the template rendering with the
+    client's data), so that a receipt refused for those reasons leaves no payment behind."""
+    path = output_path(out, (".pdf",), "--receipt", replace)
+    with rt.uow() as uow:
+        client = find_client(uow, code, rt.actor(uow))
+        company = _company_row(uow, client.company_id, True)
+        context = receipt_context(_base(uow, rt, company, []), _client(uow, client), number=0,
+                                  on=rt.today(), cash=Decimal("0.00"), cheques=[], method="cash",
+                                  comment=None, operator=rt.operator, balance_after=Decimal("0.00"),
+                                  annulled=False)
+        templates.render_html(templates.stored_bodies(uow), "receipt", context)
+    return path
+
+
 def _cheques(uow: UnitOfWork, entry_id: int) -> list[dict[str, Any]]:
     rows = uow.session.scalars(select(Cheque).where(Cheque.entry_id == entry_id).order_by(Cheque.id))
     return [{"bank": c.bank, "number": c.number, "amount": c.amount, "deposit_date": c.deposit_date,
@@ -163,12 +209,12 @@ def _annulled(uow: UnitOfWork, entry_id: int) -> bool:
 # --- Listing ------------------------------------------------------------------------------
 
 def print_listing(rt: Runtime, f: ClientFilter, template: str | None, out: str | None,
-                  limit: int | None = None) -> Document:
+                  limit: int | None = None, replace: bool = False) -> Document:
     """The filtered client listing through a listing template, as PDF or HTML."""
     name = template or "listing"
     if name not in LISTING_TEMPLATES:
         raise Invalid(f"--template '{name}' is not a listing template ({', '.join(LISTING_TEMPLATES)})")
-    path = output_path(out, (".pdf", ".html"))
+    path = output_path(out, (".pdf", ".html"), replace=replace)
     warnings: list[str] = []
     with rt.uow() as uow:
         rows = list_clients(uow, f, rt.actor(uow), limit)
@@ -201,9 +247,9 @@ def describe_filter(f: ClientFilter) -> list[str]:
 
 # --- Contract -----------------------------------------------------------------------------
 
-def print_contract(rt: Runtime, code: str, out: str | None) -> Document:
+def print_contract(rt: Runtime, code: str, out: str | None, replace: bool = False) -> Document:
     """The contract model the client's contract type names (1 or 2), filled with its data."""
-    path = output_path(out, (".pdf",))
+    path = output_path(out, (".pdf",), replace=replace)
     warnings: list[str] = []
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))

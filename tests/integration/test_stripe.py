@@ -57,6 +57,7 @@ class StripeProxy:
         self.sessions: list[dict] = []
         self.lose_next_charge_answer = False
         self.drop_next_charge = False
+        self.refuse_next_session = False
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +87,10 @@ class StripeProxy:
             if not handler.headers.get("Authorization", "").startswith("Bearer sk_"):
                 return self.answer(handler, 401, b'{"error": {"type": "invalid_request_error", '
                                                  b'"message": "Invalid API Key provided"}}')
+            if self.refuse_next_session:
+                self.refuse_next_session = False
+                return self.answer(handler, 400, b'{"error": {"type": "invalid_request_error", '
+                                                 b'"message": "Checkout is not enabled for this account"}}')
             return self.answer(handler, 200, self.checkout_session(body))
         upstream = http.client.HTTPConnection(*self.upstream, timeout=10)
         headers = {k: v for k, v in handler.headers.items()
@@ -230,27 +235,86 @@ def test_link_set_card_and_charge(shop, proxy, localstripe, runtime):
     shop.assert_key_never_printed()
 
 
+def client_log(cli, code: str) -> list[dict]:
+    return cli.json("client", "log", code)
+
+
 @pytest.mark.parametrize("number, why", [
     ("4000000000000341", "was declined (card_declined"),
     ("4000002760003184", "needs the cardholder's authentication"),
 ])
-def test_declined_or_authentication_required_records_nothing(shop, localstripe, runtime, number, why):
+def test_declined_or_authentication_required_closes_the_attempt(shop, proxy, localstripe, runtime, number, why):
     with_card(shop, localstripe, number)
     refused = shop("stripe", "charge", "A1", "9500")
-    assert refused.exit_code == 1 and why in refused.stderr and "nothing was" in refused.stderr
+    assert refused.exit_code == 3 and why in refused.stderr
+    assert "9500.00 ARS was not charged and no payment was recorded" in refused.stderr
+    assert "the failed attempt is kept in `ispcube client log A1`" in refused.stderr
+    assert "earlier attempt" not in refused.stderr
     assert receipts(shop.cli, "A1") == [] and shop.cli.json("client", "show", "A1")["balance"] == "9500.00"
     [record] = charges_in_db(runtime)
     assert (record["status"], record["open_client_id"], record["entry_id"]) == ("failed", None, None)
-    assert any(e["kind"].startswith("stripe.") and "not made" in e["message"]
-               for e in shop.cli.json("client", "log", "A1"))
+    assert any(e["kind"].startswith("stripe.") and "not made" in e["message"] for e in client_log(shop.cli, "A1"))
+    again = shop("stripe", "charge", "A1", "9500")           # a new attempt, not "an earlier one"
+    assert again.exit_code == 3 and why in again.stderr and "earlier attempt" not in again.stderr
+    assert [r["status"] for r in charges_in_db(runtime)] == ["failed", "failed"]
+    assert len(proxy.charge_posts()) == 2
+    assert len({headers["Idempotency-Key"] for headers in proxy.charge_posts()}) == 2
     shop.assert_key_never_printed()
+
+
+def test_a_request_stripe_turns_down_closes_the_attempt(shop, proxy, localstripe, runtime):
+    with_card(shop, localstripe)
+    customer = shop.cli.json("client", "show", "A1")
+    [session] = proxy.sessions
+    stripe_api(localstripe, "DELETE", f"/v1/customers/{session['customer']}")   # deleted on the dashboard
+    refused = shop("stripe", "charge", "A1", "9500")
+    assert refused.exit_code == 3, refused.stderr
+    assert "the card charge to client A1 (visa ****4242 exp 2030-12) was refused: Stripe refused" in refused.stderr
+    assert "9500.00 ARS was not charged and no payment was recorded" in refused.stderr
+    [record] = charges_in_db(runtime)
+    assert (record["status"], record["open_client_id"]) == ("failed", None)
+    assert any(e["kind"] == "stripe.refused" for e in client_log(shop.cli, "A1"))
+    other = shop("stripe", "charge", "A1", "100")             # nothing left pending
+    assert other.exit_code == 3 and "unfinished" not in other.stderr
+    assert [r["status"] for r in charges_in_db(runtime)] == ["failed", "failed"]
+    assert shop.cli.json("client", "show", "A1")["balance"] == customer["balance"]
+
+
+def test_link_that_stores_the_customer_and_then_fails_says_so(shop, proxy, runtime):
+    proxy.refuse_next_session = True
+    first = shop("stripe", "link", "A1")
+    assert first.exit_code == 3, first.stderr
+    [created] = [e for e in client_log(shop.cli, "A1") if e["kind"] == "stripe.customer"]
+    customer = created["message"].split()[2]
+    assert customer.startswith("cus_")
+    assert (f"client A1 is now Stripe customer {customer} (stored), but the Checkout link was not made: "
+            "Stripe refused to create the Checkout session: Checkout is not enabled") in first.stderr
+    assert "nothing was changed" not in first.stderr
+    proxy.refuse_next_session = True
+    second = shop("stripe", "link", "A1")                   # the customer was there: nothing changes
+    assert second.exit_code == 1 and "Stripe refused to create the Checkout session" in second.stderr
+    assert "stored" not in second.stderr
+    linked = shop.ok("stripe", "link", "A1")
+    assert proxy.sessions[0]["customer"] == customer and linked.stdout.startswith(f"client A1 is Stripe customer {customer}")
+
+
+def test_set_card_that_stores_the_customer_and_then_fails_says_so(shop, localstripe):
+    declined = shop("stripe", "set-card", "A1", saved_card(localstripe, "4000000000000002"))
+    assert declined.exit_code == 3 and "(stored), but the card was not saved" in declined.stderr
+    assert "declined" in declined.stderr
+    assert [e["kind"] for e in client_log(shop.cli, "A1") if e["kind"].startswith("stripe.")] == ["stripe.customer"]
+    assert shop.cli.json("client", "show", "A1")["card"] is None
+    again = shop("stripe", "set-card", "A1", saved_card(localstripe, "4000000000000002"))
+    assert again.exit_code == 1 and "stored" not in again.stderr
 
 
 def test_timeout_after_stripe_charged_then_run_again_charges_once(shop, proxy, localstripe, runtime):
     with_card(shop, localstripe)
     proxy.lose_next_charge_answer = True
     lost = shop("stripe", "charge", "A1", "9500")
-    assert lost.exit_code == 1 and "Stripe did not answer" in lost.stderr
+    assert lost.exit_code == 3 and "Stripe did not answer" in lost.stderr
+    assert "whether the card was charged 9500.00 ARS is unknown" in lost.stderr
+    assert "stays pending, no payment recorded" in lost.stderr
     assert "run `ispcube stripe charge A1 9500.00` again" in lost.stderr
     [pending] = charges_in_db(runtime)
     assert pending["status"] == "pending" and receipts(shop.cli, "A1") == []
@@ -258,14 +322,15 @@ def test_timeout_after_stripe_charged_then_run_again_charges_once(shop, proxy, l
 
     other = shop("stripe", "charge", "A1", "100")
     assert other.exit_code == 1 and "unfinished card charge of 9500.00" in other.stderr
+    assert charges_in_db(runtime) == [pending]
 
     again = shop.ok("stripe", "charge", "A1", "9500")
-    assert "an earlier attempt had been charged; recorded now, once" in again.stdout
+    assert "charged by an earlier attempt whose answer was lost; recorded now, once" in again.stdout
     assert len(proxy.charge_posts()) == 1                     # found at Stripe, not sent again
     assert len(intents_for(localstripe, pending["id"])) == 1
     assert len(receipts(shop.cli, "A1")) == 1 and shop.cli.json("client", "show", "A1")["balance"] == "0.00"
     [done] = charges_in_db(runtime)
-    assert (done["status"], done["attempts"], done["open_client_id"]) == ("succeeded", 2, None)
+    assert (done["status"], done["attempts"], done["open_client_id"]) == ("succeeded", 1, None)
     shop.assert_key_never_printed()
 
 
@@ -273,13 +338,17 @@ def test_request_lost_before_stripe_then_run_again_charges_once(shop, proxy, loc
     with_card(shop, localstripe)
     proxy.drop_next_charge = True
     lost = shop("stripe", "charge", "A1", "9500")
-    assert lost.exit_code == 1 and "pending" in lost.stderr
+    assert lost.exit_code == 3 and "stays pending" in lost.stderr
     [pending] = charges_in_db(runtime)
     assert intents_for(localstripe, pending["id"]) == []
-    shop.ok("stripe", "charge", "A1", "9500")
+    again = shop.ok("stripe", "charge", "A1", "9500")
+    assert "Stripe had no charge from the earlier unfinished attempt; sent again with the same key" in again.stdout
+    assert "charged by an earlier attempt" not in again.stdout
     keys = [headers["Idempotency-Key"] for headers in proxy.charge_posts()]
     assert keys == [f"ispcube-{pending['id']}"] * 2
     assert len(intents_for(localstripe, pending["id"])) == 1 and len(receipts(shop.cli, "A1")) == 1
+    [done] = charges_in_db(runtime)
+    assert (done["status"], done["attempts"]) == ("succeeded", 2)
 
 
 def test_bad_requests_change_nothing(shop, localstripe, runtime):

@@ -32,8 +32,9 @@ class Card:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What Stripe did with a charge: succeeded, processing, declined,
-    authentication_required, or unknown (the answer was lost: it may have been charged)."""
+    """What Stripe did with a charge: succeeded, processing, declined, authentication_required,
+    refused (Stripe turned the request down: nothing was charged), or unknown (the answer was
+    lost or Stripe failed mid-way: it may have been charged)."""
     status: str
     intent_id: str | None = None
     reason: str | None = None
@@ -110,10 +111,13 @@ class StripeGateway:
             status = "authentication_required" if exc.code == "authentication_required" else "declined"
             intent = (exc.json_body or {}).get("error", {}).get("payment_intent") or {}
             return Outcome(status, intent.get("id"), self._scrub(f"{exc.code or 'card_error'}: {exc.user_message or exc}"))
-        except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as exc:
-            return Outcome("unknown", None, self._scrub(type(exc).__name__ + ": " + str(exc)))
+        except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError,
+                stripe.RateLimitError) as exc:
+            # A 4xx answer: Stripe did not make the charge, and will not for this request.
+            return Outcome("refused", None, str(self._translate("charge the card", exc)))
         except stripe.StripeError as exc:
-            raise self._translate("charge the card", exc) from None
+            # No answer, a server error, or an idempotency clash: the charge may exist.
+            return Outcome("unknown", None, self._scrub(type(exc).__name__ + ": " + str(exc)))
         return outcome_of(intent)
 
     def find_payment(self, *, charge_id: str, customer: str, since: datetime) -> Outcome | None:
@@ -147,7 +151,7 @@ class StripeGateway:
         if isinstance(exc, stripe.AuthenticationError):
             return Refused(f"Stripe refused the API key while trying to {what} (check STRIPE_API_KEY)")
         if isinstance(exc, stripe.APIConnectionError):
-            return Refused(f"could not reach Stripe to {what}: nothing was changed, try again later")
+            return Refused(f"no answer from Stripe while trying to {what}: try again later")
         if isinstance(exc, stripe.CardError):
             return Refused(self._scrub(f"the card was refused while trying to {what}: {exc.user_message or exc}"))
         return Refused(self._scrub(f"Stripe refused to {what}: {getattr(exc, 'user_message', None) or exc}"))

@@ -51,7 +51,9 @@ def charge(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
     done = stripe_payments.charge(state(ctx).runtime(), _gateway(), code, amount)
     if state(ctx).format == "json":
         return render_record(done.as_dict(), "json")
-    earlier = " (an earlier attempt had been charged; recorded now, once)" if done.resumed else ""
+    earlier = (" (charged by an earlier attempt whose answer was lost; recorded now, once)" if done.resumed else
+               " (Stripe had no charge from the earlier unfinished attempt; sent again with the same key)"
+               if done.retried else "")
     state(ctx).say(f"charged {done.amount:.2f} {done.currency} to client {done.client} ({done.card}): "
                    f"receipt {done.receipt}, balance {done.balance:.2f}{earlier}")
 

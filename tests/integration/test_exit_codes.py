@@ -1,0 +1,229 @@
+"""Exit codes tell the truth (R13): a failing command that exits 1 (or 2, or 4) changed nothing,
+and one that exits 3 changed something and says what stands.
+
+One table of failures across every noun of the CLI. Each row runs on a fresh database holding
+the same small ISP (a company, a plan, a node, operators, clients with a debt, a payment with a
+cheque, a router and a connection), through the real entry point; every row of every table of
+the schema is read before and after. To add a case, add a `Row`: its command line (`{tmp}` is
+the test's own folder), the exit code and the words stderr must hold, and, when the case needs
+more than the shared ISP, a `setup` that builds it (run before the snapshot).
+"""
+
+from dataclasses import dataclass
+import os
+import shlex
+from typing import Callable
+
+import pytest
+from sqlalchemy import select
+
+from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
+
+NOTHING_CHANGED = (1, 2, 4)
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    command: str                 # after `ispcube --db URL`; shell words; {tmp} is the test's folder
+    exit: int
+    says: str                    # on stderr; for exit 3, the words naming what stands
+    setup: Callable | None = None
+    stripe: bool = False         # needs the fake Stripe (localstripe behind a proxy)
+    stdin: str | None = None
+
+
+@dataclass
+class World:
+    cli: object
+    tmp: str
+    localstripe: tuple | None = None
+
+
+def _card(number: str):
+    def setup(world: World) -> None:
+        world.cli.ok("stripe", "link", "A1")
+        world.cli.ok("stripe", "set-card", "A1", saved_card(world.localstripe, number))
+    return setup
+
+
+def _file(name: str, text: str):
+    def setup(world: World) -> None:
+        with open(os.path.join(world.tmp, name), "w", encoding="utf-8") as file:
+            file.write(text)
+    return setup
+
+
+def _run(*command: str):
+    def setup(world: World) -> None:
+        world.cli.ok(*command)
+    return setup
+
+
+def _no_company(world: World) -> None:
+    world.cli.ok("client", "add", "--code", "N1", "--name", "Sin Empresa", "--address", "Sola 1")
+    world.cli.ok("client", "edit", "A1", "--company", "")
+    world.cli.ok("client", "edit", "B1", "--company", "")
+    world.cli.ok("--yes", "company", "delete", "1")
+
+
+def _both(*setups):
+    def setup(world: World) -> None:
+        for step in setups:
+            step(world)
+    return setup
+
+
+FAILS_WITH_REAL_DATA = ('{% extends "base" %}{% block content %}{% if client.code != "00042" %}'
+                        '{{ no_such_value }}{% endif %}{% endblock %}')
+BAD_IMPORT = "code,name,id_type,id_number\nI1,Importada Una,DNI,30123456\nI2,,DNI,x\n"
+
+ROWS = [
+    # init, db, config
+    Row("init takes no argument", "init now", 2, "Got unexpected extra argument"),
+    Row("db current takes no argument", "db current now", 2, "Got unexpected extra argument"),
+    Row("config set: unknown key", "config set no.such.key 1", 1, "no.such.key"),
+    Row("config set: bad value", "config set unlock_threshold abc", 1, "unlock_threshold"),
+    # the tables
+    Row("operator add: bad role", "operator add --name zoe --role king", 1, "king"),
+    Row("operator add: duplicate", "operator add --name ana --role collector", 1, "already exists"),
+    Row("postal-code add: duplicate", "postal-code add --code X5000 --locality Otra", 1, "already exists"),
+    Row("status delete: unknown", "--yes status delete Nada", 1, "does not exist"),
+    Row("company delete: in use", "--yes company delete 1", 1, "is in use by client A1"),
+    Row("plan add: bad amount", "plan add --name Caro --price 12,5.3", 1, "price"),
+    Row("node delete: unknown", "--yes node delete Sur", 1, "does not exist"),
+    # clients
+    Row("client add: bad ID number", "client add --name Otro --id-type DNI --id-number 12x", 1, "12x"),
+    Row("client add: duplicate ID number", "client add --name 'Otra Ana' --address 'Otra 9' --id-type DNI "
+        "--id-number 20123456", 4, "duplicate of A1 Ana Pérez (same ID number)"),
+    Row("client edit: unknown client", "client edit ZZ9 --name Nadie", 1, "client 'ZZ9' does not exist"),
+    Row("client edit: bad date", "client edit A1 --signup-date 2026-02-30", 1, "2026-02-30"),
+    Row("client recode: code taken", "client recode A1 B1", 1, "B1"),
+    Row("client restore: not deleted", "client restore A1", 1, "A1"),
+    Row("client import: one bad row", "client import {tmp}/bad.csv", 1, "line 3",
+        setup=_file("bad.csv", BAD_IMPORT)),
+    Row("client import --skip-invalid: says what it imported", "client import {tmp}/bad.csv --skip-invalid",
+        3, "1 row invalid, skipped; 1 row valid, imported", setup=_file("bad.csv", BAD_IMPORT)),
+    Row("client note add: unknown client", "client note add ZZ9 hola", 1, "client 'ZZ9' does not exist"),
+    Row("client contract: no contract type", "client contract B1 --out {tmp}/c.pdf", 1, "no contract type"),
+    Row("client traffic: bad days", "client traffic A1 --out {tmp}/t.png --days 0", 1, "days"),
+    Row("client list --template: foreign file", "client list --template listing --out {tmp}/mine.html", 2,
+        "ispcube did not write it", setup=_file("mine.html", "<p>my page</p>")),
+    Row("export clients: bad file type", "export clients --out {tmp}/c.txt", 1, "c.txt"),
+    # ledger, cheques, billing
+    Row("ledger adjust: bad amount", "ledger adjust A1 --debit 1e3 --reason x", 1, "'1e3' is not an amount"),
+    Row("ledger adjust: refused by role", "--operator ana ledger adjust A1 --debit 10 --reason x", 1,
+        "operator 'ana' is a collector"),
+    Row("ledger annul: unknown entry", "ledger annul 999 --reason x", 1, "999"),
+    Row("ledger cash: bad date", "ledger cash --date 2026-13-01", 1, "2026-13-01"),
+    Row("cheque set-status: bad status", "cheque set-status 1 bounced", 1, "bounced"),
+    Row("billing run: bad period", "billing run --period 2026-13", 1, "2026-13"),
+    # payments and receipts
+    Row("pay: unknown client", "pay ZZ9 --cash 10", 1, "client 'ZZ9' does not exist"),
+    Row("pay: bad amount", "pay A1 --cash 10.505", 1, "more than 2 decimals"),
+    Row("pay: bad date", "pay A1 --cash 10 --date 2026-02-30", 1, "2026-02-30"),
+    Row("pay: another collector's client", "--operator ana pay B1 --cash 10", 1, "client 'B1' does not exist"),
+    Row("pay: refused by role", "--operator vera pay A1 --cash 10", 1, "operator 'vera' is a seller"),
+    Row("pay: cheque already received", "pay A1 --cheque bank=Nación,number=77,amount=10,deposit=2026-12-01",
+        1, "77"),
+    Row("pay --receipt: no billing company", "pay N1 --cash 10 --receipt {tmp}/r.pdf", 1,
+        "no billing company is configured", setup=_no_company),
+    Row("pay --receipt: template fails for the client", "pay A1 --cash 10 --receipt {tmp}/r.pdf", 1,
+        "no_such_value", setup=_both(_file("receipt.html", FAILS_WITH_REAL_DATA),
+                                     lambda w: w.cli.ok("template", "set", "receipt", f"{w.tmp}/receipt.html"))),
+    Row("pay --receipt: foreign file", "pay A1 --cash 10 --receipt {tmp}/theirs.pdf", 2,
+        "ispcube did not write it", setup=_file("theirs.pdf", "%PDF-1.4 not ours")),
+    Row("pay --receipt: the PDF cannot be written after the payment",
+        "--yes pay A1 --cash 10 --receipt {tmp}/full.pdf", 3, "the payment stands: receipt 2 recorded",
+        setup=lambda w: os.symlink("/dev/full", os.path.join(w.tmp, "full.pdf"))),
+    Row("receipt print: not a receipt", "receipt print 1 --out {tmp}/r.pdf", 1, "not a payment receipt"),
+    Row("template set: syntax error", "template set receipt {tmp}/bad.html", 1, "template receipt line 1",
+        setup=_file("bad.html", "{% if %}")),
+    Row("template show: unknown", "template show invoice", 1, "invoice"),
+    # network
+    Row("router add: duplicate", "router add r1 --kind mikrotik --host 127.0.0.2 --user admin", 1,
+        "already exists"),
+    Row("router test: unknown router", "router test nope", 1, "nope"),
+    Row("connection add: unknown router", "connection add A1 --router nope --ip 10.0.0.9", 1, "nope"),
+    Row("connection add: bad IP", "connection add A1 --router r1 --ip 10.0.0.300", 1, "10.0.0.300"),
+    Row("enforce: bad date", "enforce --today 2026-02-30", 1, "2026-02-30"),
+    Row("enforce: unknown router", "enforce --router nope", 1, "nope"),
+    Row("preaviso: bad time", "preaviso --now yesterday", 1, "yesterday"),
+    Row("commit: date in the past", "commit A1 2020-01-01", 1, "2020-01-01"),
+    Row("map: bad file type", "map --out {tmp}/map.txt", 1, "map.txt"),
+    Row("cpe signal: unknown client", "cpe signal ZZ9", 1, "client 'ZZ9' does not exist"),
+    Row("sim routeros: bad port", "sim routeros --port 99999", 2, "99999"),
+    Row("demo: bad size", "demo --clients many", 2, "many"),
+    # Stripe
+    Row("stripe charge: no saved card", "stripe charge A1 10", 1, "has no saved card", stripe=True),
+    Row("stripe set-card: not a payment method", "stripe set-card A1 4242424242424242", 1,
+        "is not a Stripe payment method id", stripe=True),
+    Row("stripe charge: declined card", "stripe charge A1 9500", 3,
+        "the failed attempt is kept in `ispcube client log A1`", stripe=True,
+        setup=_card("4000000000000341")),
+]
+
+
+def build_isp(cli) -> None:
+    """The small ISP every row starts from."""
+    cli.ok("company", "add", "--number", "1", "--name", "Red Sur SRL")
+    cli.ok("postal-code", "add", "--code", "X5000", "--locality", "Córdoba")
+    cli.ok("status", "add", "--name", "Activo")
+    cli.ok("plan", "add", "--name", "Hogar", "--price", "9500")
+    cli.ok("node", "add", "--name", "Norte")
+    cli.ok("operator", "add", "--name", "ana", "--role", "collector")
+    cli.ok("operator", "add", "--name", "vera", "--role", "seller")
+    cli.ok("client", "add", "--code", "A1", "--name", "Ana Pérez", "--company", "1", "--collector", "ana",
+           "--id-type", "DNI", "--id-number", "20123456", "--plan", "Hogar", "--postal-code", "X5000",
+           "--email", "ana@example.org")
+    cli.ok("client", "add", "--code", "B1", "--name", "Beto Gómez", "--company", "1", "--address", "Otra 2")
+    cli.ok("ledger", "adjust", "A1", "--debit", "9500", "--reason", "abono")
+    cli.ok("pay", "A1", "--cash", "100", "--cheque", "bank=Nación,number=77,amount=10,deposit=2026-12-01")
+    cli.ok("router", "add", "r1", "--kind", "mikrotik", "--host", "127.0.0.1", "--port", "1", "--user", "admin",
+           "--secret-env", "ISPCUBE_TEST_ROUTER_SECRET", env={"ISPCUBE_TEST_ROUTER_SECRET": "s3cret"})
+    cli.ok("connection", "add", "A1", "--router", "r1", "--ip", "10.0.0.2")
+
+
+def snapshot(url: str) -> dict[str, list]:
+    """Every row of every table of the schema, in a stable order."""
+    from ispcube.db.all_models import metadata
+    from ispcube.db.engine import get_engine
+    with get_engine(url).connect() as conn:
+        return {table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
+                for table in metadata.sorted_tables}
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    return [name for name in before if before[name] != after[name]]
+
+
+def test_the_table_spans_every_noun_of_the_cli():
+    from ispcube.cli.main import app
+    import typer
+    group = typer.main.get_command(app)
+    nouns = set(group.commands)
+    covered = {next(w for w in shlex.split(row.command) if not w.startswith("-") and w not in ("ana", "vera"))
+               for row in ROWS}
+    assert nouns - covered == set()
+    assert len(ROWS) >= 25
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_a_failing_command_changes_nothing_or_says_what_stands(row, cli, db_url, tmp_path, request):
+    build_isp(cli)
+    world = World(cli, str(tmp_path))
+    if row.stripe:
+        world.localstripe = request.getfixturevalue("localstripe")
+        request.getfixturevalue("proxy")
+    if row.setup:
+        row.setup(world)
+    before = snapshot(db_url)
+    result = cli(*shlex.split(row.command.format(tmp=tmp_path)), input=row.stdin)
+    after = snapshot(db_url)
+    assert result.exit_code == row.exit, f"{row.command}: exit {result.exit_code}\n{result.stderr}"
+    assert row.says in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    if row.exit in NOTHING_CHANGED:
+        assert changed_tables(before, after) == [], f"{row.command} exited {row.exit} but changed these tables"
+    elif row.exit == 3:
+        assert changed_tables(before, after) != [], f"{row.command} exited 3 but changed nothing"

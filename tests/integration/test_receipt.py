@@ -224,6 +224,22 @@ def test_pay_receipt_that_fails_after_the_payment_exits_3_saying_it_stands(shop,
     assert ledger_documents(shop, "A1") == ["DX 1", "receipt 1"]
 
 
+@pytest.mark.parametrize("failing", ["render", "write_pdf"])
+def test_pay_receipt_when_weasyprint_fails_exits_3_saying_the_payment_stands(shop, tmp_path, monkeypatch, failing):
+    import weasyprint
+    from weasyprint.document import Document
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("cairo went away")
+
+    monkeypatch.setattr(weasyprint.HTML if failing == "render" else Document, failing, crash)
+    result = shop("pay", "A1", "--cash", "10", "--receipt", str(tmp_path / "r.pdf"))
+    assert result.exit_code == 3, result.stderr
+    assert "the payment stands: receipt 1 recorded for client A1" in result.stderr
+    assert "cairo went away" in result.stderr and "Traceback" not in result.stderr
+    assert ledger_documents(shop, "A1") == ["DX 1", "receipt 1"] and not (tmp_path / "r.pdf").exists()
+
+
 def test_on_a_terminal_pay_asks_to_print_the_receipt(tmp_path):
     """A real pseudo-terminal: the installed command asks, the operator answers y."""
     import os

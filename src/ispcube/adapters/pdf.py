@@ -55,8 +55,11 @@ def write_pdf(html: str, out: Path | None, asset_dir: Path) -> RenderedPdf:
     """Render HTML into the file OUT (None: render only, e.g. to check a template)."""
     from weasyprint import HTML
     refused: list[str] = []
-    document = HTML(string=html, base_url=asset_dir.resolve().as_uri() + "/",
-                    url_fetcher=local_only_fetcher(asset_dir, refused)).render()
+    try:
+        document = HTML(string=html, base_url=asset_dir.resolve().as_uri() + "/",
+                        url_fetcher=local_only_fetcher(asset_dir, refused)).render()
+    except Exception as exc:  # noqa: BLE001 - WeasyPrint may fail in any way on odd HTML or CSS
+        raise Invalid(f"WeasyPrint could not lay the document out ({type(exc).__name__}: {exc})") from None
     if out is not None:
         try:
             data = document.write_pdf(pdf_identifier=OUR_ID + uuid.uuid4().hex.encode())

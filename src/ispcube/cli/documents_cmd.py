@@ -114,12 +114,13 @@ def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
     try:
         document = documents.print_receipt(rt, str(paid.entry_id), receipt or f"recibo-{paid.receipt}.pdf",
                                            st.yes, "--receipt")
-    except IspcubeError as exc:
+    except Exception as exc:  # noqa: BLE001 - the payment is committed: whatever failed, say that it stands
+        why = exc if isinstance(exc, IspcubeError) else f"unexpected error ({type(exc).__name__}: {exc})"
         not_enabled = f"; client {paid.client} was not re-enabled" if paid.may_enable else ""
         raise PartialFailure(
             f"the payment stands: receipt {paid.receipt} recorded for client {paid.client}, paid "
             f"{paid.amount:.2f}, balance {paid.balance:.2f}{not_enabled}; but its PDF was not written: "
-            f"{exc} (print it again with `ispcube receipt print {paid.receipt} --out FILE.pdf`)") from None
+            f"{why} (print it again with `ispcube receipt print {paid.receipt} --out FILE.pdf`)") from None
     for warning in document.warnings:
         typer.echo(f"ispcube: warning: {warning}", err=True)
     if st.format != "json":

@@ -58,6 +58,7 @@ class StripeProxy:
         self.lose_next_charge_answer = False
         self.drop_next_charge = False
         self.refuse_next_session = False
+        self.refuse_next_customer_update = False
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -83,6 +84,10 @@ class StripeProxy:
             self.drop_next_charge = False
             handler.close_connection = True     # never forwarded: Stripe did not see it
             return
+        if (handler.command == "POST" and handler.path.startswith("/v1/customers/cus_")
+                and self.refuse_next_customer_update):
+            self.refuse_next_customer_update = False
+            return self.answer(handler, 500, b'{"error": {"type": "api_error", "message": "An error occurred"}}')
         if handler.command == "POST" and handler.path == "/v1/checkout/sessions":
             if not handler.headers.get("Authorization", "").startswith("Bearer sk_"):
                 return self.answer(handler, 401, b'{"error": {"type": "invalid_request_error", '
@@ -306,6 +311,27 @@ def test_set_card_that_stores_the_customer_and_then_fails_says_so(shop, localstr
     assert shop.cli.json("client", "show", "A1")["card"] is None
     again = shop("stripe", "set-card", "A1", saved_card(localstripe, "4000000000000002"))
     assert again.exit_code == 1 and "stored" not in again.stderr
+
+
+def test_set_card_refuses_a_payment_method_that_is_not_a_card_before_attaching_it(shop, localstripe):
+    shop.ok("stripe", "link", "A1")
+    form = "type=sepa_debit&sepa_debit[iban]=DE89370400440532013000"
+    sepa = stripe_api(localstripe, "POST", "/v1/payment_methods", form)["id"]
+    refused = shop("stripe", "set-card", "A1", sepa)
+    assert refused.exit_code == 1 and f"{sepa} is a sepa_debit payment method, not a card" in refused.stderr
+    assert stripe_api(localstripe, "GET", f"/v1/payment_methods/{sepa}")["customer"] is None
+    assert shop.cli.json("client", "show", "A1")["card"] is None
+
+
+def test_set_card_saved_but_not_made_the_default_says_so(shop, proxy, localstripe):
+    shop.ok("stripe", "link", "A1")
+    proxy.refuse_next_customer_update = True
+    result = shop("stripe", "set-card", "A1", saved_card(localstripe, "4242424242424242"))
+    assert result.exit_code == 3, result.stderr
+    assert ("card visa ****4242 exp 2030-12 saved for client A1 (charges use it), but it is not the "
+            "customer's default at Stripe") in result.stderr
+    assert shop.cli.json("client", "show", "A1")["card"] == "visa ****4242 exp 2030-12"
+    shop.ok("stripe", "charge", "A1", "9500")
 
 
 def test_timeout_after_stripe_charged_then_run_again_charges_once(shop, proxy, localstripe, runtime):

@@ -84,16 +84,23 @@ class StripeGateway:
         return self._call("create the Checkout session", lambda: self._client.v1.checkout.sessions.create(params)).url
 
     def attach_card(self, customer: str, payment_method: str) -> Card:
-        """Attach a saved card to the customer and make it the default for charges."""
+        """Attach a saved card to the customer (`make_default` is the separate next step).
+
+        The payment method is read first, so one that is not a card is refused before anything
+        changes at Stripe."""
         v1 = self._client.v1
+        found = self._call(f"read {payment_method}", lambda: v1.payment_methods.retrieve(payment_method))
+        if found.type != "card":
+            raise Refused(f"{payment_method} is a {found.type} payment method, not a card")
         method = self._call(f"attach {payment_method}",
                             lambda: v1.payment_methods.attach(payment_method, {"customer": customer}))
-        if method.type != "card":
-            raise Refused(f"{payment_method} is a {method.type} payment method, not a card")
-        self._call("set the default card", lambda: v1.customers.update(
-            customer, {"invoice_settings": {"default_payment_method": method.id}}))
         card = method.card
         return Card(method.id, card.brand, card.last4, f"{card.exp_year:04d}-{card.exp_month:02d}")
+
+    def make_default(self, customer: str, payment_method: str) -> None:
+        """Make the card the customer's default at Stripe (what its dashboard and invoices use)."""
+        self._call("make the card the customer's default", lambda: self._client.v1.customers.update(
+            customer, {"invoice_settings": {"default_payment_method": payment_method}}))
 
     # --- charges ---------------------------------------------------------------------------
 

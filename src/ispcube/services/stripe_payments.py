@@ -133,7 +133,14 @@ def set_card(rt: Runtime, gateway, code: str, payment_method: str) -> dict[str, 
         client.card_brand, client.card_last4, client.card_expiry = card.brand, card.last4, card.expiry
         events.log(uow, rt, client, "stripe.card", f"card {card_label(client)} saved ({card.payment_method_id})")
         uow.commit()
-        return {"client": client.code, "card": card_label(client), "payment_method": card.payment_method_id}
+        done = {"client": client.code, "card": card_label(client), "payment_method": card.payment_method_id}
+    try:
+        gateway.make_default(customer, card.payment_method_id)
+    except IspcubeError as exc:
+        # Our charges name the card themselves: it is saved and usable, only Stripe's default is not set.
+        raise PartialFailure(f"card {done['card']} saved for client {done['client']} (charges use it), but it is "
+                             f"not the customer's default at Stripe: {exc}; run the command again to set it") from None
+    return done
 
 
 def charge(rt: Runtime, gateway, code: str, amount_text: str) -> ChargeResult:

@@ -38,12 +38,19 @@ class World:
     cli: object
     tmp: str
     localstripe: tuple | None = None
+    proxy: object | None = None
 
 
 def _card(number: str):
     def setup(world: World) -> None:
         world.cli.ok("stripe", "link", "A1")
         world.cli.ok("stripe", "set-card", "A1", saved_card(world.localstripe, number))
+    return setup
+
+
+def _proxy(flag: str):
+    def setup(world: World) -> None:
+        setattr(world.proxy, flag, True)
     return setup
 
 
@@ -161,6 +168,14 @@ ROWS = [
     Row("stripe charge: declined card", "stripe charge A1 9500", 3,
         "the failed attempt is kept in `ispcube client log A1`", stripe=True,
         setup=_card("4000000000000341")),
+    Row("stripe charge: the request never reached Stripe", "stripe charge A1 9500", 3,
+        "stays pending, no payment recorded", stripe=True,
+        setup=_both(_card("4242424242424242"), _proxy("drop_next_charge"))),
+    Row("stripe link: customer stored, Checkout refused", "stripe link A1", 3,
+        "(stored), but the Checkout link was not made", stripe=True, setup=_proxy("refuse_next_session")),
+    Row("stripe link: Checkout refused for a known customer", "stripe link A1", 1,
+        "Stripe refused to create the Checkout session", stripe=True,
+        setup=_both(_run("stripe", "link", "A1"), _proxy("refuse_next_session"))),
 ]
 
 
@@ -214,7 +229,7 @@ def test_a_failing_command_changes_nothing_or_says_what_stands(row, cli, db_url,
     world = World(cli, str(tmp_path))
     if row.stripe:
         world.localstripe = request.getfixturevalue("localstripe")
-        request.getfixturevalue("proxy")
+        world.proxy = request.getfixturevalue("proxy")
     if row.setup:
         row.setup(world)
     before = snapshot(db_url)

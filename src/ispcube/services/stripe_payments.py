@@ -68,7 +68,7 @@ class ChargeResult:
         return {"client": self.client, "charge": self.charge, "amount": format_amount(self.amount),
                 "currency": self.currency, "card": self.card, "payment_intent": self.intent,
                 "receipt": self.receipt, "entry": self.entry, "balance": format_amount(self.balance),
-                "resumed": self.resumed}
+                "resumed": self.resumed, "retried": self.retried}
 
 
 def card_label(client: m.Client) -> str:
@@ -256,10 +256,10 @@ def _finish(rt: Runtime, pending: PendingCharge, outcome, found_earlier: bool) -
             raise PartialFailure(f"the card charge of {amount} to client {pending.code} is still processing at "
                                  f"Stripe ({outcome.intent_id}): it stays pending, no payment recorded yet; run "
                                  f"{again} again later to record it (it will not charge twice)")
-    raise PartialFailure(f"Stripe did not answer ({outcome.reason}): whether the card was charged {amount} is "
-                         f"unknown; the charge to client {pending.code} stays pending, no payment recorded; run "
-                         f"{again} again to finish it (it looks the charge up at Stripe first and never charges "
-                         "twice)")
+    raise PartialFailure(f"no definite answer from Stripe ({outcome.reason}): it is not known whether {amount} "
+                         f"was charged to the card of client {pending.code}; the charge stays pending, no payment "
+                         f"recorded; run {again} again to finish it (it looks the charge up at Stripe first and "
+                         "never charges twice)")
 
 
 REFUSALS = ("declined", "authentication_required", "refused")

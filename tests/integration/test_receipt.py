@@ -1,5 +1,6 @@
 """Payment receipts (D2): `receipt print NUMBER|--entry ID --out FILE.pdf`, read back with pdftotext."""
 
+import os
 from pathlib import Path
 import subprocess
 
@@ -198,6 +199,15 @@ def test_pay_receipt_over_a_file_ispcube_did_not_write_needs_yes(shop, tmp_path)
     assert "Transporte de las Américas S.A." in pdf_text(theirs)
     shop.ok("pay", "A1", "--cash", "20", "--receipt", str(theirs))     # ours now: replaced without --yes
     assert "veinte con 00/100" in pdf_text(theirs)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
+def test_pay_receipt_into_a_folder_that_is_not_writable_records_nothing(shop, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = shop("pay", "A1", "--cash", "10", "--receipt", str(locked / "r.pdf"))
+    assert result.exit_code == 1 and f"folder {locked} is not writable" in result.stderr
+    assert ledger_documents(shop, "A1") == ["DX 1"]
 
 
 def test_receipt_print_replaces_only_its_own_files(shop, tmp_path):

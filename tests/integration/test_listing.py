@@ -65,6 +65,19 @@ def test_listing_as_html_is_self_contained(base, tmp_path):
     assert "http" not in html.replace('http-equiv', '') and "<link" not in html
 
 
+def test_listing_replaces_its_own_file_and_refuses_anothers_without_yes(base, tmp_path):
+    out = tmp_path / "l.html"
+    base.ok("client", "list", "--search", "diaz", "--out", str(out))
+    base.ok("client", "list", "--search", "gomez", "--out", str(out))      # ours: replaced
+    assert "Lucía Gómez" in out.read_text(encoding="utf-8")
+    out.write_text(out.read_text(encoding="utf-8") + "<p>edited by hand</p>\n", encoding="utf-8")
+    refused = base("client", "list", "--out", str(out))
+    assert refused.exit_code == 2 and "already exists and ispcube did not write it" in refused.stderr
+    assert out.read_text(encoding="utf-8").endswith("<p>edited by hand</p>\n")
+    base.ok("--yes", "client", "list", "--out", str(out))
+    assert "edited by hand" not in out.read_text(encoding="utf-8")
+
+
 def test_collector_lists_only_own_clients(base, tmp_path):
     base.ok("--operator", "ana", "client", "list", "--template", "listing", "--out", str(tmp_path / "l.html"))
     html = (tmp_path / "l.html").read_text(encoding="utf-8")

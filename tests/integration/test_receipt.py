@@ -213,14 +213,14 @@ def test_pay_receipt_into_a_folder_that_is_not_writable_records_nothing(shop, tm
 def test_receipt_print_replaces_only_its_own_files(shop, tmp_path):
     shop.ok("pay", "A1", "--cash", "100")
     out = tmp_path / "r.pdf"
-    shop.ok("receipt", "print", "2", "--out", str(out))
-    shop.ok("receipt", "print", "2", "--out", str(out))
+    shop.ok("receipt", "print", "1", "--out", str(out))
+    shop.ok("receipt", "print", "1", "--out", str(out))
     notes = tmp_path / "notes.pdf"
     notes.write_text("my notes")
-    refused = shop("receipt", "print", "2", "--out", str(notes))
+    refused = shop("receipt", "print", "1", "--out", str(notes))
     assert refused.exit_code == 2 and notes.read_text() == "my notes"
     (tmp_path / "link.pdf").symlink_to(out)
-    assert shop("receipt", "print", "2", "--out", str(tmp_path / "link.pdf")).exit_code == 2
+    assert shop("receipt", "print", "1", "--out", str(tmp_path / "link.pdf")).exit_code == 2
 
 
 def test_pay_receipt_that_fails_after_the_payment_exits_3_saying_it_stands(shop, tmp_path):
@@ -230,7 +230,7 @@ def test_pay_receipt_that_fails_after_the_payment_exits_3_saying_it_stands(shop,
     assert result.exit_code == 3, result.stderr
     assert "the payment stands: receipt 1 recorded for client A1, paid 10.00, balance 4990.00" in result.stderr
     assert "No space left on device" in result.stderr
-    assert "print it again with `ispcube receipt print 2 --out FILE.pdf`" in result.stderr
+    assert "print it again with `ispcube receipt print 1 --out FILE.pdf`" in result.stderr
     assert ledger_documents(shop, "A1") == ["DX 1", "receipt 1"]
 
 

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         """Cut debtors and restore payers on the routers (cron, daily)."""
         from ispcube.domain.dates import parse_date
         from ispcube.services.enforce import run_enforce
-        day = parse_date(today, field="--today") if today else None
+        day = parse_date(today, field="--today", clock=True) if today else None
         _report(ctx, run_enforce(state(ctx).runtime(), day, dry_run=dry_run, check=check, router=router))
 
     @app.command("preaviso")
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         """Put clients with an unpaid invoice on the warning list (cron, hourly)."""
         from ispcube.domain.dates import parse_datetime
         from ispcube.services.preaviso import run_preaviso
-        moment = parse_datetime(now, field="--now") if now else None
+        moment = parse_datetime(now, field="--now", clock=True) if now else None
         _report(ctx, run_preaviso(state(ctx).runtime(), moment, dry_run=dry_run))
 
     @app.command("commit")

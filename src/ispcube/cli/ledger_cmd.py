@@ -41,7 +41,11 @@ def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."
 @ledger_app.command("annul")
 def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry number, as `ledger show` lists it."),
           reason: Optional[str] = typer.Option(None, "--reason", help="Why (required).")) -> None:
-    """Annul an entry by posting its reversal (entries are never edited)."""
+    """Annul an entry by posting its reversal (entries are never edited).
+
+    A receipt's reversal leaves out its cheques already rejected and charged back by a DX, so
+    nothing is charged twice; then its cheques can no longer change status, nor can those DXs
+    be annulled. A receipt whose cheques were all charged back has nothing left to annul."""
     from ispcube.services import statement
     done = statement.annul(state(ctx).runtime(), entry, reason)
     if state(ctx).format == "json":

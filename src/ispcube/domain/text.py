@@ -4,6 +4,8 @@ import re
 import unicodedata
 from typing import Any
 
+from ispcube.errors import Invalid
+
 _NON_WORD = re.compile(r"[^\w]+")
 _SPACES = re.compile(r"\s+")
 # Imports fold 100,000 names and addresses: after NFKD, text whose only non-ASCII characters
@@ -40,3 +42,41 @@ def cell_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ";".join(str(v) for v in value)
     return str(value)
+
+
+QUOTE_LIMIT = 40    # characters of a user's value an error message repeats
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """VALUE as an error message quotes it: 'like this', cut to its first LIMIT characters.
+
+    A pasted file or a 10 MB option must not come back as a 10 MB error line; a NUL or a line
+    break must not split it either, so control characters are shown escaped.
+    """
+    text = str(value)
+    shown = text[:limit] + ("..." if len(text) > limit else "")
+    if not shown.isprintable():
+        shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in shown)
+    return f"'{shown}'"
+
+
+def refuse_nul(text: str | None, field: str) -> str | None:
+    """TEXT unchanged, or Invalid naming FIELD when it holds a NUL byte (PostgreSQL refuses
+    them in text columns, C tools cut the value there: one rule on both backends)."""
+    if text is not None and "\x00" in text:
+        raise Invalid(f"{field} holds a NUL byte (\\0); remove it and try again")
+    return text
+
+
+def refuse_nul_arguments(args: list[str]) -> None:
+    """Refuse a command line whose options or arguments hold a NUL byte, naming the option."""
+    for position, arg in enumerate(args):
+        if "\x00" in arg:
+            before = args[position - 1] if position else ""
+            if arg.startswith("--"):
+                field = f"option {arg.split('=', 1)[0]}"
+            elif before.startswith("-") and "=" not in before:
+                field = f"the value of {before}"
+            else:
+                field = f"argument {quoted(arg, 20)}"
+            refuse_nul(arg, field)

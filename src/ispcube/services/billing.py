@@ -29,10 +29,12 @@ from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.money import format_amount
+from ispcube.domain.dates import FIRST_YEAR, LAST_YEAR
+from ispcube.domain.money import MAX_AMOUNT, format_amount, within_bounds
+from ispcube.domain.text import quoted
 from ispcube.errors import Busy, Invalid
 from ispcube.services import config
-from ispcube.services.ledger import BOOKKEEPERS, require_role, reserve_numbers
+from ispcube.services.ledger import BOOKKEEPERS, fits, require_role, reserve_numbers
 from ispcube.services.runtime import Runtime
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -52,10 +54,13 @@ class Period:
 
 
 def parse_period(text: str, due_day: int) -> Period:
+    """A YYYY-MM month from 1900-01 to 9999-11 (the last one whose next month has a due date)."""
     match = _PERIOD.match(str(text).strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise Invalid(f"period '{text}' is not a month (use YYYY-MM, e.g. 2026-05)")
+        raise Invalid(f"period {quoted(text)} is not a month (use YYYY-MM, e.g. 2026-05)")
     year, month = int(match.group(1)), int(match.group(2))
+    if not (FIRST_YEAR, 1) <= (year, month) <= (LAST_YEAR, 11):
+        raise Invalid(f"period {quoted(text)} is out of range ({FIRST_YEAR}-01 to {LAST_YEAR}-11)")
     following = (year + month // 12, month % 12 + 1)
     return Period(f"{year:04d}-{month:02d}", date(year, month, 1),
                   date(year, month, calendar.monthrange(year, month)[1]),
@@ -109,6 +114,7 @@ def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> dict[st
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "run billing")
         period = parse_period(period_text, config.get_value(uow.session, "invoice.due_day"))
+        _refuse_overflow(uow, period)
         if dry_run:
             return _summary(uow, period, invoices_select(period, uow.dialect).subquery(), True)
         reserve_numbers(uow, "billing-run")     # holds the run lock until commit
@@ -118,6 +124,22 @@ def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> dict[st
         except IntegrityError:
             raise Busy(f"another billing run for {period.name} got there first; run it again") from None
         return made
+
+
+def _refuse_overflow(uow: UnitOfWork, period: Period) -> None:
+    """Refuse the run when an invoice, or the balance it leaves, would not fit the money column
+    (a plan price near the bound, many connections): it names the first such client."""
+    rows = invoices_select(period, uow.dialect).subquery("invoices")
+    too_big = uow.session.execute(
+        select(m.Client.code, m.Client.balance, rows.c.amount).join(m.Client, m.Client.id == rows.c.client_id)
+        .where(~and_(fits(rows.c.amount), fits(m.Client.balance + rows.c.amount)))
+        .order_by(m.Client.code).limit(1)).first()
+    if too_big is not None:
+        code, balance, amount = too_big
+        if abs(amount) > MAX_AMOUNT:
+            raise Invalid(f"billing {period.name}: the invoice of client {code}, {format_amount(amount)}, is beyond "
+                          f"{format_amount(MAX_AMOUNT)}, the largest amount kept; nothing was billed")
+        within_bounds(balance, amount, f"billing {period.name}: client {code}")
 
 
 def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> dict[str, Any]:

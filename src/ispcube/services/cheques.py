@@ -2,7 +2,9 @@
 
 A cheque goes pending -> deposited -> cleared, and may be rejected while pending or
 deposited; cleared and rejected are final. A rejected cheque adds a DX for its amount, since
-the receipt that counted it has already lowered the balance.
+the receipt that counted it has already lowered the balance. Once its receipt is annulled a
+cheque can no longer change status: the reversal gave back the receipt but for the cheques
+already charged back (services/statement.py), so a later rejection would charge twice.
 """
 
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount, parse_amount
+from ispcube.domain.numbers import parse_id
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services import events
 from ispcube.services.ledger import BOOKKEEPERS, post, require_role
@@ -122,10 +125,7 @@ def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
 
 def _locked_cheque(uow: UnitOfWork, cheque_id: str) -> Cheque:
     """The cheque, row-locked on PostgreSQL so two rejections cannot both add a DX."""
-    try:
-        wanted = int(str(cheque_id).strip())
-    except ValueError:
-        raise Invalid(f"cheque id '{cheque_id}' is not a number (see `ispcube cheque list`)") from None
+    wanted = parse_id(cheque_id, "cheque id", " (see `ispcube cheque list`)")
     cheque = uow.session.scalar(select(Cheque).where(Cheque.id == wanted).with_for_update())
     if cheque is None:
         raise NotFound(f"cheque {wanted} does not exist (see `ispcube cheque list`)")

@@ -55,7 +55,7 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
             raise Invalid(f"payment method '{f.payment_method}' is not one of {', '.join(PAYMENT_METHODS)}")
         query = query.where(m.Client.payment_method == f.payment_method.strip().lower())
     if f.company:
-        if not f.company.strip().isdigit():
+        if not f.company.strip().isdigit() or len(f.company.strip()) > 2:
             raise Invalid(f"company '{f.company}' is not a billing company number (1 to 5)")
         query = query.where(m.Company.number == int(f.company))
     if f.service:

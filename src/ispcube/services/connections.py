@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import parse_ip, parse_mac, parse_pppoe_user
+from ispcube.domain.numbers import parse_id
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services import events
 from ispcube.services.clients import find_client
@@ -99,8 +100,8 @@ def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]
 
 def find_connection(uow: UnitOfWork, ident: str) -> m.Connection:
     try:
-        conn = uow.session.get(m.Connection, int(str(ident).strip()))
-    except ValueError:
+        conn = uow.session.get(m.Connection, parse_id(ident, "connection"))
+    except (Invalid, NotFound):
         conn = None
     if conn is None:
         raise NotFound(f"connection '{ident}' does not exist (see `ispcube connection list`)")

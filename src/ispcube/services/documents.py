@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.numbers import parse_id
 from ispcube.errors import Invalid, NotFound, Refused, UsageError
 from ispcube.services import config, templates
 from ispcube.services.client_query import ClientFilter, list_clients
@@ -127,10 +128,7 @@ def print_receipt(rt: Runtime, entry_ref: str, out: str | None, replace: bool = 
                   option: str = "--out") -> Document:
     """The receipt of ledger entry ENTRY_REF (its id, as `ledger show` lists it)."""
     path = output_path(out, (".pdf",), option, replace)
-    try:
-        entry_id = int(str(entry_ref).strip())
-    except ValueError:
-        raise Invalid(f"entry '{entry_ref}' is not an entry number (see `ispcube ledger show CODE`)") from None
+    entry_id = parse_id(entry_ref, "entry", " (see `ispcube ledger show CODE`)", "an entry number")
     warnings: list[str] = []
     with rt.uow() as uow:
         actor = rt.actor(uow)

@@ -13,12 +13,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import literal, select, update
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.money import format_amount, parse_amount
+from ispcube.db.types import Money
+from ispcube.domain.money import MAX_AMOUNT, format_amount, parse_amount, within_bounds
 from ispcube.errors import Invalid, Refused, UsageError
 from ispcube.services import config, events
 from ispcube.services.clients import find_client
@@ -84,12 +85,25 @@ def reserve_numbers(uow: UnitOfWork, series: str, count: int = 1) -> int:
     return uow.session.execute(statement).scalar_one()
 
 
+def fits(balance_expression):
+    """SQL condition: BALANCE_EXPRESSION stays within what the money column holds."""
+    return balance_expression.between(literal(-MAX_AMOUNT, Money), literal(MAX_AMOUNT, Money))
+
+
 def move_balance(uow: UnitOfWork, client: m.Client, delta: Decimal) -> Decimal:
-    """Add DELTA to the client's cached balance in the database; returns the new balance."""
-    statement = (update(m.Client).where(m.Client.id == client.id)
-                 .values(balance=m.Client.balance + delta).returning(m.Client.balance)
+    """Add DELTA to the client's cached balance in the database; returns the new balance.
+
+    The bound is checked in the same UPDATE, so a concurrent posting cannot slip past it; a
+    balance that would outgrow the money column raises Invalid (the caller rolls back).
+    """
+    moved = m.Client.balance + literal(delta, Money)
+    statement = (update(m.Client).where(m.Client.id == client.id, fits(moved))
+                 .values(balance=moved).returning(m.Client.balance)
                  .execution_options(synchronize_session=False))
-    balance = uow.session.execute(statement).scalar_one()
+    balance = uow.session.execute(statement).scalar_one_or_none()
+    if balance is None:
+        current = uow.session.scalar(select(m.Client.balance).where(m.Client.id == client.id))
+        within_bounds(current, delta, f"client {client.code}")
     uow.session.expire(client, ["balance"])     # the loaded value is stale; never write it back
     return balance
 

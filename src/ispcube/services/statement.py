@@ -4,6 +4,17 @@ An entry is never edited: annulling it posts a reversal with the opposite amount
 reversal carries the due date of what it cancels (so an annulled invoice stops counting as
 not yet due, see N1) and, for a receipt, its cash entity and the opposite cash part (so the
 cash report of the day of the annulment shows the money going back).
+
+Receipts with cheques (L4), so that no order of payment, rejection and annulment charges a
+client twice:
+- annulling a receipt reverses only what was not already charged back: the cheques rejected
+  with a DX still in force are left out of the reversal (a receipt whose every part was
+  charged back has nothing left to annul and is refused);
+- a cheque of an annulled receipt can no longer change status (see services/cheques.py);
+- the DX of a rejected cheque can be annulled (the rejection was a mistake) only while its
+  receipt stands: once the receipt is annulled, that DX is part of the annulment.
+The receipt's cheque rows are locked first, in the same order as a rejection locks its
+cheque, so a rejection and an annulment running at once on PostgreSQL cannot both charge.
 """
 
 from datetime import date
@@ -15,9 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
-from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount
+from ispcube.domain.numbers import parse_id
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.clients import find_client
 from ispcube.services.ledger import BOOKKEEPERS, entry_label, post, require_role
@@ -76,10 +88,7 @@ def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
     """Post the reversal of entry ENTRY_REF (its id, as the statement shows it)."""
     if not (reason or "").strip():
         raise Invalid("--reason must say why the entry is annulled")
-    try:
-        entry_id = int(str(entry_ref).strip())
-    except ValueError:
-        raise Invalid(f"entry '{entry_ref}' is not an entry number (see `ispcube ledger show CODE`)") from None
+    entry_id = parse_id(entry_ref, "entry", " (see `ispcube ledger show CODE`)", "an entry number")
     with rt.uow() as uow:
         actor = rt.actor(uow)
         require_role(actor, BOOKKEEPERS, "annul entries")
@@ -89,8 +98,9 @@ def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
             raise NotFound(f"entry {entry_id} does not exist (see `ispcube ledger show CODE`)")
         label = entry_label(entry.kind, entry.series, entry.number)
         _refuse_if_final(uow, entry, label)
+        reversed_amount = -entry.amount - charged_back(uow, entry, label)
         try:
-            posted = post(uow, rt, client, "reversal", -entry.amount, entry_date=rt.today(),
+            posted = post(uow, rt, client, "reversal", reversed_amount, entry_date=rt.today(),
                           comment=f"annuls {label}: {reason.strip()}", reverses_id=entry.id,
                           due_date=entry.due_date, cash_entity=entry.cash_entity,
                           cash_amount=-entry.cash_amount if entry.cash_amount is not None else None)
@@ -102,10 +112,39 @@ def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
                 "balance": format_amount(posted.balance)}
 
 
+def charged_back(uow, entry: LedgerEntry, label: str) -> Decimal:
+    """What of receipt ENTRY its rejected cheques already charged back by a DX in force.
+
+    Locks the receipt's cheques (a rejection locks its cheque the same way); for the DX of a
+    rejected cheque, refuses when its receipt is annulled. Zero for any other entry.
+    """
+    if entry.kind == "dx":
+        receipt_id = uow.session.scalar(select(Cheque.entry_id).where(Cheque.rejection_entry_id == entry.id)
+                                        .with_for_update())
+        if receipt_id is not None and _reversal_of(uow, receipt_id) is not None:
+            raise Refused(f"entry {entry.id} ({label}) charges back a rejected cheque of a receipt that was "
+                          "annulled; the annulment already left that cheque out")
+        return ZERO
+    if entry.kind != "receipt":
+        return ZERO
+    cheques = uow.session.scalars(select(Cheque).where(Cheque.entry_id == entry.id)
+                                  .order_by(Cheque.id).with_for_update()).all()
+    total = sum((c.amount for c in cheques if c.status == "rejected" and c.rejection_entry_id is not None
+                 and _reversal_of(uow, c.rejection_entry_id) is None), ZERO)
+    if total and total == -entry.amount:
+        raise Refused(f"entry {entry.id} ({label}) has nothing left to annul: its cheques were all rejected "
+                      "and charged back")
+    return total
+
+
+def _reversal_of(uow, entry_id: int) -> int | None:
+    return uow.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry_id))
+
+
 def _refuse_if_final(uow, entry: LedgerEntry, label: str) -> None:
     if entry.kind == "reversal":
         raise Refused(f"entry {entry.id} is a reversal itself and cannot be annulled "
                       "(post a DX or CX with `ispcube ledger adjust` instead)")
-    done = uow.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id))
+    done = _reversal_of(uow, entry.id)
     if done is not None:
         raise Refused(f"entry {entry.id} ({label}) is already annulled by entry {done}")

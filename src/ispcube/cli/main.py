@@ -62,6 +62,8 @@ def entry(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
+        from ispcube.domain.text import refuse_nul_arguments
+        refuse_nul_arguments(args)
         if os.environ.get(completion_cmd.COMPLETE_VAR):
             return completion_cmd.answer(app, os.environ[completion_cmd.COMPLETE_VAR])
         result = build(only_invoked(app, args)).main(args=args, prog_name="ispcube", standalone_mode=False)

@@ -2,6 +2,7 @@
 
 import re
 
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -21,7 +22,7 @@ def parse_emails(text: str | None) -> list[str]:
     emails = split_list(text)
     for email in emails:
         if not _EMAIL.match(email):
-            raise Invalid(f"e-mail '{email}' is not a valid address")
+            raise Invalid(f"e-mail {quoted(email)} is not a valid address")
     return emails
 
 
@@ -30,5 +31,5 @@ def parse_phones(text: str | None) -> list[str]:
     for phone in phones:
         digits = _NOT_DIGIT.sub("", phone)
         if not _PHONE.match(phone) or not 5 <= len(digits) <= 15:
-            raise Invalid(f"phone '{phone}' is not a phone number (digits, spaces, +, -, ( ) only; 5 to 15 digits)")
+            raise Invalid(f"phone {quoted(phone)} is not a phone number (digits, spaces, +, -, ( ) only; 5 to 15 digits)")
     return phones

@@ -5,6 +5,7 @@ import importlib
 import re
 from typing import NamedTuple
 
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 
 # (country, ID type) -> stdnum module. Types not listed are stored as given.
@@ -55,7 +56,7 @@ def normalise_id(country: str, id_type: str | None, number: str | None) -> IdNum
     try:
         compact = module.validate(number)
     except ValidationError as exc:
-        raise Invalid(f"ID number '{number}' is not a valid {country.upper()} {kind}: "
+        raise Invalid(f"ID number {quoted(number)} is not a valid {country.upper()} {kind}: "
                       f"{str(exc).rstrip('.').lower()}") from None
     shown = module.format(compact) if hasattr(module, "format") else compact
     return IdNumber(shown=shown, key=_KEEP.sub("", compact).upper())

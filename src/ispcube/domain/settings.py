@@ -9,6 +9,7 @@ from ispcube.domain.codes import parse_code_format
 from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.ids import COUNTRIES
 from ispcube.domain.money import parse_amount
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 
 
@@ -33,9 +34,9 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise Invalid(f"'{text}' is not a whole number") from None
+            raise Invalid(f"{quoted(text)} is not a whole number") from None
         if not low <= value <= high:
-            raise Invalid(f"'{text}' is out of range ({low} to {high})")
+            raise Invalid(f"{quoted(text)} is out of range ({low} to {high})")
         return value
     return parse
 
@@ -46,20 +47,20 @@ def _bool(text: str) -> bool:
         return True
     if lowered in {"no", "false", "0", "off"}:
         return False
-    raise Invalid(f"'{text}' is not yes or no")
+    raise Invalid(f"{quoted(text)} is not yes or no")
 
 
 def _country(text: str) -> str:
     code = text.strip().upper()
     if code not in COUNTRIES:
-        raise Invalid(f"'{text}' is not a supported country code ({', '.join(COUNTRIES)})")
+        raise Invalid(f"{quoted(text)} is not a supported country code ({', '.join(COUNTRIES)})")
     return code
 
 
 def _currency(text: str) -> str:
     code = text.strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise Invalid(f"'{text}' is not an ISO 4217 currency code such as ARS, EUR or CLP")
+        raise Invalid(f"{quoted(text)} is not an ISO 4217 currency code such as ARS, EUR or CLP")
     return code
 
 
@@ -117,4 +118,4 @@ def setting(key: str) -> SettingDef:
     try:
         return SETTINGS[key]
     except KeyError:
-        raise Invalid(f"unknown setting '{key}' (see `ispcube config list`)") from None
+        raise Invalid(f"unknown setting {quoted(key)} (see `ispcube config list`)") from None

@@ -8,6 +8,7 @@ of a percent (991 = 99.1 %). Every level falls in a green, amber or red band.
 from dataclasses import dataclass
 import re
 
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 
 _SIGNAL = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:dBm)?\s*(?:@\s*(\S+))?\s*$")
@@ -21,7 +22,7 @@ def parse_signal(text: str) -> tuple[float, str | None]:
     """`-74dBm@6Mbps` -> (-74.0, '6Mbps'); `-74` (RouterOS 7) -> (-74.0, None)."""
     match = _SIGNAL.match(str(text))
     if not match:
-        raise Invalid(f"signal '{text}' is not a level in dBm such as -74dBm@6Mbps")
+        raise Invalid(f"signal {quoted(text)} is not a level in dBm such as -74dBm@6Mbps")
     return float(match.group(1)), match.group(2)
 
 
@@ -29,7 +30,7 @@ def parse_rate(text: str) -> float:
     """`54Mbps`, `866.7Mbps-80MHz/2S/SGI`, `1Gbps` -> megabits per second."""
     match = _RATE.match(str(text))
     if not match:
-        raise Invalid(f"rate '{text}' is not a rate such as 54Mbps")
+        raise Invalid(f"rate {quoted(text)} is not a rate such as 54Mbps")
     return float(match.group(1)) * _RATE_SCALE[match.group(2).lower()]
 
 
@@ -42,11 +43,11 @@ def parse_uptime(text: str) -> int:
     if clock:
         weeks, days, hours, minutes, seconds = (int(part or 0) for part in clock.groups())
         if minutes > 59 or seconds > 59:
-            raise Invalid(f"uptime '{text}' has minutes or seconds above 59")
+            raise Invalid(f"uptime {quoted(text)} has minutes or seconds above 59")
     else:
         units = _UNIT_UPTIME.match(cleaned) if cleaned else None
         if not units or not any(units.groups()):
-            raise Invalid(f"uptime '{text}' is not a RouterOS duration such as 2w6d13:21:53")
+            raise Invalid(f"uptime {quoted(text)} is not a RouterOS duration such as 2w6d13:21:53")
         weeks, days, hours, minutes, seconds, _ms = (int(part or 0) for part in units.groups())
     return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
 
@@ -72,9 +73,9 @@ def percent(value: int | float | str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise Invalid(f"'{value}' is not a percentage") from None
+        raise Invalid(f"{quoted(value)} is not a percentage") from None
     if not 0 <= number <= 100:
-        raise Invalid(f"'{value}' is not a percentage between 0 and 100")
+        raise Invalid(f"{quoted(value)} is not a percentage between 0 and 100")
     return number
 
 

@@ -20,6 +20,7 @@ from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount, parse_amount
 from ispcube.domain.numbers import parse_id
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services import events
 from ispcube.services.ledger import BOOKKEEPERS, post, require_role
@@ -51,16 +52,16 @@ def parse_cheque(text: str, currency_code: str) -> ChequeIn:
         key, sep, value = piece.partition("=")
         key = key.strip().lower()
         if not sep or key not in SPEC_KEYS:
-            raise Invalid(f"cheque '{text}': '{piece.strip()}' is not one of {', '.join(k + '=' for k in SPEC_KEYS)}")
+            raise Invalid(f"cheque {quoted(text)}: {quoted(piece.strip())} is not one of {', '.join(k + '=' for k in SPEC_KEYS)}")
         if key in parts:
-            raise Invalid(f"cheque '{text}': {key} is given twice")
+            raise Invalid(f"cheque {quoted(text)}: {key} is given twice")
         parts[key] = value.strip()
     missing = [key for key in SPEC_KEYS if not parts.get(key)]
     if missing:
-        raise Invalid(f"cheque '{text}': {', '.join(missing)} missing (use {SPEC_FORMAT})")
-    amount = parse_amount(parts["amount"], field=f"amount of cheque '{text}'", currency=currency_code,
+        raise Invalid(f"cheque {quoted(text)}: {', '.join(missing)} missing (use {SPEC_FORMAT})")
+    amount = parse_amount(parts["amount"], field=f"amount of cheque {quoted(text)}", currency=currency_code,
                           allow_zero=False)
-    deposit = parse_date(parts["deposit"], field=f"deposit date of cheque '{text}'")
+    deposit = parse_date(parts["deposit"], field=f"deposit date of cheque {quoted(text)}")
     return ChequeIn(parts["bank"], parts["number"], amount, deposit)
 
 
@@ -85,7 +86,7 @@ def refuse_known_cheques(uow: UnitOfWork, cheques: list[ChequeIn]) -> None:
 
 def list_cheques(rt: Runtime, status: str | None = None) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
-        raise Invalid(f"status '{status}' is not one of {', '.join(STATUSES)}")
+        raise Invalid(f"status {quoted(status)} is not one of {', '.join(STATUSES)}")
     with rt.uow() as uow:
         actor = rt.actor(uow)
         query = (select(Cheque, m.Client.code, LedgerEntry.number)
@@ -104,7 +105,7 @@ def list_cheques(rt: Runtime, status: str | None = None) -> list[dict[str, Any]]
 
 def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
     if status not in STATUSES:
-        raise Invalid(f"status '{status}' is not one of {', '.join(STATUSES)}")
+        raise Invalid(f"status {quoted(status)} is not one of {', '.join(STATUSES)}")
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "change cheque statuses")
         cheque = _locked_cheque(uow, cheque_id)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ispcube.domain.codes import format_code
+from ispcube.domain.text import quoted
 from ispcube.services import config
 from ispcube.services.bulk_insert import bind_processors
 from ispcube.services.bulk_load import bulk_load
@@ -50,8 +51,7 @@ class Problem:
     reason: str
 
     def sentence(self) -> str:
-        value = self.value if len(self.value) <= 80 else self.value[:77] + "..."
-        return f"line {self.line}, column {self.column}: value '{value}': {self.reason}"
+        return f"line {self.line}, column {self.column}: value {quoted(self.value)}: {self.reason}"
 
 
 @dataclass

@@ -139,6 +139,10 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
                                      "than the rest of the file (save the whole file as UTF-8)"))
             unreadable.add(name)
             continue
+        if value is not None and "\x00" in value:
+            checked.problems.append((columns.headers[index], value, "holds a NUL byte (\\0)"))
+            unreadable.add(name)
+            continue
         if value is None or not value.strip():
             if existing is None or name in SWITCHES or name == "code":
                 continue

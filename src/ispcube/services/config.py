@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ispcube.db.models import Setting
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.settings import SETTINGS, setting
+from ispcube.domain.text import refuse_nul
 from ispcube.errors import Invalid
 
 
@@ -54,7 +55,7 @@ def set_setting(uow: UnitOfWork, key: str, raw: str, *, from_stdin: bool = False
         raise Invalid(f"setting {key} is secret: give its value on stdin (`ispcube config set {key} -`), "
                       "never on the command line")
     try:
-        value = d.parse(raw)
+        value = d.parse(refuse_nul(raw, "the value"))
     except Invalid as exc:
         raise Invalid(f"setting {key}: {exc}") from None
     row = uow.session.get(Setting, key)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.errors import Invalid
+from ispcube.domain.text import refuse_nul
 
 
 def log(uow: UnitOfWork, rt, client: m.Client, kind: str, message: str) -> None:
@@ -22,7 +23,7 @@ def client_log(uow: UnitOfWork, client: m.Client) -> list[dict[str, Any]]:
 
 
 def add_note(uow: UnitOfWork, rt, client: m.Client, text: str) -> dict[str, Any]:
-    if not text.strip():
+    if not refuse_nul(text, "the note").strip():
         raise Invalid("the note is empty")
     note = m.ClientNote(client_id=client.id, at=rt.now(), author=rt.operator, text=text.strip())
     uow.session.add(note)

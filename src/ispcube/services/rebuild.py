@@ -20,6 +20,7 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import format_amount
+from ispcube.domain.text import quoted
 from ispcube.errors import NotFound
 from ispcube.services.ledger import BOOKKEEPERS, require_role
 from ispcube.services.runtime import Runtime
@@ -44,7 +45,7 @@ def _ids_of(uow: UnitOfWork, codes: list[str]) -> list[int]:
     found = dict(uow.session.execute(select(m.Client.code, m.Client.id).where(m.Client.code.in_(wanted))).all())
     missing = [code for code in wanted if code not in found]
     if missing:
-        raise NotFound(f"client '{missing[0]}' does not exist")
+        raise NotFound(f"client {quoted(missing[0])} does not exist")
     return list(found.values())
 
 

@@ -20,6 +20,7 @@ from ispcube.db.document_models import DocumentTemplate
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import decimals_for
 from ispcube.domain.words import amount_in_words
+from ispcube.domain.text import refuse_nul
 from ispcube.errors import Invalid, NotFound
 from ispcube.services.runtime import Runtime
 
@@ -97,6 +98,7 @@ def set_template(rt: Runtime, name: str, body: bytes) -> dict[str, Any]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise Invalid(f"template {name}: the file is not UTF-8 text") from None
+    refuse_nul(text, f"template {name}: the file")
     with rt.uow() as uow:
         rt.actor(uow)
         candidate = {**stored_bodies(uow), name: text}

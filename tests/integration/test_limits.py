@@ -181,6 +181,12 @@ LONG_VALUES = [
     ["config", "set", "invoice.due_day", LONG],
     ["config", "set", "country", LONG],
     ["enforce", "--today", LONG],
+    ["client", "show", LONG],
+    ["ledger", "adjust", LONG, "--debit", "1", "--reason", "x"],
+    ["plan", "edit", LONG, "--price", "1"],
+    ["plan", "add", "--name", "Z", "--price", "1", "--down-kbps", LONG],
+    ["--operator", LONG, "pay", "A1", "--cash", "1"],
+    ["client", "traffic", "A1", "--days", LONG, "--out", "t.png"],
 ]
 
 

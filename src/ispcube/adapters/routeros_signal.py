@@ -10,6 +10,7 @@ other one is tried.
 from dataclasses import dataclass
 
 from ispcube.domain.signal import parse_rate, parse_signal, parse_uptime
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, RouterAuthError, RouterProtocolError, RouterUnreachable
 
 TABLES = (("wireless", "/interface/wireless/registration-table"),
@@ -49,7 +50,7 @@ class Registration:
 def normalise_mac(text: str) -> str:
     digits = "".join(ch for ch in text if ch.isalnum()).upper()
     if len(digits) != 12 or any(ch not in "0123456789ABCDEF" for ch in digits):
-        raise Invalid(f"MAC address '{text}' is not six hexadecimal pairs")
+        raise Invalid(f"MAC address {quoted(text)} is not six hexadecimal pairs")
     return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
 
 

@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 from ispcube import config_file
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, Refused
 
 DEFAULT_TIMEOUT = 30.0
@@ -58,12 +59,12 @@ class StripeGateway:
                           f"{config_file.config_path()} (chmod 600)")
         base = os.environ.get("STRIPE_API_BASE") or None
         if base and not base.startswith(("https://", "http://")):
-            raise Invalid(f"STRIPE_API_BASE '{base}' is not an http(s) URL")
+            raise Invalid(f"STRIPE_API_BASE {quoted(base)} is not an http(s) URL")
         timeout = os.environ.get("ISPCUBE_STRIPE_TIMEOUT") or str(DEFAULT_TIMEOUT)
         try:
             seconds = float(timeout)
         except ValueError:
-            raise Invalid(f"ISPCUBE_STRIPE_TIMEOUT '{timeout}' is not a number of seconds") from None
+            raise Invalid(f"ISPCUBE_STRIPE_TIMEOUT {quoted(timeout)} is not a number of seconds") from None
         return cls(key, base, seconds)
 
     # --- customers and cards ---------------------------------------------------------------

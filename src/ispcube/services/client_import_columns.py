@@ -8,7 +8,7 @@ fiscal`); case, accents, spaces and punctuation do not matter.
 from dataclasses import dataclass, field
 import re
 
-from ispcube.domain.text import fold
+from ispcube.domain.text import fold, quoted
 from ispcube.errors import Invalid
 from ispcube.services.client_fields import FIELDS
 
@@ -95,11 +95,11 @@ def map_columns(header: list[str], *, update: bool) -> ColumnMap:
             if header_key(name) in READ_ONLY:
                 ignored.append(name)
             elif name:
-                unknown.append(f"'{name}' (column {number})")
+                unknown.append(f"{quoted(name)} (column {number})")
             fields.append(None)
             continue
         if found in seen:
-            raise Invalid(f"columns '{seen[found]}' and '{name}' both set the client field {found}: "
+            raise Invalid(f"columns {quoted(seen[found])} and {quoted(name)} both set the client field {found}: "
                           "keep only one of them")
         seen[found] = name
         fields.append(found)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, Integer, String, select
 
+from ispcube.domain.text import quoted
 from ispcube.errors import NotFound
 from ispcube.services.client_record import CLIENTS, PLANS, client_dict, light_table, record_select
 from ispcube.services.runtime import Runtime, load_actor
@@ -31,7 +32,7 @@ def profile(rt: Runtime, code: str) -> dict[str, Any]:
             query = query.where(CLIENTS.c.collector_id == actor.collector_id)
         row = conn.execute(query).first()
         if row is None:
-            raise NotFound(f"client '{code}' does not exist")
+            raise NotFound(f"client {quoted(code)} does not exist")
         shown = client_dict(row)
         shown["connections"] = connections_of(conn, row.id)
         due = conn.execute(select(COMMITMENTS.c.due_date).where(

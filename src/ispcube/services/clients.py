@@ -10,7 +10,7 @@ from ispcube.db import models as m
 from ispcube.db.limits import check_values
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.codes import format_code
-from ispcube.domain.text import fold, normalise_address
+from ispcube.domain.text import fold, normalise_address, quoted
 from ispcube.errors import Duplicate, Invalid, NotFound, Refused
 from ispcube.services import config, events
 from ispcube.services.client_fields import FieldError, Refs, parse_fields
@@ -47,7 +47,7 @@ def find_client(uow: UnitOfWork, code: str, actor: Actor | None = None) -> m.Cli
         query = query.where(m.Client.collector_id == actor.collector_id)
     client = uow.session.scalar(query)
     if client is None:
-        raise NotFound(f"client '{code}' does not exist")
+        raise NotFound(f"client {quoted(code)} does not exist")
     return client
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.signal import Level, format_uptime, levels
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services import config
 from ispcube.services.clients import find_client
@@ -19,7 +20,7 @@ def parse_port(text: str | None) -> int | None:
     if text is None:
         return None
     if not str(text).strip().isdigit() or not 1 <= int(text) <= 65535:
-        raise Invalid(f"--port '{text}' is not a TCP port (1 to 65535)")
+        raise Invalid(f"--port {quoted(text)} is not a TCP port (1 to 65535)")
     return int(text)
 
 
@@ -27,9 +28,9 @@ def parse_timeout(text: str) -> float:
     try:
         value = float(str(text).strip())
     except ValueError:
-        raise Invalid(f"--timeout '{text}' is not a number of seconds") from None
+        raise Invalid(f"--timeout {quoted(text)} is not a number of seconds") from None
     if not 0 < value <= 120:
-        raise Invalid(f"--timeout '{text}' must be above 0 and at most 120 seconds")
+        raise Invalid(f"--timeout {quoted(text)} must be above 0 and at most 120 seconds")
     return value
 
 

@@ -13,6 +13,7 @@ from ispcube.adapters.drivers import RouterConfig
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import parse_router_host
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, NotFound, Refused
 
 KINDS = ("mikrotik", "radius")
@@ -22,7 +23,7 @@ FIELDS = ("kind", "host", "port", "api_ssl", "username", "coa_port", "node", "ra
 def find_router(uow: UnitOfWork, name: str) -> m.Router:
     router = uow.session.scalar(select(m.Router).where(m.Router.name == name.strip()))
     if router is None:
-        raise NotFound(f"router '{name}' does not exist")
+        raise NotFound(f"router {quoted(name)} does not exist")
     return router
 
 
@@ -32,9 +33,9 @@ def _port(text: str | None, what: str) -> int | None:
     try:
         value = int(str(text).strip())
     except ValueError:
-        raise Invalid(f"router {what} '{text}' is not a port number") from None
+        raise Invalid(f"router {what} {quoted(text)} is not a port number") from None
     if not 1 <= value <= 65535:
-        raise Invalid(f"router {what} '{text}' is out of range (1 to 65535)")
+        raise Invalid(f"router {what} {quoted(text)} is out of range (1 to 65535)")
     return value
 
 
@@ -45,7 +46,7 @@ def _db_url(text: str | None) -> str | None:
     try:
         make_url(normalise_url(text.strip()))
     except Exception:  # noqa: BLE001 - any parse failure is the same mistake for the user
-        raise Invalid(f"router radius-db '{text}' is not a database URL") from None
+        raise Invalid(f"router radius-db {quoted(text)} is not a database URL") from None
     return text.strip()
 
 
@@ -53,7 +54,7 @@ def _apply(uow: UnitOfWork, router: m.Router, values: dict[str, Any]) -> None:
     if values.get("kind") is not None:
         kind = values["kind"].strip().lower()
         if kind not in KINDS:
-            raise Invalid(f"router kind '{values['kind']}' is not one of {', '.join(KINDS)}")
+            raise Invalid(f"router kind {quoted(values['kind'])} is not one of {', '.join(KINDS)}")
         router.kind = kind
     if values.get("host") is not None:
         router.host = parse_router_host(values["host"])
@@ -78,7 +79,7 @@ def _node_id(uow: UnitOfWork, name: str) -> int | None:
         return None
     node_id = uow.session.scalar(select(m.Node.id).where(m.Node.name == name.strip()))
     if node_id is None:
-        raise Invalid(f"router node '{name}': no such node")
+        raise Invalid(f"router node {quoted(name)}: no such node")
     return node_id
 
 
@@ -86,7 +87,7 @@ def add_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str, 
     if not name.strip():
         raise Invalid("router name must not be empty")
     if uow.session.scalar(select(m.Router.id).where(m.Router.name == name.strip())) is not None:
-        raise Refused(f"router '{name}' already exists")
+        raise Refused(f"router {quoted(name)} already exists")
     for required in ("kind", "host"):
         if not values.get(required):
             raise Invalid(f"router {name}: --{required} required")
@@ -103,7 +104,7 @@ def edit_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str,
     if new_name:
         if uow.session.scalar(select(m.Router.id).where(m.Router.name == new_name.strip(),
                                                         m.Router.id != router.id)) is not None:
-            raise Refused(f"router '{new_name}' already exists")
+            raise Refused(f"router {quoted(new_name)} already exists")
         router.name = new_name.strip()
     _apply(uow, router, values)
     uow.commit()
@@ -118,11 +119,11 @@ def delete_router(uow: UnitOfWork, name: str) -> None:
         .order_by(m.Client.code).limit(6)).all()
     if users:
         shown = ", ".join(f"client {code}" + (f" ({ip})" if ip else "") for code, ip in users[:5])
-        raise Refused(f"router '{name}' is in use by connections of {shown}"
+        raise Refused(f"router {quoted(name)} is in use by connections of {shown}"
                       f"{' and more' if len(users) > 5 else ''}; move or delete them first")
     from ispcube.db.network_models import RouterTask
     if uow.session.scalar(select(RouterTask.id).where(RouterTask.router_id == router.id).limit(1)):
-        raise Refused(f"router '{name}' has a history of enforcement tasks; it cannot be deleted, "
+        raise Refused(f"router {quoted(name)} has a history of enforcement tasks; it cannot be deleted, "
                       "only renamed or left without connections")
     uow.session.delete(router)
     uow.commit()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import Boolean, Integer, String, column, select, table
 from sqlalchemy.engine import Engine
 
+from ispcube.domain.text import quoted
 from ispcube.errors import NotFound
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def load_actor(executor, name: str) -> Actor:
     row = executor.execute(select(o.id, o.name, o.role, o.cash_entity, o.active)
                            .where(o.name == name)).first()
     if row is None or not row.active:
-        raise NotFound(f"operator '{name}' does not exist or is inactive "
+        raise NotFound(f"operator {quoted(name)} does not exist or is inactive "
                        "(see `ispcube operator list`)")
     return Actor(name=row.name, role=row.role, operator_id=row.id, cash_entity=row.cash_entity)
 

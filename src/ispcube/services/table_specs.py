@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.money import parse_amount
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 
 ROLES = ("admin", "operator", "collector", "seller")
@@ -47,16 +48,16 @@ def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
         try:
             value = int(str(text).strip())
         except ValueError:
-            raise Invalid(f"{what} '{text}' is not a whole number") from None
+            raise Invalid(f"{what} {quoted(text)} is not a whole number") from None
         if not low <= value <= high:
-            raise Invalid(f"{what} '{text}' is out of range ({low} to {high})")
+            raise Invalid(f"{what} {quoted(text)} is out of range ({low} to {high})")
         return value
     return parse
 
 
 def _role(text: str) -> str:
     if text.strip().lower() not in ROLES:
-        raise Invalid(f"role '{text}' is not one of {', '.join(ROLES)}")
+        raise Invalid(f"role {quoted(text)} is not one of {', '.join(ROLES)}")
     return text.strip().lower()
 
 
@@ -66,7 +67,7 @@ def _yes_no(text: str) -> bool:
         return True
     if lowered in {"no", "false", "0", "off"}:
         return False
-    raise Invalid(f"'{text}' is not yes or no")
+    raise Invalid(f"{quoted(text)} is not yes or no")
 
 
 def _nonempty(what: str) -> Callable[[str], str]:

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.table_specs import Table, table
 
@@ -19,7 +20,7 @@ def _find(uow: UnitOfWork, spec: Table, key: str):
     value = spec.column(spec.key).parse(key)
     row = uow.session.scalar(select(_model(spec.model)).where(key_column == value))
     if row is None:
-        raise NotFound(f"{spec.noun} '{key}' does not exist")
+        raise NotFound(f"{spec.noun} {quoted(key)} does not exist")
     return row
 
 
@@ -51,7 +52,7 @@ def _check_unique(uow: UnitOfWork, spec: Table, values: dict, exclude_id: int | 
     if exclude_id is not None:
         query = query.where(_model(spec.model).id != exclude_id)
     if uow.session.scalar(query) is not None:
-        raise Refused(f"{spec.noun} '{values[spec.key]}' already exists")
+        raise Refused(f"{spec.noun} {quoted(values[spec.key])} already exists")
 
 
 def add_row(uow: UnitOfWork, noun: str, raw: dict[str, str | None]) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def delete_row(uow: UnitOfWork, noun: str, key: str) -> None:
         users += [f"{used.what} {label}" for label in labels]
     if users:
         shown = ", ".join(users[:5]) + (" and more" if len(users) > 5 else "")
-        raise Refused(f"{noun} '{key}' is in use by {shown}; change those first")
+        raise Refused(f"{noun} {quoted(key)} is in use by {shown}; change those first")
     uow.session.delete(row)
     uow.commit()
 

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from ispcube.db.document_models import DocumentTemplate
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import decimals_for
+from ispcube.domain.text import quoted, refuse_nul
 from ispcube.domain.words import amount_in_words
-from ispcube.domain.text import refuse_nul
 from ispcube.errors import Invalid, NotFound
 from ispcube.services.runtime import Runtime
 
@@ -48,7 +48,7 @@ def default_body(name: str) -> str:
 
 def _known(name: str) -> str:
     if name not in TEMPLATES:
-        raise NotFound(f"template '{name}' does not exist (templates: {', '.join(TEMPLATES)})")
+        raise NotFound(f"template {quoted(name)} does not exist (templates: {', '.join(TEMPLATES)})")
     return name
 
 

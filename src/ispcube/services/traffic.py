@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, NotFound
 from ispcube.services.clients import find_client
 from ispcube.services.runtime import Runtime
@@ -22,7 +23,7 @@ BIN_SIZES = ((1, timedelta(minutes=15), "15-minute"), (3, timedelta(minutes=30),
 
 def parse_days(text: str) -> int:
     if not str(text).strip().isdigit() or not 1 <= int(text) <= MAX_DAYS:
-        raise Invalid(f"--days '{text}' is not a whole number of days from 1 to {MAX_DAYS}")
+        raise Invalid(f"--days {quoted(text)} is not a whole number of days from 1 to {MAX_DAYS}")
     return int(text)
 
 

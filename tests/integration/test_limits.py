@@ -194,3 +194,9 @@ LONG_VALUES = [
 def test_errors_quote_only_the_start_of_a_long_value(base, command):
     message = refused(base, command, "xxx...'")
     assert len(message) < 400, message
+
+
+def test_a_row_limit_beyond_64_bits_is_a_usage_error(base):
+    result = base("client", "list", "--limit", HUGE_ID)
+    assert result.exit_code == 2 and "is not in the range" in result.stderr
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr

@@ -10,11 +10,16 @@ against the model, and finally that `ledger rebuild` finds nothing to fix.
 from dataclasses import dataclass, field
 from decimal import Decimal
 import json
+from pathlib import Path
 import shutil
+import subprocess
+import sys
+import time
 import uuid
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.conftest import Cli, _reset_pg
 
@@ -173,3 +178,41 @@ def test_refusals_say_why_in_one_sentence(cli):
         "the annulment already left that cheque out\n")
     assert cli.json("client", "show", "A1")["balance"] == "0.00"
     assert len(cli.json("ledger", "show", "A1")) == len(statement) + 1
+
+
+@pytest.mark.pg
+def test_a_rejection_and_an_annulment_at_once_never_charge_twice(pg_database, rounds=4):
+    """Both wait on the cheque's row lock, then run one after the other in either order:
+    the client owes nothing afterwards, however the race went."""
+    ispcube = Path(sys.executable).with_name("ispcube")
+    for round_number in range(rounds):
+        _reset_pg(pg_database)
+        cli = Cli(pg_database)
+        cli.ok("client", "add", "--code", "A1", "--name", "Ana")
+        receipt = cli.json("pay", "A1", "--cash", "50", "--cheque",
+                           "bank=Nación,number=1,amount=50,deposit=2026-12-01")["entry"]
+        holder = create_engine(pg_database)
+        watcher = create_engine(pg_database, isolation_level="AUTOCOMMIT")
+        commands = [["cheque", "set-status", "1", "rejected"], ["ledger", "annul", str(receipt), "--reason", "x"]]
+        if round_number % 2:
+            commands.reverse()
+        with holder.connect() as hold, watcher.connect() as watch:
+            hold.execute(text("SELECT id FROM cheques WHERE id = 1 FOR UPDATE"))
+            racers = []
+            for args in commands:
+                racers.append(subprocess.Popen([str(ispcube), "--db", pg_database, *args], stdout=subprocess.PIPE,
+                                               stderr=subprocess.PIPE, text=True))
+            deadline = time.monotonic() + 60
+            while watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND wait_event_type = 'Lock'")).scalar() < 2:
+                assert time.monotonic() < deadline, "the rejection and the annulment never waited together"
+                assert all(p.poll() is None for p in racers), [p.communicate() for p in racers]
+                time.sleep(0.05)
+            hold.rollback()
+        results = {args[0]: (p.wait(timeout=60), p.communicate()[1]) for args, p in zip(commands, racers)}
+        holder.dispose()
+        watcher.dispose()
+        assert results["ledger"][0] == 0, results
+        assert results["cheque"][0] in (0, 1), results
+        assert cli.json("client", "show", "A1")["balance"] == "0.00", results
+        assert cli.json("ledger", "rebuild")["wrong"] == []

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ispcube.db.all_models import metadata
 from ispcube.db.engine import get_engine
+from ispcube.db.models import Client, Connection, Plan, Router
 
 MAX = "999999999999.99"
 HUGE_ID = "99999999999999999999"
@@ -90,6 +91,22 @@ def test_billing_refuses_a_run_that_would_push_a_balance_beyond_the_bound(base):
                             "1000000008500.00, outside what a balance can hold")
     base.ok("ledger", "adjust", "C3", "--credit", "10000", "--reason", "settled")
     assert base.json("billing", "run", "--period", "2026-11")["invoices"] == 2
+
+
+def test_billing_refuses_an_invoice_beyond_the_bound(base, runtime):
+    base.ok("plan", "add", "--name", "Max", "--price", MAX)
+    base.ok("client", "add", "--code", "D4", "--name", "Dora", "--signup-date", "2026-01-01")
+    with runtime.uow() as uow:      # two connections on the dearest plan: their sum is the invoice
+        router = Router(name="r1", kind="mikrotik", host="127.0.0.1")
+        uow.session.add(router)
+        uow.flush()
+        plan = uow.session.scalar(select(Plan.id).where(Plan.name == "Max"))
+        client = uow.session.scalar(select(Client.id).where(Client.code == "D4"))
+        uow.session.add_all([Connection(client_id=client, router_id=router.id, ip=f"10.0.0.{n}", plan_id=plan)
+                             for n in (1, 2)])
+        uow.commit()
+    refused(base, ["billing", "run", "--period", "2026-11"], "billing 2026-11: the invoice of client D4, "
+                                                             "1999999999999.98, is beyond 999999999999.99")
 
 
 ID_COMMANDS = [

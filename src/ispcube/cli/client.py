@@ -56,7 +56,7 @@ def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."
 
 def list_(
     ctx: typer.Context,
-    limit: Optional[int] = typer.Option(None, "--limit", max=2**63 - 1, help="At most this many rows."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows."),
     template: Optional[str] = typer.Option(None, "--template", help="Print through this listing template (listing)."),
     out: Optional[str] = typer.Option(None, "--out", help="With --template: the FILE.pdf or FILE.html to write."),
     **filters: Any,

@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.numbers import MAX_ID
 from ispcube.errors import Invalid
 from ispcube.services.client_fields import PAYMENT_METHODS
 from ispcube.services.client_search import search_condition
@@ -74,8 +75,10 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
 def list_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, limit: int | None = None) -> list[dict[str, Any]]:
     conn = uow.session.connection()
     query = filtered_select(conn, f, actor)
+    if limit is not None and limit < 0:
+        raise Invalid(f"--limit {limit} must not be negative")
     if limit:
-        query = query.limit(limit)
+        query = query.limit(min(limit, MAX_ID))     # more rows than a table can hold: all of them
     # Plain columns, no entities: Core execution skips the ORM's row loading.
     return [client_dict(row) for row in conn.execute(query)]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import stat
 import tomllib
 
+from ispcube.domain.text import refuse_nul
 from ispcube.errors import Invalid
 
 KEYS = {"database_url", "operator", "stripe_api_key", "google_maps_api_key"}
@@ -37,7 +38,9 @@ def load() -> dict[str, str]:
                       f"(known: {', '.join(sorted(KEYS))})")
     if set(data) & SECRET_KEYS and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise Invalid(f"config file {path} holds secrets but others can read it: run chmod 600 {path}")
-    return {key: str(value) for key, value in data.items()}
+    for key, given in data.items():
+        refuse_nul(str(given), f"config file {path}: {key}")
+    return {key: str(given) for key, given in data.items()}
 
 
 def value(key: str, env: str) -> str | None:

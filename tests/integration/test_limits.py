@@ -173,6 +173,11 @@ def test_nul_bytes_are_refused_wherever_text_enters(base, tmp_path):
     template = tmp_path / "receipt.html"
     template.write_bytes(base.ok("template", "show", "receipt").stdout.encode() + b"\x00")
     refused(base, ["template", "set", "receipt", str(template)], "template receipt: the file holds a NUL byte")
+    config = tmp_path / "xdg-config" / "ispcube" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('operator = "ana\\u0000"\n')
+    refused(base, ["client", "list"], f"config file {config}: operator holds a NUL byte")
+    config.unlink()
     rows = tmp_path / "clients.csv"
     rows.write_bytes(b"code,name\nN2,Na\x00me\n")
     before = snapshot(base)

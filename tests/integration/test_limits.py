@@ -170,6 +170,8 @@ def test_nul_bytes_are_refused_wherever_text_enters(base, tmp_path):
     refused(base, ["client", "add", "--code", "N\x001", "--name", "x"], "the value of --code holds a NUL byte")
     refused(base, ["client", "note", "add", "A1", "-"], "the note holds a NUL byte", input="call\x00back")
     refused(base, ["config", "set", "state", "-"], "setting state: the value holds a NUL byte", input="Salta\x00")
+    refused(base, ["router", "add", "r1", "--kind", "mikrotik", "--host", "127.0.0.1", "--user", "admin",
+                   "--secret-stdin"], "the router secret holds a NUL byte", input="pass\x00word\n")
     template = tmp_path / "receipt.html"
     template.write_bytes(base.ok("template", "show", "receipt").stdout.encode() + b"\x00")
     refused(base, ["template", "set", "receipt", str(template)], "template receipt: the file holds a NUL byte")

@@ -13,7 +13,7 @@ from ispcube.adapters.drivers import RouterConfig
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import parse_router_host
-from ispcube.domain.text import quoted
+from ispcube.domain.text import quoted, refuse_nul
 from ispcube.errors import Invalid, NotFound, Refused
 
 KINDS = ("mikrotik", "radius")
@@ -71,7 +71,7 @@ def _apply(uow: UnitOfWork, router: m.Router, values: dict[str, Any]) -> None:
     if values.get("node") is not None:
         router.node_id = _node_id(uow, values["node"])
     if values.get("secret") is not None:
-        router.secret = values["secret"]
+        router.secret = refuse_nul(values["secret"], "the router secret")
 
 
 def _node_id(uow: UnitOfWork, name: str) -> int | None:

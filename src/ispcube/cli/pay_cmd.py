@@ -54,7 +54,9 @@ def cheque_list(ctx: typer.Context,
 @cheque_app.command("set-status")
 def cheque_set_status(ctx: typer.Context, cheque_id: str = typer.Argument(..., metavar="ID", help="Cheque id (see `cheque list`)."),
                       status: str = typer.Argument(..., help="deposited, cleared or rejected.")) -> None:
-    """Move a cheque along; a rejected cheque adds a DX for its amount to the client."""
+    """Move a cheque along; a rejected cheque adds a DX for its amount to the client.
+
+    A cheque of an annulled receipt can no longer change status: the annulment settled it."""
     from ispcube.services import cheques
     done = cheques.set_status(state(ctx).runtime(), cheque_id, status)
     if state(ctx).format == "json":

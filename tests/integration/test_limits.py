@@ -211,6 +211,8 @@ LONG_VALUES = [
     ["plan", "add", "--name", "Z", "--price", "1", "--down-kbps", LONG],
     ["--operator", LONG, "pay", "A1", "--cash", "1"],
     ["client", "traffic", "A1", "--days", LONG, "--out", "t.png"],
+    ["client", "list", "--service", LONG],
+    ["client", "list", "--company", LONG],
 ]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.numbers import MAX_ID
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 from ispcube.services.client_fields import PAYMENT_METHODS
 from ispcube.services.client_search import search_condition
@@ -53,15 +54,15 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
         query = query.where(SELLER.name == f.seller.strip())
     if f.payment_method:
         if f.payment_method.strip().lower() not in PAYMENT_METHODS:
-            raise Invalid(f"payment method '{f.payment_method}' is not one of {', '.join(PAYMENT_METHODS)}")
+            raise Invalid(f"payment method {quoted(f.payment_method)} is not one of {', '.join(PAYMENT_METHODS)}")
         query = query.where(m.Client.payment_method == f.payment_method.strip().lower())
     if f.company:
         if not f.company.strip().isdigit() or len(f.company.strip()) > 2:
-            raise Invalid(f"company '{f.company}' is not a billing company number (1 to 5)")
+            raise Invalid(f"company {quoted(f.company)} is not a billing company number (1 to 5)")
         query = query.where(m.Company.number == int(f.company))
     if f.service:
         if f.service not in ("cut", "active"):
-            raise Invalid(f"service '{f.service}' is not cut or active")
+            raise Invalid(f"service {quoted(f.service)} is not cut or active")
         query = query.where(m.Client.service == f.service)
     if f.free is not None:
         query = query.where(m.Client.free.is_(f.free))

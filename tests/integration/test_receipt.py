@@ -97,7 +97,7 @@ def test_bad_requests_are_one_sentence_and_write_nothing(shop, tmp_path, monkeyp
 @pytest.mark.parametrize("number, error", [
     ("2", "receipt 2 does not exist"),
     ("abc", "receipt 'abc' is not a receipt number"),
-    ("99999999999999999999999", "receipt 99999999999999999999999 does not exist"),
+    ("99999999999999999999999", "receipt '99999999999999999999999' does not exist"),
 ])
 def test_bad_receipt_numbers_are_one_sentence(shop, tmp_path, number, error):
     shop.ok("pay", "A1", "--cash", "100")

@@ -153,10 +153,8 @@ def print_receipt(rt: Runtime, entry_ref: str, out: str | None, replace: bool = 
 def receipt_entry(rt: Runtime, number_ref: str) -> str:
     """The ledger entry of receipt NUMBER_REF, the number `pay` prints (entries and receipts are
     numbered apart: entry 7 may be another client's receipt 3)."""
-    try:
-        number = int(str(number_ref).strip())
-    except ValueError:
-        raise Invalid(f"receipt '{number_ref}' is not a receipt number (as `ispcube pay` prints it)") from None
+    number = parse_id(number_ref, "receipt", " (see `ispcube ledger show CODE`)",
+                      "a receipt number (as `ispcube pay` prints it)")
     with rt.uow() as uow:
         actor = rt.actor(uow)
         query = (select(LedgerEntry.id).join(m.Client, m.Client.id == LedgerEntry.client_id)
@@ -164,7 +162,7 @@ def receipt_entry(rt: Runtime, number_ref: str) -> str:
                         LedgerEntry.number == number))
         if actor.collector_id is not None:
             query = query.where(m.Client.collector_id == actor.collector_id)
-        entry_id = uow.session.scalar(query) if 0 < number < 2 ** 63 else None
+        entry_id = uow.session.scalar(query)
     if entry_id is None:
         raise NotFound(f"receipt {number} does not exist (see `ispcube ledger show CODE`)")
     return str(entry_id)

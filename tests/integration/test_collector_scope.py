@@ -68,3 +68,25 @@ def test_web_passwords(base):
     assert as_(base, "ana", "client", "webpass", "check", "B1", input="whatever12\n").stderr == \
         "ispcube: client 'B1' does not exist\n"
     assert as_(base, "ana", "client", "webpass", "set", "A1", "--random").exit_code == 0
+
+
+def test_add_by_a_collector_assigns_it_to_that_collector(base):
+    added = as_(base, "ana", "client", "add", "--code", "A3", "--name", "Cliente A3", "--address", "Calle A3")
+    assert (added.exit_code, added.stderr) == (0, "")
+    assert base.json("client", "show", "A3")["collector"] == "ana"
+    assert as_(base, "ana", "client", "show", "A3").exit_code == 0
+    assert [e["kind"] for e in base.json("client", "log", "A3")] == ["client.add"]
+
+
+def test_a_collector_cannot_hand_a_client_to_another(base):
+    before = base.json("client", "list")
+    for args in (("client", "add", "--code", "A4", "--name", "Cliente A4", "--collector", "beto"),
+                 ("client", "add", "--code", "A4", "--name", "Cliente A4", "--collector", ""),
+                 ("client", "edit", "A1", "--collector", "beto")):
+        refused = as_(base, "ana", *args)
+        assert refused.exit_code == 1, args
+        assert refused.stderr == ("ispcube: operator 'ana' is a collector: its clients stay assigned to it "
+                                  "(ask an operator to assign them to another collector)\n")
+    assert base.json("client", "list") == before
+    assert [e["kind"] for e in base.json("client", "log", "A1")] == ["client.add"]
+    assert as_(base, "ana", "client", "edit", "A1", "--collector", "ana", "--nickname", "la uno").exit_code == 0

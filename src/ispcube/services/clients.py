@@ -113,13 +113,29 @@ def _check_epayment_code(uow: UnitOfWork, client: m.Client) -> None:
         raise Refused(f"electronic payment code '{client.epayment_code}' already belongs to client {other}")
 
 
+def keep_in_scope(actor: Actor, values: dict[str, Any], *, new: bool) -> None:
+    """A collector's clients stay its own (A3): a client it adds is assigned to it, and it may
+    not hand one to another collector, since it could no longer see, show or collect it."""
+    if actor.collector_id is None:
+        return
+    if new:
+        values.setdefault("collector_id", actor.collector_id)
+    if values.get("collector_id", actor.collector_id) != actor.collector_id:
+        raise Refused(f"operator '{actor.name}' is a collector: its clients stay assigned to it "
+                      "(ask an operator to assign them to another collector)")
+
+
 def add_client(rt: Runtime, raw: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
+    """Add a client. One added by a collector is assigned to that collector, so the collector
+    sees and collects it like its other clients; naming another collector is refused before
+    anything is written."""
     with rt.uow() as uow:
-        rt.actor(uow)
+        actor = rt.actor(uow)
         values, errors = parse_fields(raw, load_refs(uow))
         if not raw.get("name"):
             errors.insert(0, FieldError("name", "", "is required"))
         raise_first(errors)
+        keep_in_scope(actor, values, new=True)
         if "code" in values and uow.session.scalar(select(m.Client.id).where(m.Client.code == values["code"])):
             raise Refused(f"client code '{values['code']}' is already in use")
         client = m.Client(**{"code": values.pop("code", None) or next_code(uow), **values})
@@ -138,7 +154,7 @@ def add_client(rt: Runtime, raw: dict[str, Any], *, allow_duplicate: bool = Fals
             events.log(uow, rt, client, "client.duplicate-override",
                        "duplicate check overridden: " + "; ".join(matches))
         uow.commit()
-        return show_client(uow, client.code, rt.actor(uow))
+        return show_client(uow, client.code, actor)
 
 
 def _defaults(client: m.Client) -> None:
@@ -164,6 +180,7 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate:
             raw.setdefault("id_number", client.id_number or "")
         values, errors = parse_fields(raw, load_refs(uow))
         raise_first(errors)
+        keep_in_scope(rt.actor(uow), values, new=False)
         before = {name: getattr(client, name) for name in values}
         keys_before = (client.id_key, client.address_key)
         for name, value in values.items():

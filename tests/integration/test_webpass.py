@@ -104,3 +104,37 @@ def test_large_runs_hash_on_every_core(base, runtime, tmp_path):
     assert all(hashes[r["code"]] for r in generated)
     for row in generated[:: len(generated) // 4]:
         assert base("client", "webpass", "check", row["code"], input=row["password"] + "\n").exit_code == 0
+
+
+def test_the_next_run_settles_what_a_stopped_run_left(base, runtime, tmp_path):
+    from ispcube.services.webpass_file import SUFFIX
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    out = folder / "passwords.csv"
+    base.ok("client", "webpass", "generate", "--out", str(out))
+    generated = read_passwords(out)
+    stored_before = stored(runtime)
+    # a run killed between its commit and the link: the partial file holds stored passwords
+    waiting = folder / f".passwords.csv.0badcafe{SUFFIX}"
+    out.rename(waiting)
+    # runs killed before their commit: passwords never stored, one of them cut short
+    never = folder / f".other.csv.deadbeef{SUFFIX}"
+    never.write_text("code,name,email,password\nA1,Ana,a1@example.com,abcdefghjkmn\n")
+    cut = folder / f".third.csv.feedf00d{SUFFIX}"
+    cut.write_text("code,name,email,password\nA1,Ana,a1@exa")
+    rerun = base("client", "webpass", "generate", "--out", str(out))
+    assert rerun.exit_code == 0, rerun.stderr
+    assert f"the passwords of a stopped run were stored: they are now in {out}" in rerun.stdout
+    assert read_passwords(out) == generated and oct(out.stat().st_mode & 0o777) == "0o600"
+    assert sorted(p.name for p in folder.iterdir()) == ["passwords.csv"]
+    assert stored(runtime) == stored_before
+
+
+def test_a_collector_may_not_generate_passwords(base, runtime, tmp_path):
+    base.ok("operator", "add", "--name", "ana", "--role", "collector")
+    (tmp_path / "letters").mkdir()
+    out = tmp_path / "letters" / "passwords.csv"
+    refused = base("--operator", "ana", "client", "webpass", "generate", "--out", str(out))
+    assert (refused.exit_code, refused.stderr) == (
+        1, "ispcube: operator 'ana' is a collector: only admin, operator may generate web passwords\n")
+    assert list(out.parent.iterdir()) == [] and stored(runtime)["A1"] is None

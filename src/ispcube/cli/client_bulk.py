@@ -102,7 +102,11 @@ def webpass_generate(ctx: typer.Context, out: str = typer.Option(..., "--out", m
     with progress_bar("hashing", quiet=state(ctx).quiet) as bar:
         done = webpass.generate(state(ctx).runtime(), out, bar.advance if bar.active else None,
                                 bar.start if bar.active else None)
-    render_result(state(ctx), {"clients": done.clients, "file": str(done.path)},
+    if state(ctx).format == "table":
+        for path in done.recovered:
+            state(ctx).say(f"the passwords of a stopped run were stored: they are now in {path} (mode 600)")
+    render_result(state(ctx), {"clients": done.clients, "file": str(done.path),
+                               "recovered": [str(path) for path in done.recovered]},
                   f"{done.clients} web passwords generated; the passwords are only in {done.path} (mode 600)")
 
 

@@ -1,9 +1,9 @@
 """Web passwords of the client portal (C8, P7): random passwords, argon2id hashes only.
 
 `generate` gives every client without a password a new one, stores only its hash and writes
-the plaintext to a new file readable by its owner alone (the migration mailing); nothing is
-stored unless the whole run succeeds, and a failed run removes the file. Hashing runs on every
-core: argon2id is deliberately slow, so 100,000 clients take minutes even so.
+the plaintext to a new file readable by its owner alone (the migration mailing); the file
+exists exactly when its hashes are stored, even when the run is killed (webpass_file). Hashing
+runs on every core: argon2id is deliberately slow, so 100,000 clients take minutes even so.
 """
 
 import csv
@@ -16,9 +16,12 @@ from typing import Callable, Iterator
 from sqlalchemy import bindparam, select, update
 
 from ispcube.db import models as m
-from ispcube.errors import Invalid, Refused
+from ispcube.errors import Invalid, PartialFailure, Refused
+from ispcube.services import webpass_file
 from ispcube.services.bulk_insert import bulk_insert
 from ispcube.services.clients import find_client
+from ispcube.services.job_lock import job_lock
+from ispcube.services.ledger import BOOKKEEPERS, require_role
 from ispcube.services.process_pool import ordered_map, usable_cores
 from ispcube.services.runtime import Runtime
 from ispcube.services.spreadsheet_safety import neutralise
@@ -51,28 +54,98 @@ def hash_passwords(passwords: list[str]) -> list[str]:
 class Generated:
     path: str
     clients: int
+    recovered: tuple[str, ...] = ()     # files of stopped runs whose passwords were stored
 
 
 def generate(rt: Runtime, out: str, progress: Callable[[int], None] | None = None,
              on_start: Callable[[int], None] | None = None) -> Generated:
-    path = Path(out)
+    """Give every client without a web password one; the plaintext goes only to OUT.
+
+    Not for collectors: it writes the passwords of every client. OUT appears only with the
+    hashes of what it holds (see webpass_file); leftovers of stopped runs are settled first.
+    """
+    final = Path(out)
+    with rt.uow() as uow:
+        require_role(rt.actor(uow), BOOKKEEPERS, "generate web passwords")
+    with job_lock(rt.engine, "client webpass generate"):
+        placed = settle_leftovers(rt, final.parent)
+        recovered = tuple(str(path) for path in placed)
+        if final in placed:     # the stopped run wrote to this very name: it is done now
+            return Generated(str(final), len(_rows(final)), recovered)
+        if os.path.lexists(final):
+            raise Refused(f"'{out}' already exists: choose a new file (it would hold passwords)")
+        return Generated(str(final), _generate_file(rt, final, progress, on_start), recovered)
+
+
+def _generate_file(rt: Runtime, final: Path, progress, on_start) -> int:
+    stage, partial = "writing", None
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise Refused(f"'{out}' already exists: choose a new file (it would hold passwords)") from None
-    except OSError as exc:
-        raise Invalid(f"cannot create '{out}': {exc.strerror}") from None
-    try:
-        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle, rt.uow() as uow:
-            rt.actor(uow)
-            count = _generate_into(uow, rt, csv.writer(handle), path.name, progress, on_start)
-            handle.flush()
-            os.fsync(handle.fileno())
-            uow.commit()
+        with webpass_file.stoppable() as committing:
+            partial, descriptor = webpass_file.create_partial(final)
+            with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle, rt.uow() as uow:
+                count = _generate_into(uow, rt, csv.writer(handle), final.name, progress, on_start)
+                handle.flush()
+                os.fsync(handle.fileno())
+                with committing():
+                    stage = "committing"
+                    uow.commit()
+                    stage = "stored"
+                    webpass_file.put_in_place(partial, final)
+                    stage = "done"
     except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return Generated(str(path), count)
+        if stage == "writing" and partial is not None:
+            partial.unlink(missing_ok=True)
+        elif stage == "stored":
+            raise PartialFailure(f"the web passwords were stored, but '{final}' appeared meanwhile: "
+                                 f"they are only in '{partial}'") from None
+        raise           # a failed commit may have gone through: the next run settles the file
+    return count
+
+
+def settle_leftovers(rt: Runtime, folder: Path) -> list[Path]:
+    """Link into place the partial files whose passwords are stored, delete the others.
+
+    A stored one whose name has since been taken by another file stays where it is: it holds
+    the only copy of passwords that work.
+    """
+    placed = []
+    with webpass_file.leftovers(folder) as partials:
+        for partial in partials:
+            final = webpass_file.final_name(partial)
+            if not _stored(rt, webpass_file.sample(partial)):
+                partial.unlink()
+            elif not _taken(final, partial):
+                webpass_file.put_in_place(partial, final)
+                placed.append(final)
+    return placed
+
+
+def _taken(final: Path, partial: Path) -> bool:
+    return os.path.lexists(final) and not os.path.samefile(final, partial)
+
+
+def _stored(rt: Runtime, rows: list[tuple[str, str]]) -> bool:
+    """Whether any of these passwords is the stored one of its client (one is enough: a later
+    `webpass set` may have replaced some)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+    if not rows:
+        return False
+    with rt.uow() as uow:
+        hashes = dict(uow.session.execute(select(m.Client.code, m.Client.webpass_hash)
+                                          .where(m.Client.code.in_([code for code, _ in rows]))).all())
+    hasher = _hasher()
+    for code, password in rows:
+        try:
+            if hashes.get(code) and hasher.verify(hashes[code], password):
+                return True
+        except (VerificationError, InvalidHashError):
+            continue
+    return False
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))[1:]
 
 
 def _generate_into(uow, rt: Runtime, writer, file_name: str, progress, on_start) -> int:

@@ -136,5 +136,5 @@ def test_a_collector_may_not_generate_passwords(base, runtime, tmp_path):
     out = tmp_path / "letters" / "passwords.csv"
     refused = base("--operator", "ana", "client", "webpass", "generate", "--out", str(out))
     assert (refused.exit_code, refused.stderr) == (
-        1, "ispcube: operator 'ana' is a collector: only admin, operator may generate web passwords\n")
+        1, "ispcube: operator 'ana' is a collector: only an admin or an operator may generate web passwords\n")
     assert list(out.parent.iterdir()) == [] and stored(runtime)["A1"] is None

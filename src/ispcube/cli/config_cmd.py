@@ -38,7 +38,7 @@ def set_(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name."
     from_stdin = value == "-"
     if from_stdin:
         value = sys.stdin.read().strip()
-    with state(ctx).runtime().uow() as uow:
+    with state(ctx).runtime().office_uow("change settings") as uow:
         view = config.set_setting(uow, key, value, from_stdin=from_stdin)
     render_result(state(ctx), _row(view), f"{view.key} = {view.shown}")
 

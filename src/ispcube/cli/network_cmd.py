@@ -60,7 +60,7 @@ def router_add(ctx: typer.Context, name: str = typer.Argument(..., help="Router 
     from ispcube.services import routers
     values = _router_values(kind, host, port, api_ssl, user, coa_port, node, radius_db,
                             _secret(secret_stdin, secret_env))
-    with state(ctx).runtime().uow() as uow:
+    with state(ctx).runtime().office_uow("change routers") as uow:
         shown = routers.add_router(uow, name, values)
     render_result(state(ctx), shown, f"router {shown['name']} added")
 
@@ -76,7 +76,7 @@ def router_edit(ctx: typer.Context, name: str = typer.Argument(..., help="Router
     from ispcube.services import routers
     values = _router_values(kind, host, port, api_ssl, user, coa_port, node, radius_db,
                             _secret(secret_stdin, secret_env))
-    with state(ctx).runtime().uow() as uow:
+    with state(ctx).runtime().office_uow("change routers") as uow:
         shown = routers.edit_router(uow, name, {"name": new_name, **values})
     render_result(state(ctx), shown, f"router {shown['name']} changed")
 
@@ -94,7 +94,7 @@ def router_delete(ctx: typer.Context, name: str = typer.Argument(..., help="Rout
     """Delete a router that no connection uses."""
     from ispcube.services import routers
     state(ctx).confirm(f"Delete router {name}?")
-    with state(ctx).runtime().uow() as uow:
+    with state(ctx).runtime().office_uow("change routers") as uow:
         routers.delete_router(uow, name)
     render_result(state(ctx), {"name": name, "deleted": True}, f"router {name} deleted")
 
@@ -103,7 +103,7 @@ def router_delete(ctx: typer.Context, name: str = typer.Argument(..., help="Rout
 def router_test(ctx: typer.Context, name: str = typer.Argument(..., help="Router name.")) -> None:
     """Check reachability, login and ispcube's lists on a router."""
     from ispcube.services import routers
-    with state(ctx).runtime().uow() as uow:
+    with state(ctx).runtime().office_uow("test routers") as uow:
         render_record(routers.test_router(uow, name), state(ctx).format)
 
 

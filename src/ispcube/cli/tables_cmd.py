@@ -15,7 +15,7 @@ def _build(spec: Table) -> typer.Typer:
 
     def add(ctx: typer.Context, **values: Optional[str]) -> None:
         from ispcube.services import tables
-        with state(ctx).runtime().uow() as uow:
+        with state(ctx).runtime().office_uow(f"change the {spec.title}") as uow:
             row = tables.add_row(uow, spec.noun, values)
         render_result(state(ctx), row, f"{spec.noun} {row[spec.key]} added")
 
@@ -30,7 +30,7 @@ def _build(spec: Table) -> typer.Typer:
     def edit(ctx: typer.Context, key: str = typer.Argument(..., metavar=spec.key.upper(), help=key_help),
              **values: Optional[str]) -> None:
         from ispcube.services import tables
-        with state(ctx).runtime().uow() as uow:
+        with state(ctx).runtime().office_uow(f"change the {spec.title}") as uow:
             row = tables.edit_row(uow, spec.noun, key, values)
         render_result(state(ctx), row, f"{spec.noun} {row[spec.key]} changed")
 
@@ -38,7 +38,7 @@ def _build(spec: Table) -> typer.Typer:
                key: str = typer.Argument(..., metavar=spec.key.upper(), help=key_help)) -> None:
         from ispcube.services import tables
         state(ctx).confirm(f"Delete {spec.noun} {key}?")
-        with state(ctx).runtime().uow() as uow:
+        with state(ctx).runtime().office_uow(f"change the {spec.title}") as uow:
             tables.delete_row(uow, spec.noun, key)
         render_result(state(ctx), {spec.key: key, "deleted": True}, f"{spec.noun} {key} deleted")
 

@@ -27,7 +27,7 @@ from ispcube.services.client_import_db import CLIENTS, EVENTS, ImportDb
 from ispcube.services.client_import_read import Source, SourceRow, open_source
 from ispcube.services.clients import load_refs
 from ispcube.services.process_pool import ordered_map, usable_cores
-from ispcube.services.runtime import Actor, Runtime
+from ispcube.services.runtime import Actor, Runtime, require_office
 from ispcube.services.serial_thread import SerialThread
 
 CHUNK = 1000
@@ -77,7 +77,11 @@ class ImportSummary:
 def import_clients(rt: Runtime, path: str | Path, options: ImportOptions,
                    progress: Callable[[int], None] | None = None,
                    on_start: Callable[[int | None], None] | None = None) -> ImportSummary:
-    """Import PATH; ON_START gets the expected row count, PROGRESS each batch's size."""
+    """Import PATH; ON_START gets the expected row count, PROGRESS each batch's size.
+
+    Only an admin or an operator may import: an import adds to or rewrites the whole base."""
+    with rt.uow() as uow:
+        require_office(rt.actor(uow), "import clients")
     with open_source(path) as source:
         columns = map_columns(source.header, update=options.update)
         with rt.uow() as uow:

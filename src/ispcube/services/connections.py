@@ -18,6 +18,7 @@ from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services import events
 from ispcube.services.clients import find_client
 from ispcube.services.routers import find_router
+from ispcube.services.runtime import require_office
 
 CPE_KINDS = ("ubiquiti", "mikrotik", "other")
 
@@ -85,6 +86,7 @@ def _check(uow: UnitOfWork, conn: m.Connection) -> None:
 
 
 def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> dict[str, Any]:
+    require_office(rt.actor(uow), "change connections")
     client = find_client(uow, code, rt.actor(uow))
     if not values.get("router"):
         raise Invalid("connection --router required")
@@ -109,6 +111,7 @@ def find_connection(uow: UnitOfWork, ident: str) -> m.Connection:
 
 
 def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | None]) -> dict[str, Any]:
+    require_office(rt.actor(uow), "change connections")
     conn = find_connection(uow, ident)
     client = uow.session.get(m.Client, conn.client_id)
     before = _describe(uow, conn)
@@ -122,6 +125,7 @@ def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | Non
 
 
 def delete_connection(uow: UnitOfWork, rt, ident: str) -> None:
+    require_office(rt.actor(uow), "change connections")
     conn = find_connection(uow, ident)
     client = uow.session.get(m.Client, conn.client_id)
     events.log(uow, rt, client, "connection.delete", f"connection {conn.id} deleted: {_describe(uow, conn)}")

@@ -4,15 +4,16 @@ Kept free of the ORM (start-up time, P6): the unit of work is imported when firs
 the acting operator is read with SQLAlchemy Core.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from sqlalchemy import Boolean, Integer, String, column, select, table
 from sqlalchemy.engine import Engine
 
 from ispcube.domain.text import quoted
-from ispcube.errors import NotFound
+from ispcube.errors import NotFound, Refused
 
 if TYPE_CHECKING:
     from ispcube.db.uow import UnitOfWork
@@ -33,6 +34,18 @@ class Actor:
     def collector_id(self) -> int | None:
         """The collector whose clients are the only ones this actor may see, if any."""
         return self.operator_id if self.role == "collector" else None
+
+
+# Who may change what every client depends on (maintenance tables, routers, settings,
+# templates), run the jobs over every client (billing, enforce, preaviso) or write the whole
+# base (imports, web password files): not collectors and sellers, who act on their own
+# clients only (A3, R11).
+OFFICE = ("admin", "operator")
+
+
+def require_office(actor: Actor, what: str) -> None:
+    if actor.role not in OFFICE:
+        raise Refused(f"operator '{actor.name}' is a {actor.role}: only an admin or an operator may {what}")
 
 
 def load_actor(executor, name: str) -> Actor:
@@ -64,3 +77,10 @@ class Runtime:
 
     def actor(self, uow: "UnitOfWork") -> Actor:
         return load_actor(uow.session, self.operator)
+
+    @contextmanager
+    def office_uow(self, what: str) -> Iterator["UnitOfWork"]:
+        """A unit of work for a change only an admin or an operator may make (OFFICE)."""
+        with self.uow() as uow:
+            require_office(self.actor(uow), what)
+            yield uow

@@ -22,7 +22,7 @@ from ispcube.domain.money import decimals_for
 from ispcube.domain.text import quoted, refuse_nul
 from ispcube.domain.words import amount_in_words
 from ispcube.errors import Invalid, NotFound
-from ispcube.services.runtime import Runtime
+from ispcube.services.runtime import Runtime, require_office
 
 # name -> (file shipped in ispcube/templates, what it is)
 TEMPLATES = {
@@ -100,7 +100,7 @@ def set_template(rt: Runtime, name: str, body: bytes) -> dict[str, Any]:
         raise Invalid(f"template {name}: the file is not UTF-8 text") from None
     refuse_nul(text, f"template {name}: the file")
     with rt.uow() as uow:
-        rt.actor(uow)
+        require_office(rt.actor(uow), "change templates")
         candidate = {**stored_bodies(uow), name: text}
         pages = check(candidate, name)
         uow.session.add(DocumentTemplate(name=name, body=text, saved_at=rt.now(), operator=rt.operator))
@@ -112,7 +112,7 @@ def reset_template(rt: Runtime, name: str) -> bool:
     """Go back to the shipped default; False when it was in use already."""
     _known(name)
     with rt.uow() as uow:
-        rt.actor(uow)
+        require_office(rt.actor(uow), "change templates")
         if name not in stored_bodies(uow):
             return False
         uow.session.add(DocumentTemplate(name=name, body=None, saved_at=rt.now(), operator=rt.operator))

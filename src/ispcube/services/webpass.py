@@ -21,9 +21,8 @@ from ispcube.services import webpass_file
 from ispcube.services.bulk_insert import bulk_insert
 from ispcube.services.clients import find_client
 from ispcube.services.job_lock import job_lock
-from ispcube.services.ledger import BOOKKEEPERS, require_role
 from ispcube.services.process_pool import ordered_map, usable_cores
-from ispcube.services.runtime import Runtime
+from ispcube.services.runtime import Runtime, require_office
 from ispcube.services.spreadsheet_safety import neutralise
 
 # No 0/O/o, 1/l/I/i: a password read aloud or copied from a letter is typed right.
@@ -66,7 +65,7 @@ def generate(rt: Runtime, out: str, progress: Callable[[int], None] | None = Non
     """
     final = Path(out)
     with rt.uow() as uow:
-        require_role(rt.actor(uow), BOOKKEEPERS, "generate web passwords")
+        require_office(rt.actor(uow), "generate web passwords")
     with job_lock(rt.engine, "client webpass generate"):
         placed = settle_leftovers(rt, final.parent)
         recovered = tuple(str(path) for path in placed)

@@ -100,7 +100,7 @@ HIDDEN, REFUSED, OK = "hidden", "refused", "ok"
 SECRETS = ("BETO7", "Beto Secreto", "Calle Oculta", "oculto@example.com", "Nadie Visible", "10.9.9.")
 COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "init": [(OK, ())],         # creates or checks the schema, before any operator exists
-    "pay": [(HIDDEN, ("{other}", "--cash", "10"))],
+    "pay": [(HIDDEN, ("{other}", "--cash", "10")), (OK, ("A1", "--cash", "5"))],
     "enforce": [(REFUSED, ()), (REFUSED, ("--dry-run",)), (REFUSED, ("--check",))],
     "preaviso": [(REFUSED, ()), (REFUSED, ("--dry-run",))],
     "commit": [(HIDDEN, ("{other}", "2099-01-01")), (HIDDEN, ("{other}", "--clear"))],
@@ -135,7 +135,8 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "node list": [(OK, ())],
     "node edit": [(REFUSED, ("Centro", "--radius-m", "1"))],
     "node delete": [(REFUSED, ("Centro",))],
-    "client add": [(REFUSED, ("--name", "Otro", "--collector", "beto"))],
+    "client add": [(REFUSED, ("--name", "Otro", "--collector", "beto")),
+                   (OK, ("--code", "A7", "--name", "Propio", "--address", "Calle Propia 7"))],
     "client edit": [(HIDDEN, ("{other}", "--name", "Cambiado")), (REFUSED, ("A1", "--collector", "beto"))],
     "client show": [(HIDDEN, ("{other}",)), (HIDDEN, ("N1",))],
     "client list": [(OK, ()), (OK, ("--search", "secreto")), (OK, ("--collector", "beto")),
@@ -273,7 +274,7 @@ def test_every_command_as_a_collector(world, runtime, tmp_path):
     from tests.integration.test_geocode import KEY, FakeGoogle, place
     cli, places = world
     google = FakeGoogle()       # `client geocode` asks it, on loopback
-    for street in ("Calle A1", "Calle A2", "Calle Oculta"):
+    for street in ("Calle A1", "Calle A2", "Calle Propia", "Calle Oculta"):
         google.answers[street] = ("OK", [place(-34.5, -58.5, street)])
     env = {"GOOGLE_MAPS_API_KEY": KEY, "ISPCUBE_GEOCODING_URL": google.url}
     everything, theirs = _snapshot(runtime), _snapshot(runtime, ("BETO7", "N1"))

@@ -1,6 +1,7 @@
 """Web passwords (C8, P7, R8) through the CLI, on SQLite and PostgreSQL."""
 
 import csv
+import os
 
 import pytest
 from sqlalchemy import select
@@ -138,3 +139,27 @@ def test_a_collector_may_not_generate_passwords(base, runtime, tmp_path):
     assert (refused.exit_code, refused.stderr) == (
         1, "ispcube: operator 'ana' is a collector: only an admin or an operator may generate web passwords\n")
     assert list(out.parent.iterdir()) == [] and stored(runtime)["A1"] is None
+
+
+def test_a_run_killed_after_its_link_is_finished_by_the_next(base, runtime, tmp_path):
+    from ispcube.services.webpass_file import SUFFIX
+    out = tmp_path / "passwords.csv"
+    base.ok("client", "webpass", "generate", "--out", str(out))
+    generated = read_passwords(out)
+    leftover = tmp_path / f".passwords.csv.0badcafe{SUFFIX}"
+    os.link(out, leftover)      # killed between linking the file into place and the unlink
+    rerun = base("client", "webpass", "generate", "--out", str(out))
+    assert rerun.exit_code == 0, rerun.stderr
+    assert not leftover.exists() and read_passwords(out) == generated
+
+
+def test_an_existing_file_is_refused_before_anything_is_settled(base, runtime, tmp_path):
+    from ispcube.services.webpass_file import SUFFIX
+    first = tmp_path / "first.csv"
+    base.ok("client", "webpass", "generate", "--out", str(first))
+    waiting = tmp_path / f".first.csv.0badcafe{SUFFIX}"
+    first.rename(waiting)
+    (tmp_path / "taken.csv").write_text("keep me\n")
+    refused = base("client", "webpass", "generate", "--out", str(tmp_path / "taken.csv"))
+    assert refused.exit_code == 1 and "already exists" in refused.stderr
+    assert waiting.exists() and not first.exists()

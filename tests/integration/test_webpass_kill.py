@@ -106,7 +106,12 @@ def test_a_stopped_run_leaves_the_file_and_its_hashes_or_neither(clients, runtim
         stored = [code for code, h in hashes.items() if h]
         if out.exists():                                    # both
             _assert_holds_the_stored(_rows(out), hashes, rng)
-            assert _partials(folder) == []
+            # killed between the link and the unlink: the partial is the same file
+            assert all(os.path.samefile(p, out) for p in _partials(folder))
+            if _partials(folder):
+                _wait_for_lock_release(runtime.engine)
+                clients.ok("client", "webpass", "generate", "--out", str(out))
+                assert _partials(folder) == []
             continue
         if stored:      # SIGKILL between the commit and the link: the passwords wait in one partial
             assert how == signal.SIGKILL

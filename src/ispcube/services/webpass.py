@@ -67,12 +67,12 @@ def generate(rt: Runtime, out: str, progress: Callable[[int], None] | None = Non
     with rt.uow() as uow:
         require_office(rt.actor(uow), "generate web passwords")
     with job_lock(rt.engine, "client webpass generate"):
+        if os.path.lexists(final) and not webpass_file.left_linked(final):
+            raise Refused(f"'{out}' already exists: choose a new file (it would hold passwords)")
         placed = settle_leftovers(rt, final.parent)
         recovered = tuple(str(path) for path in placed)
         if final in placed:     # the stopped run wrote to this very name: it is done now
             return Generated(str(final), len(_rows(final)), recovered)
-        if os.path.lexists(final):
-            raise Refused(f"'{out}' already exists: choose a new file (it would hold passwords)")
         return Generated(str(final), _generate_file(rt, final, progress, on_start), recovered)
 
 

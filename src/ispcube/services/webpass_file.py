@@ -11,6 +11,7 @@ commit and the link), deleted when they were not.
 from contextlib import contextmanager
 import csv
 import fcntl
+import glob
 import os
 from pathlib import Path
 import secrets
@@ -80,6 +81,17 @@ def sample(partial: Path) -> list[tuple[str, str]]:
 def _code(cell: str) -> str:
     """The client code as stored, from the cell that may have been neutralised (R9)."""
     return cell[1:] if cell.startswith("'") and is_dangerous(cell[1:]) else cell
+
+
+def left_linked(final: Path) -> bool:
+    """Whether FINAL is the file of a run killed between its link and the unlink of the partial."""
+    for partial in final.parent.glob(f".{glob.escape(final.name)}.*{SUFFIX}"):
+        try:
+            if final_name(partial) == final and os.path.samefile(partial, final):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def put_in_place(partial: Path, final: Path) -> None:

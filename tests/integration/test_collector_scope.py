@@ -149,7 +149,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
                       (REFUSED, ("{rows}", "--update", "--dry-run"))],
     "client disable": [(HIDDEN, ("{other}", "--reason", "prueba"))],
     "client enable": [(HIDDEN, ("{other}",))],
-    "client contract": [(HIDDEN, ("{other}", "--out", "{out}.html"))],
+    "client contract": [(HIDDEN, ("{other}", "--out", "{out}.pdf"))],
     "client geocode": [(HIDDEN, ("{other}",)), (OK, ("--missing",))],
     "client traffic": [(HIDDEN, ("{other}", "--out", "{out}.png"))],
     "client note add": [(HIDDEN, ("{other}", "una nota"))],
@@ -185,7 +185,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "template set": [(REFUSED, ("receipt", "{tpl}"))],
     "template reset": [(REFUSED, ("receipt",))],
     "receipt print": [(HIDDEN, ("{entry}", "--out", "{out}.pdf"))],
-    "stripe link": [(HIDDEN, ("{other}",))],
+    "stripe link": [(HIDDEN, ("{other}", "--return-url", "https://isp.example/ok"))],
     "stripe set-card": [(HIDDEN, ("{other}", "pm_card_visa"))],
     "stripe charge": [(HIDDEN, ("{other}", "10"))],
     "cpe report": [(HIDDEN, ("{other}", "--timeout", "1"))],
@@ -276,7 +276,10 @@ def test_every_command_as_a_collector(world, runtime, tmp_path):
     google = FakeGoogle()       # `client geocode` asks it, on loopback
     for street in ("Calle A1", "Calle A2", "Calle Propia", "Calle Oculta"):
         google.answers[street] = ("OK", [place(-34.5, -58.5, street)])
-    env = {"GOOGLE_MAPS_API_KEY": KEY, "ISPCUBE_GEOCODING_URL": google.url}
+    env = {"GOOGLE_MAPS_API_KEY": KEY, "ISPCUBE_GEOCODING_URL": google.url,
+           # Stripe on a closed loopback port: a command that got as far as Stripe would fail there
+           "STRIPE_API_KEY": "sk_test_collector_scope_0123456789", "STRIPE_API_BASE": "http://127.0.0.1:9",
+           "ISPCUBE_STRIPE_TIMEOUT": "1"}
     everything, theirs = _snapshot(runtime), _snapshot(runtime, ("BETO7", "N1"))
     problems = []
     for number, (command, rows) in enumerate(sorted(COMMANDS.items())):
@@ -293,6 +296,8 @@ def test_every_command_as_a_collector(world, runtime, tmp_path):
                 problems.append(f"{where}: exit {result.exit_code}, wanted {wanted}: {result.stderr.strip()}")
             if expected == REFUSED and "is a collector" not in result.stderr:
                 problems.append(f"{where}: not refused as a collector: {result.stderr.strip()}")
+            if expected == HIDDEN and "does not exist" not in result.stderr:
+                problems.append(f"{where}: not hidden from the collector: {result.stderr.strip()}")
             if "Traceback" in result.stderr or "unexpected error" in result.stderr:
                 problems.append(f"{where}: {result.stderr.strip()}")
             shown = result.stdout + "".join(map(str, google.addresses())) + "".join(p.read_text(errors="replace") for p in written.rglob("*") if p.is_file())

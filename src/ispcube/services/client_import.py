@@ -27,7 +27,7 @@ from ispcube.services.client_import_db import CLIENTS, EVENTS, ImportDb
 from ispcube.services.client_import_read import Source, SourceRow, open_source
 from ispcube.services.clients import load_refs
 from ispcube.services.process_pool import ordered_map, usable_cores
-from ispcube.services.runtime import Actor, Runtime, require_office
+from ispcube.services.runtime import Actor, Runtime
 from ispcube.services.serial_thread import SerialThread
 
 CHUNK = 1000
@@ -80,8 +80,7 @@ def import_clients(rt: Runtime, path: str | Path, options: ImportOptions,
     """Import PATH; ON_START gets the expected row count, PROGRESS each batch's size.
 
     Only an admin or an operator may import: an import adds to or rewrites the whole base."""
-    with rt.uow() as uow:
-        require_office(rt.actor(uow), "import clients")
+    rt.check_office("import clients")
     with open_source(path) as source:
         columns = map_columns(source.header, update=options.update)
         with rt.uow() as uow:
@@ -159,10 +158,6 @@ class _ImportRun:
             existing, problem = stored.get(code) if code else None, None
             if existing is not None and not self.options.update:
                 problem = (code, f"client code '{code}' is already in use (use --update to change existing clients)")
-                existing = None
-            elif existing is not None and self.actor.collector_id not in (None, existing["collector_id"]):
-                problem = (code, f"client '{code}' does not exist among this collector's clients "
-                                 "(a collector updates only its own)")
                 existing = None
             if existing is not None or problem is not None:
                 self.pending[row.line] = (existing, problem)

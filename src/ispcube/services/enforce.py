@@ -78,8 +78,7 @@ def run_enforce(rt, today: date | None = None, *, dry_run: bool = False, check: 
                 router: str | None = None) -> Summary:
     today = today or rt.today()
     mode = "check" if check else "plan" if dry_run else "apply"
-    with rt.office_uow("run enforce"):     # it reads and acts on every client
-        pass
+    rt.check_office("run enforce")     # it reads and acts on every client
     with job_lock(rt.engine, "enforce"):
         if mode == "apply":
             _rebuild_due_balances(rt, today)

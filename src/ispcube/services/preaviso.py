@@ -47,8 +47,7 @@ def wanted_warnings(uow, now: datetime) -> dict[int, str]:
 def run_preaviso(rt, now: datetime | None = None, *, dry_run: bool = False) -> Summary:
     now = (now or rt.now()).replace(microsecond=0)
     mode = "plan" if dry_run else "apply"
-    with rt.office_uow("run preaviso"):    # it reads and acts on every client
-        pass
+    rt.check_office("run preaviso")    # it reads and acts on every client
     with job_lock(rt.engine, "preaviso"):
         with rt.uow() as uow:
             routers = _routers(uow, None)

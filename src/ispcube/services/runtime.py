@@ -78,6 +78,11 @@ class Runtime:
     def actor(self, uow: "UnitOfWork") -> Actor:
         return load_actor(uow.session, self.operator)
 
+    def check_office(self, what: str) -> None:
+        """Refuse, before anything is read or written, an actor outside OFFICE."""
+        with self.uow() as uow:
+            require_office(self.actor(uow), what)
+
     @contextmanager
     def office_uow(self, what: str) -> Iterator["UnitOfWork"]:
         """A unit of work for a change only an admin or an operator may make (OFFICE)."""

@@ -22,7 +22,7 @@ from ispcube.services.bulk_insert import bulk_insert
 from ispcube.services.clients import find_client
 from ispcube.services.job_lock import job_lock
 from ispcube.services.process_pool import ordered_map, usable_cores
-from ispcube.services.runtime import Runtime, require_office
+from ispcube.services.runtime import Runtime
 from ispcube.services.spreadsheet_safety import neutralise
 
 # No 0/O/o, 1/l/I/i: a password read aloud or copied from a letter is typed right.
@@ -64,8 +64,7 @@ def generate(rt: Runtime, out: str, progress: Callable[[int], None] | None = Non
     hashes of what it holds (see webpass_file); leftovers of stopped runs are settled first.
     """
     final = Path(out)
-    with rt.uow() as uow:
-        require_office(rt.actor(uow), "generate web passwords")
+    rt.check_office("generate web passwords")
     with job_lock(rt.engine, "client webpass generate"):
         if os.path.lexists(final) and not webpass_file.left_linked(final):
             raise Refused(f"'{out}' already exists: choose a new file (it would hold passwords)")

@@ -119,6 +119,7 @@ def test_a_stopped_run_leaves_the_file_and_its_hashes_or_neither(clients, runtim
             waiting = _rows(partial)
             _assert_holds_the_stored(waiting, hashes, rng)
         else:                                               # neither
+            assert how == signal.SIGKILL or _partials(folder) == []     # SIGTERM cleans up
             waiting = None
         _wait_for_lock_release(runtime.engine)
         rerun = clients("client", "webpass", "generate", "--out", str(out))

@@ -2,8 +2,9 @@
 
 `generate` gives every client without a password a new one, stores only its hash and writes
 the plaintext to a new file readable by its owner alone (the migration mailing); the file
-exists exactly when its hashes are stored, even when the run is killed (webpass_file). Hashing
-runs on every core: argon2id is deliberately slow, so 100,000 clients take minutes even so.
+never holds a password that is not stored, and what a killed run leaves the next one settles
+(webpass_file). Hashing runs on every core: argon2id is deliberately slow, so 100,000 clients
+take minutes even so.
 """
 
 import csv
@@ -78,13 +79,14 @@ def generate(rt: Runtime, out: str, progress: Callable[[int], None] | None = Non
 def _generate_file(rt: Runtime, final: Path, progress, on_start) -> int:
     stage, partial = "writing", None
     try:
-        with webpass_file.stoppable() as committing:
-            partial, descriptor = webpass_file.create_partial(final)
+        with webpass_file.stoppable() as held:
+            with held():
+                partial, descriptor = webpass_file.create_partial(final)
             with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle, rt.uow() as uow:
                 count = _generate_into(uow, rt, csv.writer(handle), final.name, progress, on_start)
                 handle.flush()
                 os.fsync(handle.fileno())
-                with committing():
+                with held(last=True):
                     stage = "committing"
                     uow.commit()
                     stage = "stored"

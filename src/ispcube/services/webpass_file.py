@@ -2,10 +2,11 @@
 
 The passwords go to a hidden partial file beside the target (mode 600, locked while its run
 lives), flushed to disk before the hashes are committed; only after the commit is the file
-linked to its name. So a run stopped at any point leaves either nothing under the name and no
-hash, or the whole file and every hash; what it may leave is a partial file, which the next
-run settles: linked into place when its passwords were stored (the run died between the
-commit and the link), deleted when they were not.
+linked to its name. So the name never holds a password that is not stored. A run stopped
+before the commit leaves no hash (and SIGTERM removes its partial file); a run killed with
+SIGKILL may leave a partial file, which the next run settles: deleted when its passwords were
+not stored, linked into place when they were (the run died between the commit and the link,
+the one moment where hashes are stored and the file is not yet under its name).
 """
 
 from contextlib import contextmanager
@@ -118,11 +119,12 @@ class Stopped(KeyboardInterrupt):
 
 
 @contextmanager
-def stoppable() -> Iterator[Callable[[], ContextManager[None]]]:
+def stoppable() -> Iterator[Callable[..., ContextManager[None]]]:
     """SIGTERM stops the run with `Stopped` until it may no longer be stopped.
 
-    Yields `committing`, a context for the commit and the link: SIGTERM is held back during it
-    and ignored after it, since the run is then as good as done. Outside the main thread (where
+    Yields `held`, a context during which SIGTERM waits (a step that must not be cut in two:
+    creating the partial file, committing and linking it); with `last=True` the run is as
+    good as done after it, and a SIGTERM then is ignored. Outside the main thread (where
     signal handlers cannot be set) SIGTERM keeps its default action.
     """
     if threading.current_thread() is not threading.main_thread():
@@ -135,21 +137,22 @@ def stoppable() -> Iterator[Callable[[], ContextManager[None]]]:
             raise Stopped()
 
     @contextmanager
-    def committing() -> Iterator[None]:
+    def held(last: bool = False) -> Iterator[None]:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
             yield
-            late.set()
+            if last:
+                late.set()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        yield committing
+        yield held
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
-def _nothing() -> Iterator[None]:
+def _nothing(last: bool = False) -> Iterator[None]:
     yield

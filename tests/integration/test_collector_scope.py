@@ -90,9 +90,10 @@ def test_a_collector_cannot_hand_a_client_to_another(base):
 
 # --- Every command of the app, run by a collector against another collector's client ------
 #
-# Placeholders: {other} the other collector's client, {entry} its receipt, {cheque} its
-# cheque, {conn} its connection, {out} a new file, {dir} the folder of written files,
-# {rows} a client file naming it, {tpl} a template file.
+# Each command maps to its rows (what is expected, the arguments), or to the reason it is not
+# run. Placeholders: {other} the other collector's client, {entry} its receipt, {cheque} its
+# cheque, {conn} its connection, {out} a new file in a folder of its own (every file there is
+# searched), {rows} a client file naming it, {tpl} a template file.
 # HIDDEN: the client (entry, cheque, connection) does not exist for this collector.
 # REFUSED: a collector may not run the command at all (billing, jobs, imports, maintenance).
 # OK: runs on the collector's own clients only.

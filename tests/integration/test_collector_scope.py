@@ -98,7 +98,7 @@ def test_a_collector_cannot_hand_a_client_to_another(base):
 # REFUSED: a collector may not run the command at all (billing, jobs, imports, maintenance).
 # OK: runs on the collector's own clients only.
 HIDDEN, REFUSED, OK = "hidden", "refused", "ok"
-SECRETS = ("BETO7", "Beto Secreto", "Calle Oculta", "oculto@example.com", "Nadie Visible", "10.9.9.")
+SECRETS = ("BETO7", "Beto Secreto", "Calle Oculta", "oculto@example.com", "Nadie Visible", "10.9.9.", "BancoOculto")
 COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "init": [(OK, ())],         # creates or checks the schema, before any operator exists
     "pay": [(HIDDEN, ("{other}", "--cash", "10")), (OK, ("A1", "--cash", "5"))],
@@ -234,7 +234,7 @@ def world(base, tmp_path, runtime):
     cli.ok("connection", "add", "A1", "--router", "r1", "--ip", "10.1.1.1", "--plan", "Hogar")
     cli.ok("ledger", "adjust", "BETO7", "--debit", "300", "--reason", "alta")
     cli.ok("--operator", "beto", "pay", "BETO7", "--cash", "50", "--cheque",
-           "bank=Nacion,number=77,amount=100,deposit=2026-12-01")
+           "bank=BancoOculto,number=77,amount=100,deposit=2026-12-01")
     cli.ok("--operator", "ana", "pay", "A1", "--cash", "20")
     cli.ok("client", "note", "add", "BETO7", "nota de Beto Secreto")
     cli.ok("client", "webpass", "set", "BETO7", "--random")
@@ -281,6 +281,8 @@ def test_every_command_as_a_collector(world, runtime, tmp_path):
            # Stripe on a closed loopback port: a command that got as far as Stripe would fail there
            "STRIPE_API_KEY": "sk_test_collector_scope_0123456789", "STRIPE_API_BASE": "http://127.0.0.1:9",
            "ISPCUBE_STRIPE_TIMEOUT": "1"}
+    for args in (("client", "list"), ("cheque", "list"), ("connection", "list")):    # the check can fail
+        assert any(s in cli("--operator", "oficina", *args).stdout for s in SECRETS[1:]), args
     everything, theirs = _snapshot(runtime), _snapshot(runtime, ("BETO7", "N1"))
     problems = []
     for number, (command, rows) in enumerate(sorted(COMMANDS.items())):

@@ -185,7 +185,9 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "template show": [(OK, ("receipt",))],
     "template set": [(REFUSED, ("receipt", "{tpl}"))],
     "template reset": [(REFUSED, ("receipt",))],
-    "receipt print": [(HIDDEN, ("{entry}", "--out", "{out}.pdf"))],
+    "receipt print": [(HIDDEN, ("--entry", "{entry}", "--out", "{out}.pdf")),
+                      (HIDDEN, ("{receipt}", "--out", "{out}.pdf"))],
+    "completion": [(OK, ("bash",))],   # prints the shell's script; reads no client
     "stripe link": [(HIDDEN, ("{other}", "--return-url", "https://isp.example/ok"))],
     "stripe set-card": [(HIDDEN, ("{other}", "pm_card_visa"))],
     "stripe charge": [(HIDDEN, ("{other}", "10"))],
@@ -241,7 +243,7 @@ def world(base, tmp_path, runtime):
     entry = next(e for e in cli.json("ledger", "show", "BETO7") if e["document"].startswith("receipt"))
     (tmp_path / "rows.csv").write_text("code,name,address\nBETO7,Beto Cambiado,Calle Oculta 1\nA9,Nuevo,Calle 9\n")
     (tmp_path / "tpl.html").write_text("<p>{{ client.name }}</p>\n")
-    return cli, {"other": "BETO7", "entry": str(entry["entry"]),
+    return cli, {"other": "BETO7", "entry": str(entry["entry"]), "receipt": entry["document"].split()[-1],
                  "cheque": str(cli.json("cheque", "list")[0]["id"]),
                  "conn": str(cli.json("connection", "list", "--client", "BETO7")[0]["id"]),
                  "rows": str(tmp_path / "rows.csv"), "tpl": str(tmp_path / "tpl.html")}

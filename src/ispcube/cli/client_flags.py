@@ -37,4 +37,10 @@ CLIENT_FLAGS = [
     Flag("preaviso", "Payment warning on the web.", switch=True),
     Flag("preaviso_days", "Own warning day range FROM-TO, e.g. 1-8."),
     Flag("activity", "Commercial activity."),
+    Flag("iban", "Bank account (IBAN) for direct debits; check digits verified."),
+    Flag("bic", "BIC of the client's bank (default: from the IBAN when the bank is known)."),
+    Flag("account_holder", "Account holder, when not the client (up to 70 characters)."),
+    Flag("mandate_ref", "SEPA mandate reference (unique, up to 35 characters)."),
+    Flag("mandate_date", "Date the SEPA mandate was signed, YYYY-MM-DD."),
+    Flag("cbu", "Argentine bank account (CBU, 22 digits)."),
 ]

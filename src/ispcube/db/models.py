@@ -160,6 +160,13 @@ class Client(Base):
     card_brand: Mapped[str | None] = mapped_column(String(20))
     card_last4: Mapped[str | None] = mapped_column(String(4))
     card_expiry: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM
+    # Bank details for collections (K1, migration 0008): electronic forms, as files carry them.
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    account_holder: Mapped[str | None] = mapped_column(String(70))
+    mandate_ref: Mapped[str | None] = mapped_column(String(35), unique=True)
+    mandate_date: Mapped[date | None] = mapped_column(Date)
+    cbu: Mapped[str | None] = mapped_column(String(22))
 
 
 class Connection(Base):

@@ -5,6 +5,7 @@ from decimal import Decimal
 import json
 from typing import Any, Callable
 
+from ispcube.domain import bank
 from ispcube.domain.codes import parse_code_format
 from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.ids import COUNTRIES
@@ -68,6 +69,13 @@ def _text(text: str) -> str:
     return text.strip()
 
 
+def _creditor_name(text: str) -> str:
+    value = text.strip()
+    if not value or len(value) > 70:
+        raise Invalid("the creditor name must be 1 to 70 characters (as a SEPA file carries it)")
+    return value
+
+
 def _passwords(text: str) -> list[str]:
     passwords = [part for part in text.split(",") if part]
     if len(passwords) > 5:
@@ -112,6 +120,10 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("geocode.provider", "who geocodes client addresses: google or nominatim", "google", _geocoder),
     SettingDef("geocode.url", "Nominatim server (default the public https://nominatim.openstreetmap.org)", "", _server_url),
     SettingDef("demo", "this database is a sample built by `ispcube demo` (which may overwrite it)", False, _bool),
+    SettingDef("sepa.creditor_id", "SEPA creditor identifier (direct debits)", "", bank.parse_creditor_id),
+    SettingDef("sepa.creditor_name", "creditor name on SEPA direct debits", "", _creditor_name),
+    SettingDef("sepa.creditor_iban", "IBAN the direct debits are paid into", "", bank.parse_iban),
+    SettingDef("sepa.creditor_bic", "BIC of the creditor's bank", "", bank.parse_bic),
 ]}
 
 def setting(key: str) -> SettingDef:

@@ -37,6 +37,8 @@ COLUMNS = {
     "node": "Node", "contract": "Contract", "contract_type": "Contract type",
     "contract_expiry": "Contract expiry", "free": "Free", "blockable": "Blockable",
     "preaviso": "Preaviso", "preaviso_days": "Preaviso days", "activity": "Activity",
+    "iban": "IBAN", "bic": "BIC", "account_holder": "Account holder", "mandate_ref": "Mandate reference",
+    "mandate_date": "Mandate date", "cbu": "CBU",
     "tickets_blocked": "Tickets blocked", "tickets_message": "Tickets message",
     "web_password": "Web password", "balance": "Balance", "service": "Service",
     "deleted": "Deleted", "previous_code": "Previous code",

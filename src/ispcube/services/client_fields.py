@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ispcube.db import models as m
 from ispcube.db.limits import column_limit, limits
+from ispcube.domain import bank
 from ispcube.domain.contact import parse_emails, parse_phones
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
@@ -27,11 +28,11 @@ FIELDS = ("code", "name", "nickname", "fiscal_address", "address", "client_type"
           "signup_date", "extra1", "extra2", "phone", "email", "contact", "epayment_code",
           "status", "payment_method", "collector", "seller", "plan", "node", "contract",
           "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_days",
-          "activity")
+          "activity", "iban", "bic", "account_holder", "mandate_ref", "mandate_date", "cbu")
 _SPACE = re.compile(r"\s")
 _CODE_LENGTH = column_limit("clients", "code")
 TEXT_FIELDS = ("nickname", "fiscal_address", "address", "client_type", "street1", "street2",
-               "extra1", "extra2", "contact", "activity")
+               "extra1", "extra2", "contact", "activity", "account_holder")
 TEXT_LIMITS = {name: column_limit("clients", name) for name in (*TEXT_FIELDS, "name", "epayment_code")}
 
 
@@ -209,6 +210,11 @@ _PARSERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "preaviso_days": (("preaviso_from", "preaviso_to"), _plain(_day_range)),
     "id_type": (("id_type",), _plain(lambda v: str(v).strip().upper())),
     "id_number": (("id_number",), _plain(lambda v: str(v).strip())),
+    "iban": (("iban",), _plain(bank.parse_iban)),
+    "bic": (("bic",), _plain(bank.parse_bic)),
+    "mandate_ref": (("mandate_ref",), _plain(bank.parse_mandate_ref)),
+    "mandate_date": (("mandate_date",), _plain(lambda v: parse_date(v, field="mandate date"))),
+    "cbu": (("cbu",), _plain(bank.parse_cbu)),
     **{f: ((f,), _plain(_text(f))) for f in TEXT_FIELDS},
 }
 _FIELD_OF = {columns[0]: field for field, (columns, _parse) in _PARSERS.items()}
@@ -247,6 +253,8 @@ def parse_fields(raw: dict[str, Any], refs: Refs) -> tuple[dict[str, Any], list[
             values.update(zip(columns, parsed))
     if not errors:
         errors += _check_id(values, raw, refs)
+    if values.get("iban") and raw.get("bic") is None:
+        values["bic"] = bank.bic_of(values["iban"])   # the bank's BIC when the IBAN names a known bank
     if not errors:
         errors += _check_lengths(values, raw)
     return values, errors

@@ -18,7 +18,7 @@ from ispcube.domain.text import quoted
 from ispcube.services import config
 from ispcube.services.bulk_insert import bind_processors
 from ispcube.services.bulk_load import bulk_load
-from ispcube.services.client_import_check import (ADDRESS_KEY, EPAYMENT, ID_KEY, INSERT_COLUMNS,
+from ispcube.services.client_import_check import (ADDRESS_KEY, ID_KEY, INSERT_COLUMNS, UNIQUE,
                                                   CheckContext, Checked, cell_text,
                                                   check_chunk, finish_search_text, insert_row,
                                                   start_worker)
@@ -114,7 +114,7 @@ class _ImportRun:
                                      ignored_columns=list(columns.ignored))
         # key -> line of the valid rows seen so far, for duplicates inside the file
         self.codes: dict[str, int] = {}
-        self.epayment_codes: dict[str, int] = {}
+        self.unique: dict[str, dict[str, int]] = {field: {} for field in UNIQUE}
         self.id_keys: dict[str, int] = {}
         self.addresses: dict[str, int] = {}
         self.pending: dict[int, tuple[dict | None, tuple[str, str] | None]] = {}
@@ -226,13 +226,14 @@ class _ImportRun:
                 row.problems.append((self._column(column), self._shown_key(row, column),
                                      "looks like a duplicate of " + "; ".join(matches)
                                      + " (use --allow-duplicate to import it anyway)"))
-        held = self.db.known_epayment_codes(row.keys[EPAYMENT] for row in rows if row.keys[EPAYMENT])
-        holders = self.database.ask(self.db.epayment_holders, held) if held else {}
-        for row in rows:
-            holder = holders.get(row.keys[EPAYMENT] or "") if holders else None
-            if holder and (row.existing is None or holder[0] != row.existing["id"]):
-                row.problems.append((self._column("epayment_code"), row.keys[EPAYMENT],
-                                     f"already belongs to client {holder[1]}"))
+        for name in UNIQUE:
+            held = self.db.known_unique(name, [row.key(name) for row in rows if row.key(name)])
+            holders = self.database.ask(self.db.unique_holders, name, held) if held else {}
+            for row in rows:
+                holder = holders.get(row.key(name) or "") if holders else None
+                if holder and (row.existing is None or holder[0] != row.existing["id"]):
+                    row.problems.append((self._column(name), row.key(name),
+                                         f"already belongs to client {holder[1]}"))
 
     def _shown_key(self, row: Checked, column: str) -> str:
         """The row's value behind a duplicate key; an update that leaves the column out
@@ -240,14 +241,15 @@ class _ImportRun:
         return str(row.key(column) or (row.existing or {}).get(column) or "")
 
     def _check_file(self, row: Checked) -> None:
-        code, epayment = row.keys[:2]
+        code = row.keys[0]
         id_key, address = self._new_keys(row)
         code = code or (row.existing or {}).get("code")
         if code and code in self.codes:
             row.problems.append((self._column("code"), code, f"client code '{code}' is also on line {self.codes[code]}"))
-        if epayment and epayment in self.epayment_codes:
-            row.problems.append((self._column("epayment_code"), epayment,
-                                 f"electronic payment code also on line {self.epayment_codes[epayment]}"))
+        for name, what in UNIQUE.items():
+            value = row.key(name)
+            if value and value in self.unique[name]:
+                row.problems.append((self._column(name), value, f"{what} also on line {self.unique[name][value]}"))
         earlier = []
         if id_key and id_key in self.id_keys:
             earlier.append((f"same ID number as line {self.id_keys[id_key]}", "id_number"))
@@ -261,9 +263,11 @@ class _ImportRun:
                                  f"{what} (use --allow-duplicate to import it anyway)"))
         if not row.ok:
             return
-        for key, seen in ((code, self.codes), (epayment, self.epayment_codes)):
-            if key:
-                seen[key] = row.line
+        if code:
+            self.codes[code] = row.line
+        for name, seen in self.unique.items():
+            if row.key(name):
+                seen[row.key(name)] = row.line
         if id_key:
             self.id_keys.setdefault(id_key, row.line)
         if address:

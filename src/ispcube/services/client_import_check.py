@@ -28,7 +28,8 @@ NEW_CLIENT = {
     "collector_id": None, "seller_id": None, "plan_id": None, "node_id": None,
     "contract": False, "contract_type": None, "contract_expiry": None, "free": False,
     "blockable": True, "preaviso": True, "preaviso_from": None, "preaviso_to": None,
-    "activity": None, "tickets_blocked": False, "balance": Decimal("0"), "service": "active",
+    "activity": None, "iban": None, "bic": None, "account_holder": None, "mandate_ref": None,
+    "mandate_date": None, "cbu": None, "tickets_blocked": False, "balance": Decimal("0"), "service": "active",
     "deleted": False, "previous_code": None, "address_key": "", "search_text": "",
 }
 SETTABLE = tuple(name for name in NEW_CLIENT if name not in
@@ -96,9 +97,12 @@ class Checked:
         return cls(line, problems or [], values, keys, row)
 
 
-KEYS = ("code", "epayment_code", "id_key", "address_key", "id_number", "address", "fiscal_address")
+KEYS = ("code", "epayment_code", "id_key", "address_key", "id_number", "address", "fiscal_address",
+        "mandate_ref")
 KEY_AT = {name: index for index, name in enumerate(KEYS)}
-CODE, EPAYMENT, ID_KEY, ADDRESS_KEY = range(4)
+CODE, _EPAYMENT, ID_KEY, ADDRESS_KEY = range(4)
+# Fields that name one client each (besides the code): checked within the file and the base.
+UNIQUE = {"epayment_code": "electronic payment code", "mandate_ref": "mandate reference"}
 INSERT_COLUMNS = tuple(NEW_CLIENT)
 _DEFAULTS = tuple(NEW_CLIENT.values())
 CODE_AT = INSERT_COLUMNS.index("code")
@@ -161,7 +165,7 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
     values = _with_derived(ctx, values, existing)
     get = values.get
     checked.keys = (get("code"), get("epayment_code"), get("id_key"), get("address_key"), get("id_number"),
-                    get("address"), get("fiscal_address"))
+                    get("address"), get("fiscal_address"), get("mandate_ref"))
     if existing is None and values.get("code"):
         checked.insert_row = insert_row(values, processors, copy)
     else:

@@ -48,6 +48,11 @@ ALIASES = {
     "gratis": "free", "bloquear": "blockable", "bloqueable": "blockable",
     "dias_preaviso": "preaviso_days", "dias_de_preaviso": "preaviso_days",
     "actividad": "activity", "actividad_comercial": "activity",
+    "swift": "bic", "bic_swift": "bic", "cuenta_iban": "iban",
+    "titular": "account_holder", "titular_cuenta": "account_holder", "titular_de_la_cuenta": "account_holder",
+    "mandato": "mandate_ref", "referencia_mandato": "mandate_ref", "referencia_del_mandato": "mandate_ref",
+    "mandate_reference": "mandate_ref", "fecha_mandato": "mandate_date", "fecha_firma_mandato": "mandate_date",
+    "fecha_del_mandato": "mandate_date",
 }
 # Columns that `export clients` writes but that an import does not set (computed, or changed
 # only through their own commands): skipped, and named in the summary.

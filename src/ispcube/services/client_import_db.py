@@ -31,17 +31,21 @@ class ImportDb:
         # No one else can add clients meanwhile: SQLite's write lock, or the bulk load's lock.
         self.sole_writer = table_locked or conn.dialect.name != "postgresql"
         self.before_id = self.last_id = conn.scalar(select(func.max(CLIENTS.c.id))) or 0
-        self.codes, self.id_keys, self.addresses, self.epayment_codes = set(), set(), set(), set()
+        self.codes, self.id_keys, self.addresses = set(), set(), set()
+        self.unique: dict[str, set[str]] = {"epayment_code": set(), "mandate_ref": set()}
         c = CLIENTS.c
-        for code, id_key, address, epayment in conn.execute(
-                select(c.code, c.id_key, c.address_key, c.epayment_code).where(c.id <= self.before_id)):
+        for code, id_key, address, epayment, mandate in conn.execute(
+                select(c.code, c.id_key, c.address_key, c.epayment_code, c.mandate_ref)
+                .where(c.id <= self.before_id)):
             self.codes.add(code)
             self.id_keys.add(id_key)
             self.addresses.add(address)
-            self.epayment_codes.add(epayment)
+            self.unique["epayment_code"].add(epayment)
+            self.unique["mandate_ref"].add(mandate)
         self.id_keys.discard(None)
         self.addresses.discard("")
-        self.epayment_codes.discard(None)
+        for held in self.unique.values():
+            held.discard(None)
 
     # Pre-filters on the keys read at the start, which nothing changes afterwards: the import
     # asks the database only about a batch that clashes with something already stored.
@@ -52,8 +56,9 @@ class ImportDb:
     def known_keys(self, keys: Iterable[tuple[str | None, str, int | None]]) -> bool:
         return any(id_key in self.id_keys or address in self.addresses for id_key, address, _ in keys)
 
-    def known_epayment_codes(self, codes: Iterable[str]) -> list[str]:
-        return [code for code in codes if code in self.epayment_codes]
+    def known_unique(self, field: str, values: Iterable[str]) -> list[str]:
+        """VALUES of the unique FIELD (epayment_code, mandate_ref) that a stored client holds."""
+        return [value for value in values if value in self.unique[field]]
 
     def existing(self, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored clients by code, with every column an import may change (and the address key,
@@ -92,14 +97,15 @@ class ImportDb:
             result.append([describe_match(cl, id_key) for cl in ordered])
         return result
 
-    def epayment_holders(self, codes: Iterable[str]) -> dict[str, tuple[int, str]]:
-        codes = list(set(codes) & self.epayment_codes)
-        if not codes:
+    def unique_holders(self, field: str, values: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """{value: (client id, code)} of the stored clients holding VALUES of the unique FIELD."""
+        values = list(set(values) & self.unique[field])
+        if not values:
             return {}
         c = CLIENTS.c
-        rows = self.conn.execute(select(c.epayment_code, c.id, c.code)
-                                 .where(c.epayment_code.in_(codes), c.id <= self.before_id))
-        return {code: (id_, holder) for code, id_, holder in rows}
+        rows = self.conn.execute(select(c[field], c.id, c.code)
+                                 .where(c[field].in_(values), c.id <= self.before_id))
+        return {value: (id_, holder) for value, id_, holder in rows}
 
     def taken_codes(self, codes: Iterable[str]) -> set[str]:
         codes = list(set(codes))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Float, FromClause, Integer, Select, String, column, select, table
 
 from ispcube.db.types import Money
+from ispcube.domain.bank import format_iban
 from ispcube.services.runtime import OPERATORS
 
 
@@ -34,7 +35,8 @@ CLIENTS = light_table(
     ("preaviso", Boolean()), ("preaviso_from", Integer()), ("preaviso_to", Integer()),
     ("activity", String()), ("webpass_hash", String()), ("tickets_blocked", Boolean()),
     ("tickets_message", String()), ("balance", Money()), ("service", String()),
-    ("deleted", Boolean()), ("previous_code", String()))
+    ("deleted", Boolean()), ("previous_code", String()), ("iban", String()), ("bic", String()),
+    ("account_holder", String()), ("mandate_ref", String()), ("mandate_date", Date()), ("cbu", String()))
 POSTAL_CODES = light_table("postal_codes", ("id", Integer()), ("code", String()), ("locality", String()))
 STATUSES = light_table("statuses", ("id", Integer()), ("name", String()))
 COMPANIES = light_table("companies", ("id", Integer()), ("number", Integer()))
@@ -46,7 +48,8 @@ PLAIN = ("code", "name", "nickname", "fiscal_address", "address", "client_type",
          "id_number", "street1", "street2", "lat", "lng", "signup_date", "extra1", "extra2",
          "phones", "emails", "contact", "epayment_code", "payment_method", "contract",
          "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_from",
-         "preaviso_to", "activity", "tickets_blocked", "tickets_message", "balance", "service",
+         "preaviso_to", "activity", "iban", "bic", "account_holder", "mandate_ref", "mandate_date", "cbu",
+         "tickets_blocked", "tickets_message", "balance", "service",
          "deleted", "previous_code")
 
 
@@ -103,7 +106,8 @@ SHOWN = ("code", "name", "nickname", "fiscal_address", "address", "client_type",
          "company", "street1", "street2", "postal_code", "locality", "lat", "lng", "signup_date", "extra1",
          "extra2", "phones", "emails", "contact", "epayment_code", "status", "payment_method", "collector",
          "seller", "plan", "node", "contract", "contract_type", "contract_expiry", "free", "blockable",
-         "preaviso", "preaviso_days", "activity", "tickets_blocked", "tickets_message", "web_password",
+         "preaviso", "preaviso_days", "activity", "iban", "bic", "account_holder", "mandate_ref",
+         "mandate_date", "cbu", "tickets_blocked", "tickets_message", "web_password",
          "balance", "service", "deleted", "previous_code")
 
 
@@ -116,18 +120,19 @@ def client_values(row, typed: bool = False) -> tuple:
     (_id, code, name, nickname, fiscal_address, address, client_type, id_type, id_number, street1, street2,
      lat, lng, signup_date, extra1, extra2, phones, emails, contact, epayment_code, payment_method, contract,
      contract_type, contract_expiry, free, blockable, preaviso, preaviso_from, preaviso_to, activity,
-     tickets_blocked, tickets_message, balance, service, deleted, previous_code,
+     iban, bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message, balance, service, deleted, previous_code,
      postal_code, locality, status, company, collector, seller, plan, node, has_webpass) = row
     if not typed:
         signup_date = signup_date.isoformat() if signup_date else None
         contract_expiry = contract_expiry.isoformat() if contract_expiry else None
+        mandate_date = mandate_date.isoformat() if mandate_date else None
         balance = f"{balance:.2f}"
     return (code, name, nickname, fiscal_address, address or fiscal_address, client_type, id_type, id_number,
             company, street1, street2, postal_code, locality, lat, lng, signup_date, extra1,
             extra2, _split(phones), _split(emails), contact, epayment_code, status, payment_method, collector,
             seller, plan, node, contract, contract_type, contract_expiry, free, blockable,
             preaviso, f"{preaviso_from}-{preaviso_to}" if preaviso_from is not None else None, activity,
-            tickets_blocked, tickets_message, bool(has_webpass),
+            format_iban(iban), bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message, bool(has_webpass),
             balance, service, deleted, previous_code)
 
 

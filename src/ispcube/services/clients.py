@@ -104,13 +104,19 @@ def _refresh_derived(uow: UnitOfWork, client: m.Client) -> None:
     client.search_text = search_text(client)
 
 
-def _check_epayment_code(uow: UnitOfWork, client: m.Client) -> None:
-    if not client.epayment_code:
-        return
-    other = uow.session.scalar(select(m.Client.code).where(
-        m.Client.epayment_code == client.epayment_code, m.Client.id != client.id))
-    if other:
-        raise Refused(f"electronic payment code '{client.epayment_code}' already belongs to client {other}")
+_UNIQUE_KEYS = ((m.Client.epayment_code, "electronic payment code"), (m.Client.mandate_ref, "mandate reference"))
+
+
+def _check_unique_keys(uow: UnitOfWork, client: m.Client) -> None:
+    """The electronic payment code and the SEPA mandate reference name one client each."""
+    for column, what in _UNIQUE_KEYS:
+        value = getattr(client, column.key)
+        if not value:
+            continue
+        with uow.session.no_autoflush:    # the client's own pending change would hit the unique index first
+            other = uow.session.scalar(select(m.Client.code).where(column == value, m.Client.id != client.id))
+        if other:
+            raise Refused(f"{what} '{value}' already belongs to client {other}")
 
 
 def keep_in_scope(actor: Actor, values: dict[str, Any], *, new: bool) -> None:
@@ -142,7 +148,7 @@ def add_client(rt: Runtime, raw: dict[str, Any], *, allow_duplicate: bool = Fals
         client.signup_date = client.signup_date or rt.today()
         _defaults(client)
         _refresh_derived(uow, client)
-        _check_epayment_code(uow, client)
+        _check_unique_keys(uow, client)
         matches = duplicates_of(uow, client.id_key, client.address_key)
         if matches and not allow_duplicate:
             raise Duplicate(f"client '{client.name}' looks like a duplicate of " + "; ".join(matches)
@@ -188,7 +194,7 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate:
         if "lat" in values or "lng" in values:
             client.coords_source = "hand"  # geocoding never overwrites these without --force
         _refresh_derived(uow, client)
-        _check_epayment_code(uow, client)
+        _check_unique_keys(uow, client)
         matches = _changed_key_matches(uow, client, keys_before)
         if matches and not allow_duplicate:
             raise Duplicate(f"client {client.code} '{client.name}' looks like a duplicate of "

@@ -8,9 +8,9 @@ import click
 import typer
 
 from ispcube import __version__
-from ispcube.cli import (admin, client, client_bulk, completion_cmd, config_cmd, db_cmd, demo_cmd,
-                         documents_cmd, enforce_cmd, export_cmd, field_cmd, ledger_cmd, network_cmd,
-                         sim_cmd,
+from ispcube.cli import (admin, client, client_bulk, collect_cmd, completion_cmd, config_cmd, db_cmd,
+                         demo_cmd, documents_cmd, enforce_cmd, export_cmd, field_cmd, ledger_cmd,
+                         network_cmd, sim_cmd,
                          stripe_cmd, tables_cmd)
 from ispcube.cli.lazy_commands import only_invoked
 from ispcube.cli.parsing import build, check_format
@@ -52,7 +52,7 @@ def main(
 
 # Each noun module adds its commands; order is the order of `ispcube --help`.
 for noun in (admin, db_cmd, config_cmd, tables_cmd, client, client_bulk, export_cmd, ledger_cmd,
-             network_cmd, enforce_cmd, sim_cmd, documents_cmd, stripe_cmd, field_cmd, demo_cmd,
+             collect_cmd, network_cmd, enforce_cmd, sim_cmd, documents_cmd, stripe_cmd, field_cmd, demo_cmd,
              completion_cmd):
     noun.register(app)
 

@@ -7,7 +7,8 @@ import typer
 from ispcube.cli.output import render_record, render_rows
 from ispcube.cli.state import state
 
-collect_app = typer.Typer(help="Collections: SEPA direct-debit files and their batches.", no_args_is_help=True)
+collect_app = typer.Typer(help="Collections: SEPA direct-debit files, their batches, debts for gateways.",
+                          no_args_is_help=True)
 
 
 @collect_app.command("sepa")
@@ -66,6 +67,19 @@ def settle(ctx: typer.Context, batch: str = typer.Argument(..., metavar="BATCH",
     if state(ctx).format == "json":
         return render_record(done, "json")
     state(ctx).say(f"batch {done['batch']}: {done['paid']} item(s) settled as paid, {done['total']} received")
+
+
+@collect_app.command("debts")
+def debts(ctx: typer.Context,
+          payment_method: str = typer.Option(..., "--payment-method", help="cobrodigital, webpay, mercadopago..."),
+          out: str = typer.Option(..., "--out", metavar="FILE.csv|FILE.xlsx", help="The file for the gateway.")) -> None:
+    """What each client of a payment method owes (code, payment code, amount, due date...), for a gateway."""
+    from ispcube.services.collections.debts import export_debts
+    st = state(ctx)
+    done = export_debts(st.runtime(), payment_method, out, overwrite=st.yes)
+    if st.format == "json":
+        return render_record(done.__dict__, "json")
+    st.say(f"{done.clients} client(s) owing {done.total} written to {done.path}")
 
 
 def register(app: typer.Typer) -> None:

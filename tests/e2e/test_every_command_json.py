@@ -46,7 +46,23 @@ def table_cases(noun: str, new: list[str], key: str, edit: list[str], unused: st
             f"{noun} edit": Case([key, *edit], keys), f"{noun} delete": Case([unused, "--yes"], ("deleted",))}
 
 
+TOMORROW = (datetime.now() + timedelta(days=1)).date().isoformat()
+# A1 pays by direct debit, to a creditor in euros (collect ...).
+SEPA = [["config", "set", "currency", "EUR"], ["config", "set", "sepa.creditor_id", "DE98ZZZ09999999999"],
+        ["config", "set", "sepa.creditor_name", "Red Sur SRL"],
+        ["config", "set", "sepa.creditor_iban", "ES7921000813610123456789"],
+        ["client", "edit", "A1", "--payment-method", "sepa", "--iban", "ES9121000418450200051332",
+         "--mandate-ref", "M-A1", "--mandate-date", "2025-01-01"]]
+COLLECTED = SEPA + [["collect", "sepa", "--collection-date", TOMORROW, "--out", "{dir}/remesa-1.xml"]]
+
 CASES: dict[str, Case] = {
+    "collect sepa": Case(["--collection-date", TOMORROW, "--out", "{dir}/remesa.xml"], ("batch", "items", "total"),
+                         before=SEPA),
+    "collect list": Case([], ("batch", "items", "pending"), before=COLLECTED),
+    "collect show": Case(["1"], ("batch", "items"), before=COLLECTED),
+    "collect settle": Case(["1"], ("batch", "paid"), before=COLLECTED),
+    "collect debts": Case(["--payment-method", "sepa", "--out", "{dir}/deudas.csv"], ("path", "clients", "total"),
+                          before=SEPA),
     "init": Case([], ("url", "revision")),
     "db upgrade": Case([], ("url", "revision", "up_to_date")),
     "db current": Case([], ("revision", "up_to_date")),

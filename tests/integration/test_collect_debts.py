@@ -65,6 +65,6 @@ def test_an_existing_file_is_kept_unless_yes(owing, tmp_path):
     out = tmp_path / "deudas.csv"
     out.write_text("mine")
     refused = owing("collect", "debts", "--payment-method", "webpay", "--out", str(out))
-    assert refused.exit_code == 1 and out.read_text() == "mine"
+    assert refused.exit_code == 2 and "already exists" in refused.stderr and out.read_text() == "mine"
     owing.ok("--yes", "collect", "debts", "--payment-method", "webpay", "--out", str(out))
     assert "G3" in out.read_text(encoding="utf-8-sig")

@@ -137,7 +137,7 @@ def test_an_existing_file_is_kept_unless_yes(sepa, tmp_path):
     out = tmp_path / "remesa.xml"
     out.write_text("not ours")
     refused = sepa("collect", "sepa", "--collection-date", TOMORROW, "--out", str(out))
-    assert refused.exit_code == 1 and "already exists" in refused.stderr and out.read_text() == "not ours"
+    assert refused.exit_code == 2 and "already exists" in refused.stderr and out.read_text() == "not ours"
     assert sepa("--yes", "collect", "sepa", "--collection-date", TOMORROW, "--out", str(out)).exit_code == 3
     assert set(_read(out, "008.001.02")) == {"S1", "S7"}
 

@@ -125,6 +125,11 @@ ROWS = [
     Row("ledger cash: bad date", "ledger cash --date 2026-13-01", 1, "2026-13-01"),
     Row("cheque set-status: bad status", "cheque set-status 1 bounced", 1, "bounced"),
     Row("billing run: bad period", "billing run --period 2026-13", 1, "2026-13"),
+    # collections
+    Row("collect sepa: not in euros", "collect sepa --collection-date 2099-01-05 --out {tmp}/r.xml", 1, "in euros"),
+    Row("collect show: unknown batch", "collect show 7", 1, "batch 7 does not exist"),
+    Row("collect debts: unknown method", "collect debts --payment-method trueque --out {tmp}/d.csv", 1,
+        "is not one of"),
     # payments and receipts
     Row("pay: unknown client", "pay ZZ9 --cash 10", 1, "client 'ZZ9' does not exist"),
     Row("pay: bad amount", "pay A1 --cash 10.505", 1, "more than 2 decimals"),

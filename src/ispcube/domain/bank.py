@@ -8,6 +8,7 @@ digits are verified by well-kept libraries (schwifty, python-stdnum), imported w
 
 import re
 
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 
 # The SEPA character set for identifiers (EPC rulebook): Latin letters, digits, / - ? : ( ) . , ' +
@@ -22,7 +23,7 @@ def parse_iban(text: str) -> str:
     try:
         return IBAN(str(text)).compact
     except SchwiftyException as exc:
-        raise Invalid(f"IBAN '{_short(text)}' is not valid ({_reason(exc)})") from None
+        raise Invalid(f"IBAN {quoted(text)} is not valid ({_reason(exc)})") from None
 
 
 def format_iban(compact: str | None) -> str | None:
@@ -39,7 +40,7 @@ def parse_bic(text: str) -> str:
     try:
         return BIC(str(text)).compact
     except SchwiftyException as exc:
-        raise Invalid(f"BIC '{_short(text)}' is not valid ({_reason(exc)})") from None
+        raise Invalid(f"BIC {quoted(text)} is not valid ({_reason(exc)})") from None
 
 
 def bic_of(iban: str) -> str | None:
@@ -53,10 +54,10 @@ def parse_mandate_ref(text: str) -> str:
     """A SEPA mandate reference: 1 to 35 characters of the SEPA set, no leading, trailing or double '/'."""
     value = str(text).strip()
     if not _SEPA_ID.match(value):
-        raise Invalid(f"mandate reference '{_short(text)}' must be 1 to 35 letters, digits, spaces "
+        raise Invalid(f"mandate reference {quoted(text)} must be 1 to 35 letters, digits, spaces "
                       "or / - ? : ( ) . , ' +")
     if value.startswith("/") or value.endswith("/") or "//" in value:
-        raise Invalid(f"mandate reference '{_short(text)}' must not start or end with '/' nor hold '//'")
+        raise Invalid(f"mandate reference {quoted(text)} must not start or end with '/' nor hold '//'")
     return value
 
 
@@ -67,7 +68,7 @@ def parse_creditor_id(text: str) -> str:
     try:
         return at_02.validate(str(text))
     except ValidationError as exc:
-        raise Invalid(f"creditor identifier '{_short(text)}' is not valid ({exc.message.rstrip('.').lower()})") from None
+        raise Invalid(f"creditor identifier {quoted(text)} is not valid ({exc.message.rstrip('.').lower()})") from None
 
 
 def parse_cbu(text: str) -> str:
@@ -77,13 +78,8 @@ def parse_cbu(text: str) -> str:
     try:
         return cbu.validate(str(text))
     except ValidationError as exc:
-        raise Invalid(f"CBU '{_short(text)}' is not valid ({exc.message.rstrip('.').lower()})") from None
+        raise Invalid(f"CBU {quoted(text)} is not valid ({exc.message.rstrip('.').lower()})") from None
 
 
 def _reason(exc: Exception) -> str:
     return str(exc).strip().rstrip(".").lower() or type(exc).__name__
-
-
-def _short(text: object, limit: int = 40) -> str:
-    value = str(text)
-    return value if len(value) <= limit else value[:limit] + "..."

@@ -13,9 +13,10 @@ from sqlalchemy import case, func, select
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionBatch, CollectionItem
 from ispcube.domain.money import format_amount
-from ispcube.errors import Invalid, NotFound
-from ispcube.services.ledger import BOOKKEEPERS, post, require_role
-from ispcube.services.runtime import Runtime
+from ispcube.domain.numbers import parse_id
+from ispcube.errors import NotFound
+from ispcube.services.ledger import post
+from ispcube.services.runtime import Runtime, require_office
 
 
 def list_batches(rt: Runtime) -> list[dict]:
@@ -26,7 +27,7 @@ def list_batches(rt: Runtime) -> list[dict]:
               .group_by(item.batch_id).subquery())
     b = CollectionBatch
     with rt.uow() as uow:
-        require_role(rt.actor(uow), BOOKKEEPERS, "see direct-debit batches")
+        require_office(rt.actor(uow), "see direct-debit batches")
         rows = uow.session.execute(select(b, counts.c.pending, counts.c.paid, counts.c.rejected)
                                    .outerjoin(counts, counts.c.batch_id == b.id).order_by(b.id))
         return [{"batch": batch.id, "created": batch.created_at.isoformat(sep=" "),
@@ -38,7 +39,7 @@ def list_batches(rt: Runtime) -> list[dict]:
 
 def show_batch(rt: Runtime, batch_ref: str) -> dict:
     with rt.uow() as uow:
-        require_role(rt.actor(uow), BOOKKEEPERS, "see direct-debit batches")
+        require_office(rt.actor(uow), "see direct-debit batches")
         batch = _batch(uow, batch_ref)
         rows = uow.session.execute(select(CollectionItem, m.Client.code)
                                    .join(m.Client, m.Client.id == CollectionItem.client_id)
@@ -55,7 +56,7 @@ def show_batch(rt: Runtime, batch_ref: str) -> dict:
 def settle_batch(rt: Runtime, batch_ref: str) -> dict:
     """Take every pending item of the batch as paid: a receipt each, in one transaction."""
     with rt.uow() as uow:
-        require_role(rt.actor(uow), BOOKKEEPERS, "settle direct-debit batches")
+        require_office(rt.actor(uow), "settle direct-debit batches")
         batch = _batch(uow, batch_ref)
         pending = list(uow.session.scalars(select(CollectionItem).where(
             CollectionItem.batch_id == batch.id, CollectionItem.status == "pending").order_by(CollectionItem.id)))
@@ -73,10 +74,8 @@ def settle_batch(rt: Runtime, batch_ref: str) -> dict:
 
 
 def _batch(uow, batch_ref: str) -> CollectionBatch:
-    text = str(batch_ref).strip()
-    if not text.isdigit() or len(text) > 18:
-        raise Invalid(f"batch '{text[:20]}' is not a batch number (see `ispcube collect list`)")
-    batch = uow.session.get(CollectionBatch, int(text))
+    number = parse_id(batch_ref, "batch", " (see `ispcube collect list`)", "a batch number")
+    batch = uow.session.get(CollectionBatch, number)
     if batch is None:
-        raise NotFound(f"batch {text} does not exist (see `ispcube collect list`)")
+        raise NotFound(f"batch {number} does not exist (see `ispcube collect list`)")
     return batch

@@ -9,7 +9,6 @@ whole amount is due by then. The file is written whole or not at all, readable b
 
 from dataclasses import dataclass
 import os
-from pathlib import Path
 
 from sqlalchemy import func, literal, select
 
@@ -18,11 +17,11 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.domain.bank import format_iban
 from ispcube.domain.money import format_amount
-from ispcube.errors import Invalid, Refused
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid
 from ispcube.services.client_export_writers import writer_for
 from ispcube.services.client_fields import PAYMENT_METHODS
-from ispcube.services.ledger import BOOKKEEPERS, require_role
-from ispcube.services.runtime import Runtime
+from ispcube.services.runtime import Runtime, require_office
 
 COLUMNS = {"code": "Code", "name": "Name", "epayment_code": "Electronic payment code",
            "id_number": "ID number", "email": "Email", "phone": "Phone", "amount_due": "Amount due",
@@ -40,19 +39,14 @@ class DebtsFile:
 def export_debts(rt: Runtime, method: str, out: str, *, overwrite: bool = False) -> DebtsFile:
     method = str(method).strip().lower()
     if method not in PAYMENT_METHODS:
-        raise Invalid(f"--payment-method '{method[:30]}' is not one of {', '.join(PAYMENT_METHODS)}")
-    path = Path(out).expanduser()
-    if path.suffix.lower() not in FORMATS:
-        raise Invalid(f"--out '{out[:60]}' must end in .csv or .xlsx")
-    if not path.parent.is_dir():
-        raise Invalid(f"--out '{out[:60]}': folder '{str(path.parent)[:60]}' does not exist")
-    if path.exists() and not overwrite:
-        raise Refused(f"--out '{out[:60]}' already exists: choose another name, or give --yes to replace it")
+        raise Invalid(f"--payment-method {quoted(method)} is not one of {', '.join(PAYMENT_METHODS)}")
+    from ispcube.services.documents import output_path
+    path = output_path(out, FORMATS, "--out", overwrite)
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
         with rt.uow() as uow:
-            require_role(rt.actor(uow), BOOKKEEPERS, "export what clients owe")
+            require_office(rt.actor(uow), "export what clients owe")
             rows = uow.session.execute(_debts_select(method)).all()
         writer = writer_for(partial, path.suffix.lower(), list(COLUMNS.values()), list(COLUMNS))
         typed = path.suffix.lower() == ".xlsx"

@@ -29,12 +29,12 @@ from ispcube.db.types import Money
 from ispcube.domain.bank import bic_of
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount
-from ispcube.errors import Invalid, PartialFailure, Refused
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid, PartialFailure
 from ispcube.services import config
 from ispcube.services.enforce_tasks import log_many
-from ispcube.services.ledger import BOOKKEEPERS, require_role
 from ispcube.services.overdue import overdue_select
-from ispcube.services.runtime import Runtime
+from ispcube.services.runtime import Runtime, require_office
 
 ZERO = Decimal("0.00")
 
@@ -63,13 +63,13 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
                  dry_run: bool = False, overwrite: bool = False) -> SepaRun:
     on = parse_date(collection_date, field="--collection-date")
     if pain not in PAIN_VERSIONS:
-        raise Invalid(f"--pain '{pain[:20]}' is not one of {', '.join(PAIN_VERSIONS)}")
+        raise Invalid(f"--pain {quoted(pain)} is not one of {', '.join(PAIN_VERSIONS)}")
     if on < rt.today():
         raise Invalid(f"--collection-date {on.isoformat()} is in the past: the bank would refuse the file")
     path = _output(out, dry_run, overwrite)
     run = SepaRun(on.isoformat(), pain, dry_run)
     with rt.uow() as uow:
-        require_role(rt.actor(uow), BOOKKEEPERS, "collect direct debits")
+        require_office(rt.actor(uow), "collect direct debits")
         creditor = _creditor(uow, pain)
         planned = _plan(uow, on, creditor, run)
         if not planned:
@@ -106,18 +106,10 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
 
 
 def _output(out: str | None, dry_run: bool, overwrite: bool) -> Path | None:
-    if out is None:
-        if dry_run:
-            return None
-        raise Invalid("give the file to write with --out FILE.xml")
-    path = Path(out).expanduser()
-    if path.suffix.lower() != ".xml":
-        raise Invalid(f"--out '{out[:60]}' must end in .xml")
-    if not path.parent.is_dir():
-        raise Invalid(f"--out '{out[:60]}': folder '{str(path.parent)[:60]}' does not exist")
-    if path.exists() and not overwrite:
-        raise Refused(f"--out '{out[:60]}' already exists: choose another name, or give --yes to replace it")
-    return path.absolute()
+    if out is None and dry_run:
+        return None
+    from ispcube.services.documents import output_path
+    return output_path(out, (".xml",), "--out", overwrite).absolute()
 
 
 def _creditor(uow, pain: str) -> Creditor:

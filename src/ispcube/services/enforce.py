@@ -19,8 +19,8 @@ from ispcube.db import models as m
 from ispcube.errors import NotFound
 from ispcube.services import commitments, config, enforce_tasks as tasks
 from ispcube.services.enforce_routers import ListJob, Run, claimed, work_on_router
-from ispcube.services.enforce_wanted import (Decision, commitments_in_force, decide, load_clients,
-                                             load_targets)
+from ispcube.services.enforce_wanted import (Decision, commitments_in_force, current_wanted, decide,
+                                             load_clients, load_targets)
 from ispcube.services.job_lock import job_lock
 
 ROUTER_WORKERS = 8                 # routers worked on at the same time
@@ -94,7 +94,8 @@ def run_enforce(rt, today: date | None = None, *, dry_run: bool = False, check: 
             if mode == "apply":
                 uow.commit()
             known = known_codes(clients)
-        run = Run(rt, ENFORCE, today, _retry_until(rt, today), known, mode)
+        run = Run(rt, ENFORCE, today, _retry_until(rt, today), known, mode,
+                  current=lambda client_ids: current_wanted(rt, today, client_ids))
         wanted = lambda client_id: "mark" if services.get(client_id) == "cut" else "clear"  # noqa: E731
         routers_phase(run, routers, wanted, summary)
     return summary

@@ -4,7 +4,18 @@ difference, record every outcome on the durable tasks.
 A router that fails does not stop the others. Work that fails is left on an open task (one is
 opened for a failed change that had none) and retried by the next run until its retry window
 ends. On PostgreSQL the routers are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two
-processes never work on the same router at once.
+job runs never work on the same router at once.
+
+A manual change (N6) may land while a run works on a router: a job never undoes it. The job
+and the manual path take the same per-router lock (`router_lock`) before reading the router
+and writing to it, and under that lock the job re-reads, in one query per batch of writes,
+the current state of the clients it is about to write (`Run.current`): a client whose state
+changed since the run planned gets the writes its current state wants instead. After its
+writes, the job reads the state of the clients it wrote once more and puts right any that
+changed meanwhile (a change whose own router write never came: its process was killed, or
+gave up waiting). The manual path waits for the lock (bounded) and reads the router under it,
+so whichever writes last writes the current state; if it gives up, its change stays queued
+for the job and the command says so.
 """
 
 from contextlib import contextmanager
@@ -19,9 +30,12 @@ from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_f
 from ispcube.db import models as m
 from ispcube.errors import RouterError, RouterUnreachable
 from ispcube.services import enforce_tasks as tasks
+from ispcube.services.router_lock import WAIT_S, router_lock
 from ispcube.services.routers import config_of
 
 Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (leave as it is)
+Current = Callable[[list[int]], dict[int, str]]   # client ids -> "mark" | "clear", read now
+CATCH_UP_ROUNDS = 3      # passes putting right clients that changed while the job wrote
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ class Run:
     retry_until: date                 # for tasks opened by this run
     known_codes: dict[str, int]       # client codes (and previous codes) -> client id
     mode: str = "apply"               # apply | plan | check
+    current: Current | None = None    # re-reads what clients want now (None: wanted is final)
 
 
 @dataclass
@@ -114,66 +129,145 @@ def plan_changes(driver: Driver, holding: Holding, job: ListJob, targets: list[t
 def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tasks: dict) -> RouterOutcome:
     """run.mode: apply (make the router match), plan (say what would change) or check (drift).
 
-    OPEN_TASKS: {(connection id, action): OpenTask} of this router and job."""
-    rt, job, mode = run.rt, run.job, run.mode
+    OPEN_TASKS: {(connection id, action): OpenTask} of this router and job. Applying holds the
+    router's lock for the job's list from the read to the last write."""
+    rt, job = run.rt, run.job
     outcome = RouterOutcome(router.name)
     driver = driver_for(config_of(router, rt.engine.url.render_as_string(hide_password=False)))
     if job.list_name != CUT_LIST and not driver.supports_preaviso:
         outcome.status = "skipped"
         outcome.error = f"{router.kind} routers keep no {job.list_name} list"
         return outcome
+    if run.mode != "apply":
+        return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
+    with router_lock(rt.engine, router.id, job.list_name) as held:
+        if held:
+            return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
+    outcome.status = "failed"
+    outcome.error = (f"router {router.name}: another process kept writing to it for {WAIT_S:.0f} s "
+                     f"(an enforce run or a manual change)")
+    _record_unreachable(rt, router, list(open_tasks.values()), outcome.error, outcome)
+    return outcome
+
+
+def _on_router(run: Run, driver: Driver, router: m.Router, targets, wanted: Wanted, open_tasks: dict,
+               outcome: RouterOutcome) -> RouterOutcome:
     try:
         driver.open()
         try:
-            holding = driver.read(job.list_name, [t for _, t in targets])
-            changes, stale = plan_changes(driver, holding, job, targets, wanted, open_tasks,
+            holding = driver.read(run.job.list_name, [t for _, t in targets])
+            changes, stale = plan_changes(driver, holding, run.job, targets, wanted, open_tasks,
                                           run.known_codes)
+            if run.mode == "apply":
+                changes, stale = _as_now(run, driver, holding, router, targets, changes, stale)
             outcome.changes = [c.row(router.name) for c in changes]
-            if mode != "apply":
+            if run.mode != "apply":
                 return outcome
-            _apply(run, driver, holding, router, changes, stale, outcome)
+            _apply(run, driver, holding, router, targets, changes, stale, outcome)
         finally:
             driver.close()
     except RouterError as exc:
         outcome.status, outcome.error = "failed", str(exc)
-        if mode == "apply":
-            _record_unreachable(rt, router, list(open_tasks.values()), str(exc), outcome)
+        if run.mode == "apply":
+            _record_unreachable(run.rt, router, list(open_tasks.values()), str(exc), outcome)
     return outcome
 
 
-def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, changes: list[Change],
-           stale: list[int], outcome: RouterOutcome) -> None:
-    """Make CHANGES on the router, then record every outcome in one transaction."""
-    rt, job = run.rt, run.job
-    done, failures, new_failures, log = [], [], [], []
+def _written(job: ListJob, changes: list[Change]) -> dict[int, str]:
+    """{client id: "mark" | "clear"} that CHANGES write (strays belong to no wanted state)."""
+    return {c.client_id: "mark" if c.action == job.mark else "clear" for c in changes
+            if c.client_id is not None and c.action in (job.mark, job.clear)}
+
+
+def _moved(run: Run, planned: dict[int, str]) -> dict[int, str]:
+    """The clients of PLANNED whose current state wants otherwise, with what it wants."""
+    if run.current is None or not planned:
+        return {}
+    now = run.current(sorted(planned))
+    return {cid: want for cid, want in now.items() if planned.get(cid) != want}
+
+
+def _as_now(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
+            changes: list[Change], stale: list[int]) -> tuple[list[Change], list[int]]:
+    """CHANGES and STALE tasks, with the clients that changed state since planning re-planned
+    from their current state (read under the router lock) and their tasks as they are now."""
+    moved = _moved(run, _written(run.job, changes))
+    if not moved:
+        return changes, stale
+    fresh_changes, fresh_stale, theirs = _replan(run, driver, holding, router, targets, moved)
+    kept = [c for c in changes if c.client_id not in moved or c.action == "stray"]
+    return kept + fresh_changes, [t for t in stale if t not in theirs] + fresh_stale
+
+
+def _replan(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
+            moved: dict[int, str]) -> tuple[list[Change], list[int], set[int]]:
+    """The changes that make MOVED clients' connections on ROUTER hold what MOVED says, with
+    their open tasks read now; also the tasks to cancel, and the ids of every task they had."""
+    with run.rt.uow() as uow:
+        theirs = [t for t in tasks.open_tasks(uow, run.job.job, [router.id]) if t.client_id in moved]
+    open_here = {(t.connection_id, t.action): t for t in theirs}
+    mine = [(cid, target) for cid, target in targets if cid in moved]
+    changes, stale = plan_changes(driver, holding, run.job, mine, moved.get, open_here, {})
+    return changes, stale, {t.id for t in theirs}
+
+
+@dataclass
+class _Record:
+    """The outcomes of a router's writes, recorded together at the end."""
+    done: list[int] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    new_failures: list[dict] = field(default_factory=list)
+    log: list[tuple[int, str, str]] = field(default_factory=list)
     dead: str | None = None            # once the connection is lost, the rest fail with it
+
+
+def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets, changes: list[Change],
+           stale: list[int], outcome: RouterOutcome) -> None:
+    """Make CHANGES on the router, put right the clients that changed state meanwhile, then
+    record every outcome in one transaction."""
+    rt = run.rt
+    record = _Record()
+    _write(run, driver, holding, router, changes, outcome, record)
+    for _ in range(CATCH_UP_ROUNDS):
+        moved = {} if record.dead else _moved(run, _written(run.job, changes))
+        if not moved:
+            break
+        changes, more_stale, _ = _replan(run, driver, holding, router, targets, moved)
+        stale += more_stale
+        outcome.changes += [c.row(router.name) for c in changes]
+        _write(run, driver, holding, router, changes, outcome, record)
+    outcome.writes = driver.writes
+    with rt.uow() as uow:
+        now = rt.now()
+        tasks.close(uow, record.done, "done", now)
+        tasks.cancel(uow, stale, now)
+        tasks.record_failures(uow, record.failures)
+        tasks.queue(uow, record.new_failures, now)
+        tasks.log_many(uow, rt, record.log)
+        uow.commit()
+
+
+def _write(run: Run, driver: Driver, holding: Holding, router: m.Router, changes: list[Change],
+           outcome: RouterOutcome, record: _Record) -> None:
+    job = run.job
     for change in changes:
-        error = dead or _attempt(driver, holding, job, change)
+        error = record.dead or _attempt(driver, holding, job, change)
         if isinstance(error, _Lost):
-            dead = error = str(error)
+            record.dead = error = str(error)
         if error is None:
             outcome.done += 1
             if change.action == job.mark and change.client_id is not None:
                 outcome.marked_clients.append(change.client_id)
-            done += [change.task.id] if change.task else []
+            record.done += [change.task.id] if change.task else []
             if job.log_changes and change.client_id is not None:
-                log.append((change.client_id, f"router.{change.action}", _done_message(change, router)))
+                record.log.append((change.client_id, f"router.{change.action}", _done_message(change, router)))
             continue
         outcome.failed += 1
         outcome.status, outcome.error = "failed", outcome.error or error
         if change.task:
-            failures.append((change.task.id, error))
+            record.failures.append((change.task.id, error))
         elif change.target is not None:
-            new_failures.append(_failed_task(run, router, change, error))
-    outcome.writes = driver.writes
-    with rt.uow() as uow:
-        now = rt.now()
-        tasks.close(uow, done, "done", now)
-        tasks.cancel(uow, stale, now)
-        tasks.record_failures(uow, failures)
-        tasks.queue(uow, new_failures, now)
-        tasks.log_many(uow, rt, log)
-        uow.commit()
+            record.new_failures.append(_failed_task(run, router, change, error))
 
 
 class _Lost(str):

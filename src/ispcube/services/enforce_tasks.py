@@ -70,9 +70,10 @@ def open_tasks(uow: UnitOfWork, job: str, router_ids: Iterable[int] | None = Non
 
 
 def close(uow: UnitOfWork, ids: list[int], status: str, now: datetime) -> None:
+    """Finish the open tasks IDS; one cancelled meanwhile (a manual change) stays cancelled."""
     if ids:
         uow.session.execute(
-            update(TASKS).where(TASKS.c.id == bindparam("tid"))
+            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open")
             .values(status=status, finished_at=now, attempts=TASKS.c.attempts + 1)
             , [{"tid": i} for i in ids])
 
@@ -80,7 +81,7 @@ def close(uow: UnitOfWork, ids: list[int], status: str, now: datetime) -> None:
 def cancel(uow: UnitOfWork, ids: list[int], now: datetime) -> None:
     if ids:
         uow.session.execute(
-            update(TASKS).where(TASKS.c.id == bindparam("tid"))
+            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open")
             .values(status="cancelled", finished_at=now)
             , [{"tid": i} for i in ids])
 

@@ -5,13 +5,16 @@ clients the job cuts, restores, or hands back to automatic control. Manual state
 a client cut by an operator stays cut until an operator enables it; a client enabled by an
 operator is left alone until its overdue debt is back at or below the threshold, and from
 then on the job governs it again (so `pay --enable` never shields a client for good).
+
+`current_wanted` re-reads what the routers must show for a few clients, under a router's lock,
+so a run never writes a state that an operator changed after the run planned.
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ispcube.adapters.drivers import Target
 from ispcube.db import models as m
@@ -65,6 +68,32 @@ def load_targets(uow: UnitOfWork, router_ids: list[int] | None = None) -> dict[i
     for conn_id, router_id, client_id, ip, user, code in uow.session.execute(query):
         targets.setdefault(router_id, []).append((client_id, Target(conn_id, code, ip, user)))
     return targets
+
+
+RECHECK_CHUNK = 500   # client ids per query (SQLite's limit on parameters is far above)
+
+
+def current_wanted(rt, today: date, client_ids: list[int]) -> dict[int, str]:
+    """{client id: "mark" | "clear"} for CLIENT_IDS as their state stands now.
+
+    A client the job cut that has since got a payment commitment in force is restored here
+    first (what the next run would decide), so the job never cuts it on the router."""
+    from ispcube.services.enforce_tasks import log_many
+    clients, wanted = m.Client.__table__, {}
+    in_force = select(Commitment.client_id).where(Commitment.status == "open", Commitment.due_date > today)
+    with rt.uow() as uow:
+        for start in range(0, len(client_ids), RECHECK_CHUNK):
+            chunk = client_ids[start:start + RECHECK_CHUNK]
+            released = uow.session.execute(
+                update(clients).where(clients.c.id.in_(chunk), clients.c.service == "cut",
+                                      clients.c.service_by == "job", clients.c.id.in_(in_force))
+                .values(service="active").returning(clients.c.id)).scalars().all()
+            log_many(uow, rt, [(cid, "service.restore", "service restored: a payment commitment is in force")
+                               for cid in released])
+            rows = uow.session.execute(select(clients.c.id, clients.c.service).where(clients.c.id.in_(chunk)))
+            wanted.update({cid: "mark" if service == "cut" else "clear" for cid, service in rows})
+        uow.commit()
+    return wanted
 
 
 def decide(clients: dict[int, ClientRow], debts: dict[int, Decimal], threshold: Decimal,

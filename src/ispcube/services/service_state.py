@@ -52,11 +52,15 @@ def _apply_quietly(rt, client_id: int) -> None:
 
 
 def apply_now(rt, client_id: int, today: date | None = None) -> list[dict[str, Any]]:
-    """Make the client's routers match its service state now; one row per router."""
+    """Make the client's routers match its service state now; one row per router.
+
+    Each router is written under its lock, waiting (bounded) for an enforce run working on it;
+    the client's state is read again under the lock, so the last writer writes the current
+    state. A router that fails, or stays busy, keeps the queued task: status "queued"."""
     from ispcube.services import enforce_tasks as tasks
     from ispcube.services.enforce import ENFORCE
-    from ispcube.services.enforce_routers import Run, claimed, work_on_router
-    from ispcube.services.enforce_wanted import load_targets
+    from ispcube.services.enforce_routers import Run, work_on_router
+    from ispcube.services.enforce_wanted import current_wanted, load_targets
     today = today or rt.today()
     with rt.uow() as uow:
         client = uow.session.get(m.Client, client_id)
@@ -68,23 +72,19 @@ def apply_now(rt, client_id: int, today: date | None = None) -> list[dict[str, A
                    for rid, rows in load_targets(uow, router_ids).items()}
         mine = [t for t in tasks.open_tasks(uow, "enforce", router_ids) if t.client_id == client_id]
         codes = {c: client.id for c in (client.code, client.previous_code) if c}
-        run = Run(rt, ENFORCE, today, tasks.retry_until(uow, today), codes, "apply")
+        run = Run(rt, ENFORCE, today, tasks.retry_until(uow, today), codes, "apply",
+                  current=lambda client_ids: current_wanted(rt, today, client_ids))
         service = client.service
         for router in routers:
             uow.session.expunge(router)   # used after this unit of work ends
     wanted = lambda _cid: "mark" if service == "cut" else "clear"  # noqa: E731
     results = []
-    with claimed(rt.engine, router_ids) as free:
-        for router in routers:
-            if router.id not in free:
-                results.append({"router": router.name, "status": "queued",
-                                "error": "the enforce job is working on this router"})
-                continue
-            open_here = {(t.connection_id, t.action): t for t in mine if t.router_id == router.id}
-            outcome = work_on_router(run, router, targets.get(router.id, []), wanted, open_here)
-            results.append({"router": router.name,
-                            "status": "done" if outcome.status == "ok" else "queued",
-                            "error": outcome.error})
+    for router in routers:
+        open_here = {(t.connection_id, t.action): t for t in mine if t.router_id == router.id}
+        outcome = work_on_router(run, router, targets.get(router.id, []), wanted, open_here)
+        results.append({"router": router.name,
+                        "status": "done" if outcome.status == "ok" else "queued",
+                        "error": outcome.error})
     return results
 
 

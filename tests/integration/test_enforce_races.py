@@ -1,0 +1,150 @@
+"""An operator's change made while `enforce` works on a slow router is never undone by the run
+(N2, N6, N5): real `ispcube` processes against a simulated MikroTik that answers slowly, on
+SQLite and PostgreSQL. Whichever writes last writes the client's current state."""
+
+from contextlib import ExitStack, contextmanager
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import select
+
+from ispcube.db import models as m
+from tests.support.bulk import seed_clients
+from tests.support.network import add_mikrotik, cut_list, start_simulators
+
+CLIENTS = 60
+LATENCY_MS = 70            # 60 writes: the run spends about 4 s writing to the router
+LAST = f"B{CLIENTS:06d}"   # the run's last write is this client's
+LAST_IP = f"10.0.0.{CLIENTS}"
+ISPCUBE = [sys.executable, "-c", "from ispcube.cli.main import run; run()"]
+
+
+@pytest.fixture
+def net(cli, runtime):
+    with ExitStack() as stack:
+        (core,) = start_simulators(stack, 1, latency_ms=LATENCY_MS)
+        add_mikrotik(cli, "core", core)
+        with runtime.uow() as uow:
+            router_ids = list(uow.session.scalars(select(m.Router.id)))
+        yield cli, core, router_ids
+
+
+def _ispcube(db_url, *args, wait=True):
+    env = {**os.environ, "ISPCUBE_DATABASE_URL": db_url}
+    process = subprocess.Popen([*ISPCUBE, *args], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    if not wait:
+        return process
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+@contextmanager
+def _enforce_writing(db_url, sim):
+    """An `enforce` process caught in the middle of its router writes (a few done, most to do)."""
+    run = _ispcube(db_url, "enforce", wait=False)
+    try:
+        deadline = time.monotonic() + 60
+        while sim.writes < 3:
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline, "enforce never wrote to the router"
+            time.sleep(0.01)
+        assert sim.writes < CLIENTS // 2       # the run's write to LAST is still ahead
+        yield run
+    finally:
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, out + err
+
+
+def _service(cli, code):
+    return cli.json("client", "show", code)["service"]
+
+
+def test_pay_enable_during_a_run_is_not_undone_by_its_stale_cut(net, db_url, runtime):
+    cli, core, router_ids = net
+    seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
+    with _enforce_writing(db_url, core):
+        code, out, err = _ispcube(db_url, "pay", LAST, "--cash", "100", "--enable")
+        assert code == 0, err
+        assert f"client {LAST} re-enabled" in out
+    assert _service(cli, LAST) == "active"
+    assert LAST_IP not in cut_list(core) and len(cut_list(core)) == CLIENTS - 1
+    assert cli("enforce", "--check").exit_code == 0
+
+
+def test_disable_during_a_run_is_not_undone_by_its_stale_restore(net, db_url, runtime):
+    cli, core, router_ids = net
+    seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: False, cut=lambda n: True)
+    for n in range(1, CLIENTS + 1):              # cut by an earlier run, paid since: to restore
+        core.add_address("ispcube-cut", f"10.0.0.{n}", comment=f"B{n:06d}")
+    with _enforce_writing(db_url, core):
+        code, out, err = _ispcube(db_url, "client", "disable", LAST, "--reason", "equipo robado")
+        assert code == 0, err
+    assert _service(cli, LAST) == "cut"
+    assert cut_list(core) == {LAST_IP: LAST}
+    assert cli("enforce", "--check").exit_code == 0
+
+
+def test_a_change_whose_router_write_never_came_is_put_right_by_the_run(net, db_url, runtime):
+    """`client enable` killed between its commit and its router write, during the run."""
+    from ispcube.services import service_state
+    from ispcube.services.runtime import Runtime
+    cli, core, router_ids = net
+    seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
+    rt = Runtime(engine=runtime.engine, operator="system")
+    with _enforce_writing(db_url, core):
+        with rt.uow() as uow:
+            client = uow.session.scalar(select(m.Client).where(m.Client.code == LAST))
+            service_state.enable(uow, rt, client, "by an operator", apply_after_commit=False)
+            uow.commit()
+        assert core.writes < CLIENTS             # made before the run's last write
+    assert _service(cli, LAST) == "active"
+    assert LAST_IP not in cut_list(core)
+    assert cli("enforce", "--check").exit_code == 0
+
+
+def test_a_commitment_made_during_a_run_stops_its_cut(net, db_url, runtime):
+    cli, core, router_ids = net
+    seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
+    with _enforce_writing(db_url, core):
+        cli.ok("commit", LAST, "2099-01-10")
+        assert core.writes < CLIENTS             # made before the run's last write
+    assert LAST_IP not in cut_list(core)
+    assert _service(cli, LAST) == "active"
+    assert any(e["kind"] == "service.restore" and "a payment commitment is in force" in e["message"]
+               for e in cli.json("client", "log", LAST))
+    assert cli("enforce", "--check").exit_code == 0
+    core.reset_counters()
+    assert cli.json("enforce")["restored"] == 0 and core.writes == 0
+
+
+def test_a_change_made_while_the_run_waits_for_the_router_is_never_written_over(net, db_url, runtime):
+    """The run planned, then waited for the router's lock; meanwhile the client was enabled
+    (its own write never came): under the lock the run reads that and never cuts it at all."""
+    from ispcube.adapters.drivers import CUT_LIST
+    from ispcube.services import service_state
+    from ispcube.services.router_lock import router_lock
+    from ispcube.services.runtime import Runtime
+    cli, core, router_ids = net
+    seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
+    rt = Runtime(engine=runtime.engine, operator="system")
+    with router_lock(runtime.engine, router_ids[0], CUT_LIST) as held:
+        assert held
+        run = _ispcube(db_url, "enforce", wait=False)
+        deadline = time.monotonic() + 60
+        while _service(cli, LAST) != "cut":          # the run has planned and committed its cuts
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.05)
+        with rt.uow() as uow:
+            client = uow.session.scalar(select(m.Client).where(m.Client.code == LAST))
+            service_state.enable(uow, rt, client, "by an operator", apply_after_commit=False)
+            uow.commit()
+        assert core.writes == 0
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, out + err
+    assert LAST_IP not in cut_list(core) and core.writes == CLIENTS - 1
+    assert "router.cut" not in [e["kind"] for e in cli.json("client", "log", LAST)]
+    assert cli("enforce", "--check").exit_code == 0

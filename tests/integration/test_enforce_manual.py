@@ -91,3 +91,31 @@ def test_unknown_client_is_an_error(net):
     cli, _ = net
     result = cli("client", "disable", "NOPE", "--reason", "x")
     assert result.exit_code == 1 and "client 'NOPE' does not exist" in result.stderr
+
+
+def test_pay_enable_with_the_router_down_says_queued_and_the_payment_stands(net):
+    cli, core = net
+    add_client(cli, "D1", "core", "10.0.0.2", debt="100")
+    cli.ok("enforce")
+    core.refuse_connections = True
+    result = cli("pay", "D1", "--cash", "100", "--enable")
+    assert result.exit_code == 3, result.stderr
+    assert "re-enabled" not in result.stdout and "receipt 1 recorded" in result.stdout
+    assert "not applied on router core" in result.stderr and "queued" in result.stderr
+    assert "payment stands" in result.stderr and result.stderr.count("\n") == 1
+    shown = cli.json("client", "show", "D1")
+    assert (shown["service"], shown["balance"]) == ("active", "0.00")
+    assert cut_list(core) == {"10.0.0.2": "D1"}
+    core.refuse_connections = False
+    cli.ok("enforce")
+    assert cut_list(core) == {}
+
+
+def test_pay_enable_with_the_router_down_in_json_still_exits_3(net):
+    cli, core = net
+    add_client(cli, "D1", "core", "10.0.0.2", debt="100")
+    cli.ok("enforce")
+    core.refuse_connections = True
+    result = cli("--format", "json", "pay", "D1", "--cash", "100", "--enable")
+    assert result.exit_code == 3 and "queued" in result.stderr
+    assert '"enabled": true' in result.stdout

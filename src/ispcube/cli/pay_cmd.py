@@ -33,13 +33,16 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
     enabled = paid.may_enable and st.ask(question, enable, False) and \
         payments.enable_after_payment(rt, paid.client, paid.receipt)
     if st.format == "json":
-        return render_record({**paid.as_dict(), "enabled": enabled}, "json")
-    st.say(f"receipt {paid.receipt} recorded for client {paid.client}: paid {paid.amount:.2f}, "
-           f"balance {paid.balance:.2f}")
+        render_record({**paid.as_dict(), "enabled": bool(enabled)}, "json")
+    else:
+        st.say(f"receipt {paid.receipt} recorded for client {paid.client}: paid {paid.amount:.2f}, "
+               f"balance {paid.balance:.2f}")
+        if enabled and not enabled.queued:
+            st.say(f"client {paid.client} re-enabled")
+        elif enable and paid.enable_blocker:
+            st.say(paid.enable_blocker)
     if enabled:
-        st.say(f"client {paid.client} re-enabled")
-    elif enable and paid.enable_blocker:
-        st.say(paid.enable_blocker)
+        enabled.raise_if_queued()
 
 
 @cheque_app.command("list")

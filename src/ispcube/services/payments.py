@@ -110,12 +110,32 @@ def _describe(cash: Decimal, cheques: list[ChequeIn], comment: str | None) -> st
     return "; ".join(parts)
 
 
-def enable_after_payment(rt: Runtime, code: str, receipt: int) -> bool:
-    """Give service back after receipt RECEIPT; False when the client is no longer cut."""
+@dataclass(frozen=True)
+class Reenabled:
+    """A cut client given service back after a payment, and how each of its routers took it."""
+    client: str
+    receipt: int
+    routers: list[dict[str, Any]]
+
+    @property
+    def queued(self) -> bool:
+        return any(r["status"] != "done" for r in self.routers)
+
+    def raise_if_queued(self) -> None:
+        """Exit 3 when a router did not take it: the payment and the client's state stand."""
+        service_state.raise_if_queued(
+            {"client": self.client, "routers": self.routers},
+            done=f"receipt {self.receipt} recorded (the payment stands) and the client enabled")
+
+
+def enable_after_payment(rt: Runtime, code: str, receipt: int) -> Reenabled | None:
+    """Give service back after receipt RECEIPT, on the routers at once; None when the client
+    is no longer cut. A router that is down or busy keeps the change queued for the job."""
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
         if client.service != "cut":
-            return False
-        service_state.enable(uow, rt, client, f"paid, receipt {receipt}")
+            return None
+        service_state.enable(uow, rt, client, f"paid, receipt {receipt}", apply_after_commit=False)
         uow.commit()
-        return True
+        client_id, shown = client.id, client.code
+    return Reenabled(shown, receipt, service_state.apply_now(rt, client_id))

@@ -126,9 +126,11 @@ def _outcome(code: str, service: str, routers: list[dict]) -> dict[str, Any]:
     return {"client": code, "service": service, "routers": routers}
 
 
-def raise_if_queued(outcome: dict[str, Any]) -> None:
+def raise_if_queued(outcome: dict[str, Any], done: str | None = None) -> None:
+    """Exit 3 naming the first router the change is queued for; DONE: what stands already."""
     queued = [r for r in outcome["routers"] if r["status"] != "done"]
     if queued:
         first = queued[0]
-        raise PartialFailure(f"client {outcome['client']}: not applied on router {first['router']} "
+        stands = f"{done}, but " if done else ""
+        raise PartialFailure(f"client {outcome['client']}: {stands}not applied on router {first['router']} "
                              f"({first['error']}); queued, `ispcube enforce` retries it")

@@ -107,6 +107,44 @@ def test_entries_follow_a_changed_ip_and_a_deleted_connection(net):
     assert cut_list(core) == {"10.0.0.21": "D1"}
 
 
+def test_deleting_a_cut_client_never_gives_its_service_back(net):
+    cli, (core, _) = net
+    core.add_ppp_secret("d2", password="x")
+    add_client(cli, "D1", "core", "10.0.0.11", debt="1000")
+    add_client(cli, "D2", "core", "10.0.0.12", debt="1000", pppoe="d2")
+    add_client(cli, "P1", "core", "10.0.0.13")
+    cli.ok("enforce")
+    assert cut_list(core) == {"10.0.0.11": "D1", "10.0.0.12": "D2"}
+    out = cli.ok("--yes", "client", "delete", "D1", "D2", "P1").stdout
+    zz = dict(line.split(" deleted (now ") for line in out.replace("client ", "").replace(")", "").splitlines())
+    core.reset_counters()
+    summary = cli.json("enforce")
+    assert (summary["restored"], summary["done"], core.writes) == (0, 0, 0)
+    assert cut_list(core) == {"10.0.0.11": "D1", "10.0.0.12": "D2"}
+    assert core.ppp_secrets()[0]["disabled"] == "true"
+    assert cli("enforce", "--check").exit_code == 0
+
+    cli.ok("client", "enable", zz["D1"], "--reason", "the operator acts")   # only an operator gives it back
+    assert cut_list(core) == {"10.0.0.12": "D2"}
+    cli.ok("client", "disable", zz["P1"], "--reason", "equipment kept")
+    cli.ok("enforce")
+    assert cut_list(core) == {"10.0.0.12": "D2", "10.0.0.13": zz["P1"]}
+    assert cli("enforce", "--check").exit_code == 0
+
+
+def test_recoding_a_cut_client_keeps_it_cut(net):
+    cli, (core, _) = net
+    add_client(cli, "D1", "core", "10.0.0.11", debt="1000")
+    cli.ok("enforce")
+    cli.ok("client", "recode", "D1", "D9")
+    core.reset_counters()
+    cli.ok("enforce")
+    assert cut_list(core) == {"10.0.0.11": "D1"} and core.writes == 0
+    cli.ok("pay", "D9", "--cash", "1000", "--no-enable")
+    cli.ok("enforce")
+    assert cut_list(core) == {}
+
+
 def test_unknown_router_and_bad_date_are_errors(net):
     cli, _ = net
     result = cli("enforce", "--router", "nope")

@@ -96,3 +96,14 @@ def test_router_test_and_check_on_radius(radius):
     drift = cli("enforce", "--check")
     assert drift.exit_code == 3 and "ana" in drift.stdout
     assert "nas-secret" not in cli.ok("--format", "json", "router", "list").stdout
+
+
+def test_deleting_a_cut_client_keeps_its_user_in_the_cut_group(radius):
+    cli, freeradius, nas = radius
+    cli.ok("enforce")
+    assert group_members(freeradius) == ["ana"] and len(nas.requests) == 1
+    cli.ok("--yes", "client", "delete", "A1")
+    summary = cli.json("enforce")
+    assert (summary["restored"], summary["done"]) == (0, 0)
+    assert group_members(freeradius) == ["ana"] and len(nas.requests) == 1
+    assert cli("enforce", "--check").exit_code == 0

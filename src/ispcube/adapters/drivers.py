@@ -39,11 +39,19 @@ class RouterConfig:
 
 @dataclass(frozen=True)
 class Target:
-    """One connection as a router sees it: the client code goes in the entry's comment."""
+    """One connection as a router sees it: the client code goes in the entry's comment.
+
+    Entries made before the client was recoded or deleted carry its previous code
+    (``earlier_code``): they are still this connection's own, never strays."""
     connection_id: int
     client_code: str
     ip: str | None = None
     pppoe_user: str | None = None
+    earlier_code: str | None = None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (self.client_code, self.earlier_code) if self.earlier_code else (self.client_code,)
 
     @property
     def label(self) -> str:

@@ -132,7 +132,7 @@ class MikrotikDriver(Driver):
         return True
 
     def cleared(self, holding: Holding, target: Target) -> bool:
-        if target.ip and holding.entries.get(target.ip) == target.client_code:
+        if target.ip and holding.entries.get(target.ip) in target.codes:
             return False
         if self._ppp(holding, target):
             secret = holding.extra["secrets"].get(target.pppoe_user)
@@ -180,7 +180,7 @@ class MikrotikDriver(Driver):
 
     def clear(self, holding: Holding, target: Target, requested: bool = False) -> None:
         with self._guard():
-            if target.ip and holding.entries.get(target.ip) == target.client_code:
+            if target.ip and holding.entries.get(target.ip) in target.codes:
                 self._remove(ADDRESS_LIST, holding.ids[target.ip])
                 holding.entries.pop(target.ip)
             if self._ppp(holding, target):
@@ -201,7 +201,7 @@ class MikrotikDriver(Driver):
         self.writes += 1
 
     def strays(self, holding: Holding, targets: list[Target], known_codes: Container[str]) -> list[str]:
-        ours_here = {(t.ip, t.client_code) for t in targets if t.ip}
+        ours_here = {(t.ip, code) for t in targets if t.ip for code in t.codes}
         return [address for address, comment in holding.entries.items()
                 if comment in known_codes and (address, comment) not in ours_here]
 

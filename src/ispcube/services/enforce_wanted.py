@@ -60,13 +60,13 @@ def commitments_in_force(uow: UnitOfWork, today: date) -> set[int]:
 def load_targets(uow: UnitOfWork, router_ids: list[int] | None = None) -> dict[int, list[tuple[int, Target]]]:
     """{router id: [(client id, Target)]} for every connection, in one query."""
     query = (select(m.Connection.id, m.Connection.router_id, m.Connection.client_id,
-                    m.Connection.ip, m.Connection.pppoe_user, m.Client.code)
+                    m.Connection.ip, m.Connection.pppoe_user, m.Client.code, m.Client.previous_code)
              .join(m.Client, m.Client.id == m.Connection.client_id).order_by(m.Connection.id))
     if router_ids is not None:
         query = query.where(m.Connection.router_id.in_(router_ids))
     targets: dict[int, list[tuple[int, Target]]] = {}
-    for conn_id, router_id, client_id, ip, user, code in uow.session.execute(query):
-        targets.setdefault(router_id, []).append((client_id, Target(conn_id, code, ip, user)))
+    for conn_id, router_id, client_id, ip, user, code, earlier in uow.session.execute(query):
+        targets.setdefault(router_id, []).append((client_id, Target(conn_id, code, ip, user, earlier)))
     return targets
 
 

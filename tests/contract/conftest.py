@@ -4,15 +4,17 @@ fakes are real peers: the simulated MikroTik over the API, a SQL database plus a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import pytest
 from sqlalchemy import create_engine, insert
+from sqlalchemy.engine import make_url
 
 from ispcube.adapters.drivers import RouterConfig, Target
 from ispcube.adapters.radius import RADACCT, RADUSERGROUP, _radius
 from ispcube.sim.routeros import RouterOSSimulator
+from tests.conftest import PG_ADMIN_URL, _pg_admin_engine
 from tests.support.radius_nas import FakeNas
 
 
@@ -25,6 +27,7 @@ class Rig:
     add_foreign: Callable[[], None]             # an entry in our list that ispcube did not make
     foreign_present: Callable[[], bool]
     break_with: Callable[[str], RouterConfig]   # "unreachable" | "auth" | "error" -> config that fails
+                                                # (call once: each failure kind gets a fresh rig)
 
 
 @pytest.fixture
@@ -73,10 +76,13 @@ def radius(tmp_path):
             if kind == "unreachable":
                 nas.answer = "silence"
             elif kind == "auth":
-                nas.answer = "nak"
+                # A NAS drops a request signed with another secret unanswered (RFC 5176), so
+                # the login refused is the RADIUS database's: a user it does not know.
+                _pg_admin_engine().dispose()
+                refused = make_url(PG_ADMIN_URL).set(username="ispcube_no_such_user", password="pw")
+                return replace(config, radius_db_url=refused.render_as_string(hide_password=False))
             else:
-                return RouterConfig("nas", "radius", "127.0.0.1", secret="nas-secret", coa_port=nas.port,
-                                    radius_db_url=f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+                nas.answer = "nak"
             return config
         yield Rig(config, Target(1, "A1", "10.0.0.1", "ana"), Target(2, "B2", None, "beto"),
                   add_foreign, foreign_present, break_with)

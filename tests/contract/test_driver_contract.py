@@ -3,7 +3,7 @@
 import pytest
 
 from ispcube.adapters.drivers import CUT_LIST, driver_for
-from ispcube.errors import RouterError, RouterProtocolError, RouterUnreachable
+from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
 
 def _read(config, targets):
@@ -51,24 +51,22 @@ def test_entries_made_by_someone_else_are_never_touched(rig):
     assert rig.foreign_present()
 
 
-def test_every_failure_is_one_of_our_errors(rig):
-    for kind in ("unreachable", "auth", "error"):
-        config = rig.break_with(kind)
-        with pytest.raises(RouterError) as caught:
-            driver, holding = _read(config, [rig.target])
-            try:
-                driver.mark(holding, rig.target, requested=True)   # as a task's retry does
-            finally:
-                driver.close()
-        assert config.name in str(caught.value)
-        assert "pw" not in str(caught.value) and "nas-secret" not in str(caught.value)
+FAILURES = {"unreachable": RouterUnreachable, "auth": RouterAuthError, "error": RouterProtocolError}
 
 
-def test_unreachable_is_told_apart_from_a_refusal(rig):
-    config = rig.break_with("unreachable")
-    with pytest.raises(RouterUnreachable):
+@pytest.mark.parametrize("failure", FAILURES)
+def test_each_failure_is_told_apart_by_its_error_class(rig, failure):
+    """A fresh rig per failure kind, so no fault switch of one case leaks into the next."""
+    config = rig.break_with(failure)
+    with pytest.raises(RouterError) as caught:
         driver, holding = _read(config, [rig.target])
-        driver.mark(holding, rig.target, requested=True)
+        try:
+            driver.mark(holding, rig.target, requested=True)   # as a task's retry does
+        finally:
+            driver.close()
+    assert type(caught.value) is FAILURES[failure], str(caught.value)
+    assert config.name in str(caught.value)
+    assert "pw" not in str(caught.value) and "nas-secret" not in str(caught.value)
 
 
 def test_unknown_kind_is_a_protocol_error(rig):

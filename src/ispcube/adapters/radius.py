@@ -9,6 +9,7 @@ answered with ACK is done; a NAK or silence is a failure, retried by the next ru
 from __future__ import annotations
 
 import io
+import re
 from typing import Container
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, func, insert, select
@@ -16,9 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ispcube.adapters.drivers import (CUT_LIST, Driver, Holding, RouterConfig, Target, reason,
                                       register)
-from ispcube.errors import RouterProtocolError, RouterUnreachable
+from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
 
 COA_PORT = 3799
+# How PostgreSQL (libpq) says it refused the login: such a connection error carries no SQLSTATE.
+LOGIN_REFUSED = re.compile(r'authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist')
 _radius = MetaData()
 RADUSERGROUP = Table("radusergroup", _radius,
                      Column("id", Integer, primary_key=True), Column("username", String(64)),
@@ -62,8 +65,9 @@ class RadiusDriver(Driver):
                 return work(conn)
         except SQLAlchemyError as exc:
             from ispcube.db.failures import reason as database_reason
-            raise RouterProtocolError(f"router {self.config.name}: RADIUS database: "
-                                      f"{database_reason(exc)}") from None
+            refused = LOGIN_REFUSED.search(reason(getattr(exc, "orig", exc)))
+            raise (RouterAuthError if refused else RouterProtocolError)(
+                f"router {self.config.name}: RADIUS database: {database_reason(exc)}") from None
 
     def probe(self) -> dict:
         members = self._sql(lambda conn: conn.execute(

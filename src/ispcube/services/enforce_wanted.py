@@ -78,22 +78,35 @@ def current_wanted(rt, today: date, client_ids: list[int]) -> dict[int, str]:
 
     A client the job cut that has since got a payment commitment in force is restored here
     first (what the next run would decide), so the job never cuts it on the router."""
-    from ispcube.services.enforce_tasks import log_many
     clients, wanted = m.Client.__table__, {}
     in_force = select(Commitment.client_id).where(Commitment.status == "open", Commitment.due_date > today)
     with rt.uow() as uow:
         for start in range(0, len(client_ids), RECHECK_CHUNK):
             chunk = client_ids[start:start + RECHECK_CHUNK]
-            released = uow.session.execute(
-                update(clients).where(clients.c.id.in_(chunk), clients.c.service == "cut",
-                                      clients.c.service_by == "job", clients.c.id.in_(in_force))
-                .values(service="active").returning(clients.c.id)).scalars().all()
-            log_many(uow, rt, [(cid, "service.restore", "service restored: a payment commitment is in force")
-                               for cid in released])
-            rows = uow.session.execute(select(clients.c.id, clients.c.service).where(clients.c.id.in_(chunk)))
-            wanted.update({cid: "mark" if service == "cut" else "clear" for cid, service in rows})
+            rows = uow.session.execute(select(
+                clients.c.id, clients.c.service, clients.c.service_by, clients.c.id.in_(in_force))
+                .where(clients.c.id.in_(chunk))).all()
+            shielded = [cid for cid, service, by, committed in rows if service == "cut" and by == "job" and committed]
+            released = set(_release(uow, rt, shielded))
+            wanted.update({cid: "mark" if service == "cut" and cid not in released else "clear"
+                           for cid, service, _, _ in rows})
         uow.commit()
     return wanted
+
+
+def _release(uow: UnitOfWork, rt, client_ids: list[int]) -> list[int]:
+    """Restore CLIENT_IDS, cut by the job, now under a commitment; the ids it did restore."""
+    if not client_ids:
+        return []
+    from ispcube.services.enforce_tasks import log_many
+    clients = m.Client.__table__
+    released = uow.session.execute(
+        update(clients).where(clients.c.id.in_(client_ids), clients.c.service == "cut",
+                              clients.c.service_by == "job")
+        .values(service="active").returning(clients.c.id)).scalars().all()
+    log_many(uow, rt, [(cid, "service.restore", "service restored: a payment commitment is in force")
+                       for cid in released])
+    return released
 
 
 def decide(clients: dict[int, ClientRow], debts: dict[int, Decimal], threshold: Decimal,

@@ -148,3 +148,32 @@ def test_a_change_made_while_the_run_waits_for_the_router_is_never_written_over(
     assert LAST_IP not in cut_list(core) and core.writes == CLIENTS - 1
     assert "router.cut" not in [e["kind"] for e in cli.json("client", "log", LAST)]
     assert cli("enforce", "--check").exit_code == 0
+
+
+def test_the_run_writes_each_router_from_the_state_when_it_holds_the_router(net, db_url, runtime):
+    """A client the run planned to leave alone is disabled (its own write never came) while
+    the run waits for the router: the run, planning under the lock, cuts it and closes the
+    change's task, so nothing is left for a check to call drift."""
+    from ispcube.adapters.drivers import CUT_LIST
+    from ispcube.services import service_state
+    from ispcube.services.router_lock import router_lock
+    from ispcube.services.runtime import Runtime
+    cli, core, router_ids = net
+    seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: n < CLIENTS)
+    rt = Runtime(engine=runtime.engine, operator="system")
+    with router_lock(runtime.engine, router_ids[0], CUT_LIST) as held:
+        assert held
+        run = _ispcube(db_url, "enforce", wait=False)
+        deadline = time.monotonic() + 60
+        while _service(cli, f"B{CLIENTS - 1:06d}") != "cut":   # planned and committed
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.05)
+        time.sleep(0.5)                                        # and waiting for the router
+        with rt.uow() as uow:
+            client = uow.session.scalar(select(m.Client).where(m.Client.code == LAST))
+            service_state.disable(uow, rt, client, "equipo robado", apply_after_commit=False)
+            uow.commit()
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, out + err
+    assert cut_list(core)[LAST_IP] == LAST and len(cut_list(core)) == CLIENTS
+    assert cli("enforce", "--check").exit_code == 0

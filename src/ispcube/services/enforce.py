@@ -95,7 +95,7 @@ def run_enforce(rt, today: date | None = None, *, dry_run: bool = False, check: 
                 uow.commit()
             known = known_codes(clients)
         run = Run(rt, ENFORCE, today, _retry_until(rt, today), known, mode,
-                  current=lambda client_ids: current_wanted(rt, today, client_ids))
+                  current=lambda **which: current_wanted(rt, today, **which))
         wanted = lambda client_id: "mark" if services.get(client_id) == "cut" else "clear"  # noqa: E731
         routers_phase(run, routers, wanted, summary)
     return summary

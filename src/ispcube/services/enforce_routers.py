@@ -8,14 +8,15 @@ job runs never work on the same router at once.
 
 A manual change (N6) may land while a run works on a router: a job never undoes it. The job
 and the manual path take the same per-router lock (`router_lock`) before reading the router
-and writing to it, and under that lock the job re-reads, in one query per batch of writes,
-the current state of the clients it is about to write (`Run.current`): a client whose state
-changed since the run planned gets the writes its current state wants instead. After its
-writes, the job reads the state of the clients it wrote once more and puts right any that
-changed meanwhile (a change whose own router write never came: its process was killed, or
-gave up waiting). The manual path waits for the lock (bounded) and reads the router under it,
-so whichever writes last writes the current state; if it gives up, its change stays queued
-for the job and the command says so.
+and writing to it. Under that lock the job plans the router from the database as it stands
+then (`Run.current`: one query for the state of the router's clients, one for its open
+tasks), not from the state it decided at the start of the run, so a change made since is
+written as it is now and its task closed. After its writes, the job reads the state of the
+clients it wrote once more (one query per batch) and puts right any that changed meanwhile,
+including a change whose own router write never came (its process was killed, or gave up
+waiting). The manual path waits for the lock (bounded) and reads the router under it, so
+whichever writes last writes the current state; if it gives up, its change stays queued for
+the job and the command says so.
 """
 
 from contextlib import contextmanager
@@ -34,7 +35,8 @@ from ispcube.services.router_lock import WAIT_S, router_lock
 from ispcube.services.routers import config_of
 
 Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (leave as it is)
-Current = Callable[[list[int]], dict[int, str]]   # client ids -> "mark" | "clear", read now
+# current(router_id=ID) or current(client_ids=[...]) -> {client id: "mark" | "clear"}, read now
+Current = Callable[..., dict[int, str]]
 CATCH_UP_ROUNDS = 3      # passes putting right clients that changed while the job wrote
 
 
@@ -142,6 +144,8 @@ def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tas
         return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
     with router_lock(rt.engine, router.id, job.list_name) as held:
         if held:
+            if run.current is not None:
+                wanted, open_tasks = _as_now(run, router, targets, open_tasks)
             return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
     outcome.status = "failed"
     outcome.error = (f"router {router.name}: another process kept writing to it for {WAIT_S:.0f} s "
@@ -158,8 +162,6 @@ def _on_router(run: Run, driver: Driver, router: m.Router, targets, wanted: Want
             holding = driver.read(run.job.list_name, [t for _, t in targets])
             changes, stale = plan_changes(driver, holding, run.job, targets, wanted, open_tasks,
                                           run.known_codes)
-            if run.mode == "apply":
-                changes, stale = _as_now(run, driver, holding, router, targets, changes, stale)
             outcome.changes = [c.row(router.name) for c in changes]
             if run.mode != "apply":
                 return outcome
@@ -183,32 +185,30 @@ def _moved(run: Run, planned: dict[int, str]) -> dict[int, str]:
     """The clients of PLANNED whose current state wants otherwise, with what it wants."""
     if run.current is None or not planned:
         return {}
-    now = run.current(sorted(planned))
+    now = run.current(client_ids=sorted(planned))
     return {cid: want for cid, want in now.items() if planned.get(cid) != want}
 
 
-def _as_now(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
-            changes: list[Change], stale: list[int]) -> tuple[list[Change], list[int]]:
-    """CHANGES and STALE tasks, with the clients that changed state since planning re-planned
-    from their current state (read under the router lock) and their tasks as they are now."""
-    moved = _moved(run, _written(run.job, changes))
-    if not moved:
-        return changes, stale
-    fresh_changes, fresh_stale, theirs = _replan(run, driver, holding, router, targets, moved)
-    kept = [c for c in changes if c.client_id not in moved or c.action == "stray"]
-    return kept + fresh_changes, [t for t in stale if t not in theirs] + fresh_stale
+def _as_now(run: Run, router: m.Router, targets, open_tasks: dict) -> tuple[Wanted, dict]:
+    """What ROUTER must hold as the database stands now (read under the router's lock): the
+    current state of every client with a connection on it, and the open tasks of those
+    clients and of OPEN_TASKS' (a manual change made since the run planned has its own)."""
+    now = run.current(router_id=router.id)
+    scope = {cid for cid, _ in targets} | {t.client_id for t in open_tasks.values()}
+    with run.rt.uow() as uow:
+        fresh = [t for t in tasks.open_tasks(uow, run.job.job, [router.id]) if t.client_id in scope]
+    return now.get, {(t.connection_id, t.action): t for t in fresh}
 
 
 def _replan(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
-            moved: dict[int, str]) -> tuple[list[Change], list[int], set[int]]:
+            moved: dict[int, str]) -> tuple[list[Change], list[int]]:
     """The changes that make MOVED clients' connections on ROUTER hold what MOVED says, with
-    their open tasks read now; also the tasks to cancel, and the ids of every task they had."""
+    their open tasks read now; also their tasks to cancel."""
     with run.rt.uow() as uow:
         theirs = [t for t in tasks.open_tasks(uow, run.job.job, [router.id]) if t.client_id in moved]
-    open_here = {(t.connection_id, t.action): t for t in theirs}
     mine = [(cid, target) for cid, target in targets if cid in moved]
-    changes, stale = plan_changes(driver, holding, run.job, mine, moved.get, open_here, {})
-    return changes, stale, {t.id for t in theirs}
+    return plan_changes(driver, holding, run.job, mine, moved.get,
+                        {(t.connection_id, t.action): t for t in theirs}, {})
 
 
 @dataclass
@@ -232,7 +232,7 @@ def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets
         moved = {} if record.dead else _moved(run, _written(run.job, changes))
         if not moved:
             break
-        changes, more_stale, _ = _replan(run, driver, holding, router, targets, moved)
+        changes, more_stale = _replan(run, driver, holding, router, targets, moved)
         stale += more_stale
         outcome.changes += [c.row(router.name) for c in changes]
         _write(run, driver, holding, router, changes, outcome, record)

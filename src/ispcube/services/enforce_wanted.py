@@ -73,19 +73,26 @@ def load_targets(uow: UnitOfWork, router_ids: list[int] | None = None) -> dict[i
 RECHECK_CHUNK = 500   # client ids per query (SQLite's limit on parameters is far above)
 
 
-def current_wanted(rt, today: date, client_ids: list[int]) -> dict[int, str]:
-    """{client id: "mark" | "clear"} for CLIENT_IDS as their state stands now.
+def current_wanted(rt, today: date, *, router_id: int | None = None,
+                   client_ids: list[int] | None = None) -> dict[int, str]:
+    """{client id: "mark" | "clear"} as the clients' state stands now: every client with a
+    connection on ROUTER_ID (one query), or CLIENT_IDS (one query per chunk of them).
 
     A client the job cut that has since got a payment commitment in force is restored here
     first (what the next run would decide), so the job never cuts it on the router."""
     clients, wanted = m.Client.__table__, {}
     in_force = select(Commitment.client_id).where(Commitment.status == "open", Commitment.due_date > today)
+    if router_id is not None:
+        batches = [clients.c.id.in_(select(m.Connection.client_id).where(m.Connection.router_id == router_id))]
+    else:
+        ids = client_ids or []
+        batches = [clients.c.id.in_(ids[start:start + RECHECK_CHUNK])
+                   for start in range(0, len(ids), RECHECK_CHUNK)]
     with rt.uow() as uow:
-        for start in range(0, len(client_ids), RECHECK_CHUNK):
-            chunk = client_ids[start:start + RECHECK_CHUNK]
+        for which in batches:
             rows = uow.session.execute(select(
                 clients.c.id, clients.c.service, clients.c.service_by, clients.c.id.in_(in_force))
-                .where(clients.c.id.in_(chunk))).all()
+                .where(which)).all()
             shielded = [cid for cid, service, by, committed in rows if service == "cut" and by == "job" and committed]
             released = set(_release(uow, rt, shielded))
             wanted.update({cid: "mark" if service == "cut" and cid not in released else "clear"

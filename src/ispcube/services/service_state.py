@@ -73,7 +73,7 @@ def apply_now(rt, client_id: int, today: date | None = None) -> list[dict[str, A
         mine = [t for t in tasks.open_tasks(uow, "enforce", router_ids) if t.client_id == client_id]
         codes = {c: client.id for c in (client.code, client.previous_code) if c}
         run = Run(rt, ENFORCE, today, tasks.retry_until(uow, today), codes, "apply",
-                  current=lambda client_ids: current_wanted(rt, today, client_ids))
+                  current=lambda **which: current_wanted(rt, today, **which))
         service = client.service
         for router in routers:
             uow.session.expunge(router)   # used after this unit of work ends

@@ -119,3 +119,24 @@ def test_pay_enable_with_the_router_down_in_json_still_exits_3(net):
     result = cli("--format", "json", "pay", "D1", "--cash", "100", "--enable")
     assert result.exit_code == 3 and "queued" in result.stderr
     assert '"enabled": true' in result.stdout
+
+
+def test_a_manual_change_waits_for_a_busy_router_then_says_queued(net, runtime, monkeypatch):
+    from ispcube.adapters.drivers import CUT_LIST
+    from ispcube.services import router_lock
+    cli, core = net
+    add_client(cli, "P1", "core", "10.0.0.1")
+    from sqlalchemy import select
+    from ispcube.db import models as m
+    with runtime.uow() as uow:
+        core_id = uow.session.scalar(select(m.Router.id).where(m.Router.name == "core"))
+    monkeypatch.setattr(router_lock, "WAIT_S", 0.5)
+    with router_lock.router_lock(runtime.engine, core_id, CUT_LIST) as held:   # a run working on core
+        assert held
+        result = cli("client", "disable", "P1", "--reason", "moroso")
+    assert result.exit_code == 3
+    assert "not applied on router core" in result.stderr and "queued" in result.stderr
+    assert "another process kept writing to it" in result.stderr
+    assert cli.json("client", "show", "P1")["service"] == "cut" and cut_list(core) == {}
+    cli.ok("enforce")
+    assert cut_list(core) == {"10.0.0.1": "P1"}

@@ -31,7 +31,7 @@ from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_f
 from ispcube.db import models as m
 from ispcube.errors import RouterError, RouterUnreachable
 from ispcube.services import enforce_tasks as tasks
-from ispcube.services.router_lock import WAIT_S, router_lock
+from ispcube.services import router_lock as locks
 from ispcube.services.routers import config_of
 
 Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (leave as it is)
@@ -142,13 +142,13 @@ def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tas
         return outcome
     if run.mode != "apply":
         return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
-    with router_lock(rt.engine, router.id, job.list_name) as held:
+    with locks.router_lock(rt.engine, router.id, job.list_name) as held:
         if held:
             if run.current is not None:
                 wanted, open_tasks = _as_now(run, router, targets, open_tasks)
             return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
     outcome.status = "failed"
-    outcome.error = (f"router {router.name}: another process kept writing to it for {WAIT_S:.0f} s "
+    outcome.error = (f"router {router.name}: another process kept writing to it for {locks.WAIT_S:.0f} s "
                      f"(an enforce run or a manual change)")
     _record_unreachable(rt, router, list(open_tasks.values()), outcome.error, outcome)
     return outcome

@@ -22,9 +22,10 @@ POLL_S = 0.05
 
 
 @contextmanager
-def router_lock(engine: Engine, router_id: int, list_name: str, wait_s: float = WAIT_S) -> Iterator[bool]:
-    """Hold the lock on LIST_NAME of router ROUTER_ID; yields False if WAIT_S passed first."""
-    deadline = time.monotonic() + wait_s
+def router_lock(engine: Engine, router_id: int, list_name: str, wait_s: float | None = None) -> Iterator[bool]:
+    """Hold the lock on LIST_NAME of router ROUTER_ID; yields False if WAIT_S (default
+    `WAIT_S`) passed first."""
+    deadline = time.monotonic() + (WAIT_S if wait_s is None else wait_s)
     if engine.dialect.name == "postgresql":
         with _advisory(engine, router_id, list_name, deadline) as held:
             yield held

@@ -19,6 +19,7 @@ CLIENTS = 60
 LATENCY_MS = 70            # 60 writes: the run spends about 4 s writing to the router
 LAST = f"B{CLIENTS:06d}"   # the run's last write is this client's
 LAST_IP = f"10.0.0.{CLIENTS}"
+FIRST, FIRST_IP = "B000001", "10.0.0.1"   # and its first write this one's
 ISPCUBE = [sys.executable, "-c", "from ispcube.cli.main import run; run()"]
 
 
@@ -72,6 +73,7 @@ def test_pay_enable_during_a_run_is_not_undone_by_its_stale_cut(net, db_url, run
         assert f"client {LAST} re-enabled" in out
     assert _service(cli, LAST) == "active"
     assert LAST_IP not in cut_list(core) and len(cut_list(core)) == CLIENTS - 1
+    assert core.writes == CLIENTS - 1              # not even cut for a moment
     assert cli("enforce", "--check").exit_code == 0
 
 
@@ -84,25 +86,27 @@ def test_disable_during_a_run_is_not_undone_by_its_stale_restore(net, db_url, ru
         code, out, err = _ispcube(db_url, "client", "disable", LAST, "--reason", "equipo robado")
         assert code == 0, err
     assert _service(cli, LAST) == "cut"
-    assert cut_list(core) == {LAST_IP: LAST}
+    assert cut_list(core) == {LAST_IP: LAST} and core.writes == CLIENTS - 1
     assert cli("enforce", "--check").exit_code == 0
 
 
 def test_a_change_whose_router_write_never_came_is_put_right_by_the_run(net, db_url, runtime):
-    """`client enable` killed between its commit and its router write, during the run."""
+    """`client enable` killed between its commit and its router write, after the run had cut
+    the client: the run, reading the clients it wrote once more, gives the service back."""
     from ispcube.services import service_state
     from ispcube.services.runtime import Runtime
     cli, core, router_ids = net
     seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
     rt = Runtime(engine=runtime.engine, operator="system")
     with _enforce_writing(db_url, core):
+        assert FIRST_IP in cut_list(core)
         with rt.uow() as uow:
-            client = uow.session.scalar(select(m.Client).where(m.Client.code == LAST))
+            client = uow.session.scalar(select(m.Client).where(m.Client.code == FIRST))
             service_state.enable(uow, rt, client, "by an operator", apply_after_commit=False)
             uow.commit()
         assert core.writes < CLIENTS             # made before the run's last write
-    assert _service(cli, LAST) == "active"
-    assert LAST_IP not in cut_list(core)
+    assert _service(cli, FIRST) == "active"
+    assert FIRST_IP not in cut_list(core) and len(cut_list(core)) == CLIENTS - 1
     assert cli("enforce", "--check").exit_code == 0
 
 
@@ -112,7 +116,7 @@ def test_a_commitment_made_during_a_run_stops_its_cut(net, db_url, runtime):
     with _enforce_writing(db_url, core):
         cli.ok("commit", LAST, "2099-01-10")
         assert core.writes < CLIENTS             # made before the run's last write
-    assert LAST_IP not in cut_list(core)
+    assert LAST_IP not in cut_list(core) and core.writes == CLIENTS - 1
     assert _service(cli, LAST) == "active"
     assert any(e["kind"] == "service.restore" and "a payment commitment is in force" in e["message"]
                for e in cli.json("client", "log", LAST))

@@ -11,10 +11,11 @@ and the manual path take the same per-router lock (`router_lock`) before reading
 and writing to it. Under that lock the job plans the router from the database as it stands
 then (`Run.current`: one query for the state of the router's clients, one for its open
 tasks), not from the state it decided at the start of the run, so a change made since is
-written as it is now and its task closed. After its writes, the job reads the state of the
-clients it wrote once more (one query per batch) and puts right any that changed meanwhile,
-including a change whose own router write never came (its process was killed, or gave up
-waiting). The manual path waits for the lock (bounded) and reads the router under it, so
+written as it is now and its task closed. On a slow router the clients still to be written
+are read again every `BATCH_S` (one query per batch of writes, never one per client), and
+after its writes the job reads the clients it wrote once more and puts right any that changed
+meanwhile, including a change whose own router write never came (its process was killed, or
+gave up waiting). The manual path waits for the lock (bounded) and reads the router under it, so
 whichever writes last writes the current state; if it gives up, its change stays queued for
 the job and the command says so.
 """
@@ -22,6 +23,7 @@ the job and the command says so.
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+import time
 from typing import Callable, Iterator
 
 from sqlalchemy import select
@@ -38,6 +40,7 @@ Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (l
 # current(router_id=ID) or current(client_ids=[...]) -> {client id: "mark" | "clear"}, read now
 Current = Callable[..., dict[int, str]]
 CATCH_UP_ROUNDS = 3      # passes putting right clients that changed while the job wrote
+BATCH_S = 1.0            # writing to a slow router, the clients still to write are read again this often
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,7 @@ def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets
     record every outcome in one transaction."""
     rt = run.rt
     record = _Record()
-    _write(run, driver, holding, router, changes, outcome, record)
+    changes, stale = _write_in_batches(run, driver, holding, router, targets, changes, stale, outcome, record)
     for _ in range(CATCH_UP_ROUNDS):
         moved = {} if record.dead else _moved(run, _written(run.job, changes))
         if not moved:
@@ -245,6 +248,30 @@ def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets
         tasks.queue(uow, record.new_failures, now)
         tasks.log_many(uow, rt, record.log)
         uow.commit()
+
+
+def _write_in_batches(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
+                      changes: list[Change], stale: list[int], outcome: RouterOutcome,
+                      record: _Record) -> tuple[list[Change], list[int]]:
+    """Write CHANGES; on a slow router, every BATCH_S the clients still to be written are read
+    again, and one whose state changed meanwhile gets the writes it wants now instead.
+    Returns the changes written (or tried) and the tasks to cancel."""
+    pending, done = list(changes), []
+    checked = time.monotonic()
+    while pending:
+        if time.monotonic() - checked > BATCH_S and not record.dead:
+            moved = _moved(run, _written(run.job, pending))
+            if moved:
+                fresh, more_stale = _replan(run, driver, holding, router, targets, moved)
+                pending = [c for c in pending if c.client_id not in moved or c.action == "stray"] + fresh
+                stale = [t for t in stale if t not in {c.task.id for c in fresh if c.task}] + more_stale
+                outcome.changes += [c.row(router.name) for c in fresh]
+            checked = time.monotonic()
+            continue
+        change = pending.pop(0)
+        _write(run, driver, holding, router, [change], outcome, record)
+        done.append(change)
+    return done, stale
 
 
 def _write(run: Run, driver: Driver, holding: Holding, router: m.Router, changes: list[Change],

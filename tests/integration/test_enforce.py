@@ -116,7 +116,8 @@ def test_deleting_a_cut_client_never_gives_its_service_back(net):
     cli.ok("enforce")
     assert cut_list(core) == {"10.0.0.11": "D1", "10.0.0.12": "D2"}
     out = cli.ok("--yes", "client", "delete", "D1", "D2", "P1").stdout
-    zz = dict(line.split(" deleted (now ") for line in out.replace("client ", "").replace(")", "").splitlines())
+    lines = out.replace("client ", "").replace(")", "").splitlines()
+    zz = dict(line.split(" deleted (now ") for line in lines)
     core.reset_counters()
     summary = cli.json("enforce")
     assert (summary["restored"], summary["done"], core.writes) == (0, 0, 0)

@@ -93,7 +93,8 @@ def current_wanted(rt, today: date, *, router_id: int | None = None,
             rows = uow.session.execute(select(
                 clients.c.id, clients.c.service, clients.c.service_by, clients.c.id.in_(in_force))
                 .where(which)).all()
-            shielded = [cid for cid, service, by, committed in rows if service == "cut" and by == "job" and committed]
+            shielded = [cid for cid, service, by, committed in rows
+                        if service == "cut" and by == "job" and committed]
             released = set(_release(uow, rt, shielded))
             wanted.update({cid: "mark" if service == "cut" and cid not in released else "clear"
                            for cid, service, _, _ in rows})

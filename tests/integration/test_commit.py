@@ -97,3 +97,19 @@ def test_a_commitment_in_force_restores_a_client_cut_by_the_job(net):
     cli.ok("enforce")
     assert cut_list(core) == {"10.0.0.2": "D2"}
     assert "a payment commitment is in force" in cli.json("client", "log", "D1")[-2]["message"]
+
+
+def test_a_deleted_client_is_not_cut_when_its_commitment_falls_due(net, runtime):
+    cli, core = net
+    with runtime.uow() as uow:    # made before the client was deleted
+        uow.session.execute(text(
+            "INSERT INTO commitments (client_id, due_date, status, operator, created_at) "
+            "SELECT id, :due, 'open', 'system', :at FROM clients WHERE code = 'D1'"),
+            {"due": "2026-03-10", "at": "2026-03-01 10:00:00"})
+        uow.commit()
+    cli.ok("enforce", "--today", "2026-03-05")
+    assert cut_list(core) == {"10.0.0.2": "D2"}
+    cli.ok("--yes", "client", "delete", "D1")
+    summary = cli.json("enforce", "--today", "2026-03-10")
+    assert summary["cut"] == 0 and cut_list(core) == {"10.0.0.2": "D2"}
+    assert "commitment.check" not in [e["kind"] for e in cli.json("client", "log", "ZZ00000001")]

@@ -71,9 +71,15 @@ def drop(uow: UnitOfWork, rt, client: m.Client) -> bool:
     return True
 
 
+def _due(today: date):
+    """Open commitments due by TODAY of clients not deleted: jobs leave deleted clients alone
+    (C4), so a deleted client's connections stay as they were until an operator acts."""
+    return (Commitment.status == "open", Commitment.due_date <= today,
+            Commitment.client_id.in_(select(m.Client.id).where(m.Client.deleted.is_(False))))
+
+
 def due_client_ids(uow: UnitOfWork, today: date) -> list[int]:
-    return list(uow.session.scalars(select(Commitment.client_id).where(
-        Commitment.status == "open", Commitment.due_date <= today)))
+    return list(uow.session.scalars(select(Commitment.client_id).where(*_due(today))))
 
 
 @dataclass
@@ -86,8 +92,8 @@ class Settled:
 def settle_due(uow: UnitOfWork, rt, today: date, debts: dict[int, Decimal], threshold: Decimal,
                services: dict[int, str]) -> Settled:
     """Close every commitment due by TODAY: kept, or the client is cut (N5)."""
-    due = uow.session.execute(select(Commitment.id, Commitment.client_id, Commitment.due_date).where(
-        Commitment.status == "open", Commitment.due_date <= today)).all()
+    due = uow.session.execute(select(Commitment.id, Commitment.client_id, Commitment.due_date)
+                              .where(*_due(today))).all()
     settled = Settled([], {}, set())
     outcome = []
     for commitment_id, client_id, due_date in due:

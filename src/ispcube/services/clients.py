@@ -70,8 +70,9 @@ def next_code(uow: UnitOfWork) -> str:
 
 
 def duplicates_of(uow: UnitOfWork, id_key: str | None, addr_key: str,
-                  exclude_id: int | None = None) -> list[str]:
-    """Clients (deleted ones included) sharing the ID number or the service address."""
+                  exclude_id: int | None = None, actor: Actor | None = None) -> list[str]:
+    """Clients (deleted ones included) sharing the ID number or the service address; for a
+    collector, the matches outside its own clients are told apart without naming them (R11)."""
     conditions = []
     if id_key:
         conditions.append(m.Client.id_key == id_key)
@@ -82,11 +83,15 @@ def duplicates_of(uow: UnitOfWork, id_key: str | None, addr_key: str,
     query = select(m.Client).where(or_(*conditions)).order_by(m.Client.code).limit(10)
     if exclude_id is not None:
         query = query.where(m.Client.id != exclude_id)
-    return [describe_match(c, id_key) for c in uow.session.scalars(query)]
+    return [describe_match(c, id_key, actor) for c in uow.session.scalars(query)]
 
 
-def describe_match(client: m.Client, id_key: str | None) -> str:
+def describe_match(client: m.Client, id_key: str | None, actor: Actor | None = None) -> str:
     what = "same ID number" if id_key and client.id_key == id_key else "same service address"
+    if not _in_scope(client, actor):
+        owing = client.deleted and client.balance > 0
+        return (f"a client of another collector ({what})"
+                + (", a deleted client still owing money: possible fraud" if owing else ""))
     text = f"{client.code} {client.name} ({what})"
     if client.deleted:
         text += f", a deleted client (was {client.previous_code})"
@@ -107,16 +112,21 @@ def _refresh_derived(uow: UnitOfWork, client: m.Client) -> None:
 _UNIQUE_KEYS = ((m.Client.epayment_code, "electronic payment code"), (m.Client.mandate_ref, "mandate reference"))
 
 
-def _check_unique_keys(uow: UnitOfWork, client: m.Client) -> None:
+def _in_scope(client: m.Client, actor: Actor | None) -> bool:
+    return actor is None or actor.collector_id is None or client.collector_id == actor.collector_id
+
+
+def _check_unique_keys(uow: UnitOfWork, client: m.Client, actor: Actor | None = None) -> None:
     """The electronic payment code and the SEPA mandate reference name one client each."""
     for column, what in _UNIQUE_KEYS:
         value = getattr(client, column.key)
         if not value:
             continue
         with uow.session.no_autoflush:    # the client's own pending change would hit the unique index first
-            other = uow.session.scalar(select(m.Client.code).where(column == value, m.Client.id != client.id))
-        if other:
-            raise Refused(f"{what} '{value}' already belongs to client {other}")
+            other = uow.session.scalars(select(m.Client).where(column == value, m.Client.id != client.id)).first()
+        if other is not None:
+            holder = f"client {other.code}" if _in_scope(other, actor) else "a client of another collector"
+            raise Refused(f"{what} {quoted(value)} already belongs to {holder}")
 
 
 def keep_in_scope(actor: Actor, values: dict[str, Any], *, new: bool) -> None:
@@ -148,8 +158,8 @@ def add_client(rt: Runtime, raw: dict[str, Any], *, allow_duplicate: bool = Fals
         client.signup_date = client.signup_date or rt.today()
         _defaults(client)
         _refresh_derived(uow, client)
-        _check_unique_keys(uow, client)
-        matches = duplicates_of(uow, client.id_key, client.address_key)
+        _check_unique_keys(uow, client, actor)
+        matches = duplicates_of(uow, client.id_key, client.address_key, actor=actor)
         if matches and not allow_duplicate:
             raise Duplicate(f"client '{client.name}' looks like a duplicate of " + "; ".join(matches)
                             + " (use --allow-duplicate to add it anyway)")
@@ -175,7 +185,8 @@ def _defaults(client: m.Client) -> None:
 
 def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate: bool = False) -> dict[str, Any]:
     with rt.uow() as uow:
-        client = find_client(uow, code, rt.actor(uow))
+        actor = rt.actor(uow)
+        client = find_client(uow, code, actor)
         raw = {k: v for k, v in raw.items() if v is not None}
         if not raw:
             raise Invalid("nothing to change: give at least one field flag")
@@ -186,7 +197,7 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate:
             raw.setdefault("id_number", client.id_number or "")
         values, errors = parse_fields(raw, load_refs(uow))
         raise_first(errors)
-        keep_in_scope(rt.actor(uow), values, new=False)
+        keep_in_scope(actor, values, new=False)
         before = {name: getattr(client, name) for name in values}
         keys_before = (client.id_key, client.address_key)
         for name, value in values.items():
@@ -194,8 +205,8 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate:
         if "lat" in values or "lng" in values:
             client.coords_source = "hand"  # geocoding never overwrites these without --force
         _refresh_derived(uow, client)
-        _check_unique_keys(uow, client)
-        matches = _changed_key_matches(uow, client, keys_before)
+        _check_unique_keys(uow, client, actor)
+        matches = _changed_key_matches(uow, client, keys_before, actor)
         if matches and not allow_duplicate:
             raise Duplicate(f"client {client.code} '{client.name}' looks like a duplicate of "
                             + "; ".join(matches) + " (use --allow-duplicate to change it anyway)")
@@ -210,13 +221,14 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate:
         return show_client(uow, client.code, rt.actor(uow))
 
 
-def _changed_key_matches(uow: UnitOfWork, client: m.Client, keys_before: tuple[str | None, str]) -> list[str]:
+def _changed_key_matches(uow: UnitOfWork, client: m.Client, keys_before: tuple[str | None, str],
+                         actor: Actor) -> list[str]:
     """The duplicate check (C4) on the ID number or service address an edit brings: a key
     left as it was is not checked again, and a client never matches itself."""
     id_before, address_before = keys_before
     id_key = client.id_key if client.id_key and client.id_key != id_before else None
     address = client.address_key if client.address_key and client.address_key != address_before else ""
-    return duplicates_of(uow, id_key, address, exclude_id=client.id)
+    return duplicates_of(uow, id_key, address, exclude_id=client.id, actor=actor)
 
 
 def _shown(value: Any) -> str:

@@ -68,21 +68,18 @@ def _check(uow: UnitOfWork, conn: m.Connection) -> None:
     router = uow.session.get(m.Router, conn.router_id)
     if router.kind == "radius" and not conn.pppoe_user:
         raise Invalid(f"connection on RADIUS router {router.name} needs a --pppoe-user")
-    if conn.ip:
+    # One IP and one PPPoE user per router: cutting either client would cut both.
+    for column, label in ((m.Connection.ip, f"IP {conn.ip}"),
+                          (m.Connection.pppoe_user, f"PPPoE user '{conn.pppoe_user}'")):
+        value = getattr(conn, column.key)
+        if not value:
+            continue
         other = uow.session.execute(
             select(m.Client.code).join(m.Connection, m.Connection.client_id == m.Client.id)
-            .where(m.Connection.router_id == conn.router_id, m.Connection.ip == conn.ip,
+            .where(m.Connection.router_id == conn.router_id, column == value,
                    m.Connection.id != (conn.id or 0))).scalar()
         if other is not None:
-            raise Refused(f"IP {conn.ip} is already used on router {router.name} by client {other}")
-    if conn.pppoe_user:
-        # A router holds one secret per name: cutting either client would cut both.
-        other = uow.session.execute(
-            select(m.Client.code).join(m.Connection, m.Connection.client_id == m.Client.id)
-            .where(m.Connection.router_id == conn.router_id, m.Connection.pppoe_user == conn.pppoe_user,
-                   m.Connection.id != (conn.id or 0))).scalar()
-        if other is not None:
-            raise Refused(f"PPPoE user '{conn.pppoe_user}' is already used on router {router.name} by client {other}")
+            raise Refused(f"{label} is already used on router {router.name} by client {other}")
 
 
 def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`ispcube stripe link|set-card|charge`: card payments through Stripe (D4).
+"""`ispcube stripe link|set-card|charge|charge-due`: card payments through Stripe (D4, K6).
 
 The API key comes from STRIPE_API_KEY or the config file (chmod 600), never from a flag.
 """
@@ -10,7 +10,7 @@ import typer
 from ispcube.cli.output import render_record
 from ispcube.cli.state import state
 
-stripe_app = typer.Typer(help="Card payments through Stripe: link, set-card, charge (key: STRIPE_API_KEY).",
+stripe_app = typer.Typer(help="Card payments through Stripe: link, set-card, charge, charge-due (key: STRIPE_API_KEY).",
                          no_args_is_help=True)
 
 
@@ -56,6 +56,48 @@ def charge(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
                if done.retried else "")
     state(ctx).say(f"charged {done.amount:.2f} {done.currency} to client {done.client} ({done.card}): "
                    f"receipt {done.receipt}, balance {done.balance:.2f}{earlier}")
+
+
+@stripe_app.command("charge-due")
+def charge_due(ctx: typer.Context,
+               dry_run: bool = typer.Option(False, "--dry-run", help="List who would be charged and how much; "
+                                                                    "charge nothing.")) -> None:
+    """Charge every client paying by `stripe` with a saved card its overdue debt, once a day (cron).
+
+    A run retried the same day charges nobody twice and finishes what an interrupted run left
+    pending. Declined cards go to the client log (exit 3). Payments recorded re-enable nobody:
+    the next `enforce` restores the clients it cut.
+    """
+    from ispcube.errors import PartialFailure
+    from ispcube.services.stripe_due import charge_due as run_due
+    st = state(ctx)
+    run = run_due(st.runtime(), None if dry_run else _gateway(), dry_run=dry_run)
+    if st.format == "json":
+        render_record(run.as_dict(), "json")
+    else:
+        _say_run(st, run)
+    for item in run.not_charged:
+        typer.echo(f"ispcube: client {item['client']} ({item['amount']}) not charged: {item['reason']}", err=True)
+    if run.not_charged:
+        raise PartialFailure(f"{len(run.not_charged)} client(s) with money due were not charged (named above)"
+                             + ("" if run.dry_run or not run.charged else "; the charges made stand"))
+
+
+def _say_run(st, run) -> None:
+    verb = "would charge" if run.dry_run else "charged"
+    for item in run.charged:
+        done = "" if run.dry_run else f" ({item['card']}): receipt {item['receipt']}"
+        st.say(f"{verb} {item['amount']} {run.currency} to client {item['client']}{done}")
+    codes = lambda items: ", ".join(i["client"] for i in items) or "none"  # noqa: E731
+    summary = f"{run.day}: {verb} {len(run.charged)} client(s) for {run.total:.2f} {run.currency} ({codes(run.charged)})"
+    if not run.dry_run:
+        summary += f"; declined {len(run.declined)} ({codes(run.declined)}); left pending {len(run.pending)} " \
+                   f"({codes(run.pending)})"
+    if run.no_card:
+        summary += f"; without a card {len(run.no_card)} ({codes(run.no_card)})"
+    if run.already_charged:
+        summary += f"; already charged today {len(run.already_charged)} ({codes(run.already_charged)})"
+    st.say(summary)
 
 
 def register(app: typer.Typer) -> None:

@@ -36,6 +36,14 @@ from ispcube.services.payments import record_payment
 from ispcube.services.runtime import Runtime
 
 
+class ChargeNotMade(PartialFailure):
+    """Stripe refused the charge: nothing was charged, the attempt is closed and in the client log."""
+
+
+class ChargeUnfinished(PartialFailure):
+    """Stripe's answer is not known yet (lost, or still processing): the charge stays pending."""
+
+
 @dataclass(frozen=True)
 class PendingCharge:
     id: str
@@ -145,7 +153,14 @@ def set_card(rt: Runtime, gateway, code: str, payment_method: str) -> dict[str, 
 
 def charge(rt: Runtime, gateway, code: str, amount_text: str) -> ChargeResult:
     """Charge AMOUNT to the client's saved card and record the payment once."""
-    pending = _open_charge(rt, code, amount_text)
+    return send(rt, gateway, _open_charge(rt, code, amount_text))
+
+
+def send(rt: Runtime, gateway, pending: PendingCharge) -> ChargeResult:
+    """Make the pending charge at Stripe (an unfinished one is looked up there first) and record it.
+
+    Raises `ChargeNotMade` when Stripe refused it (the attempt is closed and logged) and
+    `ChargeUnfinished` when its outcome is not known yet (the record stays pending)."""
     outcome = None
     if pending.resumed:
         try:
@@ -193,12 +208,7 @@ def _open_charge(rt: Runtime, code: str, amount_text: str) -> PendingCharge:
             if not (client.stripe_customer_id and client.stripe_payment_method_id):
                 raise Refused(f"client {client.code} has no saved card: run `ispcube stripe link {client.code}`, "
                               f"then `ispcube stripe set-card {client.code} PM_ID`")
-            unfinished = StripeCharge(id=str(uuid.uuid4()), client_id=client.id, open_client_id=client.id,
-                                      amount=amount, currency=money, status="pending",
-                                      customer_id=client.stripe_customer_id,
-                                      payment_method_id=client.stripe_payment_method_id, attempts=1,
-                                      operator=rt.operator, created_at=rt.now())
-            uow.session.add(unfinished)
+            unfinished = new_record(uow, rt, client, str(uuid.uuid4()), amount, money)
             resumed = False
         else:
             resumed = True     # nothing written: a look-up at Stripe comes first
@@ -207,8 +217,22 @@ def _open_charge(rt: Runtime, code: str, amount_text: str) -> PendingCharge:
         except IntegrityError:
             raise Refused(f"another card charge for client {client.code} is being made right now; "
                           "run the command again in a moment") from None
-        return PendingCharge(unfinished.id, client.id, client.code, amount, money, unfinished.customer_id,
-                             unfinished.payment_method_id, card_label(client), unfinished.created_at, resumed)
+        return pending_of(unfinished, client, resumed)
+
+
+def new_record(uow, rt: Runtime, client: m.Client, charge_id: str, amount: Decimal, money: str) -> StripeCharge:
+    """A pending charge of the client's saved card, added to UOW (the caller commits)."""
+    record = StripeCharge(id=charge_id, client_id=client.id, open_client_id=client.id, amount=amount,
+                          currency=money, status="pending", customer_id=client.stripe_customer_id,
+                          payment_method_id=client.stripe_payment_method_id, attempts=1,
+                          operator=rt.operator, created_at=rt.now())
+    uow.session.add(record)
+    return record
+
+
+def pending_of(record: StripeCharge, client: m.Client, resumed: bool) -> PendingCharge:
+    return PendingCharge(record.id, client.id, client.code, record.amount, record.currency, record.customer_id,
+                         record.payment_method_id, card_label(client), record.created_at, resumed)
 
 
 def _claim(uow, pending: PendingCharge, rt: Runtime, **values: Any) -> bool:
@@ -245,7 +269,7 @@ def _finish(rt: Runtime, pending: PendingCharge, outcome, found_earlier: bool) -
             events.log(uow, rt, client, f"stripe.{outcome.status.replace('_', '-')}",
                        f"card charge of {amount} not made: {outcome.reason}")
             uow.commit()
-            raise PartialFailure(f"{_refusal(pending, outcome)}: {amount} was not charged and no payment was "
+            raise ChargeNotMade(f"{_refusal(pending, outcome)}: {amount} was not charged and no payment was "
                                  f"recorded; the failed attempt is kept in `ispcube client log {pending.code}`, "
                                  f"and {again} makes a new one")
         if outcome.status == "processing":
@@ -253,10 +277,10 @@ def _finish(rt: Runtime, pending: PendingCharge, outcome, found_earlier: bool) -
                                 .values(payment_intent_id=outcome.intent_id)
                                 .execution_options(synchronize_session=False))
             uow.commit()
-            raise PartialFailure(f"the card charge of {amount} to client {pending.code} is still processing at "
+            raise ChargeUnfinished(f"the card charge of {amount} to client {pending.code} is still processing at "
                                  f"Stripe ({outcome.intent_id}): it stays pending, no payment recorded yet; run "
                                  f"{again} again later to record it (it will not charge twice)")
-    raise PartialFailure(f"no definite answer from Stripe ({outcome.reason}): it is not known whether {amount} "
+    raise ChargeUnfinished(f"no definite answer from Stripe ({outcome.reason}): it is not known whether {amount} "
                          f"was charged to the card of client {pending.code}; the charge stays pending, no payment "
                          f"recorded; run {again} again to finish it (it looks the charge up at Stripe first and "
                          "never charges twice)")

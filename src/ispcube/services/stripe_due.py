@@ -1,0 +1,169 @@
+"""Charge every card client its overdue debt (K6), once a day, from cron.
+
+The clients are those paying by `stripe`, not deleted, with a saved card and an overdue debt
+(N1) today; each is charged that debt through the same path as `stripe charge` (a pending
+record committed first, then Stripe, then the receipt). The record's id, and so the idempotency
+key and the PaymentIntent metadata, is made of the day and the client: a run retried the same
+day finds the day's record and never opens a second one. A charge left pending by a run that
+was killed or lost Stripe's answer is finished by the next run the same day (looked up at
+Stripe first, sent again with the same key only when Stripe has no trace of it).
+
+A declined card is closed and logged for that client and the run goes on; the day's attempt
+is then spent (the next day's run tries again). Payments recorded here re-enable nobody: the
+next `enforce` restores the clients it cut. One run at a time (job lock).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+import uuid
+
+from sqlalchemy import literal, select
+from sqlalchemy.exc import IntegrityError
+
+from ispcube.db import models as m
+from ispcube.db.document_models import StripeCharge
+from ispcube.db.types import Money
+from ispcube.domain.money import format_amount
+from ispcube.errors import IspcubeError, Refused
+from ispcube.services.job_lock import job_lock
+from ispcube.services.ledger import currency
+from ispcube.services.overdue import overdue_debts, overdue_select
+from ispcube.services.runtime import Runtime
+from ispcube.services.stripe_payments import ChargeNotMade, new_record, pending_of, send
+
+JOB = "stripe charge-due"
+DUE_NAMESPACE = uuid.UUID("6f1d9a52-3c1e-4b8e-9a55-0c2f7d4e8b21")
+
+
+@dataclass
+class DueRun:
+    day: date
+    currency: str
+    dry_run: bool
+    charged: list[dict[str, Any]] = field(default_factory=list)      # charged (or, dry run, to be)
+    declined: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)      # outcome unknown, or blocked
+    no_card: list[dict[str, Any]] = field(default_factory=list)
+    already_charged: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((Decimal(c["amount"]) for c in self.charged), Decimal(0))
+
+    @property
+    def not_charged(self) -> list[dict[str, Any]]:
+        return self.declined + self.pending + self.no_card
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "dry_run": self.dry_run, "currency": self.currency,
+                "total": format_amount(self.total), "charged": self.charged, "declined": self.declined,
+                "pending": self.pending, "no_card": self.no_card, "already_charged": self.already_charged}
+
+
+def due_charge_id(day: date, client_id: int, customer: str) -> str:
+    """The id of the day's charge of a client: the idempotency key per client and day.
+
+    Named after the Stripe customer too, which Stripe never gives twice, so two databases on
+    one Stripe account (or one rebuilt from scratch) never send each other's keys."""
+    return str(uuid.uuid5(DUE_NAMESPACE, f"{customer}/{client_id}/{day.isoformat()}"))
+
+
+def charge_due(rt: Runtime, gateway, *, dry_run: bool) -> DueRun:
+    """Charge (or, with DRY_RUN, list) every card client with money due today."""
+    rt.check_office("charge the cards of every client with money due")
+    with job_lock(rt.engine, JOB):
+        day = rt.today()
+        run, to_charge = _plan(rt, day, dry_run)
+        if dry_run:
+            run.charged = [_row(code, amount, run.currency) for _, code, amount, _ in to_charge]
+            return run
+        for client_id, code, amount, resumed in to_charge:
+            _charge_one(rt, gateway, run, day, client_id, code, amount, resumed)
+        return run
+
+
+def _plan(rt: Runtime, day: date, dry_run: bool) -> tuple[DueRun, list[tuple[int, str, Decimal, bool]]]:
+    """Sort the clients with money due; the (client id, code, amount, resumed) to charge."""
+    with rt.uow() as uow:
+        money = currency(uow)
+        run = DueRun(day, money, dry_run)
+        owing = overdue_select(day).subquery()
+        client = m.Client
+        rows = uow.session.execute(
+            select(client.id, client.code, client.stripe_customer_id, client.stripe_payment_method_id,
+                   owing.c.overdue)
+            .join(owing, owing.c.client_id == client.id)
+            .where(client.payment_method == "stripe", client.deleted.is_(False),
+                   owing.c.overdue > literal(Decimal(0), Money))
+            .order_by(client.code)).all()
+        since = datetime.combine(day - timedelta(days=1), time())     # the day's records, and a few more
+        recent = {r.id: r for r in uow.session.scalars(select(StripeCharge).where(StripeCharge.created_at >= since))}
+        open_ones = {r.open_client_id: r for r in uow.session.scalars(
+            select(StripeCharge).where(StripeCharge.open_client_id.is_not(None)))}
+        to_charge = []
+        for row in rows:
+            unfinished = open_ones.get(row.id)
+            today = recent.get(due_charge_id(day, row.id, row.stripe_customer_id)) if row.stripe_customer_id else None
+            if today is not None and today.status == "succeeded":
+                run.already_charged.append({**_row(row.code, today.amount, money),
+                                            "payment_intent": today.payment_intent_id})
+            elif today is not None and today.status == "failed":
+                run.declined.append({**_row(row.code, today.amount, money),
+                                     "reason": f"declined earlier today ({today.failure}); tried again tomorrow"})
+            elif today is not None:
+                to_charge.append((row.id, row.code, today.amount, True))
+            elif unfinished is not None:
+                run.pending.append({**_row(row.code, unfinished.amount, money), "reason": (
+                    f"has an unfinished card charge of {format_amount(unfinished.amount)} from "
+                    f"{unfinished.created_at:%Y-%m-%d %H:%M}: finish it with `ispcube stripe charge {row.code} "
+                    f"{format_amount(unfinished.amount)}`")})
+            elif not (row.stripe_customer_id and row.stripe_payment_method_id):
+                run.no_card.append({**_row(row.code, row.overdue, money), "reason": (
+                    f"no saved card: run `ispcube stripe link {row.code}`, then "
+                    f"`ispcube stripe set-card {row.code} PM_ID`")})
+            else:
+                to_charge.append((row.id, row.code, row.overdue, False))
+        return run, to_charge
+
+
+def _charge_one(rt: Runtime, gateway, run: DueRun, day: date, client_id: int, code: str,
+                amount: Decimal, resumed: bool) -> None:
+    try:
+        pending = _open(rt, day, client_id, amount, resumed)
+        if pending is None:
+            return      # paid meanwhile: nothing is due any more
+        done = send(rt, gateway, pending)
+    except ChargeNotMade as exc:
+        run.declined.append({**_row(code, amount, run.currency), "reason": str(exc)})
+    except IspcubeError as exc:
+        run.pending.append({**_row(code, amount, run.currency), "reason": str(exc)})
+    else:
+        run.charged.append({**_row(code, done.amount, run.currency), "card": done.card,
+                            "payment_intent": done.intent, "receipt": done.receipt,
+                            "balance": format_amount(done.balance), "resumed": done.resumed or done.retried})
+
+
+def _open(rt: Runtime, day: date, client_id: int, amount: Decimal, resumed: bool):
+    """The day's charge record of the client: the unfinished one, or a new one (committed) for
+    the overdue debt read again now, since a payment may have come in while the run went on."""
+    with rt.uow() as uow:
+        client = uow.session.get(m.Client, client_id)
+        charge_id = due_charge_id(day, client_id, client.stripe_customer_id)
+        if resumed:
+            return pending_of(uow.session.get(StripeCharge, charge_id), client, True)
+        amount = overdue_debts(uow, day, [client_id])[client_id]
+        if amount <= 0:
+            return None
+        record = new_record(uow, rt, client, charge_id, amount, currency(uow))
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise Refused(f"another card charge for client {client.code} is being made right now; "
+                          "it is not charged by this run") from None
+        return pending_of(record, client, False)
+
+
+def _row(code: str, amount: Decimal, money: str) -> dict[str, Any]:
+    return {"client": code, "amount": format_amount(amount), "currency": money}

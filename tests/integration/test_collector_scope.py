@@ -197,6 +197,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "stripe link": [(HIDDEN, ("{other}", "--return-url", "https://isp.example/ok"))],
     "stripe set-card": [(HIDDEN, ("{other}", "pm_card_visa"))],
     "stripe charge": [(HIDDEN, ("{other}", "10"))],
+    "stripe charge-due": [(REFUSED, ()), (REFUSED, ("--dry-run",))],
     "cpe report": [(HIDDEN, ("{other}", "--timeout", "1"))],
     "cpe signal": [(HIDDEN, ("{other}", "--timeout", "1"))],
 }

@@ -65,10 +65,11 @@ def charge_due(ctx: typer.Context,
     """Charge every client paying by `stripe` with a saved card its overdue debt, once a day (cron).
 
     A run retried the same day charges nobody twice and finishes what an interrupted run left
-    pending. Declined cards go to the client log (exit 3). Payments recorded re-enable nobody:
+    pending. Declined cards go to the client log (exit 3); clients that cannot be charged are
+    named (exit 3, or 1 when the run changed nothing). Payments recorded re-enable nobody:
     the next `enforce` restores the clients it cut.
     """
-    from ispcube.errors import PartialFailure
+    from ispcube.errors import PartialFailure, Refused
     from ispcube.services.stripe_due import charge_due as run_due
     st = state(ctx)
     run = run_due(st.runtime(), None if dry_run else _gateway(), dry_run=dry_run)
@@ -76,11 +77,14 @@ def charge_due(ctx: typer.Context,
         render_record(run.as_dict(), "json")
     else:
         _say_run(st, run)
+    would = "would not be" if dry_run else "not"
     for item in run.not_charged:
-        typer.echo(f"ispcube: client {item['client']} ({item['amount']}) not charged: {item['reason']}", err=True)
-    if run.not_charged:
-        raise PartialFailure(f"{len(run.not_charged)} client(s) with money due were not charged (named above)"
-                             + ("" if run.dry_run or not run.charged else "; the charges made stand"))
+        typer.echo(f"ispcube: client {item['client']} ({item['amount']}) {would} charged: {item['reason']}", err=True)
+    if run.not_charged and not dry_run:
+        missed = f"{len(run.not_charged)} client(s) with money due were not charged (named above)"
+        if not run.changed:
+            raise Refused(f"{missed}; this run changed nothing")
+        raise PartialFailure(f"{missed}; the charges made and the attempts closed stand")
 
 
 def _say_run(st, run) -> None:

@@ -26,7 +26,7 @@ from ispcube.db import models as m
 from ispcube.db.document_models import StripeCharge
 from ispcube.db.types import Money
 from ispcube.domain.money import format_amount
-from ispcube.errors import IspcubeError, Refused
+from ispcube.errors import IspcubeError, PartialFailure, Refused
 from ispcube.services.job_lock import job_lock
 from ispcube.services.ledger import currency
 from ispcube.services.overdue import overdue_debts, overdue_select
@@ -47,6 +47,7 @@ class DueRun:
     pending: list[dict[str, Any]] = field(default_factory=list)      # outcome unknown, or blocked
     no_card: list[dict[str, Any]] = field(default_factory=list)
     already_charged: list[dict[str, Any]] = field(default_factory=list)
+    changed: bool = False       # a charge was opened, sent or closed by this run
 
     @property
     def total(self) -> Decimal:
@@ -134,12 +135,17 @@ def _charge_one(rt: Runtime, gateway, run: DueRun, day: date, client_id: int, co
         pending = _open(rt, day, client_id, amount, resumed)
         if pending is None:
             return      # paid meanwhile: nothing is due any more
+        run.changed = run.changed or not pending.resumed
         done = send(rt, gateway, pending)
     except ChargeNotMade as exc:
+        run.changed = True
         run.declined.append({**_row(code, amount, run.currency), "reason": str(exc)})
     except IspcubeError as exc:
+        # A PartialFailure left the record pending (or found it finished): the run wrote something.
+        run.changed = run.changed or isinstance(exc, PartialFailure)
         run.pending.append({**_row(code, amount, run.currency), "reason": str(exc)})
     else:
+        run.changed = True
         run.charged.append({**_row(code, done.amount, run.currency), "card": done.card,
                             "payment_intent": done.intent, "receipt": done.receipt,
                             "balance": format_amount(done.balance), "resumed": done.resumed or done.retried})

@@ -1,14 +1,16 @@
 """`stripe charge-due` (K6): every card client charged its overdue debt once a day, against localstripe."""
 
 from datetime import date
-
 import json
+import os
+from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import text
 
 from ispcube.db.engine import get_engine
-
 from ispcube.services.job_lock import job_lock
 from ispcube.services.stripe_due import due_charge_id
 from tests.integration.test_stripe import (  # noqa: F401 - fixtures
@@ -156,3 +158,14 @@ def test_a_second_concurrent_run_exits_75(two_cards, proxy, runtime):
         busy = two_cards("stripe", "charge-due")
     assert busy.exit_code == 75 and "another `ispcube stripe charge-due` run holds the lock" in busy.stderr
     assert proxy.charge_posts() == [] and charges_in_db(runtime) == []
+
+
+def test_the_cron_wrapper_runs_it_and_logs_the_run(two_cards, db_url, proxy, localstripe, tmp_path):
+    wrapper = Path(__file__).resolve().parents[2] / "jobs" / "ispcube-job"
+    env = {**os.environ, "ISPCUBE_DATABASE_URL": db_url, "ISPCUBE_LOG_DIR": str(tmp_path / "logs"),
+           "ISPCUBE_BIN": str(Path(sys.executable).parent / "ispcube")}
+    done = subprocess.run([str(wrapper), "stripe-charge-due"], env=env, capture_output=True, text=True, timeout=120)
+    log = (tmp_path / "logs" / "stripe-charge-due.log").read_text()
+    assert done.returncode == 0, log
+    assert "charged 2 client(s) for 15500.00 ARS (A1, B1)" in log and "exit 0 (ok)" in log
+    assert len(intents_for(localstripe, due_id(two_cards, "A1"))) == 1

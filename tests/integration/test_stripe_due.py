@@ -1,5 +1,6 @@
 """`stripe charge-due` (K6): every card client charged its overdue debt once a day, against localstripe."""
 
+from contextlib import ExitStack
 from datetime import date
 import json
 import os
@@ -15,6 +16,7 @@ from ispcube.services.job_lock import job_lock
 from ispcube.services.stripe_due import due_charge_id
 from tests.integration.test_stripe import (  # noqa: F401 - fixtures
     charges_in_db, client_log, intents_for, localstripe, proxy, receipts, saved_card)
+from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
 
 GOOD, DECLINES = "4242424242424242", "4000000000000341"
 
@@ -169,3 +171,19 @@ def test_the_cron_wrapper_runs_it_and_logs_the_run(two_cards, db_url, proxy, loc
     assert done.returncode == 0, log
     assert "charged 2 client(s) for 15500.00 ARS (A1, B1)" in log and "exit 0 (ok)" in log
     assert len(intents_for(localstripe, due_id(two_cards, "A1"))) == 1
+
+
+def test_a_cut_client_charged_stays_cut_until_the_next_enforce(cli, proxy, localstripe):
+    with ExitStack() as stack:
+        (core,) = start_simulators(stack, 1)
+        add_mikrotik(cli, "core", core)
+        add_client(cli, "K1", "core", "10.0.0.11", debt="9500", extra=("--payment-method", "stripe"))
+        cli.ok("stripe", "link", "K1")
+        cli.ok("stripe", "set-card", "K1", saved_card(localstripe, GOOD))
+        assert cli.json("enforce")["cut"] == 1
+        charged = cli.ok("stripe", "charge-due").stdout
+        assert charged.endswith("charged 1 client(s) for 9500.00 ARS (K1); declined 0 (none); left pending 0 "
+                                "(none); those cut are restored by the next `enforce`, not now\n")
+        assert cli.json("client", "show", "K1")["balance"] == "0.00"
+        assert cli.json("client", "show", "K1")["service"] == "cut" and cut_list(core) == {"10.0.0.11": "K1"}
+        assert cli.json("enforce")["restored"] == 1 and cut_list(core) == {}

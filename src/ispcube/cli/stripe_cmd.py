@@ -101,6 +101,8 @@ def _say_run(st, run) -> None:
         summary += f"; without a card {len(run.no_card)} ({codes(run.no_card)})"
     if run.already_charged:
         summary += f"; already charged today {len(run.already_charged)} ({codes(run.already_charged)})"
+    if run.charged and not run.dry_run:
+        summary += "; those cut are restored by the next `enforce`, not now"
     st.say(summary)
 
 

@@ -60,7 +60,8 @@ def test_charges_the_good_card_logs_the_decline_and_leaves_the_rest(shop, proxy,
             "without a card 1 (N1)") in run.stdout
     assert "ispcube: client D1 (7000.00) not charged: the card of client D1" in run.stderr
     assert "ispcube: client N1 (3000.00) not charged: no saved card" in run.stderr
-    assert "2 client(s) with money due were not charged (named above); the charges made and the attempts closed stand" in run.stderr
+    assert ("2 client(s) with money due were not charged (named above); the charges made and the attempts "
+            "closed stand") in run.stderr
     [receipt] = receipts(shop, "G1")
     assert receipt["credit"] == "9500.00" and shop.json("client", "show", "G1")["balance"] == "0.00"
     assert any(e["kind"] == "stripe.declined" and "7000.00 ARS not made" in e["message"]
@@ -113,6 +114,19 @@ def test_a_run_interrupted_mid_way_is_finished_by_the_next_charging_once(two_car
     keys = [h["Idempotency-Key"] for h in proxy.charge_posts()]
     assert keys.count(f"ispcube-{due_id(two_cards, 'A1')}") == 2 - charged_at_stripe
     assert two_cards("stripe", "charge-due").exit_code == 0 and len(proxy.charge_posts()) == len(keys)
+
+
+def test_an_unfinished_charge_of_a_client_paid_meanwhile_is_not_sent_again(two_cards, proxy, localstripe, runtime):
+    proxy.drop_next_charge = True                           # A1's charge never reached Stripe
+    assert two_cards("stripe", "charge-due").exit_code == 3
+    two_cards.ok("pay", "A1", "--cash", "9500")             # then A1 paid at the office
+    again = two_cards("stripe", "charge-due")
+    assert again.exit_code == 1, again.stderr
+    assert ("client A1 (9500.00) not charged: has an unfinished card charge of 9500.00 from "
+            in again.stderr and "`ispcube stripe charge A1 9500.00` finishes it" in again.stderr)
+    assert len(proxy.charge_posts()) == 2 and intents_for(localstripe, due_id(two_cards, "A1")) == []
+    assert sorted(r["status"] for r in charges_in_db(runtime)) == ["pending", "succeeded"]
+    assert len(receipts(two_cards, "A1")) == 1
 
 
 def test_dry_run_lists_who_would_be_charged_and_charges_nothing(shop, proxy, runtime, monkeypatch):

@@ -93,7 +93,8 @@ def _say_run(st, run) -> None:
         done = "" if run.dry_run else f" ({item['card']}): receipt {item['receipt']}"
         st.say(f"{verb} {item['amount']} {run.currency} to client {item['client']}{done}")
     codes = lambda items: ", ".join(i["client"] for i in items) or "none"  # noqa: E731
-    summary = f"{run.day}: {verb} {len(run.charged)} client(s) for {run.total:.2f} {run.currency} ({codes(run.charged)})"
+    summary = (f"{run.day}: {verb} {len(run.charged)} client(s) for {run.total:.2f} {run.currency} "
+               f"({codes(run.charged)})")
     if not run.dry_run:
         summary += f"; declined {len(run.declined)} ({codes(run.declined)}); left pending {len(run.pending)} " \
                    f"({codes(run.pending)})"

@@ -90,43 +90,58 @@ def _plan(rt: Runtime, day: date, dry_run: bool) -> tuple[DueRun, list[tuple[int
     with rt.uow() as uow:
         money = currency(uow)
         run = DueRun(day, money, dry_run)
-        owing = overdue_select(day).subquery()
-        client = m.Client
-        rows = uow.session.execute(
-            select(client.id, client.code, client.stripe_customer_id, client.stripe_payment_method_id,
-                   owing.c.overdue)
-            .join(owing, owing.c.client_id == client.id)
-            .where(client.payment_method == "stripe", client.deleted.is_(False),
-                   owing.c.overdue > literal(Decimal(0), Money))
-            .order_by(client.code)).all()
+        rows = uow.session.execute(_owing(day)).all()
         since = datetime.combine(day - timedelta(days=1), time())     # the day's records, and a few more
-        recent = {r.id: r for r in uow.session.scalars(select(StripeCharge).where(StripeCharge.created_at >= since))}
+        recent = uow.session.scalars(select(StripeCharge).where(StripeCharge.created_at >= since))
+        todays = {r.client_id: r for r in recent if r.id == due_charge_id(day, r.client_id, r.customer_id)}
         open_ones = {r.open_client_id: r for r in uow.session.scalars(
             select(StripeCharge).where(StripeCharge.open_client_id.is_not(None)))}
         to_charge = []
         for row in rows:
-            unfinished = open_ones.get(row.id)
-            today = recent.get(due_charge_id(day, row.id, row.stripe_customer_id)) if row.stripe_customer_id else None
+            today, unfinished = todays.pop(row.id, None), open_ones.get(row.id)
             if today is not None and today.status == "succeeded":
                 run.already_charged.append({**_row(row.code, today.amount, money),
                                             "payment_intent": today.payment_intent_id})
             elif today is not None and today.status == "failed":
                 run.declined.append({**_row(row.code, today.amount, money),
                                      "reason": f"declined earlier today ({today.failure}); tried again tomorrow"})
-            elif today is not None:
+            elif today is not None and row.overdue >= today.amount:
                 to_charge.append((row.id, row.code, today.amount, True))
             elif unfinished is not None:
-                run.pending.append({**_row(row.code, unfinished.amount, money), "reason": (
-                    f"has an unfinished card charge of {format_amount(unfinished.amount)} from "
-                    f"{unfinished.created_at:%Y-%m-%d %H:%M}: finish it with `ispcube stripe charge {row.code} "
-                    f"{format_amount(unfinished.amount)}`")})
+                run.pending.append(_unfinished(row.code, unfinished, money))
             elif not (row.stripe_customer_id and row.stripe_payment_method_id):
                 run.no_card.append({**_row(row.code, row.overdue, money), "reason": (
                     f"no saved card: run `ispcube stripe link {row.code}`, then "
                     f"`ispcube stripe set-card {row.code} PM_ID`")})
             else:
                 to_charge.append((row.id, row.code, row.overdue, False))
+        # The day's unfinished charges of clients who owe less now (paid meanwhile): never sent
+        # again on their own, since Stripe may have no trace of them and the money is not due.
+        left = [r for r in todays.values() if r.status == "pending"]
+        codes = dict(uow.session.execute(select(m.Client.id, m.Client.code)
+                                         .where(m.Client.id.in_([r.client_id for r in left]))).all()) if left else {}
+        run.pending += [_unfinished(codes[r.client_id], r, money) for r in left]
         return run, to_charge
+
+
+def _owing(day: date):
+    """The clients paying by card, not deleted, with an overdue debt on DAY (N1)."""
+    owing = overdue_select(day).subquery()
+    client = m.Client
+    return (select(client.id, client.code, client.stripe_customer_id, client.stripe_payment_method_id,
+                   owing.c.overdue)
+            .join(owing, owing.c.client_id == client.id)
+            .where(client.payment_method == "stripe", client.deleted.is_(False),
+                   owing.c.overdue > literal(Decimal(0), Money))
+            .order_by(client.code))
+
+
+def _unfinished(code: str, record: StripeCharge, money: str) -> dict[str, Any]:
+    amount = format_amount(record.amount)
+    return {**_row(code, record.amount, money), "reason": (
+        f"has an unfinished card charge of {amount} from {record.created_at:%Y-%m-%d %H:%M} that this run "
+        f"does not send again, as the client owes less now: `ispcube stripe charge {code} {amount}` finishes it "
+        "(it looks the charge up at Stripe first, and sends it again only when Stripe has no trace of it)")}
 
 
 def _charge_one(rt: Runtime, gateway, run: DueRun, day: date, client_id: int, code: str,

@@ -5,8 +5,10 @@ from datetime import date
 import json
 import os
 from pathlib import Path
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import text
@@ -201,3 +203,26 @@ def test_a_cut_client_charged_stays_cut_until_the_next_enforce(cli, proxy, local
         assert cli.json("client", "show", "K1")["balance"] == "0.00"
         assert cli.json("client", "show", "K1")["service"] == "cut" and cut_list(core) == {"10.0.0.11": "K1"}
         assert cli.json("enforce")["restored"] == 1 and cut_list(core) == {}
+
+
+def test_a_run_killed_while_stripe_charges_is_finished_by_the_next_once(two_cards, db_url, proxy, localstripe):
+    proxy.lose_next_charge_answer = True                    # A1 is charged; the answer is held back
+    env = {**os.environ, "ISPCUBE_STRIPE_TIMEOUT": "30"}
+    run = subprocess.Popen([str(Path(sys.executable).parent / "ispcube"), "--db", db_url, "stripe", "charge-due"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if intents_for(localstripe, due_id(two_cards, "A1")):
+                break
+            time.sleep(0.05)
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+    assert receipts(two_cards, "A1") == [] and receipts(two_cards, "B1") == []   # killed before recording
+
+    resumed = two_cards("stripe", "charge-due", "--format", "json")
+    assert resumed.exit_code == 0, resumed.stderr
+    charged = {c["client"]: c["resumed"] for c in json.loads(resumed.stdout)["charged"]}
+    assert charged == {"A1": True, "B1": False}
+    for code in ("A1", "B1"):
+        assert len(intents_for(localstripe, due_id(two_cards, code))) == 1 and len(receipts(two_cards, code)) == 1

@@ -175,3 +175,16 @@ def test_a_long_value_stored_before_the_limits_does_not_block_other_edits(base, 
     base.ok("router", "edit", "r1", "--port", "8729")
     refused = base("router", "edit", "r1", "--user", "g" * 300)
     assert refused.exit_code == 1 and "router user is too long: 300 characters, at most 100" in refused.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["client", "add", "--name", "n" * 100_000],
+    ["client", "edit", "A1", "--epayment-code", "e" * 100_000],
+    ["client", "edit", "A1", "--phone", "1" * 100_000],
+    ["client", "edit", "A1", "--mandate-ref", "m" * 100_000]], ids=lambda a: a[2])
+def test_a_huge_value_is_quoted_in_part_not_echoed_whole(base, db_url, args):
+    before = stored(db_url)
+    result = base(*args)
+    assert result.exit_code == 1, result.stderr
+    assert len(result.stderr) < 400 and "..." in result.stderr, result.stderr[:300]
+    assert stored(db_url) == before

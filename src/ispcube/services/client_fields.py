@@ -17,6 +17,7 @@ from ispcube.domain import bank
 from ispcube.domain.contact import parse_emails, parse_phones
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
+from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 
 PAYMENT_METHODS = ("cash", "transfer", "card", "debit", "sepa", "cobrodigital", "webpay",
@@ -43,7 +44,7 @@ class FieldError:
     reason: str
 
     def sentence(self) -> str:
-        return f"{self.field.replace('_', '-')} '{self.value}': {self.reason}"
+        return f"{self.field.replace('_', '-')} {quoted(self.value)}: {self.reason}"
 
 
 @dataclass

@@ -188,3 +188,13 @@ def test_a_huge_value_is_quoted_in_part_not_echoed_whole(base, db_url, args):
     assert result.exit_code == 1, result.stderr
     assert len(result.stderr) < 400 and "..." in result.stderr, result.stderr[:300]
     assert stored(db_url) == before
+
+
+@pytest.mark.parametrize("command", ["disable", "enable"])
+def test_an_over_long_service_reason_is_refused_and_nothing_is_logged(base, db_url, command):
+    base.ok("client", "add", "--code", "B2", "--name", "Bea")
+    before = stored(db_url)
+    result = base("client", command, "B2", "--reason", "r" * 10_001)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "reason" in result.stderr and "10000" in result.stderr and len(result.stderr) < 200, result.stderr[:300]
+    assert stored(db_url) == before

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import event, select
 
 from ispcube.db import models as m
+from ispcube.db.models import NOTE_LENGTH
 from ispcube.db.uow import UnitOfWork
 from ispcube.errors import Invalid, PartialFailure
 from ispcube.services import events
@@ -25,6 +26,13 @@ def enable(uow: UnitOfWork, rt, client: m.Client, reason: str, *, apply_after_co
 def disable(uow: UnitOfWork, rt, client: m.Client, reason: str, *, apply_after_commit: bool = True) -> None:
     """Cut the client's service, as an operator's decision (the caller commits)."""
     _change(uow, rt, client, "cut", f"service disabled: {reason}", "service.disable", apply_after_commit)
+
+
+def _checked(reason: str) -> str:
+    # The reason is kept in the client log: no longer than a note may be.
+    if len(reason) > NOTE_LENGTH:
+        raise Invalid(f"the reason is too long: {len(reason)} characters, at most {NOTE_LENGTH}")
+    return reason
 
 
 def _change(uow: UnitOfWork, rt, client: m.Client, service: str, message: str, kind: str,
@@ -94,7 +102,7 @@ def disable_client(rt, code: str, reason: str) -> dict[str, Any]:
         raise Invalid("give the reason for disabling the service (--reason)")
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
-        disable(uow, rt, client, reason.strip(), apply_after_commit=False)
+        disable(uow, rt, client, _checked(reason.strip()), apply_after_commit=False)
         uow.commit()
         client_id, shown = client.id, client.code
     return _outcome(shown, "cut", apply_now(rt, client_id))
@@ -116,7 +124,7 @@ def enable_client(rt, code: str, reason: str | None, drop_commitment: bool) -> d
         client = find_client(uow, code, rt.actor(uow))
         if drop_commitment:
             commitments.drop(uow, rt, client)
-        enable(uow, rt, client, (reason or "by an operator").strip(), apply_after_commit=False)
+        enable(uow, rt, client, _checked((reason or "by an operator").strip()), apply_after_commit=False)
         uow.commit()
         client_id, shown = client.id, client.code
     return _outcome(shown, "active", apply_now(rt, client_id))

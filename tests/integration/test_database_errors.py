@@ -147,3 +147,11 @@ def test_a_statement_sqlite_cannot_read_is_not_quoted_back():
     assert "SELEC" in str(raised.value)
     message = str(translate(raised.value))
     assert "SELEC" not in message and SECRET not in message, message
+
+
+@pytest.mark.parametrize("url", [f"postgresql://postgres:{SECRET}@127.0.0.1:abc/x",
+                                 f"postgresql://postgres:{SECRET}@[::1:5432/x"])
+def test_a_url_with_a_bad_port_is_one_sentence_without_the_password(url):
+    result = Cli(url)("client", "list")
+    assert_clean(result)
+    assert "not a valid URL" in result.stderr and "unexpected" not in result.stderr, result.stderr

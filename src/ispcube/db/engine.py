@@ -46,7 +46,7 @@ def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):   # ValueError: a port that is not a number
         return None
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
@@ -127,8 +127,8 @@ def get_engine(url: str) -> Engine:
     # values sent with a statement, such as a router's password.
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise Invalid("the database URL is not a valid URL") from None
+    except (ArgumentError, ValueError):   # ValueError: a port that is not a number
+        raise Invalid("the database URL is not a valid URL (check its host and port)") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).exists():
             _create_private_file(Path(parsed.database))

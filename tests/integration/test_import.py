@@ -211,3 +211,13 @@ def test_large_file_is_checked_on_every_core_with_the_same_result(base, tmp_path
     assert f"line {count}, column code: value 'L00007': client code 'L00007' is also on line 9" in result.stderr
     assert len(base.json("client", "list", "--search", "cliente")) == count - 2
     assert base.json("client", "show", "L00042")["id_number"] == "10.000.042"
+
+
+def test_an_existing_report_file_is_not_replaced_without_yes(base, tmp_path):
+    report = tmp_path / "problems.csv"
+    report.write_bytes(b"SQLite format 3\x00someone's data")
+    result = base("client", "import", str(BAD_ROWS), "--report", str(report))
+    assert result.exit_code == 2 and "--yes" in result.stderr, result.stderr
+    assert report.read_bytes() == b"SQLite format 3\x00someone's data"
+    result = base("client", "import", str(BAD_ROWS), "--report", str(report), "--yes")
+    assert result.exit_code == 1 and report.read_text(encoding="utf-8").startswith("line,column")

@@ -35,19 +35,22 @@ def import_(
     from ispcube.services.client_import import ImportOptions, import_clients
     options = ImportOptions(skip_invalid=skip_invalid, dry_run=dry_run, update=update,
                             allow_duplicate=allow_duplicate)
-    with _report_file(report) as report_out, progress_bar("importing", quiet=state(ctx).quiet) as bar:
+    with _report_file(report, state(ctx).yes) as report_out, progress_bar("importing", quiet=state(ctx).quiet) as bar:
         summary = import_clients(state(ctx).runtime(), file, options, bar.advance, bar.start)
         _report_problems(summary.problems, report_out)
     _print_summary(ctx, summary)
 
 
 @contextmanager
-def _report_file(report: str | None):
-    """The --report file, opened before the import so a bad path stops it before any work."""
+def _report_file(report: str | None, replace: bool):
+    """The --report file, opened before the import so a bad path stops it before any work;
+    an existing file (a database, a document) is replaced only with --yes (R14)."""
     if report is None:
         yield None
         return
     from ispcube.errors import Invalid
+    from ispcube.services.documents import output_path
+    output_path(report, (".csv",), "--report", replace)
     try:
         out = open(report, "w", newline="", encoding="utf-8")
     except OSError as exc:

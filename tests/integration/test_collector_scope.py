@@ -35,6 +35,14 @@ def test_list_and_show(base):
     assert as_(base, "oficina", "client", "show", "B1").exit_code == 0
 
 
+def test_an_empty_operator_is_refused_not_taken_as_system(base):
+    # A script whose variable came out empty must not act with the system's full scope.
+    for name in ("", " "):
+        result = base("--operator", name, "client", "list", env={"ISPCUBE_OPERATOR": "ana"})
+        assert result.exit_code == 1 and "operator is empty" in result.stderr, result.stdout + result.stderr
+        assert "B1" not in result.stdout
+
+
 def test_export(base, tmp_path):
     out = tmp_path / "mine.json"
     assert "2 clients written" in as_(base, "ana", "export", "clients", "--out", str(out)).stdout

@@ -45,6 +45,11 @@ def main(
                                  help="Print the version and exit."),
 ) -> None:
     from ispcube import config_file
+    if operator is not None and not operator.strip():
+        # An empty name must not fall back to `system`, which sees and changes everything.
+        from ispcube.errors import Invalid
+        raise Invalid("the operator is empty: give an operator name to --operator, or leave it out "
+                      "to act as system")
     ctx.obj = State(db=db or config_file.load().get("database_url"),
                     operator=operator or config_file.load().get("operator") or "system",
                     format=check_format(format), yes=yes, quiet=quiet, debug=debug)

@@ -147,3 +147,20 @@ def test_an_unknown_batch_is_one_sentence(sepa, batch):
     for command in ("show", "settle"):
         refused = sepa("collect", command, batch)
         assert refused.exit_code == 1 and refused.stderr.count("\n") == 1 and "batch" in refused.stderr
+
+
+def test_a_file_left_by_a_run_stopped_after_its_commit_is_moved_into_place(sepa, tmp_path):
+    out = tmp_path / "remesa.xml"
+    sepa("collect", "sepa", "--collection-date", TOMORROW, "--out", str(out))
+    # The state a stop between the commit and the move leaves: the batch, and its file unmoved.
+    out.rename(tmp_path / ".remesa.xml.batch-1.part")
+    again = sepa("collect", "sepa", "--collection-date", TOMORROW, "--out", str(tmp_path / "otra.xml"))
+    assert f"the file of batch 1, left by a stopped run, is now at {out}" in again.stdout
+    assert "nothing to collect: no batch recorded, no file written" in again.stdout
+    assert set(_read(out, "008.001.02")) == {"S1", "S7"} and not (tmp_path / "otra.xml").exists()
+
+
+def test_a_collection_date_years_ahead_is_refused(sepa, tmp_path):
+    refused = sepa("collect", "sepa", "--collection-date", "9999-12-31", "--out", str(tmp_path / "r.xml"))
+    assert refused.exit_code == 1 and "more than 366 days ahead" in refused.stderr
+    assert sepa.json("collect", "list") == []

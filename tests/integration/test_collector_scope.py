@@ -50,7 +50,7 @@ def test_export(base, tmp_path):
     as_(base, "beto", "export", "clients", "--out", str(tmp_path / "b.csv"), "--with-notes")
     with (tmp_path / "b.csv").open(encoding="utf-8-sig") as f:
         assert [r["Code"] for r in csv.DictReader(f)] == ["B1"]
-    as_(base, "oficina", "export", "clients", "--out", str(out))
+    as_(base, "oficina", "--yes", "export", "clients", "--out", str(out))
     assert len(json.loads(out.read_text())) == 4
 
 

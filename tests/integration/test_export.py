@@ -86,10 +86,10 @@ def test_same_filters_and_search_as_client_list(base, tmp_path):
     for args in (["--search", "perez"], ["--postal-code", "1414"], ["--free"], ["--collector", "ana"],
                  ["--search", "calle", "--postal-code", "X5000"]):
         out = tmp_path / "f.json"
-        base.ok("export", "clients", "--out", str(out), *args)
+        base.ok("--yes", "export", "clients", "--out", str(out), *args)
         exported = [r["code"] for r in json.loads(out.read_text(encoding="utf-8"))]
         assert exported == [c["code"] for c in base.json("client", "list", *args)], args
-    bad = base("export", "clients", "--out", str(tmp_path / "f.json"), "--service", "maybe")
+    bad = base("export", "clients", "--out", str(tmp_path / "g.json"), "--service", "maybe")
     assert bad.exit_code == 1 and "cut or active" in bad.stderr
 
 
@@ -106,10 +106,21 @@ def test_notes_only_with_with_notes(base, tmp_path):
     assert read_xlsx(tmp_path / "n.xlsx")[3][-1].value.endswith("debe dos meses, llamar")
 
 
+def test_an_existing_file_is_replaced_only_with_yes(base, tmp_path):
+    """R14: an export may land on anything (a database, a spreadsheet someone keeps)."""
+    out = tmp_path / "clientes.csv"
+    out.write_text("SQLite format 3 (not ours)")
+    refused = base("export", "clients", "--out", str(out))
+    assert refused.exit_code == 2 and "already exists" in refused.stderr and "--yes" in refused.stderr
+    assert out.read_text() == "SQLite format 3 (not ours)"
+    base.ok("--yes", "export", "clients", "--out", str(out))
+    assert out.read_text(encoding="utf-8-sig").startswith("Code,")
+
+
 def test_bad_output_refused(base, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    assert "must end in .xlsx, .csv or .json" in base("export", "clients", "--out", str(out / "x.pdf")).stderr
+    assert "must end in .xlsx or .csv or .json" in base("export", "clients", "--out", str(out / "x.pdf")).stderr
     missing_dir = base("export", "clients", "--out", str(out / "nope" / "x.csv"))
     assert missing_dir.exit_code == 1 and "does not exist" in missing_dir.stderr
     assert list(out.iterdir()) == []

@@ -98,9 +98,9 @@ def test_without_an_output_or_with_a_wrong_one_nothing_is_written(isp, tmp_path)
     result = isp("map")
     assert result.exit_code == 2 and "--out FILE.html" in result.stderr
     result = isp("map", "--out", str(tmp_path / "map.png"))
-    assert result.exit_code == 1 and "must be an .html file" in result.stderr
+    assert result.exit_code == 1 and "must end in .html or .htm" in result.stderr
     result = isp("map", "--out", str(tmp_path / "missing-dir" / "map.html"))
-    assert result.exit_code == 1 and "cannot write" in result.stderr
+    assert result.exit_code == 1 and "does not exist" in result.stderr
     result = isp("map", "--geojson", str(tmp_path / "x.json"), "--service", "gone")
     assert result.exit_code == 1 and "service 'gone'" in result.stderr
     assert list(tmp_path.glob("*.json")) == [] and list(tmp_path.glob("*.png")) == []
@@ -170,3 +170,18 @@ def test_browser_screenshot_shows_green_red_and_coverage(isp, tmp_path):
     assert count((0x43, 0xA0, 0x47)) > 20                       # the active client, green
     assert count((0xE5, 0x39, 0x35)) > 40                       # two cut clients, red
     assert count((0x1E, 0x88, 0xE5)) > 40                       # node markers
+
+
+def test_map_files_replace_only_their_own_without_yes(isp, tmp_path):
+    """R14: a map rewrites its own page and GeoJSON, but not a file ispcube did not write."""
+    page, data = tmp_path / "map.html", tmp_path / "map.geojson"
+    isp.ok("map", "--out", str(page), "--geojson", str(data))
+    isp.ok("map", "--out", str(page), "--geojson", str(data))
+    for name, option in (("mine.html", "--out"), ("mine.geojson", "--geojson"), ("base.json", "--geojson")):
+        theirs = tmp_path / name
+        theirs.write_text("SQLite format 3 (not ours)")
+        refused = isp("map", option, str(theirs))
+        assert refused.exit_code == 2 and "already exists" in refused.stderr, refused.stderr
+        assert theirs.read_text() == "SQLite format 3 (not ours)"
+    isp.ok("--yes", "map", "--geojson", str(tmp_path / "base.json"))
+    assert (tmp_path / "base.json").read_text().startswith('{"type": "FeatureCollection", "generator": "ispcube"')

@@ -26,11 +26,18 @@ def sepa(ctx: typer.Context,
     if st.format == "json":
         render_record(run.as_dict(), "json")
     else:
+        for line in run.recovered:
+            st.say(line)
         if run.items and dry_run:
             render_rows(run.items, st.format, ["client", "amount", "sequence", "mandate_ref"])
-        done = "would be requested" if dry_run else f"requested in batch {run.batch}, written to {run.file}"
-        st.say(f"{len(run.items)} direct debit(s) for {run.total:.2f} EUR {done}"
-               + (f"; {run.pending} client(s) skipped with an item still pending" if run.pending else ""))
+        if not run.items:
+            done = "nothing to collect: no batch recorded, no file written"
+        elif dry_run:
+            done = f"{len(run.items)} direct debit(s) for {run.total:.2f} EUR would be requested"
+        else:
+            done = f"{len(run.items)} direct debit(s) for {run.total:.2f} EUR requested in batch {run.batch}, " \
+                   f"written to {run.file}"
+        st.say(done + (f"; {run.pending} client(s) skipped with an item still pending" if run.pending else ""))
     for refused in run.refused:
         typer.echo(f"ispcube: client {refused['client']} ({refused['amount']}) not collected: {refused['reason']}",
                    err=True)

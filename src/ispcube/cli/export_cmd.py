@@ -23,6 +23,7 @@ def clients(
     from ispcube.services.client_export import export_clients
     with progress_bar("exporting", quiet=state(ctx).quiet) as bar:
         done = export_clients(state(ctx).runtime(), client_filter(filters), out, with_notes=with_notes,
+                              replace=state(ctx).yes,
                               progress=bar.advance if bar.active else None,
                               on_start=bar.start if bar.active else None)
     render_result(state(ctx), {"rows": done.rows, "file": str(done.path), "format": done.format},

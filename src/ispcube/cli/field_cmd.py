@@ -17,12 +17,12 @@ cpe_app = typer.Typer(help="The client's radio: signal levels read from the CPE 
 def map_(
     ctx: typer.Context,
     out: Optional[str] = typer.Option(None, "--out", help="Write the map as one self-contained FILE.html."),
-    geojson: Optional[str] = typer.Option(None, "--geojson", help="Write office, nodes and clients as GeoJSON to FILE."),
+    geojson: Optional[str] = typer.Option(None, "--geojson", help="Write office, nodes and clients as GeoJSON to FILE.geojson (or .json)."),
     **filters: Any,
 ) -> None:
     """Map of the office, the nodes with their coverage, and the clients (green active, red cut)."""
     from ispcube.services.map import write_map
-    done = write_map(state(ctx).runtime(), client_filter(filters), out, geojson)
+    done = write_map(state(ctx).runtime(), client_filter(filters), out, geojson, replace=state(ctx).yes)
     render_result(state(ctx), vars(done),
                   f"map written to {' and '.join(done.written)}: {'the office, ' if done.office else ''}"
                   f"{done.nodes} node(s), {done.clients} client(s) ({done.active} active, {done.cut} cut)"

@@ -10,13 +10,11 @@ readable by its owner only.
 
 from dataclasses import dataclass
 import os
-from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import func, select
 
 from ispcube.db import models as m
-from ispcube.errors import Invalid
 from ispcube.services.client_export_writers import writer_for
 from ispcube.services.client_query import ClientFilter, filtered_select
 from ispcube.services.client_record import client_values
@@ -54,12 +52,10 @@ class ExportResult:
 
 def export_clients(rt: Runtime, f: ClientFilter, out: str, *, with_notes: bool = False,
                    progress: Callable[[int], None] | None = None,
-                   on_start: Callable[[int | None], None] | None = None) -> ExportResult:
-    path = Path(out)
-    if path.suffix.lower() not in FORMATS:
-        raise Invalid(f"--out '{out}' must end in .xlsx, .csv or .json")
-    if not path.parent.is_dir():
-        raise Invalid(f"--out '{out}': directory '{path.parent}' does not exist")
+                   on_start: Callable[[int | None], None] | None = None, replace: bool = False) -> ExportResult:
+    """An existing file at OUT is replaced only with REPLACE (--yes): it may be anything (R14)."""
+    from ispcube.services.documents import output_path
+    path = output_path(out, FORMATS, "--out", replace)
     keys = list(COLUMNS) + (["notes"] if with_notes else [])
     headers = list(COLUMNS.values()) + (["Management notes"] if with_notes else [])
     partial = path.with_name(f".{path.name}.partial")

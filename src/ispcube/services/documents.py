@@ -66,22 +66,31 @@ def output_path(out: str | None, suffixes: tuple[str, ...], option: str = "--out
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise Invalid(f"{option} '{out}': folder {path.parent} is not writable")
     if os.path.lexists(path) and not replace and not written_by_ispcube(path):
-        raise UsageError(f"{option} '{out}' already exists and ispcube did not write it: "
+        marked = path.suffix.lower() in MARKED
+        raise UsageError(f"{option} '{out}' already exists{' and ispcube did not write it' if marked else ''}: "
                          "refused without --yes (choose another name, or add --yes to replace it)")
     return path
 
 
 HTML_MARK = "\n<!-- written by ispcube -->\n"
+# GeoJSON allows members of one's own: the map's files open with this one.
+GEOJSON_MARK = '{"type": "FeatureCollection", "generator": "ispcube"'
+# Files whose kind can carry a mark, so that ispcube replaces its own without --yes; any other
+# existing file (a spreadsheet, a bank file...) is replaced only with --yes.
+MARKED = (".html", ".htm", ".pdf", ".geojson", ".json")
 
 
 def written_by_ispcube(path: Path) -> bool:
     """True for a regular file that carries the mark of a document ispcube wrote."""
-    if path.is_symlink() or not path.is_file():
+    if path.is_symlink() or not path.is_file() or path.suffix.lower() not in MARKED:
         return False
-    if path.suffix.lower() == ".html":
+    if path.suffix.lower() in (".html", ".htm"):
         with path.open("rb") as file:
             file.seek(max(0, path.stat().st_size - len(HTML_MARK)))
             return file.read() == HTML_MARK.encode()
+    if path.suffix.lower() in (".geojson", ".json"):
+        with path.open("rb") as file:
+            return file.read(len(GEOJSON_MARK)) == GEOJSON_MARK.encode()
     from ispcube.adapters.pdf import has_our_identifier
     return has_our_identifier(path)
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,8 @@ def map_data(rt: Runtime, f: ClientFilter) -> MapData:
 
 
 def geojson(data: MapData) -> dict[str, Any]:
-    """GeoJSON has no circles: a node's coverage travels as its radius_m property."""
+    """GeoJSON has no circles: a node's coverage travels as its radius_m property. The
+    `generator` member comes right after `type`: it marks the file as ours (GEOJSON_MARK)."""
     features = []
     if data.office:
         features.append(_point(data.office[0], data.office[1], {"kind": "office"}))
@@ -71,7 +73,7 @@ def geojson(data: MapData) -> dict[str, Any]:
         properties = {"kind": "client", **{k: v for k, v in client.items() if k not in ("lat", "lng")},
                       "currency": data.currency}
         features.append(_point(client["lat"], client["lng"], properties))
-    return {"type": "FeatureCollection", "features": features}
+    return {"type": "FeatureCollection", "generator": "ispcube", "features": features}
 
 
 def _point(lat: float, lng: float, properties: dict[str, Any]) -> dict[str, Any]:
@@ -79,19 +81,23 @@ def _point(lat: float, lng: float, properties: dict[str, Any]) -> dict[str, Any]
             "properties": properties}
 
 
-def write_map(rt: Runtime, f: ClientFilter, html_path: str | None, geojson_path: str | None) -> MapSummary:
+def write_map(rt: Runtime, f: ClientFilter, html_path: str | None, geojson_path: str | None,
+              replace: bool = False) -> MapSummary:
+    """The map page and/or its GeoJSON; an existing file is replaced only when ispcube wrote it,
+    or with REPLACE (--yes) (R14). Each file is written whole or not at all."""
+    from ispcube.services.documents import HTML_MARK, output_path
     if not html_path and not geojson_path:
-        raise UsageError("give --out FILE.html, --geojson FILE, or both")
-    if html_path and Path(html_path).suffix.lower() not in (".html", ".htm"):
-        raise Invalid(f"--out '{html_path}' must be an .html file (use --geojson for GeoJSON)")
+        raise UsageError("give --out FILE.html, --geojson FILE.geojson, or both")
+    html = output_path(html_path, (".html", ".htm"), "--out", replace) if html_path else None
+    geo = output_path(geojson_path, (".geojson", ".json"), "--geojson", replace) if geojson_path else None
     data = map_data(rt, f)
     written = []
-    if html_path:
+    if html is not None:
         from ispcube.adapters.map_html import render_page
-        _write(html_path, render_page(data.as_json()))
+        _write(html, render_page(data.as_json()) + HTML_MARK)
         written.append(html_path)
-    if geojson_path:
-        _write(geojson_path, json.dumps(geojson(data), ensure_ascii=False))
+    if geo is not None:
+        _write(geo, json.dumps(geojson(data), ensure_ascii=False))
         written.append(geojson_path)
     active = sum(1 for c in data.clients if c["service"] != "cut")
     return MapSummary(nodes=len(data.nodes), clients=len(data.clients), active=active,
@@ -99,8 +105,12 @@ def write_map(rt: Runtime, f: ClientFilter, html_path: str | None, geojson_path:
                       office=data.office is not None, written=written)
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
     except OSError as exc:
         raise Invalid(f"cannot write '{path}': {exc.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)

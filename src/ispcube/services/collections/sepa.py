@@ -15,7 +15,7 @@ the command names if the move fails.
 """
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 import os
 from pathlib import Path
@@ -37,6 +37,7 @@ from ispcube.services.overdue import overdue_select
 from ispcube.services.runtime import Runtime, require_office
 
 ZERO = Decimal("0.00")
+HORIZON_DAYS = 366      # the furthest collection date accepted
 
 
 @dataclass
@@ -51,25 +52,32 @@ class SepaRun:
     items: list[dict] = field(default_factory=list)
     refused: list[dict] = field(default_factory=list)     # {client, amount, reason}
     pending: int = 0                                      # clients left out: an item still pending
+    recovered: list[str] = field(default_factory=list)    # files of stopped runs moved into place
 
     def as_dict(self) -> dict:
         return {"batch": self.batch, "message_id": self.message_id, "file": self.file,
                 "collection_date": self.collection_date, "pain": self.pain, "dry_run": self.dry_run,
                 "count": len(self.items), "total": format_amount(self.total), "items": self.items,
-                "refused": self.refused, "already_pending": self.pending}
+                "refused": self.refused, "already_pending": self.pending, "recovered": self.recovered}
 
 
 def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: str = "008.001.02",
                  dry_run: bool = False, overwrite: bool = False) -> SepaRun:
+    rt.check_office("collect direct debits")
     on = parse_date(collection_date, field="--collection-date")
     if pain not in PAIN_VERSIONS:
         raise Invalid(f"--pain {quoted(pain)} is not one of {', '.join(PAIN_VERSIONS)}")
     if on < rt.today():
         raise Invalid(f"--collection-date {on.isoformat()} is in the past: the bank would refuse the file")
+    if on > rt.today() + timedelta(days=HORIZON_DAYS):
+        raise Invalid(f"--collection-date {on.isoformat()} is more than {HORIZON_DAYS} days ahead: "
+                      "banks take direct debits for the coming days, not years")
     path = _output(out, dry_run, overwrite)
     run = SepaRun(on.isoformat(), pain, dry_run)
     with rt.uow() as uow:
         require_office(rt.actor(uow), "collect direct debits")
+        if not dry_run:
+            run.recovered = finish_stopped_batches(uow)
         creditor = _creditor(uow, pain)
         planned = _plan(uow, on, creditor, run)
         if not planned:
@@ -89,7 +97,7 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
             return run
         run.batch = batch.id
         _record_items(uow, rt, batch, planned)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+        temporary = _part(path, batch.id)
         _write_private(temporary, document)
         try:
             uow.commit()
@@ -103,6 +111,25 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
                              f"could not be moved into place ({exc.strerror}): it is at {temporary}") from None
     run.file = str(path)
     return run
+
+
+def _part(path: Path, batch_id: int) -> Path:
+    """Where a batch's file is written before its batch is committed (hidden, beside PATH)."""
+    return path.with_name(f".{path.name}.batch-{batch_id}.part")
+
+
+def finish_stopped_batches(uow) -> list[str]:
+    """A run stopped between committing its batch and moving the file into place left the file
+    under its temporary name: move it now, as that run would have (its items are pending)."""
+    moved = []
+    for batch_id, name in uow.session.execute(select(CollectionBatch.id, CollectionBatch.file_name)
+                                              .where(CollectionBatch.file_name.is_not(None))):
+        path = Path(name)
+        left = _part(path, batch_id)
+        if not os.path.lexists(path) and left.is_file():
+            os.replace(left, path)
+            moved.append(f"the file of batch {batch_id}, left by a stopped run, is now at {path}")
+    return moved
 
 
 def _output(out: str | None, dry_run: bool, overwrite: bool) -> Path | None:

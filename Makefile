@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench docs clean
+.PHONY: install demo lint test test-fast bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/ispcube demo
 
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench jobs
+	$(BIN)/mypy src/ispcube/domain src/ispcube/services
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Unit tests and the SQLite integration tests: no PostgreSQL, none of the slow end-to-end runs.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not pg"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -7,8 +7,8 @@ least any billing can cost. Also times the second run of the period, which must 
 
 from datetime import date
 import json
-import sys
 from pathlib import Path
+import sys
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_bench_db import add_clients, report, run_ispcube, scratch_database, timed_sql  # noqa: E402

@@ -77,7 +77,7 @@ def counted(rt: Runtime, sims):
 def baseline(sims, writes_per_router: list[int]) -> float:
     import routeros_api
     started = time.perf_counter()
-    for sim, writes in zip(sims, writes_per_router):
+    for sim, writes in zip(sims, writes_per_router, strict=True):
         pool = routeros_api.RouterOsApiPool(sim.host, username="admin", password=sim.password,
                                             port=sim.port, plaintext_login=True)
         api = pool.get_api()

@@ -14,8 +14,17 @@ import tempfile
 import time
 
 sys.path.insert(0, str(Path(__file__).parent))
-from client_bench_data import (add_references, backends, client_rows, load_note, parse_rows,  # noqa: E402
-                               run_ispcube, scratch_database, verdict, write_clients_csv)
+from client_bench_data import (  # noqa: E402
+    add_references,
+    backends,
+    client_rows,
+    load_note,
+    parse_rows,
+    run_ispcube,
+    scratch_database,
+    verdict,
+    write_clients_csv,
+)
 
 ROWS = parse_rows()
 def stored_rows():

@@ -19,6 +19,7 @@ ISPCUBE = [sys.executable, "-c", "from ispcube.cli.main import run; run()"]   # 
 
 def build_database(path: Path) -> str:
     from sqlalchemy import insert
+
     from ispcube.db import models as m
     from ispcube.db.engine import get_engine
     from ispcube.db.schema import upgrade

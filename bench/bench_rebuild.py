@@ -7,8 +7,8 @@ GROUP BY client_id over the same entries, i.e. the least any rebuild can cost.
 
 from datetime import date
 import json
-import sys
 from pathlib import Path
+import sys
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ledger_bench_db import add_clients, report, run_ispcube, scratch_database, timed_sql, vacuum  # noqa: E402

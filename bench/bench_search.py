@@ -47,7 +47,7 @@ def measure(url: str) -> tuple[dict[str, tuple[float, int]], dict[str, float]]:
         list_clients(uow, ClientFilter(search="warm up"), actor)
         for term in TERMS + [BROAD]:
             found = len(list_clients(uow, ClientFilter(search=term), actor))
-            ours[term] = (timed(lambda: list_clients(uow, ClientFilter(search=term), actor)), found)
+            ours[term] = (timed(lambda term=term: list_clients(uow, ClientFilter(search=term), actor)), found)
         conn = uow.session.connection()
         listing = filtered_select(conn, ClientFilter(search=BROAD), actor).compile(
             conn, compile_kwargs={"literal_binds": True})
@@ -55,10 +55,10 @@ def measure(url: str) -> tuple[dict[str, tuple[float, int]], dict[str, float]]:
     try:
         cursor = raw.cursor()
         mark = "%s" if rt.engine.dialect.name == "postgresql" else "?"
+        query = f"SELECT id FROM clients WHERE search_text LIKE {mark}"
         for term in TERMS + [BROAD]:
             pattern = f"%{fold(term)}%"
-            bare[term] = timed(lambda: cursor.execute(f"SELECT id FROM clients WHERE search_text LIKE {mark}",
-                                                      (pattern,)).fetchall())
+            bare[term] = timed(lambda pattern=pattern: cursor.execute(query, (pattern,)).fetchall())
         # Rendered for a driver taking parameters, where % is written %%; sent here without any.
         sql = str(listing).replace("%%", "%") if mark == "%s" else str(listing)
         assert len(cursor.execute(sql).fetchall()) == ours[BROAD][1]

@@ -3,13 +3,13 @@
 Not a benchmark itself (run_all.py runs only bench_*.py files).
 """
 
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 import random
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import create_engine, insert, select
 
@@ -54,7 +54,8 @@ def add_clients(url: str, count: int, period_start: date, seed: int = 5) -> None
         for client_id in rng.sample(ids, count // 10):
             for extra in range(rng.choice((1, 2))):
                 connections.append({"client_id": client_id, "router_id": router, "plan_id": rng.choice(plans),
-                                    "ip": f"10.{2 * extra + client_id // 65536}.{client_id // 256 % 256}.{client_id % 256}"})
+                                    "ip": f"10.{2 * extra + client_id // 65536}"
+                                          f".{client_id // 256 % 256}.{client_id % 256}"})
         conn.execute(insert(m.Connection), connections)
     vacuum(url)
 

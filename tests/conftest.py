@@ -80,8 +80,8 @@ def pg_database():
 
 
 def _reset_pg(url: str) -> None:
-    from ispcube.db.engine import get_engine
     from ispcube.db.all_models import metadata
+    from ispcube.db.engine import get_engine
     engine = get_engine(url)
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:

@@ -242,6 +242,7 @@ def world(tmp_path_factory, sqlite_template, sim):
 def _radacct(path: Path) -> str:
     """A FreeRADIUS accounting table holding one finished session of user gomez."""
     from sqlalchemy import create_engine
+
     from ispcube.adapters.radacct import RADACCT
     url = f"sqlite:///{path}"
     engine = create_engine(url)

@@ -31,7 +31,8 @@ def test_preaviso_range_must_be_ordered(cli):
 
 
 @pytest.mark.parametrize("noun, add_args, key, edit_args, listed", [
-    ("postal-code", ["--code", "1414", "--locality", "Palermo"], "1414", ["--locality", "Palermo Viejo"], "Palermo Viejo"),
+    ("postal-code", ["--code", "1414", "--locality", "Palermo"], "1414", ["--locality", "Palermo Viejo"],
+     "Palermo Viejo"),
     ("status", ["--name", "Activo"], "Activo", ["--description", "al día"], "al día"),
     ("company", ["--number", "1", "--name", "Red Sur SRL"], "1", ["--tax-id", "30-71234567-1"], "30-71234567-1"),
     ("plan", ["--name", "Hogar", "--price", "9500"], "Hogar", ["--price", "9900.50"], "9900.50"),

@@ -209,7 +209,7 @@ def test_a_rejection_and_an_annulment_at_once_never_charge_twice(pg_database, ro
                 assert all(p.poll() is None for p in racers), [p.communicate() for p in racers]
                 time.sleep(0.05)
             hold.rollback()
-        results = {args[0]: (p.wait(timeout=60), p.communicate()[1]) for args, p in zip(commands, racers)}
+        results = {args[0]: (p.wait(timeout=60), p.communicate()[1]) for args, p in zip(commands, racers, strict=True)}
         holder.dispose()
         watcher.dispose()
         assert results["ledger"][0] == 0, results

@@ -99,6 +99,7 @@ def test_duplicate_id_or_address_refused_with_exit_4(base):
 
 def test_deleted_debtor_flagged_as_possible_fraud_and_override_logged(base, runtime):
     from sqlalchemy import update
+
     from ispcube.db.models import Client
     add(base, "A1", "Juan Pérez", "--id-type", "DNI", "--id-number", "20123456")
     with runtime.uow() as uow:  # a debt, as the ledger will leave it

@@ -9,6 +9,7 @@ import pytest
 def _store_raw_format(runtime, fmt: str) -> None:
     """The setting as an older version could have stored it, past today's check."""
     import json
+
     from ispcube.db.models import Setting
     with runtime.uow() as uow:
         uow.session.merge(Setting(key="client.code_format", value=json.dumps(fmt)))

@@ -53,7 +53,7 @@ def test_xlsx_carries_numbers_and_dates(owing, tmp_path):
 def test_bad_requests_write_nothing(owing, tmp_path, args, says):
     folder = tmp_path / "out"
     folder.mkdir()
-    options = {"--out": str(folder / "d.csv"), **dict(zip(args[::2], args[1::2]))}
+    options = {"--out": str(folder / "d.csv"), **dict(zip(args[::2], args[1::2], strict=True))}
     if "/" not in options["--out"]:
         options["--out"] = str(folder / options["--out"])
     refused = owing("collect", "debts", *[part for pair in options.items() for part in pair])

@@ -22,7 +22,8 @@ def as_(cli, operator, *args, **kwargs):
 
 
 def test_list_and_show(base):
-    listed = lambda operator, *args: [c["code"] for c in base.json("--operator", operator, "client", "list", *args)]  # noqa: E731
+    def listed(operator, *args):
+        return [c["code"] for c in base.json("--operator", operator, "client", "list", *args)]
     assert listed("ana") == ["A1", "A2"]
     assert listed("ana", "--search", "cliente b1") == []
     assert listed("ana", "--collector", "beto") == []
@@ -60,7 +61,8 @@ def test_import_is_for_the_office(base, tmp_path):
     for extra in ((), ("--skip-invalid",), ("--dry-run",)):
         refused = as_(base, "ana", "client", "import", str(path), "--update", *extra)
         assert (refused.exit_code, refused.stdout) == (1, "")
-        assert refused.stderr == "ispcube: operator 'ana' is a collector: only an admin or an operator may import clients\n"
+        assert refused.stderr == ("ispcube: operator 'ana' is a collector: "
+                                  "only an admin or an operator may import clients\n")
     assert base.json("client", "show", "A1")["name"] == "Cliente A1"
     assert base.json("client", "log", "A1")[-1]["operator"] == "system"
     as_(base, "oficina", "client", "import", str(path), "--update")
@@ -320,7 +322,8 @@ def test_every_command_as_a_collector(world, runtime, tmp_path):
                 problems.append(f"{where}: not hidden from the collector: {result.stderr.strip()}")
             if "Traceback" in result.stderr or "unexpected error" in result.stderr:
                 problems.append(f"{where}: {result.stderr.strip()}")
-            shown = result.stdout + "".join(map(str, google.addresses())) + "".join(p.read_text(errors="replace") for p in written.rglob("*") if p.is_file())
+            files = "".join(p.read_text(errors="replace") for p in written.rglob("*") if p.is_file())
+            shown = result.stdout + "".join(map(str, google.addresses())) + files
             problems += [f"{where}: shows {s!r}" for s in SECRETS if s in shown]
             problems += [f"{where}: names {s!r} in an error" for s in SECRETS[1:] if s in result.stderr]
             if _snapshot(runtime, ("BETO7", "N1")) != theirs:

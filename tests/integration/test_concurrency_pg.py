@@ -7,10 +7,10 @@ payments truly overlap instead of merely running one after the other.
 
 from decimal import Decimal
 import json
+from pathlib import Path
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text

@@ -116,6 +116,7 @@ def test_a_driver_error_carrying_the_secret_becomes_a_sentence_without_it(base, 
     """The translation itself, below every check of the services: what the driver says holds
     the statement and the secret; the sentence holds neither."""
     from sqlalchemy import insert
+
     from ispcube.db.engine import get_engine
     from ispcube.db.failures import is_database_error, translate
     from ispcube.db.models import Router
@@ -129,6 +130,7 @@ def test_a_driver_error_carrying_the_secret_becomes_a_sentence_without_it(base, 
 
 def test_postgresql_refusing_a_long_value_says_so_without_the_value(pg_database):
     from sqlalchemy import insert
+
     from ispcube.db.engine import get_engine
     from ispcube.db.failures import translate
     from ispcube.db.models import Router

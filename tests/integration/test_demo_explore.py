@@ -30,8 +30,10 @@ def demo(tmp_path_factory):
 
 
 def _sim(*args: str, env: dict | None = None) -> tuple[subprocess.Popen, list[str]]:
-    process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()", "sim", "routeros", *args],
-                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()", "sim", "routeros",
+                                *args],
+                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
     lines = []
     while not lines or "Ctrl-C" not in lines[-1]:
         line = process.stdout.readline()
@@ -95,7 +97,8 @@ def test_sim_routeros_demo_refuses_what_is_not_a_demo_database(tmp_path):
     Cli(f"sqlite:///{real}").ok("init")
     refused = Cli(f"sqlite:///{tmp_path / 'other.db'}")("sim", "routeros", "--demo", str(real))
     assert refused.exit_code == 1
-    assert refused.stderr == f"ispcube: --demo {real} is not a demo database: only what `ispcube demo` built is simulated\n"
+    assert refused.stderr == (f"ispcube: --demo {real} is not a demo database: "
+                              "only what `ispcube demo` built is simulated\n")
     missing = Cli(f"sqlite:///{tmp_path / 'other.db'}")("sim", "routeros", "--demo", str(tmp_path / "nope.db"))
     assert missing.exit_code == 1 and "no such file" in missing.stderr
     assert not (tmp_path / "nope.db").exists()
@@ -143,7 +146,8 @@ def test_registrations_for_a_router_the_demo_does_not_have_are_refused(demo, tmp
     path, _ = demo
     table = tmp_path / "cpes.csv"
     table.write_text("mac_address,signal,router\n24:A4:3C:99:00:01,-60,edge-7\n")
-    refused = Cli(f"sqlite:///{tmp_path / 'other.db'}")("sim", "routeros", "--demo", str(path), "--registrations", str(table))
+    refused = Cli(f"sqlite:///{tmp_path / 'other.db'}")("sim", "routeros", "--demo", str(path), "--registrations",
+                                                        str(table))
     assert refused.exit_code == 1
     assert refused.stderr == (f"ispcube: registrations file {table} row 1: router 'edge-7' is not one of the "
                               "demo's (demo-core)\n")

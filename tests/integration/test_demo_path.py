@@ -36,7 +36,8 @@ def test_demo_replaces_a_file_when_forced(tmp_path):
     assert len(Cli(f"sqlite:///{notes}").json("client", "list")) == 8
     real = tmp_path / "isp.db"
     Cli(f"sqlite:///{real}").ok("init")
-    assert Cli(f"sqlite:///{tmp_path / 'unused.db'}")("--yes", "demo", "--clients", "8", "--path", str(real)).exit_code == 0
+    assert Cli(f"sqlite:///{tmp_path / 'unused.db'}")("--yes", "demo", "--clients", "8", "--path",
+                                                      str(real)).exit_code == 0
     assert len(Cli(f"sqlite:///{real}").json("client", "list")) == 8
 
 

@@ -45,6 +45,7 @@ def test_edit_taking_another_clients_id_or_address_refused(base, args, what):
 
 def test_edit_taking_a_deleted_debtors_id_flags_possible_fraud(base, runtime):
     from sqlalchemy import update
+
     from ispcube.db.models import Client
     with runtime.uow() as uow:
         uow.session.execute(update(Client).where(Client.code == "A1").values(balance="800.00"))
@@ -64,7 +65,8 @@ def test_edit_with_allow_duplicate_changes_and_logs_the_override(base):
 
 
 def test_edit_keeping_its_own_id_and_address_is_not_a_duplicate(base):
-    base.ok("client", "edit", "A1", "--id-number", "20.123.456", "--address", "Amenabar 123", "--phone", "011 4444-5555")
+    base.ok("client", "edit", "A1", "--id-number", "20.123.456", "--address", "Amenabar 123", "--phone",
+            "011 4444-5555")
     base.ok("client", "add", "--code", "C3", "--name", "Cata", "--address", "Cabildo 900", "--postal-code", "1414",
             "--allow-duplicate")
     base.ok("client", "edit", "C3", "--nickname", "Vecina de Beto")   # an old, allowed match is not re-asked
@@ -76,7 +78,8 @@ def test_import_update_taking_another_clients_id_refused(base, tmp_path):
     before = _state(base, "B2")
     result = base("client", "import", str(path), "--update")
     assert result.exit_code == 1
-    assert "line 2, column id_number: value '20.123.456': looks like a duplicate of A1 Ana (same ID number)" in result.stderr
+    assert ("line 2, column id_number: value '20.123.456': looks like a duplicate of A1 Ana (same ID number)"
+            in result.stderr)
     assert _state(base, "B2") == before
 
 
@@ -108,7 +111,8 @@ def test_import_new_row_and_update_row_with_one_id_refused(base, tmp_path):
 
 def test_import_update_restating_its_own_keys_is_unchanged(base, tmp_path):
     path = _write(tmp_path / "u.csv", ["code", "id_type", "id_number", "address", "postal_code"],
-                  [["A1", "DNI", "20123456", "Amenábar 123", "1414"], ["B2", "DNI", "30.111.222", "Cabildo 900", "1414"]])
+                  [["A1", "DNI", "20123456", "Amenábar 123", "1414"],
+                   ["B2", "DNI", "30.111.222", "Cabildo 900", "1414"]])
     result = base.ok("client", "import", str(path), "--update")
     assert "0 updated, 2 unchanged" in result.stdout
 

@@ -12,9 +12,9 @@ from tests.support.network import add_client, add_mikrotik, cut_list, start_simu
 def net(cli):
     with ExitStack() as stack:
         sims = start_simulators(stack, 4)
-        for name, sim in zip(("down", "badlogin", "errors", "good"), sims):
+        for name, sim in zip(("down", "badlogin", "errors", "good"), sims, strict=True):
             add_mikrotik(cli, name, sim)
-        yield cli, dict(zip(("down", "badlogin", "errors", "good"), sims))
+        yield cli, dict(zip(("down", "badlogin", "errors", "good"), sims, strict=True))
 
 
 def test_failing_routers_do_not_stop_the_others_and_expire_after_the_window(net):

@@ -127,6 +127,7 @@ def test_a_manual_change_waits_for_a_busy_router_then_says_queued(net, runtime, 
     cli, core = net
     add_client(cli, "P1", "core", "10.0.0.1")
     from sqlalchemy import select
+
     from ispcube.db import models as m
     with runtime.uow() as uow:
         core_id = uow.session.scalar(select(m.Router.id).where(m.Router.name == "core"))

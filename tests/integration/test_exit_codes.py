@@ -226,8 +226,9 @@ def changed_tables(before: dict, after: dict) -> list[str]:
 
 
 def test_the_table_spans_every_noun_of_the_cli():
-    from ispcube.cli.main import app
     import typer
+
+    from ispcube.cli.main import app
     group = typer.main.get_command(app)
     nouns = set(group.commands)
     covered = {next(w for w in shlex.split(row.command) if not w.startswith("-") and w not in ("ana", "vera"))

@@ -51,7 +51,7 @@ def test_xlsx_read_back_with_a_hostile_name_inert(base, tmp_path):
     header = [c.value for c in rows[0]]
     assert header[:5] == ["Code", "Name", "Nickname", "Fiscal address", "Address"]
     assert "Management notes" not in header and "Balance" in header
-    by_code = {row[0].value: {h: c for h, c in zip(header, row)} for row in rows[1:]}
+    by_code = {row[0].value: {h: c for h, c in zip(header, row, strict=True)} for row in rows[1:]}
     assert list(by_code) == ["A1", "A2", "A3"]
     hostile = by_code["A2"]["Name"]
     assert (hostile.value, hostile.data_type, hostile.quotePrefix) == (HOSTILE, "s", True)

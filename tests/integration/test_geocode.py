@@ -209,7 +209,7 @@ def test_queries_are_spaced_by_the_rate_limit(geo, google):
     assert geo("client", "geocode", "--missing", "--per-second", "5").exit_code == 0
     times = [at for at, _ in google.requests]
     assert len(times) == 4
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.18
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.18
 
 
 def test_bad_requests_change_nothing(geo, google):

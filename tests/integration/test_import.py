@@ -113,6 +113,7 @@ def test_latin1_and_bom_files_with_other_delimiters(base):
 
 def test_xlsx_with_typed_cells(base, tmp_path):
     from datetime import date
+
     from openpyxl import Workbook
     book = Workbook()
     sheet = book.active
@@ -155,7 +156,8 @@ def test_existing_codes_refused_unless_update(base, tmp_path):
     assert [c["code"] for c in base.json("client", "list", "--search", "cambiado")] == ["E1"]
     log = base.json("client", "log", "E1")[-1]
     assert log["kind"] == "client.import-update"
-    assert "name Existente -> Existente Cambiado" in log["message"] and "emails e1@example.com -> (empty)" in log["message"]
+    assert "name Existente -> Existente Cambiado" in log["message"]
+    assert "emails e1@example.com -> (empty)" in log["message"]
     entries = len(base.json("client", "log", "E1"))
     again = base.ok("client", "import", str(path), "--update")
     assert "0 updated, 1 unchanged" in again.stdout and len(base.json("client", "log", "E1")) == entries
@@ -164,7 +166,8 @@ def test_existing_codes_refused_unless_update(base, tmp_path):
 def test_rows_without_code_get_generated_codes(base, tmp_path):
     base.ok("config", "set", "client.code_format", "C{n:03d}")
     base.ok("client", "add", "--code", "C002", "--name", "Ocupa el dos", "--address", "Otra 2")
-    path = write_csv(tmp_path / "g.csv", ["name", "address"], [["Uno", "Calle 1"], ["Dos", "Calle 2"], ["Tres", "Calle 3"]])
+    path = write_csv(tmp_path / "g.csv", ["name", "address"],
+                     [["Uno", "Calle 1"], ["Dos", "Calle 2"], ["Tres", "Calle 3"]])
     base.ok("client", "import", str(path))
     assert codes(base) == ["C001", "C002", "C003", "C004", "E1"]
     assert base.json("client", "add", "--name", "Luego", "--address", "Calle 9")["code"] == "C005"

@@ -190,7 +190,8 @@ def test_killed_migration_sized_import_on_sqlite_leaves_the_index_whole(sqlite_u
     triggers = foreign_keys(sqlite_url)
     assert len(triggers) == 3
     process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()",
-                                "--db", sqlite_url, "client", "import", str(write_file(tmp_path / "base.csv", 3 * BULK_FROM))],
+                                "--db", sqlite_url, "client", "import", str(write_file(tmp_path / "base.csv",
+                                                                                       3 * BULK_FROM))],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.monotonic() + 60
     probe = sqlite3.connect(path, timeout=0, isolation_level=None)

@@ -88,7 +88,7 @@ def _kill_points(db_url, sims, rng, count):
             killed += _kill_when(process, _after_first_login(sims, rng.uniform(0.0, 0.1)))
         else:
             base, k = _writes(sims), rng.randint(1, 4)
-            killed += _kill_when(process, lambda: _writes(sims) >= base + k)
+            killed += _kill_when(process, lambda base=base, k=k: _writes(sims) >= base + k)
     return killed
 
 

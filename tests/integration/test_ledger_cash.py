@@ -62,6 +62,7 @@ def test_bad_date(day):
 
 def test_electronic_payments_stay_out_of_the_cash_boxes(day, runtime):
     from decimal import Decimal
+
     from ispcube.services import cash_report, clients, payments
     with runtime.uow() as uow:
         client = clients.find_client(uow, "A1")

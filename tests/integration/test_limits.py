@@ -62,7 +62,8 @@ AMOUNT_COMMANDS = [
 @pytest.mark.parametrize("command, field", AMOUNT_COMMANDS, ids=[c[0][0] + "-" + c[1] for c in AMOUNT_COMMANDS])
 def test_every_amount_beyond_the_money_column_is_refused(base, command, field):
     for value in TOO_LARGE:
-        message = refused(base, [arg.replace("{v}", value) for arg in command], "is too large (at most 999999999999.99)")
+        message = refused(base, [arg.replace("{v}", value) for arg in command],
+                          "is too large (at most 999999999999.99)")
         assert field in message and len(message) < 300, message
 
 
@@ -123,7 +124,8 @@ ID_COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("command, message", ID_COMMANDS, ids=[" ".join(c[0][:2]) + str(i) for i, c in enumerate(ID_COMMANDS)])
+@pytest.mark.parametrize("command, message", ID_COMMANDS,
+                         ids=[" ".join(c[0][:2]) + str(i) for i, c in enumerate(ID_COMMANDS)])
 def test_ids_beyond_64_bits_are_not_found_in_one_sentence(base, command, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     text = refused(base, command, message)
@@ -132,8 +134,10 @@ def test_ids_beyond_64_bits_are_not_found_in_one_sentence(base, command, message
 
 DATE_COMMANDS = [
     (["pay", "A1", "--cash", "1", "--date", "0001-01-01"], "--date '0001-01-01' is out of range (years 1900 to 9999)"),
-    (["pay", "A1", "--cheque", CHEQUE.format(number=9, amount=5, deposit="0001-01-01")], "out of range (years 1900 to 9999)"),
-    (["pay", "A1", "--cheque", CHEQUE.format(number=9, amount=5, deposit="1899-12-31")], "out of range (years 1900 to 9999)"),
+    (["pay", "A1", "--cheque", CHEQUE.format(number=9, amount=5, deposit="0001-01-01")],
+     "out of range (years 1900 to 9999)"),
+    (["pay", "A1", "--cheque", CHEQUE.format(number=9, amount=5, deposit="1899-12-31")],
+     "out of range (years 1900 to 9999)"),
     (["ledger", "show", "A1", "--from", "0001-01-01"], "--from '0001-01-01' is out of range"),
     (["ledger", "show", "A1", "--to", "0001-01-01"], "--to '0001-01-01' is out of range"),
     (["ledger", "cash", "--date", "0001-01-01"], "--date '0001-01-01' is out of range"),
@@ -147,12 +151,14 @@ DATE_COMMANDS = [
     (["preaviso", "--now", "9999-12-31T23:59"], "--now '9999-12-31T23:59' is out of range (years 1901 to 9998)"),
     (["preaviso", "--now", "1900-01-01T00:00"], "out of range (years 1901 to 9998)"),
     (["commit", "A1", "9999-12-31"], "commitment date '9999-12-31' is out of range (years 1901 to 9998)"),
-    (["client", "add", "--code", "Z9", "--name", "Zed", "--signup-date", "0001-01-01"], "out of range (years 1900 to 9999)"),
+    (["client", "add", "--code", "Z9", "--name", "Zed", "--signup-date", "0001-01-01"],
+     "out of range (years 1900 to 9999)"),
     (["client", "edit", "A1", "--contract-expiry", "0001-01-01"], "out of range (years 1900 to 9999)"),
 ]
 
 
-@pytest.mark.parametrize("command, message", DATE_COMMANDS, ids=[" ".join(c[0][:2]) + str(i) for i, c in enumerate(DATE_COMMANDS)])
+@pytest.mark.parametrize("command, message", DATE_COMMANDS,
+                         ids=[" ".join(c[0][:2]) + str(i) for i, c in enumerate(DATE_COMMANDS)])
 def test_dates_outside_the_range_are_refused_in_one_sentence(base, command, message):
     refused(base, command, message)
 

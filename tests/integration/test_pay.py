@@ -167,10 +167,11 @@ def read_until(fd: int, marker: bytes, seconds: float = 90) -> bytes:
 def test_on_a_terminal_the_question_is_asked_and_answered(tmp_path):
     """A real pseudo-terminal: the installed command asks, the operator answers y."""
     import os
+    from pathlib import Path
     import pty
     import subprocess
     import sys
-    from pathlib import Path
+
     from tests.conftest import Cli
     url = f"sqlite:///{tmp_path / 'tty.db'}"
     cli = Cli(url)

@@ -257,6 +257,7 @@ def test_on_a_terminal_pay_asks_to_print_the_receipt(tmp_path):
     import select
     import sys
     import time
+
     from tests.conftest import Cli
     url = f"sqlite:///{tmp_path / 'tty.db'}"
     Cli(url).ok("init")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ispcube.db.schema import HEAD_REVISION, head_from_scripts
-from tests.conftest import Cli, PG_ADMIN_URL, _pg_admin_engine
+from tests.conftest import PG_ADMIN_URL, Cli, _pg_admin_engine
 
 
 def test_head_revision_constant_matches_the_migrations():
@@ -15,8 +15,9 @@ def test_head_revision_constant_matches_the_migrations():
 
 def test_embedded_sqlite_created_and_migrated_on_first_use(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    from ispcube.cli.main import entry
     from click.testing import CliRunner
+
+    from ispcube.cli.main import entry
     with CliRunner().isolation() as (out, err, _):
         assert entry(["--format", "json", "client", "list"]) == 0
     assert (tmp_path / "data" / "ispcube" / "ispcube.db").exists()

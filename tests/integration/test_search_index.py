@@ -2,9 +2,8 @@
 meaning of a substring of the folded search text, whatever the term holds, and an SQLite
 index that follows every write to a client."""
 
-import sqlite3
-
 import shutil
+import sqlite3
 
 import pytest
 from sqlalchemy import text

@@ -198,7 +198,7 @@ def test_unknown_template_and_bad_files(paid, tmp_path):
 
 
 def test_company_logo_is_embedded_and_a_missing_one_is_reported(paid, tmp_path):
-    from PIL import Image   # WeasyPrint's own dependency
+    from PIL import Image  # WeasyPrint's own dependency
     logo = tmp_path / "logo.png"
     Image.new("RGB", (8, 4), "navy").save(logo)
     paid.ok("company", "edit", "1", "--logo-path", str(logo))

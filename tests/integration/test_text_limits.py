@@ -169,6 +169,7 @@ def test_a_long_value_stored_before_the_limits_does_not_block_other_edits(base, 
     if not db_url.startswith("sqlite"):
         pytest.skip("only SQLite could ever store a value longer than its column")
     from sqlalchemy import update
+
     from ispcube.db.models import Router
     with get_engine(db_url).begin() as conn:
         conn.execute(update(Router).where(Router.name == "r1").values(username="h" * 300))

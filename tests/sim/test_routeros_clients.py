@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-import routeros_api
 from librouteros.exceptions import ConnectionClosed, TrapError
 from librouteros.query import And, Key, Or
+import pytest
+import routeros_api
 from routeros_api.exceptions import RouterOsApiCommunicationError, RouterOsApiConnectionError
 
 from ispcube.sim.routeros import RouterOSSimulator

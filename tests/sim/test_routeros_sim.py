@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 import shutil
 import ssl
 import subprocess
 import threading
 import time
-from datetime import timedelta
-from pathlib import Path
 
+from librouteros.exceptions import TrapError
 import pytest
 import routeros_api
-from librouteros.exceptions import TrapError
 
 from ispcube.sim.routeros import DEFAULT_TRAP_MESSAGE, RouterOSSimulator, serve_forever
 from ispcube.sim.routeros_state import CommandTrap

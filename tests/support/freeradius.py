@@ -23,6 +23,7 @@ daemon and drops the database. See /work/shared/notes/freeradius.md for what was
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import re
 import shutil
 import socket
@@ -30,7 +31,6 @@ import subprocess
 import tempfile
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text

@@ -2,8 +2,15 @@
 
 import pytest
 
-from ispcube.domain.bank import (bic_of, format_iban, parse_bic, parse_cbu, parse_creditor_id,
-                                 parse_iban, parse_mandate_ref)
+from ispcube.domain.bank import (
+    bic_of,
+    format_iban,
+    parse_bic,
+    parse_cbu,
+    parse_creditor_id,
+    parse_iban,
+    parse_mandate_ref,
+)
 from ispcube.errors import Invalid
 
 

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from sqlalchemy.sql.expression import TableClause
 
 from ispcube.db.all_models import metadata
@@ -35,6 +34,7 @@ def test_show_path_does_not_import_the_orm():
 def test_client_dict_unpacks_the_record_in_the_order_it_is_selected():
     from datetime import date
     from decimal import Decimal
+
     from ispcube.services.client_views import view_select
     assert tuple(c.name for c in client_record.record_select().selected_columns) == client_record.RECORD
     assert tuple(c.name for c in view_select().selected_columns) == client_record.RECORD

@@ -2,8 +2,17 @@
 
 import pytest
 
-from ispcube.domain.signal import (SCALES, Level, ccq_from_tenths, format_uptime, levels, parse_rate,
-                                   parse_signal, parse_uptime, percent)
+from ispcube.domain.signal import (
+    SCALES,
+    Level,
+    ccq_from_tenths,
+    format_uptime,
+    levels,
+    parse_rate,
+    parse_signal,
+    parse_uptime,
+    percent,
+)
 from ispcube.errors import Invalid
 
 

@@ -45,7 +45,7 @@ def draw_levels(levels: Sequence, title: str, subtitle: str, path: str) -> None:
     figure, axes = plt.subplots(rows, 1, figsize=(8, 1.6 + 0.95 * rows), squeeze=False)
     figure.suptitle(title, fontsize=13, fontweight="bold", x=0.02, ha="left")
     figure.text(0.02, 0.955 - 0.02 * (4 / rows), subtitle, fontsize=9, color="#555555", ha="left", va="top")
-    for axis, level in zip(axes[:, 0], levels):
+    for axis, level in zip(axes[:, 0], levels, strict=False):
         _level_row(axis, level)
     if not levels:
         axes[0, 0].axis("off")
@@ -59,7 +59,7 @@ def _level_row(axis, level) -> None:
     scale = level.scale
     low, high = scale.low, scale.high
     edges = sorted({low, scale.amber_from, scale.green_from, high})
-    for left, right in zip(edges, edges[1:]):
+    for left, right in zip(edges, edges[1:], strict=False):
         middle = (left + right) / 2
         axis.axvspan(left, right, color=BAND_COLOURS[scale.band(middle)], alpha=0.35, linewidth=0)
     shown = min(max(level.value, low), high)   # a value off the scale sits at its edge

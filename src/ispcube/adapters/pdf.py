@@ -16,7 +16,6 @@ import uuid
 
 from ispcube.errors import Invalid
 
-
 OUR_ID = b"ispcube-document-"
 TAIL_BYTES = 4096
 
@@ -30,6 +29,7 @@ class RenderedPdf:
 def local_only_fetcher(asset_dir: Path, refused: list[str]):
     """A WeasyPrint URL fetcher confined to ASSET_DIR; appends every refused URL to REFUSED."""
     from urllib.request import url2pathname
+
     from weasyprint.urls import URLFetcher
 
     root = asset_dir.resolve()

@@ -15,8 +15,7 @@ from typing import Container
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ispcube.adapters.drivers import (CUT_LIST, Driver, Holding, RouterConfig, Target, reason,
-                                      register)
+from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, RouterConfig, Target, reason, register
 from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
 
 COA_PORT = 3799

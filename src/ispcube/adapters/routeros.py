@@ -11,8 +11,7 @@ from __future__ import annotations
 import socket
 from typing import Container
 
-from ispcube.adapters.drivers import (CUT_LIST, Driver, Holding, RouterConfig, Target, reason,
-                                      register, translated)
+from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, RouterConfig, Target, reason, register, translated
 from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
 
 ADDRESS_LIST = "/ip/firewall/address-list"

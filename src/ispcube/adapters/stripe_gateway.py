@@ -118,7 +118,8 @@ class StripeGateway:
         except stripe.CardError as exc:
             status = "authentication_required" if exc.code == "authentication_required" else "declined"
             intent = (exc.json_body or {}).get("error", {}).get("payment_intent") or {}
-            return Outcome(status, intent.get("id"), self._scrub(f"{exc.code or 'card_error'}: {exc.user_message or exc}"))
+            return Outcome(status, intent.get("id"),
+                           self._scrub(f"{exc.code or 'card_error'}: {exc.user_message or exc}"))
         except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError,
                 stripe.RateLimitError) as exc:
             # A 4xx answer: Stripe did not make the charge, and will not for this request.

@@ -24,7 +24,8 @@ LIST_COLUMNS = ["code", "name", "address", "locality", "phones", "balance", "ser
 def add(ctx: typer.Context,
         code: Optional[str] = typer.Option(None, "--code", help="Client code (default: generated)."),
         allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
-                                             help="Add even when the ID number or address matches another client (logged)."),
+                                             help="Add even when the ID number or address matches another client "
+                                                  "(logged)."),
         **fields: Optional[str]) -> None:
     """Add a client."""
     from ispcube.services import clients
@@ -34,7 +35,8 @@ def add(ctx: typer.Context,
 
 def edit(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
          allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
-                                              help="Change even when the new ID number or address matches another client (logged)."),
+                                              help="Change even when the new ID number or address matches another "
+                                                   "client (logged)."),
          **fields: Optional[str]) -> None:
     """Change a client; only the flags given change (an empty value clears a field)."""
     from ispcube.services import clients
@@ -98,8 +100,10 @@ def recode(ctx: typer.Context, old: str = typer.Argument(..., help="Current code
 
 
 @client_app.command("restore")
-def restore(ctx: typer.Context, zz_code: str = typer.Argument(..., metavar="ZZCODE", help="Code of the deleted client."),
-            code: Optional[str] = typer.Option(None, "--code", help="Restore under this code instead of the previous one.")) -> None:
+def restore(ctx: typer.Context, zz_code: str = typer.Argument(..., metavar="ZZCODE",
+                                                              help="Code of the deleted client."),
+            code: Optional[str] = typer.Option(None, "--code",
+                                               help="Restore under this code instead of the previous one.")) -> None:
     """Bring a deleted client back under its previous code (or --code)."""
     from ispcube.services import clients
     restored = clients.restore_client(state(ctx).runtime(), zz_code, code)
@@ -132,7 +136,8 @@ def note_list(ctx: typer.Context, code: str = typer.Argument(..., help="Client c
 
 @tickets_app.command("block")
 def tickets_block(ctx: typer.Context, codes: list[str] = typer.Argument(..., help="Client codes."),
-                  message: str = typer.Option(..., "--message", help="What the client sees when a ticket is refused.")) -> None:
+                  message: str = typer.Option(..., "--message",
+                                              help="What the client sees when a ticket is refused.")) -> None:
     """Stop clients from creating tickets in the client app."""
     from ispcube.services import clients
     count = clients.set_tickets(state(ctx).runtime(), codes, True, message)

@@ -18,12 +18,19 @@ webpass_app = typer.Typer(help="Web passwords of the client portal (only their h
 @client_app.command("import")
 def import_(
     ctx: typer.Context,
-    file: str = typer.Argument(..., metavar="FILE", help="CSV (any delimiter; UTF-8 or Latin-1) or XLSX with a header row."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows and skip the others (exit 3 when some were skipped)."),
+    file: str = typer.Argument(..., metavar="FILE",
+                               help="CSV (any delimiter; UTF-8 or Latin-1) or XLSX with a header row."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid",
+                                      help="Import the valid rows and skip the others "
+                                           "(exit 3 when some were skipped)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every row and report; write nothing."),
-    update: bool = typer.Option(False, "--update", help="Rows whose code exists update that client instead of being refused."),
-    allow_duplicate: bool = typer.Option(False, "--allow-duplicate", help="Import rows whose ID number or address matches another client (logged)."),
-    report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv", help="Write the problems to this CSV file instead of stderr."),
+    update: bool = typer.Option(False, "--update",
+                                help="Rows whose code exists update that client instead of being refused."),
+    allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
+                                         help="Import rows whose ID number or address matches another client "
+                                              "(logged)."),
+    report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
+                                         help="Write the problems to this CSV file instead of stderr."),
 ) -> None:
     """Import clients from a file; every row is checked as `client add` checks it.
 
@@ -99,7 +106,8 @@ def _rows(count: int) -> str:
 
 @webpass_app.command("generate")
 def webpass_generate(ctx: typer.Context, out: str = typer.Option(..., "--out", metavar="FILE.csv",
-                                                                 help="New file for code,name,email,password (created mode 600).")) -> None:
+                                                                 help="New file for code,name,email,password (created "
+                                                                      "mode 600).")) -> None:
     """Give every client without a web password a random one; the plaintext goes only to FILE."""
     from ispcube.services import webpass
     with progress_bar("hashing", quiet=state(ctx).quiet) as bar:

@@ -79,7 +79,8 @@ def settle(ctx: typer.Context, batch: str = typer.Argument(..., metavar="BATCH",
 @collect_app.command("debts")
 def debts(ctx: typer.Context,
           payment_method: str = typer.Option(..., "--payment-method", help="cobrodigital, webpay, mercadopago..."),
-          out: str = typer.Option(..., "--out", metavar="FILE.csv|FILE.xlsx", help="The file for the gateway.")) -> None:
+          out: str = typer.Option(..., "--out", metavar="FILE.csv|FILE.xlsx",
+                                  help="The file for the gateway.")) -> None:
     """What each client of a payment method owes (code, payment code, amount, due date...), for a gateway."""
     from ispcube.services.collections.debts import export_debts
     st = state(ctx)

@@ -17,6 +17,7 @@ SHELLS = ("bash", "zsh", "fish")
 
 def _completer(shell: str):
     from click.shell_completion import get_completion_class
+
     from ispcube.errors import UsageError
     completer = get_completion_class(shell) if shell in SHELLS else None
     if completer is None:

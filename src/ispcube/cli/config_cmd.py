@@ -34,6 +34,7 @@ def set_(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name."
          value: str = typer.Argument(..., help="New value; - reads it from stdin (required for secrets).")) -> None:
     """Change one setting; the value is checked against the setting's type."""
     import sys
+
     from ispcube.services import config
     from_stdin = value == "-"
     if from_stdin:

@@ -22,7 +22,8 @@ def current(ctx: typer.Context) -> None:
     from ispcube.services import database
     info = database.current(state(ctx).runtime(check_schema=False).engine)
     render_result(state(ctx), vars(info),
-                  f"{info.revision or 'none'} ({'up to date' if info.up_to_date else 'behind: run `ispcube db upgrade`'})",
+                  f"{info.revision or 'none'} "
+                  f"({'up to date' if info.up_to_date else 'behind: run `ispcube db upgrade`'})",
                   answer=True)
 
 

@@ -12,10 +12,12 @@ from ispcube.cli.state import state
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(ctx: typer.Context,
-             path: Optional[Path] = typer.Option(None, "--path", help="SQLite file to build (default: a new temporary file); "
+             path: Optional[Path] = typer.Option(None, "--path",
+                                                 help="SQLite file to build (default: a new temporary file); "
                                                  "an existing file is replaced only if it is a demo database."),
              clients: int = typer.Option(300, "--clients", help="How many sample clients."),
-             force: bool = typer.Option(False, "--force", help="Replace --path even if it is not a demo database.")) -> None:
+             force: bool = typer.Option(False, "--force",
+                                        help="Replace --path even if it is not a demo database.")) -> None:
         """Build a sample ISP in a fresh SQLite file and show a short tour."""
         from ispcube.services import demo as demo_service
         tour = demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes)

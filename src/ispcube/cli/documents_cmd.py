@@ -1,7 +1,7 @@
 """`ispcube template ...`, `ispcube receipt print`, `ispcube client contract` (D1-D3)."""
 
-import sys
 from pathlib import Path
+import sys
 from typing import Optional
 
 import typer
@@ -43,7 +43,8 @@ def template_set(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_H
     """Check a new version with sample data and keep it for every host (refused with the line of any error)."""
     from ispcube.services import templates
     done = templates.set_template(state(ctx).runtime(), name, _read(file))
-    render_result(state(ctx), done, f"template {done['name']} saved (checked: {done['checked']} sample page(s) rendered)")
+    render_result(state(ctx), done,
+                  f"template {done['name']} saved (checked: {done['checked']} sample page(s) rendered)")
 
 
 @template_app.command("reset")
@@ -66,8 +67,11 @@ def _read(file: str) -> bytes:
 
 @receipt_app.command("print")
 def receipt_print(ctx: typer.Context,
-                  number: Optional[str] = typer.Argument(None, metavar="[NUMBER]", help="Receipt number, as `pay` prints it."),
-                  entry: Optional[str] = typer.Option(None, "--entry", help="The receipt's ledger entry instead, as `ledger show` lists it."),
+                  number: Optional[str] = typer.Argument(None, metavar="[NUMBER]",
+                                                         help="Receipt number, as `pay` prints it."),
+                  entry: Optional[str] = typer.Option(None, "--entry",
+                                                      help="The receipt's ledger entry instead, as `ledger show` "
+                                                           "lists it."),
                   out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
     """Print a payment receipt to PDF: company, client, cash and cheques, total in words, balance after."""
     from ispcube.services import documents

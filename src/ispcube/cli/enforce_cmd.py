@@ -5,8 +5,9 @@ from typing import Optional
 import typer
 
 from ispcube.cli.client import client_app
-from ispcube.cli.output import render_event, render_record, render_result, render_rows
+from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
+
 
 def _report(ctx: typer.Context, summary) -> None:
     """Print a job summary; exit 3 when anything failed, expired or drifted."""
@@ -33,7 +34,8 @@ def register(app: typer.Typer) -> None:
     def enforce(ctx: typer.Context,
                 today: Optional[str] = typer.Option(None, "--today", help="Act as on this date (YYYY-MM-DD)."),
                 dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan per router; change nothing."),
-                check: bool = typer.Option(False, "--check", help="Report drift between routers and the wanted state (exit 3 on drift)."),
+                check: bool = typer.Option(False, "--check",
+                                           help="Report drift between routers and the wanted state (exit 3 on drift)."),
                 router: Optional[str] = typer.Option(None, "--router", help="Only this router.")) -> None:
         """Cut debtors and restore payers on the routers (cron, daily)."""
         from ispcube.domain.dates import parse_date
@@ -44,7 +46,8 @@ def register(app: typer.Typer) -> None:
     @app.command("preaviso")
     def preaviso(ctx: typer.Context,
                  now: Optional[str] = typer.Option(None, "--now", help="Act as at this time (YYYY-MM-DDTHH:MM)."),
-                 dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan per router; change nothing.")) -> None:
+                 dry_run: bool = typer.Option(False, "--dry-run",
+                                              help="Print the plan per router; change nothing.")) -> None:
         """Put clients with an unpaid invoice on the warning list (cron, hourly)."""
         from ispcube.domain.dates import parse_datetime
         from ispcube.services.preaviso import run_preaviso
@@ -95,5 +98,6 @@ def _manual(ctx: typer.Context, outcome: dict, verb: str) -> None:
     else:
         state(ctx).say(f"client {outcome['client']} {verb}")
         for row in outcome["routers"]:
-            state(ctx).say(f"  router {row['router']}: {row['status']}" + (f" ({row['error']})" if row["error"] else ""))
+            state(ctx).say(f"  router {row['router']}: {row['status']}"
+                           + (f" ({row['error']})" if row["error"] else ""))
     raise_if_queued(outcome)

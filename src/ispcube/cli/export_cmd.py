@@ -15,8 +15,10 @@ export_app = typer.Typer(help="Export data for spreadsheets and scripts.", no_ar
 
 def clients(
     ctx: typer.Context,
-    out: str = typer.Option(..., "--out", metavar="FILE.xlsx|.csv|.json", help="File to write; the format follows its extension."),
-    with_notes: bool = typer.Option(False, "--with-notes", help="Add the management notes (internal: never for clients)."),
+    out: str = typer.Option(..., "--out", metavar="FILE.xlsx|.csv|.json",
+                            help="File to write; the format follows its extension."),
+    with_notes: bool = typer.Option(False, "--with-notes",
+                                    help="Add the management notes (internal: never for clients)."),
     **filters: Any,
 ) -> None:
     """Export clients with the filters of `client list`; cells a spreadsheet would run are made inert."""

@@ -29,7 +29,8 @@ def adjust(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
 
 @ledger_app.command("show")
 def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
-         date_from: Optional[str] = typer.Option(None, "--from", help="First date (YYYY-MM-DD); earlier entries are brought forward."),
+         date_from: Optional[str] = typer.Option(None, "--from",
+                                                 help="First date (YYYY-MM-DD); earlier entries are brought forward."),
          date_to: Optional[str] = typer.Option(None, "--to", help="Last date (YYYY-MM-DD).")) -> None:
     """A client's statement: every entry with the running balance."""
     from ispcube.services import statement

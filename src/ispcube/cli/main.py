@@ -8,10 +8,25 @@ import click
 import typer
 
 from ispcube import __version__
-from ispcube.cli import (admin, client, client_bulk, collect_cmd, completion_cmd, config_cmd, db_cmd,
-                         demo_cmd, documents_cmd, enforce_cmd, export_cmd, field_cmd, ledger_cmd,
-                         network_cmd, sim_cmd,
-                         stripe_cmd, tables_cmd)
+from ispcube.cli import (
+    admin,
+    client,
+    client_bulk,
+    collect_cmd,
+    completion_cmd,
+    config_cmd,
+    db_cmd,
+    demo_cmd,
+    documents_cmd,
+    enforce_cmd,
+    export_cmd,
+    field_cmd,
+    ledger_cmd,
+    network_cmd,
+    sim_cmd,
+    stripe_cmd,
+    tables_cmd,
+)
 from ispcube.cli.lazy_commands import only_invoked
 from ispcube.cli.parsing import build, check_format
 from ispcube.cli.state import State

@@ -47,7 +47,8 @@ COA = typer.Option(None, "--coa-port", help="RADIUS Disconnect/CoA port (default
 NODE = typer.Option(None, "--node", help="Node the router stands at.")
 RADIUS_DB = typer.Option(None, "--radius-db", help="FreeRADIUS database URL (default: ispcube's own).")
 SECRET_STDIN = typer.Option(False, "--secret-stdin", help="Read the password / RADIUS secret from stdin.")
-SECRET_ENV = typer.Option(None, "--secret-env", metavar="VAR", help="Read the password / RADIUS secret from this environment variable.")
+SECRET_ENV = typer.Option(None, "--secret-env", metavar="VAR",
+                          help="Read the password / RADIUS secret from this environment variable.")
 
 
 @router_app.command("add")
@@ -163,7 +164,8 @@ def connection_list(ctx: typer.Context,
 
 
 @connection_app.command("delete")
-def connection_delete(ctx: typer.Context, ident: str = typer.Argument(..., metavar="ID", help="Connection id.")) -> None:
+def connection_delete(ctx: typer.Context, ident: str = typer.Argument(..., metavar="ID",
+                                                                      help="Connection id.")) -> None:
     """Delete a connection (logged in the client's log)."""
     from ispcube.services import connections
     state(ctx).confirm(f"Delete connection {ident}?")

@@ -1,7 +1,7 @@
 """Build a command's options from data, so add and edit share one list of field flags."""
 
-import inspect
 from dataclasses import dataclass
+import inspect
 from typing import Any, Callable, Optional
 
 import typer

@@ -47,7 +47,8 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
 
 @cheque_app.command("list")
 def cheque_list(ctx: typer.Context,
-                status: Optional[str] = typer.Option(None, "--status", help="pending, deposited, cleared or rejected.")) -> None:
+                status: Optional[str] = typer.Option(None, "--status",
+                                                     help="pending, deposited, cleared or rejected.")) -> None:
     """List cheques by deposit date."""
     from ispcube.services import cheques
     render_rows(cheques.list_cheques(state(ctx).runtime(), status), state(ctx).format,
@@ -55,7 +56,8 @@ def cheque_list(ctx: typer.Context,
 
 
 @cheque_app.command("set-status")
-def cheque_set_status(ctx: typer.Context, cheque_id: str = typer.Argument(..., metavar="ID", help="Cheque id (see `cheque list`)."),
+def cheque_set_status(ctx: typer.Context, cheque_id: str = typer.Argument(..., metavar="ID",
+                                                                          help="Cheque id (see `cheque list`)."),
                       status: str = typer.Argument(..., help="deposited, cleared or rejected.")) -> None:
     """Move a cheque along; a rejected cheque adds a DX for its amount to the client.
 

@@ -20,10 +20,12 @@ def sim_routeros(
     latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Delay before every reply."),
     user: Optional[str] = typer.Option(None, "--user", help="API user name (default admin)."),
     password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VAR",
-                                               help="Take the API password from this environment variable (default: empty)."),
+                                               help="Take the API password from this environment variable (default: "
+                                                    "empty)."),
     registrations: Optional[Path] = typer.Option(None, "--registrations", metavar="FILE",
-                                                 help="Seed wireless registrations from FILE (CSV with a header, or .json); "
-                                                      "columns: mac_address, signal, snr, tx_ccq, rx_ccq, tx_rate, rx_rate, "
+                                                 help="Seed wireless registrations from FILE (CSV with a header, "
+                                                      "or .json); columns: mac_address, signal, snr, tx_ccq, rx_ccq, "
+                                                      "tx_rate, rx_rate, "
                                                       "uptime, last_ip, interface, table (wireless|wifi), router."),
     demo: Optional[str] = typer.Option(None, "--demo", metavar="DB",
                                        help="Bring back the routers of this demo database, on their ports and with "
@@ -31,6 +33,7 @@ def sim_routeros(
 ) -> None:
     """Run a simulated MikroTik (RouterOS API) on loopback until Ctrl-C."""
     import os
+
     from ispcube.errors import Refused
     from ispcube.services.simulators import build_simulators
     from ispcube.sim.routeros import CannotListen, serve_all
@@ -50,7 +53,8 @@ def sim_routeros(
             held = {"address_list": len(sim.address_list()), "ppp_secrets": len(sim.ppp_secrets()),
                     "registrations": len(sim.registrations("wireless")) + len(sim.registrations("wifi"))}
             render_event(st, {**event, **held},
-                         f"simulated MikroTik '{sim.identity}' listening on {sim.host}:{sim.port} (user {sim.username}): "
+                         f"simulated MikroTik '{sim.identity}' listening on {sim.host}:{sim.port} "
+                         f"(user {sim.username}): "
                          f"{held['address_list']} address-list entries, {held['ppp_secrets']} PPPoE secrets, "
                          f"{held['registrations']} registrations")
         if db_path is not None:

@@ -34,7 +34,8 @@ def link(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."
 
 @stripe_app.command("set-card")
 def set_card(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
-             payment_method: str = typer.Argument(..., metavar="PM_ID", help="The saved card's payment method id (pm_...).")) -> None:
+             payment_method: str = typer.Argument(..., metavar="PM_ID",
+                                                  help="The saved card's payment method id (pm_...).")) -> None:
     """Make a card the client saved on Stripe its card for charges (brand, last digits, expiry kept)."""
     from ispcube.services import stripe_payments
     done = stripe_payments.set_card(state(ctx).runtime(), _gateway(), code, payment_method)

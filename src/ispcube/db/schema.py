@@ -40,6 +40,7 @@ def _alembic_config(engine: Engine, connection):
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate in one transaction; a failure says so in a sentence (never the migration's SQL)."""
     from alembic import command
+
     from ispcube.db.failures import is_database_error, translate
     try:
         with engine.begin() as connection:
@@ -66,8 +67,8 @@ def ensure_current(engine: Engine) -> None:
 
 
 def head_from_scripts() -> str:
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return ScriptDirectory.from_config(config).get_current_head()

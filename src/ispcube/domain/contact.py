@@ -31,5 +31,6 @@ def parse_phones(text: str | None) -> list[str]:
     for phone in phones:
         digits = _NOT_DIGIT.sub("", phone)
         if not _PHONE.match(phone) or not 5 <= len(digits) <= 15:
-            raise Invalid(f"phone {quoted(phone)} is not a phone number (digits, spaces, +, -, ( ) only; 5 to 15 digits)")
+            raise Invalid(f"phone {quoted(phone)} is not a phone number "
+                          "(digits, spaces, +, -, ( ) only; 5 to 15 digits)")
     return phones

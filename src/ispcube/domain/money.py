@@ -29,7 +29,8 @@ def parse_amount(text: str, *, field: str = "amount", currency: str = "ARS",
     amounts beyond MAX_AMOUNT."""
     raw = str(text).strip()
     if not _PLAIN_NUMBER.match(raw):
-        raise Invalid(f"{field} {quoted(text)} is not an amount (use digits and an optional decimal point, e.g. 1500.50)")
+        raise Invalid(f"{field} {quoted(text)} is not an amount "
+                      "(use digits and an optional decimal point, e.g. 1500.50)")
     try:
         value = Decimal(raw)
     except InvalidOperation:

@@ -1,8 +1,8 @@
 """Text normalisation used for search and for the duplicate checks."""
 
 import re
-import unicodedata
 from typing import Any
+import unicodedata
 
 from ispcube.errors import Invalid
 

@@ -20,8 +20,23 @@ from datetime import date
 import re
 from typing import Any
 
-from sqlalchemy import (Date, Integer, String, and_, case, cast, extract, func, insert, literal,
-                        literal_column, or_, select, type_coerce, update)
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 

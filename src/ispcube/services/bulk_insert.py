@@ -46,7 +46,8 @@ def copy_line(values: Sequence[Any]) -> str:
     # (the only backslashes in a plain line are those of the NULL markers).
     if line.count("\t") != len(fields) - 1 or "\n" in line or "\r" in line \
             or line.count("\\") != values.count(None):
-        line = "\t".join(f.translate(_COPY_ESCAPES) if v.__class__ is str else f for f, v in zip(fields, values))
+        line = "\t".join(f.translate(_COPY_ESCAPES) if v.__class__ is str else f
+                         for f, v in zip(fields, values, strict=True))
     return line + "\n"
 
 

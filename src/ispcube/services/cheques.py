@@ -52,7 +52,8 @@ def parse_cheque(text: str, currency_code: str) -> ChequeIn:
         key, sep, value = piece.partition("=")
         key = key.strip().lower()
         if not sep or key not in SPEC_KEYS:
-            raise Invalid(f"cheque {quoted(text)}: {quoted(piece.strip())} is not one of {', '.join(k + '=' for k in SPEC_KEYS)}")
+            raise Invalid(f"cheque {quoted(text)}: {quoted(piece.strip())} is not one of "
+                          f"{', '.join(k + '=' for k in SPEC_KEYS)}")
         if key in parts:
             raise Invalid(f"cheque {quoted(text)}: {key} is given twice")
         parts[key] = value.strip()
@@ -112,7 +113,8 @@ def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
         _check_move(uow, cheque, status)
         client = uow.session.get(m.Client, cheque.client_id)
         previous, cheque.status, cheque.status_at = cheque.status, status, rt.now()
-        text = f"cheque {cheque.id} ({cheque.bank} {cheque.number}, {format_amount(cheque.amount)}) {previous} -> {status}"
+        text = (f"cheque {cheque.id} ({cheque.bank} {cheque.number}, {format_amount(cheque.amount)}) "
+                f"{previous} -> {status}")
         events.log(uow, rt, client, "cheque.status", text)
         result = {"id": cheque.id, "client": client.code, "status": status, "dx": None}
         if status == "rejected":

@@ -41,7 +41,7 @@ class JsonWriter:
         self.file.write("[")
 
     def write(self, values: Sequence[Any]) -> None:
-        record = dict(zip(self.keys, values))
+        record = dict(zip(self.keys, values, strict=True))
         self.file.write(("\n" if self.first else ",\n") + json.dumps(record, ensure_ascii=False, default=str))
         self.first = False
 

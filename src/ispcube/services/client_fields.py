@@ -251,7 +251,7 @@ def parse_fields(raw: dict[str, Any], refs: Refs) -> tuple[dict[str, Any], list[
         if len(columns) == 1:
             values[columns[0]] = parsed
         else:
-            values.update(zip(columns, parsed))
+            values.update(zip(columns, parsed, strict=True))
     if not errors:
         errors += _check_id(values, raw, refs)
     if values.get("iban") and raw.get("bic") is None:

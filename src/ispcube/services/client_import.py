@@ -18,10 +18,19 @@ from ispcube.domain.text import quoted
 from ispcube.services import config
 from ispcube.services.bulk_insert import bind_processors
 from ispcube.services.bulk_load import bulk_load
-from ispcube.services.client_import_check import (ADDRESS_KEY, ID_KEY, INSERT_COLUMNS, UNIQUE,
-                                                  CheckContext, Checked, cell_text,
-                                                  check_chunk, finish_search_text, insert_row,
-                                                  start_worker)
+from ispcube.services.client_import_check import (
+    ADDRESS_KEY,
+    ID_KEY,
+    INSERT_COLUMNS,
+    UNIQUE,
+    CheckContext,
+    Checked,
+    cell_text,
+    check_chunk,
+    finish_search_text,
+    insert_row,
+    start_worker,
+)
 from ispcube.services.client_import_columns import ColumnMap, map_columns
 from ispcube.services.client_import_db import CLIENTS, EVENTS, ImportDb
 from ispcube.services.client_import_read import Source, SourceRow, open_source
@@ -217,7 +226,7 @@ class _ImportRun:
         keyed = [(row, id_key, address) for row, id_key, address in keyed if id_key or address]
         keys = [(id_key, address, (row.existing or {}).get("id")) for row, id_key, address in keyed]
         found = self.database.ask(self.db.duplicates, keys) if self.db.known_keys(keys) else [()] * len(keys)
-        for (row, _, _), matches in zip(keyed, found):
+        for (row, _, _), matches in zip(keyed, found, strict=True):
             if matches and self.options.allow_duplicate:
                 row.duplicates = (row.duplicates or []) + matches
             elif matches:
@@ -245,7 +254,8 @@ class _ImportRun:
         id_key, address = self._new_keys(row)
         code = code or (row.existing or {}).get("code")
         if code and code in self.codes:
-            row.problems.append((self._column("code"), code, f"client code '{code}' is also on line {self.codes[code]}"))
+            row.problems.append((self._column("code"), code,
+                                 f"client code '{code}' is also on line {self.codes[code]}"))
         for name, what in UNIQUE.items():
             value = row.key(name)
             if value and value in self.unique[name]:
@@ -296,7 +306,8 @@ class _ImportRun:
             changes.append((client_id, {**changed, **{k: row.values[k] for k in DERIVED if k in row.values}}))
             events.append((client_id, "client.import-update",
                            f"import of {self.summary.file} (line {row.line}): "
-                           + "; ".join(f"{k} {_shown(row.existing.get(k))} -> {_shown(v)}" for k, v in changed.items())))
+                           + "; ".join(f"{k} {_shown(row.existing.get(k))} -> {_shown(v)}"
+                                       for k, v in changed.items())))
         if changes:
             self.database.send(self.db.update_clients, changes)
         if events:
@@ -318,7 +329,7 @@ class _ImportRun:
                     candidates.append(candidate)
             taken = self.database.ask(self.db.taken_codes, candidates)
             codes += [c for c in candidates if c not in taken]
-        for row, code in zip(rows, codes):
+        for row, code in zip(rows, codes, strict=True):
             row.values["code"] = code
             finish_search_text(row.values)
             row.insert_row = insert_row(row.values, self.processors, self.copy_rows)

@@ -132,7 +132,7 @@ class ImportDb:
         else:
             # Columns NULL in every row of the batch are left out: the database fills them with
             # NULL anyway, and migrated files leave many columns empty (less to bind).
-            used = [i for i, values in enumerate(zip(*rows)) if values.count(None) != len(values)]
+            used = [i for i, values in enumerate(zip(*rows, strict=True)) if values.count(None) != len(values)]
             pick = itemgetter(*used) if len(used) > 1 else (lambda row: (row[used[0]],))
             bulk_insert(self.conn, CLIENTS, [INSERT_COLUMNS[i] for i in used], map(pick, rows), processed=True)
         c = CLIENTS.c
@@ -148,7 +148,8 @@ class ImportDb:
         self.last_id = self.conn.scalar(select(func.max(c.id)))
 
     def ids_of(self, codes: Iterable[str]) -> dict[str, int]:
-        return dict(self.conn.execute(select(CLIENTS.c.code, CLIENTS.c.id).where(CLIENTS.c.code.in_(list(codes)))).all())
+        query = select(CLIENTS.c.code, CLIENTS.c.id).where(CLIENTS.c.code.in_(list(codes)))
+        return dict(self.conn.execute(query).all())
 
     def update_clients(self, changes: list[tuple[int, dict[str, Any]]]) -> None:
         """Apply (client id, new values) pairs; one executemany per set of changed columns."""

@@ -125,7 +125,8 @@ def _open_csv(path: Path) -> Source:
     _skip_header(reader)
     source = Source(path=path, kind="csv", header=[h.strip() for h in header],
                     rows=_csv_rows(reader), total=max(encoding.lines - 1, 0),
-                    encoding=encoding.name.replace("-sig", "") + (" (some rows in another encoding)" if encoding.mixed else ""),
+                    encoding=encoding.name.replace("-sig", "")
+                    + (" (some rows in another encoding)" if encoding.mixed else ""),
                     delimiter=delimiter, mixed=encoding.mixed)
     source._closers.append(handle.close)
     return source

@@ -120,7 +120,8 @@ def client_values(row, typed: bool = False) -> tuple:
     (_id, code, name, nickname, fiscal_address, address, client_type, id_type, id_number, street1, street2,
      lat, lng, signup_date, extra1, extra2, phones, emails, contact, epayment_code, payment_method, contract,
      contract_type, contract_expiry, free, blockable, preaviso, preaviso_from, preaviso_to, activity,
-     iban, bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message, balance, service, deleted, previous_code,
+     iban, bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message, balance, service,
+     deleted, previous_code,
      postal_code, locality, status, company, collector, seller, plan, node, has_webpass) = row
     if not typed:
         signup_date = signup_date.isoformat() if signup_date else None
@@ -132,10 +133,11 @@ def client_values(row, typed: bool = False) -> tuple:
             extra2, _split(phones), _split(emails), contact, epayment_code, status, payment_method, collector,
             seller, plan, node, contract, contract_type, contract_expiry, free, blockable,
             preaviso, f"{preaviso_from}-{preaviso_to}" if preaviso_from is not None else None, activity,
-            format_iban(iban), bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message, bool(has_webpass),
+            format_iban(iban), bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message,
+            bool(has_webpass),
             balance, service, deleted, previous_code)
 
 
 def client_dict(row) -> dict[str, Any]:
     """The shown client, from a row of `record_select`, by field name."""
-    return dict(zip(SHOWN, client_values(row)))
+    return dict(zip(SHOWN, client_values(row), strict=True))

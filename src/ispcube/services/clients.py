@@ -282,7 +282,8 @@ def restore_client(rt: Runtime, zz_code: str, new_code: str | None = None) -> st
 def _move_code(uow: UnitOfWork, rt: Runtime, client: m.Client, new: str, kind: str) -> None:
     holder = uow.session.scalar(select(m.Client.code).where(m.Client.code == new, m.Client.id != client.id))
     if holder:
-        raise Refused(f"client code '{new}' is already in use" + (" (restore with --code NEW)" if kind == "client.restore" else ""))
+        raise Refused(f"client code '{new}' is already in use"
+                      + (" (restore with --code NEW)" if kind == "client.restore" else ""))
     old = client.code
     if old != new:
         client.previous_code, client.code = old, new

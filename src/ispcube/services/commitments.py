@@ -118,6 +118,7 @@ def _close(uow: UnitOfWork, rt, outcome: list[tuple[int, str, int, str]]) -> Non
     if not outcome:
         return
     from sqlalchemy import bindparam, update
+
     from ispcube.services.enforce_tasks import log_many
     table = Commitment.__table__
     uow.session.execute(update(table).where(table.c.id == bindparam("cid"))

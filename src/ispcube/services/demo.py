@@ -1,11 +1,11 @@
 """The demo: a sample ISP in a fresh SQLite file, and a short tour of it (SPEC 7)."""
 
 from contextlib import closing
+from pathlib import Path
 import random
 import shlex
 import sqlite3
 import tempfile
-from pathlib import Path
 from typing import Iterator
 
 from ispcube.db.engine import get_engine, normalise_url

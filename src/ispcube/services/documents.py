@@ -7,10 +7,9 @@ is replaced only when ispcube wrote it or the operator says --yes (R14): every d
 write carries a mark (the PDF's file identifier, a closing comment in HTML) that says so.
 """
 
-import os
-
 from dataclasses import dataclass, field
 from decimal import Decimal
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,13 @@ from ispcube.services import config, templates
 from ispcube.services.client_query import ClientFilter, list_clients
 from ispcube.services.client_views import client_dict, view_select
 from ispcube.services.clients import find_client
-from ispcube.services.document_context import (common, company_context, contract_context,
-                                               listing_context, receipt_context)
+from ispcube.services.document_context import (
+    common,
+    company_context,
+    contract_context,
+    listing_context,
+    receipt_context,
+)
 from ispcube.services.ledger import entry_label
 from ispcube.services.runtime import Runtime
 

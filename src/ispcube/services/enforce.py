@@ -21,8 +21,14 @@ from ispcube.db import models as m
 from ispcube.errors import NotFound
 from ispcube.services import commitments, config, enforce_tasks as tasks
 from ispcube.services.enforce_routers import ListJob, Run, claimed, work_on_router
-from ispcube.services.enforce_wanted import (Decision, commitments_in_force, current_wanted, decide,
-                                             load_clients, load_targets)
+from ispcube.services.enforce_wanted import (
+    Decision,
+    commitments_in_force,
+    current_wanted,
+    decide,
+    load_clients,
+    load_targets,
+)
 from ispcube.services.job_lock import job_lock
 
 ROUTER_WORKERS = 8                 # routers worked on at the same time

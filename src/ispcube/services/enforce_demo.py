@@ -17,8 +17,17 @@ from ispcube.adapters.drivers import CUT_LIST, PREAVISO_LIST
 from ispcube.db import models as m
 from ispcube.services import commitments, routers
 from ispcube.services.billing import run_billing
-from ispcube.services.demo_network import (FOREIGN, PPP_PASSWORD, PPP_PROFILE, ROUTER_NAME, ROUTER_PASSWORD,
-                                           ROUTER_PORT, ROUTER_USER, cpe_mac, demo_routers)
+from ispcube.services.demo_network import (
+    FOREIGN,
+    PPP_PASSWORD,
+    PPP_PROFILE,
+    ROUTER_NAME,
+    ROUTER_PASSWORD,
+    ROUTER_PORT,
+    ROUTER_USER,
+    cpe_mac,
+    demo_routers,
+)
 from ispcube.services.enforce import run_enforce
 from ispcube.services.payments import pay
 from ispcube.services.preaviso import run_preaviso

@@ -32,8 +32,7 @@ from sqlalchemy.engine import Engine
 from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_for
 from ispcube.db import models as m
 from ispcube.errors import RouterError, RouterUnreachable
-from ispcube.services import enforce_tasks as tasks
-from ispcube.services import router_lock as locks
+from ispcube.services import enforce_tasks as tasks, router_lock as locks
 from ispcube.services.routers import config_of
 
 Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (leave as it is)

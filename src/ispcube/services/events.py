@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
-from ispcube.errors import Invalid
 from ispcube.domain.text import refuse_nul
+from ispcube.errors import Invalid
 
 
 def log(uow: UnitOfWork, rt, client: m.Client, kind: str, message: str) -> None:

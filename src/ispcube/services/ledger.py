@@ -17,8 +17,8 @@ from sqlalchemy import literal, select, update
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
-from ispcube.db.uow import UnitOfWork
 from ispcube.db.types import Money
+from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import MAX_AMOUNT, format_amount, parse_amount, within_bounds
 from ispcube.errors import Invalid, Refused, UsageError
 from ispcube.services import config, events
@@ -125,7 +125,8 @@ def post(uow: UnitOfWork, rt: Runtime, client: m.Client, kind: str, amount: Deci
     uow.flush()
     balance = move_balance(uow, client, amount)
     posted = Posted(entry.id, kind, series, number, amount, balance)
-    text = f"{posted.label}: {format_amount(amount)} ({log_text or comment or 'no comment'}); balance {format_amount(balance)}"
+    text = (f"{posted.label}: {format_amount(amount)} ({log_text or comment or 'no comment'}); "
+            f"balance {format_amount(balance)}")
     events.log(uow, rt, client, f"ledger.{kind}", text)
     return posted
 

@@ -17,7 +17,7 @@ from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.network_models import PreavisoMark
 from ispcube.services import config
-from ispcube.services.enforce import Summary, known_codes, routers_phase, _retry_until, _routers
+from ispcube.services.enforce import Summary, _retry_until, _routers, known_codes, routers_phase
 from ispcube.services.enforce_routers import ListJob, Run
 from ispcube.services.enforce_wanted import load_clients
 from ispcube.services.job_lock import job_lock

@@ -78,6 +78,7 @@ def rebuild_balances(uow: UnitOfWork, rt: Runtime,
     now = rt.now()
     uow.session.execute(insert(m.ClientEvent), [
         {"client_id": client_id, "at": now, "operator": rt.operator, "kind": "ledger.rebuild",
-         "message": f"cached balance {format_amount(cached)} was wrong; rebuilt from the entries: {format_amount(total)}"}
+         "message": f"cached balance {format_amount(cached)} was wrong; rebuilt from the entries: "
+                    f"{format_amount(total)}"}
         for client_id, _, cached, total in wrong])
     return [(code, cached, total) for _, code, cached, total in wrong]

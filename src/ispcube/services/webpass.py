@@ -169,10 +169,10 @@ def _generate_into(uow, rt: Runtime, writer, file_name: str, progress, on_start)
     workers = usable_cores() if len(ids) >= PARALLEL_FROM else 1
     for hashes in ordered_map(hash_passwords, chunks(), workers=workers):
         rows, passwords = pending.pop(0)
-        for row, password in zip(rows, passwords):
+        for row, password in zip(rows, passwords, strict=True):
             writer.writerow([neutralise(row.code), neutralise(row.name),
                              neutralise((row.emails or "").split(";")[0]), password])
-        _store(uow, rt, [(row.id, h) for row, h in zip(rows, hashes)], "webpass.generate",
+        _store(uow, rt, [(row.id, h) for row, h in zip(rows, hashes, strict=True)], "webpass.generate",
                f"web password generated (plaintext only in the file {file_name})")
         if progress:
             progress(len(rows))

@@ -16,6 +16,9 @@ Usage::
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 import hashlib
 import os
 import selectors
@@ -23,9 +26,6 @@ import socket
 import ssl
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
-from datetime import timedelta
 from typing import Any
 
 from ispcube.sim.routeros_state import (

@@ -6,13 +6,13 @@ Rows are printed as ``dict[str, str]`` in the order and spelling RouterOS uses.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 import ipaddress
 import math
 import re
 import threading
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from typing import Any
 
 WEEK, DAY, HOUR, MINUTE = 604800, 86400, 3600, 60
@@ -86,7 +86,7 @@ def _split_duration(seconds: float) -> tuple[int, int, int, int, int]:
 def format_duration(seconds: float) -> str:
     """``90061`` -> ``"1d1h1m1s"`` (the API's unit form; zero is ``"0s"``)."""
     values = _split_duration(seconds)
-    text = "".join(f"{value}{unit}" for value, unit in zip(values, "wdhms") if value)
+    text = "".join(f"{value}{unit}" for value, unit in zip(values, "wdhms", strict=True) if value)
     return text or "0s"
 
 

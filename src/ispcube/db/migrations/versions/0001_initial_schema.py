@@ -1,13 +1,12 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 from alembic import op
 import sqlalchemy as sa
 
 from ispcube.db.types import Money
-
 
 revision = '0001'
 down_revision = None

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from ispcube.db.types import Money
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from ispcube.db.types import Money
 
-
 revision = '0005'
 down_revision = '0004'
 branch_labels = None

@@ -6,7 +6,6 @@ Revises: 0005
 from alembic import op
 import sqlalchemy as sa
 
-
 revision = '0006'
 down_revision = '0005'
 branch_labels = None

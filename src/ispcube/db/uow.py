@@ -7,10 +7,12 @@ from ispcube.db import limits  # noqa: F401  (refuses over-long values on every 
 
 
 class UnitOfWork:
+    session: Session
+    """The open session: set on entering `with`, gone again on leaving it."""
+
     def __init__(self, engine: Engine):
         self.engine = engine
         self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
-        self.session: Session | None = None
 
     @property
     def dialect(self) -> str:
@@ -23,7 +25,7 @@ class UnitOfWork:
     def __exit__(self, *exc_info) -> None:
         self.session.rollback()
         self.session.close()
-        self.session = None
+        del self.session
 
     def commit(self) -> None:
         self.session.commit()

@@ -8,7 +8,7 @@ received (download).
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Iterator, overload
 
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -39,6 +39,12 @@ class Session:
     download_octets: int
 
 
+@overload
+def _local(moment: datetime) -> datetime: ...
+@overload
+def _local(moment: None) -> None: ...
+@overload
+def _local(moment: datetime | None) -> datetime | None: ...
 def _local(moment: datetime | None) -> datetime | None:
     """radacct holds timestamps with time zone (PostgreSQL); ispcube's clock is local time."""
     if moment is None or moment.tzinfo is None:

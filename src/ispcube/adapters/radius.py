@@ -12,7 +12,7 @@ import io
 import re
 from typing import Container
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, func, insert, select
+from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, RouterConfig, Target, reason, register
@@ -46,7 +46,7 @@ class RadiusDriver(Driver):
 
     def __init__(self, config: RouterConfig):
         super().__init__(config)
-        self._engine = None
+        self._engine: Engine | None = None
 
     def open(self) -> None:
         from ispcube.db.engine import get_engine, normalise_url
@@ -59,8 +59,10 @@ class RadiusDriver(Driver):
         self._engine = None
 
     def _sql(self, work, *, write: bool = False):
+        engine = self._engine
+        assert engine is not None, "used between open() and close()"
         try:
-            with (self._engine.begin() if write else self._engine.connect()) as conn:
+            with (engine.begin() if write else engine.connect()) as conn:
                 return work(conn)
         except SQLAlchemyError as exc:
             from ispcube.db.failures import reason as database_reason

@@ -9,7 +9,7 @@ the client it was made for; entries with any other comment are never touched.
 from __future__ import annotations
 
 import socket
-from typing import Container
+from typing import Any, Container
 
 from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, RouterConfig, Target, reason, register, translated
 from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
@@ -56,8 +56,8 @@ class MikrotikDriver(Driver):
 
     def __init__(self, config: RouterConfig):
         super().__init__(config)
-        self._pool = None
-        self._api = None
+        self._pool: Any = None   # routeros_api's pool and API (an untyped library), while open
+        self._api: Any = None
 
     def _guard(self):
         return translated(self.config.name, _classify, _describe)
@@ -150,6 +150,7 @@ class MikrotikDriver(Driver):
 
     def _add(self, holding: Holding, target: Target, timeout_s: int | None) -> None:
         from routeros_api.exceptions import RouterOsApiCommunicationError
+        assert target.ip is not None, "address-list targets are the connections with an IP"
         fields = {"list": holding.list_name, "address": target.ip, "comment": target.client_code}
         if timeout_s:
             fields["timeout"] = str(timeout_s)

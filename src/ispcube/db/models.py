@@ -2,8 +2,9 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ispcube.db.limits import long_text
@@ -15,7 +16,8 @@ LIST_LENGTH = 1_000
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model maps one Table; said here so Core statements on `Model.__table__` type-check.
+    __table__: ClassVar[Table]
 
 
 class Setting(Base):

@@ -71,4 +71,6 @@ def head_from_scripts() -> str:
     from alembic.script import ScriptDirectory
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "the migrations have one head"
+    return head

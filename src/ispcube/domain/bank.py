@@ -68,7 +68,7 @@ def parse_creditor_id(text: str) -> str:
     try:
         return at_02.validate(str(text))
     except ValidationError as exc:
-        raise Invalid(f"creditor identifier {quoted(text)} is not valid ({exc.message.rstrip('.').lower()})") from None
+        raise Invalid(f"creditor identifier {quoted(text)} is not valid ({_stdnum_reason(exc)})") from None
 
 
 def parse_cbu(text: str) -> str:
@@ -78,8 +78,13 @@ def parse_cbu(text: str) -> str:
     try:
         return cbu.validate(str(text))
     except ValidationError as exc:
-        raise Invalid(f"CBU {quoted(text)} is not valid ({exc.message.rstrip('.').lower()})") from None
+        raise Invalid(f"CBU {quoted(text)} is not valid ({_stdnum_reason(exc)})") from None
 
 
 def _reason(exc: Exception) -> str:
     return str(exc).strip().rstrip(".").lower() or type(exc).__name__
+
+
+def _stdnum_reason(exc: Exception) -> str:
+    """The sentence a python-stdnum error carries (each of its error kinds sets `message`)."""
+    return str(getattr(exc, "message", exc)).rstrip(".").lower()

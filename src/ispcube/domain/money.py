@@ -36,7 +36,9 @@ def parse_amount(text: str, *, field: str = "amount", currency: str = "ARS",
     except InvalidOperation:
         raise Invalid(f"{field} {quoted(text)} is not an amount") from None
     places = decimals_for(currency)
-    if -value.as_tuple().exponent > places:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int), "plain digits are never NaN or Infinity"
+    if -exponent > places:
         raise Invalid(f"{field} {quoted(text)} has more than {places} decimals for {currency.upper()}")
     if value < 0 and not allow_negative:
         raise Invalid(f"{field} {quoted(text)} must not be negative")

@@ -133,5 +133,5 @@ class Level:
 
 def levels(values: dict[str, float | None]) -> list[Level]:
     """The metrics a device reported, in the order of SCALES; missing ones are left out."""
-    return [Level(metric, float(values[metric])) for metric in SCALES
-            if values.get(metric) is not None]
+    return [Level(metric, float(value)) for metric in SCALES
+            if (value := values.get(metric)) is not None]

@@ -1,7 +1,7 @@
 """Text normalisation used for search and for the duplicate checks."""
 
 import re
-from typing import Any
+from typing import Any, overload
 import unicodedata
 
 from ispcube.errors import Invalid
@@ -60,6 +60,12 @@ def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     return f"'{shown}'"
 
 
+@overload
+def refuse_nul(text: str, field: str) -> str: ...
+@overload
+def refuse_nul(text: None, field: str) -> None: ...
+@overload
+def refuse_nul(text: str | None, field: str) -> str | None: ...
 def refuse_nul(text: str | None, field: str) -> str | None:
     """TEXT unchanged, or Invalid naming FIELD when it holds a NUL byte (PostgreSQL refuses
     them in text columns, C tools cut the value there: one rule on both backends)."""

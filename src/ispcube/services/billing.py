@@ -17,6 +17,7 @@ sequence row so invoice numbers have no gaps.
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 import re
 from typing import Any
 
@@ -211,4 +212,4 @@ def _summary(uow: UnitOfWork, period: Period, rows, dry_run: bool) -> dict[str, 
     count, prorated, total = uow.session.execute(select(
         func.count(), func.sum(case((rows.c.prorated, 1), else_=0)), func.sum(rows.c.amount))).one()
     return {"period": period.name, "dry_run": dry_run, "invoices": count, "prorated": prorated or 0,
-            "total": format_amount(total or 0), "due": period.due.isoformat()}
+            "total": format_amount(total or Decimal("0")), "due": period.due.isoformat()}

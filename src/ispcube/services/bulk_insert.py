@@ -21,7 +21,7 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
     processors = [] if processed else bind_processors(conn.dialect, table, columns)
     if processors:
         rows = (_processed(row, processors) for row in rows)
-    raw = conn.connection.dbapi_connection
+    raw: Any = conn.connection.dbapi_connection   # the driver's own: psycopg's COPY, sqlite3's executemany
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     target = dialect.identifier_preparer.format_table(table)
     if dialect.name == "postgresql":
@@ -63,7 +63,8 @@ def copy_lines(conn: Connection, table: Table, columns: Sequence[str], lines: It
     """Insert rows already formatted by `copy_line` (PostgreSQL only; in the caller's transaction)."""
     preparer = conn.dialect.identifier_preparer
     names = ", ".join(preparer.quote(name) for name in columns)
-    with conn.connection.dbapi_connection.cursor() as cursor, \
+    raw: Any = conn.connection.dbapi_connection   # psycopg's, with its COPY
+    with raw.cursor() as cursor, \
             cursor.copy(f"COPY {preparer.format_table(table)} ({names}) FROM STDIN") as copy:
         copy.write("".join(lines))
 

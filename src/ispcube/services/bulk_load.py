@@ -19,6 +19,7 @@ rebuilds the index in one pass and creates the triggers again. A rollback undoes
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -79,7 +80,8 @@ def bulk_load(conn: Connection, table: str, incoming: int | None, logs: str | No
 def _sqlite_load(conn: Connection, table: str, incoming: int) -> SetAside | None:
     if not has_search_index(conn):
         return None
-    if not conn.connection.dbapi_connection.in_transaction:
+    raw: Any = conn.connection.dbapi_connection   # sqlite3's, which knows whether it opened one
+    if not raw.in_transaction:
         # The driver opens transactions only before DML: DDL first would run outside one.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     if conn.scalar(text(f"SELECT count(*) FROM {conn.dialect.identifier_preparer.quote(table)}")) > incoming:

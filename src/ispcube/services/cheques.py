@@ -111,7 +111,7 @@ def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
         require_role(rt.actor(uow), BOOKKEEPERS, "change cheque statuses")
         cheque = _locked_cheque(uow, cheque_id)
         _check_move(uow, cheque, status)
-        client = uow.session.get(m.Client, cheque.client_id)
+        client = uow.session.get_one(m.Client, cheque.client_id)
         previous, cheque.status, cheque.status_at = cheque.status, status, rt.now()
         text = (f"cheque {cheque.id} ({cheque.bank} {cheque.number}, {format_amount(cheque.amount)}) "
                 f"{previous} -> {status}")

@@ -31,10 +31,18 @@ FIELDS = ("code", "name", "nickname", "fiscal_address", "address", "client_type"
           "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_days",
           "activity", "iban", "bic", "account_holder", "mandate_ref", "mandate_date", "cbu")
 _SPACE = re.compile(r"\s")
-_CODE_LENGTH = column_limit("clients", "code")
+
+
+def _length(column: str) -> int:
+    limit = column_limit("clients", column)
+    assert limit is not None, f"clients.{column} is a text column with a length"
+    return limit
+
+
+_CODE_LENGTH = _length("code")
 TEXT_FIELDS = ("nickname", "fiscal_address", "address", "client_type", "street1", "street2",
                "extra1", "extra2", "contact", "activity", "account_holder")
-TEXT_LIMITS = {name: column_limit("clients", name) for name in (*TEXT_FIELDS, "name", "epayment_code")}
+TEXT_LIMITS = {name: _length(name) for name in (*TEXT_FIELDS, "name", "epayment_code")}
 
 
 @dataclass(frozen=True)
@@ -224,7 +232,7 @@ _FIELD_OF = {columns[0]: field for field, (columns, _parse) in _PARSERS.items()}
 _UNBOUNDED = {column: limit for column, limit in limits()["clients"].items()
               if column in {*_FIELD_OF, "id_key"} and column not in {"code", *TEXT_LIMITS}}
 # What an empty value ('' = clear the field) sets.
-_CLEARED = {"phone": {"phones": ""}, "email": {"emails": ""},
+_CLEARED: dict[str, dict[str, Any]] = {"phone": {"phones": ""}, "email": {"emails": ""},
             "preaviso_days": {"preaviso_from": None, "preaviso_to": None}}
 
 

@@ -93,7 +93,9 @@ class ColumnMap:
 def map_columns(header: list[str], *, update: bool) -> ColumnMap:
     """Map every header to a field; unknown or repeated columns refuse the whole file."""
     fields: list[str | None] = []
-    ignored, unknown, seen = [], [], {}
+    ignored: list[str] = []
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
     for number, name in enumerate(header, start=1):
         found = field_for(name) if name else None
         if found is None:

@@ -101,7 +101,7 @@ def describe_match(client: m.Client, id_key: str | None, actor: Actor | None = N
 
 
 def _postal_code(uow: UnitOfWork, postal_code_id: int | None) -> str | None:
-    return uow.session.get(m.PostalCode, postal_code_id).code if postal_code_id else None
+    return uow.session.get_one(m.PostalCode, postal_code_id).code if postal_code_id else None
 
 
 def _refresh_derived(uow: UnitOfWork, client: m.Client) -> None:
@@ -292,17 +292,18 @@ def _move_code(uow: UnitOfWork, rt: Runtime, client: m.Client, new: str, kind: s
 
 
 def set_tickets(rt: Runtime, codes: list[str], blocked: bool, message: str | None) -> int:
-    if blocked and not (message or "").strip():
+    message = (message or "").strip()
+    if blocked and not message:
         raise Invalid("--message is required: it is what the client sees when a ticket is refused")
     if blocked:
-        check_values("clients", {"tickets_message": message.strip()})
+        check_values("clients", {"tickets_message": message})
     with rt.uow() as uow:
         actor = rt.actor(uow)
         clients = [find_client(uow, code, actor) for code in codes]
         ids = [c.id for c in clients]
         uow.session.execute(update(m.Client).where(m.Client.id.in_(ids)).values(
-            tickets_blocked=blocked, tickets_message=message.strip() if blocked else None))
-        text = f"tickets blocked: {message.strip()}" if blocked else "tickets enabled"
+            tickets_blocked=blocked, tickets_message=message if blocked else None))
+        text = f"tickets blocked: {message}" if blocked else "tickets enabled"
         for client in clients:
             events.log(uow, rt, client, "tickets.block" if blocked else "tickets.enable", text)
         uow.commit()
@@ -310,4 +311,4 @@ def set_tickets(rt: Runtime, codes: list[str], blocked: bool, message: str | Non
 
 
 def count_clients(uow: UnitOfWork) -> int:
-    return uow.session.scalar(select(func.count(m.Client.id)).where(m.Client.deleted.is_(False)))
+    return uow.session.scalars(select(func.count(m.Client.id)).where(m.Client.deleted.is_(False))).one()

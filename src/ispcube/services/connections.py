@@ -65,7 +65,7 @@ def _set(uow: UnitOfWork, conn: m.Connection, values: dict[str, str | None]) -> 
 def _check(uow: UnitOfWork, conn: m.Connection) -> None:
     if not conn.ip and not conn.pppoe_user:
         raise Invalid("connection needs an --ip or a --pppoe-user (or both)")
-    router = uow.session.get(m.Router, conn.router_id)
+    router = uow.session.get_one(m.Router, conn.router_id)
     if router.kind == "radius" and not conn.pppoe_user:
         raise Invalid(f"connection on RADIUS router {router.name} needs a --pppoe-user")
     # One IP and one PPPoE user per router: cutting either client would cut both.
@@ -110,7 +110,7 @@ def find_connection(uow: UnitOfWork, ident: str) -> m.Connection:
 def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | None]) -> dict[str, Any]:
     require_office(rt.actor(uow), "change connections")
     conn = find_connection(uow, ident)
-    client = uow.session.get(m.Client, conn.client_id)
+    client = uow.session.get_one(m.Client, conn.client_id)
     before = _describe(uow, conn)
     _set(uow, conn, values)
     _check(uow, conn)
@@ -124,14 +124,14 @@ def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | Non
 def delete_connection(uow: UnitOfWork, rt, ident: str) -> None:
     require_office(rt.actor(uow), "change connections")
     conn = find_connection(uow, ident)
-    client = uow.session.get(m.Client, conn.client_id)
+    client = uow.session.get_one(m.Client, conn.client_id)
     events.log(uow, rt, client, "connection.delete", f"connection {conn.id} deleted: {_describe(uow, conn)}")
     uow.session.delete(conn)
     uow.commit()
 
 
 def _describe(uow: UnitOfWork, conn: m.Connection) -> str:
-    router = uow.session.get(m.Router, conn.router_id)
+    router = uow.session.get_one(m.Router, conn.router_id)
     parts = [f"router {router.name}", conn.ip, conn.mac and f"mac {conn.mac}",
              conn.pppoe_user and f"pppoe {conn.pppoe_user}"]
     return ", ".join(p for p in parts if p)

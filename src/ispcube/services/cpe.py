@@ -152,7 +152,7 @@ class SignalReading:
 
 def _router_access(uow: UnitOfWork, connection: m.Connection, timeout: float):
     from ispcube.adapters.routeros_signal import RouterAccess
-    router = uow.session.get(m.Router, connection.panel_router_id or connection.router_id)
+    router = uow.session.get_one(m.Router, connection.panel_router_id or connection.router_id)
     if router.kind != "mikrotik":
         raise Refused(f"router {router.name} is a {router.kind} NAS without a wireless registration table: "
                       "set the connection's panel to the MikroTik the CPE is registered on")

@@ -2,6 +2,7 @@
 
 import math
 import random
+from typing import Any
 
 from stdnum.ar import cuit
 
@@ -17,7 +18,7 @@ COMPANY_NAMES = ["Transporte de las Américas Unidas S.L.", "Panadería La Espig
 # Two billing companies of one ISP, each serving its own part of Buenos Aires: the i-th
 # locality is served by the i-th node, and every client stands inside its node's coverage, so
 # the map is one coherent area and each company's clients form one region of it.
-COMPANIES = [
+COMPANIES: list[dict[str, Any]] = [
     {"number": "1", "name": "Red Sur Telecomunicaciones SRL", "tax_id": "30-71234567-1",
      "address": "Av. Santa Fe 3200, CABA", "collectors": ("ana", "beto")},
     {"number": "2", "name": "Cooperativa Zona Norte Ltda.", "tax_id": "30-70987654-3",

@@ -122,7 +122,8 @@ def demo_routers(rt: Runtime) -> list[DemoRouter]:
             panel = routers.get(connection.panel_router_id or connection.router_id)
             if connection.mac and panel is not None:
                 away = (distance_m(lat, lng, node_lat, node_lng)
-                        if None not in (lat, lng, node_lat, node_lng) else None)
+                        if lat is not None and lng is not None and node_lat is not None and node_lng is not None
+                        else None)
                 found = registration(connection.mac, connection.ip, away, radius)
                 if found:
                     panel.registrations.append(found)
@@ -135,7 +136,7 @@ def first_registered(rt: Runtime) -> str | None:
         for code, mac in uow.session.execute(
                 select(m.Client.code, m.Connection.mac).join(m.Connection, m.Connection.client_id == m.Client.id)
                 .where(m.Connection.mac.is_not(None)).order_by(m.Client.code)):
-            if zlib.crc32(mac.encode()) % 12:
+            if mac is not None and zlib.crc32(mac.encode()) % 12:
                 return code
     return None
 

@@ -147,7 +147,8 @@ def print_receipt(rt: Runtime, entry_ref: str, out: str | None, replace: bool = 
         actor = rt.actor(uow)
         entry = uow.session.get(LedgerEntry, entry_id)
         client = uow.session.get(m.Client, entry.client_id) if entry else None
-        if client is None or (actor.collector_id is not None and client.collector_id != actor.collector_id):
+        if entry is None or client is None or (actor.collector_id is not None
+                                               and client.collector_id != actor.collector_id):
             raise NotFound(f"entry {entry_id} does not exist (see `ispcube ledger show CODE`)")
         if entry.kind != "receipt":
             label = entry_label(entry.kind, entry.series, entry.number)

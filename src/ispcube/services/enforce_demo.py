@@ -8,6 +8,7 @@ runs on the 5th of this month, and enforce runs again today, restoring the payer
 """
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 import random
 from typing import Iterator
 
@@ -73,9 +74,9 @@ def _connect_everyone(rt: Runtime, sim, rng: random.Random) -> list[str]:
     return [code for _, code, _ in rows]
 
 
-def _balances(rt: Runtime) -> dict[str, object]:
+def _balances(rt: Runtime) -> dict[str, Decimal]:
     with rt.uow() as uow:
-        return dict(uow.session.execute(select(m.Client.code, m.Client.balance)).all())
+        return {code: balance for code, balance in uow.session.execute(select(m.Client.code, m.Client.balance))}
 
 
 def _lists(sim) -> list[str]:

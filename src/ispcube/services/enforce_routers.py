@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 import time
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -34,6 +34,9 @@ from ispcube.db import models as m
 from ispcube.errors import RouterError, RouterUnreachable
 from ispcube.services import enforce_tasks as tasks, router_lock as locks
 from ispcube.services.routers import config_of
+
+if TYPE_CHECKING:
+    from ispcube.services.runtime import Runtime
 
 Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (leave as it is)
 # current(router_id=ID) or current(client_ids=[...]) -> {client id: "mark" | "clear"}, read now
@@ -55,7 +58,7 @@ class ListJob:
 @dataclass(frozen=True)
 class Run:
     """What every router of one run shares."""
-    rt: object
+    rt: "Runtime"
     job: ListJob
     today: date
     retry_until: date                 # for tasks opened by this run
@@ -126,7 +129,7 @@ def plan_changes(driver: Driver, holding: Holding, job: ListJob, targets: list[t
             changes += [Change(job.mark, client_id, target, mark_task)] if mark_task else []
     stale += [task.id for task in open_tasks.values()]   # connections moved or deleted
     for key in driver.strays(holding, [t for _, t in targets], known_codes):
-        changes.append(Change("stray", known_codes.get(holding.entries.get(key)), None, key=key))
+        changes.append(Change("stray", known_codes.get(holding.entries.get(key) or ""), None, key=key))
     return changes, stale
 
 
@@ -195,6 +198,7 @@ def _as_now(run: Run, router: m.Router, targets, open_tasks: dict) -> tuple[Want
     """What ROUTER must hold as the database stands now (read under the router's lock): the
     current state of every client with a connection on it, and the open tasks of those
     clients and of OPEN_TASKS' (a manual change made since the run planned has its own)."""
+    assert run.current is not None, "only a run that re-reads what clients want asks for it"
     now = run.current(router_id=router.id)
     scope = {cid for cid, _ in targets} | {t.client_id for t in open_tasks.values()}
     with run.rt.uow() as uow:
@@ -304,11 +308,14 @@ def _attempt(driver: Driver, holding: Holding, job: ListJob, change: Change) -> 
     """Make one change; None when done, else why not."""
     requested = change.task is not None
     try:
-        if change.action == job.mark:
-            driver.mark(holding, change.target, job.timeout_s, requested)
-        elif change.action == job.clear:
-            driver.clear(holding, change.target, requested)
+        if change.action in (job.mark, job.clear):
+            assert change.target is not None, "a mark or a clear names its connection"
+            if change.action == job.mark:
+                driver.mark(holding, change.target, job.timeout_s, requested)
+            else:
+                driver.clear(holding, change.target, requested)
         else:
+            assert change.key is not None, "a stray entry is named by its key"
             driver.remove_stray(holding, change.key)
     except RouterUnreachable as exc:
         return _Lost(str(exc))
@@ -324,9 +331,11 @@ def _done_message(change: Change, router: m.Router) -> str:
 
 
 def _failed_task(run: Run, router: m.Router, change: Change, error: str) -> dict:
-    return {"job": run.job.job, "router_id": router.id, "connection_id": change.target.connection_id,
+    target = change.target
+    assert target is not None, "only a change with a connection becomes a task"
+    return {"job": run.job.job, "router_id": router.id, "connection_id": target.connection_id,
             "client_id": change.client_id, "action": change.action, "origin": "drift",
-            "target": change.target.label, "created_on": run.today, "retry_until": run.retry_until,
+            "target": target.label, "created_on": run.today, "retry_until": run.retry_until,
             "attempts": 1, "last_error": error[:500]}
 
 

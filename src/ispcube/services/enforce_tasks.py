@@ -40,7 +40,7 @@ def _insert_ignoring_open(uow: UnitOfWork):
     if uow.dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
     return insert(RouterTask).on_conflict_do_nothing(
         index_elements=["connection_id", "action"], index_where=OPEN)
 

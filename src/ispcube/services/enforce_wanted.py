@@ -114,7 +114,7 @@ def _release(uow: UnitOfWork, rt, client_ids: list[int]) -> list[int]:
         .values(service="active").returning(clients.c.id)).scalars().all()
     log_many(uow, rt, [(cid, "service.restore", "service restored: a payment commitment is in force")
                        for cid in released])
-    return released
+    return list(released)
 
 
 def decide(clients: dict[int, ClientRow], debts: dict[int, Decimal], threshold: Decimal,

@@ -115,7 +115,8 @@ def geocode_clients(rt: Runtime, codes: list[str], *, missing: bool, force: bool
         elif not (target.street or "").strip():
             outcomes.append(Outcome(target.code, target.name, FAILED, "no address to look up"))
         else:
-            address = full_address(target.street, target.postal_code, target.locality, state, country)
+            address = full_address(target.street or "", target.postal_code, target.locality, state, country)
+            assert geocoder is not None, "made above whenever a client needs a lookup"
             try:
                 outcomes.append(_lookup(rt, geocoder, target, address, country))
             except GeocodingStopped as exc:
@@ -136,7 +137,7 @@ def _lookup(rt: Runtime, geocoder: Geocoder, target: Target, address: str, count
         return Outcome(target.code, target.name, FAILED, f"{answer.reason}; looked up '{address}'")
     detail = answer.place + (" (partial match: check it on the map)" if answer.partial else "")
     with rt.uow() as uow:
-        client = uow.session.get(m.Client, target.client_id)
+        client = uow.session.get_one(m.Client, target.client_id)
         before = f"{client.lat}, {client.lng}" if client.lat is not None else "(none)"
         client.lat, client.lng, client.coords_source = answer.lat, answer.lng, "geocoded"
         events.log(uow, rt, client, "client.geocode",

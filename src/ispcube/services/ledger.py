@@ -77,7 +77,7 @@ def reserve_numbers(uow: UnitOfWork, series: str, count: int = 1) -> int:
     if uow.dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
     statement = (dialect_insert(m.Sequence).values(name=series, value=count)
                  .on_conflict_do_update(index_elements=[m.Sequence.name],
                                         set_={"value": m.Sequence.value + count})
@@ -102,8 +102,9 @@ def move_balance(uow: UnitOfWork, client: m.Client, delta: Decimal) -> Decimal:
                  .execution_options(synchronize_session=False))
     balance = uow.session.execute(statement).scalar_one_or_none()
     if balance is None:
-        current = uow.session.scalar(select(m.Client.balance).where(m.Client.id == client.id))
+        current = uow.session.scalars(select(m.Client.balance).where(m.Client.id == client.id)).one()
         within_bounds(current, delta, f"client {client.code}")
+        raise AssertionError("the balance fits, yet the guarded update refused it")
     uow.session.expire(client, ["balance"])     # the loaded value is stale; never write it back
     return balance
 
@@ -135,7 +136,8 @@ def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, rea
     """A non-fiscal debit (DX) or credit (CX) note (L2)."""
     if (debit is None) == (credit is None):
         raise UsageError("give exactly one of --debit or --credit")
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    if not reason:
         raise Invalid("--reason must say why the balance is adjusted")
     with rt.uow() as uow:
         actor = rt.actor(uow)
@@ -144,8 +146,9 @@ def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, rea
         if debit is not None:
             kind, amount = "dx", parse_positive(uow, debit, "debit")
         else:
+            assert credit is not None, "exactly one of the two, checked above"
             kind, amount = "cx", -parse_positive(uow, credit, "credit")
-        posted = post(uow, rt, client, kind, amount, entry_date=rt.today(), comment=reason.strip())
+        posted = post(uow, rt, client, kind, amount, entry_date=rt.today(), comment=reason)
         uow.commit()
         return {"client": client.code, "entry": posted.entry_id, "kind": KIND_NAMES[kind],
                 "number": posted.number, "amount": format_amount(amount),

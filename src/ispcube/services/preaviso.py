@@ -73,7 +73,7 @@ def _mark_warned(rt, client_ids: list[int], now: datetime) -> None:
         if uow.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
         statement = insert(table)
         uow.session.execute(statement.on_conflict_do_update(
             index_elements=["client_id"], set_={"warned_at": statement.excluded.warned_at}),

@@ -58,10 +58,10 @@ def rebuild_balances(uow: UnitOfWork, rt: Runtime,
     """
     if uow.dialect == "postgresql":
         uow.session.execute(text("LOCK TABLE ledger_entries IN SHARE MODE"))
-    sums = select(LedgerEntry.client_id, func.sum(LedgerEntry.amount).label("total")).group_by(LedgerEntry.client_id)
+    totals = select(LedgerEntry.client_id, func.sum(LedgerEntry.amount).label("total")).group_by(LedgerEntry.client_id)
     if client_ids is not None:
-        sums = sums.where(LedgerEntry.client_id.in_(client_ids))
-    sums = sums.subquery("sums")
+        totals = totals.where(LedgerEntry.client_id.in_(client_ids))
+    sums = totals.subquery("sums")
     actual = type_coerce(func.coalesce(sums.c.total, 0), Money)
     query = (select(m.Client.id, m.Client.code, m.Client.balance.label("cached"), actual.label("actual"))
              .outerjoin(sums, sums.c.client_id == m.Client.id)

@@ -31,7 +31,7 @@ def build_simulators(*, demo: str | None, port: int | None, user: str | None, pa
         if row.router and demo is not None and row.router not in by_name:
             raise Invalid(f"registrations file {registrations} row {number}: router '{row.router}' is not one "
                           f"of the demo's ({', '.join(by_name)})")
-        row.seed(by_name.get(row.router, sims[0]) if demo is not None else sims[0])
+        row.seed(by_name.get(row.router or "", sims[0]) if demo is not None else sims[0])
     return sims, db_path
 
 

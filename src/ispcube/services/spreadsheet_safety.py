@@ -6,12 +6,13 @@ such as -34.6 is left alone: it is read as the number it is.
 """
 
 import re
+from typing import TypeGuard
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
-def is_dangerous(value: object) -> bool:
+def is_dangerous(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith(TRIGGERS) and not _PLAIN_NUMBER.match(value)
 
 

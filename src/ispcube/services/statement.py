@@ -86,7 +86,8 @@ def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Deci
 
 def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
     """Post the reversal of entry ENTRY_REF (its id, as the statement shows it)."""
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    if not reason:
         raise Invalid("--reason must say why the entry is annulled")
     entry_id = parse_id(entry_ref, "entry", " (see `ispcube ledger show CODE`)", "an entry number")
     with rt.uow() as uow:
@@ -94,14 +95,15 @@ def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
         require_role(actor, BOOKKEEPERS, "annul entries")
         entry = uow.session.get(LedgerEntry, entry_id)
         client = uow.session.get(m.Client, entry.client_id) if entry else None
-        if client is None or (actor.collector_id is not None and client.collector_id != actor.collector_id):
+        if entry is None or client is None or (actor.collector_id is not None
+                                               and client.collector_id != actor.collector_id):
             raise NotFound(f"entry {entry_id} does not exist (see `ispcube ledger show CODE`)")
         label = entry_label(entry.kind, entry.series, entry.number)
         _refuse_if_final(uow, entry, label)
         reversed_amount = -entry.amount - charged_back(uow, entry, label)
         try:
             posted = post(uow, rt, client, "reversal", reversed_amount, entry_date=rt.today(),
-                          comment=f"annuls {label}: {reason.strip()}", reverses_id=entry.id,
+                          comment=f"annuls {label}: {reason}", reverses_id=entry.id,
                           due_date=entry.due_date, cash_entity=entry.cash_entity,
                           cash_amount=-entry.cash_amount if entry.cash_amount is not None else None)
             uow.commit()

@@ -251,7 +251,7 @@ def _finish(rt: Runtime, pending: PendingCharge, outcome, found_earlier: bool) -
         if outcome.status == "succeeded":
             if not _claim(uow, pending, rt, status="succeeded", payment_intent_id=outcome.intent_id):
                 raise PartialFailure(_finished_meanwhile(pending))
-            client = uow.session.get(m.Client, pending.client_id)
+            client = uow.session.get_one(m.Client, pending.client_id)
             paid = record_payment(uow, rt, rt.actor(uow), client, pending.amount, [],
                                   comment=f"Stripe {outcome.intent_id}", paid_on=rt.today(),
                                   payment_method="stripe")
@@ -265,7 +265,7 @@ def _finish(rt: Runtime, pending: PendingCharge, outcome, found_earlier: bool) -
             if not _claim(uow, pending, rt, status="failed", payment_intent_id=outcome.intent_id,
                           failure=f"{outcome.status}: {outcome.reason}"):
                 raise PartialFailure(_finished_meanwhile(pending))
-            client = uow.session.get(m.Client, pending.client_id)
+            client = uow.session.get_one(m.Client, pending.client_id)
             events.log(uow, rt, client, f"stripe.{outcome.status.replace('_', '-')}",
                        f"card charge of {amount} not made: {outcome.reason}")
             uow.commit()

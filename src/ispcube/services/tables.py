@@ -11,7 +11,7 @@ from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.table_specs import Table, table
 
 
-def _model(name: str) -> type:
+def _model(name: str) -> Any:   # a model class of ispcube.db.models, by name
     return getattr(m, name)
 
 
@@ -29,7 +29,7 @@ def row_dict(spec: Table, row) -> dict[str, Any]:
 
 
 def _parse_values(spec: Table, raw: dict[str, str | None]) -> dict[str, Any]:
-    values = {}
+    values: dict[str, Any] = {}
     for column in spec.columns:
         text = raw.get(column.name)
         if text is None:
@@ -61,7 +61,7 @@ def add_row(uow: UnitOfWork, noun: str, raw: dict[str, str | None]) -> dict[str,
     if missing:
         raise Invalid(f"{noun}: --{', --'.join(missing)} required")
     values = _parse_values(spec, raw)
-    if noun == "company" and uow.session.scalar(select(func.count(m.Company.id))) >= 5:
+    if noun == "company" and uow.session.scalars(select(func.count(m.Company.id))).one() >= 5:
         raise Refused("there are already 5 billing companies, the most ispcube keeps")
     _check_unique(uow, spec, values)
     row = _model(spec.model)(**values)

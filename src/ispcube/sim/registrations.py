@@ -96,7 +96,7 @@ def _csv_records(path: Path, text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames:
         raise Invalid(f"registrations file {path} is empty: it needs a header row with mac_address")
-    records = []
+    records: list[dict[str, Any]] = []
     for record in reader:
         if None in record:
             raise Invalid(f"registrations file {path} row {len(records) + 1}: more values than columns")

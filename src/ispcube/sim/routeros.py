@@ -542,7 +542,7 @@ class _Session:
         self._send_until_dropped(sentences, budget)
 
     def _send_until_dropped(self, sentences: Iterable[Sentence], budget: int) -> None:
-        chunks = []
+        chunks: list[bytes] = []
         for sentence in sentences:
             for word in sentence:
                 if budget <= 0:

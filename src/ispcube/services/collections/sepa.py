@@ -95,6 +95,7 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
         run.items = [_item(code, debit) for (_, code), debit in planned]
         if dry_run:
             return run
+        assert path is not None, "only a dry run goes without a file"
         run.batch = batch.id
         _record_items(uow, rt, batch, planned)
         temporary = _part(path, batch.id)

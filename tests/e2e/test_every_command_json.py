@@ -27,6 +27,8 @@ from tests.integration.test_geocode import KEY, FakeGoogle, place
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
 from tests.support.network import add_mikrotik, start_simulators
 
+pytestmark = pytest.mark.slow   # every command of the app, each on its own copy of an ISP
+
 CPE_MAC = "04:18:D6:00:00:01"
 WEB_PASSWORD = "clave-de-prueba-1"
 

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow   # the installed command as separate processes, the demo included
+
 ISPCUBE = str(Path(sys.executable).parent / "ispcube")
 
 

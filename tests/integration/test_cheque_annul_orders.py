@@ -143,6 +143,7 @@ def fresh_cli(request, tmp_path, sqlite_template):
     return make
 
 
+@pytest.mark.slow   # 25 generated histories, each on a fresh database
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS)
 @example(steps=[("pay", "50", ["50"]), ("rejected", 0), ("annul-receipt", 0), ("rebuild",)])
@@ -181,6 +182,7 @@ def test_refusals_say_why_in_one_sentence(cli):
 
 
 @pytest.mark.pg
+@pytest.mark.slow   # two processes racing, several rounds
 def test_a_rejection_and_an_annulment_at_once_never_charge_twice(pg_database, rounds=4):
     """Both wait on the cheque's row lock, then run one after the other in either order:
     the client owes nothing afterwards, however the race went."""

@@ -15,6 +15,8 @@ from ispcube.db import models as m
 from tests.support.bulk import seed_clients
 from tests.support.network import add_mikrotik, cut_list, start_simulators
 
+pytestmark = pytest.mark.slow   # changes racing a running enforce process
+
 CLIENTS = 60
 LATENCY_MS = 70            # 60 writes: the run spends about 4 s writing to the router
 LAST = f"B{CLIENTS:06d}"   # the run's last write is this client's

@@ -15,6 +15,8 @@ from ispcube.db import models as m
 from tests.support.bulk import pay_all, seed_clients
 from tests.support.network import add_mikrotik, cut_list, start_simulators
 
+pytestmark = pytest.mark.slow   # enforce over many clients, and two runs racing as processes
+
 
 @pytest.fixture
 def net(cli):

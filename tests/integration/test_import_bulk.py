@@ -22,6 +22,8 @@ from ispcube.services.bulk_load import BULK_FROM, bulk_load
 from ispcube.services.runtime import Runtime
 from tests.conftest import Cli, _reset_pg
 
+pytestmark = pytest.mark.slow   # migration-sized imports (thousands of rows), some killed
+
 HEADER = ["code", "name", "nickname", "address", "postal_code", "status", "plan", "collector", "id_type", "id_number"]
 # Text COPY must escape: a tab, a backslash, the two characters \N, line breaks.
 HOSTILE = {"name": "Tab\tTab", "nickname": "\\N", "address": "C:\\casa 1"}

@@ -21,6 +21,8 @@ from ispcube.services.job_lock import job_lock
 from tests.support.bulk import pay_all, seed_clients
 from tests.support.network import add_mikrotik, cut_list, start_simulators
 
+pytestmark = pytest.mark.slow   # enforce runs killed at random moments, many times over
+
 CLIENTS = 150          # 150 cuts, then 75 restores: more than the killed runs can reach
 ENFORCE = [sys.executable, "-c", "from ispcube.cli.main import run; run()", "enforce"]
 

@@ -72,6 +72,7 @@ def apply(runtime, code, operation, posted: list, billed: set) -> None:
         posted.append({"id": done["entry"], "amount": -target["amount"], "annullable": False})
 
 
+@pytest.mark.slow   # 25 generated sequences of ledger operations on the database
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
 def test_cached_balance_always_equals_the_entries(runtime, plan_id, ops):

@@ -137,6 +137,7 @@ def chromium(tmp_path: Path, page: Path, *mode: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow   # a headless Chromium
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_browser_draws_markers_circles_and_legend(isp, tmp_path):
     out = tmp_path / "map.html"
@@ -155,6 +156,7 @@ def test_browser_draws_markers_circles_and_legend(isp, tmp_path):
     assert "<img src=\"x\"" not in dom and 'onerror="alert' not in dom
 
 
+@pytest.mark.slow   # a headless Chromium
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_browser_screenshot_shows_green_red_and_coverage(isp, tmp_path):
     from matplotlib.image import imread

@@ -11,6 +11,8 @@ from tests.conftest import _pg_admin_engine
 from tests.support.freeradius import FreeRadius, require_freeradius
 from tests.support.radius_nas import FakeNas
 
+pytestmark = pytest.mark.slow   # a real FreeRADIUS server
+
 
 @pytest.fixture(scope="module")
 def freeradius():

@@ -10,6 +10,8 @@ import pytest
 from ispcube.db import models as m
 from tests.support.freeradius import FreeRadius, require_freeradius
 
+pytestmark = pytest.mark.slow   # a real FreeRADIUS server
+
 GIGAWORD = 2 ** 32
 
 

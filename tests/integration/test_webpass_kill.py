@@ -21,6 +21,8 @@ from ispcube.services.job_lock import job_lock
 from ispcube.services.webpass import PARALLEL_FROM
 from ispcube.services.webpass_file import SUFFIX
 
+pytestmark = pytest.mark.slow   # password runs hashing on every core, stopped by signals, five rounds
+
 CLIENTS = PARALLEL_FROM + 8     # enough to hash on every core, in chunks
 GENERATE = [sys.executable, "-c", "from ispcube.cli.main import run; run()", "client", "webpass", "generate"]
 

@@ -24,8 +24,8 @@ LIST_COLUMNS = ["code", "name", "address", "locality", "phones", "balance", "ser
 def add(ctx: typer.Context,
         code: Optional[str] = typer.Option(None, "--code", help="Client code (default: generated)."),
         allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
-                                             help="Add even when the ID number or address matches another client "
-                                                  "(logged)."),
+                                             help="Add even when the ID number or address matches "
+                                                  "another client (logged)."),
         **fields: Optional[str]) -> None:
     """Add a client."""
     from ispcube.services import clients

@@ -27,8 +27,8 @@ def import_(
     update: bool = typer.Option(False, "--update",
                                 help="Rows whose code exists update that client instead of being refused."),
     allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
-                                         help="Import rows whose ID number or address matches another client "
-                                              "(logged)."),
+                                         help="Import rows whose ID number or address matches "
+                                              "another client (logged)."),
     report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
                                          help="Write the problems to this CSV file instead of stderr."),
 ) -> None:
@@ -106,8 +106,8 @@ def _rows(count: int) -> str:
 
 @webpass_app.command("generate")
 def webpass_generate(ctx: typer.Context, out: str = typer.Option(..., "--out", metavar="FILE.csv",
-                                                                 help="New file for code,name,email,password (created "
-                                                                      "mode 600).")) -> None:
+                                                                 help="New file for code,name,email,password "
+                                                                      "(created mode 600).")) -> None:
     """Give every client without a web password a random one; the plaintext goes only to FILE."""
     from ispcube.services import webpass
     with progress_bar("hashing", quiet=state(ctx).quiet) as bar:

@@ -70,8 +70,8 @@ def receipt_print(ctx: typer.Context,
                   number: Optional[str] = typer.Argument(None, metavar="[NUMBER]",
                                                          help="Receipt number, as `pay` prints it."),
                   entry: Optional[str] = typer.Option(None, "--entry",
-                                                      help="The receipt's ledger entry instead, as `ledger show` "
-                                                           "lists it."),
+                                                      help="The receipt's ledger entry instead, "
+                                                           "as `ledger show` lists it."),
                   out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
     """Print a payment receipt to PDF: company, client, cash and cheques, total in words, balance after."""
     from ispcube.services import documents

@@ -20,8 +20,8 @@ def sim_routeros(
     latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Delay before every reply."),
     user: Optional[str] = typer.Option(None, "--user", help="API user name (default admin)."),
     password_env: Optional[str] = typer.Option(None, "--password-env", metavar="VAR",
-                                               help="Take the API password from this environment variable (default: "
-                                                    "empty)."),
+                                               help="Take the API password from this environment variable "
+                                                    "(default: empty)."),
     registrations: Optional[Path] = typer.Option(None, "--registrations", metavar="FILE",
                                                  help="Seed wireless registrations from FILE (CSV with a header, "
                                                       "or .json); columns: mac_address, signal, snr, tx_ccq, rx_ccq, "

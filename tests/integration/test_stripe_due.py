@@ -17,7 +17,14 @@ from ispcube.db.engine import get_engine
 from ispcube.services.job_lock import job_lock
 from ispcube.services.stripe_due import due_charge_id
 from tests.integration.test_stripe import (  # noqa: F401 - fixtures
-    charges_in_db, client_log, intents_for, localstripe, proxy, receipts, saved_card)
+    charges_in_db,
+    client_log,
+    intents_for,
+    localstripe,
+    proxy,
+    receipts,
+    saved_card,
+)
 from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
 
 GOOD, DECLINES = "4242424242424242", "4000000000000341"

@@ -17,7 +17,8 @@ cpe_app = typer.Typer(help="The client's radio: signal levels read from the CPE 
 def map_(
     ctx: typer.Context,
     out: Optional[str] = typer.Option(None, "--out", help="Write the map as one self-contained FILE.html."),
-    geojson: Optional[str] = typer.Option(None, "--geojson", help="Write office, nodes and clients as GeoJSON to FILE.geojson (or .json)."),
+    geojson: Optional[str] = typer.Option(
+        None, "--geojson", help="Write office, nodes and clients as GeoJSON to FILE.geojson (or .json)."),
     **filters: Any,
 ) -> None:
     """Map of the office, the nodes with their coverage, and the clients (green active, red cut)."""
@@ -111,8 +112,8 @@ def geocode(
     codes: Optional[list[str]] = typer.Argument(None, help="Client codes."),
     missing: bool = typer.Option(False, "--missing", help="Every client without coordinates."),
     force: bool = typer.Option(False, "--force", help="Also replace coordinates set by hand."),
-    per_second: Optional[str] = typer.Option(None, "--per-second",
-                                             help="At most this many queries a second (default: Google 10, Nominatim 1)."),
+    per_second: Optional[str] = typer.Option(
+        None, "--per-second", help="At most this many queries a second (default: Google 10, Nominatim 1)."),
 ) -> None:
     """Set clients' lat/lng from address, postal code, state and country.
 

@@ -91,14 +91,14 @@ def write_map(rt: Runtime, f: ClientFilter, html_path: str | None, geojson_path:
     html = output_path(html_path, (".html", ".htm"), "--out", replace) if html_path else None
     geo = output_path(geojson_path, (".geojson", ".json"), "--geojson", replace) if geojson_path else None
     data = map_data(rt, f)
-    written = []
+    written: list[str] = []
     if html is not None:
         from ispcube.adapters.map_html import render_page
         _write(html, render_page(data.as_json()) + HTML_MARK)
-        written.append(html_path)
+        written.append(str(html_path))
     if geo is not None:
         _write(geo, json.dumps(geojson(data), ensure_ascii=False))
-        written.append(geojson_path)
+        written.append(str(geojson_path))
     active = sum(1 for c in data.clients if c["service"] != "cut")
     return MapSummary(nodes=len(data.nodes), clients=len(data.clients), active=active,
                       cut=len(data.clients) - active, unlocated=data.unlocated,

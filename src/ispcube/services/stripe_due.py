@@ -170,10 +170,11 @@ def _open(rt: Runtime, day: date, client_id: int, amount: Decimal, resumed: bool
     """The day's charge record of the client: the unfinished one, or a new one (committed) for
     the overdue debt read again now, since a payment may have come in while the run went on."""
     with rt.uow() as uow:
-        client = uow.session.get(m.Client, client_id)
+        client = uow.session.get_one(m.Client, client_id)
+        assert client.stripe_customer_id, "only clients with a saved card are charged"
         charge_id = due_charge_id(day, client_id, client.stripe_customer_id)
         if resumed:
-            return pending_of(uow.session.get(StripeCharge, charge_id), client, True)
+            return pending_of(uow.session.get_one(StripeCharge, charge_id), client, True)
         amount = overdue_debts(uow, day, [client_id])[client_id]
         if amount <= 0:
             return None

@@ -20,7 +20,7 @@ from decimal import Decimal
 import os
 from pathlib import Path
 
-from sqlalchemy import exists, insert, literal
+from sqlalchemy import exists, insert, literal, select
 
 from ispcube.adapters.sepa_file import PAIN_VERSIONS, Creditor, Debit, debit_file
 from ispcube.db import models as m

@@ -88,7 +88,11 @@ def vacuum(url: str) -> None:
     """What autovacuum would have done after a bulk load (visibility map, statistics)."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
+        if engine.dialect.name == "sqlite":     # SQLite spells it as two statements
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()
 
 

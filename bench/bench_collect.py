@@ -11,16 +11,22 @@ cannot avoid.
 Usage: python bench/bench_collect.py [--rows N] [--backend sqlite|postgresql]
 """
 
-from datetime import date, timedelta
 import json
-from pathlib import Path
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from client_bench_data import backends, load_note, parse_rows, run_ispcube, scratch_database  # noqa: E402
-from ledger_bench_db import add_clients, report, vacuum  # noqa: E402
+from client_bench_data import (
+    backends,
+    load_note,
+    parse_rows,
+    run_ispcube,
+    scratch_database,
+)
+from ledger_bench_db import add_clients, report, vacuum
 
 CLIENTS = parse_rows(50_000)
 LIMIT_S = 20
@@ -37,6 +43,7 @@ CHECK = 98 - int(f"{BANK_CODE}{ACCOUNT_BASE}131400") % 97
 def make_sepa_debtors(url: str) -> None:
     """Turn every bulk client into a collectable `sepa` debtor, set-based (not timed)."""
     from sqlalchemy import String, cast, func, insert, literal, select, update
+
     from ispcube.db import models as m
     from ispcube.db.engine import get_engine
     from ispcube.db.ledger_models import LedgerEntry
@@ -66,6 +73,7 @@ def make_sepa_debtors(url: str) -> None:
 def debtors(url: str) -> dict[str, dict]:
     """{code: name, IBAN, mandate} read once, so the baseline starts from plain values."""
     from sqlalchemy import select
+
     from ispcube.db import models as m
     from ispcube.db.engine import get_engine
     c = m.Client
@@ -78,7 +86,9 @@ def debtors(url: str) -> dict[str, dict]:
 def baseline(items: list[dict], known: dict[str, dict]) -> float:
     """sepaxml building and validating the same transactions; no database."""
     from decimal import Decimal
+
     from sepaxml import SepaDD
+
     from ispcube.domain.bank import bic_of
     payments = [{**known[item["client"]], "amount": int(Decimal(item["amount"]) * 100), "type": item["sequence"],
                  "collection_date": COLLECTION, "endtoend_id": item["end_to_end_id"],

@@ -11,12 +11,12 @@ cannot avoid.
 Usage: python bench/bench_collect.py [--rows N] [--backend sqlite|postgresql]
 """
 
+from datetime import date, timedelta
 import json
+from pathlib import Path
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
-from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from client_bench_data import (
@@ -95,8 +95,9 @@ def baseline(items: list[dict], known: dict[str, dict]) -> float:
                  "description": f"{item['client']} {CREDITOR['sepa.creditor_name']}"} for item in items]
     started = time.perf_counter()
     document = SepaDD({"name": CREDITOR["sepa.creditor_name"], "IBAN": CREDITOR["sepa.creditor_iban"],
-                       "BIC": bic_of(CREDITOR["sepa.creditor_iban"]), "batch": True, "creditor_id": CREDITOR["sepa.creditor_id"],
-                       "currency": "EUR"}, schema="pain.008.001.02", clean=True)
+                       "BIC": bic_of(CREDITOR["sepa.creditor_iban"]), "batch": True,
+                       "creditor_id": CREDITOR["sepa.creditor_id"], "currency": "EUR"},
+                      schema="pain.008.001.02", clean=True)
     for payment in payments:
         document.add_payment(payment)
     document.export(validate=True)

@@ -1,13 +1,15 @@
 """SEPA Core direct-debit files (pain.008, K3) through sepaxml, checked against the ISO 20022 schema.
 
-sepaxml builds the document and validates it with the XSD it ships for each pain version
-before handing it over, so a file the bank would reject for its form is never written. Its
-errors are plain `Exception`s with codes in the text; they become one sentence here.
+sepaxml builds the document; it is then validated against the XSD sepaxml ships for each pain
+version, so a file the bank would reject for its form is never written. sepaxml's errors are
+plain `Exception`s with codes in the text; they become one sentence here.
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 
 from ispcube.errors import Invalid
 
@@ -38,7 +40,6 @@ class Debit:
 def debit_file(creditor: Creditor, debits: list[Debit], collection_date: date, pain: str) -> tuple[str, bytes]:
     """(message id, the pain.008 document) for DEBITS, validated against the schema of PAIN."""
     from sepaxml import SepaDD
-    from sepaxml.validation import ValidationError
     config = {"name": creditor.name, "IBAN": creditor.iban, "batch": True,
               "creditor_id": creditor.creditor_id, "currency": "EUR"}
     if creditor.bic:
@@ -53,10 +54,26 @@ def debit_file(creditor: Creditor, debits: list[Debit], collection_date: date, p
             if debit.bic:
                 payment["BIC"] = debit.bic
             document.add_payment(payment)
-        return document.msg_id, document.export(validate=True)
-    except ValidationError as exc:
-        cause = exc.__cause__
-        detail = getattr(cause, "reason", None) or "a value does not fit the schema"
-        raise Invalid(f"the direct-debit file does not validate against pain.{pain}: {detail}") from None
+        built = document.export(validate=False)
     except Exception as exc:  # noqa: BLE001 - sepaxml raises bare Exceptions for missing fields
         raise Invalid(f"the direct-debit file cannot be built: {str(exc).strip()[:200]}") from None
+    _validate(built, pain)
+    return document.msg_id, built
+
+
+def _validate(document: bytes, pain: str) -> None:
+    """Check DOCUMENT against the ISO 20022 schema sepaxml ships for PAIN, with libxml2 (lxml):
+    sepaxml's own check runs through xmlschema, pure Python, about 2 ms a transaction."""
+    from lxml import etree
+    schema = _schema(pain)
+    if not schema.validate(etree.fromstring(document)):
+        error = schema.error_log.last_error
+        raise Invalid(f"the direct-debit file does not validate against pain.{pain}: "
+                      f"line {error.line}: {error.message[:200]}")
+
+
+@lru_cache(maxsize=len(PAIN_VERSIONS))
+def _schema(pain: str):
+    from lxml import etree
+    import sepaxml
+    return etree.XMLSchema(etree.parse(str(Path(sepaxml.__file__).parent / "schemas" / f"pain.{pain}.xsd")))

@@ -75,11 +75,32 @@ def open_database(given: str | None, *, create: bool = False) -> Database:
         elif not path.exists() and not create:
             raise Invalid(f"the SQLite database {path} does not exist: create it with "
                           f"`ispcube --db {path} init` (no other command creates one)")
+        elif path.exists():
+            _refuse_other_files(path, empty_allowed=create or given is None)
     database = Database(get_engine(url))
     if path is not None and _readable_by_others(path):
         database.warnings.append(f"the database {path} can be read by other users and holds router and "
                                  f"CPE passwords: run chmod 600 {path}*")
     return database
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_other_files(path: Path, *, empty_allowed: bool) -> None:
+    """A file given as the database that is not a SQLite database (a typo naming another file,
+    or an empty one where a database was expected) is never opened, let alone migrated."""
+    if not path.is_file():
+        raise Invalid(f"{path} is not a SQLite database file: check the database path")
+    with path.open("rb") as file:
+        header = file.read(len(SQLITE_HEADER))
+    if not header and empty_allowed:
+        return
+    if not header:
+        raise Invalid(f"{path} is an empty file, not a database: create one there with "
+                      f"`ispcube --db {path} init`, or check the database path")
+    if header != SQLITE_HEADER:
+        raise Invalid(f"{path} is not a SQLite database: check the database path")
 
 
 def _private_folder(folder: Path) -> None:
@@ -130,6 +151,9 @@ def get_engine(url: str) -> Engine:
     except (ArgumentError, ValueError):   # ValueError: a port that is not a number
         raise Invalid("the database URL is not a valid URL (check its host and port)") from None
     if parsed.get_backend_name() == "sqlite":
+        if parsed.get_driver_name() != "pysqlite":
+            raise Invalid(f"the SQLite driver '{parsed.get_driver_name()}' is not supported: give the file's path, "
+                          "or sqlite:///PATH")
         if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).exists():
             _create_private_file(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
@@ -137,4 +161,7 @@ def get_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise Invalid(f"database '{parsed.get_backend_name()}' is not supported (use SQLite or PostgreSQL)")
+    if parsed.get_driver_name() != "psycopg":
+        raise Invalid(f"the PostgreSQL driver '{parsed.get_driver_name()}' is not supported: write the URL as "
+                      "postgresql://USER@HOST/DB (ispcube drives PostgreSQL with psycopg 3)")
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)

@@ -10,6 +10,7 @@ more than the shared ISP, a `setup` that builds it (run before the snapshot).
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 import os
 import shlex
 from typing import Callable
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
 
 NOTHING_CHANGED = (1, 2, 4)
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ ROWS = [
     Row("cheque set-status: bad status", "cheque set-status 1 bounced", 1, "bounced"),
     Row("billing run: bad period", "billing run --period 2026-13", 1, "2026-13"),
     # collections
-    Row("collect sepa: not in euros", "collect sepa --collection-date 2099-01-05 --out {tmp}/r.xml", 1, "in euros"),
+    Row("collect sepa: not in euros", f"collect sepa --collection-date {TOMORROW} --out {{tmp}}/r.xml", 1, "in euros"),
     Row("collect show: unknown batch", "collect show 7", 1, "batch 7 does not exist"),
     Row("collect debts: unknown method", "collect debts --payment-method trueque --out {tmp}/d.csv", 1,
         "is not one of"),

@@ -31,7 +31,6 @@ FIELDS = ("code", "name", "nickname", "fiscal_address", "address", "client_type"
           "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_days",
           "activity", "iban", "bic", "account_holder", "mandate_ref", "mandate_date", "cbu")
 _SPACE = re.compile(r"\s")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _length(column: str) -> int:
@@ -140,17 +139,9 @@ def _payment_method(text: str) -> str:
     return method
 
 
-def _one_line(value: str) -> str:
-    """Names and addresses are one line of printable text: a tab, a line break or another
-    control character would break listings, CSV files and the router comments they feed."""
-    if _CONTROL.search(value):
-        raise Invalid("holds a control character (a tab, a line break...): give one line of text")
-    return value
-
-
 def _text(field: str):
     def parse(text: str) -> str:
-        value = _one_line(str(text).strip())
+        value = str(text).strip()
         if len(value) > TEXT_LIMITS[field]:
             raise Invalid(f"is longer than {TEXT_LIMITS[field]} characters")
         return value
@@ -158,7 +149,7 @@ def _text(field: str):
 
 
 def _name(text: str) -> str:
-    value = _one_line(str(text).strip())
+    value = str(text).strip()
     if not value:
         raise Invalid("must not be empty")
     if len(value) > TEXT_LIMITS["name"]:

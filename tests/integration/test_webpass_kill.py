@@ -55,6 +55,14 @@ def _partials(folder) -> list:
     return sorted(folder.glob(f".*{SUFFIX}"))
 
 
+def _lines(path) -> int:
+    """Lines written so far to a run's partial file; 0 once the run has moved or removed it."""
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
 def _assert_holds_the_stored(passwords: dict[str, str], hashes: dict[str, str | None], rng) -> None:
     assert set(passwords) == {code for code, h in hashes.items() if h} == set(hashes)
     for code in rng.sample(sorted(passwords), 3):
@@ -73,7 +81,7 @@ def _kill(db_url, out, how, rng) -> None:
     while process.poll() is None and time.monotonic() - started < 60:
         partials = _partials(out.parent)
         if (point == "delay" and time.monotonic() - started >= delay
-                or point == "hashing" and partials and partials[0].read_bytes().count(b"\n") >= rows
+                or point == "hashing" and partials and _lines(partials[0]) >= rows
                 or point == "file" and out.exists()):
             break
         time.sleep(0.001)

@@ -24,9 +24,9 @@ from sqlalchemy import event, select  # noqa: E402
 from ispcube.db import models as m  # noqa: E402
 from ispcube.db.engine import get_engine  # noqa: E402
 from ispcube.db.schema import upgrade  # noqa: E402
-from ispcube.services import routers as router_service  # noqa: E402
-from ispcube.services.enforce import run_enforce  # noqa: E402
-from ispcube.services.runtime import Runtime  # noqa: E402
+from ispcube.services.enforcement.enforce import run_enforce  # noqa: E402
+from ispcube.services.network import routers as router_service  # noqa: E402
+from ispcube.services.process.runtime import Runtime  # noqa: E402
 from ispcube.sim.routeros import RouterOSSimulator  # noqa: E402
 from tests.support.bulk import client_ip, seed_clients  # noqa: E402
 

@@ -57,7 +57,7 @@ def in_child(*command: str) -> tuple[float, float]:
 def record_sql(url: str) -> str:
     from ispcube.db import models as m
     from ispcube.db.engine import get_engine
-    from ispcube.services.client_views import view_select
+    from ispcube.services.clients.views import view_select
     query = view_select().where(m.Client.deleted.is_(False)).order_by(m.Client.code)
     return str(query.compile(get_engine(url), compile_kwargs={"literal_binds": True}))
 

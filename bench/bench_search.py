@@ -38,8 +38,8 @@ def timed(function) -> float:
 def measure(url: str) -> tuple[dict[str, tuple[float, int]], dict[str, float]]:
     from ispcube.db.engine import get_engine
     from ispcube.domain.text import fold
-    from ispcube.services.client_query import ClientFilter, filtered_select, list_clients
-    from ispcube.services.runtime import Runtime
+    from ispcube.services.clients.query import ClientFilter, filtered_select, list_clients
+    from ispcube.services.process.runtime import Runtime
     rt = Runtime(engine=get_engine(url))
     ours, bare = {}, {}
     with rt.uow() as uow:

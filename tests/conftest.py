@@ -124,7 +124,7 @@ def cli(db_url) -> Cli:
 @pytest.fixture
 def runtime(db_url):
     from ispcube.db.engine import get_engine
-    from ispcube.services.runtime import Runtime
+    from ispcube.services.process.runtime import Runtime
     return Runtime(engine=get_engine(db_url))
 
 

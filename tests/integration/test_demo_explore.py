@@ -154,7 +154,7 @@ def test_registrations_for_a_router_the_demo_does_not_have_are_refused(demo, tmp
 
 
 def test_the_tour_takes_another_port_when_the_demo_port_is_busy(tmp_path):
-    from ispcube.services.demo_network import ROUTER_PORT
+    from ispcube.services.demo.network import ROUTER_PORT
     holder = socket.socket()
     try:
         holder.bind(("127.0.0.1", ROUTER_PORT))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ispcube.services.job_lock import job_lock
+from ispcube.services.process.job_lock import job_lock
 from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
 
 WRAPPER = Path(__file__).resolve().parents[2] / "jobs" / "ispcube-job"

@@ -123,7 +123,7 @@ def test_pay_enable_with_the_router_down_in_json_still_exits_3(net):
 
 def test_a_manual_change_waits_for_a_busy_router_then_says_queued(net, runtime, monkeypatch):
     from ispcube.adapters.drivers import CUT_LIST
-    from ispcube.services import router_lock
+    from ispcube.services.enforcement import router_lock
     cli, core = net
     add_client(cli, "P1", "core", "10.0.0.1")
     from sqlalchemy import select

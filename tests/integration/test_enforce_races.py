@@ -95,8 +95,8 @@ def test_disable_during_a_run_is_not_undone_by_its_stale_restore(net, db_url, ru
 def test_a_change_whose_router_write_never_came_is_put_right_by_the_run(net, db_url, runtime):
     """`client enable` killed between its commit and its router write, after the run had cut
     the client: the run, reading the clients it wrote once more, gives the service back."""
-    from ispcube.services import service_state
-    from ispcube.services.runtime import Runtime
+    from ispcube.services.enforcement import service_state
+    from ispcube.services.process.runtime import Runtime
     cli, core, router_ids = net
     seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
     rt = Runtime(engine=runtime.engine, operator="system")
@@ -131,9 +131,9 @@ def test_a_change_made_while_the_run_waits_for_the_router_is_never_written_over(
     """The run planned, then waited for the router's lock; meanwhile the client was enabled
     (its own write never came): under the lock the run reads that and never cuts it at all."""
     from ispcube.adapters.drivers import CUT_LIST
-    from ispcube.services import service_state
-    from ispcube.services.router_lock import router_lock
-    from ispcube.services.runtime import Runtime
+    from ispcube.services.enforcement import service_state
+    from ispcube.services.enforcement.router_lock import router_lock
+    from ispcube.services.process.runtime import Runtime
     cli, core, router_ids = net
     seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
     rt = Runtime(engine=runtime.engine, operator="system")
@@ -161,9 +161,9 @@ def test_the_run_writes_each_router_from_the_state_when_it_holds_the_router(net,
     the run waits for the router: the run, planning under the lock, cuts it and closes the
     change's task, so nothing is left for a check to call drift."""
     from ispcube.adapters.drivers import CUT_LIST
-    from ispcube.services import service_state
-    from ispcube.services.router_lock import router_lock
-    from ispcube.services.runtime import Runtime
+    from ispcube.services.enforcement import service_state
+    from ispcube.services.enforcement.router_lock import router_lock
+    from ispcube.services.process.runtime import Runtime
     cli, core, router_ids = net
     seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: n < CLIENTS)
     rt = Runtime(engine=runtime.engine, operator="system")

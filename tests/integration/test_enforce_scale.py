@@ -33,7 +33,7 @@ def _router_ids(runtime):
 
 
 def _counted_run(runtime):
-    from ispcube.services.enforce import run_enforce
+    from ispcube.services.enforcement.enforce import run_enforce
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(runtime.engine, "before_cursor_execute", listener)

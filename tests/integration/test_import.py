@@ -202,7 +202,7 @@ def test_exported_cells_made_inert_read_back_as_typed(base, tmp_path):
 
 
 def test_large_file_is_checked_on_every_core_with_the_same_result(base, tmp_path):
-    from ispcube.services.client_import import PARALLEL_FROM
+    from ispcube.services.imports.clients.run import PARALLEL_FROM
     count = PARALLEL_FROM + 10
     rows = [[f"L{i:05d}", f"Cliente {i}", f"Calle {i}", "1414", "DNI", str(10_000_000 + i)] for i in range(count)]
     rows[-3][5] = "12ab"

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ispcube.db.engine import get_engine
-from ispcube.services.bulk_load import BULK_FROM, bulk_load
-from ispcube.services.runtime import Runtime
+from ispcube.services.imports.bulk_load import BULK_FROM, bulk_load
+from ispcube.services.process.runtime import Runtime
 from tests.conftest import Cli, _reset_pg
 
 pytestmark = pytest.mark.slow   # migration-sized imports (thousands of rows), some killed

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.errors import Busy
-from ispcube.services.job_lock import job_lock
+from ispcube.services.process.job_lock import job_lock
 from tests.support.bulk import pay_all, seed_clients
 from tests.support.network import add_mikrotik, cut_list, start_simulators
 

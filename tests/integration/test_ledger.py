@@ -73,7 +73,7 @@ def test_statement_running_balance_and_period(base, runtime):
         from datetime import date
         from decimal import Decimal
 
-        from ispcube.services import ledger
+        from ispcube.services.ledger import posting as ledger
         client = uow.session.scalar(select(Client).where(Client.code == "A1"))
         for day, kind, amount in ((1, "dx", "100.00"), (5, "receipt", "-30.00"), (9, "dx", "7.25"),
                                   (20, "cx", "-2.25")):

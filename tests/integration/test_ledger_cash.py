@@ -63,7 +63,8 @@ def test_bad_date(day):
 def test_electronic_payments_stay_out_of_the_cash_boxes(day, runtime):
     from decimal import Decimal
 
-    from ispcube.services import cash_report, clients, payments
+    from ispcube.services.clients import lifecycle as clients
+    from ispcube.services.ledger import cash_report, pay as payments
     with runtime.uow() as uow:
         client = clients.find_client(uow, "A1")
         paid = payments.record_payment(uow, runtime, runtime.actor(uow), client, Decimal("999.00"), [],

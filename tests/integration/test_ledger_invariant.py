@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.models import Client, Plan
 from ispcube.errors import Refused
-from ispcube.services import billing, ledger, payments, rebuild, statement
+from ispcube.services.ledger import billing, pay as payments, posting as ledger, rebuild, statement
 
 PRICE = Decimal("123.45")
 amounts = st.integers(min_value=1, max_value=10_000_000).map(lambda c: f"{Decimal(c) / 100:.2f}")

@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from ispcube.db import models as m
 from ispcube.domain.overdue import overdue_debt
-from ispcube.services import ledger, overdue
+from ispcube.services.ledger import overdue, posting as ledger
 
 START = date(2026, 1, 1)
 

@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from ispcube.db.engine import get_engine
 from ispcube.domain.text import fold
-from ispcube.services.client_query import ClientFilter, filtered_select
-from ispcube.services.client_search import has_search_index
-from ispcube.services.runtime import Runtime
+from ispcube.services.clients.query import ClientFilter, filtered_select
+from ispcube.services.clients.search import has_search_index
+from ispcube.services.process.runtime import Runtime
 from tests.conftest import Cli
 
 NAMES = {

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from ispcube.db.engine import get_engine
-from ispcube.services.job_lock import job_lock
-from ispcube.services.stripe_due import due_charge_id
+from ispcube.services.payments.stripe.due import due_charge_id
+from ispcube.services.process.job_lock import job_lock
 from tests.integration.test_stripe import (  # noqa: F401 - fixtures
     charges_in_db,
     client_log,

@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from ispcube.services.templates import asset_dir
+from ispcube.services.documents.templates import asset_dir
 
 CUSTOM_RECEIPT = """{% extends "base" %}
 {% block content %}

@@ -6,7 +6,7 @@ import os
 import pytest
 from sqlalchemy import select
 
-from ispcube.services.webpass import ALPHABET, MIN_LENGTH, PARALLEL_FROM
+from ispcube.services.clients.webpass import ALPHABET, MIN_LENGTH, PARALLEL_FROM
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_large_runs_hash_on_every_core(base, runtime, tmp_path):
 
 
 def test_the_next_run_settles_what_a_stopped_run_left(base, runtime, tmp_path):
-    from ispcube.services.webpass_file import SUFFIX
+    from ispcube.services.clients.webpass_file import SUFFIX
     folder = tmp_path / "letters"
     folder.mkdir()
     out = folder / "passwords.csv"
@@ -142,7 +142,7 @@ def test_a_collector_may_not_generate_passwords(base, runtime, tmp_path):
 
 
 def test_a_run_killed_after_its_link_is_finished_by_the_next(base, runtime, tmp_path):
-    from ispcube.services.webpass_file import SUFFIX
+    from ispcube.services.clients.webpass_file import SUFFIX
     out = tmp_path / "passwords.csv"
     base.ok("client", "webpass", "generate", "--out", str(out))
     generated = read_passwords(out)
@@ -154,7 +154,7 @@ def test_a_run_killed_after_its_link_is_finished_by_the_next(base, runtime, tmp_
 
 
 def test_an_existing_file_is_refused_before_anything_is_settled(base, runtime, tmp_path):
-    from ispcube.services.webpass_file import SUFFIX
+    from ispcube.services.clients.webpass_file import SUFFIX
     first = tmp_path / "first.csv"
     base.ok("client", "webpass", "generate", "--out", str(first))
     waiting = tmp_path / f".first.csv.0badcafe{SUFFIX}"

@@ -17,9 +17,9 @@ from sqlalchemy import select, update
 
 from ispcube.db import models as m
 from ispcube.errors import Busy
-from ispcube.services.job_lock import job_lock
-from ispcube.services.webpass import PARALLEL_FROM
-from ispcube.services.webpass_file import SUFFIX
+from ispcube.services.clients.webpass import PARALLEL_FROM
+from ispcube.services.clients.webpass_file import SUFFIX
+from ispcube.services.process.job_lock import job_lock
 
 pytestmark = pytest.mark.slow   # password runs hashing on every core, stopped by signals, five rounds
 

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from ispcube.services.bulk_insert import copy_line
-from ispcube.services.serial_thread import SerialThread
+from ispcube.services.imports.bulk_insert import copy_line
+from ispcube.services.process.serial_thread import SerialThread
 
 
 def test_copy_line_formats_each_type_as_copy_reads_it():

@@ -7,10 +7,10 @@ import pytest
 
 from ispcube.domain.text import fold
 from ispcube.errors import Invalid
-from ispcube.services.client_import_check import cell_text
-from ispcube.services.client_import_columns import field_for, map_columns
-from ispcube.services.client_import_read import detect_encoding, open_source
-from ispcube.services.spreadsheet_safety import neutralise
+from ispcube.services.documents.spreadsheet_safety import neutralise
+from ispcube.services.imports.clients.check import cell_text
+from ispcube.services.imports.clients.columns import field_for, map_columns
+from ispcube.services.imports.read import detect_encoding, open_source
 
 
 @pytest.mark.parametrize("data, encoding, mixed", [

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy.sql.expression import TableClause
 
 from ispcube.db.all_models import metadata
-from ispcube.services import client_profile, client_record, runtime
+from ispcube.services.clients import profile as client_profile, record as client_record
+from ispcube.services.process import runtime
 
 # Every lightweight table the show path declares, wherever it is declared.
 LIGHT_TABLES = [value for module in (client_record, client_profile, runtime) for value in vars(module).values()
@@ -25,7 +26,7 @@ def test_light_table_columns_exist_with_the_same_type(light):
 
 
 def test_show_path_does_not_import_the_orm():
-    code = ("import sys; import ispcube.cli.main, ispcube.services.client_profile, "
+    code = ("import sys; import ispcube.cli.main, ispcube.services.clients.profile, "
             "ispcube.cli.state, ispcube.db.schema; print('sqlalchemy.orm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -35,7 +36,7 @@ def test_client_dict_unpacks_the_record_in_the_order_it_is_selected():
     from datetime import date
     from decimal import Decimal
 
-    from ispcube.services.client_views import view_select
+    from ispcube.services.clients.views import view_select
     assert tuple(c.name for c in client_record.record_select().selected_columns) == client_record.RECORD
     assert tuple(c.name for c in view_select().selected_columns) == client_record.RECORD
     row = {name: f"<{name}>" for name in client_record.RECORD}
@@ -57,5 +58,5 @@ def test_client_dict_unpacks_the_record_in_the_order_it_is_selected():
 
 
 def test_export_columns_are_the_shown_fields_in_order():
-    from ispcube.services.client_export import COLUMNS
+    from ispcube.services.clients.export import COLUMNS
     assert tuple(COLUMNS) == client_record.SHOWN

@@ -1,4 +1,4 @@
-"""Spreading RADIUS sessions over time bins (services/traffic.py pure functions)."""
+"""Spreading RADIUS sessions over time bins (services/field/traffic.py pure functions)."""
 
 from datetime import datetime, timedelta
 
@@ -6,7 +6,7 @@ import pytest
 
 from ispcube.adapters.radacct import Session
 from ispcube.errors import Invalid
-from ispcube.services.traffic import bin_size, human_bytes, human_rate, parse_days, spread
+from ispcube.services.field.traffic import bin_size, human_bytes, human_rate, parse_days, spread
 
 T0 = datetime(2024, 5, 1, 0, 0)
 HOUR = timedelta(hours=1)

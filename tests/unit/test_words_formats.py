@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from ispcube.services.document_context import sample_context, speed
-from ispcube.services.templates import DOCUMENTS, format_date, format_money, render_html
+from ispcube.services.documents.context import sample_context, speed
+from ispcube.services.documents.templates import DOCUMENTS, format_date, format_money, render_html
 
 
 @pytest.mark.parametrize("value, currency, text", [

@@ -20,7 +20,7 @@ def sepa(ctx: typer.Context,
          dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be collected; write nothing.")) -> None:
     """A SEPA Core direct-debit file for every `sepa` client owing money due by the collection date."""
     from ispcube.errors import PartialFailure
-    from ispcube.services.collections.sepa import collect_sepa
+    from ispcube.services.payments.collections.sepa import collect_sepa
     st = state(ctx)
     run = collect_sepa(st.runtime(), collection_date, out, pain=pain, dry_run=dry_run, overwrite=st.yes)
     if st.format == "json":
@@ -49,7 +49,7 @@ def sepa(ctx: typer.Context,
 @collect_app.command("list")
 def list_(ctx: typer.Context) -> None:
     """Direct-debit batches with how many items are pending, paid and rejected."""
-    from ispcube.services.collections.batches import list_batches
+    from ispcube.services.payments.collections.batches import list_batches
     render_rows(list_batches(state(ctx).runtime()), state(ctx).format,
                 ["batch", "collection_date", "pain", "items", "total", "pending", "paid", "rejected", "file"])
 
@@ -57,7 +57,7 @@ def list_(ctx: typer.Context) -> None:
 @collect_app.command("show")
 def show(ctx: typer.Context, batch: str = typer.Argument(..., metavar="BATCH", help="Batch number.")) -> None:
     """A batch and its items: client, amount, EndToEndId, sequence, status, reason."""
-    from ispcube.services.collections.batches import show_batch
+    from ispcube.services.payments.collections.batches import show_batch
     shown = show_batch(state(ctx).runtime(), batch)
     if state(ctx).format == "json":
         return render_record(shown, "json")
@@ -69,7 +69,7 @@ def show(ctx: typer.Context, batch: str = typer.Argument(..., metavar="BATCH", h
 @collect_app.command("settle")
 def settle(ctx: typer.Context, batch: str = typer.Argument(..., metavar="BATCH", help="Batch number.")) -> None:
     """Take a batch's pending items as paid (banks that send no statement): a receipt each."""
-    from ispcube.services.collections.batches import settle_batch
+    from ispcube.services.payments.collections.batches import settle_batch
     done = settle_batch(state(ctx).runtime(), batch)
     if state(ctx).format == "json":
         return render_record(done, "json")
@@ -82,7 +82,7 @@ def debts(ctx: typer.Context,
           out: str = typer.Option(..., "--out", metavar="FILE.csv|FILE.xlsx",
                                   help="The file for the gateway.")) -> None:
     """What each client of a payment method owes (code, payment code, amount, due date...), for a gateway."""
-    from ispcube.services.collections.debts import export_debts
+    from ispcube.services.payments.collections.debts import export_debts
     st = state(ctx)
     done = export_debts(st.runtime(), payment_method, out, overwrite=st.yes)
     if st.format == "json":

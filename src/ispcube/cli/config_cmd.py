@@ -15,7 +15,7 @@ def _row(view) -> dict:
 @config_app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List every setting with its value (secrets masked)."""
-    from ispcube.services import config
+    from ispcube.services.admin import config
     with state(ctx).runtime().uow() as uow:
         render_rows([_row(v) for v in config.list_settings(uow)], state(ctx).format)
 
@@ -23,7 +23,7 @@ def list_(ctx: typer.Context) -> None:
 @config_app.command("get")
 def get(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name.")) -> None:
     """Print one setting's value (secrets masked)."""
-    from ispcube.services import config
+    from ispcube.services.admin import config
     with state(ctx).runtime().uow() as uow:
         view = config.get_setting(uow, key)
     render_result(state(ctx), _row(view), view.shown, answer=True)
@@ -35,7 +35,7 @@ def set_(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name."
     """Change one setting; the value is checked against the setting's type."""
     import sys
 
-    from ispcube.services import config
+    from ispcube.services.admin import config
     from_stdin = value == "-"
     if from_stdin:
         value = sys.stdin.read().strip()

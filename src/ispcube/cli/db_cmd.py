@@ -11,7 +11,7 @@ db_app = typer.Typer(help="Database schema: upgrade, current.", no_args_is_help=
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
     """Migrate the database schema to this version of ispcube."""
-    from ispcube.services import database
+    from ispcube.services.admin import database
     info = database.upgrade(state(ctx).runtime(check_schema=False).engine)
     render_result(state(ctx), vars(info), f"database schema at {info.revision} ({info.url})")
 
@@ -19,7 +19,7 @@ def upgrade(ctx: typer.Context) -> None:
 @db_app.command("current")
 def current(ctx: typer.Context) -> None:
     """Print the schema revision of the database and whether it is up to date."""
-    from ispcube.services import database
+    from ispcube.services.admin import database
     info = database.current(state(ctx).runtime(check_schema=False).engine)
     render_result(state(ctx), vars(info),
                   f"{info.revision or 'none'} "

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
              force: bool = typer.Option(False, "--force",
                                         help="Replace --path even if it is not a demo database.")) -> None:
         """Build a sample ISP in a fresh SQLite file and show a short tour."""
-        from ispcube.services import demo as demo_service
+        from ispcube.services.demo import tour as demo_service
         tour = demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes)
         if state(ctx).format != "table":
             return render_record({"tour": list(tour)}, state(ctx).format)

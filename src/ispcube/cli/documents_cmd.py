@@ -21,7 +21,7 @@ OUT_PDF = "The PDF file to write."
 @template_app.command("list")
 def template_list(ctx: typer.Context) -> None:
     """List the templates and whether each is the shipped default or an operator's version."""
-    from ispcube.services import templates
+    from ispcube.services.documents import templates
     render_rows(templates.list_templates(state(ctx).runtime()), state(ctx).format,
                 ["name", "source", "saved_at", "saved_by", "about"])
 
@@ -30,7 +30,7 @@ def template_list(ctx: typer.Context) -> None:
 def template_show(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_HELP),
                   default: bool = typer.Option(False, "--default", help="Show the shipped default instead.")) -> None:
     """Print the template in use (a starting point for `template set`)."""
-    from ispcube.services import templates
+    from ispcube.services.documents import templates
     text = templates.show_template(state(ctx).runtime(), name, default)
     if state(ctx).format == "table":
         return typer.echo(text, nl=False)
@@ -41,7 +41,7 @@ def template_show(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_
 def template_set(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_HELP),
                  file: str = typer.Argument(..., help="The new version (HTML or CSS); - reads stdin.")) -> None:
     """Check a new version with sample data and keep it for every host (refused with the line of any error)."""
-    from ispcube.services import templates
+    from ispcube.services.documents import templates
     done = templates.set_template(state(ctx).runtime(), name, _read(file))
     render_result(state(ctx), done,
                   f"template {done['name']} saved (checked: {done['checked']} sample page(s) rendered)")
@@ -50,7 +50,7 @@ def template_set(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_H
 @template_app.command("reset")
 def template_reset(ctx: typer.Context, name: str = typer.Argument(..., help=NAME_HELP)) -> None:
     """Go back to the shipped default (earlier versions stay in the history)."""
-    from ispcube.services import templates
+    from ispcube.services.documents import templates
     changed = templates.reset_template(state(ctx).runtime(), name)
     render_result(state(ctx), {"name": name, "reset": changed},
                   f"template {name} {'reset to the default' if changed else 'already uses the default'}")
@@ -74,7 +74,7 @@ def receipt_print(ctx: typer.Context,
                                                            "as `ledger show` lists it."),
                   out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
     """Print a payment receipt to PDF: company, client, cash and cheques, total in words, balance after."""
-    from ispcube.services import documents
+    from ispcube.services.documents import printed as documents
     if (number is None) == (entry is None):
         raise UsageError("give either a receipt NUMBER or --entry ID")
     rt = state(ctx).runtime()
@@ -85,7 +85,7 @@ def receipt_print(ctx: typer.Context,
 def contract(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
              out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
     """Print the client's contract: the model its contract type (1 or 2) names, filled with its data."""
-    from ispcube.services import documents
+    from ispcube.services.documents import printed as documents
     say_document(state(ctx), documents.print_contract(state(ctx).runtime(), code, out, state(ctx).yes))
 
 
@@ -103,7 +103,7 @@ def say_document(st: State, document) -> None:
 def check_receipt_file(st: State, rt, code: str, receipt: str | None) -> None:
     """`pay --receipt FILE.pdf`: refuse what would stop the receipt before the payment is recorded."""
     if receipt:
-        from ispcube.services.documents import check_receipt
+        from ispcube.services.documents.printed import check_receipt
         check_receipt(rt, code, receipt, st.yes)
 
 
@@ -114,7 +114,7 @@ def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
     if not st.ask(f"Print receipt {paid.receipt} to a PDF?", True if receipt else None, False):
         return
     from ispcube.errors import IspcubeError, PartialFailure
-    from ispcube.services import documents
+    from ispcube.services.documents import printed as documents
     try:
         document = documents.print_receipt(rt, str(paid.entry_id), receipt or f"recibo-{paid.receipt}.pdf",
                                            st.yes, "--receipt")
@@ -132,7 +132,7 @@ def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from ispcube.cli.client import client_app
+    from ispcube.cli.client.lifecycle_cmd import client_app
     app.add_typer(template_app, name="template")
     app.add_typer(receipt_app, name="receipt")
     client_app.command("contract")(contract)

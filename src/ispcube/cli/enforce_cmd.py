@@ -4,7 +4,7 @@ from typing import Optional
 
 import typer
 
-from ispcube.cli.client import client_app
+from ispcube.cli.client.lifecycle_cmd import client_app
 from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
 
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
                 router: Optional[str] = typer.Option(None, "--router", help="Only this router.")) -> None:
         """Cut debtors and restore payers on the routers (cron, daily)."""
         from ispcube.domain.dates import parse_date
-        from ispcube.services.enforce import run_enforce
+        from ispcube.services.enforcement.enforce import run_enforce
         day = parse_date(today, field="--today", clock=True) if today else None
         _report(ctx, run_enforce(state(ctx).runtime(), day, dry_run=dry_run, check=check, router=router))
 
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
                                               help="Print the plan per router; change nothing.")) -> None:
         """Put clients with an unpaid invoice on the warning list (cron, hourly)."""
         from ispcube.domain.dates import parse_datetime
-        from ispcube.services.preaviso import run_preaviso
+        from ispcube.services.enforcement.preaviso import run_preaviso
         moment = parse_datetime(now, field="--now", clock=True) if now else None
         _report(ctx, run_preaviso(state(ctx).runtime(), moment, dry_run=dry_run))
 
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
                clear: bool = typer.Option(False, "--clear", help="Remove the client's commitment.")) -> None:
         """Record a payment commitment: no automatic cut before DATE (or --clear it)."""
         from ispcube.errors import UsageError
-        from ispcube.services import commitments
+        from ispcube.services.ledger import commitments
         if clear == bool(due):
             raise UsageError("give either a DATE or --clear")
         rt = state(ctx).runtime()
@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
     def disable(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
                 reason: str = typer.Option(..., "--reason", help="Why (kept in the client log).")) -> None:
         """Cut a client's service by hand, on its routers at once."""
-        from ispcube.services import service_state
+        from ispcube.services.enforcement import service_state
         outcome = service_state.disable_client(state(ctx).runtime(), code, reason)
         _manual(ctx, outcome, "disabled")
 
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
                    None, "--drop-commitment/--keep-commitment",
                    help="Remove (or keep) a payment commitment in force; asked at a terminal.")) -> None:
         """Give a client's service back by hand, on its routers at once."""
-        from ispcube.services import service_state
+        from ispcube.services.enforcement import service_state
         rt = state(ctx).runtime()
         pending = service_state.commitment_of(rt, code)
         drop = pending is not None and state(ctx).ask(
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _manual(ctx: typer.Context, outcome: dict, verb: str) -> None:
-    from ispcube.services.service_state import raise_if_queued
+    from ispcube.services.enforcement.service_state import raise_if_queued
     if state(ctx).format == "json":
         render_record(outcome, "json")
     else:

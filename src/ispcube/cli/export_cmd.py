@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from ispcube.cli.client_filters import FILTER_FLAGS, client_filter
+from ispcube.cli.client.filters import FILTER_FLAGS, client_filter
 from ispcube.cli.output import render_result
 from ispcube.cli.params import with_flags
 from ispcube.cli.progress import progress_bar
@@ -22,7 +22,7 @@ def clients(
     **filters: Any,
 ) -> None:
     """Export clients with the filters of `client list`; cells a spreadsheet would run are made inert."""
-    from ispcube.services.client_export import export_clients
+    from ispcube.services.clients.export import export_clients
     with progress_bar("exporting", quiet=state(ctx).quiet) as bar:
         done = export_clients(state(ctx).runtime(), client_filter(filters), out, with_notes=with_notes,
                               replace=state(ctx).yes,

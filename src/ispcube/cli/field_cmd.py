@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 import typer
 
-from ispcube.cli.client_filters import FILTER_FLAGS, client_filter
+from ispcube.cli.client.filters import FILTER_FLAGS, client_filter
 from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.params import with_flags
 from ispcube.cli.state import state
@@ -22,7 +22,7 @@ def map_(
     **filters: Any,
 ) -> None:
     """Map of the office, the nodes with their coverage, and the clients (green active, red cut)."""
-    from ispcube.services.map import write_map
+    from ispcube.services.documents.map import write_map
     done = write_map(state(ctx).runtime(), client_filter(filters), out, geojson, replace=state(ctx).yes)
     render_result(state(ctx), vars(done),
                   f"map written to {' and '.join(done.written)}: {'the office, ' if done.office else ''}"
@@ -43,7 +43,7 @@ def cpe_report(
     """Signal, noise, CCQ and airMAX levels of the client's Ubiquiti airOS CPE, read live.
 
     Logs in with each password of `cpe.passwords` in turn; which one worked is never shown."""
-    from ispcube.services.cpe import cpe_report as read_report, parse_port, parse_timeout
+    from ispcube.services.field.cpe import cpe_report as read_report, parse_port, parse_timeout
     report = read_report(state(ctx).runtime(), code, username=user, port=parse_port(port),
                          timeout=parse_timeout(timeout), out=out)
     render_record(report.record(human=state(ctx).format != "json"), state(ctx).format)
@@ -60,7 +60,7 @@ def cpe_signal(
     """Signal, signal-to-noise, CCQ, rates and uptime of the client's CPE as its MikroTik sees it.
 
     Reads the registration table of the connection's router, or of its panel NAS when set."""
-    from ispcube.services.cpe import cpe_signal as read_signal, parse_timeout
+    from ispcube.services.field.cpe import cpe_signal as read_signal, parse_timeout
     fmt = state(ctx).format
     readings = read_signal(state(ctx).runtime(), code, timeout=parse_timeout(timeout))
     if fmt != "table":
@@ -80,7 +80,7 @@ def traffic(
     days: str = typer.Option("7", "--days", help="How many days back, up to 366."),
 ) -> None:
     """Graph of the client's download and upload over time, from RADIUS accounting (radacct)."""
-    from ispcube.services.traffic import client_traffic, parse_days
+    from ispcube.services.field.traffic import client_traffic, parse_days
     summary = client_traffic(state(ctx).runtime(), code, days=parse_days(days), out=out)
     if state(ctx).format == "table":
         summary = {k: v for k, v in summary.items() if not k.endswith("_bytes")}
@@ -121,7 +121,7 @@ def geocode(
     `config set geocode.provider nominatim`, the OpenStreetMap Nominatim server of geocode.url.
     Exit 3 when some failed."""
     from ispcube.errors import PartialFailure
-    from ispcube.services.geocode import configured_geocoder, geocode_clients, parse_per_second
+    from ispcube.services.field.geocode import configured_geocoder, geocode_clients, parse_per_second
     rate = parse_per_second(per_second)
     rt = state(ctx).runtime()
     factory = configured_geocoder(rt, rate)
@@ -139,7 +139,7 @@ def geocode(
 
 
 def register(app: typer.Typer) -> None:
-    from ispcube.cli.client import client_app
+    from ispcube.cli.client.lifecycle_cmd import client_app
     app.add_typer(cpe_app, name="cpe")
     app.command("map")(with_flags(map_, [flag for flag in FILTER_FLAGS if flag.name != "deleted"]))
     client_app.command("geocode")(geocode)

@@ -19,7 +19,7 @@ def adjust(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
            credit: Optional[str] = typer.Option(None, "--credit", help="Amount the client owes less (a CX note)."),
            reason: Optional[str] = typer.Option(None, "--reason", help="Why (required; kept on the entry).")) -> None:
     """Adjust a balance with a non-fiscal debit (DX) or credit (CX) note."""
-    from ispcube.services import ledger
+    from ispcube.services.ledger import posting as ledger
     done = ledger.adjust(state(ctx).runtime(), code, debit=debit, credit=credit, reason=reason)
     if state(ctx).format == "json":
         return render_record(done, "json")
@@ -33,7 +33,7 @@ def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."
                                                  help="First date (YYYY-MM-DD); earlier entries are brought forward."),
          date_to: Optional[str] = typer.Option(None, "--to", help="Last date (YYYY-MM-DD).")) -> None:
     """A client's statement: every entry with the running balance."""
-    from ispcube.services import statement
+    from ispcube.services.ledger import statement
     rows = statement.statement(state(ctx).runtime(), code, date_from, date_to)
     fmt = state(ctx).format
     render_rows(rows, fmt, STATEMENT_COLUMNS if fmt == "table" else None)
@@ -47,7 +47,7 @@ def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry numbe
     A receipt's reversal leaves out its cheques already rejected and charged back by a DX, so
     nothing is charged twice; then its cheques can no longer change status, nor can those DXs
     be annulled. A receipt whose cheques were all charged back has nothing left to annul."""
-    from ispcube.services import statement
+    from ispcube.services.ledger import statement
     done = statement.annul(state(ctx).runtime(), entry, reason)
     if state(ctx).format == "json":
         return render_record(done, "json")
@@ -59,7 +59,7 @@ def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry numbe
 def rebuild(ctx: typer.Context,
             codes: Optional[list[str]] = typer.Argument(None, help="Client codes (default: every client).")) -> None:
     """Recompute cached balances from the entries; list and fix every wrong one."""
-    from ispcube.services import rebuild as rebuild_service
+    from ispcube.services.ledger import rebuild as rebuild_service
     done = rebuild_service.rebuild(state(ctx).runtime(), codes or None)
     if state(ctx).format == "json":
         return render_record(done, "json")
@@ -73,7 +73,7 @@ def cash(ctx: typer.Context,
          on_date: Optional[str] = typer.Option(None, "--date", help="Day (YYYY-MM-DD; default today)."),
          entity: Optional[str] = typer.Option(None, "--entity", help="Only this cash entity.")) -> None:
     """What each cash entity and operator collected on a day, cash and cheques apart."""
-    from ispcube.services import cash_report
+    from ispcube.services.ledger import cash_report
     rows = cash_report.cash_report(state(ctx).runtime(), on_date, entity)
     render_rows(rows, state(ctx).format,
                 ["entity", "operator", "receipts", "annulled", "cash", "cheques", "total"])

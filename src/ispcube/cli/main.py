@@ -9,9 +9,6 @@ import typer
 
 from ispcube import __version__
 from ispcube.cli import (
-    admin,
-    client,
-    client_bulk,
     collect_cmd,
     completion_cmd,
     config_cmd,
@@ -21,12 +18,14 @@ from ispcube.cli import (
     enforce_cmd,
     export_cmd,
     field_cmd,
+    init_cmd as admin,
     ledger_cmd,
     network_cmd,
     sim_cmd,
     stripe_cmd,
     tables_cmd,
 )
+from ispcube.cli.client import bulk_cmd as client_bulk, lifecycle_cmd as client
 from ispcube.cli.lazy_commands import only_invoked
 from ispcube.cli.parsing import build, check_format
 from ispcube.cli.state import State

@@ -58,7 +58,7 @@ def router_add(ctx: typer.Context, name: str = typer.Argument(..., help="Router 
                node: Optional[str] = NODE, radius_db: Optional[str] = RADIUS_DB,
                secret_stdin: bool = SECRET_STDIN, secret_env: Optional[str] = SECRET_ENV) -> None:
     """Add a router (MikroTik API or RADIUS NAS)."""
-    from ispcube.services import routers
+    from ispcube.services.network import routers
     values = _router_values(kind, host, port, api_ssl, user, coa_port, node, radius_db,
                             _secret(secret_stdin, secret_env))
     with state(ctx).runtime().office_uow("change routers") as uow:
@@ -74,7 +74,7 @@ def router_edit(ctx: typer.Context, name: str = typer.Argument(..., help="Router
                 node: Optional[str] = NODE, radius_db: Optional[str] = RADIUS_DB,
                 secret_stdin: bool = SECRET_STDIN, secret_env: Optional[str] = SECRET_ENV) -> None:
     """Change a router; only the options given change."""
-    from ispcube.services import routers
+    from ispcube.services.network import routers
     values = _router_values(kind, host, port, api_ssl, user, coa_port, node, radius_db,
                             _secret(secret_stdin, secret_env))
     with state(ctx).runtime().office_uow("change routers") as uow:
@@ -85,7 +85,7 @@ def router_edit(ctx: typer.Context, name: str = typer.Argument(..., help="Router
 @router_app.command("list")
 def router_list(ctx: typer.Context) -> None:
     """List the routers (secrets are never shown)."""
-    from ispcube.services import routers
+    from ispcube.services.network import routers
     with state(ctx).runtime().uow() as uow:
         render_rows(routers.list_routers(uow), state(ctx).format, ROUTER_COLUMNS)
 
@@ -93,7 +93,7 @@ def router_list(ctx: typer.Context) -> None:
 @router_app.command("delete")
 def router_delete(ctx: typer.Context, name: str = typer.Argument(..., help="Router name.")) -> None:
     """Delete a router that no connection uses."""
-    from ispcube.services import routers
+    from ispcube.services.network import routers
     state(ctx).confirm(f"Delete router {name}?")
     with state(ctx).runtime().office_uow("change routers") as uow:
         routers.delete_router(uow, name)
@@ -103,7 +103,7 @@ def router_delete(ctx: typer.Context, name: str = typer.Argument(..., help="Rout
 @router_app.command("test")
 def router_test(ctx: typer.Context, name: str = typer.Argument(..., help="Router name.")) -> None:
     """Check reachability, login and ispcube's lists on a router."""
-    from ispcube.services import routers
+    from ispcube.services.network import routers
     with state(ctx).runtime().office_uow("test routers") as uow:
         render_record(routers.test_router(uow, name), state(ctx).format)
 
@@ -128,7 +128,7 @@ def connection_add(ctx: typer.Context, code: str = typer.Argument(..., help="Cli
                    plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
                    panel: Optional[str] = PANEL) -> None:
     """Add a connection to a client."""
-    from ispcube.services import connections
+    from ispcube.services.network import connections
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         shown = connections.add_connection(uow, rt, code, _connection_values(
@@ -143,7 +143,7 @@ def connection_edit(ctx: typer.Context, ident: str = typer.Argument(..., metavar
                     plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
                     panel: Optional[str] = PANEL) -> None:
     """Change a connection; only the options given change (an empty value clears)."""
-    from ispcube.services import connections
+    from ispcube.services.network import connections
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         shown = connections.edit_connection(uow, rt, ident, _connection_values(
@@ -156,7 +156,7 @@ def connection_list(ctx: typer.Context,
                     client: Optional[str] = typer.Option(None, "--client", help="Only this client's."),
                     router: Optional[str] = typer.Option(None, "--router", help="Only this router's.")) -> None:
     """List connections."""
-    from ispcube.services import connections
+    from ispcube.services.network import connections
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         render_rows(connections.list_connections(uow, rt, client, router), state(ctx).format,
@@ -167,7 +167,7 @@ def connection_list(ctx: typer.Context,
 def connection_delete(ctx: typer.Context, ident: str = typer.Argument(..., metavar="ID",
                                                                       help="Connection id.")) -> None:
     """Delete a connection (logged in the client's log)."""
-    from ispcube.services import connections
+    from ispcube.services.network import connections
     state(ctx).confirm(f"Delete connection {ident}?")
     rt = state(ctx).runtime()
     with rt.uow() as uow:

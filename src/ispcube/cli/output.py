@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import typer
 
 from ispcube.domain.text import cell_text
-from ispcube.services.spreadsheet_safety import neutralise
+from ispcube.services.documents.spreadsheet_safety import neutralise
 
 FORMATS = ("table", "csv", "json")
 

@@ -23,7 +23,7 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
                                                                       "(asked on a terminal; default no).")) -> None:
     """Record a payment in cash and/or cheques; prints the receipt number and the new balance."""
     from ispcube.cli.documents_cmd import check_receipt_file, print_payment_receipt
-    from ispcube.services import payments
+    from ispcube.services.ledger import pay as payments
     st = state(ctx)
     rt = st.runtime()
     check_receipt_file(st, rt, code, receipt)
@@ -50,7 +50,7 @@ def cheque_list(ctx: typer.Context,
                 status: Optional[str] = typer.Option(None, "--status",
                                                      help="pending, deposited, cleared or rejected.")) -> None:
     """List cheques by deposit date."""
-    from ispcube.services import cheques
+    from ispcube.services.ledger import cheques
     render_rows(cheques.list_cheques(state(ctx).runtime(), status), state(ctx).format,
                 ["id", "client", "bank", "number", "amount", "deposit_date", "status", "receipt"])
 
@@ -62,7 +62,7 @@ def cheque_set_status(ctx: typer.Context, cheque_id: str = typer.Argument(..., m
     """Move a cheque along; a rejected cheque adds a DX for its amount to the client.
 
     A cheque of an annulled receipt can no longer change status: the annulment settled it."""
-    from ispcube.services import cheques
+    from ispcube.services.ledger import cheques
     done = cheques.set_status(state(ctx).runtime(), cheque_id, status)
     if state(ctx).format == "json":
         return render_record(done, "json")

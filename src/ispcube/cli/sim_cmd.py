@@ -35,7 +35,7 @@ def sim_routeros(
     import os
 
     from ispcube.errors import Refused
-    from ispcube.services.simulators import build_simulators
+    from ispcube.services.demo.simulators import build_simulators
     from ispcube.sim.routeros import CannotListen, serve_all
     password = os.environ.get(password_env, "") if password_env else None
     sims, db_path = build_simulators(demo=demo, port=port, user=user, password=password,

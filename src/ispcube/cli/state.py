@@ -28,7 +28,7 @@ class State:
         """The database and operator of this command; CREATE: `init` may make a new SQLite file."""
         from ispcube.db.engine import open_database
         from ispcube.db.schema import ensure_current
-        from ispcube.services.runtime import Runtime
+        from ispcube.services.process.runtime import Runtime
         database = open_database(_given_db(self.db), create=create)
         for warning in database.warnings if not self._warned else ():
             typer.echo(f"ispcube: warning: {warning}", err=True)

@@ -24,7 +24,7 @@ def link(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."
          return_url: Optional[str] = typer.Option(None, "--return-url", envvar="ISPCUBE_STRIPE_RETURN_URL",
                                                   help="Page Stripe shows the client after saving the card.")) -> None:
     """Create the client's Stripe customer (once) and print a Checkout link where the client saves a card."""
-    from ispcube.services import stripe_payments
+    from ispcube.services.payments.stripe import charges as stripe_payments
     done = stripe_payments.link(state(ctx).runtime(), _gateway(), code, return_url)
     if state(ctx).format == "json":
         return render_record(done, "json")
@@ -37,7 +37,7 @@ def set_card(ctx: typer.Context, code: str = typer.Argument(..., help="Client co
              payment_method: str = typer.Argument(..., metavar="PM_ID",
                                                   help="The saved card's payment method id (pm_...).")) -> None:
     """Make a card the client saved on Stripe its card for charges (brand, last digits, expiry kept)."""
-    from ispcube.services import stripe_payments
+    from ispcube.services.payments.stripe import charges as stripe_payments
     done = stripe_payments.set_card(state(ctx).runtime(), _gateway(), code, payment_method)
     if state(ctx).format == "json":
         return render_record(done, "json")
@@ -48,7 +48,7 @@ def set_card(ctx: typer.Context, code: str = typer.Argument(..., help="Client co
 def charge(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
            amount: str = typer.Argument(..., help="Amount to charge, e.g. 9500.00.")) -> None:
     """Charge the client's saved card and record the payment; after a timeout, run it again: it charges once."""
-    from ispcube.services import stripe_payments
+    from ispcube.services.payments.stripe import charges as stripe_payments
     done = stripe_payments.charge(state(ctx).runtime(), _gateway(), code, amount)
     if state(ctx).format == "json":
         return render_record(done.as_dict(), "json")
@@ -71,7 +71,7 @@ def charge_due(ctx: typer.Context,
     the next `enforce` restores the clients it cut.
     """
     from ispcube.errors import PartialFailure, Refused
-    from ispcube.services.stripe_due import charge_due as run_due
+    from ispcube.services.payments.stripe.due import charge_due as run_due
     st = state(ctx)
     run = run_due(st.runtime(), None if dry_run else _gateway(), dry_run=dry_run)
     if st.format == "json":

@@ -7,20 +7,20 @@ import typer
 from ispcube.cli.output import render_result, render_rows
 from ispcube.cli.params import Flag, with_flags
 from ispcube.cli.state import state
-from ispcube.services.table_specs import TABLES, Table
+from ispcube.services.admin.table_specs import TABLES, Table
 
 
 def _build(spec: Table) -> typer.Typer:
     sub = typer.Typer(help=f"Maintain {spec.title}: add, list, edit, delete.", no_args_is_help=True)
 
     def add(ctx: typer.Context, **values: Optional[str]) -> None:
-        from ispcube.services import tables
+        from ispcube.services.admin import tables
         with state(ctx).runtime().office_uow(f"change the {spec.title}") as uow:
             row = tables.add_row(uow, spec.noun, values)
         render_result(state(ctx), row, f"{spec.noun} {row[spec.key]} added")
 
     def list_(ctx: typer.Context) -> None:
-        from ispcube.services import tables
+        from ispcube.services.admin import tables
         with state(ctx).runtime().uow() as uow:
             render_rows(tables.list_rows(uow, spec.noun), state(ctx).format,
                         [c.name for c in spec.columns])
@@ -29,14 +29,14 @@ def _build(spec: Table) -> typer.Typer:
 
     def edit(ctx: typer.Context, key: str = typer.Argument(..., metavar=spec.key.upper(), help=key_help),
              **values: Optional[str]) -> None:
-        from ispcube.services import tables
+        from ispcube.services.admin import tables
         with state(ctx).runtime().office_uow(f"change the {spec.title}") as uow:
             row = tables.edit_row(uow, spec.noun, key, values)
         render_result(state(ctx), row, f"{spec.noun} {row[spec.key]} changed")
 
     def delete(ctx: typer.Context,
                key: str = typer.Argument(..., metavar=spec.key.upper(), help=key_help)) -> None:
-        from ispcube.services import tables
+        from ispcube.services.admin import tables
         state(ctx).confirm(f"Delete {spec.noun} {key}?")
         with state(ctx).runtime().office_uow(f"change the {spec.title}") as uow:
             tables.delete_row(uow, spec.noun, key)

@@ -1,0 +1,148 @@
+"""The demo's second part (SPEC 7): a simulated MikroTik on loopback, billing, payments,
+enforce and preaviso against it, and what the router held before and after.
+
+Story: every client is connected to one router and billed for last month and this one; most
+pay both, some only last month, some nothing (one of those promises to pay next week). Enforce
+runs as of the 15th of last month and cuts the debtors; a third of them then pay, the warning
+runs on the 5th of this month, and enforce runs again today, restoring the payers.
+"""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+import random
+from typing import Iterator
+
+from sqlalchemy import select
+
+from ispcube.adapters.drivers import CUT_LIST, PREAVISO_LIST
+from ispcube.db import models as m
+from ispcube.services.demo.network import (
+    FOREIGN,
+    PPP_PASSWORD,
+    PPP_PROFILE,
+    ROUTER_NAME,
+    ROUTER_PASSWORD,
+    ROUTER_PORT,
+    ROUTER_USER,
+    cpe_mac,
+    demo_routers,
+)
+from ispcube.services.enforcement.enforce import run_enforce
+from ispcube.services.enforcement.preaviso import run_preaviso
+from ispcube.services.ledger import commitments
+from ispcube.services.ledger.billing import run_billing
+from ispcube.services.ledger.pay import pay
+from ispcube.services.network import routers
+from ispcube.services.process.runtime import Runtime
+
+
+def _months(today: date) -> tuple[date, date]:
+    this_month = today.replace(day=1)
+    return (this_month - timedelta(days=1)).replace(day=1), this_month
+
+
+def _simulator():
+    """The demo's MikroTik on its own port, or on any free one when that is taken (say, by a
+    `sim routeros --demo` of an earlier demo): the database records the port it got."""
+    from ispcube.sim.routeros import RouterOSSimulator
+    for port in (ROUTER_PORT, 0):
+        sim = RouterOSSimulator(username=ROUTER_USER, password=ROUTER_PASSWORD, identity=ROUTER_NAME, port=port)
+        try:
+            return sim.start()
+        except OSError:
+            continue
+    raise OSError("no free port on 127.0.0.1 for the demo's simulated router")
+
+
+def _connect_everyone(rt: Runtime, sim, rng: random.Random) -> list[str]:
+    with rt.uow() as uow:
+        routers.add_router(uow, ROUTER_NAME, {"kind": "mikrotik", "host": sim.host, "port": str(sim.port),
+                                              "username": sim.username, "secret": sim.password})
+        router_id = routers.find_router(uow, ROUTER_NAME).id
+        rows = uow.session.execute(select(m.Client.id, m.Client.code, m.Client.plan_id)
+                                   .where(m.Client.deleted.is_(False)).order_by(m.Client.id)).all()
+        for index, (client_id, code, plan_id) in enumerate(rows):
+            pppoe = f"ppp{code.lower()}" if index % 10 == 0 else None
+            if pppoe:
+                sim.add_ppp_secret(pppoe, password=PPP_PASSWORD, profile=PPP_PROFILE)
+            uow.session.add(m.Connection(client_id=client_id, router_id=router_id, plan_id=plan_id,
+                                         ip=f"10.20.{index // 250}.{index % 250 + 1}", pppoe_user=pppoe,
+                                         mac=cpe_mac(index + 1)))
+        uow.commit()
+    for router in demo_routers(rt):      # the CPEs register on the access point
+        for row in router.registrations:
+            row.seed(sim)
+    return [code for _, code, _ in rows]
+
+
+def _balances(rt: Runtime) -> dict[str, Decimal]:
+    with rt.uow() as uow:
+        return {code: balance for code, balance in uow.session.execute(select(m.Client.code, m.Client.balance))}
+
+
+def _lists(sim) -> list[str]:
+    lines = []
+    for name in (CUT_LIST, PREAVISO_LIST):
+        rows = sim.address_list(name)
+        shown = ", ".join(f"{r['address']} ({r.get('comment', '')})" for r in rows[:6])
+        lines.append(f"  {name}: {len(rows)} entries" + (f": {shown}" + (" ..." if len(rows) > 6 else "")
+                                                          if rows else ""))
+    return lines
+
+
+def network_tour(rt: Runtime, seed: int) -> Iterator[str]:
+    rng = random.Random(seed)
+    today = rt.today()
+    last_month, this_month = _months(today)
+    with _simulator() as sim:
+        sim.add_address(CUT_LIST, FOREIGN[0], comment=FOREIGN[1])
+        codes = _connect_everyone(rt, sim, rng)
+        yield (f"Simulated MikroTik '{ROUTER_NAME}' on {sim.host}:{sim.port}; every client has a connection on it, "
+               f"and {len(sim.registrations())} CPEs are registered on its access point.")
+        for month in (last_month, this_month):
+            made = run_billing(rt, month.strftime("%Y-%m"))
+            yield f"Billing {month:%Y-%m}: {made.get('invoices', made)} invoices"
+        owed = _balances(rt)
+        billed = [code for code in codes if owed[code] > 0]
+        debtors, late = [], []
+        for code in billed:
+            roll = rng.random()
+            if roll < 0.15:
+                debtors.append(code)
+            elif roll < 0.25:
+                late.append(code)
+                pay(rt, code, cash=str(owed[code] / 2), comment="pays last month only")
+            else:
+                pay(rt, code, cash=str(owed[code]), comment="pays on time")
+        if debtors:
+            commitments.set_commitment(rt, debtors[0], (today + timedelta(days=7)).isoformat())
+        yield (f"Payments: {len(billed) - len(debtors) - len(late)} paid both months, {len(late)} only "
+               f"last month, {len(debtors)} nothing ({debtors[0] if debtors else 'nobody'} promised "
+               "to pay within a week)")
+        yield "Router lists before:"
+        yield from _lists(sim)
+        first = run_enforce(rt, last_month.replace(day=15))
+        yield (f"enforce as of {last_month.replace(day=15)}: {first.cut} cut, {first.done} router "
+               f"changes, {sim.writes} router writes")
+        yield from _lists(sim)
+        paying = [c for c in debtors[1::3]]
+        for code in paying:
+            pay(rt, code, cash=str(_balances(rt)[code]), comment="paid after the cut")
+        warned = run_preaviso(rt, datetime.combine(this_month.replace(day=5), datetime.min.time()).replace(hour=10))
+        yield f"preaviso on {this_month.replace(day=5)} 10:00: {warned.warned} clients warned"
+        sim.reset_counters()
+        second = run_enforce(rt, today)
+        yield (f"enforce today ({today}): {second.cut} cut, {second.restored} restored "
+               f"({', '.join(paying[:5])}{' ...' if len(paying) > 5 else ''} paid), {sim.writes} router writes")
+        yield "Router lists after:"
+        yield from _lists(sim)
+        sim.reset_counters()
+        again = run_enforce(rt, today)
+        yield f"enforce again: {again.cut} cut, {again.restored} restored, {sim.writes} router writes"
+        with rt.uow() as uow:
+            cut = uow.session.execute(select(m.Client.code, m.Client.name, m.Client.balance)
+                                      .where(m.Client.service == "cut").order_by(m.Client.code)).all()
+        yield f"Cut clients: {len(cut)}; the first five:"
+        for code, name, balance in cut[:5]:
+            yield f"  {code}  {name:<32} owes {balance}"
+        yield f"The entry '{FOREIGN[0]}' ({FOREIGN[1]}) was never touched: it is not ispcube's."

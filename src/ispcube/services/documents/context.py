@@ -1,0 +1,144 @@
+"""What each document template receives: plain dicts built from plain values (no database).
+
+The same builders make the real contexts (services/documents/printed.py) and the sample ones a new
+template version is checked with (`sample_context`), so a template that passes the check
+sees exactly the names it will see in use.
+"""
+
+import base64
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ZERO = Decimal("0.00")
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+              ".svg": "image/svg+xml", ".webp": "image/webp"}
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+METHOD_LABELS = {"cash": "Efectivo", "stripe": "Tarjeta (Stripe)", "transfer": "Transferencia",
+                 "card": "Tarjeta", "cash+cheque": "Efectivo", "cheque": "Efectivo"}
+
+
+def company_context(company: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
+    """The billing company as printed; its logo file becomes a data: URI (nothing is fetched)."""
+    company = company or {}
+    logo = logo_data_uri(company.get("logo_path"), company.get("number"), warnings)
+    return {"number": company.get("number"), "name": company.get("name") or "",
+            "tax_id": company.get("tax_id"), "address": company.get("address"),
+            "phone": company.get("phone"), "email": company.get("email"), "logo": logo}
+
+
+def logo_data_uri(path: str | None, number: int | None, warnings: list[str]) -> str | None:
+    if not path:
+        return None
+    file = Path(path).expanduser()
+    kind = LOGO_TYPES.get(file.suffix.lower())
+    problem = None
+    if kind is None:
+        problem = "is not a PNG, JPEG, GIF, SVG or WebP image"
+    elif not file.is_file():
+        problem = "does not exist"
+    elif file.stat().st_size > MAX_LOGO_BYTES:
+        problem = f"is larger than {MAX_LOGO_BYTES // (1024 * 1024)} MiB"
+    if problem:
+        warnings.append(f"logo {path} of company {number} {problem}; printed without it")
+        return None
+    return f"data:{kind};base64," + base64.b64encode(file.read_bytes()).decode("ascii")
+
+
+def common(company: dict[str, Any], currency: str, operator: str, today: date) -> dict[str, Any]:
+    return {"company": company, "currency": currency, "operator": operator, "today": today}
+
+
+def receipt_context(base: dict[str, Any], client: dict[str, Any], *, number: int, on: date,
+                    cash: Decimal, cheques: list[dict[str, Any]], method: str | None,
+                    comment: str | None, operator: str, balance_after: Decimal,
+                    annulled: bool) -> dict[str, Any]:
+    total = cash + sum((c["amount"] for c in cheques), ZERO)
+    receipt = {"number": number, "date": on, "cash": cash, "cheques": cheques, "total": total,
+               "method": method, "method_label": METHOD_LABELS.get(method or "cash", method),
+               "comment": comment, "operator": operator, "balance_after": balance_after,
+               "annulled": annulled}
+    return {**base, "client": client, "receipt": receipt}
+
+
+def listing_context(base: dict[str, Any], clients: list[dict[str, Any]],
+                    filters: list[str]) -> dict[str, Any]:
+    balances = [Decimal(c["balance"]) for c in clients]
+    listing = {"filters": filters, "count": len(clients),
+               "cut": sum(1 for c in clients if c["service"] == "cut"),
+               "debt": sum((b for b in balances if b > 0), ZERO),
+               "credit": -sum((b for b in balances if b < 0), ZERO),
+               "balance": sum(balances, ZERO)}
+    return {**base, "clients": clients, "listing": listing}
+
+
+def contract_context(base: dict[str, Any], client: dict[str, Any], *, contract_type: int,
+                     plan: dict[str, Any] | None, due_day: int) -> dict[str, Any]:
+    plan = plan or {}
+    contract = {"type": contract_type, "signed": client.get("contract"),
+                "expiry": _as_date(client.get("contract_expiry")),
+                "signup_date": _as_date(client.get("signup_date")),
+                "plan": {"name": plan.get("name"), "price": plan.get("price"),
+                         "down": speed(plan.get("down_kbps")), "up": speed(plan.get("up_kbps"))}}
+    return {**base, "client": client, "contract": contract, "billing": {"due_day": due_day}}
+
+
+def speed(kbps: int | None) -> str | None:
+    """10000 -> '10 Mbit/s', 1500 -> '1,5 Mbit/s', 512 -> '512 kbit/s'."""
+    if not kbps:
+        return None
+    if kbps < 1000:
+        return f"{kbps} kbit/s"
+    mbps = Decimal(kbps) / 1000
+    return f"{mbps.normalize():f} Mbit/s".replace(".", ",")
+
+
+def _as_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+# --- Sample data for checking a template before it is saved --------------------------------
+
+SAMPLE_COMPANY = {"number": 1, "name": "Red Sur S.R.L.", "tax_id": "30-71234567-9",
+                  "address": "Av. Belgrano 1450, Córdoba", "phone": "0351 400-1234",
+                  "email": "admin@redsur.example", "logo_path": None}
+
+
+def sample_client(code: str = "00042", name: str = "Transporte de las Américas S.A.",
+                  balance: str = "1500.00", service: str = "active") -> dict[str, Any]:
+    return {"code": code, "name": name, "nickname": "Transporte América",
+            "fiscal_address": "Bolívar 321", "address": "Bilbao 445", "client_type": "Empresa",
+            "id_type": "CUIT", "id_number": "20-26756539-3", "company": 1, "street1": "Corrientes",
+            "street2": "Lavalle", "postal_code": "X5000", "locality": "Córdoba", "lat": None,
+            "lng": None, "signup_date": "2026-03-15", "extra1": None, "extra2": None,
+            "phones": ["0351 455-1234"], "emails": ["pagos@transporte.example"],
+            "contact": "Raúl Fernández", "epayment_code": None, "status": "Activo",
+            "payment_method": "cash", "collector": None, "seller": None, "plan": "Hogar 20",
+            "node": "Norte", "contract": True, "contract_type": 1, "contract_expiry": "2027-03-15",
+            "free": False, "blockable": True, "preaviso": True, "preaviso_days": None,
+            "activity": "Transporte de cargas", "tickets_blocked": False, "tickets_message": None,
+            "web_password": False, "balance": balance, "service": service, "deleted": False,
+            "previous_code": None}
+
+
+def sample_context(document: str) -> dict[str, Any]:
+    base = common(company_context(SAMPLE_COMPANY, []), "ARS", "oficina", date(2026, 4, 2))
+    client = sample_client()
+    if document == "receipt":
+        cheques = [{"bank": "Banco Nación", "number": "00012345", "amount": Decimal("3000.00"),
+                    "deposit_date": date(2026, 4, 10)},
+                   {"bank": "Banco Galicia", "number": "77001", "amount": Decimal("1234.50"),
+                    "deposit_date": date(2026, 5, 10)}]
+        return receipt_context(base, client, number=1234, on=date(2026, 4, 2), cash=Decimal("500.00"),
+                               cheques=cheques, method="cash+cheque", comment="Pago de marzo",
+                               operator="oficina", balance_after=Decimal("-34.50"), annulled=False)
+    if document == "listing":
+        clients = [sample_client(f"{n:05d}", f"Cliente de muestra {n}", f"{n * 10}.00",
+                                 "cut" if n % 3 == 0 else "active") for n in range(1, 6)]
+        return listing_context(base, clients, ["Localidad: Córdoba", "Búsqueda: «muestra»"])
+    contract_type = 2 if document == "contract-2" else 1
+    plan = {"name": "Hogar 20", "price": Decimal("9500.00"), "down_kbps": 20000, "up_kbps": 5000}
+    return contract_context(base, client, contract_type=contract_type, plan=plan, due_day=10)

@@ -1,0 +1,81 @@
+"""`ispcube preaviso` (N7): the hourly payment warning on the routers.
+
+Within the day range of the month (global `preaviso.from_day..to_day`, or the client's own
+range) every client with preaviso on, not free, not cut, with an unpaid invoice (a positive
+balance and at least one invoice) is put on the address-list `ispcube-preaviso` with a timeout
+of `preaviso.seconds`, at most once every `preaviso.every_hours`; the router sends that
+client's web traffic to the warning page for that time. Everyone else is taken off the list.
+Same tasks, retries and lock as enforce.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from ispcube.adapters.drivers import PREAVISO_LIST
+from ispcube.db import models as m
+from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.network_models import PreavisoMark
+from ispcube.services.admin import config
+from ispcube.services.enforcement.enforce import Summary, _retry_until, _routers, known_codes, routers_phase
+from ispcube.services.enforcement.routers import ListJob, Run
+from ispcube.services.enforcement.wanted import load_clients
+from ispcube.services.process.job_lock import job_lock
+
+
+def wanted_warnings(uow, now: datetime) -> dict[int, str]:
+    """{client id: "mark" | "clear"}; a client warned too recently is left out (left as is)."""
+    get = lambda key: config.get_value(uow.session, key)  # noqa: E731
+    first, last, every = get("preaviso.from_day"), get("preaviso.to_day"), get("preaviso.every_hours")
+    has_invoice = exists().where(LedgerEntry.client_id == m.Client.id, LedgerEntry.kind == "invoice")
+    rows = uow.session.execute(
+        select(m.Client.id, m.Client.preaviso_from, m.Client.preaviso_to, PreavisoMark.warned_at,
+               (m.Client.preaviso & ~m.Client.free & ~m.Client.deleted & (m.Client.service != "cut")
+                & (m.Client.balance > 0) & has_invoice).label("eligible"))
+        .outerjoin(PreavisoMark, PreavisoMark.client_id == m.Client.id))
+    wanted = {}
+    recent = now - timedelta(hours=every)
+    for client_id, own_from, own_to, warned_at, eligible in rows:
+        low, high = (own_from, own_to) if own_from is not None else (first, last)
+        if not (eligible and low <= now.day <= high):
+            wanted[client_id] = "clear"
+        elif warned_at is None or warned_at <= recent:
+            wanted[client_id] = "mark"
+    return wanted
+
+
+def run_preaviso(rt, now: datetime | None = None, *, dry_run: bool = False) -> Summary:
+    now = (now or rt.now()).replace(microsecond=0)
+    mode = "plan" if dry_run else "apply"
+    rt.check_office("run preaviso")    # it reads and acts on every client
+    with job_lock(rt.engine, "preaviso"):
+        with rt.uow() as uow:
+            routers = _routers(uow, None)
+            wanted = wanted_warnings(uow, now)
+            known = known_codes(load_clients(uow))
+            seconds = config.get_value(uow.session, "preaviso.seconds")
+        job = ListJob("preaviso", PREAVISO_LIST, "warn", "unwarn", timeout_s=seconds, log_changes=False)
+        run = Run(rt, job, now.date(), _retry_until(rt, now.date()), known, mode)
+        summary = Summary("preaviso", now.isoformat(sep=" "), mode)
+
+        def bookkeeping(router, outcome) -> None:
+            summary.warned += len(outcome.marked_clients)
+            summary.unwarned += outcome.done - len(outcome.marked_clients)
+            if mode == "apply" and outcome.marked_clients:
+                _mark_warned(rt, outcome.marked_clients, now)
+        routers_phase(run, routers, wanted.get, summary, bookkeeping)
+    return summary
+
+
+def _mark_warned(rt, client_ids: list[int], now: datetime) -> None:
+    table = PreavisoMark.__table__
+    with rt.uow() as uow:
+        if uow.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
+        statement = insert(table)
+        uow.session.execute(statement.on_conflict_do_update(
+            index_elements=["client_id"], set_={"warned_at": statement.excluded.warned_at}),
+            [{"client_id": cid, "warned_at": now} for cid in sorted(set(client_ids))])
+        uow.commit()

@@ -1,0 +1,346 @@
+"""Making each router match the wanted state (N2-N4, N7): read each list once, apply only the
+difference, record every outcome on the durable tasks.
+
+A router that fails does not stop the others. Work that fails is left on an open task (one is
+opened for a failed change that had none) and retried by the next run until its retry window
+ends. On PostgreSQL the routers are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two
+job runs never work on the same router at once.
+
+A manual change (N6) may land while a run works on a router: a job never undoes it. The job
+and the manual path take the same per-router lock (`router_lock`) before reading the router
+and writing to it. Under that lock the job plans the router from the database as it stands
+then (`Run.current`: one query for the state of the router's clients, one for its open
+tasks), not from the state it decided at the start of the run, so a change made since is
+written as it is now and its task closed. On a slow router the clients still to be written
+are read again every `BATCH_S` (one query per batch of writes, never one per client), and
+after its writes the job reads the clients it wrote once more and puts right any that changed
+meanwhile, including a change whose own router write never came (its process was killed, or
+gave up waiting). The manual path waits for the lock (bounded) and reads the router under it, so
+whichever writes last writes the current state; if it gives up, its change stays queued for
+the job and the command says so.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+import time
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_for
+from ispcube.db import models as m
+from ispcube.errors import RouterError, RouterUnreachable
+from ispcube.services.enforcement import router_lock as locks, tasks
+from ispcube.services.network.routers import config_of
+
+if TYPE_CHECKING:
+    from ispcube.services.process.runtime import Runtime
+
+Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (leave as it is)
+# current(router_id=ID) or current(client_ids=[...]) -> {client id: "mark" | "clear"}, read now
+Current = Callable[..., dict[int, str]]
+CATCH_UP_ROUNDS = 3      # passes putting right clients that changed while the job wrote
+BATCH_S = 1.0            # writing to a slow router, the clients still to write are read again this often
+
+
+@dataclass(frozen=True)
+class ListJob:
+    job: str                 # enforce | preaviso
+    list_name: str
+    mark: str                # task action that puts a connection on the list
+    clear: str               # task action that takes it off
+    timeout_s: int | None = None
+    log_changes: bool = True
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every router of one run shares."""
+    rt: "Runtime"
+    job: ListJob
+    today: date
+    retry_until: date                 # for tasks opened by this run
+    known_codes: dict[str, int]       # client codes (and previous codes) -> client id
+    mode: str = "apply"               # apply | plan | check
+    current: Current | None = None    # re-reads what clients want now (None: wanted is final)
+
+
+@dataclass
+class Change:
+    action: str              # the job's mark or clear action, or "stray"
+    client_id: int | None
+    target: Target | None
+    task: tasks.OpenTask | None = None
+    key: str | None = None   # stray entries: the router's key (an address)
+
+    def row(self, router: str) -> dict:
+        label = self.target.label if self.target else self.key
+        return {"router": router, "action": "remove stray" if self.action == "stray" else self.action,
+                "client": self.target.client_code if self.target else None, "target": label}
+
+
+@dataclass
+class RouterOutcome:
+    router: str
+    status: str = "ok"       # ok | failed | skipped
+    done: int = 0
+    failed: int = 0
+    writes: int = 0
+    error: str | None = None
+    changes: list[dict] = field(default_factory=list)
+    marked_clients: list[int] = field(default_factory=list)
+
+
+@contextmanager
+def claimed(engine: Engine, router_ids: list[int]) -> Iterator[set[int]]:
+    """The routers this process may work on; on PostgreSQL the others are skipped.
+
+    The claim is FOR NO KEY UPDATE SKIP LOCKED: it excludes every other claim, but not the
+    key-share locks that inserting a task (a foreign key to the router) takes meanwhile."""
+    if engine.dialect.name != "postgresql" or not router_ids:
+        yield set(router_ids)
+        return
+    with engine.connect() as conn, conn.begin():
+        yield set(conn.execute(select(m.Router.id).where(m.Router.id.in_(router_ids))
+                               .with_for_update(skip_locked=True, key_share=True)).scalars())
+
+
+def plan_changes(driver: Driver, holding: Holding, job: ListJob, targets: list[tuple[int, Target]],
+                 wanted: Wanted, open_tasks: dict, known_codes: dict[str, int]) -> tuple[list[Change], list[int]]:
+    """Changes needed on one router, and the ids of open tasks that no longer apply."""
+    changes, stale = [], []
+    open_tasks = dict(open_tasks)
+    for client_id, target in targets:
+        want = wanted(client_id)
+        mark_task = open_tasks.pop((target.connection_id, job.mark), None)
+        clear_task = open_tasks.pop((target.connection_id, job.clear), None)
+        if want == "mark":
+            stale += [clear_task.id] if clear_task else []
+            if mark_task or not driver.marked(holding, target):
+                changes.append(Change(job.mark, client_id, target, mark_task))
+        elif want == "clear":
+            stale += [mark_task.id] if mark_task else []
+            if clear_task or not driver.cleared(holding, target):
+                changes.append(Change(job.clear, client_id, target, clear_task))
+        else:   # left as it is (warned recently): only a mark that failed is still retried
+            stale += [clear_task.id] if clear_task else []
+            changes += [Change(job.mark, client_id, target, mark_task)] if mark_task else []
+    stale += [task.id for task in open_tasks.values()]   # connections moved or deleted
+    for key in driver.strays(holding, [t for _, t in targets], known_codes):
+        changes.append(Change("stray", known_codes.get(holding.entries.get(key) or ""), None, key=key))
+    return changes, stale
+
+
+def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tasks: dict) -> RouterOutcome:
+    """run.mode: apply (make the router match), plan (say what would change) or check (drift).
+
+    OPEN_TASKS: {(connection id, action): OpenTask} of this router and job. Applying holds the
+    router's lock for the job's list from the read to the last write."""
+    rt, job = run.rt, run.job
+    outcome = RouterOutcome(router.name)
+    driver = driver_for(config_of(router, rt.engine.url.render_as_string(hide_password=False)))
+    if job.list_name != CUT_LIST and not driver.supports_preaviso:
+        outcome.status = "skipped"
+        outcome.error = f"{router.kind} routers keep no {job.list_name} list"
+        return outcome
+    if run.mode != "apply":
+        return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
+    with locks.router_lock(rt.engine, router.id, job.list_name) as held:
+        if held:
+            if run.current is not None:
+                wanted, open_tasks = _as_now(run, router, targets, open_tasks)
+            return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
+    outcome.status = "failed"
+    outcome.error = (f"router {router.name}: another process kept writing to it for {locks.WAIT_S:.0f} s "
+                     f"(an enforce run or a manual change)")
+    _record_unreachable(rt, router, list(open_tasks.values()), outcome.error, outcome)
+    return outcome
+
+
+def _on_router(run: Run, driver: Driver, router: m.Router, targets, wanted: Wanted, open_tasks: dict,
+               outcome: RouterOutcome) -> RouterOutcome:
+    try:
+        driver.open()
+        try:
+            holding = driver.read(run.job.list_name, [t for _, t in targets])
+            changes, stale = plan_changes(driver, holding, run.job, targets, wanted, open_tasks,
+                                          run.known_codes)
+            outcome.changes = [c.row(router.name) for c in changes]
+            if run.mode != "apply":
+                return outcome
+            _apply(run, driver, holding, router, targets, changes, stale, outcome)
+        finally:
+            driver.close()
+    except RouterError as exc:
+        outcome.status, outcome.error = "failed", str(exc)
+        if run.mode == "apply":
+            _record_unreachable(run.rt, router, list(open_tasks.values()), str(exc), outcome)
+    return outcome
+
+
+def _written(job: ListJob, changes: list[Change]) -> dict[int, str]:
+    """{client id: "mark" | "clear"} that CHANGES write (strays belong to no wanted state)."""
+    return {c.client_id: "mark" if c.action == job.mark else "clear" for c in changes
+            if c.client_id is not None and c.action in (job.mark, job.clear)}
+
+
+def _moved(run: Run, planned: dict[int, str]) -> dict[int, str]:
+    """The clients of PLANNED whose current state wants otherwise, with what it wants."""
+    if run.current is None or not planned:
+        return {}
+    now = run.current(client_ids=sorted(planned))
+    return {cid: want for cid, want in now.items() if planned.get(cid) != want}
+
+
+def _as_now(run: Run, router: m.Router, targets, open_tasks: dict) -> tuple[Wanted, dict]:
+    """What ROUTER must hold as the database stands now (read under the router's lock): the
+    current state of every client with a connection on it, and the open tasks of those
+    clients and of OPEN_TASKS' (a manual change made since the run planned has its own)."""
+    assert run.current is not None, "only a run that re-reads what clients want asks for it"
+    now = run.current(router_id=router.id)
+    scope = {cid for cid, _ in targets} | {t.client_id for t in open_tasks.values()}
+    with run.rt.uow() as uow:
+        fresh = [t for t in tasks.open_tasks(uow, run.job.job, [router.id]) if t.client_id in scope]
+    return now.get, {(t.connection_id, t.action): t for t in fresh}
+
+
+def _replan(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
+            moved: dict[int, str]) -> tuple[list[Change], list[int]]:
+    """The changes that make MOVED clients' connections on ROUTER hold what MOVED says, with
+    their open tasks read now; also their tasks to cancel."""
+    with run.rt.uow() as uow:
+        theirs = [t for t in tasks.open_tasks(uow, run.job.job, [router.id]) if t.client_id in moved]
+    mine = [(cid, target) for cid, target in targets if cid in moved]
+    return plan_changes(driver, holding, run.job, mine, moved.get,
+                        {(t.connection_id, t.action): t for t in theirs}, {})
+
+
+@dataclass
+class _Record:
+    """The outcomes of a router's writes, recorded together at the end."""
+    done: list[int] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    new_failures: list[dict] = field(default_factory=list)
+    log: list[tuple[int, str, str]] = field(default_factory=list)
+    dead: str | None = None            # once the connection is lost, the rest fail with it
+
+
+def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets, changes: list[Change],
+           stale: list[int], outcome: RouterOutcome) -> None:
+    """Make CHANGES on the router, put right the clients that changed state meanwhile, then
+    record every outcome in one transaction."""
+    rt = run.rt
+    record = _Record()
+    changes, stale = _write_in_batches(run, driver, holding, router, targets, changes, stale, outcome, record)
+    for _ in range(CATCH_UP_ROUNDS):
+        moved = {} if record.dead else _moved(run, _written(run.job, changes))
+        if not moved:
+            break
+        changes, more_stale = _replan(run, driver, holding, router, targets, moved)
+        stale += more_stale
+        outcome.changes += [c.row(router.name) for c in changes]
+        _write(run, driver, holding, router, changes, outcome, record)
+    outcome.writes = driver.writes
+    with rt.uow() as uow:
+        now = rt.now()
+        tasks.close(uow, record.done, "done", now)
+        tasks.cancel(uow, stale, now)
+        tasks.record_failures(uow, record.failures)
+        tasks.queue(uow, record.new_failures, now)
+        tasks.log_many(uow, rt, record.log)
+        uow.commit()
+
+
+def _write_in_batches(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
+                      changes: list[Change], stale: list[int], outcome: RouterOutcome,
+                      record: _Record) -> tuple[list[Change], list[int]]:
+    """Write CHANGES; on a slow router, every BATCH_S the clients still to be written are read
+    again, and one whose state changed meanwhile gets the writes it wants now instead.
+    Returns the changes written (or tried) and the tasks to cancel."""
+    pending, done = list(changes), []
+    checked = time.monotonic()
+    while pending:
+        if time.monotonic() - checked > BATCH_S and not record.dead:
+            moved = _moved(run, _written(run.job, pending))
+            if moved:
+                fresh, more_stale = _replan(run, driver, holding, router, targets, moved)
+                pending = [c for c in pending if c.client_id not in moved or c.action == "stray"] + fresh
+                stale = [t for t in stale if t not in {c.task.id for c in fresh if c.task}] + more_stale
+                outcome.changes += [c.row(router.name) for c in fresh]
+            checked = time.monotonic()
+            continue
+        change = pending.pop(0)
+        _write(run, driver, holding, router, [change], outcome, record)
+        done.append(change)
+    return done, stale
+
+
+def _write(run: Run, driver: Driver, holding: Holding, router: m.Router, changes: list[Change],
+           outcome: RouterOutcome, record: _Record) -> None:
+    job = run.job
+    for change in changes:
+        error = record.dead or _attempt(driver, holding, job, change)
+        if isinstance(error, _Lost):
+            record.dead = error = str(error)
+        if error is None:
+            outcome.done += 1
+            if change.action == job.mark and change.client_id is not None:
+                outcome.marked_clients.append(change.client_id)
+            record.done += [change.task.id] if change.task else []
+            if job.log_changes and change.client_id is not None:
+                record.log.append((change.client_id, f"router.{change.action}", _done_message(change, router)))
+            continue
+        outcome.failed += 1
+        outcome.status, outcome.error = "failed", outcome.error or error
+        if change.task:
+            record.failures.append((change.task.id, error))
+        elif change.target is not None:
+            record.new_failures.append(_failed_task(run, router, change, error))
+
+
+class _Lost(str):
+    """The error of a change that lost the connection to the router."""
+
+
+def _attempt(driver: Driver, holding: Holding, job: ListJob, change: Change) -> str | None:
+    """Make one change; None when done, else why not."""
+    requested = change.task is not None
+    try:
+        if change.action in (job.mark, job.clear):
+            assert change.target is not None, "a mark or a clear names its connection"
+            if change.action == job.mark:
+                driver.mark(holding, change.target, job.timeout_s, requested)
+            else:
+                driver.clear(holding, change.target, requested)
+        else:
+            assert change.key is not None, "a stray entry is named by its key"
+            driver.remove_stray(holding, change.key)
+    except RouterUnreachable as exc:
+        return _Lost(str(exc))
+    except RouterError as exc:
+        return str(exc)
+    return None
+
+
+def _done_message(change: Change, router: m.Router) -> str:
+    verb = {"cut": "cut", "restore": "restored", "warn": "warned", "unwarn": "warning removed",
+            "stray": "stray entry removed"}[change.action]
+    return f"{verb} on router {router.name} ({change.target.label if change.target else change.key})"
+
+
+def _failed_task(run: Run, router: m.Router, change: Change, error: str) -> dict:
+    target = change.target
+    assert target is not None, "only a change with a connection becomes a task"
+    return {"job": run.job.job, "router_id": router.id, "connection_id": target.connection_id,
+            "client_id": change.client_id, "action": change.action, "origin": "drift",
+            "target": target.label, "created_on": run.today, "retry_until": run.retry_until,
+            "attempts": 1, "last_error": error[:500]}
+
+
+def _record_unreachable(rt, router: m.Router, open_tasks: list, error: str, outcome: RouterOutcome) -> None:
+    outcome.failed += len(open_tasks)
+    with rt.uow() as uow:
+        tasks.record_failures(uow, [(t.id, error) for t in open_tasks])
+        uow.commit()

@@ -1,0 +1,130 @@
+"""Durable router tasks (N2): queued idempotently, finished, retried, expired.
+
+Every function here is set-based: one statement for any number of rows (an executemany
+counts as one), so a run's query count does not grow with the number of clients.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import and_, bindparam, select, text, update
+
+from ispcube.db import models as m
+from ispcube.db.network_models import RouterTask
+from ispcube.db.uow import UnitOfWork
+
+TASKS = RouterTask.__table__   # Core table: an executemany UPDATE, not an ORM bulk update by key
+OPPOSITE = {"cut": "restore", "restore": "cut", "warn": "unwarn", "unwarn": "warn"}
+OPEN = text("status = 'open'")
+
+
+@dataclass
+class OpenTask:
+    id: int
+    router_id: int
+    connection_id: int | None
+    client_id: int
+    action: str
+    origin: str
+    attempts: int
+
+
+def retry_until(uow: UnitOfWork, day: date) -> date:
+    from ispcube.services.admin import config
+    return day + timedelta(days=config.get_value(uow.session, "enforce.retry_days"))
+
+
+def _insert_ignoring_open(uow: UnitOfWork):
+    """INSERT that skips a row when an open task for its connection and action exists."""
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
+    return insert(RouterTask).on_conflict_do_nothing(
+        index_elements=["connection_id", "action"], index_where=OPEN)
+
+
+def queue(uow: UnitOfWork, rows: list[dict], now: datetime) -> None:
+    """Open a task per row (job, router_id, connection_id, client_id, action, origin, target,
+    created_on, retry_until) unless one is open; open tasks doing the opposite are cancelled."""
+    if not rows:
+        return
+    uow.session.execute(
+        update(TASKS).where(TASKS.c.connection_id == bindparam("cid"),
+                            TASKS.c.action == bindparam("opposite"), TASKS.c.status == "open")
+        .values(status="cancelled", finished_at=now),
+        [{"cid": r["connection_id"], "opposite": OPPOSITE[r["action"]]} for r in rows])
+    uow.session.execute(_insert_ignoring_open(uow),
+                        [{"status": "open", "attempts": 0, "last_error": None, "created_at": now, **r}
+                         for r in rows])
+
+
+def open_tasks(uow: UnitOfWork, job: str, router_ids: Iterable[int] | None = None) -> list[OpenTask]:
+    query = select(RouterTask.id, RouterTask.router_id, RouterTask.connection_id, RouterTask.client_id,
+                   RouterTask.action, RouterTask.origin, RouterTask.attempts).where(
+        RouterTask.job == job, RouterTask.status == "open")
+    if router_ids is not None:
+        query = query.where(RouterTask.router_id.in_(list(router_ids)))
+    return [OpenTask(*row) for row in uow.session.execute(query.order_by(RouterTask.id))]
+
+
+def close(uow: UnitOfWork, ids: list[int], status: str, now: datetime) -> None:
+    """Finish the open tasks IDS; one cancelled meanwhile (a manual change) stays cancelled."""
+    if ids:
+        uow.session.execute(
+            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open")
+            .values(status=status, finished_at=now, attempts=TASKS.c.attempts + 1)
+            , [{"tid": i} for i in ids])
+
+
+def cancel(uow: UnitOfWork, ids: list[int], now: datetime) -> None:
+    if ids:
+        uow.session.execute(
+            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open")
+            .values(status="cancelled", finished_at=now)
+            , [{"tid": i} for i in ids])
+
+
+def record_failures(uow: UnitOfWork, failures: list[tuple[int, str]]) -> None:
+    if failures:
+        uow.session.execute(
+            update(TASKS).where(TASKS.c.id == bindparam("tid"))
+            .values(attempts=TASKS.c.attempts + 1, last_error=bindparam("error"))
+            ,
+            [{"tid": i, "error": error[:500]} for i, error in failures])
+
+
+def expire(uow: UnitOfWork, rt, job: str, today: date, router_ids: Iterable[int] | None = None) -> list[dict]:
+    """Give up the open tasks whose retry window ended before TODAY; log each on its client."""
+    query = (select(RouterTask.id, RouterTask.client_id, RouterTask.action, RouterTask.target,
+                    RouterTask.created_on, RouterTask.last_error, m.Router.name, m.Client.code)
+             .join(m.Router, m.Router.id == RouterTask.router_id)
+             .join(m.Client, m.Client.id == RouterTask.client_id)
+             .where(RouterTask.job == job, RouterTask.status == "open", RouterTask.retry_until < today))
+    if router_ids is not None:
+        query = query.where(RouterTask.router_id.in_(list(router_ids)))
+    rows = uow.session.execute(query).all()
+    if not rows:
+        return []
+    now = rt.now()
+    uow.session.execute(
+        update(TASKS).where(and_(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open"))
+        .values(status="expired", finished_at=now),
+        [{"tid": r.id} for r in rows])
+    expired = [{"client": r.code, "router": r.name, "action": r.action, "target": r.target,
+                "since": r.created_on.isoformat(), "last_error": r.last_error} for r in rows]
+    log_many(uow, rt, [(r.client_id, "service.expired",
+                        f"gave up {r.action} on router {r.name} ({r.target}), tried since "
+                        f"{r.created_on.isoformat()}: {r.last_error or 'never reached'}") for r in rows])
+    return expired
+
+
+def log_many(uow: UnitOfWork, rt, entries: list[tuple[int, str, str]]) -> None:
+    """Write many client-log entries in one statement: (client_id, kind, message)."""
+    if entries:
+        from sqlalchemy import insert
+        now = rt.now()
+        uow.session.execute(insert(m.ClientEvent.__table__), [
+            {"client_id": cid, "at": now, "operator": rt.operator, "kind": kind, "message": message}
+            for cid, kind, message in entries])

@@ -1,0 +1,120 @@
+"""Which client field each column of an import file holds (C9).
+
+A header names a field by its snake_case name (`fiscal_address`), its flag (`fiscal-address`),
+the readable name `export clients` writes (`Fiscal address`) or a Spanish alias (`domicilio
+fiscal`); case, accents, spaces and punctuation do not matter.
+"""
+
+from dataclasses import dataclass, field
+import re
+
+from ispcube.domain.text import fold, quoted
+from ispcube.errors import Invalid
+from ispcube.services.clients.fields import FIELDS
+
+ALIASES = {
+    "codigo": "code", "cod": "code", "codigo_cliente": "code", "cliente": "code", "nro_cliente": "code",
+    "nombre": "name", "razon_social": "name", "nombre_y_apellido": "name", "apellido_y_nombre": "name",
+    "apodo": "nickname", "alias": "nickname", "nombre_fantasia": "nickname",
+    "domicilio_fiscal": "fiscal_address", "direccion_fiscal": "fiscal_address",
+    "domicilio": "address", "direccion": "address", "domicilio_servicio": "address",
+    "domicilio_de_servicio": "address", "direccion_servicio": "address",
+    "service_address": "address",
+    "tipo_cliente": "client_type", "tipo_de_cliente": "client_type",
+    "tipo_documento": "id_type", "tipo_de_documento": "id_type", "tipo_doc": "id_type",
+    "documento": "id_number", "nro_documento": "id_number", "numero_documento": "id_number",
+    "numero_de_documento": "id_number", "nro_doc": "id_number",
+    "empresa": "company", "empresa_facturacion": "company",
+    "entre_calle_1": "street1", "entre_calle1": "street1", "calle1": "street1", "street_1": "street1",
+    "entre_calle_2": "street2", "entre_calle2": "street2", "calle2": "street2", "street_2": "street2",
+    "codigo_postal": "postal_code", "cod_postal": "postal_code", "cp": "postal_code",
+    "zip": "postal_code", "zip_code": "postal_code",
+    "latitud": "lat", "latitude": "lat", "longitud": "lng", "longitude": "lng", "lon": "lng",
+    "fecha_alta": "signup_date", "fecha_de_alta": "signup_date", "alta": "signup_date",
+    "extra_1": "extra1", "extra_2": "extra2",
+    "telefono": "phone", "telefonos": "phone", "tel": "phone", "celular": "phone", "phones": "phone",
+    "mail": "email", "mails": "email", "e_mail": "email", "e_mails": "email", "emails": "email",
+    "correo": "email", "correo_electronico": "email",
+    "contacto": "contact",
+    "codigo_pago": "epayment_code", "codigo_de_pago": "epayment_code",
+    "codigo_pago_electronico": "epayment_code", "pago_electronico": "epayment_code",
+    "electronic_payment_code": "epayment_code",
+    "estado": "status", "forma_pago": "payment_method", "forma_de_pago": "payment_method",
+    "medio_pago": "payment_method", "medio_de_pago": "payment_method",
+    "cobrador": "collector", "vendedor": "seller", "nodo": "node",
+    "contrato": "contract", "contrato_firmado": "contract", "tipo_contrato": "contract_type",
+    "tipo_de_contrato": "contract_type", "vencimiento_contrato": "contract_expiry",
+    "vencimiento_del_contrato": "contract_expiry",
+    "gratis": "free", "bloquear": "blockable", "bloqueable": "blockable",
+    "dias_preaviso": "preaviso_days", "dias_de_preaviso": "preaviso_days",
+    "actividad": "activity", "actividad_comercial": "activity",
+    "swift": "bic", "bic_swift": "bic", "cuenta_iban": "iban",
+    "titular": "account_holder", "titular_cuenta": "account_holder", "titular_de_la_cuenta": "account_holder",
+    "mandato": "mandate_ref", "referencia_mandato": "mandate_ref", "referencia_del_mandato": "mandate_ref",
+    "mandate_reference": "mandate_ref", "fecha_mandato": "mandate_date", "fecha_firma_mandato": "mandate_date",
+    "fecha_del_mandato": "mandate_date",
+}
+# Columns that `export clients` writes but that an import does not set (computed, or changed
+# only through their own commands): skipped, and named in the summary.
+READ_ONLY = {"locality", "localidad", "balance", "saldo", "service", "servicio", "deleted",
+             "previous_code", "web_password", "tickets_blocked", "tickets_message", "notes",
+             "management_notes", "notas", "connections"}
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def header_key(header: str) -> str:
+    return _NON_WORD.sub("_", fold(header)).strip("_")
+
+
+def field_for(header: str) -> str | None:
+    key = header_key(header)
+    if key in FIELDS:
+        return key
+    return ALIASES.get(key)
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """For each column of the file, the field it sets (None: skipped)."""
+    fields: tuple[str | None, ...]
+    headers: tuple[str, ...]
+    ignored: tuple[str, ...]
+    present: frozenset[str] = field(init=False)
+    used: tuple[tuple[int, str], ...] = field(init=False)      # (position, field) of the mapped columns
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "present", frozenset(f for f in self.fields if f))
+        object.__setattr__(self, "used", tuple((i, f) for i, f in enumerate(self.fields) if f))
+
+    def column_of(self, name: str) -> str:
+        return self.headers[self.fields.index(name)]
+
+
+def map_columns(header: list[str], *, update: bool) -> ColumnMap:
+    """Map every header to a field; unknown or repeated columns refuse the whole file."""
+    fields: list[str | None] = []
+    ignored: list[str] = []
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    for number, name in enumerate(header, start=1):
+        found = field_for(name) if name else None
+        if found is None:
+            if header_key(name) in READ_ONLY:
+                ignored.append(name)
+            elif name:
+                unknown.append(f"{quoted(name)} (column {number})")
+            fields.append(None)
+            continue
+        if found in seen:
+            raise Invalid(f"columns {quoted(seen[found])} and {quoted(name)} both set the client field {found}: "
+                          "keep only one of them")
+        seen[found] = name
+        fields.append(found)
+    if unknown:
+        raise Invalid(f"column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                      f"{'are' if len(unknown) > 1 else 'is'} not a client field (use the names of "
+                      "`client add` flags, e.g. name, fiscal-address, id-number, or nombre, domicilio, documento)")
+    if "name" not in seen and not (update and "code" in seen):
+        raise Invalid("the file has no name column (nombre): every new client needs a name"
+                      + ("" if update else "; to change existing clients by code use --update"))
+    return ColumnMap(tuple(fields), tuple(header), tuple(ignored))

@@ -1,0 +1,215 @@
+"""Monthly billing (L8): one invoice per billable client and period, set-based.
+
+Billable: not free, not deleted, signed up by the end of the period, with a price: the sum of
+the plans of its connections, or the client's own plan while it has no plan-bearing
+connection. A signup inside the period prorates the first invoice by the days left in the
+month. Invoices fall due on `invoice.due_day` of the period; a first invoice whose signup
+comes after that day falls due on that day of the next month (a client is never in debt for
+a service it did not have yet).
+
+A run is a fixed number of statements whatever the number of clients: INSERT ... SELECT of
+the invoices (numbered with ROW_NUMBER per company series), one UPDATE of the balances, one
+INSERT ... SELECT into the client log. The unique (client_id, period) constraint makes a
+second run add nothing even if two runs raced; runs are serialized on the `billing-run`
+sequence row so invoice numbers have no gaps.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+import re
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ispcube.db import models as m
+from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.types import Money
+from ispcube.db.uow import UnitOfWork
+from ispcube.domain.dates import FIRST_YEAR, LAST_YEAR
+from ispcube.domain.money import MAX_AMOUNT, format_amount, within_bounds
+from ispcube.domain.text import quoted
+from ispcube.errors import Busy, Invalid
+from ispcube.services.admin import config
+from ispcube.services.ledger.posting import BOOKKEEPERS, fits, require_role, reserve_numbers
+from ispcube.services.process.runtime import Runtime
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str           # YYYY-MM
+    start: date
+    end: date
+    due: date
+    next_due: date
+
+    @property
+    def days(self) -> int:
+        return self.end.day
+
+
+def parse_period(text: str, due_day: int) -> Period:
+    """A YYYY-MM month from 1900-01 to 9999-11 (the last one whose next month has a due date)."""
+    match = _PERIOD.match(str(text).strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise Invalid(f"period {quoted(text)} is not a month (use YYYY-MM, e.g. 2026-05)")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (FIRST_YEAR, 1) <= (year, month) <= (LAST_YEAR, 11):
+        raise Invalid(f"period {quoted(text)} is out of range ({FIRST_YEAR}-01 to {LAST_YEAR}-11)")
+    following = (year + month // 12, month % 12 + 1)
+    return Period(f"{year:04d}-{month:02d}", date(year, month, 1),
+                  date(year, month, calendar.monthrange(year, month)[1]),
+                  date(year, month, due_day), date(*following, due_day))
+
+
+def _prorate(price, days_used, days: int, dialect: str):
+    """PRICE * DAYS_USED / DAYS rounded half up to the cent, in SQL (cents on SQLite)."""
+    if dialect == "postgresql":
+        return func.round(price * days_used / literal_column(str(days)), 2)
+    doubled = price * days_used * literal_column("2") + literal_column(str(days))
+    return doubled.self_group().op("/")(literal_column(str(2 * days)))     # integer division of cents
+
+
+def invoices_select(period: Period, dialect: str):
+    """SELECT the invoice rows of PERIOD still to be made, numbered from 1 within each series."""
+    connection_prices = (select(m.Connection.client_id, func.sum(m.Plan.price).label("price"))
+                         .join(m.Plan, m.Plan.id == m.Connection.plan_id)
+                         .group_by(m.Connection.client_id).subquery("connection_prices"))
+    own_plan = aliased(m.Plan, name="own_plan")
+    price = func.coalesce(connection_prices.c.price, own_plan.price)
+    signup = m.Client.signup_date
+    joined_in_period = and_(signup > period.start, signup <= period.end)
+    days_used = literal_column(str(period.days + 1), Integer) - extract("day", signup)
+    amount = type_coerce(case((joined_in_period, _prorate(price, days_used, period.days, dialect)),
+                              else_=price), Money)
+    company_number = func.coalesce(m.Company.number, 0)
+    already = (select(LedgerEntry.id).where(LedgerEntry.client_id == m.Client.id,
+                                            LedgerEntry.period == period.name).exists())
+    return (select(
+        m.Client.id.label("client_id"),
+        m.Client.company_id.label("company_id"),
+        (literal("invoice-") + cast(company_number, String)).label("series"),
+        func.row_number().over(partition_by=company_number, order_by=m.Client.code).label("position"),
+        company_number.label("company_number"),
+        case((joined_in_period, signup), else_=literal(period.start, Date)).label("entry_date"),
+        case((signup > period.due, literal(period.next_due, Date)), else_=literal(period.due, Date)).label("due_date"),
+        amount.label("amount"),
+        case((joined_in_period, literal(f"service {period.name}, prorated from signup on ")
+              + cast(signup, String)), else_=literal(f"service {period.name}")).label("comment"),
+        joined_in_period.label("prorated"))
+        .select_from(m.Client)
+        .outerjoin(connection_prices, connection_prices.c.client_id == m.Client.id)
+        .outerjoin(own_plan, own_plan.id == m.Client.plan_id)
+        .outerjoin(m.Company, m.Company.id == m.Client.company_id)
+        .where(m.Client.free.is_(False), m.Client.deleted.is_(False), price > 0,
+               or_(signup.is_(None), signup <= period.end), ~already))
+
+
+def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> dict[str, Any]:
+    with rt.uow() as uow:
+        require_role(rt.actor(uow), BOOKKEEPERS, "run billing")
+        period = parse_period(period_text, config.get_value(uow.session, "invoice.due_day"))
+        _refuse_overflow(uow, period)
+        if dry_run:
+            return _summary(uow, period, invoices_select(period, uow.dialect).subquery(), True)
+        reserve_numbers(uow, "billing-run")     # holds the run lock until commit
+        try:
+            made = bill(uow, rt, period)
+            uow.commit()
+        except IntegrityError:
+            raise Busy(f"another billing run for {period.name} got there first; run it again") from None
+        return made
+
+
+def _refuse_overflow(uow: UnitOfWork, period: Period) -> None:
+    """Refuse the run when an invoice, or the balance it leaves, would not fit the money column
+    (a plan price near the bound, many connections): it names the first such client."""
+    rows = invoices_select(period, uow.dialect).subquery("invoices")
+    too_big = uow.session.execute(
+        select(m.Client.code, m.Client.balance, rows.c.amount).join(m.Client, m.Client.id == rows.c.client_id)
+        .where(~and_(fits(rows.c.amount), fits(m.Client.balance + rows.c.amount)))
+        .order_by(m.Client.code).limit(1)).first()
+    if too_big is not None:
+        code, balance, amount = too_big
+        if abs(amount) > MAX_AMOUNT:
+            raise Invalid(f"billing {period.name}: the invoice of client {code}, {format_amount(amount)}, is beyond "
+                          f"{format_amount(MAX_AMOUNT)}, the largest amount kept; nothing was billed")
+        within_bounds(balance, amount, f"billing {period.name}: client {code}")
+
+
+def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> dict[str, Any]:
+    """Invoice PERIOD in UOW (the caller holds the run lock and commits)."""
+    last_id = uow.session.scalar(select(func.max(LedgerEntry.id))) or 0
+    bases = dict(uow.session.execute(select(m.Sequence.name, m.Sequence.value)
+                                     .where(m.Sequence.name.like("invoice-%"))).all())
+    rows = invoices_select(period, uow.dialect).subquery("invoices")
+    base = case({int(name.split("-", 1)[1]): value for name, value in bases.items()},
+                value=rows.c.company_number, else_=0) if bases else literal(0)
+    columns = ["client_id", "kind", "series", "number", "company_id", "entry_date", "due_date",
+               "period", "amount", "operator", "comment"]
+    uow.session.execute(insert(LedgerEntry).from_select(columns, select(
+        rows.c.client_id, literal("invoice"), rows.c.series, base + rows.c.position, rows.c.company_id,
+        rows.c.entry_date, rows.c.due_date, literal(period.name), rows.c.amount, literal(rt.operator),
+        rows.c.comment)))
+    new = and_(LedgerEntry.period == period.name, LedgerEntry.kind == "invoice", LedgerEntry.id > last_id)
+    for series, last in uow.session.execute(select(LedgerEntry.series, func.max(LedgerEntry.number))
+                                            .where(new).group_by(LedgerEntry.series)).all():
+        reserve_numbers(uow, series, last - bases.get(series, 0))
+    _add_to_balances(uow, new)
+    _log_invoices(uow, rt, new)
+    summary = select(LedgerEntry.amount.label("amount"),
+                     (LedgerEntry.entry_date > period.start).label("prorated")).where(new).subquery()
+    return _summary(uow, period, summary, False)
+
+
+def _add_to_balances(uow: UnitOfWork, new) -> None:
+    """balance = balance + its new invoice, for every client invoiced just now (UPDATE ... FROM)."""
+    invoiced = select(LedgerEntry.client_id, LedgerEntry.amount).where(new).subquery("invoiced")
+    uow.session.execute(update(m.Client).where(m.Client.id == invoiced.c.client_id)
+                        .values(balance=m.Client.balance + invoiced.c.amount)
+                        .execution_options(synchronize_session=False))
+
+
+def _money_text(column, dialect: str):
+    if dialect == "postgresql":
+        return cast(column, String)
+    return func.printf("%d.%02d", column.op("/")(literal_column("100")), column.op("%")(literal_column("100")))
+
+
+def _log_invoices(uow: UnitOfWork, rt: Runtime, new) -> None:
+    entry = LedgerEntry
+    message = (literal("invoice ") + func.substr(entry.series, 9) + literal("-") + cast(entry.number, String)
+               + literal(" for ") + entry.period + literal(": ") + _money_text(entry.amount, uow.dialect)
+               + literal(" (") + entry.comment + literal(")"))
+    uow.session.execute(insert(m.ClientEvent).from_select(
+        ["client_id", "at", "operator", "kind", "message"],
+        select(entry.client_id, literal(rt.now()), literal(rt.operator), literal("ledger.invoice"), message)
+        .where(new)))
+
+
+def _summary(uow: UnitOfWork, period: Period, rows, dry_run: bool) -> dict[str, Any]:
+    count, prorated, total = uow.session.execute(select(
+        func.count(), func.sum(case((rows.c.prorated, 1), else_=0)), func.sum(rows.c.amount))).one()
+    return {"period": period.name, "dry_run": dry_run, "invoices": count, "prorated": prorated or 0,
+            "total": format_amount(total or Decimal("0")), "due": period.due.isoformat()}

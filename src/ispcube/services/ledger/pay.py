@@ -1,0 +1,142 @@
+"""Payments (L3): a receipt made of cash and cheques, and the re-enable decision it may allow.
+
+The payment is committed first; the caller then asks whether to re-enable the client (N6)
+and, if so, calls `enable_after_payment` in a second, short transaction. Asking inside the
+payment's transaction would hold the receipt numbering row locked while an operator reads
+the question, stalling every other payment.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ispcube.db import models as m
+from ispcube.db.ledger_models import Cheque
+from ispcube.db.uow import UnitOfWork
+from ispcube.domain.dates import parse_date
+from ispcube.domain.money import format_amount, parse_amount
+from ispcube.errors import Invalid
+from ispcube.services.admin import config
+from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.enforcement import service_state
+from ispcube.services.ledger.cheques import ChequeIn, parse_cheque, refuse_known_cheques
+from ispcube.services.ledger.overdue import overdue_debts
+from ispcube.services.ledger.posting import COLLECTING, currency, post, require_role
+from ispcube.services.process.runtime import Actor, Runtime
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    client: str
+    entry_id: int
+    receipt: int
+    amount: Decimal                 # what the client paid (positive)
+    cash: Decimal
+    cheque_ids: list[int]
+    balance: Decimal
+    overdue: Decimal
+    may_enable: bool                # cut, and the overdue debt is now at or below the threshold
+    enable_blocker: str | None = field(default=None)   # why not, when the client is cut
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"client": self.client, "receipt": self.receipt, "entry": self.entry_id,
+                "amount": format_amount(self.amount), "cash": format_amount(self.cash),
+                "cheques": self.cheque_ids, "balance": format_amount(self.balance),
+                "overdue": format_amount(self.overdue)}
+
+
+def pay(rt: Runtime, code: str, *, cash: str | None = None, cheques: list[str] | None = None,
+        comment: str | None = None, on_date: str | None = None) -> PaymentResult:
+    """Record a payment typed by a user: amounts and dates as text, checked here."""
+    with rt.uow() as uow:
+        actor = rt.actor(uow)
+        require_role(actor, COLLECTING, "record payments")
+        client = find_client(uow, code, actor)
+        money = currency(uow)
+        cash_amount = parse_amount(cash, field="cash", currency=money) if cash is not None else ZERO
+        parsed = [parse_cheque(text, money) for text in cheques or []]
+        paid_on = parse_date(on_date, field="--date") if on_date else rt.today()
+        if paid_on > rt.today():
+            raise Invalid(f"--date {paid_on.isoformat()} is in the future")
+        result = record_payment(uow, rt, actor, client, cash_amount, parsed,
+                                comment=comment, paid_on=paid_on)
+        uow.commit()
+        return result
+
+
+def record_payment(uow: UnitOfWork, rt: Runtime, actor: Actor, client: m.Client, cash: Decimal,
+                   cheques: list[ChequeIn], *, comment: str | None, paid_on: date,
+                   payment_method: str | None = None) -> PaymentResult:
+    """Post the receipt and its cheques in UOW (the caller commits).
+
+    An electronic payment (PAYMENT_METHOD given, e.g. 'stripe') passes its amount as CASH but
+    goes to no cash box: it stays out of the cash report (L7).
+    """
+    total = cash + sum((c.amount for c in cheques), ZERO)
+    if total <= 0:
+        raise Invalid(f"payment for client {client.code} is empty: give --cash and/or --cheque with an amount")
+    refuse_known_cheques(uow, cheques)
+    in_a_box = payment_method is None
+    by_entity = in_a_box and config.get_value(uow.session, "cash_by_entity")
+    method = payment_method or ("cash" if not cheques else "cheque" if cash == 0 else "cash+cheque")
+    posted = post(uow, rt, client, "receipt", -total, entry_date=paid_on,
+                  comment=(comment or "").strip() or None, payment_method=method,
+                  cash_amount=cash if in_a_box else None,
+                  cash_entity=actor.cash_entity if by_entity else None,
+                  log_text=_describe(cash, cheques, comment) if in_a_box else comment)
+    rows = [Cheque(entry_id=posted.entry_id, client_id=client.id, bank=c.bank, number=c.number,
+                   amount=c.amount, deposit_date=c.deposit_date, status="pending", status_at=rt.now())
+            for c in cheques]
+    uow.session.add_all(rows)
+    uow.flush()
+    overdue = overdue_debts(uow, rt.today(), [client.id])[client.id]
+    threshold = config.get_value(uow.session, "unlock_threshold")
+    blocker = None
+    if client.service == "cut" and overdue > threshold:
+        blocker = (f"client {client.code} stays cut: its overdue debt {format_amount(overdue)} is above "
+                   f"the unlock threshold {format_amount(threshold)}")
+    return PaymentResult(client.code, posted.entry_id, posted.number, total, cash, [r.id for r in rows],
+                         posted.balance, overdue, client.service == "cut" and blocker is None, blocker)
+
+
+def _describe(cash: Decimal, cheques: list[ChequeIn], comment: str | None) -> str:
+    parts = [f"cash {format_amount(cash)}"] if cash else []
+    parts += [f"cheque {c.label} {format_amount(c.amount)} to deposit {c.deposit_date.isoformat()}"
+              for c in cheques]
+    if comment and comment.strip():
+        parts.append(comment.strip())
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Reenabled:
+    """A cut client given service back after a payment, and how each of its routers took it."""
+    client: str
+    receipt: int
+    routers: list[dict[str, Any]]
+
+    @property
+    def queued(self) -> bool:
+        return any(r["status"] != "done" for r in self.routers)
+
+    def raise_if_queued(self) -> None:
+        """Exit 3 when a router did not take it: the payment and the client's state stand."""
+        service_state.raise_if_queued(
+            {"client": self.client, "routers": self.routers},
+            done=f"receipt {self.receipt} recorded (the payment stands) and the client enabled")
+
+
+def enable_after_payment(rt: Runtime, code: str, receipt: int) -> Reenabled | None:
+    """Give service back after receipt RECEIPT, on the routers at once; None when the client
+    is no longer cut. A router that is down or busy keeps the change queued for the job."""
+    with rt.uow() as uow:
+        client = find_client(uow, code, rt.actor(uow))
+        if client.service != "cut":
+            return None
+        service_state.enable(uow, rt, client, f"paid, receipt {receipt}", apply_after_commit=False)
+        uow.commit()
+        client_id, shown = client.id, client.code
+    return Reenabled(shown, receipt, service_state.apply_now(rt, client_id))

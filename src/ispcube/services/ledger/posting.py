@@ -1,0 +1,156 @@
+"""Posting to the running account (L1, L2): the one way a ledger entry is written.
+
+`post` inserts the entry, takes its number from the `sequences` table atomically and moves the
+client's cached balance with `UPDATE clients SET balance = balance + :delta`, all in the
+caller's transaction. Nothing ever reads a balance, adds to it in Python and writes it back,
+so concurrent writers (PostgreSQL included) never lose an update.
+
+Lock order, to stay free of deadlocks: a numbering sequence row first, then the client row.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import literal, select, update
+
+from ispcube.db import models as m
+from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.types import Money
+from ispcube.db.uow import UnitOfWork
+from ispcube.domain.money import MAX_AMOUNT, format_amount, parse_amount, within_bounds
+from ispcube.errors import Invalid, Refused, UsageError
+from ispcube.services.admin import config
+from ispcube.services.clients import log as events
+from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.process.runtime import Actor, Runtime
+
+KIND_NAMES = {"invoice": "invoice", "dx": "DX", "cx": "CX", "receipt": "receipt", "reversal": "reversal"}
+BOOKKEEPERS = ("admin", "operator")     # may adjust, annul, bill and rebuild
+COLLECTING = ("admin", "operator", "collector")
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry_id: int
+    kind: str
+    series: str
+    number: int
+    amount: Decimal
+    balance: Decimal        # the client's cached balance after this entry
+
+    @property
+    def label(self) -> str:
+        return entry_label(self.kind, self.series, self.number)
+
+
+def entry_label(kind: str, series: str, number: int) -> str:
+    """How people refer to an entry: 'receipt 12', 'DX 3', 'invoice 1-15' (company 1)."""
+    if kind == "invoice":
+        return f"invoice {series.removeprefix('invoice-')}-{number}"
+    return f"{KIND_NAMES[kind]} {number}"
+
+
+def invoice_series(company_number: int | None) -> str:
+    return f"invoice-{company_number or 0}"
+
+
+def require_role(actor: Actor, roles: tuple[str, ...], what: str) -> None:
+    if actor.role not in roles:
+        raise Refused(f"operator '{actor.name}' is a {actor.role}: only {', '.join(roles)} may {what}")
+
+
+def currency(uow: UnitOfWork) -> str:
+    return config.get_value(uow.session, "currency")
+
+
+def parse_positive(uow: UnitOfWork, text: str, field: str) -> Decimal:
+    return parse_amount(text, field=field, currency=currency(uow), allow_zero=False)
+
+
+def reserve_numbers(uow: UnitOfWork, series: str, count: int = 1) -> int:
+    """Take COUNT consecutive numbers of SERIES atomically; returns the last one taken.
+
+    One upsert: the sequence row stays locked until the caller's transaction ends, so numbers
+    are never given twice and, as nothing else takes them, never skipped.
+    """
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
+    statement = (dialect_insert(m.Sequence).values(name=series, value=count)
+                 .on_conflict_do_update(index_elements=[m.Sequence.name],
+                                        set_={"value": m.Sequence.value + count})
+                 .returning(m.Sequence.value))
+    return uow.session.execute(statement).scalar_one()
+
+
+def fits(balance_expression):
+    """SQL condition: BALANCE_EXPRESSION stays within what the money column holds."""
+    return balance_expression.between(literal(-MAX_AMOUNT, Money), literal(MAX_AMOUNT, Money))
+
+
+def move_balance(uow: UnitOfWork, client: m.Client, delta: Decimal) -> Decimal:
+    """Add DELTA to the client's cached balance in the database; returns the new balance.
+
+    The bound is checked in the same UPDATE, so a concurrent posting cannot slip past it; a
+    balance that would outgrow the money column raises Invalid (the caller rolls back).
+    """
+    moved = m.Client.balance + literal(delta, Money)
+    statement = (update(m.Client).where(m.Client.id == client.id, fits(moved))
+                 .values(balance=moved).returning(m.Client.balance)
+                 .execution_options(synchronize_session=False))
+    balance = uow.session.execute(statement).scalar_one_or_none()
+    if balance is None:
+        current = uow.session.scalars(select(m.Client.balance).where(m.Client.id == client.id)).one()
+        within_bounds(current, delta, f"client {client.code}")
+        raise AssertionError("the balance fits, yet the guarded update refused it")
+    uow.session.expire(client, ["balance"])     # the loaded value is stale; never write it back
+    return balance
+
+
+def post(uow: UnitOfWork, rt: Runtime, client: m.Client, kind: str, amount: Decimal, *,
+         entry_date: date, comment: str | None = None, log_text: str | None = None,
+         **columns: Any) -> Posted:
+    """Write one entry of KIND whose effect on the balance is AMOUNT, and log it.
+
+    COLUMNS are the optional entry columns (series, due_date, period, company_id, cash_entity,
+    cash_amount, payment_method, reverses_id). The caller commits.
+    """
+    series = columns.pop("series", None) or kind
+    number = reserve_numbers(uow, series)
+    entry = LedgerEntry(client_id=client.id, kind=kind, series=series, number=number,
+                        entry_date=entry_date, amount=amount, operator=rt.operator,
+                        comment=comment, **columns)
+    uow.session.add(entry)
+    uow.flush()
+    balance = move_balance(uow, client, amount)
+    posted = Posted(entry.id, kind, series, number, amount, balance)
+    text = (f"{posted.label}: {format_amount(amount)} ({log_text or comment or 'no comment'}); "
+            f"balance {format_amount(balance)}")
+    events.log(uow, rt, client, f"ledger.{kind}", text)
+    return posted
+
+
+def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, reason: str | None) -> dict:
+    """A non-fiscal debit (DX) or credit (CX) note (L2)."""
+    if (debit is None) == (credit is None):
+        raise UsageError("give exactly one of --debit or --credit")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("--reason must say why the balance is adjusted")
+    with rt.uow() as uow:
+        actor = rt.actor(uow)
+        require_role(actor, BOOKKEEPERS, "adjust balances")
+        client = find_client(uow, code, actor)
+        if debit is not None:
+            kind, amount = "dx", parse_positive(uow, debit, "debit")
+        else:
+            assert credit is not None, "exactly one of the two, checked above"
+            kind, amount = "cx", -parse_positive(uow, credit, "credit")
+        posted = post(uow, rt, client, kind, amount, entry_date=rt.today(), comment=reason)
+        uow.commit()
+        return {"client": client.code, "entry": posted.entry_id, "kind": KIND_NAMES[kind],
+                "number": posted.number, "amount": format_amount(amount),
+                "balance": format_amount(posted.balance)}

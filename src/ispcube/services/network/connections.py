@@ -1,0 +1,169 @@
+"""Connections (A4): which client is reached through which router, by IP and/or PPPoE user.
+
+One IP per router at a time; IPs, MACs and PPPoE users are validated (domain/network.py)
+and stored in one spelling.
+Every change is written to the client's log: it changes what the routers must hold.
+"""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from ispcube.db import models as m
+from ispcube.db.uow import UnitOfWork
+from ispcube.domain.network import parse_ip, parse_mac, parse_pppoe_user
+from ispcube.domain.numbers import parse_id
+from ispcube.errors import Invalid, NotFound, Refused
+from ispcube.services.clients import log as events
+from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.network.routers import find_router
+from ispcube.services.process.runtime import require_office
+
+CPE_KINDS = ("ubiquiti", "mikrotik", "other")
+
+
+def _cpe_kind(text: str) -> str:
+    kind = text.strip().lower()
+    if kind not in CPE_KINDS:
+        raise Invalid(f"connection cpe-kind '{text}' is not one of {', '.join(CPE_KINDS)}")
+    return kind
+
+
+def _plan_id(uow: UnitOfWork, name: str) -> int:
+    plan_id = uow.session.scalar(select(m.Plan.id).where(m.Plan.name == name.strip()))
+    if plan_id is None:
+        raise Invalid(f"connection plan '{name}': no such plan")
+    return plan_id
+
+
+def _router_id(uow: UnitOfWork, name: str, what: str) -> int:
+    try:
+        return find_router(uow, name).id
+    except NotFound:
+        raise Invalid(f"connection {what} '{name}': no such router") from None
+
+
+def _set(uow: UnitOfWork, conn: m.Connection, values: dict[str, str | None]) -> None:
+    """Apply the given options; an empty string clears an optional field."""
+    parsers = {"ip": parse_ip, "mac": parse_mac, "pppoe_user": parse_pppoe_user, "cpe_kind": _cpe_kind,
+               "plan": lambda t: _plan_id(uow, t), "panel": lambda t: _router_id(uow, t, "panel"),
+               "router": lambda t: _router_id(uow, t, "router")}
+    columns = {"plan": "plan_id", "panel": "panel_router_id", "router": "router_id"}
+    for name, parse in parsers.items():
+        raw = values.get(name)
+        if raw is None:
+            continue
+        if not str(raw).strip():
+            if name == "router":
+                raise Invalid("connection router must not be empty")
+            setattr(conn, columns.get(name, name), None)
+            continue
+        setattr(conn, columns.get(name, name), parse(raw))
+
+
+def _check(uow: UnitOfWork, conn: m.Connection) -> None:
+    if not conn.ip and not conn.pppoe_user:
+        raise Invalid("connection needs an --ip or a --pppoe-user (or both)")
+    router = uow.session.get_one(m.Router, conn.router_id)
+    if router.kind == "radius" and not conn.pppoe_user:
+        raise Invalid(f"connection on RADIUS router {router.name} needs a --pppoe-user")
+    # One IP and one PPPoE user per router: cutting either client would cut both.
+    for column, label in ((m.Connection.ip, f"IP {conn.ip}"),
+                          (m.Connection.pppoe_user, f"PPPoE user '{conn.pppoe_user}'")):
+        value = getattr(conn, column.key)
+        if not value:
+            continue
+        other = uow.session.execute(
+            select(m.Client.code).join(m.Connection, m.Connection.client_id == m.Client.id)
+            .where(m.Connection.router_id == conn.router_id, column == value,
+                   m.Connection.id != (conn.id or 0))).scalar()
+        if other is not None:
+            raise Refused(f"{label} is already used on router {router.name} by client {other}")
+
+
+def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> dict[str, Any]:
+    require_office(rt.actor(uow), "change connections")
+    client = find_client(uow, code, rt.actor(uow))
+    if not values.get("router"):
+        raise Invalid("connection --router required")
+    conn = m.Connection(client_id=client.id)
+    _set(uow, conn, values)
+    _check(uow, conn)
+    uow.session.add(conn)
+    uow.flush()
+    events.log(uow, rt, client, "connection.add", f"connection {conn.id} added: {_describe(uow, conn)}")
+    uow.commit()
+    return connection_dict(uow, conn)
+
+
+def find_connection(uow: UnitOfWork, ident: str) -> m.Connection:
+    try:
+        conn = uow.session.get(m.Connection, parse_id(ident, "connection"))
+    except (Invalid, NotFound):
+        conn = None
+    if conn is None:
+        raise NotFound(f"connection '{ident}' does not exist (see `ispcube connection list`)")
+    return conn
+
+
+def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | None]) -> dict[str, Any]:
+    require_office(rt.actor(uow), "change connections")
+    conn = find_connection(uow, ident)
+    client = uow.session.get_one(m.Client, conn.client_id)
+    before = _describe(uow, conn)
+    _set(uow, conn, values)
+    _check(uow, conn)
+    uow.flush()
+    events.log(uow, rt, client, "connection.edit",
+               f"connection {conn.id} changed: {before} -> {_describe(uow, conn)}")
+    uow.commit()
+    return connection_dict(uow, conn)
+
+
+def delete_connection(uow: UnitOfWork, rt, ident: str) -> None:
+    require_office(rt.actor(uow), "change connections")
+    conn = find_connection(uow, ident)
+    client = uow.session.get_one(m.Client, conn.client_id)
+    events.log(uow, rt, client, "connection.delete", f"connection {conn.id} deleted: {_describe(uow, conn)}")
+    uow.session.delete(conn)
+    uow.commit()
+
+
+def _describe(uow: UnitOfWork, conn: m.Connection) -> str:
+    router = uow.session.get_one(m.Router, conn.router_id)
+    parts = [f"router {router.name}", conn.ip, conn.mac and f"mac {conn.mac}",
+             conn.pppoe_user and f"pppoe {conn.pppoe_user}"]
+    return ", ".join(p for p in parts if p)
+
+
+def _listing():
+    panel = aliased(m.Router)
+    return (select(m.Connection, m.Client.code, m.Router.name, m.Plan.name, panel.name)
+            .join(m.Client, m.Client.id == m.Connection.client_id)
+            .join(m.Router, m.Router.id == m.Connection.router_id)
+            .outerjoin(m.Plan, m.Plan.id == m.Connection.plan_id)
+            .outerjoin(panel, panel.id == m.Connection.panel_router_id))
+
+
+def _row(row) -> dict[str, Any]:
+    conn, code, router, plan, panel = row
+    return {"id": conn.id, "client": code, "router": router, "ip": conn.ip, "mac": conn.mac,
+            "pppoe_user": conn.pppoe_user, "plan": plan, "cpe_kind": conn.cpe_kind, "panel": panel}
+
+
+def connection_dict(uow: UnitOfWork, conn: m.Connection) -> dict[str, Any]:
+    return _row(uow.session.execute(_listing().where(m.Connection.id == conn.id)).one())
+
+
+def list_connections(uow: UnitOfWork, rt, client: str | None = None,
+                     router: str | None = None) -> list[dict[str, Any]]:
+    actor = rt.actor(uow)
+    query = _listing().order_by(m.Router.name, m.Connection.id)
+    if client:
+        query = query.where(m.Connection.client_id == find_client(uow, client, actor).id)
+    elif actor.collector_id is not None:
+        query = query.where(m.Client.collector_id == actor.collector_id)
+    if router:
+        query = query.where(m.Connection.router_id == find_router(uow, router).id)
+    return [_row(row) for row in uow.session.execute(query)]

@@ -1,0 +1,219 @@
+"""`collect sepa` (K3): one SEPA Core direct debit per client who pays by `sepa` and owes money.
+
+A client is collected when its payment method is `sepa`, it is not deleted, it owes an overdue
+debt on the collection date (N1: invoices not yet due then are left for the next batch), it
+has an IBAN and a signed mandate, and no item of an earlier batch is still pending for it (so
+nothing is collected twice). Clients of the method that owe money but cannot be collected are
+named with the reason. The sequence is FRST until a collection under the mandate has been paid,
+RCUR after it.
+
+The batch and its items are recorded in the same transaction that is committed only once the
+file, validated against the schema, has been written beside its final name; the file is then
+moved into place. A kill before the commit leaves no batch (and at most a hidden temporary
+file); a kill after it leaves the batch recorded and its file under the temporary name, which
+the command names if the move fails.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+import os
+from pathlib import Path
+
+from sqlalchemy import exists, insert, literal, select
+
+from ispcube.adapters.sepa_file import PAIN_VERSIONS, Creditor, Debit, debit_file
+from ispcube.db import models as m
+from ispcube.db.collection_models import CollectionBatch, CollectionItem
+from ispcube.db.types import Money
+from ispcube.domain.bank import bic_of
+from ispcube.domain.dates import parse_date
+from ispcube.domain.money import format_amount
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid, PartialFailure
+from ispcube.services.admin import config
+from ispcube.services.enforcement.tasks import log_many
+from ispcube.services.ledger.overdue import overdue_select
+from ispcube.services.process.runtime import Runtime, require_office
+
+ZERO = Decimal("0.00")
+HORIZON_DAYS = 366      # the furthest collection date accepted
+
+
+@dataclass
+class SepaRun:
+    collection_date: str
+    pain: str
+    dry_run: bool
+    batch: int | None = None
+    message_id: str | None = None
+    file: str | None = None
+    total: Decimal = ZERO
+    items: list[dict] = field(default_factory=list)
+    refused: list[dict] = field(default_factory=list)     # {client, amount, reason}
+    pending: int = 0                                      # clients left out: an item still pending
+    recovered: list[str] = field(default_factory=list)    # files of stopped runs moved into place
+
+    def as_dict(self) -> dict:
+        return {"batch": self.batch, "message_id": self.message_id, "file": self.file,
+                "collection_date": self.collection_date, "pain": self.pain, "dry_run": self.dry_run,
+                "count": len(self.items), "total": format_amount(self.total), "items": self.items,
+                "refused": self.refused, "already_pending": self.pending, "recovered": self.recovered}
+
+
+def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: str = "008.001.02",
+                 dry_run: bool = False, overwrite: bool = False) -> SepaRun:
+    rt.check_office("collect direct debits")
+    on = parse_date(collection_date, field="--collection-date")
+    if pain not in PAIN_VERSIONS:
+        raise Invalid(f"--pain {quoted(pain)} is not one of {', '.join(PAIN_VERSIONS)}")
+    if on < rt.today():
+        raise Invalid(f"--collection-date {on.isoformat()} is in the past: the bank would refuse the file")
+    if on > rt.today() + timedelta(days=HORIZON_DAYS):
+        raise Invalid(f"--collection-date {on.isoformat()} is more than {HORIZON_DAYS} days ahead: "
+                      "banks take direct debits for the coming days, not years")
+    path = _output(out, dry_run, overwrite)
+    run = SepaRun(on.isoformat(), pain, dry_run)
+    with rt.uow() as uow:
+        require_office(rt.actor(uow), "collect direct debits")
+        if not dry_run:
+            run.recovered = finish_stopped_batches(uow)
+        creditor = _creditor(uow, pain)
+        planned = _plan(uow, on, creditor, run)
+        if not planned:
+            return run
+        batch = CollectionBatch(kind="sepa", message_id=f"pending-{os.getpid()}-{rt.now():%H%M%S}", pain=pain,
+                                collection_date=on, created_at=rt.now(), operator=rt.operator,
+                                file_name=str(path) if path else None, total=run.total, items=len(planned))
+        uow.session.add(batch)
+        uow.flush()
+        # EndToEndIds: unique for ever (the batch id is), at most 35 characters.
+        planned = [(owner, replace(debit, end_to_end_id=f"ISPCUBE-{batch.id}-{n}"))
+                   for n, (owner, debit) in enumerate(planned, start=1)]
+        run.message_id, document = debit_file(creditor, [debit for _, debit in planned], on, pain)
+        batch.message_id = run.message_id
+        run.items = [_item(code, debit) for (_, code), debit in planned]
+        if dry_run:
+            return run
+        assert path is not None, "only a dry run goes without a file"
+        run.batch = batch.id
+        _record_items(uow, rt, batch, planned)
+        temporary = _part(path, batch.id)
+        _write_private(temporary, document)
+        try:
+            uow.commit()
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    try:
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise PartialFailure(f"batch {run.batch} is recorded with {len(run.items)} pending item(s), but its file "
+                             f"could not be moved into place ({exc.strerror}): it is at {temporary}") from None
+    run.file = str(path)
+    return run
+
+
+def _part(path: Path, batch_id: int) -> Path:
+    """Where a batch's file is written before its batch is committed (hidden, beside PATH)."""
+    return path.with_name(f".{path.name}.batch-{batch_id}.part")
+
+
+def finish_stopped_batches(uow) -> list[str]:
+    """A run stopped between committing its batch and moving the file into place left the file
+    under its temporary name: move it now, as that run would have (its items are pending)."""
+    moved = []
+    for batch_id, name in uow.session.execute(select(CollectionBatch.id, CollectionBatch.file_name)
+                                              .where(CollectionBatch.file_name.is_not(None))):
+        path = Path(name)
+        left = _part(path, batch_id)
+        if not os.path.lexists(path) and left.is_file():
+            os.replace(left, path)
+            moved.append(f"the file of batch {batch_id}, left by a stopped run, is now at {path}")
+    return moved
+
+
+def _output(out: str | None, dry_run: bool, overwrite: bool) -> Path | None:
+    if out is None and dry_run:
+        return None
+    from ispcube.services.documents.printed import output_path
+    return output_path(out, (".xml",), "--out", overwrite).absolute()
+
+
+def _creditor(uow, pain: str) -> Creditor:
+    get = lambda key: config.get_value(uow.session, key)  # noqa: E731
+    if get("currency") != "EUR":
+        raise Invalid(f"SEPA direct debits are in euros and the currency is {get('currency')} "
+                      "(`ispcube config set currency EUR`)")
+    missing = [key for key in ("sepa.creditor_id", "sepa.creditor_name", "sepa.creditor_iban") if not get(key)]
+    if missing:
+        raise Invalid(f"set {', '.join(missing)} first (`ispcube config set KEY VALUE`)")
+    bic = get("sepa.creditor_bic") or bic_of(get("sepa.creditor_iban"))
+    if not bic and pain == "008.001.02":
+        raise Invalid("pain.008.001.02 needs the creditor's BIC: set sepa.creditor_bic")
+    return Creditor(get("sepa.creditor_name"), get("sepa.creditor_iban"), bic, get("sepa.creditor_id"))
+
+
+def _plan(uow, on: date, creditor: Creditor, run: SepaRun) -> list[tuple[tuple[int, str], Debit]]:
+    """((client id, code), debit) for each client to collect; the EndToEndId comes later."""
+    c, item = m.Client, CollectionItem
+    pending = exists().where(item.client_id == c.id, item.status == "pending")
+    paid_before = exists().where(item.mandate_ref == c.mandate_ref, item.status == "paid")
+    query = overdue_select(on).add_columns(
+        c.code, c.name, c.account_holder, c.iban, c.bic, c.mandate_ref, c.mandate_date,
+        pending.label("pending"), paid_before.label("paid_before"))
+    query = query.where(c.payment_method == "sepa", c.deleted.is_(False), c.balance > literal(ZERO, Money))
+    planned = []
+    for row in uow.session.execute(query.order_by(c.code)):
+        if row.overdue <= 0:
+            continue
+        if row.pending:
+            run.pending += 1
+            continue
+        reason = _why_not(row, on)
+        if reason:
+            run.refused.append({"client": row.code, "amount": format_amount(row.overdue), "reason": reason})
+            continue
+        run.total += row.overdue
+        planned.append(((row.client_id, row.code), Debit(
+            end_to_end_id="", name=row.account_holder or row.name, iban=row.iban, bic=row.bic,
+            amount=row.overdue, sequence="RCUR" if row.paid_before else "FRST", mandate_ref=row.mandate_ref,
+            mandate_date=row.mandate_date, description=f"{row.code} {creditor.name}"[:140])))
+    return planned
+
+
+def _why_not(row, on: date) -> str | None:
+    if not row.iban:
+        return "no IBAN (client edit --iban)"
+    if not row.mandate_ref:
+        return "no mandate reference (client edit --mandate-ref)"
+    if not row.mandate_date:
+        return "no mandate date (client edit --mandate-date)"
+    if row.mandate_date > on:
+        return f"the mandate is dated {row.mandate_date.isoformat()}, after the collection date"
+    return None
+
+
+def _item(code: str, debit: Debit) -> dict:
+    return {"client": code, "amount": format_amount(debit.amount), "end_to_end_id": debit.end_to_end_id,
+            "sequence": debit.sequence, "mandate_ref": debit.mandate_ref, "status": "pending", "reason": None}
+
+
+def _record_items(uow, rt: Runtime, batch: CollectionBatch, planned: list[tuple[tuple[int, str], Debit]]) -> None:
+    uow.session.execute(insert(CollectionItem), [
+        {"batch_id": batch.id, "client_id": client_id, "amount": d.amount, "end_to_end_id": d.end_to_end_id,
+         "sequence": d.sequence, "mandate_ref": d.mandate_ref, "iban": d.iban, "status": "pending"}
+        for (client_id, _), d in planned])
+    log_many(uow, rt, [(client_id, "collection.sepa",
+                        f"direct debit of {format_amount(d.amount)} requested in batch {batch.id} ({d.sequence}, "
+                        f"{d.end_to_end_id}) for {batch.collection_date.isoformat()}")
+                       for (client_id, _), d in planned])
+
+
+def _write_private(path: Path, document: bytes) -> None:
+    """The file holds the clients' IBANs: readable by its owner only."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(document)
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -1,4 +1,4 @@
-"""`ispcube template ...`, `ispcube receipt print`, `ispcube client contract` (D1-D3)."""
+"""`ispcube template ...` and `ispcube receipt print` (D1, D2); helpers shared with `client contract`."""
 
 from pathlib import Path
 import sys
@@ -82,12 +82,6 @@ def receipt_print(ctx: typer.Context,
                                                      state(ctx).yes))
 
 
-def contract(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
-             out: str = typer.Option(..., "--out", help=OUT_PDF)) -> None:
-    """Print the client's contract: the model its contract type (1 or 2) names, filled with its data."""
-    from ispcube.services.documents import printed as documents
-    say_document(state(ctx), documents.print_contract(state(ctx).runtime(), code, out, state(ctx).yes))
-
 
 def say_document(st: State, document) -> None:
     """Report a written document; what was left out of it goes to stderr."""
@@ -132,7 +126,5 @@ def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from ispcube.cli.client.lifecycle_cmd import client_app
     app.add_typer(template_app, name="template")
     app.add_typer(receipt_app, name="receipt")
-    client_app.command("contract")(contract)

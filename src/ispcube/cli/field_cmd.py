@@ -1,6 +1,5 @@
-"""Field tools (F1-F5): `cpe report`, `cpe signal`, `map`, `client traffic`, `client geocode`."""
+"""Field tools (F1, F2, F4): `cpe report`, `cpe signal`, `map`."""
 
-import sys
 from typing import Any, Optional
 
 import typer
@@ -73,74 +72,9 @@ def cpe_signal(
             render_record(reading.record(human=True), fmt)
 
 
-def traffic(
-    ctx: typer.Context,
-    code: str = typer.Argument(..., help="Client code."),
-    out: str = typer.Option(..., "--out", help="Draw the graph into FILE.png or FILE.svg."),
-    days: str = typer.Option("7", "--days", help="How many days back, up to 366."),
-) -> None:
-    """Graph of the client's download and upload over time, from RADIUS accounting (radacct)."""
-    from ispcube.services.field.traffic import client_traffic, parse_days
-    summary = client_traffic(state(ctx).runtime(), code, days=parse_days(days), out=out)
-    if state(ctx).format == "table":
-        summary = {k: v for k, v in summary.items() if not k.endswith("_bytes")}
-    render_record(summary, state(ctx).format)
 
-
-class ProgressBar:
-    """A bar on stderr at a terminal; nothing at all when piped or in cron."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
-            return
-        if self.bar is None:
-            self.bar = typer.progressbar(length=total, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-
-
-def geocode(
-    ctx: typer.Context,
-    codes: Optional[list[str]] = typer.Argument(None, help="Client codes."),
-    missing: bool = typer.Option(False, "--missing", help="Every client without coordinates."),
-    force: bool = typer.Option(False, "--force", help="Also replace coordinates set by hand."),
-    per_second: Optional[str] = typer.Option(
-        None, "--per-second", help="At most this many queries a second (default: Google 10, Nominatim 1)."),
-) -> None:
-    """Set clients' lat/lng from address, postal code, state and country.
-
-    Asks Google (key in GOOGLE_MAPS_API_KEY or the config file) or, with
-    `config set geocode.provider nominatim`, the OpenStreetMap Nominatim server of geocode.url.
-    Exit 3 when some failed."""
-    from ispcube.errors import PartialFailure
-    from ispcube.services.field.geocode import configured_geocoder, geocode_clients, parse_per_second
-    rate = parse_per_second(per_second)
-    rt = state(ctx).runtime()
-    factory = configured_geocoder(rt, rate)
-    bar = ProgressBar("geocoding")
-    try:
-        outcomes = geocode_clients(rt, codes or [], missing=missing, force=force,
-                                   geocoder_factory=factory, progress=bar)
-    finally:
-        bar.close()
-    render_rows([vars(o) for o in outcomes], state(ctx).format, ["code", "name", "result", "detail"])
-    failed = [o for o in outcomes if o.failed]
-    if failed:
-        raise PartialFailure(f"{len(failed)} of {len(outcomes)} client(s) not geocoded: "
-                             + ", ".join(o.code for o in failed[:10]) + (" ..." if len(failed) > 10 else ""))
 
 
 def register(app: typer.Typer) -> None:
-    from ispcube.cli.client.lifecycle_cmd import client_app
     app.add_typer(cpe_app, name="cpe")
     app.command("map")(with_flags(map_, [flag for flag in FILTER_FLAGS if flag.name != "deleted"]))
-    client_app.command("geocode")(geocode)
-    client_app.command("traffic")(traffic)

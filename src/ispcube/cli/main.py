@@ -18,14 +18,14 @@ from ispcube.cli import (
     enforce_cmd,
     export_cmd,
     field_cmd,
-    init_cmd as admin,
+    init_cmd,
     ledger_cmd,
     network_cmd,
     sim_cmd,
     stripe_cmd,
     tables_cmd,
 )
-from ispcube.cli.client import bulk_cmd as client_bulk, lifecycle_cmd as client
+from ispcube.cli.client import bulk_cmd, contract_cmd, field_cmd as client_field_cmd, lifecycle_cmd, service_cmd
 from ispcube.cli.lazy_commands import only_invoked
 from ispcube.cli.parsing import build, check_format
 from ispcube.cli.state import State
@@ -70,10 +70,13 @@ def main(
 
 
 # Each noun module adds its commands; order is the order of `ispcube --help`.
-for noun in (admin, db_cmd, config_cmd, tables_cmd, client, client_bulk, export_cmd, ledger_cmd,
+for noun in (init_cmd, db_cmd, config_cmd, tables_cmd, lifecycle_cmd, bulk_cmd, export_cmd, ledger_cmd,
              collect_cmd, network_cmd, enforce_cmd, sim_cmd, documents_cmd, stripe_cmd, field_cmd, demo_cmd,
              completion_cmd):
     noun.register(app)
+# Client commands of the other capabilities, added to `client` after its own.
+for part in (service_cmd, contract_cmd, client_field_cmd):
+    part.register(app)
 
 
 def entry(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ rebuilt; (2) one transaction decides every client's wanted state with set-based 
 writes the client log and queues a durable task per router change; (3) each router is read
 once and made to match, every outcome recorded on its task; tasks past their retry window are
 expired and reported. Step (3) holds each router's lock and plans it from the clients' state
-as it stands then, so a manual change made during the run is never undone (`enforce_routers`).
+as it stands then, so a manual change made during the run is never undone (`enforcement/routers.py`).
 A kill at any point leaves either the old state or the new one plus open tasks, and the next
 run finishes the work without repeating what was done.
 """

@@ -2,7 +2,7 @@
 
 `client.service` is active|cut; `client.service_by` says who decided it: 'job' (enforce),
 'manual' (an operator) or None (never changed). Manual states win over the daily job (see
-`enforce_wanted`). A change queues a task per connection and, once the caller commits, is
+`enforcement/wanted.py`). A change queues a task per connection and, once the caller commits, is
 applied on the routers at once; a router that is down keeps its task for the job to retry.
 """
 

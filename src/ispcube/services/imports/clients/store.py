@@ -123,7 +123,7 @@ class ImportDb:
 
     def insert_clients(self, rows: list[tuple | str], codes: list[str], at: datetime, operator: str,
                        file: str) -> None:
-        """Insert ROWS (built by client_import_check.insert_row: COPY lines on PostgreSQL), whose
+        """Insert ROWS (built by check.insert_row: COPY lines on PostgreSQL), whose
         client codes are CODES, and log each one, set-based."""
         if not rows:
             return

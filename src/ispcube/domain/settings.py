@@ -11,6 +11,7 @@ from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.ids import COUNTRIES
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
+from ispcube.domain.values import parse_int_in, parse_yes_no
 from ispcube.errors import Invalid
 
 
@@ -32,23 +33,12 @@ class SettingDef:
 
 def _int_between(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise Invalid(f"{quoted(text)} is not a whole number") from None
-        if not low <= value <= high:
-            raise Invalid(f"{quoted(text)} is out of range ({low} to {high})")
-        return value
+        return parse_int_in(text, low, high)
     return parse
 
 
 def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in {"yes", "true", "1", "on", "si", "sí"}:
-        return True
-    if lowered in {"no", "false", "0", "off"}:
-        return False
-    raise Invalid(f"{quoted(text)} is not yes or no")
+    return parse_yes_no(text)
 
 
 def _country(text: str) -> str:

@@ -30,6 +30,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ispcube.domain.values import parse_int_in
 from ispcube.errors import Invalid
 from ispcube.sim.routeros_state import normalize_mac, parse_duration
 
@@ -142,10 +143,4 @@ def _row(path: Path, number: int, record: dict[str, Any]) -> RegistrationRow:
 
 
 def _whole(where: str, name: str, text: str, low: int, high: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise Invalid(f"{where}: column {name} '{text}' is not a whole number") from None
-    if not low <= value <= high:
-        raise Invalid(f"{where}: column {name} '{text}' is out of range ({low} to {high})")
-    return value
+    return parse_int_in(text, low, high, f"{where}: column {name}")

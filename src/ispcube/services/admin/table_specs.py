@@ -9,6 +9,7 @@ from typing import Any, Callable
 from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
+from ispcube.domain.values import parse_yes_no
 from ispcube.errors import Invalid
 
 ROLES = ("admin", "operator", "collector", "seller")
@@ -62,12 +63,7 @@ def _role(text: str) -> str:
 
 
 def _yes_no(text: str) -> bool:
-    lowered = str(text).strip().lower()
-    if lowered in {"yes", "true", "1", "on"}:
-        return True
-    if lowered in {"no", "false", "0", "off"}:
-        return False
-    raise Invalid(f"{quoted(text)} is not yes or no")
+    return parse_yes_no(text)
 
 
 def _nonempty(what: str) -> Callable[[str], str]:

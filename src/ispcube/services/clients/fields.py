@@ -18,6 +18,7 @@ from ispcube.domain.contact import parse_emails, parse_phones
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
 from ispcube.domain.text import quoted
+from ispcube.domain.values import yes_no
 from ispcube.errors import Invalid
 
 PAYMENT_METHODS = ("cash", "transfer", "card", "debit", "sepa", "cobrodigital", "webpay",
@@ -82,14 +83,10 @@ class Refs:
 
 
 def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).strip().lower()
-    if lowered in {"yes", "y", "true", "1", "si", "sí", "s", "on"}:
-        return True
-    if lowered in {"no", "n", "false", "0", "off"}:
-        return False
-    raise Invalid("is not yes or no")
+    answer = yes_no(value)
+    if answer is None:
+        raise Invalid("is not yes or no")
+    return answer
 
 
 def _day_range(value: str) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.signal import Level, format_uptime, levels
 from ispcube.domain.text import quoted
+from ispcube.domain.values import parse_port as port_number
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import find_client
@@ -17,11 +18,7 @@ from ispcube.services.process.runtime import Runtime
 
 
 def parse_port(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not str(text).strip().isdigit() or not 1 <= int(text) <= 65535:
-        raise Invalid(f"--port {quoted(text)} is not a TCP port (1 to 65535)")
-    return int(text)
+    return None if text is None else port_number(text, "--port")
 
 
 def parse_timeout(text: str) -> float:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from ispcube.domain.text import quoted
-from ispcube.errors import Invalid, NotFound
+from ispcube.domain.values import parse_int_in
+from ispcube.errors import NotFound
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.process.runtime import Runtime
 
@@ -22,9 +22,7 @@ BIN_SIZES = ((1, timedelta(minutes=15), "15-minute"), (3, timedelta(minutes=30),
 
 
 def parse_days(text: str) -> int:
-    if not str(text).strip().isdigit() or not 1 <= int(text) <= MAX_DAYS:
-        raise Invalid(f"--days {quoted(text)} is not a whole number of days from 1 to {MAX_DAYS}")
-    return int(text)
+    return parse_int_in(text, 1, MAX_DAYS, "--days")
 
 
 def bin_size(days: int) -> tuple[timedelta, str]:

@@ -14,6 +14,7 @@ from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import parse_router_host
 from ispcube.domain.text import quoted, refuse_nul
+from ispcube.domain.values import parse_port
 from ispcube.errors import Invalid, NotFound, Refused
 
 KINDS = ("mikrotik", "radius")
@@ -30,13 +31,7 @@ def find_router(uow: UnitOfWork, name: str) -> m.Router:
 def _port(text: str | None, what: str) -> int | None:
     if text is None or str(text).strip() == "":
         return None
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise Invalid(f"router {what} {quoted(text)} is not a port number") from None
-    if not 1 <= value <= 65535:
-        raise Invalid(f"router {what} {quoted(text)} is out of range (1 to 65535)")
-    return value
+    return parse_port(text, f"router {what}")
 
 
 def _db_url(text: str | None) -> str | None:

@@ -20,8 +20,8 @@ from ispcube.db import models as m
 from ispcube.errors import Invalid, PartialFailure, Refused
 from ispcube.services.clients import webpass_file
 from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.clients.log import log_bulk
 from ispcube.services.documents.spreadsheet_safety import neutralise
-from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.pool import ordered_map, usable_cores
 from ispcube.services.process.runtime import Runtime
@@ -189,9 +189,7 @@ def _store(uow, rt: Runtime, hashes: list[tuple[int, str]], kind: str, message: 
     done = conn.execute(statement, [{"client_id": i, "hash": h} for i, h in hashes])
     if done.rowcount != len(hashes):
         raise Refused("web passwords were changed by another run meanwhile: nothing saved, run again")
-    at = rt.now()
-    bulk_insert(conn, m.ClientEvent.__table__, ("client_id", "at", "operator", "kind", "message"),
-                [(client_id, at, rt.operator, kind, message) for client_id, _ in hashes])
+    log_bulk(conn, rt.now(), rt.operator, [(client_id, kind, message) for client_id, _ in hashes])
 
 
 def set_password(rt: Runtime, code: str, password: str | None) -> str | None:

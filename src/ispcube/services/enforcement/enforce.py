@@ -20,6 +20,7 @@ from ispcube.adapters.drivers import CUT_LIST
 from ispcube.db import models as m
 from ispcube.errors import NotFound
 from ispcube.services.admin import config
+from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import tasks
 from ispcube.services.enforcement.routers import ListJob, Run, claimed, work_on_router
 from ispcube.services.enforcement.wanted import (
@@ -174,7 +175,7 @@ def apply_decisions(uow, rt, decisions: list[Decision], clients) -> None:
         .values(service=bindparam("new_service"), service_by=bindparam("new_by")),
         [{"cid": d.client_id, "was": clients[d.client_id].service, "new_service": d.service,
           "new_by": d.service_by} for d in decisions])
-    tasks.log_many(uow, rt, [(d.client_id, d.kind, d.message) for d in decisions])
+    log_many(uow, rt, [(d.client_id, d.kind, d.message) for d in decisions])
 
 
 def queue_for_clients(uow, rt, today: date, changed: dict[int, Decision], origin: str,

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_for
 from ispcube.db import models as m
 from ispcube.errors import RouterError, RouterUnreachable
+from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import router_lock as locks, tasks
 from ispcube.services.network.routers import config_of
 
@@ -249,7 +250,7 @@ def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets
         tasks.cancel(uow, stale, now)
         tasks.record_failures(uow, record.failures)
         tasks.queue(uow, record.new_failures, now)
-        tasks.log_many(uow, rt, record.log)
+        log_many(uow, rt, record.log)
         uow.commit()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, select, text, update
 from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
+from ispcube.services.clients.log import log_many
 
 TASKS = RouterTask.__table__   # Core table: an executemany UPDATE, not an ORM bulk update by key
 OPPOSITE = {"cut": "restore", "restore": "cut", "warn": "unwarn", "unwarn": "warn"}
@@ -119,12 +120,3 @@ def expire(uow: UnitOfWork, rt, job: str, today: date, router_ids: Iterable[int]
                         f"{r.created_on.isoformat()}: {r.last_error or 'never reached'}") for r in rows])
     return expired
 
-
-def log_many(uow: UnitOfWork, rt, entries: list[tuple[int, str, str]]) -> None:
-    """Write many client-log entries in one statement: (client_id, kind, message)."""
-    if entries:
-        from sqlalchemy import insert
-        now = rt.now()
-        uow.session.execute(insert(m.ClientEvent.__table__), [
-            {"client_id": cid, "at": now, "operator": rt.operator, "kind": kind, "message": message}
-            for cid, kind, message in entries])

@@ -106,7 +106,7 @@ def _release(uow: UnitOfWork, rt, client_ids: list[int]) -> list[int]:
     """Restore CLIENT_IDS, cut by the job, now under a commitment; the ids it did restore."""
     if not client_ids:
         return []
-    from ispcube.services.enforcement.tasks import log_many
+    from ispcube.services.clients.log import log_many
     clients = m.Client.__table__
     released = uow.session.execute(
         update(clients).where(clients.c.id.in_(client_ids), clients.c.service == "cut",

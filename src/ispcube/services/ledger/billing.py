@@ -30,13 +30,11 @@ from sqlalchemy import (
     cast,
     extract,
     func,
-    insert,
     literal,
     literal_column,
     or_,
     select,
     type_coerce,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -50,7 +48,7 @@ from ispcube.domain.money import MAX_AMOUNT, format_amount, within_bounds
 from ispcube.domain.text import quoted
 from ispcube.errors import Busy, Invalid
 from ispcube.services.admin import config
-from ispcube.services.ledger.posting import BOOKKEEPERS, fits, require_role, reserve_numbers
+from ispcube.services.ledger.posting import BOOKKEEPERS, amount_text, fits, post_selected, require_role, reserve_numbers
 from ispcube.services.process.runtime import Runtime
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -160,52 +158,19 @@ def _refuse_overflow(uow: UnitOfWork, period: Period) -> None:
 
 def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> dict[str, Any]:
     """Invoice PERIOD in UOW (the caller holds the run lock and commits)."""
-    last_id = uow.session.scalar(select(func.max(LedgerEntry.id))) or 0
-    bases = dict(uow.session.execute(select(m.Sequence.name, m.Sequence.value)
-                                     .where(m.Sequence.name.like("invoice-%"))).all())
     rows = invoices_select(period, uow.dialect).subquery("invoices")
-    base = case({int(name.split("-", 1)[1]): value for name, value in bases.items()},
-                value=rows.c.company_number, else_=0) if bases else literal(0)
-    columns = ["client_id", "kind", "series", "number", "company_id", "entry_date", "due_date",
-               "period", "amount", "operator", "comment"]
-    uow.session.execute(insert(LedgerEntry).from_select(columns, select(
-        rows.c.client_id, literal("invoice"), rows.c.series, base + rows.c.position, rows.c.company_id,
-        rows.c.entry_date, rows.c.due_date, literal(period.name), rows.c.amount, literal(rt.operator),
-        rows.c.comment)))
-    new = and_(LedgerEntry.period == period.name, LedgerEntry.kind == "invoice", LedgerEntry.id > last_id)
-    for series, last in uow.session.execute(select(LedgerEntry.series, func.max(LedgerEntry.number))
-                                            .where(new).group_by(LedgerEntry.series)).all():
-        reserve_numbers(uow, series, last - bases.get(series, 0))
-    _add_to_balances(uow, new)
-    _log_invoices(uow, rt, new)
+    columns = ["client_id", "kind", "series", "company_id", "entry_date", "due_date", "period", "amount", "comment"]
+    invoices = select(rows.c.client_id, literal("invoice").label("kind"), rows.c.series, rows.c.position,
+                      rows.c.company_id, rows.c.entry_date, rows.c.due_date, literal(period.name).label("period"),
+                      rows.c.amount, rows.c.comment).subquery("to_post")
+    entry = LedgerEntry
+    message = (literal("invoice ") + func.substr(entry.series, 9) + literal("-") + cast(entry.number, String)
+               + literal(" for ") + entry.period + literal(": ") + amount_text(entry.amount, uow.dialect)
+               + literal(" (") + entry.comment + literal(")"))
+    new = post_selected(uow, rt, invoices, columns, message)
     summary = select(LedgerEntry.amount.label("amount"),
                      (LedgerEntry.entry_date > period.start).label("prorated")).where(new).subquery()
     return _summary(uow, period, summary, False)
-
-
-def _add_to_balances(uow: UnitOfWork, new) -> None:
-    """balance = balance + its new invoice, for every client invoiced just now (UPDATE ... FROM)."""
-    invoiced = select(LedgerEntry.client_id, LedgerEntry.amount).where(new).subquery("invoiced")
-    uow.session.execute(update(m.Client).where(m.Client.id == invoiced.c.client_id)
-                        .values(balance=m.Client.balance + invoiced.c.amount)
-                        .execution_options(synchronize_session=False))
-
-
-def _money_text(column, dialect: str):
-    if dialect == "postgresql":
-        return cast(column, String)
-    return func.printf("%d.%02d", column.op("/")(literal_column("100")), column.op("%")(literal_column("100")))
-
-
-def _log_invoices(uow: UnitOfWork, rt: Runtime, new) -> None:
-    entry = LedgerEntry
-    message = (literal("invoice ") + func.substr(entry.series, 9) + literal("-") + cast(entry.number, String)
-               + literal(" for ") + entry.period + literal(": ") + _money_text(entry.amount, uow.dialect)
-               + literal(" (") + entry.comment + literal(")"))
-    uow.session.execute(insert(m.ClientEvent).from_select(
-        ["client_id", "at", "operator", "kind", "message"],
-        select(entry.client_id, literal(rt.now()), literal(rt.operator), literal("ledger.invoice"), message)
-        .where(new)))
 
 
 def _summary(uow: UnitOfWork, period: Period, rows, dry_run: bool) -> dict[str, Any]:

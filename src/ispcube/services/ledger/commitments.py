@@ -119,7 +119,7 @@ def _close(uow: UnitOfWork, rt, outcome: list[tuple[int, str, int, str]]) -> Non
         return
     from sqlalchemy import bindparam, update
 
-    from ispcube.services.enforcement.tasks import log_many
+    from ispcube.services.clients.log import log_many
     table = Commitment.__table__
     uow.session.execute(update(table).where(table.c.id == bindparam("cid"))
                         .values(status=bindparam("status"), closed_at=rt.now()),

@@ -13,7 +13,7 @@ that also lock client rows must rebuild first, in a transaction of its own.
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, type_coerce, update
+from sqlalchemy import func, select, text, type_coerce, update
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
@@ -22,6 +22,7 @@ from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import format_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import NotFound
+from ispcube.services.clients.log import log_many
 from ispcube.services.ledger.posting import BOOKKEEPERS, require_role
 from ispcube.services.process.runtime import Runtime
 
@@ -75,10 +76,6 @@ def rebuild_balances(uow: UnitOfWork, rt: Runtime,
     uow.session.execute(update(m.Client).where(m.Client.id == fixes.c.id).values(balance=fixes.c.actual)
                         .execution_options(synchronize_session=False))
     uow.session.expire_all()
-    now = rt.now()
-    uow.session.execute(insert(m.ClientEvent), [
-        {"client_id": client_id, "at": now, "operator": rt.operator, "kind": "ledger.rebuild",
-         "message": f"cached balance {format_amount(cached)} was wrong; rebuilt from the entries: "
-                    f"{format_amount(total)}"}
-        for client_id, _, cached, total in wrong])
+    log_many(uow, rt, [(client_id, "ledger.rebuild", f"cached balance {format_amount(cached)} was wrong; "
+                        f"rebuilt from the entries: {format_amount(total)}") for client_id, _, cached, total in wrong])
     return [(code, cached, total) for _, code, cached, total in wrong]

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from ispcube.db import models as m
 from ispcube.services.clients.lifecycle import describe_match
+from ispcube.services.clients.log import log_bulk, log_selected
 from ispcube.services.imports.bulk_insert import bulk_insert, copy_lines
 from ispcube.services.imports.clients.check import INSERT_COLUMNS, SETTABLE
 
@@ -141,10 +142,8 @@ class ImportDb:
         else:
             ours = c.code == any_(bindparam("codes", codes, type_=ARRAY(String)))
         message = literal("client ") + c.code + literal(f" added by import of {file}")
-        self.conn.execute(insert(EVENTS).from_select(
-            ["client_id", "at", "operator", "kind", "message"],
-            select(c.id, literal(at, EVENTS.c.at.type), literal(operator, String()),
-                   literal("client.import", String()), message).where(ours)))
+        log_selected(self.conn, at, operator, "client.import",
+                     select(c.id.label("client_id"), message.label("message")).where(ours))
         self.last_id = self.conn.scalar(select(func.max(c.id)))
 
     def ids_of(self, codes: Iterable[str]) -> dict[str, int]:
@@ -164,8 +163,4 @@ class ImportDb:
 
     def log(self, events: list[tuple[int, str, str]], at: datetime, operator: str) -> None:
         """Client log rows (client id, kind, message), written in one bulk insert."""
-        at_type = EVENTS.c.at.type.dialect_impl(self.conn.dialect)
-        stored_at = (at_type.bind_processor(self.conn.dialect) or (lambda value: value))(at)
-        bulk_insert(self.conn, EVENTS, ("client_id", "at", "operator", "kind", "message"),
-                    ((client_id, stored_at, operator, kind, message) for client_id, kind, message in events),
-                    processed=True)
+        log_bulk(self.conn, at, operator, events)

@@ -32,7 +32,7 @@ from ispcube.domain.money import format_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, PartialFailure
 from ispcube.services.admin import config
-from ispcube.services.enforcement.tasks import log_many
+from ispcube.services.clients.log import log_many
 from ispcube.services.ledger.overdue import overdue_select
 from ispcube.services.process.runtime import Runtime, require_office
 

@@ -192,11 +192,15 @@ def post_selected(uow: UnitOfWork, rt: Runtime, rows, columns: list[str], messag
 def _move_balances(uow: UnitOfWork, new) -> None:
     totals = (select(LedgerEntry.client_id, func.sum(LedgerEntry.amount).label("delta"))
               .where(new).group_by(LedgerEntry.client_id).subquery("totals"))
-    beyond = uow.session.execute(
-        select(m.Client.code, m.Client.balance, totals.c.delta).join(totals, totals.c.client_id == m.Client.id)
-        .where(~fits(m.Client.balance + totals.c.delta)).order_by(m.Client.code).limit(1)).first()
-    if beyond is not None:
-        within_bounds(beyond.balance, beyond.delta, f"client {beyond.code}")
+    # The first client beyond the bound by code, as an aggregate: under ORDER BY code LIMIT 1
+    # PostgreSQL would walk the code index and re-run the join for each client.
+    first = uow.session.scalar(select(func.min(m.Client.code)).join(totals, totals.c.client_id == m.Client.id)
+                               .where(~fits(m.Client.balance + totals.c.delta)))
+    if first is not None:
+        balance, delta = uow.session.execute(
+            select(m.Client.balance, totals.c.delta).join(totals, totals.c.client_id == m.Client.id)
+            .where(m.Client.code == first)).one()
+        within_bounds(balance, delta, f"client {first}")
         raise AssertionError("the balance fits, yet the guard refused it")
     uow.session.execute(update(m.Client).where(m.Client.id == totals.c.client_id)
                         .values(balance=m.Client.balance + totals.c.delta)

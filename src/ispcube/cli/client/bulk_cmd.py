@@ -1,12 +1,11 @@
 """`ispcube client import` and `ispcube client webpass ...`: bulk work on clients (C8, C9)."""
 
-from contextlib import contextmanager
-import csv
 from typing import Optional
 
 import typer
 
 from ispcube.cli.client.lifecycle_cmd import client_app
+from ispcube.cli.importing import run_import_command
 from ispcube.cli.output import render_result
 from ispcube.cli.progress import progress_bar
 from ispcube.cli.state import state
@@ -39,69 +38,9 @@ def import_(
     invalid row means nothing is imported (exit 1). Columns present in the file are set on
     --update (an empty cell clears the field); columns absent are left alone.
     """
-    from ispcube.services.imports.clients.run import ImportOptions, import_clients
-    options = ImportOptions(skip_invalid=skip_invalid, dry_run=dry_run, update=update,
-                            allow_duplicate=allow_duplicate)
-    with _report_file(report, state(ctx).yes) as report_out, progress_bar("importing", quiet=state(ctx).quiet) as bar:
-        summary = import_clients(state(ctx).runtime(), file, options, bar.advance, bar.start)
-        _report_problems(summary.problems, report_out)
-    _print_summary(ctx, summary)
-
-
-@contextmanager
-def _report_file(report: str | None, replace: bool):
-    """The --report file, opened before the import so a bad path stops it before any work;
-    an existing file (a database, a document) is replaced only with --yes (R14)."""
-    if report is None:
-        yield None
-        return
-    from ispcube.errors import Invalid
-    from ispcube.services.documents.printed import output_path
-    output_path(report, (".csv",), "--report", replace)
-    try:
-        out = open(report, "w", newline="", encoding="utf-8")
-    except OSError as exc:
-        raise Invalid(f"cannot write the report '{report}': {exc.strerror}") from None
-    with out:
-        yield out
-
-
-def _report_problems(problems, out) -> None:
-    if out is None:
-        for problem in problems:
-            typer.echo(problem.sentence(), err=True)
-        return
-    from ispcube.services.documents.spreadsheet_safety import neutralise
-    writer = csv.writer(out)
-    writer.writerow(["line", "column", "value", "reason"])
-    for p in problems:
-        writer.writerow([p.line, neutralise(p.column), neutralise(p.value), neutralise(p.reason)])
-
-
-def _print_summary(ctx: typer.Context, summary) -> None:
-    from ispcube.errors import Invalid, PartialFailure
-    counts = {"rows": summary.rows, "new": summary.new, "updated": summary.updated,
-              "unchanged": summary.unchanged, "invalid": summary.invalid}
-    if state(ctx).format == "json":
-        from ispcube.cli.output import render_record
-        render_record({"file": summary.file, "encoding": summary.encoding, **counts,
-                       "written": summary.written, "dry_run": summary.dry_run,
-                       "ignored_columns": summary.ignored_columns}, "json")
-    else:
-        done = "written" if summary.written else ("dry run, nothing written" if summary.dry_run else "nothing written")
-        ignored = f"; columns not imported: {', '.join(summary.ignored_columns)}" if summary.ignored_columns else ""
-        state(ctx).say(f"{summary.file} ({summary.encoding}): " + ", ".join(f"{v} {k}" for k, v in counts.items())
-                       + f"; {done}{ignored}")
-    if summary.invalid and not summary.skip_invalid:
-        raise Invalid(f"{summary.invalid} of {summary.rows} rows are invalid: nothing imported "
-                      "(fix them, or use --skip-invalid to import the valid ones)")
-    if summary.invalid:
-        raise PartialFailure(f"{_rows(summary.invalid)} invalid, skipped; {_rows(summary.valid)} valid"
-                             + (" (dry run, nothing written)" if summary.dry_run else ", imported"))
-
-
-def _rows(count: int) -> str:
-    return f"{count} row" + ("" if count == 1 else "s")
+    from ispcube.services.imports.clients.run import ClientImport
+    run_import_command(ctx, ClientImport, file, report, skip_invalid=skip_invalid, dry_run=dry_run,
+                       update=update, allow_duplicate=allow_duplicate)
 
 
 @webpass_app.command("generate")

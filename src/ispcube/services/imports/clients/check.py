@@ -14,7 +14,7 @@ from typing import Any
 from ispcube.services.clients.fields import Refs, parse_fields
 from ispcube.services.clients.lifecycle import address_key, search_text
 from ispcube.services.imports.bulk_insert import copy_line
-from ispcube.services.imports.clients.columns import ColumnMap
+from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
 
 SWITCHES = ("contract", "free", "blockable", "preaviso")
@@ -35,7 +35,6 @@ NEW_CLIENT = {
 SETTABLE = tuple(name for name in NEW_CLIENT if name not in
                  ("tickets_blocked", "balance", "service", "deleted", "previous_code",
                   "address_key", "search_text"))
-_NEUTRALISED = tuple("'" + ch for ch in "=+-@\t\r")
 # What search_text and address_key read of a new client, as a new client has it.
 _SEARCHED = {name: NEW_CLIENT[name] for name in ("code", "previous_code", "name", "nickname", "fiscal_address",
                                                  "address", "id_number", "id_key", "phones", "emails",
@@ -117,19 +116,12 @@ def insert_row(values: dict[str, Any], processors: list[tuple[int, Any]], copy: 
     return copy_line(row) if copy else tuple(row)
 
 
-def cell_text(value: str | None) -> str | None:
-    """Undo the apostrophe `export clients` puts before cells a spreadsheet could run."""
-    if value is not None and value.startswith(_NEUTRALISED):
-        return value[1:]
-    return value
-
-
 def check_row(ctx: CheckContext, line: int, cells: list[str | None],
               existing: dict[str, Any] | None, processors: list[tuple[int, Any]], copy: bool = False) -> Checked:
     """Validate one row; EXISTING holds the stored client when the row updates it (--update)."""
     checked = Checked(line, [])
     columns = ctx.columns
-    _check_shape(checked, columns, cells)
+    check_shape(checked.problems, columns, cells)
     raw: dict[str, Any] = {}
     unreadable = set()
     width = len(cells)
@@ -175,18 +167,6 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
 
 def _column(columns: ColumnMap, name: str) -> str:
     return columns.column_of(name) if name in columns.present else name
-
-
-def _check_shape(checked: Checked, columns: ColumnMap, cells: list[str | None]) -> None:
-    width = len(columns.headers)
-    if len(cells) < width:
-        checked.problems.append((columns.headers[len(cells)], "",
-                                 f"the row has {len(cells)} columns, the header has {width}"))
-    extra = [(i, c) for i, c in enumerate(cells[width:], start=width + 1) if c is not None and c.strip()]
-    if extra:
-        number, value = extra[0]
-        checked.problems.append((str(number), value,
-                                 f"extra column: the header has {width} columns, the row has {len(cells)}"))
 
 
 def _with_derived(ctx: CheckContext, values: dict[str, Any],

@@ -5,12 +5,9 @@ the readable name `export clients` writes (`Fiscal address`) or a Spanish alias 
 fiscal`); case, accents, spaces and punctuation do not matter.
 """
 
-from dataclasses import dataclass, field
-import re
-
-from ispcube.domain.text import fold, quoted
 from ispcube.errors import Invalid
 from ispcube.services.clients.fields import FIELDS
+from ispcube.services.imports.columns import ColumnMap, header_key, map_header
 
 ALIASES = {
     "codigo": "code", "cod": "code", "codigo_cliente": "code", "cliente": "code", "nro_cliente": "code",
@@ -59,11 +56,6 @@ ALIASES = {
 READ_ONLY = {"locality", "localidad", "balance", "saldo", "service", "servicio", "deleted",
              "previous_code", "web_password", "tickets_blocked", "tickets_message", "notes",
              "management_notes", "notas", "connections"}
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def header_key(header: str) -> str:
-    return _NON_WORD.sub("_", fold(header)).strip("_")
 
 
 def field_for(header: str) -> str | None:
@@ -73,48 +65,13 @@ def field_for(header: str) -> str | None:
     return ALIASES.get(key)
 
 
-@dataclass(frozen=True)
-class ColumnMap:
-    """For each column of the file, the field it sets (None: skipped)."""
-    fields: tuple[str | None, ...]
-    headers: tuple[str, ...]
-    ignored: tuple[str, ...]
-    present: frozenset[str] = field(init=False)
-    used: tuple[tuple[int, str], ...] = field(init=False)      # (position, field) of the mapped columns
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "present", frozenset(f for f in self.fields if f))
-        object.__setattr__(self, "used", tuple((i, f) for i, f in enumerate(self.fields) if f))
-
-    def column_of(self, name: str) -> str:
-        return self.headers[self.fields.index(name)]
-
-
 def map_columns(header: list[str], *, update: bool) -> ColumnMap:
     """Map every header to a field; unknown or repeated columns refuse the whole file."""
-    fields: list[str | None] = []
-    ignored: list[str] = []
-    unknown: list[str] = []
-    seen: dict[str, str] = {}
-    for number, name in enumerate(header, start=1):
-        found = field_for(name) if name else None
-        if found is None:
-            if header_key(name) in READ_ONLY:
-                ignored.append(name)
-            elif name:
-                unknown.append(f"{quoted(name)} (column {number})")
-            fields.append(None)
-            continue
-        if found in seen:
-            raise Invalid(f"columns {quoted(seen[found])} and {quoted(name)} both set the client field {found}: "
-                          "keep only one of them")
-        seen[found] = name
-        fields.append(found)
-    if unknown:
-        raise Invalid(f"column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                      f"{'are' if len(unknown) > 1 else 'is'} not a client field (use the names of "
-                      "`client add` flags, e.g. name, fiscal-address, id-number, or nombre, domicilio, documento)")
+    columns = map_header(header, field_for, READ_ONLY, "client",
+                         "use the names of `client add` flags, e.g. name, fiscal-address, id-number, "
+                         "or nombre, domicilio, documento")
+    seen = columns.present
     if "name" not in seen and not (update and "code" in seen):
         raise Invalid("the file has no name column (nombre): every new client needs a name"
                       + ("" if update else "; to change existing clients by code use --update"))
-    return ColumnMap(tuple(fields), tuple(header), tuple(ignored))
+    return columns

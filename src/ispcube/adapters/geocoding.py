@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import os
 import threading
 import time
+from typing import Callable
 
 from ispcube import config_file
 from ispcube.errors import Invalid, IspcubeError
@@ -114,19 +115,37 @@ class GoogleGeocoder:
 
 
 def verdict(results: list[dict]) -> Answer:
+    def locate(best: dict) -> tuple[float, float, bool] | None:
+        geometry = best.get("geometry", {})
+        if geometry.get("location_type") not in PRECISE:
+            return None
+        location = geometry["location"]
+        return float(location["lat"]), float(location["lng"]), bool(best.get("partial_match"))
+    return judged(results, "formatted_address", "ZERO_RESULTS", locate)
+
+
+def judged(results: list[dict], place_key: str, nothing: str,
+           locate: Callable[[dict], tuple[float, float, bool] | None]) -> Answer:
+    """The one rule of every provider: a single place, located precisely enough, or no answer.
+
+    PLACE_KEY names a result's address; NOTHING says how the provider said it found none;
+    LOCATE gives (lat, lng, partial match) of the one result, None when it is only approximate,
+    or raises ValueError when it has no usable coordinates."""
     if not results:
-        return Answer(False, "no place matches this address (ZERO_RESULTS)")
+        return Answer(False, f"no place matches this address ({nothing})")
     if len(results) > 1:
-        places = "; ".join(r.get("formatted_address", "?") for r in results[:3])
+        places = "; ".join(r.get(place_key, "?") for r in results[:3])
         return Answer(False, f"ambiguous: {len(results)} places match ({places})")
     best = results[0]
-    geometry = best.get("geometry", {})
-    place = best.get("formatted_address", "")
-    if geometry.get("location_type") not in PRECISE:
+    place = best.get(place_key, "")
+    try:
+        located = locate(best)
+    except (KeyError, TypeError, ValueError):
+        return Answer(False, f"the place found has no usable coordinates ({place})")
+    if located is None:
         return Answer(False, f"only an approximate location was found ({place})")
-    location = geometry["location"]
-    return Answer(True, lat=float(location["lat"]), lng=float(location["lng"]), place=place,
-                  partial=bool(best.get("partial_match")))
+    lat, lng, partial = located
+    return Answer(True, lat=lat, lng=lng, place=place, partial=partial)
 
 
 def full_address(street: str, postal_code: str | None, locality: str | None, state: str, country: str) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 from ispcube import __version__
-from ispcube.adapters.geocoding import Answer, GeocodingStopped, Pacer
+from ispcube.adapters.geocoding import Answer, GeocodingStopped, Pacer, judged
 
 DEFAULT_URL = "https://nominatim.openstreetmap.org"
 USER_AGENT = f"ispcube/{__version__} (ISP client management; geocoding client addresses)"
@@ -65,18 +65,8 @@ class NominatimGeocoder:
 
 
 def verdict(results: list[dict]) -> Answer:
-    if not results:
-        return Answer(False, "no place matches this address (Nominatim found nothing)")
-    if len(results) > 1:
-        places = "; ".join(r.get("display_name", "?") for r in results[:3])
-        return Answer(False, f"ambiguous: {len(results)} places match ({places})")
-    best = results[0]
-    place = best.get("display_name", "")
-    try:
+    def locate(best: dict) -> tuple[float, float, bool] | None:
         rank = int(best.get("place_rank", 0))
         lat, lng = float(best["lat"]), float(best["lon"])
-    except (KeyError, TypeError, ValueError):
-        return Answer(False, f"the place found has no usable coordinates ({place})")
-    if rank < STREET_RANK:
-        return Answer(False, f"only an approximate location was found ({place})")
-    return Answer(True, lat=lat, lng=lng, place=place, partial=rank < HOUSE_RANK)
+        return None if rank < STREET_RANK else (lat, lng, rank < HOUSE_RANK)
+    return judged(results, "display_name", "Nominatim found nothing", locate)

@@ -212,12 +212,17 @@ def _open_charge(rt: Runtime, code: str, amount_text: str) -> PendingCharge:
             resumed = False
         else:
             resumed = True     # nothing written: a look-up at Stripe comes first
-        try:
-            uow.commit()
-        except IntegrityError:
-            raise Refused(f"another card charge for client {client.code} is being made right now; "
-                          "run the command again in a moment") from None
+        commit_record(uow, client, "run the command again in a moment")
         return pending_of(unfinished, client, resumed)
+
+
+def commit_record(uow, client: m.Client, then: str) -> None:
+    """Commit the charge record (R6: before Stripe is called); a second pending charge of the
+    same client, made meanwhile by another run, is refused by the database: THEN says what to do."""
+    try:
+        uow.commit()
+    except IntegrityError:
+        raise Refused(f"another card charge for client {client.code} is being made right now; {then}") from None
 
 
 def new_record(uow, rt: Runtime, client: m.Client, charge_id: str, amount: Decimal, money: str) -> StripeCharge:

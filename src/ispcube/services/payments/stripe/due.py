@@ -20,16 +20,15 @@ from typing import Any
 import uuid
 
 from sqlalchemy import literal, select
-from sqlalchemy.exc import IntegrityError
 
 from ispcube.db import models as m
 from ispcube.db.document_models import StripeCharge
 from ispcube.db.types import Money
 from ispcube.domain.money import format_amount
-from ispcube.errors import IspcubeError, PartialFailure, Refused
+from ispcube.errors import IspcubeError, PartialFailure
 from ispcube.services.ledger.overdue import overdue_debts, overdue_select
 from ispcube.services.ledger.posting import currency
-from ispcube.services.payments.stripe.charges import ChargeNotMade, new_record, pending_of, send
+from ispcube.services.payments.stripe.charges import ChargeNotMade, commit_record, new_record, pending_of, send
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime
 
@@ -179,11 +178,7 @@ def _open(rt: Runtime, day: date, client_id: int, amount: Decimal, resumed: bool
         if amount <= 0:
             return None
         record = new_record(uow, rt, client, charge_id, amount, currency(uow))
-        try:
-            uow.commit()
-        except IntegrityError:
-            raise Refused(f"another card charge for client {client.code} is being made right now; "
-                          "it is not charged by this run") from None
+        commit_record(uow, client, "it is not charged by this run")
         return pending_of(record, client, False)
 
 

@@ -103,7 +103,7 @@ def test_a_collector_cannot_hand_a_client_to_another(base):
 # Each command maps to its rows (what is expected, the arguments), or to the reason it is not
 # run. Placeholders: {other} the other collector's client, {entry} its receipt, {cheque} its
 # cheque, {conn} its connection, {out} a new file in a folder of its own (every file there is
-# searched), {rows} a client file naming it, {tpl} a template file.
+# searched), {rows} a client file naming it, {lines} a ledger file naming it, {tpl} a template file.
 # HIDDEN: the client (entry, cheque, connection) does not exist for this collector.
 # REFUSED: a collector may not run the command at all (billing, jobs, imports, maintenance).
 # OK: runs on the collector's own clients only.
@@ -177,6 +177,8 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "ledger annul": [(REFUSED, ("{entry}", "--reason", "x"))],
     "ledger rebuild": [(REFUSED, ()), (REFUSED, ("{other}",))],
     "ledger cash": [(OK, ()), (OK, ("--entity", "caja-beto"))],
+    "ledger import": [(REFUSED, ("{lines}",)), (REFUSED, ("{lines}", "--dry-run")),
+                      (REFUSED, ("{lines}", "--skip-invalid"))],
     "cheque list": [(OK, ())],
     "cheque set-status": [(REFUSED, ("{cheque}", "rejected"))],
     "billing run": [(REFUSED, ("--period", "2026-12")), (REFUSED, ("--period", "2026-12", "--dry-run"))],
@@ -260,10 +262,13 @@ def world(base, tmp_path, runtime):
     entry = next(e for e in cli.json("ledger", "show", "BETO7") if e["document"].startswith("receipt"))
     (tmp_path / "rows.csv").write_text("code,name,address\nBETO7,Beto Cambiado,Calle Oculta 1\nA9,Nuevo,Calle 9\n")
     (tmp_path / "tpl.html").write_text("<p>{{ client.name }}</p>\n")
+    (tmp_path / "lines.csv").write_text("client,date,kind,amount,reference\nBETO7,2026-01-02,dx,10,X-1\n"
+                                        "A1,2026-01-02,opening,25,X-2\n")
     return cli, {"other": "BETO7", "entry": str(entry["entry"]), "receipt": entry["document"].split()[-1],
                  "cheque": str(cli.json("cheque", "list")[0]["id"]),
                  "conn": str(cli.json("connection", "list", "--client", "BETO7")[0]["id"]),
-                 "rows": str(tmp_path / "rows.csv"), "tpl": str(tmp_path / "tpl.html")}
+                 "rows": str(tmp_path / "rows.csv"), "lines": str(tmp_path / "lines.csv"),
+                 "tpl": str(tmp_path / "tpl.html")}
 
 
 def _snapshot(runtime, client_codes: tuple[str, ...] | None = None) -> dict:

@@ -86,6 +86,7 @@ def _both(*setups):
 FAILS_WITH_REAL_DATA = ('{% extends "base" %}{% block content %}{% if client.code != "00042" %}'
                         '{{ no_such_value }}{% endif %}{% endblock %}')
 BAD_IMPORT = "code,name,id_type,id_number\nI1,Importada Una,DNI,30123456\nI2,,DNI,x\n"
+BAD_LEDGER = "client,date,kind,amount,reference\nB1,2026-01-02,opening,120.50,S-1\nA1,2026-01-02,dx,1.234,F-1\n"
 
 ROWS = [
     # init, db, config
@@ -125,6 +126,12 @@ ROWS = [
         "operator 'ana' is a collector"),
     Row("ledger annul: unknown entry", "ledger annul 999 --reason x", 1, "999"),
     Row("ledger cash: bad date", "ledger cash --date 2026-13-01", 1, "2026-13-01"),
+    Row("ledger import: one bad line", "ledger import {tmp}/bad.csv", 1,
+        "line 3, column amount: value '1.234': has more than 2 decimals", setup=_file("bad.csv", BAD_LEDGER)),
+    Row("ledger import --skip-invalid: says what it posted", "ledger import {tmp}/bad.csv --skip-invalid", 3,
+        "1 line invalid, skipped; 1 line posted, 0 already imported", setup=_file("bad.csv", BAD_LEDGER)),
+    Row("ledger import: refused by role", "--operator ana ledger import {tmp}/bad.csv", 1,
+        "operator 'ana' is a collector", setup=_file("bad.csv", BAD_LEDGER)),
     Row("cheque set-status: bad status", "cheque set-status 1 bounced", 1, "bounced"),
     Row("billing run: bad period", "billing run --period 2026-13", 1, "2026-13"),
     # collections

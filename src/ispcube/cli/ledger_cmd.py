@@ -1,4 +1,4 @@
-"""`ispcube ledger ...`: the running account (L2, L5, L6, L7); also mounts pay, cheque, billing."""
+"""`ispcube ledger ...`: the running account (L2, L5, L6, L7, M3); also mounts pay, cheque, billing."""
 
 from typing import Optional
 
@@ -8,7 +8,7 @@ from ispcube.cli import billing_cmd, pay_cmd
 from ispcube.cli.output import render_record, render_rows
 from ispcube.cli.state import state
 
-ledger_app = typer.Typer(help="Running account: adjust, show, annul, rebuild, cash.", no_args_is_help=True)
+ledger_app = typer.Typer(help="Running account: adjust, show, annul, rebuild, cash, import.", no_args_is_help=True)
 
 STATEMENT_COLUMNS = ["entry", "date", "document", "due", "debit", "credit", "balance", "comment"]
 
@@ -77,6 +77,61 @@ def cash(ctx: typer.Context,
     rows = cash_report.cash_report(state(ctx).runtime(), on_date, entity)
     render_rows(rows, state(ctx).format,
                 ["entity", "operator", "receipts", "annulled", "cash", "cheques", "total"])
+
+
+@ledger_app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., metavar="FILE",
+                               help="CSV (any delimiter; UTF-8 or Latin-1) or XLSX with a header row."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid",
+                                      help="Post the valid lines and skip the others (exit 3 when some were skipped)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every line and report; post nothing."),
+    report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
+                                         help="Write the problems to this CSV file instead of stderr."),
+) -> None:
+    """Import opening balances, debits, credits and payments from a file.
+
+    Columns: client, date, kind (opening, dx, cx, payment; saldo_inicial, debito, credito,
+    pago), amount, reference (required), description, due_date, payment_method. An opening
+    balance is signed (negative: in the client's favour); other amounts are positive. A line
+    whose client and reference were imported before is skipped and counted, so running a
+    file again posts nothing twice. `ledger show --format csv` output reads back as it is.
+    By default an invalid line means nothing is posted (exit 1).
+    """
+    from ispcube.cli.client.bulk_cmd import _report_file, _report_problems
+    from ispcube.cli.progress import progress_bar
+    from ispcube.services.imports.ledger.run import LedgerImportOptions, import_ledger
+    options = LedgerImportOptions(skip_invalid=skip_invalid, dry_run=dry_run)
+    with _report_file(report, state(ctx).yes) as report_out, progress_bar("importing", quiet=state(ctx).quiet) as bar:
+        summary = import_ledger(state(ctx).runtime(), file, options, bar.advance, bar.start)
+        _report_problems(summary.problems, report_out)
+    _print_import_summary(ctx, summary)
+
+
+def _print_import_summary(ctx: typer.Context, summary) -> None:
+    from ispcube.errors import Invalid, PartialFailure
+    if state(ctx).format == "json":
+        render_record(summary.as_dict(), "json")
+    else:
+        done = "written" if summary.written else ("dry run, nothing written" if summary.dry_run else "nothing written")
+        kinds = ", ".join(f"{summary.by_kind[k]} {k}" for k in ("opening", "dx", "cx", "payment"))
+        ignored = f"; columns not imported: {', '.join(summary.ignored_columns)}" if summary.ignored_columns else ""
+        state(ctx).say(f"{summary.file} ({summary.encoding}): {summary.lines} lines, {summary.posted} "
+                       f"{'posted' if summary.written else 'to post'} "
+                       f"({kinds}) for {summary.clients} clients, {summary.already} already imported, "
+                       f"{summary.invalid} invalid; {done}{ignored}")
+    if summary.invalid and not summary.skip_invalid:
+        raise Invalid(f"{summary.invalid} of {summary.lines} lines are invalid: nothing imported "
+                      "(fix them, or use --skip-invalid to import the valid ones)")
+    if summary.invalid:
+        raise PartialFailure(f"{_lines(summary.invalid)} invalid, skipped; {_lines(summary.posted)} "
+                             + ("to post (dry run, nothing written)" if summary.dry_run else "posted")
+                             + f", {summary.already} already imported")
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" + ("" if count == 1 else "s")
 
 
 def register(app: typer.Typer) -> None:

@@ -28,7 +28,8 @@ from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.clients.log import log_selected
 from ispcube.services.process.runtime import Actor, Runtime
 
-KIND_NAMES = {"invoice": "invoice", "dx": "DX", "cx": "CX", "receipt": "receipt", "reversal": "reversal"}
+KIND_NAMES = {"invoice": "invoice", "dx": "DX", "cx": "CX", "receipt": "receipt", "reversal": "reversal",
+              "opening": "opening balance"}
 BOOKKEEPERS = ("admin", "operator")     # may adjust, annul, bill and rebuild
 COLLECTING = ("admin", "operator", "collector")
 
@@ -48,7 +49,8 @@ class Posted:
 
 
 def entry_label(kind: str, series: str, number: int) -> str:
-    """How people refer to an entry: 'receipt 12', 'DX 3', 'invoice 1-15' (company 1)."""
+    """How people refer to an entry: 'receipt 12', 'DX 3', 'invoice 1-15' (company 1),
+    'opening balance 4'."""
     if kind == "invoice":
         return f"invoice {series.removeprefix('invoice-')}-{number}"
     return f"{KIND_NAMES[kind]} {number}"

@@ -42,7 +42,11 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
               date_to: str | None = None) -> list[dict[str, Any]]:
     """The client's entries in date order with the running balance after each.
 
-    With a start date, the first row carries the balance brought forward.
+    With a start date, the first row carries the balance brought forward. Besides what the
+    statement shows, each row names its client, kind, reference and payment method, so that
+    `ledger import` reads a statement written as CSV back (M3): the reference is the one an
+    imported entry came with, else the entry's own label ('receipt 12'); the brought-forward
+    row is an opening balance whose amount is its balance.
     """
     start = parse_date(date_from, field="--from") if date_from else None
     end = parse_date(date_to, field="--to") if date_to else None
@@ -55,7 +59,8 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
         if start is not None:
             running = uow.session.scalar(select(func.sum(LedgerEntry.amount)).where(
                 LedgerEntry.client_id == client.id, LedgerEntry.entry_date < start)) or ZERO
-            rows.append(_row(None, start, "brought forward", None, None, running, None))
+            rows.append(_row(None, start, "brought forward", None, None, running, None,
+                             client.code, f"brought forward {start.isoformat()}"))
         reversal = aliased(LedgerEntry)
         query = (select(LedgerEntry, reversal.id)
                  .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
@@ -68,20 +73,22 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
         for entry, annulled_by in uow.session.execute(query):
             running += entry.amount
             note = f"annulled by entry {annulled_by}" if annulled_by else None
-            rows.append(_row(entry.id, entry.entry_date, entry_label(entry.kind, entry.series, entry.number),
-                             entry, entry.amount, running, note))
+            label = entry_label(entry.kind, entry.series, entry.number)
+            rows.append(_row(entry.id, entry.entry_date, label, entry, entry.amount, running, note,
+                             client.code, entry.import_ref or label))
         return rows
 
 
 def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Decimal | None,
-         running: Decimal, note: str | None) -> dict[str, Any]:
+         running: Decimal, note: str | None, client: str, reference: str) -> dict[str, Any]:
     comment = "; ".join(t for t in ((entry.comment if entry else None), note) if t)
     return {"entry": entry_id, "date": on.isoformat(), "document": label,
             "due": entry.due_date.isoformat() if entry and entry.due_date else None,
             "debit": format_amount(amount) if amount is not None and amount > 0 else None,
             "credit": format_amount(-amount) if amount is not None and amount < 0 else None,
             "balance": format_amount(running), "operator": entry.operator if entry else None,
-            "comment": comment or None}
+            "comment": comment or None, "client": client, "kind": entry.kind if entry else "opening",
+            "reference": reference, "payment_method": entry.payment_method if entry else None}
 
 
 def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ rows imported, the invalid skipped)."""
 
 from contextlib import contextmanager
 import csv
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
@@ -18,13 +18,15 @@ REPORT = typer.Option(None, "--report", metavar="FILE.csv",
                       help="Write the problems to this CSV file instead of stderr.")
 
 
-def run_import_command(ctx: typer.Context, kind, file: str, report: Optional[str], **options: bool) -> None:
-    """Import FILE as KIND (an imports.engine.ImportRun) with OPTIONS, as every import command does."""
+def run_import_command(ctx: typer.Context, kind, file: str, report: Optional[str],
+                       summarise: Optional[Callable[[typer.Context, object], None]] = None, **options: bool) -> None:
+    """Import FILE as KIND (an imports.engine.ImportRun) with OPTIONS, as every import command does;
+    SUMMARISE prints a kind's own summary and exits as `_print_summary` does."""
     from ispcube.services.imports.engine import ImportOptions, run_import
     with _report_file(report, state(ctx).yes) as report_out, progress_bar("importing", quiet=state(ctx).quiet) as bar:
         summary = run_import(state(ctx).runtime(), file, ImportOptions(**options), kind, bar.advance, bar.start)
         _report_problems(summary.problems, report_out)
-    _print_summary(ctx, summary)
+    (summarise or _print_summary)(ctx, summary)
 
 
 @contextmanager

@@ -99,14 +99,10 @@ def import_(
     file again posts nothing twice. `ledger show --format csv` output reads back as it is.
     By default an invalid line means nothing is posted (exit 1).
     """
-    from ispcube.cli.client.bulk_cmd import _report_file, _report_problems
-    from ispcube.cli.progress import progress_bar
-    from ispcube.services.imports.ledger.run import LedgerImportOptions, import_ledger
-    options = LedgerImportOptions(skip_invalid=skip_invalid, dry_run=dry_run)
-    with _report_file(report, state(ctx).yes) as report_out, progress_bar("importing", quiet=state(ctx).quiet) as bar:
-        summary = import_ledger(state(ctx).runtime(), file, options, bar.advance, bar.start)
-        _report_problems(summary.problems, report_out)
-    _print_import_summary(ctx, summary)
+    from ispcube.cli.importing import run_import_command
+    from ispcube.services.imports.ledger.run import LedgerImport
+    run_import_command(ctx, LedgerImport, file, report, _print_import_summary,
+                       skip_invalid=skip_invalid, dry_run=dry_run)
 
 
 def _print_import_summary(ctx: typer.Context, summary) -> None:
@@ -117,12 +113,11 @@ def _print_import_summary(ctx: typer.Context, summary) -> None:
         done = "written" if summary.written else ("dry run, nothing written" if summary.dry_run else "nothing written")
         kinds = ", ".join(f"{summary.by_kind[k]} {k}" for k in ("opening", "dx", "cx", "payment"))
         ignored = f"; columns not imported: {', '.join(summary.ignored_columns)}" if summary.ignored_columns else ""
-        state(ctx).say(f"{summary.file} ({summary.encoding}): {summary.lines} lines, {summary.posted} "
-                       f"{'posted' if summary.written else 'to post'} "
-                       f"({kinds}) for {summary.clients} clients, {summary.already} already imported, "
-                       f"{summary.invalid} invalid; {done}{ignored}")
+        state(ctx).say(f"{summary.file} ({summary.encoding}): {summary.rows} lines, {summary.posted} "
+                       f"{'posted' if summary.written else 'to post'} ({kinds}) for {summary.clients} clients, "
+                       f"{summary.already} already imported, {summary.invalid} invalid; {done}{ignored}")
     if summary.invalid and not summary.skip_invalid:
-        raise Invalid(f"{summary.invalid} of {summary.lines} lines are invalid: nothing imported "
+        raise Invalid(f"{summary.invalid} of {summary.rows} lines are invalid: nothing imported "
                       "(fix them, or use --skip-invalid to import the valid ones)")
     if summary.invalid:
         raise PartialFailure(f"{_lines(summary.invalid)} invalid, skipped; {_lines(summary.posted)} "

@@ -20,6 +20,8 @@ A kind is an `ImportRun` subclass giving:
   (the stored record a row changes under --update, or None), after the checks that need
   the database or the file's earlier rows;
 - `write(rows)`: the valid rows of a chunk written set-based, returning (new, updated, unchanged);
+- `tally(rows)` (optional): the same counts for valid rows that are not written (a dry run,
+  or an import already refused);
 - `finish()` (optional): what is written once, after the last chunk, when the import is accepted.
 """
 
@@ -125,6 +127,10 @@ class ImportRun:
     def write(self, rows: list) -> tuple[int, int, int]:
         raise NotImplementedError
 
+    def tally(self, rows: list) -> tuple[int, int, int]:
+        return (sum(1 for row in rows if row.existing is None),
+                sum(1 for row in rows if row.existing is not None), 0)
+
     def finish(self) -> None:
         return None
 
@@ -168,12 +174,11 @@ class ImportRun:
         valid = [row for row in chunk if row.ok]
         if not self.options.dry_run and not self.refusing:
             new, updated, unchanged = self.write(valid)
-            summary.new += new
-            summary.updated += updated
-            summary.unchanged += unchanged
         else:
-            summary.new += sum(1 for row in valid if row.existing is None)
-            summary.updated += sum(1 for row in valid if row.existing is not None)
+            new, updated, unchanged = self.tally(valid)
+        summary.new += new
+        summary.updated += updated
+        summary.unchanged += unchanged
 
 
 def run_import(rt: Runtime, path: str | Path, options: ImportOptions, kind: type[ImportRun],

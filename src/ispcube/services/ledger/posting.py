@@ -184,14 +184,17 @@ def post_selected(uow: UnitOfWork, rt: Runtime, rows, columns: list[str], messag
     new = or_(*(and_(LedgerEntry.series == series, LedgerEntry.number > first,
                      LedgerEntry.number <= first + count)
                 for (series, count), first in zip(counts, bases.values(), strict=True)))
-    _move_balances(uow, new)
+    move_balances(uow, new)
     log_selected(uow.session, rt.now(), rt.operator, None, select(
         LedgerEntry.client_id.label("client_id"), (literal("ledger.") + LedgerEntry.kind).label("kind"),
         message.label("message")).where(new))
     return new
 
 
-def _move_balances(uow: UnitOfWork, new) -> None:
+def move_balances(uow: UnitOfWork, new) -> None:
+    """Add to each client's cached balance the sum of its entries selected by NEW (an SQL
+    condition on LedgerEntry), in one guarded UPDATE; Invalid naming the first client whose
+    balance would outgrow the money column (nothing is moved then)."""
     totals = (select(LedgerEntry.client_id, func.sum(LedgerEntry.amount).label("delta"))
               .where(new).group_by(LedgerEntry.client_id).subquery("totals"))
     # The first client beyond the bound by code, as an aggregate: under ORDER BY code LIMIT 1

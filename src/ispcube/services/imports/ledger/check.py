@@ -21,8 +21,7 @@ from ispcube.domain.dates import parse_date
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
-from ispcube.services.imports.clients.check import cell_text
-from ispcube.services.imports.clients.columns import ColumnMap, header_key
+from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
 
 # What a kind cell may say -> the entry kind posted ("reversal": a dx or a cx by its side).
@@ -56,10 +55,21 @@ class Checked:
     line: int
     problems: list[tuple[str, str, str]]          # column, value, reason
     value: Line | None = None
+    client_id: int | None = None                  # set by the caller, once the client is found
+    already: bool = False                         # set by the caller: imported before
+    existing: None = None                         # a line never changes a stored record
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def wire(self) -> tuple:
+        return self.line, self.problems or None, self.value
+
+    @classmethod
+    def from_wire(cls, sent: tuple) -> "Checked":
+        line, problems, value = sent
+        return cls(line, problems or [], value)
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
     checked = Checked(line, [])
     columns = ctx.columns
     problems = checked.problems
-    _check_shape(checked, columns, cells)
+    check_shape(problems, columns, cells)
     raw: dict[str, str] = {}
     width = len(cells)
     for index, name in columns.used:
@@ -147,18 +157,6 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
     return checked
 
 
-def _check_shape(checked: Checked, columns: ColumnMap, cells: list[str | None]) -> None:
-    width = len(columns.headers)
-    if len(cells) < width:
-        checked.problems.append((columns.headers[len(cells)], "",
-                                 f"the line has {len(cells)} columns, the header has {width}"))
-    extra = [(i, c) for i, c in enumerate(cells[width:], start=width + 1) if c is not None and c.strip()]
-    if extra:
-        number, value = extra[0]
-        checked.problems.append((str(number), value,
-                                 f"extra column: the header has {width} columns, the line has {len(cells)}"))
-
-
 def _date(raw: dict[str, str], name: str, column, problems: list, required: bool) -> date | None:
     text = raw.get(name)
     if text is None:
@@ -211,3 +209,16 @@ def _amount(ctx: CheckContext, raw: dict[str, str], kind: str, column, problems:
         problems.append((column(name), text, f"is on the wrong side: {what}"))
         return None
     return value
+
+
+_WORKER: dict[str, CheckContext] = {}
+
+
+def start_worker(ctx: CheckContext) -> None:
+    _WORKER["context"] = ctx
+
+
+def check_chunk(chunk: list[tuple[int, list[str | None]]]) -> list[tuple]:
+    """check_line over a chunk, in a worker process set up by start_worker (see Checked.wire)."""
+    ctx = _WORKER["context"]
+    return [check_line(ctx, line, cells).wire() for line, cells in chunk]

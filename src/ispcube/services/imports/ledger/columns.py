@@ -12,9 +12,8 @@ The statement's entry, document and operator columns are skipped (the entry is n
 anew here, the operator is the one importing). Case, accents and punctuation do not matter.
 """
 
-from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
-from ispcube.services.imports.clients.columns import ColumnMap, header_key
+from ispcube.services.imports.columns import ColumnMap, header_key, map_header
 
 FIELDS = ("client", "date", "kind", "amount", "debit", "credit", "balance", "reference", "description",
           "due_date", "payment_method")
@@ -47,33 +46,14 @@ def field_for(header: str) -> str | None:
 
 def map_columns(header: list[str]) -> ColumnMap:
     """Map every header to a field; unknown or repeated columns, or missing ones, refuse the file."""
-    fields: list[str | None] = []
-    ignored: list[str] = []
-    unknown: list[str] = []
-    seen: dict[str, str] = {}
-    for number, name in enumerate(header, start=1):
-        found = field_for(name) if name else None
-        if found is None:
-            if header_key(name) in READ_ONLY:
-                ignored.append(name)
-            elif name:
-                unknown.append(f"{quoted(name)} (column {number})")
-            fields.append(None)
-            continue
-        if found in seen:
-            raise Invalid(f"columns {quoted(seen[found])} and {quoted(name)} both give the {found.replace('_', ' ')} "
-                          "of a line: keep only one of them")
-        seen[found] = name
-        fields.append(found)
-    if unknown:
-        raise Invalid(f"column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                      f"{'are' if len(unknown) > 1 else 'is'} not a ledger line field (use client, date, kind, "
-                      "amount, reference, description, due_date, payment_method, or cliente, fecha, tipo, "
-                      "importe, referencia)")
+    columns = map_header(header, field_for, READ_ONLY, "ledger line",
+                         "use client, date, kind, amount, reference, description, due_date, payment_method, "
+                         "or cliente, fecha, tipo, importe, referencia")
+    seen = columns.present
     missing = [name for name in ("client", "date", "kind", "reference") if name not in seen]
-    if not ({"amount", "debit", "credit"} & seen.keys()):
+    if not ({"amount", "debit", "credit"} & seen):
         missing.append("amount (or debit and credit)")
     if missing:
         raise Invalid(f"the file has no {', no '.join(missing)} column: every ledger line needs "
                       "its client, date, kind, amount and reference")
-    return ColumnMap(tuple(fields), tuple(header), tuple(ignored))
+    return columns

@@ -1,197 +1,168 @@
-"""`ledger import FILE` (M3): opening balances, debits, credits and payments in bulk.
+"""`ledger import FILE` (M3): opening balances, debits, credits and payments in bulk; a kind
+of the import engine (imports/engine.py, M1), which reads, chunks, counts and commits.
 
-Each line is checked (imports/ledger/check.py), then settled against the database and the
-file's earlier lines in batches: the client exists and is not deleted, its reference was not
-imported before (such a line is skipped and counted as already imported, so a file run again,
-or one overlapping it, posts nothing twice) nor used on an earlier line of the file, and the
-balance it leaves fits the money column. Valid lines are posted in batches inside one
-transaction (imports/ledger/store.py), which commits only when the import is accepted: any
-invalid line means nothing is posted, unless --skip-invalid. Afterwards the cached balances
-equal the sums of the entries (`ledger rebuild` finds nothing), and each client whose account
-moved gets one client log line saying what the import posted.
+Each line is checked by a pure function (imports/ledger/check.py), then settled against the
+database and the file's earlier lines: the client exists and is not deleted, its reference
+was not imported before (such a line is skipped and counted as already imported, so a file run
+again, or one overlapping it, posts nothing twice) nor used on an earlier line of the file,
+and the balance it leaves fits the money column. Valid lines are posted chunk by chunk inside
+the engine's one transaction (imports/ledger/store.py), which commits only when the import is
+accepted. Afterwards the cached balances equal the sums of the entries (`ledger rebuild`
+finds nothing), and each client whose account moved has one client-log line saying what the
+import posted.
+
+In the engine's counts a posted line is `new` and a line imported before is `unchanged`.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ispcube.domain.money import MAX_AMOUNT, format_amount
-from ispcube.errors import Invalid
-from ispcube.services.imports.ledger.check import CheckContext, Checked, Line, check_line
+from ispcube.services.imports.columns import ColumnMap
+from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary, run_import
+from ispcube.services.imports.ledger.check import CheckContext, Checked, Line, check_chunk, start_worker
 from ispcube.services.imports.ledger.columns import map_columns
 from ispcube.services.imports.ledger.store import ClientRef, LedgerImportDb
-from ispcube.services.imports.read import SourceRow, open_source
+from ispcube.services.imports.read import Source
 from ispcube.services.ledger.posting import KIND_NAMES, currency
 from ispcube.services.process.runtime import Runtime
 
-CHUNK = 2000
 SHOWN = {"opening": "opening", "dx": "dx", "cx": "cx", "receipt": "payment"}
 
 
-@dataclass(frozen=True)
-class LedgerImportOptions:
-    skip_invalid: bool = False
-    dry_run: bool = False
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    column: str
-    value: str
-    reason: str
-
-    def sentence(self) -> str:
-        from ispcube.domain.text import quoted
-        return f"line {self.line}, column {self.column}: value {quoted(self.value)}: {self.reason}"
-
-
 @dataclass
-class LedgerImportSummary:
-    file: str
-    encoding: str
-    lines: int = 0
-    posted: int = 0
-    already: int = 0
-    invalid: int = 0
-    clients: int = 0
-    by_kind: Counter = field(default_factory=Counter)     # opening, dx, cx, payment
-    written: bool = False
-    dry_run: bool = False
-    skip_invalid: bool = False
-    ignored_columns: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+class LedgerImportSummary(ImportSummary):
+    by_kind: Counter = field(default_factory=Counter)     # lines posted (or to post): opening, dx, cx, payment
+    clients: int = 0                                      # clients whose account they move
 
-    def as_dict(self) -> dict:
-        return {"file": self.file, "encoding": self.encoding, "lines": self.lines, "posted": self.posted,
+    @property
+    def posted(self) -> int:
+        return self.new
+
+    @property
+    def already(self) -> int:
+        return self.unchanged
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "encoding": self.encoding, "lines": self.rows, "posted": self.new,
                 **{kind: self.by_kind[kind] for kind in SHOWN.values()},
-                "already_imported": self.already, "invalid": self.invalid, "clients": self.clients,
+                "already_imported": self.unchanged, "invalid": self.invalid, "clients": self.clients,
                 "written": self.written, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns}
 
 
-def import_ledger(rt: Runtime, path: str | Path, options: LedgerImportOptions,
+def import_ledger(rt: Runtime, path: str | Path, options: ImportOptions,
                   progress: Callable[[int], None] | None = None,
                   on_start: Callable[[int | None], None] | None = None) -> LedgerImportSummary:
-    """Import PATH; ON_START gets the expected line count, PROGRESS each batch's size.
+    """Import PATH; ON_START gets the expected line count, PROGRESS each chunk's size.
 
     Only an admin or an operator may import: an import moves the accounts of the whole base."""
-    rt.check_office("import ledger lines")
-    with open_source(path) as source:
-        columns = map_columns(source.header)
-        with rt.uow() as uow:
-            db = LedgerImportDb(uow)
-            if options.dry_run:
-                db.start()
-            else:
-                db.lock()
-            context = CheckContext(columns, currency(uow), rt.today(), source.mixed)
-            run = _Run(rt, db, options, context, source.path.name, source.encoding)
-            if on_start:
-                on_start(source.total)
-            for chunk in _chunks(source.rows):
-                run.settle([check_line(context, row.line, row.cells) for row in chunk])
-                if progress:
-                    progress(len(chunk))
-            if run.finish():
-                uow.commit()
-            return run.summary
+    summary = run_import(rt, path, options, LedgerImport, progress, on_start)
+    assert isinstance(summary, LedgerImportSummary), "the ledger kind keeps its own summary"
+    return summary
 
 
-def _chunks(rows):
-    batch: list[SourceRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class LedgerImport(ImportRun):
+    """Ledger lines, a kind of the engine (imports/engine.py)."""
+    office = "import ledger lines"
+    check_chunk = staticmethod(check_chunk)
+    start_worker = staticmethod(start_worker)
 
-
-class _Run:
-    def __init__(self, rt: Runtime, db: LedgerImportDb, options: LedgerImportOptions, context: CheckContext,
-                 file: str, encoding: str):
-        self.rt, self.db, self.options, self.context = rt, db, options, context
-        self.summary = LedgerImportSummary(file=file, encoding=encoding, dry_run=options.dry_run,
-                                           skip_invalid=options.skip_invalid,
-                                           ignored_columns=list(context.columns.ignored))
+    def __init__(self, rt: Runtime, uow, options: ImportOptions, columns: ColumnMap,
+                 source: Source, table_locked: bool = False):
+        super().__init__(rt, uow, options, columns, source, table_locked)
+        self.summary: LedgerImportSummary = LedgerImportSummary(
+            file=self.summary.file, encoding=self.summary.encoding, dry_run=options.dry_run,
+            skip_invalid=options.skip_invalid, ignored_columns=list(columns.ignored))
+        self.db = LedgerImportDb(uow)
+        # First in the transaction: wait for another import to end before reading anything.
+        if options.dry_run:
+            self.db.start()
+        else:
+            self.db.lock()
         self.clients: dict[str, ClientRef | None] = {}
         self.seen: dict[tuple[int, str], int] = {}          # (client id, reference) -> line
         self.balances: dict[int, Decimal] = {}              # client id -> balance once its lines are posted
-        self.posted: dict[int, Counter] = {}                # client id -> entries per kind
-        self.totals: dict[int, Decimal] = {}                # client id -> what its entries add up to
-        self.refusing = False
+        self.posted: dict[int, Counter] = {}                # client id -> lines posted per kind
+        self.totals: dict[int, Decimal] = {}                # client id -> what they add up to
 
-    def _column(self, name: str) -> str:
-        columns = self.context.columns
-        return columns.column_of(name) if name in columns.present else name
+    @classmethod
+    def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
+        return map_columns(header)
 
-    def settle(self, chunk: list[Checked]) -> None:
-        valid = [(row, row.value) for row in chunk if row.value is not None]
-        wanted = {line.client for _, line in valid if line.client not in self.clients}
+    def context(self) -> CheckContext:
+        return CheckContext(self.columns, currency(self.uow), self.rt.today(), self.source.mixed)
+
+    def settle(self, sent: list) -> list[Checked]:
+        chunk = [Checked.from_wire(row) for row in sent]
+        lines = [(row, row.value) for row in chunk if row.value is not None]
+        wanted = {line.client for _, line in lines if line.client not in self.clients}
         if wanted:
-            found = self.db.clients(wanted)
+            found = self.database.ask(self.db.clients, wanted)
             self.clients.update({code: found.get(code) for code in wanted})
-        keyed: list[tuple[Checked, Line, ClientRef]] = []
-        for row, line in valid:
+        known: list[tuple[Checked, Line, ClientRef]] = []
+        for row, line in lines:
             client = self.clients[line.client]
             if client is None:
-                row.problems.append((self._column("client"), line.client, "no such client"))
+                row.problems.append((self.column("client"), line.client, "no such client"))
             elif client.deleted:
-                row.problems.append((self._column("client"), line.client,
+                row.problems.append((self.column("client"), line.client,
                                      "is a deleted client (restore it with `ispcube client restore` first)"))
             else:
-                keyed.append((row, line, client))
-        stored = self.db.imported({(client.id, line.reference) for _, line, client in keyed})
-        to_post: list[tuple[int, Line]] = []
-        for row, line, client in keyed:
+                known.append((row, line, client))
+        keys = {(client.id, line.reference) for _, line, client in known}
+        stored = self.database.ask(self.db.imported, keys) if keys else set()
+        for row, line, client in known:
             key = (client.id, line.reference)
             if key in self.seen:
-                row.problems.append((self._column("reference"), line.reference,
+                row.problems.append((self.column("reference"), line.reference,
                                      f"is also on line {self.seen[key]} for client {line.client}"))
                 continue
             self.seen[key] = row.line
             if key in stored:
-                self.summary.already += 1
+                row.already = True
                 continue
             balance = self.balances.get(client.id, client.balance) + line.amount
             if abs(balance) > MAX_AMOUNT:
-                row.problems.append((self._column("amount"), format_amount(abs(line.amount)),
+                row.problems.append((self.column("amount"), format_amount(abs(line.amount)),
                                      f"would take the balance of client {line.client} to {format_amount(balance)}, "
                                      f"beyond what a balance holds ({format_amount(MAX_AMOUNT)} either way)"))
                 continue
             self.balances[client.id] = balance
-            to_post.append((client.id, line))
-        self.summary.lines += len(chunk)
-        for row in chunk:
-            if not row.ok:
-                self.summary.invalid += 1
-                self.summary.problems += [Problem(row.line, *problem) for problem in row.problems]
-                self.refusing = self.refusing or not self.options.skip_invalid
-        for client_id, line in to_post:
+            row.client_id = client.id
+        return chunk
+
+    def _count(self, rows: list[Checked]) -> list[tuple[int, Line]]:
+        """The lines of ROWS to post, as (client id, line); counted per kind and client."""
+        posting = [(row.client_id, row.value) for row in rows
+                   if not row.already and row.client_id is not None and row.value is not None]
+        for client_id, line in posting:
             self.summary.by_kind[SHOWN[line.kind]] += 1
             self.posted.setdefault(client_id, Counter())[line.kind] += 1
             self.totals[client_id] = self.totals.get(client_id, Decimal(0)) + line.amount
-        self.summary.posted += len(to_post)
-        if to_post and not self.options.dry_run and not self.refusing:
-            self.db.insert(to_post, self.rt.operator)
-
-    def finish(self) -> bool:
-        """Move the balances and log each client; True when there is something to commit."""
         self.summary.clients = len(self.posted)
-        if self.options.dry_run or self.refusing or not self.posted:
-            return False
+        return posting
+
+    def tally(self, rows: list[Checked]) -> tuple[int, int, int]:
+        return len(self._count(rows)), 0, sum(1 for row in rows if row.already)
+
+    def write(self, rows: list[Checked]) -> tuple[int, int, int]:
+        posting = self._count(rows)
+        if posting:
+            self.database.send(self.db.insert, posting, self.rt.operator)
+        return len(posting), 0, sum(1 for row in rows if row.already)
+
+    def finish(self) -> None:
+        if self.posted:
+            self.database.send(self._finish)
+
+    def _finish(self) -> None:
+        """On the database thread: move the balances and log each client once."""
         balances = self.db.move_balances()
-        if not balances:
-            raise Invalid("a payment posted during the import would take a client's balance beyond what a "
-                          f"balance holds ({format_amount(MAX_AMOUNT)} either way): nothing was imported")
-        events = [(client_id, self._log_text(counts, self.totals[client_id], balances[client_id]))
-                  for client_id, counts in self.posted.items()]
-        self.db.log(events, self.rt.now(), self.rt.operator)
-        self.summary.written = True
-        return True
+        self.db.log([(client_id, self._log_text(counts, self.totals[client_id], balances[client_id]))
+                     for client_id, counts in self.posted.items()], self.rt.now(), self.rt.operator)
 
     def _log_text(self, counts: Counter, total: Decimal, balance: Decimal) -> str:
         entries = sum(counts.values())

@@ -8,26 +8,26 @@ backs this up: whatever path wrote a reference, the database refuses a second co
 Entries are inserted in bulk (COPY on PostgreSQL), numbered per series through the
 `sequences` table as `services/ledger/posting.py` numbers them: one reservation per series and
 batch, which keeps the series row locked until commit, so numbers are neither given twice nor
-skipped. Balances move once at the end, by one UPDATE ... FROM the sums of the entries this
-import inserted, guarded so no balance outgrows the money column.
+skipped. Balances move once, at the end, by each client's sum of the entries this import
+inserted (`posting.move_balances`, guarded so no balance outgrows the money column), and
+each client gets one client-log line.
 """
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import and_, func, select, type_coerce, update
+from sqlalchemy import Integer, String, and_, column, func, select, values
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
-from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
+from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.imports.ledger.check import Line
-from ispcube.services.ledger.posting import fits, reserve_numbers
+from ispcube.services.ledger.posting import move_balances, reserve_numbers
 
 ENTRIES = LedgerEntry.__table__
-EVENTS = m.ClientEvent.__table__
 ENTRY_COLUMNS = ("client_id", "kind", "series", "number", "entry_date", "due_date", "amount", "operator",
                  "comment", "payment_method", "import_ref")
 RUN_LOCK = "ledger-import"
@@ -44,7 +44,6 @@ class LedgerImportDb:
     def __init__(self, uow: UnitOfWork):
         self.uow = uow
         self.session = uow.session
-        self.conn = uow.session.connection()
         self.before_id = 0
         self.any_imported = True
 
@@ -67,10 +66,14 @@ class LedgerImportDb:
         """The (client id, reference) pairs of KEYS already posted by an earlier import."""
         if not keys or not self.any_imported:
             return set()
+        # A join with the pairs, so each one is one probe of the unique index (two IN lists
+        # would probe every client with every reference on SQLite).
         e = LedgerEntry
-        rows = self.session.execute(select(e.client_id, e.import_ref).where(
-            e.client_id.in_({client for client, _ in keys}), e.import_ref.in_({ref for _, ref in keys})))
-        return {(client, ref) for client, ref in rows if ref is not None} & keys
+        wanted = values(column("client_id", Integer), column("ref", String), name="wanted").data(list(keys)) \
+            .cte("wanted")
+        rows = self.session.execute(select(e.client_id, e.import_ref).join_from(
+            wanted, e, and_(e.client_id == wanted.c.client_id, e.import_ref == wanted.c.ref)))
+        return {(client, ref) for client, ref in rows if ref is not None}
 
     def insert(self, lines: list[tuple[int, Line]], operator: str) -> None:
         """Post LINES ((client id, line) in file order): numbers per series, then one bulk insert."""
@@ -85,28 +88,18 @@ class LedgerImportDb:
             next_number[line.kind] = number + 1
             rows.append((client_id, line.kind, line.kind, number, line.entry_date, line.due_date, line.amount,
                          operator, line.description, line.payment_method, line.reference))
-        bulk_insert(self.conn, ENTRIES, ENTRY_COLUMNS, rows)
+        bulk_insert(self.session.connection(), ENTRIES, ENTRY_COLUMNS, rows)
 
     def move_balances(self) -> dict[int, Decimal]:
-        """Add what this import posted to each client's cached balance; {client id: balance}.
-
-        None of it when a balance would outgrow the money column (the caller checked each line
-        against the balances it read; this catches a payment posted meanwhile)."""
+        """Add what this import posted to each client's cached balance; {client id: new balance}."""
         e = LedgerEntry
         ours = and_(e.id > self.before_id, e.import_ref.is_not(None))
-        sums = select(e.client_id, func.sum(e.amount).label("total")).where(ours).group_by(e.client_id) \
-            .subquery("posted")
-        total = type_coerce(sums.c.total, Money)
-        clients = self.session.scalar(select(func.count()).select_from(sums)) or 0
-        moved = (update(m.Client).where(m.Client.id == sums.c.client_id, fits(m.Client.balance + total))
-                 .values(balance=m.Client.balance + total).returning(m.Client.id, m.Client.balance)
-                 .execution_options(synchronize_session=False))
-        balances = dict(self.session.execute(moved).all())
-        if len(balances) != clients:
-            return {}
-        return balances
+        move_balances(self.uow, ours)
+        moved = select(e.client_id).where(ours).distinct().subquery("moved")
+        return dict(self.session.execute(select(m.Client.id, m.Client.balance)
+                                         .join(moved, moved.c.client_id == m.Client.id)).all())
 
     def log(self, events: list[tuple[int, str]], at: datetime, operator: str) -> None:
-        """One client log row per (client id, message), in one bulk insert."""
-        bulk_insert(self.conn, EVENTS, ("client_id", "at", "operator", "kind", "message"),
-                    ((client_id, at, operator, "ledger.import", message) for client_id, message in events))
+        """One client-log line per (client id, message), in one bulk insert."""
+        log_bulk(self.session.connection(), at, operator,
+                 ((client_id, "ledger.import", message) for client_id, message in events))

@@ -63,6 +63,8 @@ CASES: dict[str, Case] = {
     "collect list": Case([], ("batch", "items", "pending"), before=COLLECTED),
     "collect show": Case(["1"], ("batch", "items"), before=COLLECTED),
     "collect settle": Case(["1"], ("batch", "paid"), before=COLLECTED),
+    "payments import": Case(["{dir}/pagos.csv"], ("file", "posted", "total", "receipts", "unmatched"),
+                            files={"pagos.csv": "date,amount,reference,client\n2026-01-02,10.00,R-1,A1\n"}),
     "collect debts": Case(["--payment-method", "sepa", "--out", "{dir}/deudas.csv"], ("path", "clients", "total"),
                           before=SEPA),
     "init": Case([], ("url", "revision")),

@@ -188,6 +188,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "collect show": [(REFUSED, ("1",))],
     "collect settle": [(REFUSED, ("1",))],
     "collect debts": [(REFUSED, ("--payment-method", "cash", "--out", "{out}.csv"))],
+    "payments import": [(REFUSED, ("{rows}",)), (REFUSED, ("{rows}", "--dry-run"))],
     "router add": [(REFUSED, ("r2", "--kind", "mikrotik", "--host", "127.0.0.1", "--user", "x"))],
     "router edit": [(REFUSED, ("r1", "--port", "9"))],
     "router list": [(OK, ())],

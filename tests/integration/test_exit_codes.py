@@ -87,6 +87,8 @@ FAILS_WITH_REAL_DATA = ('{% extends "base" %}{% block content %}{% if client.cod
                         '{{ no_such_value }}{% endif %}{% endblock %}')
 BAD_IMPORT = "code,name,id_type,id_number\nI1,Importada Una,DNI,30123456\nI2,,DNI,x\n"
 BAD_LEDGER = "client,date,kind,amount,reference\nB1,2026-01-02,opening,120.50,S-1\nA1,2026-01-02,dx,1.234,F-1\n"
+PAYMENTS_BAD = "date,amount,reference,client\n2026-01-02,10.005,R-1,A1\n"
+PAYMENTS_UNMATCHED = "date,amount,reference,client\n2026-01-02,10.00,R-1,A1\n2026-01-02,5.00,R-2,ZZ9\n"
 
 ROWS = [
     # init, db, config
@@ -139,6 +141,12 @@ ROWS = [
     Row("collect show: unknown batch", "collect show 7", 1, "batch 7 does not exist"),
     Row("collect debts: unknown method", "collect debts --payment-method trueque --out {tmp}/d.csv", 1,
         "is not one of"),
+    Row("payments import: not a statement", "payments import {tmp}/e.xml", 1, "is not an XML document",
+        setup=_file("e.xml", "<<< no es XML")),
+    Row("payments import: an amount with too many decimals", "payments import {tmp}/p.csv", 1,
+        "line 2, column amount: value '10.005': has more than 2 decimals", setup=_file("p.csv", PAYMENTS_BAD)),
+    Row("payments import: a credit no client matches", "payments import {tmp}/p.csv", 3,
+        "1 payment(s) posted and 0 return(s) recorded stand", setup=_file("p.csv", PAYMENTS_UNMATCHED)),
     # payments and receipts
     Row("pay: unknown client", "pay ZZ9 --cash 10", 1, "client 'ZZ9' does not exist"),
     Row("pay: bad amount", "pay A1 --cash 10.505", 1, "more than 2 decimals"),

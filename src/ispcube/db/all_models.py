@@ -1,6 +1,13 @@
 """Import every model module, so Base.metadata knows every table (migrations, tests)."""
 
-from ispcube.db import collection_models, document_models, ledger_models, models, network_models  # noqa: F401
+from ispcube.db import (  # noqa: F401
+    collection_models,
+    document_models,
+    ledger_models,
+    models,
+    network_models,
+    statement_models,
+)
 from ispcube.db.models import Base
 
 metadata = Base.metadata

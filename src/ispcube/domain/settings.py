@@ -118,6 +118,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("sepa.creditor_name", "creditor name on SEPA direct debits", "", _creditor_name),
     SettingDef("sepa.creditor_iban", "IBAN the direct debits are paid into", "", bank.parse_iban),
     SettingDef("sepa.creditor_bic", "BIC of the creditor's bank", "", bank.parse_bic),
+    SettingDef("payments.enable_on_import", "`payments import` re-enables the cut clients it brings to or below "
+               "the unlock threshold (no: left to the next enforce)", True, _bool),
 ]}
 
 def setting(key: str) -> SettingDef:

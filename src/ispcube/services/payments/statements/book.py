@@ -1,0 +1,58 @@
+"""Reading what matching needs from the database, a fixed number of queries per file (K5)."""
+
+from collections.abc import Iterable, Iterator
+import re
+
+from sqlalchemy import select
+
+from ispcube.db import models as m
+from ispcube.db.collection_models import CollectionItem
+from ispcube.db.statement_models import BankTransaction
+from ispcube.db.uow import UnitOfWork
+from ispcube.services.payments.statements.match import Book, Item
+
+CHUNK = 5000                   # values per IN (...): well under SQLite's 32,766 variables
+_OURS = re.compile(r"^ISPCUBE-\d+-\d+$")
+
+
+def chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def known_keys(uow: UnitOfWork, keys: Iterable[str]) -> set[str]:
+    """The keys among KEYS whose transactions were acted on by an earlier import (R15)."""
+    found: set[str] = set()
+    for part in chunks(sorted(set(keys))):
+        found.update(uow.session.scalars(select(BankTransaction.key).where(BankTransaction.key.in_(part))))
+    return found
+
+
+def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
+    book = Book()
+    c = m.Client
+    for client_id, code, epayment, iban, cbu in uow.session.execute(
+            select(c.id, c.code, c.epayment_code, c.iban, c.cbu).where(c.deleted.is_(False))):
+        book.codes[code] = client_id
+        book.shown[client_id] = code
+        if epayment:
+            book.epayment[epayment] = client_id
+        if iban:
+            book.ibans.setdefault(iban, []).append(client_id)
+        if cbu:
+            book.cbus.setdefault(cbu, []).append(client_id)
+    ours = sorted({e2e for e2e in end_to_end_ids if e2e and _OURS.match(e2e)})
+    i = CollectionItem
+    for part in chunks(ours):
+        for row in uow.session.execute(select(i.id, i.client_id, i.batch_id, i.amount, i.status, i.entry_id,
+                                              i.end_to_end_id).where(i.end_to_end_id.in_(part))):
+            book.items[row.end_to_end_id] = Item(row.id, row.client_id, row.batch_id, row.amount, row.status,
+                                                 row.entry_id)
+            if row.client_id not in book.shown:
+                book.shown[row.client_id] = _code(uow, row.client_id)
+    return book
+
+
+def _code(uow: UnitOfWork, client_id: int) -> str:
+    """The code of a deleted client one of our items names (rare: looked up one by one)."""
+    return uow.session.scalar(select(m.Client.code).where(m.Client.id == client_id)) or "?"

@@ -1,0 +1,122 @@
+"""What every statement and payment file is read into (K5): one `Line` per bank transaction.
+
+Each line carries its stable `key`, the transaction's identity at the bank, which is what makes
+R15 hold: the same transaction read from the same file, an overlapping statement or another
+process gets the same key, and the unique index on `bank_transactions.key` lets it be acted on
+once. Keys, by format:
+
+- camt.053: the transaction's AcctSvcrRef; else its EndToEndId (with the direction, as a
+  returned direct debit shares the EndToEndId of its collection); else the entry's AcctSvcrRef
+  and the transaction's place in the entry; else a digest of what the bank said of it.
+- MT940: the reference (customer // bank), the value date, the amount and a digest of :86:.
+- CSV/XLSX: the `reference` column (the payment's unique id at the bank or gateway).
+
+Each is prefixed by the format and the statement's account, and a key met twice in one file
+(two identical payments without any reference) gets its occurrence number, so an overlapping
+file numbers them the same.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+import hashlib
+import re
+
+from ispcube.domain.money import decimals_for
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid
+
+# SEPA return and reject reason codes (EPC guidance): a debit naming one is a returned debit.
+RETURN_REASONS = frozenset({
+    "AC01", "AC04", "AC06", "AC13", "AG01", "AG02", "AM04", "AM05", "BE05", "CNOR", "DNOR", "FF01", "FOCR",
+    "MD01", "MD02", "MD06", "MD07", "MS02", "MS03", "RC01", "RR01", "RR02", "RR03", "RR04", "SL01", "DUPL",
+    "TECH", "FRAD", "AC03", "AM09", "CUST", "UPAY", "ED05", "NOAS", "NOOR"})
+_END_TO_END = re.compile(r"\bISPCUBE-\d+-\d+\b")
+_NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF", "NOT PROVIDED"}
+
+
+@dataclass
+class Line:
+    where: str                     # "entry 3, transaction 2" / "line 7": how a message names it
+    key: str
+    booked: date
+    amount: Decimal                # positive; CREDIT says which way the money went
+    credit: bool
+    currency: str
+    reference: str | None = None   # the bank's or gateway's reference, shown and kept
+    end_to_end_id: str | None = None
+    client_code: str | None = None     # CSV `client`; camt structured creditor reference
+    epayment_code: str | None = None
+    iban: str | None = None
+    cbu: str | None = None
+    name: str | None = None        # the payer's name as the bank gives it
+    text: str = ""                 # remittance information
+    return_reason: str | None = None
+    booked_entry: bool = True      # camt: a BOOK entry (pending and information entries are listed only)
+    payment_method: str | None = None
+
+    def shown(self) -> dict:
+        return {"where": self.where, "date": self.booked.isoformat(), "amount": f"{self.amount:.2f}",
+                "direction": "credit" if self.credit else "debit", "reference": self.reference,
+                "end_to_end_id": self.end_to_end_id, "text": self.text[:140]}
+
+
+def digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def number_repeats(lines: list[Line]) -> None:
+    """Give a key met more than once in the file its occurrence number (from the second on)."""
+    seen: dict[str, int] = {}
+    for line in lines:
+        count = seen.get(line.key, 0) + 1
+        seen[line.key] = count
+        if count > 1:
+            line.key = f"{line.key}#{count}"
+        if len(line.key) > 255:
+            line.key = f"{line.key[:200]}~{digest(line.key)}"
+
+
+def provided(value: str | None) -> str | None:
+    """A reference as given, or None for the placeholders banks write when there is none."""
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return None if value.upper() in _NOT_PROVIDED else value
+
+
+def exact_amount(text: str, currency: str, where: str) -> Decimal:
+    """A statement amount with no more decimals than CURRENCY has, else one sentence."""
+    value, problem = checked_amount(text, currency)
+    if problem:
+        raise Invalid(f"{where}: amount {quoted(text)} {problem}")
+    assert value is not None, "no problem, so a value"
+    return value
+
+
+def checked_amount(text: str, currency: str) -> tuple[Decimal | None, str | None]:
+    """(the amount, None) or (None, what is wrong with it); a comma may be the decimal point."""
+    raw = text.strip().replace(",", ".")
+    if raw.endswith(".") and raw[:-1].isdigit():
+        raw = raw[:-1]          # MT940 writes whole amounts with a bare decimal comma: 500,
+    if not re.fullmatch(r"\d{1,12}(\.\d+)?", raw):
+        return None, "is not an amount"
+    value = Decimal(raw)
+    places = decimals_for(currency)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int), "plain digits are never NaN or Infinity"
+    if -exponent > places:
+        return None, f"has more than {places} decimals for {currency.upper()}"
+    return value.quantize(Decimal("0.01")), None
+
+
+def end_to_end_in(text: str) -> str | None:
+    """One of our collection EndToEndIds named in free text (MT940 :86:), if exactly one is."""
+    found = set(_END_TO_END.findall(text or ""))
+    return found.pop() if len(found) == 1 else None
+
+
+def reason_in(text: str) -> str | None:
+    """A SEPA return reason code named in free text, if exactly one is."""
+    found = {word for word in re.findall(r"[A-Z]{2}\d{2}|[A-Z]{4}", (text or "").upper()) if word in RETURN_REASONS}
+    return found.pop() if len(found) == 1 else None

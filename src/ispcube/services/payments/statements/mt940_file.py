@@ -1,0 +1,105 @@
+"""MT940 statements (SWIFT customer statement) read into lines, with the `mt940` package.
+
+Each `:61:` is a line: its reference (customer // bank), value date and amount, with the
+`:86:` text as remittance information. A debit (D, or RC: the reversal of a credit) naming one
+of our EndToEndIds in its text is a returned direct debit, with the SEPA reason code the text
+names. Amounts keep the currency of the opening balance; more decimals than it has are refused.
+"""
+
+from pathlib import Path
+import re
+
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid
+from ispcube.services.payments.statements.lines import (
+    Line,
+    digest,
+    end_to_end_in,
+    exact_amount,
+    number_repeats,
+    provided,
+    reason_in,
+)
+
+_AMOUNT = re.compile(r"^:61:\d{6}(\d{4})?(RC|RD|C|D)[A-Z]?([0-9,]+)", re.MULTILINE)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b")
+
+
+def looks_like_mt940(head: str) -> bool:
+    return ":20:" in head and (":25:" in head or ":60F:" in head or ":61:" in head)
+
+
+def read_mt940(path: Path, currency: str) -> list[Line]:
+    from mt940 import MT940
+    text = _text(path)
+    if ":61:" not in text and ":20:" not in text:
+        raise Invalid(f"'{path}' is not an MT940 statement: it has no :20: or :61: field")
+    # mt940 reads amounts as decimals however many places they have: check them as written.
+    for number, match in enumerate(_AMOUNT.finditer(text), start=1):
+        exact_amount(match.group(3), currency, f"transaction {number} (:61:)")
+    try:
+        statements = MT940(_Lines(text)).statements
+    except (AttributeError, ValueError, IndexError, TypeError, ArithmeticError) as exc:
+        raise Invalid(f"'{path}' is not a well-formed MT940 statement ({type(exc).__name__}): nothing was "
+                      "posted") from None
+    lines: list[Line] = []
+    number = 0
+    for statement in statements:
+        account = (statement.account or "").strip()
+        opening = statement.start_balance
+        if opening is not None and opening.currency.upper() != currency.upper():
+            raise Invalid(f"statement {quoted(statement.statement.strip())} of account {account} is in "
+                          f"{opening.currency}, but the accounts are kept in {currency.upper()}")
+        for tx in statement.transactions:
+            number += 1
+            where = f"transaction {number} (:61: of {tx.date.isoformat()})"
+            details = " ".join((tx.description or "").split())
+            reference = provided(tx.reference)
+            bank_reference = provided(tx.institution_reference)
+            credit = tx.amount > 0
+            amount = exact_amount(str(abs(tx.amount)), currency, where)
+            key = (f"mt940:{account}:{tx.reference.strip()}//{(tx.institution_reference or '').strip()}:"
+                   f"{tx.date.isoformat()}:{tx.amount}:{digest(details)}")
+            e2e = _tag(details, "EREF") or end_to_end_in(details)
+            iban = _tag(details, "IBAN") or _first_iban(details)
+            reason = None
+            if not credit and e2e:
+                reason = reason_in(_tag(details, "RTRN") or "") or reason_in(details) or "unspecified"
+            lines.append(Line(where, key, tx.booking or tx.date, amount, credit, currency,
+                              reference=reference or bank_reference, end_to_end_id=provided(e2e),
+                              iban=iban, name=_tag(details, "NAME"), text=details, return_reason=reason))
+    if not lines and not statements:
+        raise Invalid(f"'{path}' is not an MT940 statement: no statement found")
+    number_repeats(lines)
+    return lines
+
+
+class _Lines:
+    """The text as the lines mt940 iterates over."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __iter__(self):
+        return iter(self.text.splitlines(keepends=True))
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _tag(details: str, name: str) -> str | None:
+    """A /NAME/ field of a structured :86: (the tags Dutch and German banks write)."""
+    match = re.search(rf"/{name}/([^/]*)", details) or re.search(rf"\b{name}\+(\S+)", details)
+    return match.group(1).strip() or None if match else None
+
+
+def _first_iban(details: str) -> str | None:
+    found = _IBAN.findall(details)
+    return found[0] if len(found) == 1 else None

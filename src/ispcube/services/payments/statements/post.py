@@ -1,0 +1,228 @@
+"""Writing what an import decided, set-based, in the caller's transaction (K5, R15).
+
+A fixed number of statements whatever the number of lines: the receipt and DX numbers are
+reserved in one step each, the entries and the bank transactions are bulk inserted (COPY on
+PostgreSQL), every balance moves in one UPDATE ... FROM the new entries, the client log is
+bulk inserted, and the collection items settle in one UPDATE per outcome. The bank
+transactions' unique keys make a transaction that a concurrent import got first fail the
+whole transaction (nothing of this run stands); the items only move from pending, so a
+concurrent `collect settle` cannot make an item paid twice.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+
+from ispcube.db import models as m
+from ispcube.db.collection_models import CollectionItem
+from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.statement_models import BankTransaction, PaymentImport
+from ispcube.db.uow import UnitOfWork
+from ispcube.domain.money import format_amount, within_bounds
+from ispcube.errors import Busy
+from ispcube.services.imports.bulk_insert import bulk_insert
+from ispcube.services.ledger.posting import fits, reserve_numbers
+from ispcube.services.payments.statements.match import Decision
+from ispcube.services.process.runtime import Runtime
+
+FORMAT_NAMES = {"camt053": "camt.053", "mt940": "MT940", "csv": "payment file", "xlsx": "payment file"}
+
+
+@dataclass
+class Written:
+    import_id: int
+    receipts: dict[int, int]            # decision index -> receipt number
+    debits: dict[int, int]              # decision index -> DX number
+    cut_clients: list[int]              # clients paid whose service is cut (re-enable candidates)
+
+
+def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: str, file_format: str) -> Written:
+    today = rt.today()
+    receipts = [d for d in decisions if d.outcome == "receipt"]
+    debits = [d for d in decisions if d.outcome == "return" and d.charge_back]
+    record = PaymentImport(file_name=file_name[:500], file_format=file_format, imported_at=rt.now(),
+                           operator=rt.operator, posted=len(receipts), returned=sum(d.outcome == "return"
+                                                                                   for d in decisions),
+                           total=sum((d.line.amount for d in receipts), Decimal("0.00")))
+    uow.session.add(record)
+    uow.flush()
+    source = FORMAT_NAMES[file_format]
+    entries: list[tuple] = []
+    numbers: dict[int, tuple[str, int]] = {}
+    for series, chosen in (("receipt", receipts), ("dx", debits)):
+        if not chosen:
+            continue
+        last = reserve_numbers(uow, series, len(chosen))
+        for number, decision in enumerate(chosen, start=last - len(chosen) + 1):
+            numbers[id(decision)] = (series, number)
+            entries.append(_entry(decision, series, number, source, today, rt.operator))
+    conn = uow.session.connection()
+    if entries:
+        bulk_insert(conn, LedgerEntry.__table__, ENTRY_COLUMNS, entries)
+    ids = _entry_ids(uow, numbers.values())
+    acted = [d for d in decisions if d.outcome in ("receipt", "return", "settled")]
+    rows = []
+    for decision in acted:
+        assert decision.client_id is not None, "acted-on lines have their client"
+        line = decision.line
+        entry_id = ids.get(numbers[id(decision)]) if id(decision) in numbers else None
+        rows.append((line.key, record.id, decision.outcome, line.booked,
+                     line.amount if line.credit else -line.amount, decision.client_id, entry_id,
+                     decision.item.id if decision.item else None, decision.matched_by or "",
+                     (line.reference or "")[:140] or None))
+    try:
+        bulk_insert(conn, BankTransaction.__table__, TRANSACTION_COLUMNS, rows)
+        uow.flush()
+    except Exception as exc:
+        if _unique_violation(exc):
+            raise Busy("another import posted some of these transactions at the same time; nothing was posted "
+                       "by this run: run it again to post what is left") from None
+        raise
+    balances = _move_balances(uow, record.id) if entries else {}
+    _log(uow, rt, decisions, numbers, balances, source)
+    _settle_items(uow, rt, record.id, decisions, numbers)
+    cut = list(uow.session.scalars(select(m.Client.id).where(
+        m.Client.id.in_(select(BankTransaction.client_id).where(BankTransaction.import_id == record.id,
+                                                                BankTransaction.kind == "receipt")),
+        m.Client.service == "cut")))
+    posted = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == "receipt"}
+    charged = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == "return" and id(d) in numbers}
+    return Written(record.id, posted, charged, cut)
+
+
+ENTRY_COLUMNS = ("client_id", "kind", "series", "number", "entry_date", "amount", "operator", "comment",
+                 "payment_method")
+TRANSACTION_COLUMNS = ("key", "import_id", "kind", "booked", "amount", "client_id", "entry_id", "item_id",
+                       "matched_by", "reference")
+
+
+def _entry(decision: Decision, series: str, number: int, source: str, today: date, operator: str) -> tuple:
+    line = decision.line
+    assert decision.client_id is not None, "posted lines have their client"
+    on = min(line.booked, today)
+    if series == "receipt":
+        method = "sepa" if decision.item else (line.payment_method or "transfer")
+        return (decision.client_id, "receipt", "receipt", number, on, -line.amount, operator,
+                _comment(decision, source), method)
+    return (decision.client_id, "dx", "dx", number, today, line.amount, operator, _comment(decision, source), None)
+
+
+def _comment(decision: Decision, source: str) -> str:
+    line = decision.line
+    if decision.outcome == "return":
+        return (f"direct debit {line.end_to_end_id} returned by the bank, reason {decision.reason} "
+                f"({source} {line.reference or line.where})")
+    parts = [f"{source} {line.reference or line.where}"]
+    if decision.item:
+        parts.append(f"SEPA direct debit {line.end_to_end_id} (batch {decision.item.batch_id})")
+    elif line.text:
+        parts.append(line.text[:120])
+    return "; ".join(parts)
+
+
+def _entry_ids(uow: UnitOfWork, numbers) -> dict[tuple[str, int], int]:
+    ranges: dict[str, list[int]] = defaultdict(list)
+    for series, number in numbers:
+        ranges[series].append(number)
+    if not ranges:
+        return {}
+    e = LedgerEntry
+    condition = or_(*(and_(e.series == series, e.number.between(min(found), max(found)))
+                      for series, found in ranges.items()))
+    return {(series, number): entry_id for entry_id, series, number in
+            uow.session.execute(select(e.id, e.series, e.number).where(condition))}
+
+
+def _move_balances(uow: UnitOfWork, import_id: int) -> dict[int, Decimal]:
+    """Every touched balance moves by the sum of its new entries in one UPDATE; returns the
+    balances after it (the rows stay locked until commit, so they are this run's to tell)."""
+    e, t, c = LedgerEntry, BankTransaction, m.Client
+    new = select(e.client_id, func.sum(e.amount).label("delta")).where(
+        e.id.in_(select(t.entry_id).where(t.import_id == import_id, t.entry_id.is_not(None)))
+    ).group_by(e.client_id).subquery("moved")
+    too_big = uow.session.execute(select(c.code, c.balance, new.c.delta).join(new, new.c.client_id == c.id)
+                                  .where(~fits(c.balance + new.c.delta)).limit(1)).first()
+    if too_big is not None:
+        within_bounds(too_big.balance, too_big.delta, f"client {too_big.code}")
+    uow.session.execute(update(c).where(c.id == new.c.client_id).values(balance=c.balance + new.c.delta)
+                        .execution_options(synchronize_session=False))
+    return dict(uow.session.execute(select(c.id, c.balance).where(c.id.in_(select(new.c.client_id)))).all())
+
+
+def _log(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], numbers: dict[int, tuple[str, int]],
+         balances: dict[int, Decimal], source: str) -> None:
+    """One client-log line per entry, with the balance after it (counted back from the balance
+    the UPDATE left), and one per returned item that needed no DX."""
+    running = dict(balances)
+    after: dict[int, Decimal] = {}
+    for decision in reversed(decisions):
+        if id(decision) in numbers:
+            assert decision.client_id is not None, "posted lines have their client"
+            after[id(decision)] = running[decision.client_id]
+            delta = -decision.line.amount if decision.outcome == "receipt" else decision.line.amount
+            running[decision.client_id] -= delta
+    now = rt.now()
+    rows = []
+    for decision in decisions:
+        if id(decision) in numbers:
+            series, number = numbers[id(decision)]
+            amount = -decision.line.amount if series == "receipt" else decision.line.amount
+            label = "receipt" if series == "receipt" else "DX"
+            rows.append((decision.client_id, now, rt.operator, f"ledger.{series}",
+                         f"{label} {number}: {format_amount(amount)} ({_comment(decision, source)}); "
+                         f"balance {format_amount(after[id(decision)])}"))
+        elif decision.outcome == "return":
+            rows.append((decision.client_id, now, rt.operator, "collection.returned",
+                         f"direct debit {decision.line.end_to_end_id} returned by the bank before it was paid, "
+                         f"reason {decision.reason}: nothing to charge back"))
+    if rows:
+        bulk_insert(uow.session.connection(), m.ClientEvent.__table__,
+                    ("client_id", "at", "operator", "kind", "message"), rows)
+
+
+def _settle_items(uow: UnitOfWork, rt: Runtime, import_id: int, decisions: list[Decision],
+                  numbers: dict[int, tuple[str, int]]) -> None:
+    """Items paid by this import, in one UPDATE; returned ones with their reason. Each moves
+    only from the state matching found it in, or the whole import is refused as raced."""
+    i, t = CollectionItem, BankTransaction
+    now = rt.now()
+    paid = [d for d in decisions if d.outcome == "receipt" and d.item]
+    if paid:
+        moved = uow.session.connection().execute(
+            update(i).where(i.id == t.item_id, t.import_id == import_id, t.kind == "receipt", i.status == "pending")
+            .values(status="paid", settled_at=now, entry_id=t.entry_id))
+        if moved.rowcount != len(paid):
+            raise _raced()
+    returned = [d for d in decisions if d.outcome == "return"]
+    if returned:
+        statement = (update(i.__table__).where(i.__table__.c.id == bindparam("item"),
+                                               i.__table__.c.status == bindparam("was"))
+                     .values(status="rejected", settled_at=now, reason=bindparam("why")))
+        params = []
+        for d in returned:
+            assert d.item is not None, "a return names its item"
+            dx = f"; DX {numbers[id(d)][1]} charged back" if id(d) in numbers else ""
+            params.append({"item": d.item.id, "was": "paid" if d.charge_back else "pending",
+                           "why": f"{d.reason}{dx}"[:200]})
+        moved = uow.session.connection().execute(statement, params)
+        if moved.rowcount != len(params):
+            raise _raced()
+
+
+def _raced() -> Busy:
+    return Busy("a direct-debit item changed while this import ran (`collect settle`?); nothing was posted by "
+                "this run: run it again")
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    from sqlalchemy.exc import IntegrityError
+    if isinstance(exc, IntegrityError):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate == "23505":
+        return True
+    import sqlite3
+    return isinstance(exc, sqlite3.IntegrityError)

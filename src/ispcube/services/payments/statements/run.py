@@ -1,0 +1,240 @@
+"""`payments import FILE` (K5): bank statements and payment files matched to clients and posted once.
+
+1. The file is read whole before anything is written (camt.053, MT940, or a CSV/XLSX table;
+   the kind is told by its content unless given): a file that cannot be read, or with an
+   amount of more decimals than the currency has, is one sentence and posts nothing. A
+   table's bad rows are reported `line N, column X: value 'V': reason`; they refuse the file
+   unless --skip-invalid.
+2. Under the job lock (a second run gets exit 75), in one transaction: the transactions an
+   earlier import acted on are set aside by key (R15); the rest are matched
+   (`match.decide`) and written set-based (`post.write`): receipts as `pay` posts them,
+   collection items paid or returned (a DX charges a paid one back), each bank transaction
+   recorded under its unique key.
+3. After the commit, cut clients the payments bring to or below the unlock threshold get
+   service back on their routers at once, as `pay --enable` does (unless --no-enable or the
+   setting `payments.enable_on_import` is no).
+
+Unmatched and ambiguous credits are reported and not posted: the run exits 3 naming them.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+import os
+from pathlib import Path
+from typing import Any
+
+from ispcube.domain.money import format_amount
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid
+from ispcube.services.admin import config
+from ispcube.services.ledger.posting import currency as accounts_currency
+from ispcube.services.payments.statements.lines import Line
+from ispcube.services.process.job_lock import job_lock
+from ispcube.services.process.runtime import Runtime, require_office
+
+JOB = "payments import"
+FILE_FORMATS = ("auto", "csv", "camt053", "mt940")
+
+
+@dataclass
+class ImportOptions:
+    file_format: str = "auto"
+    dry_run: bool = False
+    skip_invalid: bool = False
+    report: str | None = None
+    enable: bool | None = None          # None: the setting payments.enable_on_import
+    overwrite: bool = False
+
+
+@dataclass
+class PaymentsRun:
+    file: str
+    file_format: str
+    dry_run: bool
+    currency: str = ""
+    lines: int = 0
+    import_id: int | None = None
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    returned: list[dict[str, Any]] = field(default_factory=list)
+    settled: list[dict[str, Any]] = field(default_factory=list)     # credits of items already paid
+    already: int = 0                                                  # acted on by an earlier import
+    unmatched: list[dict[str, Any]] = field(default_factory=list)     # unmatched and ambiguous credits
+    ignored: list[dict[str, Any]] = field(default_factory=list)       # debits and entries not booked
+    invalid: list[str] = field(default_factory=list)                  # rows skipped (--skip-invalid)
+    enabled: list[dict[str, Any]] = field(default_factory=list)
+    report: str | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((Decimal(p["amount"]) for p in self.posted), Decimal("0.00"))
+
+    @property
+    def changed(self) -> bool:
+        return not self.dry_run and bool(self.posted or self.returned or self.settled)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "format": self.file_format, "dry_run": self.dry_run, "import": self.import_id,
+                "currency": self.currency, "lines": self.lines, "posted": len(self.posted),
+                "total": format_amount(self.total), "returned": self.returned, "settled": self.settled,
+                "already_imported": self.already, "unmatched": self.unmatched, "ignored": self.ignored,
+                "invalid": self.invalid, "enabled": self.enabled, "receipts": self.posted, "report": self.report}
+
+
+def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsRun:
+    rt.check_office("import payments")
+    if options.file_format not in FILE_FORMATS:
+        raise Invalid(f"--file-format {quoted(options.file_format)} is not one of {', '.join(FILE_FORMATS)}")
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise Invalid(f"payment file '{file}' does not exist or is not a file")
+    with path.open("rb") as handle:
+        empty = not handle.read(4096).strip()
+    if empty:
+        raise Invalid(f"payment file '{file}' is empty: give a camt.053 statement, an MT940 file or a CSV/XLSX "
+                      "of payments")
+    report = None
+    if options.report:
+        from ispcube.services.documents.printed import output_path
+        report = output_path(options.report, (".csv",), "--report", options.overwrite)
+    with rt.uow() as uow:
+        money = accounts_currency(uow)
+        enable = options.enable if options.enable is not None else \
+            bool(config.get_value(uow.session, "payments.enable_on_import"))
+    kind, lines, problems = read_payments(path, options.file_format, money)
+    if problems and not options.skip_invalid:
+        more = f" (and {len(problems) - 1} more bad row(s))" if len(problems) > 1 else ""
+        raise Invalid(f"'{path}' {problems[0]}{more}; nothing was posted (--skip-invalid posts the good rows)")
+    run = PaymentsRun(str(path), kind, options.dry_run, money, len(lines) + len(problems), invalid=problems)
+    if options.dry_run:
+        match_and_write(rt, run, lines)
+    else:
+        with job_lock(rt.engine, JOB):
+            cut = match_and_write(rt, run, lines)
+        if enable and cut:
+            run.enabled = _enable(rt, run, cut)
+    if report is not None:
+        _write_report(report, run)
+        run.report = str(report)
+    return run
+
+
+def read_payments(path: Path, file_format: str, money: str) -> tuple[str, list[Line], list[str]]:
+    """(kind, lines, bad rows) of the file; KIND is camt053, mt940, csv or xlsx."""
+    kind = sniff(path) if file_format == "auto" else file_format
+    if kind == "camt053":
+        from ispcube.services.payments.statements.camt import read_camt
+        return kind, read_camt(path, money)[1], []
+    if kind == "mt940":
+        from ispcube.services.payments.statements.mt940_file import read_mt940
+        return kind, read_mt940(path, money), []
+    from ispcube.services.payments.statements.table import read_table
+    table = read_table(path, money)
+    return table.kind, table.lines, table.problems
+
+
+def sniff(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        return "csv"          # an XLSX table, read with the CSV path's reader
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<"):
+        return "camt053"
+    from ispcube.services.payments.statements.mt940_file import looks_like_mt940
+    if text.startswith(b"{1:") or looks_like_mt940(text.decode("latin-1")):
+        return "mt940"
+    return "csv"
+
+
+def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> list[int]:
+    """Match and (unless a dry run) write in one transaction; the cut clients paid."""
+    from ispcube.services.payments.statements.book import known_keys, load_book
+    from ispcube.services.payments.statements.match import decide
+    from ispcube.services.payments.statements.post import write
+    with rt.uow() as uow:
+        require_office(rt.actor(uow), "import payments")
+        known = known_keys(uow, (line.key for line in lines))
+        fresh = [line for line in lines if line.key not in known]
+        run.already = len(lines) - len(fresh)
+        book = load_book(uow, (line.end_to_end_id for line in fresh))
+        decisions = decide(fresh, book)
+        written = None
+        if not run.dry_run and any(d.outcome in ("receipt", "return", "settled") for d in decisions):
+            written = write(uow, rt, decisions, run.file, run.file_format)
+        for index, d in enumerate(decisions):
+            shown = {**d.line.shown(), "client": book.shown.get(d.client_id) if d.client_id else None}
+            if d.outcome == "receipt":
+                run.posted.append({**shown, "matched_by": d.matched_by,
+                                   "receipt": written.receipts[index] if written else None})
+            elif d.outcome == "return":
+                run.returned.append({**shown, "reason": d.reason, "charged_back": d.charge_back,
+                                     "dx": written.debits.get(index) if written else None})
+            elif d.outcome == "settled":
+                run.settled.append({**shown, "reason": d.reason})
+            elif d.outcome in ("unmatched", "ambiguous"):
+                run.unmatched.append({**shown, "outcome": d.outcome, "reason": d.reason})
+            else:
+                run.ignored.append({**shown, "reason": d.reason})
+        if written is not None:
+            run.import_id = written.import_id
+            uow.commit()
+            return written.cut_clients
+        return []
+
+
+def _enable(rt: Runtime, run: PaymentsRun, cut: list[int]) -> list[dict[str, Any]]:
+    """Give service back to the cut clients paid whose overdue debt is now at or below the
+    unlock threshold, as `pay --enable` does: logged, then applied on their routers at once (a
+    router that fails keeps the change queued for `enforce`)."""
+    from sqlalchemy import select
+
+    from ispcube.db import models as m
+    from ispcube.services.enforcement import service_state
+    from ispcube.services.ledger.overdue import overdue_debts
+    receipts: dict[str, int] = {}
+    for posted in run.posted:
+        receipts[posted["client"]] = posted["receipt"]
+    with rt.uow() as uow:
+        threshold = config.get_value(uow.session, "unlock_threshold")
+        owed = overdue_debts(uow, rt.today(), cut)
+        chosen = []
+        for client in uow.session.scalars(select(m.Client).where(m.Client.id.in_(cut)).order_by(m.Client.code)):
+            if client.service == "cut" and owed.get(client.id, Decimal(0)) <= threshold:
+                service_state.enable(uow, rt, client, f"paid, receipt {receipts.get(client.code)} "
+                                                      f"(payments import {run.import_id})", apply_after_commit=False)
+                chosen.append((client.id, client.code))
+        uow.commit()
+    return [{"client": code, "routers": service_state.apply_now(rt, client_id)} for client_id, code in chosen]
+
+
+REPORT_COLUMNS = ("where", "date", "amount", "direction", "reference", "end_to_end_id", "client", "outcome",
+                  "receipt", "detail", "text")
+
+
+def _write_report(path: Path, run: PaymentsRun) -> None:
+    """Every line of the file and what became of it, as CSV (formula cells made inert)."""
+    import csv
+
+    from ispcube.services.documents.spreadsheet_safety import neutralise
+    rows: list[dict[str, Any]] = []
+    rows += [{**p, "outcome": "dry run: would post" if run.dry_run else "posted", "detail": p["matched_by"]}
+             for p in run.posted]
+    rows += [{**r, "outcome": "returned", "receipt": r.get("dx"), "detail": r["reason"]} for r in run.returned]
+    rows += [{**s, "outcome": "already paid", "detail": s["reason"]} for s in run.settled]
+    rows += [{**u, "detail": u["reason"]} for u in run.unmatched]
+    rows += [{**i, "outcome": "ignored", "detail": i["reason"]} for i in run.ignored]
+    rows += [{"outcome": "invalid", "detail": problem} for problem in run.invalid]
+    if run.already:
+        rows.append({"outcome": "already imported", "detail": f"{run.already} transaction(s) posted by an earlier "
+                                                              "import"})
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(REPORT_COLUMNS)
+            for row in rows:
+                writer.writerow([neutralise("" if row.get(c) is None else str(row.get(c))) for c in REPORT_COLUMNS])
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

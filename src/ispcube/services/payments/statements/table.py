@@ -14,7 +14,7 @@ from pathlib import Path
 from ispcube.domain.dates import parse_date
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
-from ispcube.services.imports.clients.columns import header_key
+from ispcube.services.imports.columns import header_key
 from ispcube.services.payments.statements.lines import Line, checked_amount
 
 COLUMNS = {

@@ -65,3 +65,15 @@ class RouterAuthError(RouterError):
 
 class RouterProtocolError(RouterError):
     """The router answered, but with an error or something we cannot read."""
+
+
+class MailError(IspcubeError):
+    """The mail server could not take a notice."""
+
+
+class MailUnavailable(MailError):
+    """The mail server cannot take mail now (down, refused the login, busy): try again later."""
+
+
+class MailRejected(MailError):
+    """The mail server refused a message for good (every recipient address refused)."""

@@ -124,6 +124,7 @@ CASES: dict[str, Case] = {
     "commit": Case(["A1", "2026-12-31"], ("client", "commitment")),
     "enforce": Case([], ("mode", "routers")),
     "preaviso": Case([], ("mode", "routers")),
+    "notify": Case(["--dry-run"], ("mode", "messages", "no_email"), before=[["enforce"]]),
     "router add": Case(["edge", "--kind", "mikrotik", "--host", "10.9.0.3"], ("name", "host")),
     "router edit": Case(["core", "--node", "Norte"], ("name", "node")),
     "router list": Case([], ("name", "kind")),

@@ -114,6 +114,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "pay": [(HIDDEN, ("{other}", "--cash", "10")), (OK, ("A1", "--cash", "5"))],
     "enforce": [(REFUSED, ()), (REFUSED, ("--dry-run",)), (REFUSED, ("--check",))],
     "preaviso": [(REFUSED, ()), (REFUSED, ("--dry-run",))],
+    "notify": [(REFUSED, ()), (REFUSED, ("--dry-run",))],
     "commit": [(HIDDEN, ("{other}", "2099-01-01")), (HIDDEN, ("{other}", "--clear"))],
     "map": [(OK, ("--out", "{out}.html")), (OK, ("--geojson", "{out}.json"))],
     "demo": [(OK, ("--path", "{out}.db", "--clients", "12"))],     # a new file of sample data

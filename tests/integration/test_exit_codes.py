@@ -76,6 +76,15 @@ def _no_company(world: World) -> None:
     world.cli.ok("--yes", "company", "delete", "1")
 
 
+def _mail_server_down(world: World) -> None:
+    """A1 is cut (its notice is pending) and smtp.host names a port nobody listens on."""
+    from tests.support.smtp import free_port
+    for key, value in (("smtp.host", "127.0.0.1"), ("smtp.port", str(free_port())), ("smtp.starttls", "no"),
+                       ("smtp.from", "avisos@redsur.example")):
+        world.cli.ok("config", "set", key, value)
+    world.cli("enforce")                    # the router r1 is down too: exit 3, the cut stands
+
+
 def _both(*setups):
     def setup(world: World) -> None:
         for step in setups:
@@ -179,6 +188,9 @@ ROWS = [
     Row("enforce: bad date", "enforce --today 2026-02-30", 1, "2026-02-30"),
     Row("enforce: unknown router", "enforce --router nope", 1, "nope"),
     Row("preaviso: bad time", "preaviso --now yesterday", 1, "yesterday"),
+    Row("notify: no mail server set", "notify", 1, "no mail server is set", setup=lambda w: w.cli("enforce")),
+    Row("notify: the mail server is down", "notify", 3, "1 notice(s) wait for the next run; 0 sent stand",
+        setup=_mail_server_down),
     Row("commit: date in the past", "commit A1 2020-01-01", 1, "2020-01-01"),
     Row("map: bad file type", "map --out {tmp}/map.txt", 1, "map.txt"),
     Row("cpe signal: unknown client", "cpe signal ZZ9", 1, "client 'ZZ9' does not exist"),

@@ -41,7 +41,9 @@ def stored_receipt_versions(db_url: str) -> int:
 
 def test_list_show_set_reset(paid, tmp_path):
     listed = paid.json("template", "list")
-    assert [t["name"] for t in listed] == ["receipt", "listing", "contract-1", "contract-2", "base", "style"]
+    assert [t["name"] for t in listed] == ["receipt", "listing", "contract-1", "contract-2", "base", "style",
+                                           "notice-throttled", "notice-cut", "notice-restored", "notice-preaviso",
+                                           "notice-reminder", "notice-how-to-pay"]
     assert {t["source"] for t in listed} == {"default"}
     assert paid.ok("template", "show", "receipt").stdout == (asset_dir() / "receipt.html").read_text()
     (tmp_path / "mine.html").write_text(CUSTOM_RECEIPT)

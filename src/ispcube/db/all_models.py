@@ -6,6 +6,7 @@ from ispcube.db import (  # noqa: F401
     ledger_models,
     models,
     network_models,
+    notice_models,
     statement_models,
 )
 from ispcube.db.models import Base

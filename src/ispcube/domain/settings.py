@@ -11,7 +11,7 @@ from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.ids import COUNTRIES
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
-from ispcube.domain.values import parse_int_in, parse_yes_no
+from ispcube.domain.values import parse_int_in, parse_port, parse_yes_no
 from ispcube.errors import Invalid
 
 
@@ -87,6 +87,28 @@ def _server_url(text: str) -> str:
     return url
 
 
+def _host(text: str) -> str:
+    host = text.strip()
+    if any(c.isspace() or c in "/@" for c in host):
+        raise Invalid(f"{quoted(text)} is not a host name or address such as mail.example.net")
+    return host
+
+
+def _sender(text: str) -> str:
+    """An address, optionally with a name: `Fibra Norte <avisos@fibra.example>`."""
+    from email.utils import parseaddr
+
+    from ispcube.domain.contact import parse_emails
+    value = text.strip()
+    if not value:
+        return value
+    name, address = parseaddr(value)
+    if not address or "@" not in address:
+        raise Invalid(f"{quoted(text)} is not an e-mail address such as 'Fibra Norte <avisos@fibra.example>'")
+    parse_emails(address)
+    return value
+
+
 def _threshold(text: str) -> Decimal:
     return parse_amount(text, field="unlock threshold")
 
@@ -120,6 +142,15 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("sepa.creditor_bic", "BIC of the creditor's bank", "", bank.parse_bic),
     SettingDef("payments.enable_on_import", "`payments import` re-enables the cut clients it brings to or below "
                "the unlock threshold (no: left to the next enforce)", True, _bool),
+    SettingDef("smtp.host", "mail server that sends the notices (empty: notify refuses to send)", "", _host),
+    SettingDef("smtp.port", "port of the mail server", 587, parse_port),
+    SettingDef("smtp.starttls", "switch to TLS with STARTTLS before logging in", True, _bool),
+    SettingDef("smtp.user", "user name on the mail server (empty: no login)", "", _text),
+    SettingDef("smtp.password", "password on the mail server (ISPCUBE_SMTP_PASSWORD wins)", "", _text,
+               secret=True),
+    SettingDef("smtp.from", "sender of the notices, e.g. 'Fibra Norte <avisos@fibra.example>'", "", _sender),
+    SettingDef("notify.reminder_days_before", "days before an unpaid invoice falls due to remind (0: off)", 0,
+               _int_between(0, 60)),
 ]}
 
 def setting(key: str) -> SettingDef:

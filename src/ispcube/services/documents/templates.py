@@ -32,8 +32,15 @@ TEMPLATES = {
     "contract-2": ("contract-2.html", "contract model 2 (client contract, contract type 2)"),
     "base": ("base.html", "layout shared by every document: company header"),
     "style": ("style.css", "print style shared by every document"),
+    "notice-throttled": ("notice-throttled.txt", "e-mail: the speed was reduced (notify); first line: subject"),
+    "notice-cut": ("notice-cut.txt", "e-mail: the service was cut (notify); first line: subject"),
+    "notice-restored": ("notice-restored.txt", "e-mail: the service is back (notify); first line: subject"),
+    "notice-preaviso": ("notice-preaviso.txt", "e-mail: payment warning (notify); first line: subject"),
+    "notice-reminder": ("notice-reminder.txt", "e-mail: an invoice falls due soon (notify); first line: subject"),
+    "notice-how-to-pay": ("notice-how-to-pay.txt", "how to pay, shared by every e-mail notice"),
 }
 DOCUMENTS = ("receipt", "listing", "contract-1", "contract-2")
+NOTICES = ("notice-throttled", "notice-cut", "notice-restored", "notice-preaviso", "notice-reminder")
 MAX_TEMPLATE_BYTES = 512 * 1024
 
 
@@ -122,8 +129,11 @@ def reset_template(rt: Runtime, name: str) -> bool:
 
 # --- Rendering ----------------------------------------------------------------------------
 
-def environment(bodies: dict[str, str]):
-    """A sandboxed environment over the operators' BODIES and the shipped defaults."""
+def environment(bodies: dict[str, str], *, text: bool = False):
+    """A sandboxed environment over the operators' BODIES and the shipped defaults.
+
+    TEXT: for plain-text e-mails: no HTML escaping, and a line holding only a block tag
+    leaves no empty line behind."""
     from jinja2 import FunctionLoader, StrictUndefined, pass_context
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -137,7 +147,8 @@ def environment(bodies: dict[str, str]):
     def money(context, value: Any) -> str:
         return format_money(value, context.get("currency") or "ARS")
 
-    env = ImmutableSandboxedEnvironment(loader=FunctionLoader(load), autoescape=True,
+    env = ImmutableSandboxedEnvironment(loader=FunctionLoader(load), autoescape=not text,
+                                        trim_blocks=text, lstrip_blocks=text, keep_trailing_newline=text,
                                         undefined=StrictUndefined, auto_reload=False)
     env.filters.update(money=money, date=format_date, words=amount_in_words)
     return env
@@ -173,9 +184,13 @@ def describe_error(exc: Exception, name: str) -> str:
 
 
 def check(bodies: dict[str, str], name: str) -> int:
-    """Render every document that uses NAME with sample data, to PDF; returns the page count."""
+    """Render every document that uses NAME with sample data, to PDF; returns the page count
+    (for an e-mail notice: every notice that uses it is rendered, and counted as a page)."""
     from ispcube.adapters.pdf import write_pdf
     from ispcube.services.documents.context import sample_context
+    if name.startswith("notice-"):
+        from ispcube.services.notices.texts import check_notices
+        return check_notices(bodies, [name] if name in NOTICES else list(NOTICES))
     uses = [name] if name in DOCUMENTS else list(DOCUMENTS)
     try:
         environment(bodies).get_template(name)

@@ -20,6 +20,7 @@ from ispcube.services.admin import config
 from ispcube.services.enforcement.enforce import Summary, _retry_until, _routers, known_codes, routers_phase
 from ispcube.services.enforcement.routers import ListJob, Run
 from ispcube.services.enforcement.wanted import load_clients
+from ispcube.services.notices.reminders import preaviso_notices
 from ispcube.services.process.job_lock import job_lock
 
 
@@ -78,4 +79,5 @@ def _mark_warned(rt, client_ids: list[int], now: datetime) -> None:
         uow.session.execute(statement.on_conflict_do_update(
             index_elements=["client_id"], set_={"warned_at": statement.excluded.warned_at}),
             [{"client_id": cid, "warned_at": now} for cid in sorted(set(client_ids))])
+        preaviso_notices(uow, rt, client_ids, now)
         uow.commit()

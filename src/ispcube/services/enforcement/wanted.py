@@ -95,14 +95,14 @@ def current_wanted(rt, today: date, *, router_id: int | None = None,
                 .where(which)).all()
             shielded = [cid for cid, service, by, committed in rows
                         if service == "cut" and by == "job" and committed]
-            released = set(_release(uow, rt, shielded))
+            released = set(_release(uow, rt, shielded, today))
             wanted.update({cid: "mark" if service == "cut" and cid not in released else "clear"
                            for cid, service, _, _ in rows})
         uow.commit()
     return wanted
 
 
-def _release(uow: UnitOfWork, rt, client_ids: list[int]) -> list[int]:
+def _release(uow: UnitOfWork, rt, client_ids: list[int], today: date) -> list[int]:
     """Restore CLIENT_IDS, cut by the job, now under a commitment; the ids it did restore."""
     if not client_ids:
         return []
@@ -114,6 +114,8 @@ def _release(uow: UnitOfWork, rt, client_ids: list[int]) -> list[int]:
         .values(service="active").returning(clients.c.id)).scalars().all()
     log_many(uow, rt, [(cid, "service.restore", "service restored: a payment commitment is in force")
                        for cid in released])
+    from ispcube.services.notices.outbox import NoticeKind, stage_notices
+    stage_notices(uow, rt, today, [(cid, NoticeKind.RESTORED) for cid in released])
     return list(released)
 
 

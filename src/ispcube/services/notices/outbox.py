@@ -1,0 +1,97 @@
+"""The notice outbox (E4, R16): what a client must be told, written with the change itself.
+
+Every state change that warrants an e-mail calls `stage_notices` (or `write_notices`) inside
+the transaction that makes the change, so the notice exists exactly when the change does: a
+rolled-back run (a dry run, a crash) leaves neither. `notify` sends them later. Notices are
+written for every client, e-mail or not: `notify` counts those it cannot address.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Iterable
+
+from ispcube.db.notice_models import Notice
+from ispcube.db.uow import UnitOfWork
+
+
+class NoticeKind(StrEnum):
+    """What the notice tells; each has its template `notice-<kind>`."""
+    THROTTLED = "throttled"
+    CUT = "cut"
+    RESTORED = "restored"
+    PREAVISO = "preaviso"
+    REMINDER = "reminder"
+
+
+class NextStep(StrEnum):
+    """What happens next unless the client pays (named by the notice with its date)."""
+    THROTTLE = "throttle"
+    CUT = "cut"
+    DUE = "due"            # the invoice falls due
+
+
+class NoticeStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    EXPIRED = "expired"
+    NO_EMAIL = "no_email"
+    REJECTED = "rejected"
+
+
+# The client-log kinds of the service changes that are told to the client. A manual
+# `client disable` is not among them: an operator's cut may have nothing to do with money,
+# and the operator tells the client.
+STAGE_OF_LOG_KIND = {"service.cut": NoticeKind.CUT, "service.restore": NoticeKind.RESTORED,
+                     "service.throttle": NoticeKind.THROTTLED}
+
+
+@dataclass(frozen=True)
+class NoticeIn:
+    client_id: int
+    kind: NoticeKind
+    amount: Decimal | None = None
+    next_step: NextStep | None = None
+    next_on: date | None = None
+    once_key: str | None = None      # a notice with a key is written at most once
+
+
+def write_notices(uow: UnitOfWork, rt, notices: Iterable[NoticeIn]) -> None:
+    """Queue NOTICES in the caller's transaction, in one statement; a key already used is skipped."""
+    now = rt.now()
+    rows = [{"client_id": n.client_id, "kind": str(n.kind), "status": str(NoticeStatus.PENDING),
+             "amount": n.amount, "next_step": str(n.next_step) if n.next_step else None,
+             "next_on": n.next_on, "once_key": n.once_key, "created_at": now, "attempts": 0}
+            for n in notices]
+    if not rows:
+        return
+    if uow.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
+    uow.session.execute(insert(Notice).on_conflict_do_nothing(index_elements=["once_key"]), rows)
+
+
+def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int, NoticeKind]],
+                  next_steps: dict[int, tuple[NextStep, date]] | None = None) -> None:
+    """A notice per (client id, kind) of CHANGES, naming the overdue debt on TODAY.
+
+    The one call every service-state change makes (enforce, commitments, `pay --enable`,
+    `client enable`, the throttle stage); NEXT_STEPS gives, per client, the step that follows
+    and its date when there is one. Two queries whatever the number of clients."""
+    from ispcube.services.ledger.overdue import overdue_debts
+    changes = list(changes)
+    if not changes:
+        return
+    ids = {client_id for client_id, _ in changes}
+    debts = overdue_debts(uow, today, ids if len(ids) <= 500 else None)
+    steps = next_steps or {}
+    write_notices(uow, rt, [NoticeIn(cid, kind, debts.get(cid), *steps.get(cid, (None, None)))
+                            for cid, kind in changes])
+
+
+def notices_for_decisions(uow: UnitOfWork, rt, today: date, decisions: Iterable) -> None:
+    """`stage_notices` for the decisions of a run (anything with client_id and a log kind)."""
+    stage_notices(uow, rt, today, [(d.client_id, STAGE_OF_LOG_KIND[d.kind]) for d in decisions
+                                   if d.kind in STAGE_OF_LOG_KIND])

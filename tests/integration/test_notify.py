@@ -124,6 +124,8 @@ def test_a_notice_unsent_for_five_days_expires_with_a_log_line(cli, db_url, mail
     now[0] += timedelta(days=4, hours=23)
     assert (run_notify(rt).waiting, run_notify(rt).expired) == (1, 0)
     now[0] += timedelta(hours=2)
+    would = run_notify(rt, dry_run=True)
+    assert (would.expired, would.messages) == (1, [])
     late = run_notify(rt)
     assert (late.expired, late.waiting, late.ok) == (1, 0, False)
     assert "expired unsent after 5 days" in late.failure()
@@ -267,3 +269,13 @@ def test_the_cron_wrapper_runs_notify_as_crontab_example_says(cli, db_url, mail,
     log = (tmp_path / "logs" / "notify.log").read_text()
     assert done.returncode == 0 and "1 sent" in log and "end notify exit 0 (ok)" in log
     assert len(mail.inbox) == 1
+
+
+def test_a_manual_disable_tells_nothing_and_the_enable_tells_the_restore(cli, mail):
+    cli.ok("client", "add", "--code", "M1", "--name", "Marta", "--address", "Calle 1", "--email", "m@example.com")
+    cli.ok("client", "disable", "M1", "--reason", "mudanza")
+    assert cli.json("notify")["sent"] == 0
+    cli.ok("client", "enable", "M1", "--reason", "volvió")
+    assert cli.json("notify")["sent"] == 1
+    assert mail.messages()[0]["Subject"] == "Servicio restablecido (cliente M1)"
+    assert "Cómo pagar" not in mail.messages()[0].get_content()       # nothing owed

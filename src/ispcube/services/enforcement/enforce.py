@@ -160,7 +160,7 @@ def _decide_and_queue(uow, rt, today: date, clients, services: dict[int, str]) -
         services[decision.client_id] = decision.service
     changed = {d.client_id: d for d in decisions if d.kind in ("service.cut", "service.restore")}
     queue_for_clients(uow, rt, today, changed, "job", settled.retry_until)
-    notices_for_decisions(uow, rt, today, decisions)
+    notices_for_decisions(uow, rt, today, decisions, debts)
     return decisions
 
 

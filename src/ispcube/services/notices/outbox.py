@@ -74,24 +74,28 @@ def write_notices(uow: UnitOfWork, rt, notices: Iterable[NoticeIn]) -> None:
 
 
 def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int, NoticeKind]],
-                  next_steps: dict[int, tuple[NextStep, date]] | None = None) -> None:
+                  next_steps: dict[int, tuple[NextStep, date]] | None = None,
+                  debts: dict[int, Decimal] | None = None) -> None:
     """A notice per (client id, kind) of CHANGES, naming the overdue debt on TODAY.
 
     The one call every service-state change makes (enforce, commitments, `pay --enable`,
     `client enable`, the throttle stage); NEXT_STEPS gives, per client, the step that follows
-    and its date when there is one. Two queries whatever the number of clients."""
+    and its date when there is one; DEBTS, the overdue debts when the caller has read them
+    already. At most two statements whatever the number of clients."""
     from ispcube.services.ledger.overdue import overdue_debts
     changes = list(changes)
     if not changes:
         return
-    ids = {client_id for client_id, _ in changes}
-    debts = overdue_debts(uow, today, ids if len(ids) <= 500 else None)
+    if debts is None:
+        ids = {client_id for client_id, _ in changes}
+        debts = overdue_debts(uow, today, ids if len(ids) <= 500 else None)
     steps = next_steps or {}
     write_notices(uow, rt, [NoticeIn(cid, kind, debts.get(cid), *steps.get(cid, (None, None)))
                             for cid, kind in changes])
 
 
-def notices_for_decisions(uow: UnitOfWork, rt, today: date, decisions: Iterable) -> None:
+def notices_for_decisions(uow: UnitOfWork, rt, today: date, decisions: Iterable,
+                          debts: dict[int, Decimal] | None = None) -> None:
     """`stage_notices` for the decisions of a run (anything with client_id and a log kind)."""
     stage_notices(uow, rt, today, [(d.client_id, STAGE_OF_LOG_KIND[d.kind]) for d in decisions
-                                   if d.kind in STAGE_OF_LOG_KIND])
+                                   if d.kind in STAGE_OF_LOG_KIND], debts=debts)

@@ -144,13 +144,17 @@ def _expire(uow, rt, now: datetime, dry_run: bool) -> int:
     """Give up the pending notices older than EXPIRY_DAYS; a client-log line each."""
     rows = uow.session.execute(
         select(Notice.id, Notice.client_id, Notice.kind, Notice.last_error)
-        .where(Notice.status == NoticeStatus.PENDING, Notice.created_at <= now - timedelta(days=EXPIRY_DAYS))).all()
+        .where(Notice.status == NoticeStatus.PENDING, Notice.created_at <= _expiry_cutoff(now))).all()
     if rows and not dry_run:
         _set_status(uow, [r.id for r in rows], NoticeStatus.EXPIRED, now)
         log_many(uow, rt, [(r.client_id, "notice.expired",
                             f"notice {r.kind} not sent: given up after {EXPIRY_DAYS} days"
                             + (f" (last error: {r.last_error})" if r.last_error else "")) for r in rows])
     return len(rows)
+
+
+def _expiry_cutoff(now: datetime) -> datetime:
+    return now - timedelta(days=EXPIRY_DAYS)
 
 
 def _prepare(uow, setup: Setup, now: datetime) -> tuple[list[Outgoing], list[tuple[int, int, str]]]:
@@ -162,7 +166,8 @@ def _prepare(uow, setup: Setup, now: datetime) -> tuple[list[Outgoing], list[tup
         select(Notice.id, Notice.client_id, Notice.kind, Notice.amount, Notice.next_step, Notice.next_on,
                Notice.created_at, c.code, c.name, c.emails, c.epayment_code, c.payment_method)
         .join(c, c.id == Notice.client_id)
-        .where(Notice.status == NoticeStatus.PENDING).order_by(Notice.id)).all()
+        .where(Notice.status == NoticeStatus.PENDING, Notice.created_at > _expiry_cutoff(now))
+        .order_by(Notice.id)).all()
     sender_name = _sender_name(setup.sender)
     outgoing, unaddressed = [], []
     for row in rows:

@@ -279,3 +279,30 @@ def test_a_manual_disable_tells_nothing_and_the_enable_tells_the_restore(cli, ma
     assert cli.json("notify")["sent"] == 1
     assert mail.messages()[0]["Subject"] == "Servicio restablecido (cliente M1)"
     assert "Cómo pagar" not in mail.messages()[0].get_content()       # nothing owed
+
+
+def test_a_run_killed_mid_send_loses_nothing_and_repeats_at_most_the_one_in_flight(cli, db_url, mail, tmp_path):
+    """R16: `notify` killed while the server holds the third message (stored, not yet answered):
+    the next run sends the rest, and only that one message arrives twice, with the same Message-ID."""
+    import os
+    from pathlib import Path
+    import signal
+    import subprocess
+    import sys
+    for n in range(1, 6):
+        debtor(cli, f"K{n}", f"Cliente {n}", email=f"k{n}@example.com")
+    cli.ok("enforce")
+    env = {**os.environ, "ISPCUBE_DATABASE_URL": db_url}
+    command = [str(Path(sys.executable).parent / "ispcube"), "notify"]
+    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    mail.on_message = lambda count: os.kill(run.pid, signal.SIGKILL) if count == 3 else None
+    run.communicate(timeout=120)
+    assert run.returncode == -signal.SIGKILL and len(mail.inbox) == 3
+    mail.on_message = None
+    again = cli.json("notify")
+    assert again["sent"] == 3 and len(mail.inbox) == 6
+    ids = [str(message["Message-ID"]) for message in mail.messages()]
+    assert len(set(ids)) == 5 and ids[2] == ids[3]            # the one in flight, and only it, twice
+    assert sorted(str(message["To"]) for message in mail.messages()) == sorted(
+        [f"Cliente {n} <k{n}@example.com>" for n in range(1, 6)] + ["Cliente 3 <k3@example.com>"])
+    assert cli.json("notify")["sent"] == 0 and len(mail.inbox) == 6

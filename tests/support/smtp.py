@@ -3,6 +3,7 @@
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 import socket
+from typing import Callable
 
 from aiosmtpd.controller import Controller
 
@@ -14,8 +15,9 @@ def free_port() -> int:
 
 
 class _Keeper:
-    def __init__(self, inbox: list, refuse: set[str]):
-        self.inbox, self.refuse = inbox, refuse
+    def __init__(self, catcher: "MailCatcher"):
+        self.catcher = catcher
+        self.inbox, self.refuse = catcher.inbox, catcher.refuse
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -25,6 +27,8 @@ class _Keeper:
 
     async def handle_DATA(self, server, session, envelope):
         self.inbox.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if self.catcher.on_message is not None:
+            self.catcher.on_message(len(self.inbox))
         return "250 OK"
 
 
@@ -35,11 +39,12 @@ class MailCatcher:
         self.port = port or free_port()
         self.inbox: list[tuple[str, list[str], bytes]] = []
         self.refuse: set[str] = set()
+        self.on_message: Callable[[int], None] | None = None   # called with the count, before the reply
         self.options = controller_options
         self._controller = None
 
     def start(self) -> "MailCatcher":
-        self._controller = Controller(_Keeper(self.inbox, self.refuse), hostname="127.0.0.1", port=self.port,
+        self._controller = Controller(_Keeper(self), hostname="127.0.0.1", port=self.port,
                                       **self.options)
         self._controller.start()
         return self

@@ -90,10 +90,11 @@ class Outgoing:
     notice_id: int
     client_id: int
     code: str
+    name: str
     kind: str
     recipients: list[str]
     rendered: Rendered
-    message: EmailMessage
+    message_id: str
 
 
 def run_notify(rt, *, dry_run: bool = False) -> NotifySummary:
@@ -158,6 +159,7 @@ def _expiry_cutoff(now: datetime) -> datetime:
 
 
 def _prepare(uow, setup: Setup, now: datetime) -> tuple[list[Outgoing], list[tuple[int, int, str]]]:
+    # Messages are built one at a time while sending: a long queue holds only the texts.
     """The pending notices, rendered: (messages to send, (id, client id, kind) without address)."""
     from ispcube.services.documents.templates import environment, stored_bodies
     env = environment(stored_bodies(uow), text=True)
@@ -179,9 +181,8 @@ def _prepare(uow, setup: Setup, now: datetime) -> tuple[list[Outgoing], list[tup
                                  payment_method=row.payment_method, amount=row.amount, currency=setup.currency,
                                  next_step=row.next_step, next_on=row.next_on, written_on=row.created_at.date(),
                                  sender=sender_name)
-        rendered = render_notice(env, row.kind, context)
-        message = build_message(setup.sender, row.name, addresses, rendered, _message_id(row, setup.sender), now)
-        outgoing.append(Outgoing(row.id, row.client_id, row.code, row.kind, addresses, rendered, message))
+        outgoing.append(Outgoing(row.id, row.client_id, row.code, row.name, row.kind, addresses,
+                                 render_notice(env, row.kind, context), _message_id(row, setup.sender)))
     return outgoing, unaddressed
 
 
@@ -236,7 +237,8 @@ def _send_all(rt, setup: Setup, outgoing: list[Outgoing], summary: NotifySummary
                         password=password) as server:
             for item in outgoing:
                 try:
-                    server.send(item.message)
+                    server.send(build_message(setup.sender, item.name, item.recipients, item.rendered,
+                                              item.message_id, rt.now()))
                 except MailRejected as exc:
                     _record(rt, item, NoticeStatus.REJECTED, "notice.rejected",
                             f"notice {item.kind} not sent to {', '.join(item.recipients)}: {exc}")

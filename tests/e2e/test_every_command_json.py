@@ -135,6 +135,8 @@ CASES: dict[str, Case] = {
     "connection edit": Case(["{connection}", "--mac", "04:18:D6:00:00:02"], ("id", "mac")),
     "connection list": Case([], ("id", "client")),
     "connection delete": Case(["{connection}", "--yes"], ("id", "deleted")),
+    "connection import": Case(["{dir}/conexiones.csv"], ("rows", "new"),
+                              files={"conexiones.csv": "cliente,router,ip,mac\nB2,core,10.0.0.4,04:18:D6:00:00:03\n"}),
     "sim routeros": Case(["--port", "0"], ("event", "port")),          # a server: see _run_server
     "template list": Case([], ("name", "source")),
     "template show": Case(["style"], ("name", "text")),

@@ -200,6 +200,8 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "connection edit": [(REFUSED, ("{conn}", "--ip", "10.9.9.11"))],
     "connection list": [(OK, ()), (HIDDEN, ("--client", "{other}")), (OK, ("--router", "r1"))],
     "connection delete": [(REFUSED, ("{conn}",))],
+    "connection import": [(REFUSED, ("{conns}",)), (REFUSED, ("{conns}", "--update")),
+                          (REFUSED, ("{conns}", "--dry-run")), (REFUSED, ("{conns}", "--skip-invalid"))],
     "sim routeros": "serves a simulated router until stopped; it opens no database",
     "template list": [(OK, ())],
     "template show": [(OK, ("receipt",))],
@@ -266,11 +268,12 @@ def world(base, tmp_path, runtime):
     (tmp_path / "tpl.html").write_text("<p>{{ client.name }}</p>\n")
     (tmp_path / "lines.csv").write_text("client,date,kind,amount,reference\nBETO7,2026-01-02,dx,10,X-1\n"
                                         "A1,2026-01-02,opening,25,X-2\n")
+    (tmp_path / "conns.csv").write_text("client,router,ip\nBETO7,r1,10.9.9.20\nA1,r1,10.9.9.9\n")
     return cli, {"other": "BETO7", "entry": str(entry["entry"]), "receipt": entry["document"].split()[-1],
                  "cheque": str(cli.json("cheque", "list")[0]["id"]),
                  "conn": str(cli.json("connection", "list", "--client", "BETO7")[0]["id"]),
                  "rows": str(tmp_path / "rows.csv"), "lines": str(tmp_path / "lines.csv"),
-                 "tpl": str(tmp_path / "tpl.html")}
+                 "tpl": str(tmp_path / "tpl.html"), "conns": str(tmp_path / "conns.csv")}
 
 
 def _snapshot(runtime, client_codes: tuple[str, ...] | None = None) -> dict:

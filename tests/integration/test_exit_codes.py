@@ -98,6 +98,7 @@ BAD_IMPORT = "code,name,id_type,id_number\nI1,Importada Una,DNI,30123456\nI2,,DN
 BAD_LEDGER = "client,date,kind,amount,reference\nB1,2026-01-02,opening,120.50,S-1\nA1,2026-01-02,dx,1.234,F-1\n"
 PAYMENTS_BAD = "date,amount,reference,client\n2026-01-02,10.005,R-1,A1\n"
 PAYMENTS_UNMATCHED = "date,amount,reference,client\n2026-01-02,10.00,R-1,A1\n2026-01-02,5.00,R-2,ZZ9\n"
+BAD_CONNECTIONS = "client,router,ip\nB1,r1,10.0.0.3\nB1,r1,10.0.0.300\n"
 
 ROWS = [
     # init, db, config
@@ -185,6 +186,13 @@ ROWS = [
     Row("router test: unknown router", "router test nope", 1, "nope"),
     Row("connection add: unknown router", "connection add A1 --router nope --ip 10.0.0.9", 1, "nope"),
     Row("connection add: bad IP", "connection add A1 --router r1 --ip 10.0.0.300", 1, "10.0.0.300"),
+    Row("connection import: one bad row", "connection import {tmp}/conns.csv", 1,
+        "line 3, column ip: value '10.0.0.300'", setup=_file("conns.csv", BAD_CONNECTIONS)),
+    Row("connection import: IP already used", "connection import {tmp}/taken.csv", 1,
+        "IP 10.0.0.2 is already used on router r1 by client A1",
+        setup=_file("taken.csv", "client,router,ip\nB1,r1,10.0.0.2\n")),
+    Row("connection import --skip-invalid: says what it imported", "connection import {tmp}/conns.csv --skip-invalid",
+        3, "1 row invalid, skipped; 1 row valid, imported", setup=_file("conns.csv", BAD_CONNECTIONS)),
     Row("enforce: bad date", "enforce --today 2026-02-30", 1, "2026-02-30"),
     Row("enforce: unknown router", "enforce --router nope", 1, "nope"),
     Row("preaviso: bad time", "preaviso --now yesterday", 1, "yesterday"),

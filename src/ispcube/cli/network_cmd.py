@@ -10,11 +10,12 @@ from typing import Optional
 
 import typer
 
+from ispcube.cli.importing import DRY_RUN, REPORT, SKIP_INVALID, run_import_command
 from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
 
 router_app = typer.Typer(help="Routers (NAS): add, list, edit, delete, test.", no_args_is_help=True)
-connection_app = typer.Typer(help="Client connections: add, list, edit, delete.", no_args_is_help=True)
+connection_app = typer.Typer(help="Client connections: add, list, edit, delete, import.", no_args_is_help=True)
 
 ROUTER_COLUMNS = ["name", "kind", "host", "port", "api_ssl", "username", "secret", "coa_port", "node"]
 CONNECTION_COLUMNS = ["id", "client", "router", "ip", "mac", "pppoe_user", "plan", "cpe_kind", "panel"]
@@ -161,6 +162,30 @@ def connection_list(ctx: typer.Context,
     with rt.uow() as uow:
         render_rows(connections.list_connections(uow, rt, client, router), state(ctx).format,
                     CONNECTION_COLUMNS)
+
+
+@connection_app.command("import")
+def connection_import(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., metavar="FILE",
+                               help="CSV (any delimiter; UTF-8 or Latin-1) or XLSX with a header row."),
+    skip_invalid: bool = SKIP_INVALID,
+    dry_run: bool = DRY_RUN,
+    update: bool = typer.Option(False, "--update",
+                                help="Rows naming a stored connection (router and IP, or router and "
+                                     "PPPoE user) change it instead of being refused."),
+    report: Optional[str] = REPORT,
+) -> None:
+    """Import connections from a file; every row is checked as `connection add` checks it.
+
+    Columns: client (code, cliente), router, ip, mac, pppoe_user (usuario_pppoe, pppoe), plan,
+    cpe_kind, panel; the file `connection list --format csv` writes is read back as it is.
+    By default an invalid row means nothing is imported (exit 1). With --update, the columns
+    present are set on the connections the file names (an empty cell clears the field).
+    """
+    from ispcube.services.imports.connections import ConnectionImport
+    run_import_command(ctx, ConnectionImport, file, report, skip_invalid=skip_invalid, dry_run=dry_run,
+                       update=update)
 
 
 @connection_app.command("delete")

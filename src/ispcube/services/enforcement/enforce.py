@@ -32,7 +32,7 @@ from ispcube.services.enforcement.wanted import (
     load_targets,
 )
 from ispcube.services.ledger import commitments
-from ispcube.services.notices.outbox import notices_for_decisions
+from ispcube.services.notices.outbox import notices_for_moves
 from ispcube.services.process.job_lock import job_lock
 
 ROUTER_WORKERS = 8                 # routers worked on at the same time
@@ -160,7 +160,8 @@ def _decide_and_queue(uow, rt, today: date, clients, services: dict[int, str]) -
         services[decision.client_id] = decision.service
     changed = {d.client_id: d for d in decisions if d.kind in ("service.cut", "service.restore")}
     queue_for_clients(uow, rt, today, changed, "job", settled.retry_until)
-    notices_for_decisions(uow, rt, today, decisions, debts)
+    notices_for_moves(uow, rt, today, {d.client_id: (clients[d.client_id].service, d.service) for d in decisions},
+                      "job", debts=debts)
     return decisions
 
 

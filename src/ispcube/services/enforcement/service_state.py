@@ -49,9 +49,8 @@ def _change(uow: UnitOfWork, rt, client: m.Client, service: str, message: str, k
     uow.flush()
     queue_for_clients(uow, rt, rt.today(), {client.id: Decision(client.id, service, "manual", kind, message)},
                       "manual")
-    if service == "active":
-        from ispcube.services.notices.outbox import NoticeKind, stage_notices
-        stage_notices(uow, rt, rt.today(), [(client.id, NoticeKind.RESTORED)])
+    from ispcube.services.notices.outbox import notices_for_moves
+    notices_for_moves(uow, rt, rt.today(), {client.id: (was, service)}, "manual")
     if apply_after_commit:
         client_id = client.id
         event.listen(uow.session, "after_commit", lambda _session: _apply_quietly(rt, client_id), once=True)

@@ -114,8 +114,8 @@ def _release(uow: UnitOfWork, rt, client_ids: list[int], today: date) -> list[in
         .values(service="active").returning(clients.c.id)).scalars().all()
     log_many(uow, rt, [(cid, "service.restore", "service restored: a payment commitment is in force")
                        for cid in released])
-    from ispcube.services.notices.outbox import NoticeKind, stage_notices
-    stage_notices(uow, rt, today, [(cid, NoticeKind.RESTORED) for cid in released])
+    from ispcube.services.notices.outbox import notices_for_moves
+    notices_for_moves(uow, rt, today, {cid: ("cut", "active") for cid in released}, "commitment")
     return list(released)
 
 

@@ -1,9 +1,10 @@
 """The notice outbox (E4, R16): what a client must be told, written with the change itself.
 
-Every state change that warrants an e-mail calls `stage_notices` (or `write_notices`) inside
-the transaction that makes the change, so the notice exists exactly when the change does: a
-rolled-back run (a dry run, a crash) leaves neither. `notify` sends them later. Notices are
-written for every client, e-mail or not: `notify` counts those it cannot address.
+Every service-state change calls `notices_for_moves` (other changes that warrant an e-mail
+call `write_notices`) inside the transaction that makes the change, so the notice exists
+exactly when the change does: a rolled-back run (a dry run, a crash) leaves neither. `notify`
+sends them later. Notices are written for every client, e-mail or not: `notify` counts those it
+cannot address.
 """
 
 from dataclasses import dataclass
@@ -40,11 +41,8 @@ class NoticeStatus(StrEnum):
     REJECTED = "rejected"
 
 
-# The client-log kinds of the service changes that are told to the client. A manual
-# `client disable` is not among them: an operator's cut may have nothing to do with money,
-# and the operator tells the client.
-STAGE_OF_LOG_KIND = {"service.cut": NoticeKind.CUT, "service.restore": NoticeKind.RESTORED,
-                     "service.throttle": NoticeKind.THROTTLED}
+# What a client is told when its service moves to a state (active, throttled, cut).
+TOLD_ON_MOVE_TO = {"active": NoticeKind.RESTORED, "throttled": NoticeKind.THROTTLED, "cut": NoticeKind.CUT}
 
 
 @dataclass(frozen=True)
@@ -78,10 +76,9 @@ def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int,
                   debts: dict[int, Decimal] | None = None) -> None:
     """A notice per (client id, kind) of CHANGES, naming the overdue debt on TODAY.
 
-    The one call every service-state change makes (enforce, commitments, `pay --enable`,
-    `client enable`, the throttle stage); NEXT_STEPS gives, per client, the step that follows
-    and its date when there is one; DEBTS, the overdue debts when the caller has read them
-    already. At most two statements whatever the number of clients."""
+    NEXT_STEPS gives, per client, the step that follows and its date when there is one; DEBTS,
+    the overdue debts when the caller has read them already. At most two statements whatever
+    the number of clients."""
     from ispcube.services.ledger.overdue import overdue_debts
     changes = list(changes)
     if not changes:
@@ -94,8 +91,15 @@ def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int,
                             for cid, kind in changes])
 
 
-def notices_for_decisions(uow: UnitOfWork, rt, today: date, decisions: Iterable,
-                          debts: dict[int, Decimal] | None = None) -> None:
-    """`stage_notices` for the decisions of a run (anything with client_id and a log kind)."""
-    stage_notices(uow, rt, today, [(d.client_id, STAGE_OF_LOG_KIND[d.kind]) for d in decisions
-                                   if d.kind in STAGE_OF_LOG_KIND], debts=debts)
+def notices_for_moves(uow: UnitOfWork, rt, today: date, moves: dict[int, tuple[str, str]], origin: str, *,
+                      next_steps: dict[int, tuple[NextStep, date]] | None = None,
+                      debts: dict[int, Decimal] | None = None) -> None:
+    """The notices of the clients whose service moved, {client id: (before, after)}, decided
+    by ORIGIN ('job', 'commitment' or 'manual'): the one call a service-state change makes.
+
+    A move to active tells the restore, to throttled the throttle, to cut the cut, except a
+    cut an operator made by hand: it need not be about money, and the operator tells the client."""
+    stage_notices(uow, rt, today, [(cid, TOLD_ON_MOVE_TO[after]) for cid, (before, after) in moves.items()
+                                   if before != after and after in TOLD_ON_MOVE_TO
+                                   and not (after == "cut" and origin == "manual")],
+                  next_steps, debts)

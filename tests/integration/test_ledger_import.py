@@ -90,6 +90,9 @@ def test_lines_post_the_entries_adjust_and_pay_would_and_say_so(base, runtime, t
         ("DX 1", "200.00", None, "1700.50", NEXT_YEAR, "dx", "F-0001"),
         ("CX 1", None, "50.25", "1650.25", None, "cx", "NC-1")]
     assert "opening balance 1" in base.ok("ledger", "show", "A1").stdout
+    both = base.ok("ledger", "show", "A1", "B2").stdout.splitlines()
+    assert both[0].split()[:2] == ["client", "entry"] and len(both) == 2 + 5
+    assert [r["client"] for r in base.json("ledger", "show", "B2", "A1")] == ["B2"] * 2 + ["A1"] * 3
     stored = {e.import_ref: e for e in entries(runtime)}
     receipt = stored["R-9"]
     assert (receipt.kind, receipt.amount, receipt.payment_method, receipt.cash_amount, receipt.comment) == (
@@ -219,6 +222,11 @@ def test_importing_again_posts_nothing_and_counts_what_was_there(base, runtime, 
     assert (done["posted"], done["already_imported"], done["payment"]) == (1, 3, 1)
     assert balances(base)["C3"] == "0.00"
     assert base.json("ledger", "import", str(overlap), "--dry-run")["already_imported"] == 4
+    # Invalid lines skipped and nothing new beside them: nothing changed, so exit 1, not 3.
+    bad = write_csv(tmp_path / "mala.csv", GOOD[:2] + [["A1", "2026-03-02", "dx", "x", "N-1", "", "", ""]])
+    skipped = base("ledger", "import", str(bad), "--skip-invalid")
+    assert skipped.exit_code == 1, skipped.stderr
+    assert "1 line invalid, skipped; nothing else to post: 2 already imported (nothing changed)" in skipped.stderr
     # The same reference on another client is another line.
     other = base.json("ledger", "import", str(write_csv(tmp_path / "otro.csv", [
         ["C3", "2026-03-02", "dx", "1", "SI-A1", "", "", ""]])))
@@ -298,9 +306,8 @@ def test_spanish_columns_xlsx_and_the_file_level_refusals(base, tmp_path):
 
 
 def _export(cli: Cli, codes: list[str], path: Path, *extra: str) -> Path:
-    """`ledger show --format csv` of each client, one file (the header once)."""
-    parts = [cli.ok("--format", "csv", "ledger", "show", code, *extra).stdout for code in codes]
-    path.write_text(parts[0] + "".join(part.split("\n", 1)[1] for part in parts[1:]), encoding="utf-8")
+    """`ledger show --format csv` of the clients, into one file."""
+    path.write_text(cli.ok("--format", "csv", "ledger", "show", *codes, *extra).stdout, encoding="utf-8")
     return path
 
 

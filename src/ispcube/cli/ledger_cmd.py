@@ -28,15 +28,19 @@ def adjust(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
 
 
 @ledger_app.command("show")
-def show(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
+def show(ctx: typer.Context, codes: list[str] = typer.Argument(..., metavar="CODE...", help="Client codes."),
          date_from: Optional[str] = typer.Option(None, "--from",
                                                  help="First date (YYYY-MM-DD); earlier entries are brought forward."),
          date_to: Optional[str] = typer.Option(None, "--to", help="Last date (YYYY-MM-DD).")) -> None:
-    """A client's statement: every entry with the running balance."""
+    """A client's statement: every entry with the running balance.
+
+    Several codes give each client's statement in turn. Each row also names its client, kind,
+    reference and payment method (csv, json): `ledger import` reads the CSV back."""
     from ispcube.services.ledger import statement
-    rows = statement.statement(state(ctx).runtime(), code, date_from, date_to)
+    rows = [row for code in codes for row in statement.statement(state(ctx).runtime(), code, date_from, date_to)]
     fmt = state(ctx).format
-    render_rows(rows, fmt, STATEMENT_COLUMNS if fmt == "table" else None)
+    columns = (["client"] if len(codes) > 1 else []) + STATEMENT_COLUMNS
+    render_rows(rows, fmt, columns if fmt == "table" else None)
 
 
 @ledger_app.command("annul")
@@ -119,6 +123,9 @@ def _print_import_summary(ctx: typer.Context, summary) -> None:
     if summary.invalid and not summary.skip_invalid:
         raise Invalid(f"{summary.invalid} of {summary.rows} lines are invalid: nothing imported "
                       "(fix them, or use --skip-invalid to import the valid ones)")
+    if summary.invalid and not summary.dry_run and not summary.written:
+        raise Invalid(f"{_lines(summary.invalid)} invalid, skipped; nothing else to post: "
+                      f"{summary.already} already imported (nothing changed)")
     if summary.invalid:
         raise PartialFailure(f"{_lines(summary.invalid)} invalid, skipped; {_lines(summary.posted)} "
                              + ("to post (dry run, nothing written)" if summary.dry_run else "posted")

@@ -191,10 +191,11 @@ def post_selected(uow: UnitOfWork, rt: Runtime, rows, columns: list[str], messag
     return new
 
 
-def move_balances(uow: UnitOfWork, new) -> None:
+def move_balances(uow: UnitOfWork, new, returning: bool = False) -> dict[int, Decimal]:
     """Add to each client's cached balance the sum of its entries selected by NEW (an SQL
     condition on LedgerEntry), in one guarded UPDATE; Invalid naming the first client whose
-    balance would outgrow the money column (nothing is moved then)."""
+    balance would outgrow the money column (nothing is moved then). RETURNING: the new
+    balances, {client id: balance} (else an empty dict)."""
     totals = (select(LedgerEntry.client_id, func.sum(LedgerEntry.amount).label("delta"))
               .where(new).group_by(LedgerEntry.client_id).subquery("totals"))
     # The first client beyond the bound by code, as an aggregate: under ORDER BY code LIMIT 1
@@ -207,9 +208,13 @@ def move_balances(uow: UnitOfWork, new) -> None:
             .where(m.Client.code == first)).one()
         within_bounds(balance, delta, f"client {first}")
         raise AssertionError("the balance fits, yet the guard refused it")
-    uow.session.execute(update(m.Client).where(m.Client.id == totals.c.client_id)
-                        .values(balance=m.Client.balance + totals.c.delta)
-                        .execution_options(synchronize_session=False))
+    moved = (update(m.Client).where(m.Client.id == totals.c.client_id)
+             .values(balance=m.Client.balance + totals.c.delta)
+             .execution_options(synchronize_session=False))
+    if not returning:
+        uow.session.execute(moved)
+        return {}
+    return dict(uow.session.execute(moved.returning(m.Client.id, m.Client.balance)).all())
 
 
 def amount_text(column, dialect: str):

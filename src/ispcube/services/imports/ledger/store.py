@@ -15,9 +15,9 @@ each client gets one client-log line.
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable
 
-from sqlalchemy import Integer, String, and_, column, func, select, values
+from sqlalchemy import and_, func, select
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
@@ -66,14 +66,28 @@ class LedgerImportDb:
         """The (client id, reference) pairs of KEYS already posted by an earlier import."""
         if not keys or not self.any_imported:
             return set()
-        # A join with the pairs, so each one is one probe of the unique index (two IN lists
-        # would probe every client with every reference on SQLite).
-        e = LedgerEntry
-        wanted = values(column("client_id", Integer), column("ref", String), name="wanted").data(list(keys)) \
-            .cte("wanted")
-        rows = self.session.execute(select(e.client_id, e.import_ref).join_from(
-            wanted, e, and_(e.client_id == wanted.c.client_id, e.import_ref == wanted.c.ref)))
-        return {(client, ref) for client, ref in rows if ref is not None}
+        # The pairs joined with the unique index, one probe each (two IN lists would probe
+        # every client with every reference on SQLite). Plain SQL on the driver's cursor:
+        # building it as an expression costs more than running it, and PostgreSQL must plan it
+        # for these values (psycopg would prepare a statement run this often, and the generic
+        # plan of a prepared one reads the whole table).
+        raw: Any = self.session.connection().connection.dbapi_connection
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        mark = "%s" if postgresql else "?"
+        pairs = list(keys)
+        sql = (f"WITH wanted (client_id, ref) AS (VALUES {', '.join([f'({mark}, {mark})'] * len(pairs))}) "
+               "SELECT e.client_id, e.import_ref FROM wanted JOIN ledger_entries e "
+               "ON e.client_id = wanted.client_id AND e.import_ref = wanted.ref")
+        values = tuple(value for pair in pairs for value in pair)
+        cursor = raw.cursor()
+        try:
+            if postgresql:
+                cursor.execute(sql, values, prepare=False)
+            else:
+                cursor.execute(sql, values)
+            return {(client, ref) for client, ref in cursor.fetchall()}
+        finally:
+            cursor.close()
 
     def insert(self, lines: list[tuple[int, Line]], operator: str) -> None:
         """Post LINES ((client id, line) in file order): numbers per series, then one bulk insert."""
@@ -82,22 +96,27 @@ class LedgerImportDb:
             counts[line.kind] = counts.get(line.kind, 0) + 1
         next_number = {kind: reserve_numbers(self.uow, kind, count) - count + 1
                        for kind, count in sorted(counts.items())}
+        # Values as the driver takes them, built here rather than through each column type's
+        # bind processing (as bulk_insert would): money in cents and dates as text on SQLite.
+        sqlite = self.session.get_bind().dialect.name == "sqlite"
         rows = []
         for client_id, line in lines:
             number = next_number[line.kind]
             next_number[line.kind] = number + 1
-            rows.append((client_id, line.kind, line.kind, number, line.entry_date, line.due_date, line.amount,
-                         operator, line.description, line.payment_method, line.reference))
-        bulk_insert(self.session.connection(), ENTRIES, ENTRY_COLUMNS, rows)
+            on: Any = line.entry_date
+            due: Any = line.due_date
+            amount: Any = line.amount
+            if sqlite:
+                on, due, amount = on.isoformat(), due and due.isoformat(), int(amount * 100)
+            rows.append((client_id, line.kind, line.kind, number, on, due, amount, operator, line.description,
+                         line.payment_method, line.reference))
+        bulk_insert(self.session.connection(), ENTRIES, ENTRY_COLUMNS, rows, processed=True)
 
     def move_balances(self) -> dict[int, Decimal]:
         """Add what this import posted to each client's cached balance; {client id: new balance}."""
         e = LedgerEntry
         ours = and_(e.id > self.before_id, e.import_ref.is_not(None))
-        move_balances(self.uow, ours)
-        moved = select(e.client_id).where(ours).distinct().subquery("moved")
-        return dict(self.session.execute(select(m.Client.id, m.Client.balance)
-                                         .join(moved, moved.c.client_id == m.Client.id)).all())
+        return move_balances(self.uow, ours, returning=True)
 
     def log(self, events: list[tuple[int, str]], at: datetime, operator: str) -> None:
         """One client-log line per (client id, message), in one bulk insert."""

@@ -455,3 +455,26 @@ def test_a_killed_import_leaves_nothing_half_written(base, runtime, db_url, tmp_
     done = base.json("ledger", "import", str(path))
     assert (done["posted"], done["already_imported"]) == (60_000, 0)
     assert base.json("ledger", "rebuild")["wrong"] == []
+
+
+def test_enforce_acts_on_migrated_debt_like_any_other(cli, tmp_path):
+    from contextlib import ExitStack
+
+    from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
+    with ExitStack() as stack:
+        core = start_simulators(stack, 1)[0]
+        add_mikrotik(cli, "core", core)
+        for code, ip in (("M1", "10.0.0.11"), ("M2", "10.0.0.12"), ("M3", "10.0.0.13")):
+            add_client(cli, code, "core", ip)
+        past = (date.today() - timedelta(days=30)).isoformat()
+        cli.ok("ledger", "import", str(write_csv(tmp_path / "deudas.csv", [
+            ["M1", past, "saldo_inicial", "8000", "S-M1", "", "", ""],            # owed, overdue: cut
+            ["M2", past, "saldo_inicial", "8000", "S-M2", "", NEXT_YEAR, ""],     # owed, not yet due
+            ["M3", past, "saldo_inicial", "8000", "S-M3", "", "", ""],
+            ["M3", past, "pago", "8000", "P-M3", "", "", "transferencia"],        # paid off
+        ])))
+        plan = cli.ok("enforce", "--dry-run").stdout
+        assert "M1" in plan and "M2" not in plan and "M3" not in plan
+        assert cli.json("enforce")["cut"] == 1
+        assert cut_list(core) == {"10.0.0.11": "M1"}
+        assert cli.json("client", "show", "M1")["service"] == "cut"

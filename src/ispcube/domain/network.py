@@ -30,10 +30,22 @@ def _shown(text: str) -> str:
     return flat if len(flat) <= 80 else flat[:77] + "..."
 
 
+class _Named:
+    """The field and value a message starts with ("connection ip '...'"), spelled out only
+    when a message is written: a large import parses many values and refuses few."""
+    __slots__ = ("what", "text")
+
+    def __init__(self, what: str, text: str):
+        self.what, self.text = what, text
+
+    def __format__(self, spec: str) -> str:
+        return f"{self.what} '{_shown(self.text)}'"
+
+
 def parse_ip(text: str) -> str:
     """A client's IPv4 address, refused when no router could cut it by address."""
     raw = str(text).strip()
-    field = f"connection ip '{_shown(text)}'"
+    field = _Named("connection ip", text)
     if "%" in raw:
         raise Invalid(f"{field} carries a zone id: give the bare IPv4 address of the client")
     try:
@@ -68,7 +80,7 @@ def _unusable_why(address: ipaddress.IPv4Address) -> str | None:
 def parse_mac(text: str) -> str:
     """A client device's MAC as AA:BB:CC:DD:EE:FF; group and empty addresses are refused."""
     raw = str(text).strip()
-    field = f"connection mac '{_shown(text)}'"
+    field = _Named("connection mac", text)
     if not _MAC.fullmatch(raw):
         raise Invalid(f"{field} is not a MAC address (like 04:18:D6:AA:01:02)")
     digits = re.sub(r"[^0-9A-Fa-f]", "", raw).upper()
@@ -84,7 +96,7 @@ def parse_mac(text: str) -> str:
 def parse_pppoe_user(text: str) -> str:
     """A PPPoE user name exactly as the router and RADIUS will be asked for it."""
     name = str(text)
-    field = f"connection pppoe-user '{_shown(text)}'"
+    field = _Named("connection pppoe-user", text)
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
         raise Invalid(f"{field} holds a control character (a newline, tab or similar)")
     if name != name.strip():

@@ -178,10 +178,11 @@ class Row:
 
 
 class ConnectionDb:
-    """What the import asks the database. The (router, IP) and (router, PPPoE user) keys of
-    the stored connections are read once, so rows that clash with nothing cost no query;
-    checks look only at connections stored before the import (duplicates inside the file are
-    the caller's job, so each is reported once, against its line)."""
+    """What the import asks the database. The clients' codes and the (router, IP) and
+    (router, PPPoE user) keys of the stored connections are read once, in one pass each, so
+    a row that clashes with nothing costs no query (and no wait behind the writes); checks
+    look only at connections stored before the import (duplicates inside the file are the
+    caller's job, so each is reported once, against its line)."""
 
     def __init__(self, conn: Connection):
         self.conn = conn
@@ -195,12 +196,10 @@ class ConnectionDb:
                 self.ips.add((router_id, ip))
             if user:
                 self.users.add((router_id, user))
-
-    def clients(self, codes: list[str]) -> dict[str, tuple[int, bool]]:
-        """{code: (id, deleted)} of the clients with these codes."""
-        c = CLIENTS.c
-        return {code: (id_, deleted) for code, id_, deleted in
-                self.conn.execute(select(c.code, c.id, c.deleted).where(c.code.in_(codes)))}
+        # code -> id of every client; a deleted one's id is negative
+        cl = CLIENTS.c
+        self.clients: dict[str, int] = {code: -id_ if deleted else id_ for code, id_, deleted in
+                                        conn.execute(select(cl.code, cl.id, cl.deleted))}
 
     def holders(self, ips: list[tuple[int, str]], users: list[tuple[int, str]]) -> list[dict[str, Any]]:
         """The stored connections holding these (router, IP) or (router, PPPoE user) keys,
@@ -275,19 +274,17 @@ class ConnectionImport(ImportRun):
         return rows
 
     def _settle_clients(self, rows: list[Row]) -> None:
-        if not rows:
-            return
-        found = self.database.ask(self.db.clients, list({row.values[CLIENT] for row in rows}))
+        clients = self.db.clients
         for row in rows:
             code = row.values[CLIENT]
-            client = found.get(code)
-            if client is None:
+            client_id = clients.get(code)
+            if client_id is None:
                 row.problems.append((self.column("client"), code, "no such client (see `ispcube client list`)"))
-            elif client[1]:
+            elif client_id < 0:
                 row.problems.append((self.column("client"), code,
                                      "the client is deleted (`ispcube client restore` brings it back)"))
             else:
-                row.code, row.values[CLIENT] = code, client[0]
+                row.code, row.values[CLIENT] = code, client_id
 
     @staticmethod
     def _key(row: Row) -> tuple[str, tuple[int, str]] | None:

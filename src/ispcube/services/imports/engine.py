@@ -119,7 +119,7 @@ class ImportRun:
         raise NotImplementedError
 
     def prepare(self, rows: list[SourceRow]) -> list:
-        return [(row.line, row.cells) for row in rows]
+        return rows            # each a (line, cells) tuple
 
     def settle(self, sent: list) -> Sequence[Settled]:
         raise NotImplementedError

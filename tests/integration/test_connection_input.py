@@ -90,3 +90,12 @@ def test_one_pppoe_user_per_router(net):
     net.ok("connection", "add", "B2", "--router", "edge", "--pppoe-user", "ana")
     assert [(c["client"], c["router"], c["pppoe_user"]) for c in net.json("connection", "list")] == [
         ("A1", "core", "ana"), ("B2", "core", "beto"), ("B2", "edge", "ana")]
+
+
+def test_a_deleted_client_gets_no_new_connection(net):
+    """As `connection import` refuses it: a deleted client's service is not reachable any more."""
+    net.ok("client", "delete", "A1", "--yes")
+    deleted = net.json("client", "list", "--deleted")[0]["code"]
+    result = net("connection", "add", deleted, "--router", "core", "--ip", "10.9.0.20")
+    assert result.exit_code == 1 and "is deleted: restore it" in result.stderr, result.stderr
+    assert net.json("connection", "list") == []

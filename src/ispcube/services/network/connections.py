@@ -85,6 +85,9 @@ def _check(uow: UnitOfWork, conn: m.Connection) -> None:
 def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> dict[str, Any]:
     require_office(rt.actor(uow), "change connections")
     client = find_client(uow, code, rt.actor(uow))
+    if client.deleted:
+        raise Refused(f"client {client.code} is deleted: restore it with `ispcube client restore` "
+                      "before adding a connection")
     if not values.get("router"):
         raise Invalid("connection --router required")
     conn = m.Connection(client_id=client.id)

@@ -5,9 +5,11 @@ direct debit, returns with their reason code, the same and overlapping statement
 an MT940 statement and CSV/XLSX payment files. Bad files are one sentence and post nothing.
 """
 
+from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal as D
 import json
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import time
 import pytest
 
 from ispcube.services.payments.statements.camt_build import Entry, Tx, statement
+from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
 
 CREDITOR = (("currency", "EUR"), ("sepa.creditor_id", "DE98ZZZ09999999999"),
             ("sepa.creditor_name", "Fibra del Sur S.L."), ("sepa.creditor_iban", "ES7921000813610123456789"))
@@ -169,6 +172,18 @@ def test_the_same_and_overlapping_statements_post_each_payment_once(bank, tmp_pa
     assert run["already_imported"] == 2
     assert (balance(bank, "T1"), balance(bank, "T2"), balance(bank, "C4")) == ("-5.00", "0.00", "-7.00")
     assert bank.json("ledger", "rebuild")["wrong"] == []
+
+
+def test_a_statement_of_many_lines_is_checked_against_earlier_imports_in_one_join(bank, tmp_path):
+    """Beyond 5,000 keys they are looked up through a temporary table: a dry run, a run and a
+    rerun on the same connections see the same transactions."""
+    many = [Entry(BOOKED, True, [Tx(D("0.01"), None, f"M-{n}", text="9000123")]) for n in range(5001)]
+    path = write(tmp_path, "muchas.xml", statement(many))
+    assert len(imported(bank, path, "--dry-run")[1]["receipts"]) == 5001
+    assert len(imported(bank, path)[1]["receipts"]) == 5001
+    result, run = imported(bank, path)
+    assert (run["receipts"], run["already_imported"]) == ([], 5001)
+    assert balance(bank, "T1") == "-5.01"
 
 
 def test_an_iban_shared_by_two_clients_is_ambiguous(bank, tmp_path):
@@ -329,6 +344,49 @@ def test_a_cut_client_paying_is_enabled_again_unless_told_not_to(bank, tmp_path,
     assert result.exit_code == 0
     assert bank.json("client", "show", "T1")["service"] == ("active" if enabled else "cut")
     assert [e["client"] for e in run["enabled"]] == (["T1"] if enabled else [])
+
+
+def test_a_client_cut_by_enforce_gets_service_back_on_its_router_at_once(cli, tmp_path):
+    with ExitStack() as stack:
+        (core,) = start_simulators(stack, 1)
+        add_mikrotik(cli, "core", core)
+        add_client(cli, "K1", "core", "10.0.0.11", debt="95.50", extra=("--epayment-code", "K1-PAGO"))
+        cli.ok("config", "set", "currency", "EUR")
+        assert cli.json("enforce")["cut"] == 1 and cut_list(core) == {"10.0.0.11": "K1"}
+        paid = Entry(BOOKED, True, [Tx(D("95.50"), None, "TX-K1", text="K1-PAGO")])
+        result, run = imported(cli, write(tmp_path, "e.xml", statement([paid])))
+        assert result.exit_code == 0 and run["enabled"][0]["routers"][0]["status"] == "done"
+        assert cut_list(core) == {} and cli.json("client", "show", "K1")["service"] == "active"
+        log = cli.json("client", "log", "K1")
+        assert any(e["kind"] == "service.enable" and "payments import 1" in e["message"] for e in log)
+        assert cli.json("enforce")["cut"] == 0 and cut_list(core) == {}
+
+
+def test_the_cron_wrapper_imports_each_file_of_a_drop_folder(collected, db_url, tmp_path):
+    drop = tmp_path / "statements"
+    drop.mkdir()
+    write(drop, "1-batch.xml", statement([batch_credit()]))
+    write(drop, "2-broken.xml", statement(transfers())[:300])
+    write(drop, "3-transfers.xml", statement(transfers(), statement_id="T"))
+    for age, name in enumerate(("1-batch.xml", "2-broken.xml", "3-transfers.xml")):
+        os.utime(drop / name, (1_700_000_000 + age, 1_700_000_000 + age))
+    wrapper = Path(__file__).resolve().parents[2] / "jobs" / "ispcube-job"
+    env = {**os.environ, "ISPCUBE_DATABASE_URL": db_url, "ISPCUBE_LOG_DIR": str(tmp_path / "logs"),
+           "ISPCUBE_BIN": str(ISPCUBE)}
+    done = subprocess.run([str(wrapper), "payments-import", str(drop)], env=env, capture_output=True, text=True,
+                          timeout=120)
+    log = (tmp_path / "logs" / "payments-import.log").read_text()
+    assert done.returncode == 1, log
+    assert sorted(p.name for p in (drop / "imported").iterdir()) == ["1-batch.xml", "3-transfers.xml"]
+    assert [p.name for p in (drop / "refused").iterdir()] == ["2-broken.xml"]
+    assert [p.name for p in drop.iterdir() if p.is_file()] == []
+    assert log.index("1-batch.xml exit 0 (ok)") < log.index("2-broken.xml exit 1 (error)") \
+        < log.index("3-transfers.xml exit 0 (ok)")
+    assert "is cut short or damaged" in log
+    for code in ("S1", "S7", "T1", "T2", "C4"):
+        assert balance(collected, code) == "0.00"
+    again = subprocess.run([str(wrapper), "payments-import", str(drop)], env=env, capture_output=True, timeout=120)
+    assert again.returncode == 0
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_75(bank, tmp_path):

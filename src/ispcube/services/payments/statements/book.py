@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Iterator
 import re
 
-from sqlalchemy import select
+from sqlalchemy import Column, MetaData, String, Table, select
 
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionItem
@@ -12,28 +12,40 @@ from ispcube.db.uow import UnitOfWork
 from ispcube.services.payments.statements.match import Book, Item
 
 CHUNK = 5000                   # values per IN (...): well under SQLite's 32,766 variables
+INCOMING = Table("incoming_keys", MetaData(), Column("key", String(255), primary_key=True), prefixes=["TEMPORARY"])
 _OURS = re.compile(r"^ISPCUBE-\d+-\d+$")
 
 
-def chunks(values: list[str]) -> Iterator[list[str]]:
+def chunks(values: list) -> Iterator[list]:
     for start in range(0, len(values), CHUNK):
         yield values[start:start + CHUNK]
 
 
 def known_keys(uow: UnitOfWork, keys: Iterable[str]) -> set[str]:
-    """The keys among KEYS whose transactions were acted on by an earlier import (R15)."""
-    found: set[str] = set()
-    for part in chunks(sorted(set(keys))):
-        found.update(uow.session.scalars(select(BankTransaction.key).where(BankTransaction.key.in_(part))))
+    """The keys among KEYS whose transactions were acted on by an earlier import (R15): one
+    query for a small file; for a large one the keys go to a temporary table (COPY on
+    PostgreSQL) and one join finds them."""
+    wanted = sorted(set(keys))
+    if len(wanted) <= CHUNK:
+        return set(uow.session.scalars(select(BankTransaction.key).where(BankTransaction.key.in_(wanted))))
+    from ispcube.services.imports.bulk_insert import bulk_insert
+    conn = uow.session.connection()
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS incoming_keys (key VARCHAR(255) PRIMARY KEY)")
+    conn.exec_driver_sql("DELETE FROM incoming_keys")
+    bulk_insert(conn, INCOMING.metadata.tables["incoming_keys"], ("key",), ((key,) for key in wanted), processed=True)
+    found = set(conn.scalars(select(INCOMING.c.key).join(BankTransaction, BankTransaction.key == INCOMING.c.key)))
+    conn.exec_driver_sql("DROP TABLE incoming_keys")
     return found
 
 
 def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
     book = Book()
     c = m.Client
-    for client_id, code, epayment, iban, cbu in uow.session.execute(
-            select(c.id, c.code, c.epayment_code, c.iban, c.cbu).where(c.deleted.is_(False))):
+    for client_id, code, epayment, iban, cbu, service in uow.session.execute(
+            select(c.id, c.code, c.epayment_code, c.iban, c.cbu, c.service).where(c.deleted.is_(False))):
         book.codes[code] = client_id
+        if service == "cut":
+            book.cut.add(client_id)
         book.shown[client_id] = code
         if epayment:
             book.epayment[epayment] = client_id
@@ -41,11 +53,16 @@ def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
             book.ibans.setdefault(iban, []).append(client_id)
         if cbu:
             book.cbus.setdefault(cbu, []).append(client_id)
-    ours = sorted({e2e for e2e in end_to_end_ids if e2e and _OURS.match(e2e)})
+    # Our EndToEndIds name their batch (ISPCUBE-<batch>-<n>): the items of those batches are
+    # read in one query and picked in memory.
+    ours = {e2e for e2e in end_to_end_ids if e2e and _OURS.match(e2e)}
+    batches = sorted({int(e2e.split("-")[1]) for e2e in ours})
     i = CollectionItem
-    for part in chunks(ours):
+    for part in chunks(batches):
         for row in uow.session.execute(select(i.id, i.client_id, i.batch_id, i.amount, i.status, i.entry_id,
-                                              i.end_to_end_id).where(i.end_to_end_id.in_(part))):
+                                              i.end_to_end_id).where(i.batch_id.in_(part))):
+            if row.end_to_end_id not in ours:
+                continue
             book.items[row.end_to_end_id] = Item(row.id, row.client_id, row.batch_id, row.amount, row.status,
                                                  row.entry_id)
             if row.client_id not in book.shown:

@@ -32,6 +32,7 @@ RETURN_REASONS = frozenset({
     "MD01", "MD02", "MD06", "MD07", "MS02", "MS03", "RC01", "RR01", "RR02", "RR03", "RR04", "SL01", "DUPL",
     "TECH", "FRAD", "AC03", "AM09", "CUST", "UPAY", "ED05", "NOAS", "NOOR"})
 _END_TO_END = re.compile(r"\bISPCUBE-\d+-\d+\b")
+_CENT = Decimal("0.01")
 _NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF", "NOT PROVIDED"}
 
 
@@ -97,17 +98,16 @@ def exact_amount(text: str, currency: str, where: str) -> Decimal:
 def checked_amount(text: str, currency: str) -> tuple[Decimal | None, str | None]:
     """(the amount, None) or (None, what is wrong with it); a comma may be the decimal point."""
     raw = text.strip().replace(",", ".")
-    if raw.endswith(".") and raw[:-1].isdigit():
-        raw = raw[:-1]          # MT940 writes whole amounts with a bare decimal comma: 500,
-    if not re.fullmatch(r"\d{1,12}(\.\d+)?", raw):
+    whole, point, fraction = raw.partition(".")
+    if point and not fraction and whole:
+        point = ""             # MT940 writes whole amounts with a bare decimal comma: 500,
+    if not (whole.isascii() and whole.isdigit() and len(whole) <= 12) or \
+            (point and not (fraction.isascii() and fraction.isdigit())):
         return None, "is not an amount"
-    value = Decimal(raw)
     places = decimals_for(currency)
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int), "plain digits are never NaN or Infinity"
-    if -exponent > places:
+    if len(fraction) > places:
         return None, f"has more than {places} decimals for {currency.upper()}"
-    return value.quantize(Decimal("0.01")), None
+    return Decimal(f"{whole}.{fraction or '0'}").quantize(_CENT), None
 
 
 def end_to_end_in(text: str) -> str | None:

@@ -36,6 +36,7 @@ class Book:
     cbus: dict[str, list[int]] = field(default_factory=dict)
     shown: dict[int, str] = field(default_factory=dict)      # client id -> code
     items: dict[str, Item] = field(default_factory=dict)     # EndToEndId -> item
+    cut: set[int] = field(default_factory=set)                # clients whose service is cut
 
 
 @dataclass

@@ -23,6 +23,7 @@ from ispcube.db.statement_models import BankTransaction, PaymentImport
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import format_amount, within_bounds
 from ispcube.errors import Busy
+from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.ledger.posting import fits, reserve_numbers
 from ispcube.services.payments.statements.match import Decision
@@ -39,7 +40,9 @@ class Written:
     cut_clients: list[int]              # clients paid whose service is cut (re-enable candidates)
 
 
-def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: str, file_format: str) -> Written:
+def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: str, file_format: str,
+          cut: set[int]) -> Written:
+    """Write DECISIONS (the caller commits); CUT: the clients whose service is cut."""
     today = rt.today()
     receipts = [d for d in decisions if d.outcome == "receipt"]
     debits = [d for d in decisions if d.outcome == "return" and d.charge_back]
@@ -84,13 +87,10 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
     balances = _move_balances(uow, record.id) if entries else {}
     _log(uow, rt, decisions, numbers, balances, source)
     _settle_items(uow, rt, record.id, decisions, numbers)
-    cut = list(uow.session.scalars(select(m.Client.id).where(
-        m.Client.id.in_(select(BankTransaction.client_id).where(BankTransaction.import_id == record.id,
-                                                                BankTransaction.kind == "receipt")),
-        m.Client.service == "cut")))
+    paid_cut = sorted({d.client_id for d in receipts if d.client_id in cut})
     posted = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == "receipt"}
     charged = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == "return" and id(d) in numbers}
-    return Written(record.id, posted, charged, cut)
+    return Written(record.id, posted, charged, paid_cut)
 
 
 ENTRY_COLUMNS = ("client_id", "kind", "series", "number", "entry_date", "amount", "operator", "comment",
@@ -137,19 +137,24 @@ def _entry_ids(uow: UnitOfWork, numbers) -> dict[tuple[str, int], int]:
 
 
 def _move_balances(uow: UnitOfWork, import_id: int) -> dict[int, Decimal]:
-    """Every touched balance moves by the sum of its new entries in one UPDATE; returns the
-    balances after it (the rows stay locked until commit, so they are this run's to tell)."""
+    """Every touched balance moves by the sum of its new entries in one guarded UPDATE, which
+    returns the balances after it (the rows stay locked until commit, so they are this run's
+    to tell). A balance that would outgrow the money column refuses the whole import."""
     e, t, c = LedgerEntry, BankTransaction, m.Client
     new = select(e.client_id, func.sum(e.amount).label("delta")).where(
         e.id.in_(select(t.entry_id).where(t.import_id == import_id, t.entry_id.is_not(None)))
     ).group_by(e.client_id).subquery("moved")
-    too_big = uow.session.execute(select(c.code, c.balance, new.c.delta).join(new, new.c.client_id == c.id)
-                                  .where(~fits(c.balance + new.c.delta)).limit(1)).first()
-    if too_big is not None:
-        within_bounds(too_big.balance, too_big.delta, f"client {too_big.code}")
-    uow.session.execute(update(c).where(c.id == new.c.client_id).values(balance=c.balance + new.c.delta)
-                        .execution_options(synchronize_session=False))
-    return dict(uow.session.execute(select(c.id, c.balance).where(c.id.in_(select(new.c.client_id)))).all())
+    moved = uow.session.execute(update(c).where(c.id == new.c.client_id, fits(c.balance + new.c.delta))
+                                .values(balance=c.balance + new.c.delta).returning(c.id, c.balance)
+                                .execution_options(synchronize_session=False)).all()
+    expected = uow.session.scalar(select(func.count()).select_from(new))
+    if len(moved) != expected:
+        code, balance, delta = uow.session.execute(
+            select(c.code, c.balance, new.c.delta).join(new, new.c.client_id == c.id)
+            .where(~fits(c.balance + new.c.delta)).limit(1)).one()
+        within_bounds(balance, delta, f"client {code}")
+        raise AssertionError("the balance fits, yet the guarded update refused it")
+    return dict(moved)
 
 
 def _log(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], numbers: dict[int, tuple[str, int]],
@@ -165,22 +170,23 @@ def _log(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], numbers: dict[
             delta = -decision.line.amount if decision.outcome == "receipt" else decision.line.amount
             running[decision.client_id] -= delta
     now = rt.now()
-    rows = []
+    rows: list[tuple[int, str, str]] = []
     for decision in decisions:
+        client_id = decision.client_id
+        if client_id is None:
+            continue
         if id(decision) in numbers:
             series, number = numbers[id(decision)]
             amount = -decision.line.amount if series == "receipt" else decision.line.amount
             label = "receipt" if series == "receipt" else "DX"
-            rows.append((decision.client_id, now, rt.operator, f"ledger.{series}",
+            rows.append((client_id, f"ledger.{series}",
                          f"{label} {number}: {format_amount(amount)} ({_comment(decision, source)}); "
                          f"balance {format_amount(after[id(decision)])}"))
         elif decision.outcome == "return":
-            rows.append((decision.client_id, now, rt.operator, "collection.returned",
+            rows.append((client_id, "collection.returned",
                          f"direct debit {decision.line.end_to_end_id} returned by the bank before it was paid, "
                          f"reason {decision.reason}: nothing to charge back"))
-    if rows:
-        bulk_insert(uow.session.connection(), m.ClientEvent.__table__,
-                    ("client_id", "at", "operator", "kind", "message"), rows)
+    log_bulk(uow.session.connection(), now, rt.operator, rows)
 
 
 def _settle_items(uow: UnitOfWork, rt: Runtime, import_id: int, decisions: list[Decision],

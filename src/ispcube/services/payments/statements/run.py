@@ -160,7 +160,7 @@ def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> list[in
         decisions = decide(fresh, book)
         written = None
         if not run.dry_run and any(d.outcome in ("receipt", "return", "settled") for d in decisions):
-            written = write(uow, rt, decisions, run.file, run.file_format)
+            written = write(uow, rt, decisions, run.file, run.file_format, book.cut)
         for index, d in enumerate(decisions):
             shown = {**d.line.shown(), "client": book.shown.get(d.client_id) if d.client_id else None}
             if d.outcome == "receipt":

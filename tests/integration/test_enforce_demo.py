@@ -1,6 +1,7 @@
 """SPEC 7, second part: the demo drives a simulated MikroTik through billing, enforce and
 preaviso and shows debtors cut, payers restored and the ISP's own entry untouched."""
 
+import json
 import re
 
 from tests.conftest import Cli
@@ -19,3 +20,10 @@ def test_demo_cuts_debtors_and_restores_payers_on_the_simulated_router(tmp_path)
     cut = Cli(f"sqlite:///{path}").json("client", "list", "--service", "cut")
     assert len(cut) == int(re.search(r"Cut clients: (\d+)", out).group(1))
     assert "bench" not in out and "secret" not in out.lower()
+    posted = re.search(r"payments import posted 2 transfers for [\d.]+ \((\S+), (\S+): the code in the text\); "
+                       r"1 not matched \(1500.00 'sin referencia'", out)
+    assert posted and f"Given service back on the router at once: {posted.group(1)}, {posted.group(2)}" in out, out
+    assert not {posted.group(1), posted.group(2)} & {c["code"] for c in cut}
+    again = Cli(f"sqlite:///{path}")("--format", "json", "payments", "import",
+                                     str(path.with_name("demo-extracto-camt053.xml")))
+    assert again.exit_code == 3 and json.loads(again.stdout)["already_imported"] == 2

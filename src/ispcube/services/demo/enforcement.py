@@ -4,12 +4,18 @@ enforce and preaviso against it, and what the router held before and after.
 Story: every client is connected to one router and billed for last month and this one; most
 pay both, some only last month, some nothing (one of those promises to pay next week). Enforce
 runs as of the 15th of last month and cuts the debtors; a third of them then pay, the warning
-runs on the 5th of this month, and enforce runs again today, restoring the payers.
+runs on the 5th of this month, and enforce runs again today, restoring the payers. Then the
+bank's statement of yesterday comes in (camt.053): two of the clients still cut paid by
+transfer, naming their code; `payments import` posts them, gives them service back on the
+router at once, and leaves a transfer nobody can be told from for the office.
 """
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+import os
+from pathlib import Path
 import random
+import tempfile
 from typing import Iterator
 
 from sqlalchemy import select
@@ -136,6 +142,7 @@ def network_tour(rt: Runtime, seed: int) -> Iterator[str]:
                f"({', '.join(paying[:5])}{' ...' if len(paying) > 5 else ''} paid), {sim.writes} router writes")
         yield "Router lists after:"
         yield from _lists(sim)
+        yield from _statement(rt, sim)
         sim.reset_counters()
         again = run_enforce(rt, today)
         yield f"enforce again: {again.cut} cut, {again.restored} restored, {sim.writes} router writes"
@@ -146,3 +153,48 @@ def network_tour(rt: Runtime, seed: int) -> Iterator[str]:
         for code, name, balance in cut[:5]:
             yield f"  {code}  {name:<32} owes {balance}"
         yield f"The entry '{FOREIGN[0]}' ({FOREIGN[1]}) was never touched: it is not ispcube's."
+
+
+def statement_path(rt: Runtime) -> Path:
+    """Where the demo leaves its bank statement: beside its database, named after it."""
+    database = rt.engine.url.database
+    assert database, "the demo runs on a SQLite file"
+    return Path(database).with_name(f"{Path(database).stem}-extracto-camt053.xml")
+
+
+def is_demo_statement(path: Path) -> bool:
+    """Whether PATH is a statement an earlier demo wrote (only such a file is replaced)."""
+    try:
+        with path.open("rb") as handle:
+            return b"<MsgId>DEMO-" in handle.read(1024)
+    except OSError:
+        return False
+
+
+def _statement(rt: Runtime, sim) -> Iterator[str]:
+    """Yesterday's camt.053: two cut clients pay by transfer, and a stranger sends money."""
+    from ispcube.services.payments.statements.camt_build import Entry, Tx, statement
+    from ispcube.services.payments.statements.run import ImportOptions, import_payments
+    with rt.uow() as uow:
+        paying = uow.session.execute(select(m.Client.code, m.Client.balance).where(m.Client.service == "cut")
+                                     .order_by(m.Client.code).limit(2)).all()
+    if not paying:
+        return
+    booked = rt.today() - timedelta(days=1)
+    entries = [Entry(booked, True, [Tx(balance, None, f"DEMO-TRF-{n}", name=f"Titular {code}",
+                                       text=f"pago cliente {code}")], reference=f"DEMO-{n}")
+               for n, (code, balance) in enumerate(paying, start=1)]
+    entries.append(Entry(booked, True, [Tx(Decimal("1500.00"), None, "DEMO-TRF-X", name="Desconocido",
+                                           text="sin referencia")], reference="DEMO-X"))
+    path = statement_path(rt)
+    if os.path.lexists(path) and not is_demo_statement(path):
+        path = Path(tempfile.mkdtemp(prefix="ispcube-demo-")) / path.name     # never over a file not ours
+    path.write_text(statement(entries, currency="ARS", statement_id=f"DEMO-{booked:%Y%m%d}"), encoding="utf-8")
+    run = import_payments(rt, str(path), ImportOptions())
+    codes = ", ".join(p["client"] for p in run.posted)
+    yield (f"Bank statement of {booked} ({path.name}, camt.053): payments import posted {len(run.posted)} "
+           f"transfers for {run.total:.2f} ({codes}: the code in the text); {len(run.unmatched)} not matched "
+           f"({', '.join(u['amount'] + ' ' + repr(u['text']) for u in run.unmatched)}: left for the office)")
+    enabled = [e["client"] for e in run.enabled if all(r["status"] == "done" for r in e["routers"])]
+    yield f"Given service back on the router at once: {', '.join(enabled) or 'nobody'}"
+    yield from _lists(sim)

@@ -105,10 +105,14 @@ def _explore(rt: Runtime, db_path: Path) -> Iterator[str]:
     yield "left on it, run this in another terminal (Ctrl-C stops it):"
     yield f"  ispcube sim routeros --demo {db}"
     yield "then, here:"
+    from ispcube.services.demo.enforcement import is_demo_statement, statement_path
     code = first_registered(rt)
+    statement = statement_path(rt)
     tries = [(f"ispcube --db {db} enforce --dry-run", "what enforce would change today (nothing yet)"),
              *([(f"ispcube --db {db} cpe signal {code}", "the client's radio, as the router sees it")] if code else []),
              (f"ispcube --db {db} map --out map.html", "office, nodes and clients; --company 2 for Zona Norte"),
+             *([(f"ispcube --db {db} payments import {shlex.quote(str(statement.absolute()))}",
+                 "the bank's statement again: nothing is posted twice")] if is_demo_statement(statement) else []),
              (f"ispcube --db {db} client list --help", "and every other command")]
     width = max(len(command) for command, _ in tries)
     for command, why in tries:

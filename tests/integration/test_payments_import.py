@@ -407,11 +407,11 @@ import sys
 from pathlib import Path
 from ispcube.db.engine import get_engine
 from ispcube.errors import Busy
-from ispcube.services.payments.statements.run import PaymentsRun, match_and_write, read_payments
+from ispcube.services.payments.statements.run import PaymentsRun, match_and_write, read_statement
 from ispcube.services.process.runtime import Runtime
 path, url = sys.argv[1:]
-kind, lines, _ = read_payments(Path(path), "auto", "EUR")
-run = PaymentsRun(path, kind, False, "EUR", len(lines))
+lines = read_statement(Path(path), "camt053", "EUR")
+run = PaymentsRun(path, "camt053", False, "EUR", len(lines))
 try:
     match_and_write(Runtime(engine=get_engine(url)), run, lines)
     print("posted", len(run.posted))

@@ -1,10 +1,10 @@
 """`payments import FILE` (K5): bank statements and payment files matched to clients and posted once.
 
-1. The file is read whole before anything is written (camt.053, MT940, or a CSV/XLSX table;
-   the kind is told by its content unless given): a file that cannot be read, or with an
-   amount of more decimals than the currency has, is one sentence and posts nothing. A
-   table's bad rows are reported `line N, column X: value 'V': reason`; they refuse the file
-   unless --skip-invalid.
+1. A statement (camt.053, MT940; the kind is told by the content unless given) is read whole
+   before anything is written: a file that cannot be read, or with an amount of more decimals
+   than the currency has, is one sentence and posts nothing. A CSV/XLSX payment file goes
+   through the import engine (table.py, M1): its bad rows are reported `line N, column X:
+   value 'V': reason` and refuse the file unless --skip-invalid.
 2. Under the job lock (a second run gets exit 75), in one transaction: the transactions an
    earlier import acted on are set aside by key (R15); the rest are matched
    (`match.decide`) and written set-based (`post.write`): receipts as `pay` posts them,
@@ -63,6 +63,7 @@ class PaymentsRun:
     invalid: list[str] = field(default_factory=list)                  # rows skipped (--skip-invalid)
     enabled: list[dict[str, Any]] = field(default_factory=list)
     report: str | None = None
+    cut: list[int] = field(default_factory=list)                      # cut clients paid (to re-enable)
 
     @property
     def total(self) -> Decimal:
@@ -100,36 +101,57 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
         money = accounts_currency(uow)
         enable = options.enable if options.enable is not None else \
             bool(config.get_value(uow.session, "payments.enable_on_import"))
-    kind, lines, problems = read_payments(path, options.file_format, money)
-    if problems and not options.skip_invalid:
-        more = f" (and {len(problems) - 1} more bad row(s))" if len(problems) > 1 else ""
-        raise Invalid(f"'{path}' {problems[0]}{more}; nothing was posted (--skip-invalid posts the good rows)")
-    run = PaymentsRun(str(path), kind, options.dry_run, money, len(lines) + len(problems), invalid=problems)
-    if options.dry_run:
-        match_and_write(rt, run, lines)
+    kind = sniff(path) if options.file_format == "auto" else options.file_format
+    if kind == "csv":
+        run = _import_table(rt, path, options, money)
     else:
-        with job_lock(rt.engine, JOB):
-            cut = match_and_write(rt, run, lines)
-        if enable and cut:
-            run.enabled = _enable(rt, run, cut)
+        lines = read_statement(path, kind, money)
+        run = PaymentsRun(str(path), kind, options.dry_run, money, len(lines))
+        if options.dry_run:
+            match_and_write(rt, run, lines)
+        else:
+            with job_lock(rt.engine, JOB):
+                run.cut = match_and_write(rt, run, lines)
+    if enable and run.cut:
+        run.enabled = _enable(rt, run, run.cut)
     if report is not None:
         _write_report(report, run)
         run.report = str(report)
     return run
 
 
-def read_payments(path: Path, file_format: str, money: str) -> tuple[str, list[Line], list[str]]:
-    """(kind, lines, bad rows) of the file; KIND is camt053, mt940, csv or xlsx."""
-    kind = sniff(path) if file_format == "auto" else file_format
+def _import_table(rt: Runtime, path: Path, options: ImportOptions, money: str) -> PaymentsRun:
+    """A CSV/XLSX payment file, through the import engine (table.py)."""
+    from ispcube.services.imports.engine import ImportOptions as EngineOptions, run_import
+    from ispcube.services.payments.statements.table import PaymentFileImport, PaymentFileSummary
+    engine_options = EngineOptions(skip_invalid=options.skip_invalid, dry_run=options.dry_run)
+    if options.dry_run:
+        summary = run_import(rt, path, engine_options, PaymentFileImport)
+    else:
+        with job_lock(rt.engine, JOB):
+            summary = run_import(rt, path, engine_options, PaymentFileImport)
+    assert isinstance(summary, PaymentFileSummary), "the payment kind keeps its own summary"
+    problems = [problem.sentence() for problem in summary.problems]
+    if problems and not options.skip_invalid:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise Invalid(f"'{path}': {problems[0]}{more}; nothing was posted (--skip-invalid posts the good rows)")
+    run = PaymentsRun(str(path), summary.kind, options.dry_run, money, summary.rows, invalid=problems)
+    run.already = summary.already
+    written = summary.result
+    shown = summary.book.shown if summary.book else {}
+    _report(run, summary.decisions, written, shown)
+    if written is not None:
+        run.import_id, run.cut = written.import_id, written.cut_clients
+    return run
+
+
+def read_statement(path: Path, kind: str, money: str) -> list[Line]:
+    """The lines of a camt.053 or MT940 statement, read whole."""
     if kind == "camt053":
         from ispcube.services.payments.statements.camt import read_camt
-        return kind, read_camt(path, money)[1], []
-    if kind == "mt940":
-        from ispcube.services.payments.statements.mt940_file import read_mt940
-        return kind, read_mt940(path, money), []
-    from ispcube.services.payments.statements.table import read_table
-    table = read_table(path, money)
-    return table.kind, table.lines, table.problems
+        return read_camt(path, money)[1]
+    from ispcube.services.payments.statements.mt940_file import read_mt940
+    return read_mt940(path, money)
 
 
 def sniff(path: Path) -> str:
@@ -161,25 +183,30 @@ def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> list[in
         written = None
         if not run.dry_run and any(d.outcome in ("receipt", "return", "settled") for d in decisions):
             written = write(uow, rt, decisions, run.file, run.file_format, book.cut)
-        for index, d in enumerate(decisions):
-            shown = {**d.line.shown(), "client": book.shown.get(d.client_id) if d.client_id else None}
-            if d.outcome == "receipt":
-                run.posted.append({**shown, "matched_by": d.matched_by,
-                                   "receipt": written.receipts[index] if written else None})
-            elif d.outcome == "return":
-                run.returned.append({**shown, "reason": d.reason, "charged_back": d.charge_back,
-                                     "dx": written.debits.get(index) if written else None})
-            elif d.outcome == "settled":
-                run.settled.append({**shown, "reason": d.reason})
-            elif d.outcome in ("unmatched", "ambiguous"):
-                run.unmatched.append({**shown, "outcome": d.outcome, "reason": d.reason})
-            else:
-                run.ignored.append({**shown, "reason": d.reason})
+        _report(run, decisions, written, book.shown)
         if written is not None:
             run.import_id = written.import_id
             uow.commit()
             return written.cut_clients
         return []
+
+
+def _report(run: PaymentsRun, decisions: list, written, shown: dict[int, str]) -> None:
+    """What became of each line, for the summary, the JSON and the report file."""
+    for index, d in enumerate(decisions):
+        line = {**d.line.shown(), "client": shown.get(d.client_id) if d.client_id else None}
+        if d.outcome == "receipt":
+            run.posted.append({**line, "matched_by": d.matched_by,
+                               "receipt": written.receipts[index] if written else None})
+        elif d.outcome == "return":
+            run.returned.append({**line, "reason": d.reason, "charged_back": d.charge_back,
+                                 "dx": written.debits.get(index) if written else None})
+        elif d.outcome == "settled":
+            run.settled.append({**line, "reason": d.reason})
+        elif d.outcome in ("unmatched", "ambiguous"):
+            run.unmatched.append({**line, "outcome": d.outcome, "reason": d.reason})
+        else:
+            run.ignored.append({**line, "reason": d.reason})
 
 
 def _enable(rt: Runtime, run: PaymentsRun, cut: list[int]) -> list[dict[str, Any]]:

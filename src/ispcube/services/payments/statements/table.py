@@ -1,21 +1,33 @@
 """Payment files as tables (CSV in any delimiter and encoding `client import` reads, or XLSX), from
-banks' exports and gateways (CobroDigital, WebPay, Mercado Pago...).
+banks' exports and gateways (CobroDigital, WebPay, Mercado Pago...): a kind of the import engine
+(imports/engine.py, M1), which reads the file, checks its rows in chunks and counts them.
 
 Columns (case, accents and punctuation do not matter; Spanish aliases too): `date`, `amount`,
 `reference` (the payment's unique id at the bank or gateway: its key, R15), one or more of
 `client` / `epayment_code` / `iban` / `cbu` to find the client by, and optionally
-`description` and `payment_method`. A negative amount is a debit and is listed, not posted.
-A row with a bad value is reported as `line N, column X: value 'V': reason`.
+`description` and `payment_method`; other columns (a gateway's status, its fee...) are named
+as ignored. A negative amount is a debit and is listed, not posted. A row with a bad value is
+reported as `line N, column X: value 'V': reason`, and refuses the file unless --skip-invalid.
+
+Each row is checked by a pure function (on every core for a large file); settling a chunk
+sets aside the references an earlier import acted on and those repeated in the file, and
+matches the rest (match.py). Once the last chunk is in, what was decided is written in one
+go by the same writer as statements (post.py), inside the engine's one transaction.
 """
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 from ispcube.domain.dates import parse_date
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
-from ispcube.services.imports.columns import header_key
+from ispcube.services.clients.fields import PAYMENT_METHODS
+from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key
+from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
+from ispcube.services.imports.read import Source
 from ispcube.services.payments.statements.lines import Line, checked_amount
+from ispcube.services.payments.statements.match import Book, Decision, decide
+from ispcube.services.process.runtime import Runtime
 
 COLUMNS = {
     "date": ("date", "fecha", "fecha_pago", "fecha_de_pago", "booking_date", "value_date", "fecha_valor"),
@@ -32,96 +44,198 @@ COLUMNS = {
 }
 _BY_KEY = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 REQUIRED = ("date", "amount", "reference")
+FINDERS = ("client", "epayment_code", "iban", "cbu")
+REFERENCE_LENGTH = 140
 
+
+def map_columns(header: list[str]) -> ColumnMap:
+    fields: list[str | None] = []
+    seen: dict[str, str] = {}
+    for title in header:
+        name = _BY_KEY.get(header_key(title)) if title else None
+        if name is not None and name in seen:
+            raise Invalid(f"columns {quoted(seen[name])} and {quoted(title)} both give the payment's {name}: "
+                          "keep only one of them")
+        if name is not None:
+            seen[name] = title
+        fields.append(name)
+    missing = [name for name in REQUIRED if name not in seen]
+    if missing:
+        raise Invalid(f"the file has no {', '.join(missing)} column: a payment file needs date, amount, reference "
+                      "and one of client, epayment_code, iban, cbu")
+    if not set(FINDERS) & set(seen):
+        raise Invalid("the file has no column to find the client by: give client, epayment_code, iban or cbu")
+    ignored = tuple(title for title, name in zip(header, fields, strict=True) if name is None and title)
+    return ColumnMap(tuple(fields), tuple(header), ignored)
+
+
+# --- the pure row check, run on every core ---------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckContext:
+    columns: ColumnMap
+    currency: str
+
+
+@dataclass(slots=True)
+class Checked:
+    line: int
+    problems: list[tuple[str, str, str]]          # column, value, reason
+    value: Line | None = None
+    existing: None = None                         # a payment never changes a stored record
+    already: bool = False                         # set when settling: an earlier import acted on it
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_context: CheckContext | None = None
+
+
+def start_worker(context: CheckContext) -> None:
+    global _context
+    _context = context
+
+
+def check_chunk(chunk: list[tuple[int, list[str | None]]]) -> list[tuple]:
+    assert _context is not None, "start_worker runs first"
+    return [_wire(check_row(_context, line, cells)) for line, cells in chunk]
+
+
+def _wire(checked: Checked) -> tuple:
+    return checked.line, checked.problems, checked.value
+
+
+def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checked:
+    checked = Checked(number, [])
+    problems = checked.problems
+    columns = ctx.columns
+    check_shape(problems, columns, cells)
+    raw: dict[str, str] = {}
+    for index, name in columns.used:
+        value = cells[index] if index < len(cells) else None
+        value = " ".join((cell_text(value) or "").split()) if value is not None else ""
+        if "\x00" in value:
+            problems.append((columns.headers[index], value, "holds a NUL byte (\\0)"))
+        elif value:
+            raw[name] = value
+    for name in REQUIRED:
+        if name not in raw:
+            problems.append((columns.shown(name), "", "is required"))
+    if problems:
+        return checked
+    try:
+        booked = parse_date(raw["date"], field="date")
+    except Invalid:
+        problems.append((columns.shown("date"), raw["date"], "is not a date (use YYYY-MM-DD)"))
+    text = raw["amount"]
+    amount, problem = checked_amount(text.removeprefix("-"), ctx.currency)
+    if problem:
+        problems.append((columns.shown("amount"), text, problem))
+    elif amount == 0:
+        problems.append((columns.shown("amount"), text, "must not be zero"))
+    reference = raw["reference"]
+    if len(reference) > REFERENCE_LENGTH:
+        problems.append((columns.shown("reference"), reference[:40] + "...",
+                         f"is longer than {REFERENCE_LENGTH} characters"))
+    method = raw.get("payment_method", "").lower() or None
+    if method is not None and method not in PAYMENT_METHODS:
+        problems.append((columns.shown("payment_method"), raw["payment_method"],
+                         f"is not one of {', '.join(PAYMENT_METHODS)}"))
+    if problems:
+        return checked
+    assert amount is not None, "no problem, so a value"
+    checked.value = Line(
+        f"line {number}", f"file:{reference}", booked, amount, not text.startswith("-"), ctx.currency,
+        reference=reference, client_code=raw.get("client"), epayment_code=raw.get("epayment_code"),
+        iban=raw.get("iban", "").replace(" ", "").upper() or None,
+        cbu=raw.get("cbu", "").replace(" ", "").replace("-", "") or None,
+        text=raw.get("description", ""), payment_method=method)
+    return checked
+
+
+# --- the kind ----------------------------------------------------------------------------------
 
 @dataclass
-class TableRead:
-    kind: str                       # csv | xlsx
-    lines: list[Line]
-    problems: list[str]             # rows refused, as `line N, column X: value 'V': reason`
+class PaymentFileSummary(ImportSummary):
+    kind: str = "csv"                       # csv or xlsx
+    decisions: list[Decision] = field(default_factory=list)
+    already: int = 0
+    book: Book | None = None
+    result: Any = None                      # what post.write returned (committed with the import)
 
 
-def map_header(path: Path, header: list[str]) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    for index, title in enumerate(header):
-        name = _BY_KEY.get(header_key(title))
-        if name is None:
-            continue
-        if name in positions:
-            raise Invalid(f"'{path}': columns {quoted(header[positions[name]])} and {quoted(title)} both give "
-                          f"the {name}")
-        positions[name] = index
-    missing = [name for name in REQUIRED if name not in positions]
-    if missing:
-        raise Invalid(f"'{path}' has no {', '.join(missing)} column: a payment file needs date, amount, reference "
-                      "and one of client, epayment_code, iban, cbu")
-    if not {"client", "epayment_code", "iban", "cbu"} & set(positions):
-        raise Invalid(f"'{path}' has no column to find the client by: give client, epayment_code, iban or cbu")
-    return positions
+class PaymentFileImport(ImportRun):
+    """Payment files, a kind of the engine; the caller holds the job lock."""
+    office = "import payments"
+    check_chunk = staticmethod(check_chunk)
+    start_worker = staticmethod(start_worker)
 
+    def __init__(self, rt: Runtime, uow, options: ImportOptions, columns: ColumnMap, source: Source,
+                 table_locked: bool = False):
+        super().__init__(rt, uow, options, columns, source, table_locked)
+        self.summary: PaymentFileSummary = PaymentFileSummary(
+            file=str(source.path), encoding=source.encoding, dry_run=options.dry_run,
+            skip_invalid=options.skip_invalid, ignored_columns=list(columns.ignored), kind=source.kind)
+        self.book: Book | None = None
+        self.seen: dict[str, int] = {}              # key -> the line it is first on
+        self._pending: list[tuple[Checked, Decision]] = []
 
-def read_table(path: Path, currency: str) -> TableRead:
-    from ispcube.services.imports.read import open_source
-    with open_source(path) as source:
-        positions = map_header(path, source.header)
-        titles = {name: source.header[index] for name, index in positions.items()}
-        lines: list[Line] = []
-        problems: list[str] = []
-        first_seen: dict[str, int] = {}
-        for row in source.rows:
-            try:
-                line = _line(row.line, _Cells(row.cells, positions), titles, currency)
-            except Invalid as exc:
-                problems.append(str(exc))
-                continue
-            earlier = first_seen.setdefault(line.key, row.line)
-            if earlier != row.line:
-                problems.append(f"line {row.line}, column {titles['reference']}: value {quoted(line.reference)}: "
-                                f"the reference is already on line {earlier} (a payment's reference is its id)")
-                continue
-            lines.append(line)
-        return TableRead(source.kind, lines, problems)
+    @classmethod
+    def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
+        return map_columns(header)
 
+    def context(self) -> CheckContext:
+        from ispcube.services.ledger.posting import currency
+        return CheckContext(self.columns, currency(self.uow))
 
-class _Cells:
-    """A row's cells by column name, spaces collapsed; None when empty or absent."""
+    def settle(self, sent: list) -> list[Checked]:
+        from ispcube.services.payments.statements.book import known_keys, load_book
+        chunk = [Checked(line, problems or [], value) for line, problems, value in sent]
+        if self.book is None:
+            self.book = self.summary.book = self.database.ask(load_book, self.uow, [])
+        fresh: list[Line] = []
+        lines = [row for row in chunk if row.value is not None]
+        stored = self.database.ask(known_keys, self.uow, [row.value.key for row in lines if row.value])
+        for row in lines:
+            line = row.value
+            assert line is not None, "only rows with a value"
+            first = self.seen.setdefault(line.key, row.line)
+            if first != row.line:
+                row.problems.append((self.column("reference"), line.reference or "",
+                                     f"is also on line {first} (a payment's reference is its id)"))
+            elif line.key in stored:
+                row.already = True
+            else:
+                fresh.append(line)
+        assert self.book is not None, "loaded with the first chunk"
+        by_line = {d.line.key: d for d in decide(fresh, self.book)}
+        self._pending = [(row, by_line[row.value.key]) for row in lines if row.value and row.value.key in by_line]
+        return chunk
 
-    def __init__(self, cells: list[str | None], positions: dict[str, int]):
-        self.cells, self.positions = cells, positions
+    def tally(self, rows: list[Checked]) -> tuple[int, int, int]:
+        return self._take_decisions(rows)
 
-    def __call__(self, name: str) -> str | None:
-        index = self.positions.get(name)
-        if index is None or index >= len(self.cells) or self.cells[index] is None:
-            return None
-        value = " ".join(str(self.cells[index]).split())
-        return value or None
+    def write(self, rows: list[Checked]) -> tuple[int, int, int]:
+        return self._take_decisions(rows)
 
+    def _take_decisions(self, rows: list[Checked]) -> tuple[int, int, int]:
+        """Keep the decisions of the chunk's valid rows; (to post, 0, imported before)."""
+        valid = {id(row) for row in rows}
+        taken = [decision for row, decision in self._pending if id(row) in valid]
+        self.summary.decisions += taken
+        already = sum(1 for row in rows if row.already)
+        self.summary.already += already
+        return sum(1 for d in taken if d.outcome in ("receipt", "return", "settled")), 0, already
 
-def _line(number: int, cell, titles: dict[str, str], currency: str) -> Line:
-    def bad(name: str, reason: str) -> Invalid:
-        return Invalid(f"line {number}, column {titles[name]}: value {quoted(cell(name) or '')}: {reason}")
-    for name in REQUIRED:
-        if cell(name) is None:
-            raise bad(name, "is required")
-    try:
-        booked = parse_date(cell("date"), field="date")
-    except Invalid:
-        raise bad("date", "not a date (use YYYY-MM-DD)") from None
-    text = cell("amount")
-    assert text is not None, "required, checked above"
-    negative = text.startswith("-")
-    amount, problem = checked_amount(text.removeprefix("-"), currency)
-    if problem:
-        raise bad("amount", problem)
-    assert amount is not None, "no problem, so a value"
-    if amount == 0:
-        raise bad("amount", "must not be zero")
-    reference = cell("reference")
-    assert reference is not None, "required, checked above"
-    if len(reference) > 140:
-        raise bad("reference", "is longer than 140 characters")
-    return Line(f"line {number}", f"file:{reference}", booked, amount, not negative, currency, reference=reference,
-                client_code=cell("client"), epayment_code=cell("epayment_code"),
-                iban=(cell("iban") or "").replace(" ", "").upper() or None,
-                cbu=(cell("cbu") or "").replace(" ", "").replace("-", "") or None,
-                text=cell("description") or "", payment_method=cell("payment_method"))
+    def finish(self) -> None:
+        if any(d.outcome in ("receipt", "return", "settled") for d in self.summary.decisions):
+            self.database.send(self._finish)
+
+    def _finish(self) -> None:
+        """On the database thread: write what was decided, as a statement's lines are."""
+        from ispcube.services.payments.statements.post import write
+        assert self.book is not None, "loaded with the first chunk"
+        self.summary.result = write(self.uow, self.rt, self.summary.decisions, self.summary.file,
+                                     self.source.kind, self.book.cut)

@@ -323,6 +323,16 @@ def test_a_bad_file_is_one_sentence_and_posts_nothing(collected, tmp_path, name,
     nothing_posted(collected)
 
 
+def test_a_payment_taking_a_balance_beyond_the_money_column_refuses_the_import(bank, tmp_path):
+    bank.ok("ledger", "adjust", "T2", "--credit", "999999999999.99", "--reason", "saldo a favor")
+    t1, _, _ = transfers()
+    big = Entry(BOOKED, True, [Tx(D("100.00"), None, "TX-BIG", iban=IBAN_T2)])
+    refused = bank("payments", "import", write(tmp_path, "e.xml", statement([t1, big])))
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "client T2: the balance -999999999939.99 would become -1000000000039.99" in refused.stderr
+    assert balance(bank, "T1") == "45.00" and balance(bank, "T2") == "-999999999939.99"
+
+
 def test_a_missing_file_and_a_collector_are_refused(bank, tmp_path):
     missing = bank("payments", "import", str(tmp_path / "no.xml"))
     assert missing.exit_code == 1 and "does not exist" in missing.stderr

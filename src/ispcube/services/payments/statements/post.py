@@ -84,7 +84,7 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
             raise Busy("another import posted some of these transactions at the same time; nothing was posted "
                        "by this run: run it again to post what is left") from None
         raise
-    balances = _move_balances(uow, record.id) if entries else {}
+    balances = _move_balances(uow, record.id, len({row[0] for row in entries})) if entries else {}
     _log(uow, rt, decisions, numbers, balances, source)
     _settle_items(uow, rt, record.id, decisions, numbers)
     paid_cut = sorted({d.client_id for d in receipts if d.client_id in cut})
@@ -136,7 +136,7 @@ def _entry_ids(uow: UnitOfWork, numbers) -> dict[tuple[str, int], int]:
             uow.session.execute(select(e.id, e.series, e.number).where(condition))}
 
 
-def _move_balances(uow: UnitOfWork, import_id: int) -> dict[int, Decimal]:
+def _move_balances(uow: UnitOfWork, import_id: int, clients: int) -> dict[int, Decimal]:
     """Every touched balance moves by the sum of its new entries in one guarded UPDATE, which
     returns the balances after it (the rows stay locked until commit, so they are this run's
     to tell). A balance that would outgrow the money column refuses the whole import."""
@@ -147,8 +147,7 @@ def _move_balances(uow: UnitOfWork, import_id: int) -> dict[int, Decimal]:
     moved = uow.session.execute(update(c).where(c.id == new.c.client_id, fits(c.balance + new.c.delta))
                                 .values(balance=c.balance + new.c.delta).returning(c.id, c.balance)
                                 .execution_options(synchronize_session=False)).all()
-    expected = uow.session.scalar(select(func.count()).select_from(new))
-    if len(moved) != expected:
+    if len(moved) != clients:
         code, balance, delta = uow.session.execute(
             select(c.code, c.balance, new.c.delta).join(new, new.c.client_id == c.id)
             .where(~fits(c.balance + new.c.delta)).limit(1)).one()

@@ -230,6 +230,14 @@ def test_an_mt940_statement_is_matched_and_posted_once(collected, tmp_path):
     assert collected.json("collect", "show", "1")["items"][0]["status"] == "paid"
     assert imported(collected, path)[1]["already_imported"] == 4 - 1
     assert (balance(collected, "T1"), balance(collected, "S1")) == ("0.00", "0.00")
+    # A German bank's structured :86: for the return of the direct debit, days later.
+    d = BOOKED.strftime("%y%m%d")
+    returned = (f":20:STMT-2612\n:25:ES7921000813610123456789\n:28C:00002/001\n:60F:C{d}EUR123,50\n"
+                f":61:{d}D30,50NRTINONREF//B-9\n:86:109?00SEPA RUECKLASTSCHRIFT?20EREF+ISPCUBE-1-1?21RTRN+MD06"
+                f"?22SVWZ+cuota\n:62F:C{d}EUR93,00\n-\n")
+    result, run = imported(collected, write(tmp_path, "retorno.sta", returned))
+    assert [(r["client"], r["reason"], r["charged_back"]) for r in run["returned"]] == [("S1", "MD06", True)]
+    assert balance(collected, "S1") == "30.50"
 
 
 CSV = """fecha;importe;referencia;codigo_pago;cliente;medio_pago;descripcion

@@ -95,9 +95,9 @@ def _text(path: Path) -> str:
 
 
 def _tag(details: str, name: str) -> str | None:
-    """A /NAME/ field of a structured :86: (the tags Dutch and German banks write)."""
-    match = re.search(rf"/{name}/([^/]*)", details) or re.search(rf"\b{name}\+(\S+)", details)
-    return match.group(1).strip() or None if match else None
+    """A field of a structured :86:: `/EREF/value/` (Dutch banks) or `?20EREF+value?21` (German ones)."""
+    match = re.search(rf"/{name}/([^/]*)", details) or re.search(rf"(?<![A-Za-z]){name}\+([^?/\s]+)", details)
+    return (match.group(1).strip() or None) if match else None
 
 
 def _first_iban(details: str) -> str | None:

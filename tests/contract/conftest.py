@@ -1,6 +1,8 @@
-"""One driver contract, every driver: each kind of router is set up here behind the same
-fixture, so the tests in test_driver_contract.py run unchanged against all of them (the
-fakes are real peers: the simulated MikroTik over the API, a SQL database plus a pyrad NAS)."""
+"""One driver contract, every driver: each kind of router in the driver registry is set up
+here behind the same fixture (a fixture named after the kind), so the tests in
+test_driver_contract.py run unchanged against all of them (the fakes are real peers: the
+simulated MikroTik over the API, a SQL database plus a pyrad NAS). A kind registered without
+a fixture here fails the suite."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import make_url
 
-from ispcube.adapters.drivers import RouterConfig, Target
+from ispcube.adapters.drivers import RouterConfig, Target, kinds
 from ispcube.adapters.radius import RADACCT, RADUSERGROUP, _radius
 from ispcube.sim.routeros import RouterOSSimulator
 from tests.conftest import PG_ADMIN_URL, _pg_admin_engine
@@ -89,6 +91,6 @@ def radius(tmp_path):
     engine.dispose()
 
 
-@pytest.fixture(params=["mikrotik", "radius"])
+@pytest.fixture(params=kinds())
 def rig(request) -> Rig:
     return request.getfixturevalue(request.param)

@@ -1,8 +1,10 @@
 """The driver contract: what enforce relies on, checked against every kind of router."""
 
+from dataclasses import replace
+
 import pytest
 
-from ispcube.adapters.drivers import CUT_LIST, driver_for
+from ispcube.adapters.drivers import CUT_LIST, LISTS, REGISTRY, driver_class, driver_for, kinds
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
 
@@ -73,3 +75,33 @@ def test_unknown_kind_is_a_protocol_error(rig):
     from dataclasses import replace
     with pytest.raises(RouterProtocolError, match="no driver for kind 'cisco'"):
         driver_for(replace(rig.config, kind="cisco"))
+
+
+def test_every_list_a_driver_keeps_is_marked_and_cleared_on_its_own(rig):
+    """The cut, throttle (E2) and warning lists, each written only where it lacks the mark;
+    a mark on one list is no mark on another."""
+    config = replace(rig.config, throttle_rate="1M/1M")
+    for list_name in driver_for(config).lists:
+        with driver_for(config) as driver:
+            holding = driver.read(list_name, [rig.target])
+            assert driver.cleared(holding, rig.target), list_name
+            driver.mark(holding, rig.target)
+            assert driver.writes >= 1 and driver.marked(holding, rig.target), list_name
+        with driver_for(config) as again:
+            holding = again.read(list_name, [rig.target])
+            assert again.marked(holding, rig.target), list_name
+            again.mark(holding, rig.target)
+            assert again.writes == 0, list_name
+            for other in set(again.lists) - {list_name}:
+                assert again.cleared(again.read(other, [rig.target]), rig.target), (list_name, other)
+            again.clear(holding, rig.target)
+            assert again.cleared(holding, rig.target), list_name
+        with driver_for(config) as last:
+            assert last.cleared(last.read(list_name, [rig.target]), rig.target), list_name
+
+
+def test_the_registry_is_the_one_list_of_kinds():
+    assert kinds() == tuple(sorted(REGISTRY))
+    for kind in kinds():
+        cls = driver_class(kind)
+        assert cls is not None and cls.kind == kind and set(cls.lists) <= set(LISTS)

@@ -1,6 +1,7 @@
 """R1: `enforce` killed with SIGKILL at many points (before, during and after router writes,
 notably between a router write and the database commit), then run again: the routers end in
-the wanted state with no duplicate task, log entry or list entry."""
+the wanted state with no duplicate task, log entry or list entry. Also through the three
+states of the staged escalation (E1, E2): throttled, cut, restored."""
 
 from collections import Counter
 from contextlib import ExitStack
@@ -39,8 +40,9 @@ def net(cli, runtime):
         yield cli, sims
 
 
-def _start(db_url):
-    return subprocess.Popen(ENFORCE, env={**os.environ, "ISPCUBE_DATABASE_URL": db_url},
+def _start(db_url, today=None):
+    return subprocess.Popen(ENFORCE + (["--today", today] if today else []),
+                            env={**os.environ, "ISPCUBE_DATABASE_URL": db_url},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -79,13 +81,13 @@ def _after_first_login(sims, delay):
     return reached
 
 
-def _kill_points(db_url, sims, rng, count):
-    """COUNT runs, each killed: at a random moment while it talks to the routers, or right
-    after its k-th router write. Each phase has more work than these runs can get through,
-    so none of them ends before its kill point."""
+def _kill_points(db_url, sims, rng, count, today=None):
+    """COUNT runs (as of TODAY), each killed: at a random moment while it talks to the
+    routers, or right after its k-th router write. Each phase has more work than these runs
+    can get through, so none of them ends before its kill point."""
     killed = 0
     for attempt in range(count):
-        process = _start(db_url)
+        process = _start(db_url, today)
         if attempt % 3 == 0:
             killed += _kill_when(process, _after_first_login(sims, rng.uniform(0.0, 0.1)))
         else:
@@ -108,18 +110,20 @@ def _wait_for_lock_release(engine, timeout=10.0):
             time.sleep(0.05)
 
 
-def _assert_clean(cli, runtime, sims, wanted_cut):
+def _assert_clean(cli, runtime, sims, wanted_cut, today=None, wanted_throttled=None):
     _wait_for_lock_release(runtime.engine)
-    cli.ok("enforce")
-    listed = {}
-    for sim in sims:
-        listed.update(cut_list(sim))
-        counts = Counter(row["address"] for row in sim.address_list("ispcube-cut"))
-        assert max(counts.values(), default=1) == 1
-    assert listed == wanted_cut
+    on = ("--today", today) if today else ()
+    cli.ok("enforce", *on)
+    for name, wanted in (("ispcube-cut", wanted_cut), ("ispcube-throttle", wanted_throttled or {})):
+        listed = {}
+        for sim in sims:
+            listed.update(cut_list(sim, name))
+            counts = Counter(row["address"] for row in sim.address_list(name))
+            assert max(counts.values(), default=1) == 1
+        assert listed == wanted, name
     for sim in sims:
         sim.reset_counters()
-    cli.ok("enforce")
+    cli.ok("enforce", *on)
     assert _writes(sims) == 0
     with runtime.uow() as uow:
         open_tasks = uow.session.scalar(select(func.count()).select_from(RouterTask)
@@ -131,7 +135,8 @@ def _assert_clean(cli, runtime, sims, wanted_cut):
         assert per_connection == []
         events = uow.session.execute(text(
             "SELECT client_id, kind, COUNT(*) FROM client_events "
-            "WHERE kind IN ('service.cut', 'service.restore', 'router.cut', 'router.restore') "
+            "WHERE kind IN ('service.cut', 'service.restore', 'service.throttle', 'router.cut', "
+            "'router.restore', 'router.throttle', 'router.unthrottle') "
             "GROUP BY client_id, kind HAVING COUNT(*) > 1")).all()
         assert events == []
 
@@ -145,3 +150,22 @@ def test_killed_runs_leave_nothing_lost_or_duplicated(net, runtime, db_url):
     pay_all(runtime.engine, lambda n: n % 2 == 0)        # half of them pay: restores to do
     assert _kill_points(db_url, sims, rng, 6) == 6
     _assert_clean(cli, runtime, sims, {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, CLIENTS + 1, 2)})
+
+
+def test_killed_runs_through_throttle_cut_and_restore(net, runtime, db_url):
+    """The debts fell due on 2026-01-01: throttled from the 6th, cut from the 11th."""
+    cli, sims = net
+    cli.ok("config", "set", "escalation.throttle_after_days", "5")
+    cli.ok("config", "set", "escalation.cut_after_days", "10")
+    everyone = {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, CLIENTS + 1)}
+    rng = random.Random(7)
+    assert _kill_points(db_url, sims, rng, 5, "2026-01-06") == 5
+    _assert_clean(cli, runtime, sims, {}, "2026-01-06", wanted_throttled=everyone)
+
+    assert _kill_points(db_url, sims, rng, 5, "2026-01-11") == 5       # each moves throttle -> cut
+    _assert_clean(cli, runtime, sims, everyone, "2026-01-11")
+
+    pay_all(runtime.engine, lambda n: n % 2 == 0)
+    assert _kill_points(db_url, sims, rng, 5, "2026-01-12") == 5
+    _assert_clean(cli, runtime, sims, {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, CLIENTS + 1, 2)},
+                  "2026-01-12")

@@ -1,9 +1,11 @@
-"""A NAS on loopback that answers RFC 5176 Disconnect-Requests with pyrad: ACK, NAK or silence.
+"""A NAS on loopback that answers RFC 5176 Disconnect- and CoA-Requests with pyrad: ACK, NAK
+or silence.
 
     with FakeNas(secret=b"nas-secret") as nas:
         nas.answer = "nak"
         ... point a router (host 127.0.0.1, coa_port=nas.port) at it ...
-        nas.requests  # [{"User-Name": "ana", "Acct-Session-Id": "s1"}, ...]
+        nas.requests      # Disconnects: [{"User-Name": "ana", "Acct-Session-Id": "s1"}, ...]
+        nas.coa_requests  # CoAs: [{"User-Name": "ana", ..., "Mikrotik-Rate-Limit": "1M/1M"}, ...]
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ from pyrad.dictionary import Dictionary
 
 from ispcube.adapters.radius import DICTIONARY
 
+# request code -> (NAK, ACK)
+ANSWERS = {packet.DisconnectRequest: (packet.DisconnectNAK, packet.DisconnectACK),
+           packet.CoARequest: (packet.CoANAK, packet.CoAACK)}
+
 
 class FakeNas:
     def __init__(self, secret: bytes = b"nas-secret", answer: str = "ack"):
         self.secret = secret
         self.answer = answer            # ack | nak | silence
         self.requests: list[dict[str, str]] = []
+        self.coa_requests: list[dict[str, str]] = []
         self._dict = Dictionary(io.StringIO(DICTIONARY))
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -52,11 +59,12 @@ class FakeNas:
             except OSError:
                 return
             request = packet.CoAPacket(packet=data, secret=self.secret, dict=self._dict)
-            if request.code != packet.DisconnectRequest or not request.VerifyCoARequest():
+            if request.code not in ANSWERS or not request.VerifyCoARequest():
                 continue
-            self.requests.append({name: request[name][0] for name in request.keys()})
+            attributes = {name: request[name][0] for name in request.keys()}
+            (self.requests if request.code == packet.DisconnectRequest else self.coa_requests).append(attributes)
             if self.answer == "silence":
                 continue
             reply = request.CreateReply()
-            reply.code = packet.DisconnectACK if self.answer == "ack" else packet.DisconnectNAK
+            reply.code = ANSWERS[request.code][self.answer == "ack"]
             self._sock.sendto(reply.ReplyPacket(), peer)

@@ -1,8 +1,9 @@
 """One interface for every kind of router, a registry that picks the driver by kind, and the
 error translation every driver shares (napalm's shape).
 
-A driver keeps the marks ispcube puts on a router: the cut list (``ispcube-cut``) and the
-warning list (``ispcube-preaviso``). It reads a list once (``read``), then is asked to mark
+A driver keeps the marks ispcube puts on a router: the cut list (``ispcube-cut``), the
+throttle list (``ispcube-throttle``, E2) and the warning list (``ispcube-preaviso``); a kind
+that cannot keep one says so in ``lists``. It reads a list once (``read``), then is asked to mark
 or clear one connection at a time (``mark``/``clear``), writing only what the holding it read
 says is missing; each write is counted, so a run can prove a second pass writes nothing.
 """
@@ -18,8 +19,9 @@ from typing import Callable, Container, Iterator
 from ispcube.errors import RouterError, RouterProtocolError, RouterUnreachable
 
 CUT_LIST = "ispcube-cut"
+THROTTLE_LIST = "ispcube-throttle"
 PREAVISO_LIST = "ispcube-preaviso"
-LISTS = (CUT_LIST, PREAVISO_LIST)
+LISTS = (CUT_LIST, THROTTLE_LIST, PREAVISO_LIST)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class RouterConfig:
     coa_port: int | None = None
     radius_db_url: str | None = field(default=None, repr=False)
     timeout: float = 5.0
+    throttle_rate: str | None = None    # E2: the rate a throttled connection gets, e.g. "1M/1M"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class Driver(ABC):
     """A router of one kind. Use as a context manager: open() logs in, close() hangs up."""
 
     kind: str = ""
-    supports_preaviso: bool = True
+    lists: tuple[str, ...] = LISTS    # the lists this kind of router keeps
 
     def __init__(self, config: RouterConfig):
         self.config = config
@@ -87,6 +90,9 @@ class Driver(ABC):
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def keeps(self, list_name: str) -> bool:
+        return list_name in self.lists
 
     @abstractmethod
     def open(self) -> None: ...
@@ -131,29 +137,44 @@ class Driver(ABC):
     def remove_stray(self, holding: Holding, key: str) -> None: ...
 
 
+# The registry: every kind of router and the module whose driver class registers it with
+# `@register(kind)`. The one list of kinds (the CLI's help and checks, the contract suite read
+# it); a module is imported only when its driver is first used, as each pulls in its client
+# library (routeros_api, pyrad, SQLAlchemy's schema for RADIUS).
+REGISTRY: dict[str, str] = {
+    "mikrotik": "ispcube.adapters.routeros",
+    "radius": "ispcube.adapters.radius",
+}
 DRIVERS: dict[str, type[Driver]] = {}
 
 
 def register(kind: str) -> Callable[[type[Driver]], type[Driver]]:
     def decorate(cls: type[Driver]) -> type[Driver]:
+        assert kind in REGISTRY, f"router kind '{kind}' is missing from drivers.REGISTRY"
         cls.kind = kind
         DRIVERS[kind] = cls
         return cls
     return decorate
 
 
-def _load_builtin() -> None:
-    # Imported lazily: each adapter pulls in its client library (routeros_api, pyrad).
-    from ispcube.adapters import radius, routeros  # noqa: F401
+def kinds() -> tuple[str, ...]:
+    """Every kind of router, sorted."""
+    return tuple(sorted(REGISTRY))
+
+
+def driver_class(kind: str) -> type[Driver] | None:
+    if kind not in DRIVERS and kind in REGISTRY:
+        import importlib
+        importlib.import_module(REGISTRY[kind])
+    return DRIVERS.get(kind)
 
 
 def driver_for(config: RouterConfig) -> Driver:
-    _load_builtin()
-    try:
-        return DRIVERS[config.kind](config)
-    except KeyError:
+    cls = driver_class(config.kind)
+    if cls is None:
         raise RouterProtocolError(f"router {config.name}: no driver for kind '{config.kind}' "
-                                  f"(known: {', '.join(sorted(DRIVERS))})") from None
+                                  f"(known: {', '.join(kinds())})")
+    return cls(config)
 
 
 Classifier = Callable[[BaseException], "type[RouterError] | None"]

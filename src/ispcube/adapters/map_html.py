@@ -59,7 +59,10 @@ MAP_JS = r"""
   var map = L.map('map', {preferCanvas: data.clients.length > 3000});
   L.tileLayer(TILES, {maxZoom: 19, attribution: ATTRIBUTION}).addTo(map);
   var bounds = [];
-  var drawn = {office: 0, nodes: 0, coverage: 0, active: 0, cut: 0};
+  var drawn = {office: 0, nodes: 0, coverage: 0, active: 0, throttled: 0, cut: 0};
+  // Service state -> [outline, fill]: green active, amber throttled (E3), red cut.
+  var SERVICE_COLOURS = {active: ['#1b5e20', '#43a047'], throttled: ['#e65100', '#ffb300'],
+                         cut: ['#b71c1c', '#e53935']};
 
   function card(rows) {
     var box = document.createElement('div');
@@ -97,17 +100,17 @@ MAP_JS = r"""
     drawn.nodes += 1;
   });
   data.clients.forEach(function (client) {
-    var cut = client.service === 'cut';
+    var service = SERVICE_COLOURS.hasOwnProperty(client.service) ? client.service : 'active';
     L.circleMarker([client.lat, client.lng], {
       radius: 6, weight: 1, fillOpacity: 0.9,
-      color: cut ? '#b71c1c' : '#1b5e20', fillColor: cut ? '#e53935' : '#43a047',
-      className: 'ispcube-client ispcube-' + (cut ? 'cut' : 'active')
+      color: SERVICE_COLOURS[service][0], fillColor: SERVICE_COLOURS[service][1],
+      className: 'ispcube-client ispcube-' + service
     }).bindPopup(card([['Client', client.code], ['Name', client.name],
                        ['Balance', client.balance + ' ' + data.currency],
                        ['Node', client.node || ''], ['Service', client.service]]))
       .addTo(map);
     bounds.push([client.lat, client.lng]);
-    drawn[cut ? 'cut' : 'active'] += 1;
+    drawn[service] += 1;
   });
 
   if (bounds.length) {
@@ -120,8 +123,8 @@ MAP_JS = r"""
   legend.onAdd = function () {
     var box = L.DomUtil.create('div', 'ispcube-legend');
     Object.keys(drawn).forEach(function (key) { box.setAttribute('data-' + key, drawn[key]); });
-    [['#43a047', drawn.active + ' active'], ['#e53935', drawn.cut + ' cut'],
-     ['#1e88e5', drawn.nodes + ' nodes']].forEach(function (item) {
+    [['#43a047', drawn.active + ' active'], ['#ffb300', drawn.throttled + ' throttled'],
+     ['#e53935', drawn.cut + ' cut'], ['#1e88e5', drawn.nodes + ' nodes']].forEach(function (item) {
       var line = L.DomUtil.create('div', '', box);
       var dot = L.DomUtil.create('span', 'dot', line);
       dot.style.background = item[0];

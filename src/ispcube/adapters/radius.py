@@ -1,9 +1,15 @@
-"""RADIUS-managed connections (N4): the FreeRADIUS SQL group ``ispcube-cut`` plus an RFC 5176
-Disconnect-Request (pyrad) so the live session re-authenticates into the cut profile.
+"""RADIUS-managed connections (N4, E2): the FreeRADIUS SQL groups ``ispcube-cut`` and
+``ispcube-throttle``, with RFC 5176 requests (pyrad) to the NAS for the live session.
 
-The standard FreeRADIUS schema is read and written with SQLAlchemy Core: radusergroup for
-the group membership, radacct for the open sessions (User-Name, Acct-Session-Id). A Disconnect
-answered with ACK is done; a NAK or silence is a failure, retried by the next run.
+Cut: the user joins the cut group and its session gets a Disconnect-Request, so it
+re-authenticates into the cut profile. Throttle: the user joins the throttle group, whose
+reply ispcube keeps carrying ``Mikrotik-Rate-Limit`` with the configured rate, and its session
+gets a CoA-Request with that rate, so it stays up at the new speed (a changed rate is a change
+of every throttled user). Leaving either group drops the session so it comes back with its
+own profile. The standard FreeRADIUS schema is read and written with SQLAlchemy Core:
+radusergroup for the group membership, radgroupreply for the throttle rate, radacct for the
+open sessions (User-Name, Acct-Session-Id). A request answered with ACK is done; a NAK or
+silence is a failure, retried by the next run.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Container
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, RouterConfig, Target, reason, register
+from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST, Driver, Holding, RouterConfig, Target, reason, register
 from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
 
 COA_PORT = 3799
@@ -25,6 +31,10 @@ _radius = MetaData()
 RADUSERGROUP = Table("radusergroup", _radius,
                      Column("id", Integer, primary_key=True), Column("username", String(64)),
                      Column("groupname", String(64)), Column("priority", Integer))
+RADGROUPREPLY = Table("radgroupreply", _radius,
+                      Column("id", Integer, primary_key=True), Column("groupname", String(64)),
+                      Column("attribute", String(64)), Column("op", String(2)), Column("value", String(253)))
+RATE_LIMIT = "Mikrotik-Rate-Limit"
 RADACCT = Table("radacct", _radius,
                 Column("radacctid", Integer, primary_key=True), Column("username", String(64)),
                 Column("acctsessionid", String(64)), Column("nasipaddress", String(45)),
@@ -37,12 +47,16 @@ ATTRIBUTE NAS-IP-Address 4 ipaddr
 ATTRIBUTE Framed-IP-Address 8 ipaddr
 ATTRIBUTE Acct-Session-Id 44 string
 ATTRIBUTE Error-Cause 101 integer
+VENDOR Mikrotik 14988
+BEGIN-VENDOR Mikrotik
+ATTRIBUTE Mikrotik-Rate-Limit 8 string
+END-VENDOR Mikrotik
 """
 
 
 @register("radius")
 class RadiusDriver(Driver):
-    supports_preaviso = False
+    lists = (CUT_LIST, THROTTLE_LIST)   # no address list to warn through
 
     def __init__(self, config: RouterConfig):
         super().__init__(config)
@@ -71,21 +85,27 @@ class RadiusDriver(Driver):
                 f"router {self.config.name}: RADIUS database: {database_reason(exc)}") from None
 
     def probe(self) -> dict:
-        members = self._sql(lambda conn: conn.execute(
-            select(RADUSERGROUP.c.username).where(RADUSERGROUP.c.groupname == CUT_LIST)).all())
-        return {"radius database": "reachable", f"{CUT_LIST} members": len(members),
+        def count(group: str):
+            return lambda conn: conn.execute(select(func.count()).select_from(RADUSERGROUP)
+                                             .where(RADUSERGROUP.c.groupname == group)).scalar()
+        return {"radius database": "reachable",
+                **{f"{group} members": self._sql(count(group)) for group in self.lists},
                 "coa port": self.config.coa_port or COA_PORT}
 
     def read(self, list_name: str, targets: list[Target]) -> Holding:
         holding = Holding(list_name)
-        if list_name != CUT_LIST:
+        if list_name not in self.lists:
             return holding
         users = {t.pppoe_user for t in targets if t.pppoe_user}
 
         def work(conn):
             members = conn.execute(select(RADUSERGROUP.c.username)
-                                   .where(RADUSERGROUP.c.groupname == CUT_LIST)).scalars()
+                                   .where(RADUSERGROUP.c.groupname == list_name)).scalars()
             holding.entries.update({name: name for name in members if name in users})
+            if list_name == THROTTLE_LIST:
+                holding.extra["rates"] = list(conn.execute(
+                    select(RADGROUPREPLY.c.value).where(RADGROUPREPLY.c.groupname == THROTTLE_LIST,
+                                                        RADGROUPREPLY.c.attribute == RATE_LIMIT)).scalars())
             # FreeRADIUS's PostgreSQL schema keeps the NAS address as inet: compare its host part.
             nas = (func.host(RADACCT.c.nasipaddress) if conn.dialect.name == "postgresql"
                    else RADACCT.c.nasipaddress)
@@ -97,7 +117,13 @@ class RadiusDriver(Driver):
         return holding
 
     def marked(self, holding: Holding, target: Target) -> bool:
-        return bool(target.pppoe_user) and target.pppoe_user in holding.entries
+        return bool(target.pppoe_user) and target.pppoe_user in holding.entries and not self._rate_differs(holding)
+
+    def _rate_differs(self, holding: Holding) -> bool:
+        """Does the throttle group's reply lack the configured rate (then every throttled user
+        is marked again: the reply is set once, each live session told the new rate)?"""
+        rate = self.config.throttle_rate
+        return holding.list_name == THROTTLE_LIST and rate is not None and holding.extra.get("rates") != [rate]
 
     def cleared(self, holding: Holding, target: Target) -> bool:
         return not target.pppoe_user or target.pppoe_user not in holding.entries
@@ -114,23 +140,41 @@ class RadiusDriver(Driver):
     def mark(self, holding: Holding, target: Target, timeout_s: int | None = None,
              requested: bool = False) -> None:
         user = self._user(target)
-        if holding.list_name != CUT_LIST:
+        if holding.list_name not in self.lists:
             return
-        changed = user not in holding.entries
-        if changed:
+        if self._rate_differs(holding):
+            self._set_rate(holding)
+        changed = bool(holding.extra.get("rate_set"))   # a new rate reaches every throttled session
+        if user not in holding.entries:
             self._sql(lambda conn: conn.execute(insert(RADUSERGROUP).values(
-                username=user, groupname=CUT_LIST, priority=0)), write=True)
+                username=user, groupname=holding.list_name, priority=0)), write=True)
             self.writes += 1
             holding.entries[user] = user
+            changed = True
         if changed or requested:
-            self._disconnect(holding, user)
+            self._tell_nas(holding, user)
+
+    def _set_rate(self, holding: Holding) -> None:
+        rate = self.config.throttle_rate
+
+        def work(conn) -> None:
+            conn.execute(delete(RADGROUPREPLY).where(RADGROUPREPLY.c.groupname == THROTTLE_LIST,
+                                                     RADGROUPREPLY.c.attribute == RATE_LIMIT))
+            conn.execute(insert(RADGROUPREPLY).values(groupname=THROTTLE_LIST, attribute=RATE_LIMIT,
+                                                      op=":=", value=rate))
+        self._sql(work, write=True)
+        self.writes += 1
+        holding.extra["rates"] = [rate]
+        holding.extra["rate_set"] = True
 
     def clear(self, holding: Holding, target: Target, requested: bool = False) -> None:
         user = self._user(target)
+        if holding.list_name not in self.lists:
+            return
         changed = user in holding.entries
         if changed:
             self._sql(lambda conn: conn.execute(delete(RADUSERGROUP).where(
-                RADUSERGROUP.c.username == user, RADUSERGROUP.c.groupname == CUT_LIST)), write=True)
+                RADUSERGROUP.c.username == user, RADUSERGROUP.c.groupname == holding.list_name)), write=True)
             self.writes += 1
             holding.entries.pop(user)
         if changed or requested:
@@ -144,6 +188,17 @@ class RadiusDriver(Driver):
     def remove_stray(self, holding: Holding, key: str) -> None:
         raise RouterProtocolError(f"router {self.config.name}: RADIUS keeps no stray entries")
 
+    def _tell_nas(self, holding: Holding, user: str) -> None:
+        """A marked user's live session: the throttle rate by CoA, or dropped into the cut."""
+        rates = holding.extra.get("rates") or []
+        if holding.list_name == THROTTLE_LIST and rates:
+            session = holding.extra.get("sessions", {}).get(user)
+            if session is not None:
+                send_coa(self.config, user, session, rates[0])
+                self.writes += 1
+            return
+        self._disconnect(holding, user)
+
     def _disconnect(self, holding: Holding, user: str) -> None:
         """Ask the NAS to drop the user's live session, if it has one (RFC 5176)."""
         session = holding.extra.get("sessions", {}).get(user)
@@ -154,23 +209,41 @@ class RadiusDriver(Driver):
         holding.extra["sessions"].pop(user, None)
 
 
+def _client(config: RouterConfig):
+    from pyrad.client import Client
+    from pyrad.dictionary import Dictionary
+    return Client(server=config.host, coaport=config.coa_port or COA_PORT,
+                  secret=(config.secret or "").encode(), dict=Dictionary(io.StringIO(DICTIONARY)),
+                  retries=2, timeout=max(config.timeout / 2, 0.2))
+
+
 def send_disconnect(config: RouterConfig, user: str, session_id: str | None) -> None:
     from pyrad import packet
-    from pyrad.client import Client, Timeout
-    from pyrad.dictionary import Dictionary
-    client = Client(server=config.host, coaport=config.coa_port or COA_PORT,
-                    secret=(config.secret or "").encode(), dict=Dictionary(io.StringIO(DICTIONARY)),
-                    retries=2, timeout=max(config.timeout / 2, 0.2))
+    client = _client(config)
     request = client.CreateCoAPacket(code=packet.DisconnectRequest, User_Name=user)
     if session_id:
         request["Acct-Session-Id"] = session_id
+    _send(config, client, request, "Disconnect-Request", user, packet.DisconnectACK)
+
+
+def send_coa(config: RouterConfig, user: str, session_id: str | None, rate: str) -> None:
+    """A CoA-Request (RFC 5176) giving the user's live session RATE (`Mikrotik-Rate-Limit`)."""
+    from pyrad import packet
+    client = _client(config)
+    request = client.CreateCoAPacket(code=packet.CoARequest, User_Name=user)
+    if session_id:
+        request["Acct-Session-Id"] = session_id
+    request[RATE_LIMIT] = rate
+    _send(config, client, request, "CoA-Request", user, packet.CoAACK)
+
+
+def _send(config: RouterConfig, client, request, what: str, user: str, ack: int) -> None:
+    from pyrad.client import Timeout
     try:
         reply = client.SendPacket(request)
     except Timeout:
-        raise RouterUnreachable(f"router {config.name}: no answer to the Disconnect-Request "
-                                f"for '{user}'") from None
+        raise RouterUnreachable(f"router {config.name}: no answer to the {what} for '{user}'") from None
     except OSError as exc:
         raise RouterUnreachable(f"router {config.name}: {reason(exc)}") from None
-    if reply.code != packet.DisconnectACK:
-        raise RouterProtocolError(f"router {config.name}: refused the Disconnect-Request for "
-                                  f"'{user}' (NAK)")
+    if reply.code != ack:
+        raise RouterProtocolError(f"router {config.name}: refused the {what} for '{user}' (NAK)")

@@ -1,7 +1,8 @@
-"""MikroTik routers over the RouterOS API (N3), with routeros-api.
+"""MikroTik routers over the RouterOS API (N3, E2), with routeros-api.
 
 Cut: the connection's IP goes in the address-list ``ispcube-cut`` with the client code as
 comment; for PPPoE the secret is disabled and the live session removed. Restore undoes both.
+Throttle: the IP goes in the address-list ``ispcube-throttle`` (the ISP's queues match it).
 An address-list entry is ours when it is in one of our lists and its comment is the code of
 the client it was made for; entries with any other comment are never touched.
 """
@@ -99,7 +100,7 @@ class MikrotikDriver(Driver):
             resource = self._resource("/system/resource").get()
             entries = self._resource(ADDRESS_LIST).get()
         counted = {name: sum(1 for row in entries if row.get("list") == name)
-                   for name in ("ispcube-cut", "ispcube-preaviso")}
+                   for name in self.lists}
         return {"identity": identity[0].get("name") if identity else None,
                 "version": resource[0].get("version") if resource else None,
                 **{f"{name} entries": count for name, count in counted.items()}}

@@ -20,12 +20,13 @@ def map_(
         None, "--geojson", help="Write office, nodes and clients as GeoJSON to FILE.geojson (or .json)."),
     **filters: Any,
 ) -> None:
-    """Map of the office, the nodes with their coverage, and the clients (green active, red cut)."""
+    """Map of the office, the nodes with their coverage, and the clients (green active, amber throttled, red cut)."""
     from ispcube.services.documents.map import write_map
     done = write_map(state(ctx).runtime(), client_filter(filters), out, geojson, replace=state(ctx).yes)
     render_result(state(ctx), vars(done),
                   f"map written to {' and '.join(done.written)}: {'the office, ' if done.office else ''}"
-                  f"{done.nodes} node(s), {done.clients} client(s) ({done.active} active, {done.cut} cut)"
+                  f"{done.nodes} node(s), {done.clients} client(s) ({done.active} active, "
+                  f"{f'{done.throttled} throttled, ' if done.throttled else ''}{done.cut} cut)"
                   + (f"\n{done.unlocated} client(s) have no coordinates and are not on the map "
                      "(`ispcube client geocode --missing`)" if done.unlocated else ""))
 

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from ispcube.adapters.drivers import kinds
 from ispcube.cli.importing import DRY_RUN, REPORT, SKIP_INVALID, run_import_command
 from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
@@ -39,7 +40,7 @@ def _router_values(kind, host, port, api_ssl, username, coa_port, node, radius_d
             "coa_port": coa_port, "node": node, "radius_db_url": radius_db, "secret": secret}
 
 
-KIND = typer.Option(None, "--kind", help="mikrotik or radius.")
+KIND = typer.Option(None, "--kind", help=f"{' or '.join(kinds())}.")
 HOST = typer.Option(None, "--host", help="Host name or IP (the NAS address for RADIUS).")
 PORT = typer.Option(None, "--port", help="API port (default 8728, or 8729 with --api-ssl).")
 SSL = typer.Option(None, "--api-ssl/--no-api-ssl", help="Use API-SSL.")

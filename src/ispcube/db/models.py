@@ -149,7 +149,7 @@ class Client(Base):
     tickets_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     tickets_message: Mapped[str | None] = mapped_column(String(500))
     balance: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    service: Mapped[str] = mapped_column(String(8), default="active")
+    service: Mapped[str] = mapped_column(String(12), default="active")   # active | throttled | cut
     service_by: Mapped[str | None] = mapped_column(String(8))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     previous_code: Mapped[str | None] = mapped_column(String(40))

@@ -32,7 +32,7 @@ class RouterTask(Base):
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
     target: Mapped[str] = mapped_column(String(160))      # "10.0.0.5 pppoe:ana" at creation
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    action: Mapped[str] = mapped_column(String(8))        # cut | restore | warn | unwarn
+    action: Mapped[str] = mapped_column(String(12))       # cut | restore | throttle | unthrottle | warn | unwarn
     origin: Mapped[str] = mapped_column(String(10))       # job | manual | commitment | drift
     status: Mapped[str] = mapped_column(String(10), default="open")  # open|done|expired|cancelled
     created_on: Mapped[date] = mapped_column(Date)

@@ -34,3 +34,22 @@ def overdue_debt(balance: Decimal, dated_debits: Iterable[tuple[date | None, Dec
     """
     not_yet_due = sum((amount for due, amount in dated_debits if due is not None and due > on_date), ZERO)
     return clamp_overdue(balance, not_yet_due)
+
+
+def oldest_unpaid_due(overdue: Decimal, debits: Iterable[tuple[date, Decimal]]) -> date | None:
+    """The due date of the oldest debit still unpaid (E1), for an OVERDUE debt above zero.
+
+    DEBITS are the client's debits already due, as (due date, amount): invoices and DX notes
+    not annulled (an entry without a due date falls due on its date). Payments settle the
+    oldest first, so the overdue debt is made of the most recent of them: going back from the
+    newest, the oldest unpaid one is the first that reaches OVERDUE."""
+    if overdue <= 0:
+        return None
+    newer = ZERO
+    oldest = None
+    for due, amount in sorted(debits, reverse=True):
+        if newer >= overdue:
+            break
+        oldest = due
+        newer += amount
+    return oldest

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 import json
+import re
 from typing import Any, Callable
 
 from ispcube.domain import bank
@@ -109,6 +110,19 @@ def _sender(text: str) -> str:
     return value
 
 
+RATE = re.compile(r"(?:[1-9][0-9]*|0?\.[0-9]*[1-9][0-9]*|[1-9][0-9]*\.[0-9]+)[kKMG]?")
+
+
+def _rate(text: str) -> str:
+    """A MikroTik rate limit `RX/TX` (upload/download as the router sees it): `1M/1M`, `512k/2M`."""
+    value = text.strip()
+    parts = value.split("/")
+    if len(parts) != 2 or not all(RATE.fullmatch(part) for part in parts):
+        raise Invalid(f"throttle rate {quoted(text)} is not RX/TX, each a number above zero with an "
+                      f"optional k, M or G (e.g. 1M/1M or 512k/2M)")
+    return value
+
+
 def _threshold(text: str) -> Decimal:
     return parse_amount(text, field="unlock threshold")
 
@@ -132,6 +146,13 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}",
                parse_code_format),
     SettingDef("enforce.retry_days", "days a failed router change is retried", 5, _int_between(1, 60)),
+    SettingDef("escalation.throttle_after_days",
+               "days overdue (from the oldest unpaid debit's due date) before a debtor is throttled; 0: never",
+               0, _int_between(0, 365)),
+    SettingDef("escalation.cut_after_days",
+               "days overdue (from the oldest unpaid debit's due date) before a debtor is cut; 0: at once",
+               0, _int_between(0, 365)),
+    SettingDef("escalation.throttle_rate", "rate limit of a throttled client (RX/TX, e.g. 1M/1M)", "1M/1M", _rate),
     SettingDef("geocode.provider", "who geocodes client addresses: google or nominatim", "google", _geocoder),
     SettingDef("geocode.url", "Nominatim server (default the public https://nominatim.openstreetmap.org)", "",
                _server_url),

@@ -72,3 +72,8 @@ def _check_consistency(session: Session) -> None:
     session.flush()
     if get_value(session, "preaviso.from_day") > get_value(session, "preaviso.to_day"):
         raise Invalid("setting preaviso.from_day must not be after preaviso.to_day")
+    throttle, cut = (get_value(session, "escalation.throttle_after_days"),
+                     get_value(session, "escalation.cut_after_days"))
+    if throttle and cut and throttle >= cut:
+        raise Invalid(f"setting escalation.throttle_after_days ({throttle}) must be below "
+                      f"escalation.cut_after_days ({cut}): a debtor is throttled before it is cut")

@@ -14,6 +14,7 @@ from ispcube.errors import Invalid
 from ispcube.services.clients.fields import PAYMENT_METHODS
 from ispcube.services.clients.search import search_condition
 from ispcube.services.clients.views import COLLECTOR, SELLER, client_dict, view_select
+from ispcube.services.enforcement.terms import Service
 from ispcube.services.process.runtime import Actor
 
 
@@ -61,8 +62,8 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
             raise Invalid(f"company {quoted(f.company)} is not a billing company number (1 to 5)")
         query = query.where(m.Company.number == int(f.company))
     if f.service:
-        if f.service not in ("cut", "active"):
-            raise Invalid(f"service {quoted(f.service)} is not cut or active")
+        if f.service not in tuple(Service):
+            raise Invalid(f"service {quoted(f.service)} is not cut or active or throttled")
         query = query.where(m.Client.service == f.service)
     if f.free is not None:
         query = query.where(m.Client.free.is_(f.free))

@@ -4,10 +4,12 @@ enforce and preaviso against it, and what the router held before and after.
 Story: every client is connected to one router and billed for last month and this one; most
 pay both, some only last month, some nothing (one of those promises to pay next week). Enforce
 runs as of the 15th of last month and cuts the debtors; a third of them then pay, the warning
-runs on the 5th of this month, and enforce runs again today, restoring the payers. Then the
-bank's statement of yesterday comes in (camt.053): two of the clients still cut paid by
-transfer, naming their code; `payments import` posts them, gives them service back on the
-router at once, and leaves a transfer nobody can be told from for the office.
+runs on the 5th of this month, the staged escalation is turned on (throttle after a day
+overdue, cut after four weeks) and enforce runs again today, restoring the payers and
+throttling those who owe only this month's invoice. Then the bank's statement of yesterday
+comes in (camt.053): two of the clients still cut paid by transfer, naming their code;
+`payments import` posts them, gives them service back on the router at once, and leaves a
+transfer nobody can be told from for the office.
 """
 
 from datetime import date, datetime, timedelta
@@ -20,8 +22,9 @@ from typing import Iterator
 
 from sqlalchemy import select
 
-from ispcube.adapters.drivers import CUT_LIST, PREAVISO_LIST
+from ispcube.adapters.drivers import CUT_LIST, PREAVISO_LIST, THROTTLE_LIST
 from ispcube.db import models as m
+from ispcube.services.admin import config
 from ispcube.services.demo.network import (
     FOREIGN,
     PPP_PASSWORD,
@@ -40,6 +43,10 @@ from ispcube.services.ledger.billing import run_billing
 from ispcube.services.ledger.pay import pay
 from ispcube.services.network import routers
 from ispcube.services.process.runtime import Runtime
+
+# E1 in the demo: the clients owing only this month's invoice (due on the 10th) are throttled
+# when the tour runs after it fell due; those owing last month's too are a month late: cut.
+STAGES = {"escalation.throttle_after_days": 1, "escalation.cut_after_days": 28}
 
 
 def _months(today: date) -> tuple[date, date]:
@@ -88,7 +95,7 @@ def _balances(rt: Runtime) -> dict[str, Decimal]:
 
 def _lists(sim) -> list[str]:
     lines = []
-    for name in (CUT_LIST, PREAVISO_LIST):
+    for name in (CUT_LIST, THROTTLE_LIST, PREAVISO_LIST):
         rows = sim.address_list(name)
         shown = ", ".join(f"{r['address']} ({r.get('comment', '')})" for r in rows[:6])
         lines.append(f"  {name}: {len(rows)} entries" + (f": {shown}" + (" ..." if len(rows) > 6 else "")
@@ -136,10 +143,16 @@ def network_tour(rt: Runtime, seed: int) -> Iterator[str]:
             pay(rt, code, cash=str(_balances(rt)[code]), comment="paid after the cut")
         warned = run_preaviso(rt, datetime.combine(this_month.replace(day=5), datetime.min.time()).replace(hour=10))
         yield f"preaviso on {this_month.replace(day=5)} 10:00: {warned.warned} clients warned"
+        with rt.uow() as uow:
+            for key, days in STAGES.items():
+                config.set_setting(uow, key, str(days))
+        yield (f"Escalation on: throttled {STAGES['escalation.throttle_after_days']} day(s) after the oldest "
+               f"unpaid invoice fell due, cut after {STAGES['escalation.cut_after_days']} days")
         sim.reset_counters()
         second = run_enforce(rt, today)
         yield (f"enforce today ({today}): {second.cut} cut, {second.restored} restored "
-               f"({', '.join(paying[:5])}{' ...' if len(paying) > 5 else ''} paid), {sim.writes} router writes")
+               f"({', '.join(paying[:5])}{' ...' if len(paying) > 5 else ''} paid), {second.throttled} throttled, "
+               f"{sim.writes} router writes")
         yield "Router lists after:"
         yield from _lists(sim)
         yield from _statement(rt, sim)
@@ -152,6 +165,11 @@ def network_tour(rt: Runtime, seed: int) -> Iterator[str]:
         yield f"Cut clients: {len(cut)}; the first five:"
         for code, name, balance in cut[:5]:
             yield f"  {code}  {name:<32} owes {balance}"
+        with rt.uow() as uow:
+            throttled = uow.session.scalars(select(m.Client.code).where(m.Client.service == "throttled")
+                                            .order_by(m.Client.code)).all()
+        yield (f"Throttled clients: {len(throttled)}" + (f": {', '.join(throttled[:8])}"
+                                                        f"{' ...' if len(throttled) > 8 else ''}" if throttled else ""))
         yield f"The entry '{FOREIGN[0]}' ({FOREIGN[1]}) was never touched: it is not ispcube's."
 
 

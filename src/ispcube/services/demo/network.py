@@ -20,7 +20,7 @@ import zlib
 
 from sqlalchemy import select
 
-from ispcube.adapters.drivers import CUT_LIST
+from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST
 from ispcube.db import models as m
 from ispcube.errors import NotFound, Refused
 from ispcube.services.process.runtime import Runtime
@@ -44,6 +44,7 @@ class DemoRouter:
     username: str
     password: str = field(repr=False)
     cut: list[tuple[str, str]] = field(default_factory=list)             # (address, client code)
+    throttled: list[tuple[str, str]] = field(default_factory=list)       # (address, client code)
     secrets: list[tuple[str, bool]] = field(default_factory=list)        # (PPPoE user, disabled)
     registrations: list[RegistrationRow] = field(default_factory=list)
 
@@ -59,6 +60,8 @@ def seed(sim, router: DemoRouter) -> None:
     """Put ROUTER's lists, secrets and registrations on the simulator SIM."""
     for address, code in router.cut:
         sim.add_address(CUT_LIST, address, comment=code)
+    for address, code in router.throttled:
+        sim.add_address(THROTTLE_LIST, address, comment=code)
     for user, disabled in router.secrets:
         sim.add_ppp_secret(user, password=PPP_PASSWORD, profile=PPP_PROFILE, disabled=disabled)
     for row in router.registrations:
@@ -117,6 +120,8 @@ def demo_routers(rt: Runtime) -> list[DemoRouter]:
                 continue
             if service == "cut" and connection.ip:
                 router.cut.append((connection.ip, code))
+            if service == "throttled" and connection.ip:
+                router.throttled.append((connection.ip, code))
             if connection.pppoe_user:
                 router.secrets.append((connection.pppoe_user, service == "cut"))
             panel = routers.get(connection.panel_router_id or connection.router_id)

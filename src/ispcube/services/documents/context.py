@@ -67,6 +67,7 @@ def listing_context(base: dict[str, Any], clients: list[dict[str, Any]],
     balances = [Decimal(c["balance"]) for c in clients]
     listing = {"filters": filters, "count": len(clients),
                "cut": sum(1 for c in clients if c["service"] == "cut"),
+               "throttled": sum(1 for c in clients if c["service"] == "throttled"),
                "debt": sum((b for b in balances if b > 0), ZERO),
                "credit": -sum((b for b in balances if b < 0), ZERO),
                "balance": sum(balances, ZERO)}

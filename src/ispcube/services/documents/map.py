@@ -1,5 +1,6 @@
 """The coverage map (F4): office, nodes with their coverage, and every located client."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 import json
 import os
@@ -37,6 +38,7 @@ class MapSummary:
     unlocated: int
     office: bool
     written: list[str]
+    throttled: int = 0       # E3: amber on the map
 
 
 def map_data(rt: Runtime, f: ClientFilter) -> MapData:
@@ -99,9 +101,9 @@ def write_map(rt: Runtime, f: ClientFilter, html_path: str | None, geojson_path:
     if geo is not None:
         _write(geo, json.dumps(geojson(data), ensure_ascii=False))
         written.append(str(geojson_path))
-    active = sum(1 for c in data.clients if c["service"] != "cut")
-    return MapSummary(nodes=len(data.nodes), clients=len(data.clients), active=active,
-                      cut=len(data.clients) - active, unlocated=data.unlocated,
+    by_service = Counter(c["service"] for c in data.clients)
+    return MapSummary(nodes=len(data.nodes), clients=len(data.clients), active=by_service["active"],
+                      cut=by_service["cut"], throttled=by_service["throttled"], unlocated=data.unlocated,
                       office=data.office is not None, written=written)
 
 

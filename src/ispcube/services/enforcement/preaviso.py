@@ -17,21 +17,22 @@ from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.network_models import PreavisoMark
 from ispcube.services.admin import config
-from ispcube.services.enforcement.enforce import Summary, _retry_until, _routers, known_codes, routers_phase
-from ispcube.services.enforcement.routers import ListJob, Run
+from ispcube.services.enforcement import jobs
+from ispcube.services.enforcement.routers import ListJob, RouterOutcome
+from ispcube.services.enforcement.terms import Action, JobName, Mode, Service, Want
 from ispcube.services.enforcement.wanted import load_clients
 from ispcube.services.notices.reminders import preaviso_notices
-from ispcube.services.process.job_lock import job_lock
+from ispcube.services.process.runtime import Runtime
 
 
-def wanted_warnings(uow, now: datetime) -> dict[int, str]:
-    """{client id: "mark" | "clear"}; a client warned too recently is left out (left as is)."""
+def wanted_warnings(uow, now: datetime) -> dict[int, Want]:
+    """{client id: mark | clear}; a client warned too recently is left out (left as is)."""
     get = lambda key: config.get_value(uow.session, key)  # noqa: E731
     first, last, every = get("preaviso.from_day"), get("preaviso.to_day"), get("preaviso.every_hours")
     has_invoice = exists().where(LedgerEntry.client_id == m.Client.id, LedgerEntry.kind == "invoice")
     rows = uow.session.execute(
         select(m.Client.id, m.Client.preaviso_from, m.Client.preaviso_to, PreavisoMark.warned_at,
-               (m.Client.preaviso & ~m.Client.free & ~m.Client.deleted & (m.Client.service != "cut")
+               (m.Client.preaviso & ~m.Client.free & ~m.Client.deleted & (m.Client.service != Service.CUT)
                 & (m.Client.balance > 0) & has_invoice).label("eligible"))
         .outerjoin(PreavisoMark, PreavisoMark.client_id == m.Client.id))
     wanted = {}
@@ -39,32 +40,32 @@ def wanted_warnings(uow, now: datetime) -> dict[int, str]:
     for client_id, own_from, own_to, warned_at, eligible in rows:
         low, high = (own_from, own_to) if own_from is not None else (first, last)
         if not (eligible and low <= now.day <= high):
-            wanted[client_id] = "clear"
+            wanted[client_id] = Want.CLEAR
         elif warned_at is None or warned_at <= recent:
-            wanted[client_id] = "mark"
+            wanted[client_id] = Want.MARK
     return wanted
 
 
-def run_preaviso(rt, now: datetime | None = None, *, dry_run: bool = False) -> Summary:
+def run_preaviso(rt: Runtime, now: datetime | None = None, *, dry_run: bool = False) -> jobs.Summary:
     now = (now or rt.now()).replace(microsecond=0)
-    mode = "plan" if dry_run else "apply"
-    rt.check_office("run preaviso")    # it reads and acts on every client
-    with job_lock(rt.engine, "preaviso"):
+    mode = Mode.PLAN if dry_run else Mode.APPLY
+    with jobs.locked(rt, JobName.PREAVISO):
         with rt.uow() as uow:
-            routers = _routers(uow, None)
+            routers = jobs.load_routers(uow)
             wanted = wanted_warnings(uow, now)
-            known = known_codes(load_clients(uow))
+            known = jobs.known_codes(load_clients(uow))
             seconds = config.get_value(uow.session, "preaviso.seconds")
-        job = ListJob("preaviso", PREAVISO_LIST, "warn", "unwarn", timeout_s=seconds, log_changes=False)
-        run = Run(rt, job, now.date(), _retry_until(rt, now.date()), known, mode)
-        summary = Summary("preaviso", now.isoformat(sep=" "), mode)
+        job = ListJob(JobName.PREAVISO, PREAVISO_LIST, Action.WARN, Action.UNWARN, timeout_s=seconds,
+                      log_changes=False)
+        scope = jobs.Scope(rt, now.date(), jobs.retry_until(rt, now.date()), known, mode)
+        summary = jobs.Summary(JobName.PREAVISO, now.isoformat(sep=" "), mode)
 
-        def bookkeeping(router, outcome) -> None:
+        def bookkeeping(router, outcome: RouterOutcome) -> None:
             summary.warned += len(outcome.marked_clients)
             summary.unwarned += outcome.done - len(outcome.marked_clients)
-            if mode == "apply" and outcome.marked_clients:
+            if mode == Mode.APPLY and outcome.marked_clients:
                 _mark_warned(rt, outcome.marked_clients, now)
-        routers_phase(run, routers, wanted.get, summary, bookkeeping)
+        jobs.run_routers(scope, routers, [jobs.Pass(job, wanted.get)], summary, bookkeeping)
     return summary
 
 

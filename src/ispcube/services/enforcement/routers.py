@@ -21,7 +21,7 @@ the job and the command says so.
 """
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 import time
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -29,31 +29,37 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_for
+from ispcube.adapters.drivers import Driver, Holding, Target, driver_for
 from ispcube.db import models as m
 from ispcube.errors import RouterError, RouterUnreachable
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import router_lock as locks, tasks
+from ispcube.services.enforcement.terms import Action, JobName, Mode, TaskStatus, Want
 from ispcube.services.network.routers import config_of
 
 if TYPE_CHECKING:
     from ispcube.services.process.runtime import Runtime
 
-Wanted = Callable[[int], str | None]   # client id -> "mark", "clear" or None (leave as it is)
-# current(router_id=ID) or current(client_ids=[...]) -> {client id: "mark" | "clear"}, read now
-Current = Callable[..., dict[int, str]]
+Wanted = Callable[[int], Want | None]   # client id -> mark, clear or None (leave as it is)
+# current(router_id=ID) or current(client_ids=[...]) -> {client id: mark | clear}, read now
+Current = Callable[..., dict[int, Want]]
 CATCH_UP_ROUNDS = 3      # passes putting right clients that changed while the job wrote
 BATCH_S = 1.0            # writing to a slow router, the clients still to write are read again this often
 
 
 @dataclass(frozen=True)
 class ListJob:
-    job: str                 # enforce | preaviso
+    job: JobName
     list_name: str
-    mark: str                # task action that puts a connection on the list
-    clear: str               # task action that takes it off
+    mark: Action             # task action that puts a connection on the list
+    clear: Action            # task action that takes it off
     timeout_s: int | None = None
     log_changes: bool = True
+    rate: str | None = None  # the throttle list's rate (E2), for drivers that set it per list
+
+    @property
+    def actions(self) -> tuple[Action, Action]:
+        return (self.mark, self.clear)
 
 
 @dataclass(frozen=True)
@@ -64,13 +70,13 @@ class Run:
     today: date
     retry_until: date                 # for tasks opened by this run
     known_codes: dict[str, int]       # client codes (and previous codes) -> client id
-    mode: str = "apply"               # apply | plan | check
+    mode: Mode = Mode.APPLY
     current: Current | None = None    # re-reads what clients want now (None: wanted is final)
 
 
 @dataclass
 class Change:
-    action: str              # the job's mark or clear action, or "stray"
+    action: Action           # the job's mark or clear action, or STRAY
     client_id: int | None
     target: Target | None
     task: tasks.OpenTask | None = None
@@ -78,7 +84,7 @@ class Change:
 
     def row(self, router: str) -> dict:
         label = self.target.label if self.target else self.key
-        return {"router": router, "action": "remove stray" if self.action == "stray" else self.action,
+        return {"router": router, "action": "remove stray" if self.action == Action.STRAY else str(self.action),
                 "client": self.target.client_code if self.target else None, "target": label}
 
 
@@ -117,11 +123,11 @@ def plan_changes(driver: Driver, holding: Holding, job: ListJob, targets: list[t
         want = wanted(client_id)
         mark_task = open_tasks.pop((target.connection_id, job.mark), None)
         clear_task = open_tasks.pop((target.connection_id, job.clear), None)
-        if want == "mark":
+        if want == Want.MARK:
             stale += [clear_task.id] if clear_task else []
             if mark_task or not driver.marked(holding, target):
                 changes.append(Change(job.mark, client_id, target, mark_task))
-        elif want == "clear":
+        elif want == Want.CLEAR:
             stale += [mark_task.id] if mark_task else []
             if clear_task or not driver.cleared(holding, target):
                 changes.append(Change(job.clear, client_id, target, clear_task))
@@ -130,7 +136,7 @@ def plan_changes(driver: Driver, holding: Holding, job: ListJob, targets: list[t
             changes += [Change(job.mark, client_id, target, mark_task)] if mark_task else []
     stale += [task.id for task in open_tasks.values()]   # connections moved or deleted
     for key in driver.strays(holding, [t for _, t in targets], known_codes):
-        changes.append(Change("stray", known_codes.get(holding.entries.get(key) or ""), None, key=key))
+        changes.append(Change(Action.STRAY, known_codes.get(holding.entries.get(key) or ""), None, key=key))
     return changes, stale
 
 
@@ -141,12 +147,13 @@ def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tas
     router's lock for the job's list from the read to the last write."""
     rt, job = run.rt, run.job
     outcome = RouterOutcome(router.name)
-    driver = driver_for(config_of(router, rt.engine.url.render_as_string(hide_password=False)))
-    if job.list_name != CUT_LIST and not driver.supports_preaviso:
+    config = config_of(router, rt.engine.url.render_as_string(hide_password=False))
+    driver = driver_for(replace(config, throttle_rate=job.rate) if job.rate else config)
+    if not driver.keeps(job.list_name):
         outcome.status = "skipped"
         outcome.error = f"{router.kind} routers keep no {job.list_name} list"
         return outcome
-    if run.mode != "apply":
+    if run.mode != Mode.APPLY:
         return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
     with locks.router_lock(rt.engine, router.id, job.list_name) as held:
         if held:
@@ -169,25 +176,25 @@ def _on_router(run: Run, driver: Driver, router: m.Router, targets, wanted: Want
             changes, stale = plan_changes(driver, holding, run.job, targets, wanted, open_tasks,
                                           run.known_codes)
             outcome.changes = [c.row(router.name) for c in changes]
-            if run.mode != "apply":
+            if run.mode != Mode.APPLY:
                 return outcome
             _apply(run, driver, holding, router, targets, changes, stale, outcome)
         finally:
             driver.close()
     except RouterError as exc:
         outcome.status, outcome.error = "failed", str(exc)
-        if run.mode == "apply":
+        if run.mode == Mode.APPLY:
             _record_unreachable(run.rt, router, list(open_tasks.values()), str(exc), outcome)
     return outcome
 
 
-def _written(job: ListJob, changes: list[Change]) -> dict[int, str]:
-    """{client id: "mark" | "clear"} that CHANGES write (strays belong to no wanted state)."""
-    return {c.client_id: "mark" if c.action == job.mark else "clear" for c in changes
+def _written(job: ListJob, changes: list[Change]) -> dict[int, Want]:
+    """{client id: mark | clear} that CHANGES write (strays belong to no wanted state)."""
+    return {c.client_id: Want.MARK if c.action == job.mark else Want.CLEAR for c in changes
             if c.client_id is not None and c.action in (job.mark, job.clear)}
 
 
-def _moved(run: Run, planned: dict[int, str]) -> dict[int, str]:
+def _moved(run: Run, planned: dict[int, Want]) -> dict[int, Want]:
     """The clients of PLANNED whose current state wants otherwise, with what it wants."""
     if run.current is None or not planned:
         return {}
@@ -203,16 +210,18 @@ def _as_now(run: Run, router: m.Router, targets, open_tasks: dict) -> tuple[Want
     now = run.current(router_id=router.id)
     scope = {cid for cid, _ in targets} | {t.client_id for t in open_tasks.values()}
     with run.rt.uow() as uow:
-        fresh = [t for t in tasks.open_tasks(uow, run.job.job, [router.id]) if t.client_id in scope]
+        fresh = [t for t in tasks.open_tasks(uow, run.job.job, [router.id], run.job.actions)
+                 if t.client_id in scope]
     return now.get, {(t.connection_id, t.action): t for t in fresh}
 
 
 def _replan(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
-            moved: dict[int, str]) -> tuple[list[Change], list[int]]:
+            moved: dict[int, Want]) -> tuple[list[Change], list[int]]:
     """The changes that make MOVED clients' connections on ROUTER hold what MOVED says, with
     their open tasks read now; also their tasks to cancel."""
     with run.rt.uow() as uow:
-        theirs = [t for t in tasks.open_tasks(uow, run.job.job, [router.id]) if t.client_id in moved]
+        theirs = [t for t in tasks.open_tasks(uow, run.job.job, [router.id], run.job.actions)
+                  if t.client_id in moved]
     mine = [(cid, target) for cid, target in targets if cid in moved]
     return plan_changes(driver, holding, run.job, mine, moved.get,
                         {(t.connection_id, t.action): t for t in theirs}, {})
@@ -246,7 +255,7 @@ def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets
     outcome.writes = driver.writes
     with rt.uow() as uow:
         now = rt.now()
-        tasks.close(uow, record.done, "done", now)
+        tasks.close(uow, record.done, TaskStatus.DONE, now)
         tasks.cancel(uow, stale, now)
         tasks.record_failures(uow, record.failures)
         tasks.queue(uow, record.new_failures, now)
@@ -267,7 +276,7 @@ def _write_in_batches(run: Run, driver: Driver, holding: Holding, router: m.Rout
             moved = _moved(run, _written(run.job, pending))
             if moved:
                 fresh, more_stale = _replan(run, driver, holding, router, targets, moved)
-                pending = [c for c in pending if c.client_id not in moved or c.action == "stray"] + fresh
+                pending = [c for c in pending if c.client_id not in moved or c.action == Action.STRAY] + fresh
                 stale = [t for t in stale if t not in {c.task.id for c in fresh if c.task}] + more_stale
                 outcome.changes += [c.row(router.name) for c in fresh]
             checked = time.monotonic()
@@ -326,8 +335,9 @@ def _attempt(driver: Driver, holding: Holding, job: ListJob, change: Change) -> 
 
 
 def _done_message(change: Change, router: m.Router) -> str:
-    verb = {"cut": "cut", "restore": "restored", "warn": "warned", "unwarn": "warning removed",
-            "stray": "stray entry removed"}[change.action]
+    verb = {Action.CUT: "cut", Action.RESTORE: "restored", Action.THROTTLE: "throttled",
+            Action.UNTHROTTLE: "throttle removed", Action.WARN: "warned", Action.UNWARN: "warning removed",
+            Action.STRAY: "stray entry removed"}[change.action]
     return f"{verb} on router {router.name} ({change.target.label if change.target else change.key})"
 
 

@@ -14,9 +14,9 @@ from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
 from ispcube.services.clients.log import log_many
+from ispcube.services.enforcement.terms import OPPOSITE, Action, TaskStatus
 
 TASKS = RouterTask.__table__   # Core table: an executemany UPDATE, not an ORM bulk update by key
-OPPOSITE = {"cut": "restore", "restore": "cut", "warn": "unwarn", "unwarn": "warn"}
 OPEN = text("status = 'open'")
 
 
@@ -26,7 +26,7 @@ class OpenTask:
     router_id: int
     connection_id: int | None
     client_id: int
-    action: str
+    action: Action
     origin: str
     attempts: int
 
@@ -53,28 +53,33 @@ def queue(uow: UnitOfWork, rows: list[dict], now: datetime) -> None:
         return
     uow.session.execute(
         update(TASKS).where(TASKS.c.connection_id == bindparam("cid"),
-                            TASKS.c.action == bindparam("opposite"), TASKS.c.status == "open")
-        .values(status="cancelled", finished_at=now),
-        [{"cid": r["connection_id"], "opposite": OPPOSITE[r["action"]]} for r in rows])
+                            TASKS.c.action == bindparam("opposite"), TASKS.c.status == TaskStatus.OPEN)
+        .values(status=TaskStatus.CANCELLED, finished_at=now),
+        [{"cid": r["connection_id"], "opposite": OPPOSITE[Action(r["action"])]} for r in rows])
     uow.session.execute(_insert_ignoring_open(uow),
-                        [{"status": "open", "attempts": 0, "last_error": None, "created_at": now, **r}
+                        [{"status": TaskStatus.OPEN, "attempts": 0, "last_error": None, "created_at": now, **r}
                          for r in rows])
 
 
-def open_tasks(uow: UnitOfWork, job: str, router_ids: Iterable[int] | None = None) -> list[OpenTask]:
+def open_tasks(uow: UnitOfWork, job: str, router_ids: Iterable[int] | None = None,
+               actions: Iterable[Action] | None = None) -> list[OpenTask]:
+    """The open tasks of JOB, on ROUTER_IDS and of ACTIONS (one list's) when given."""
     query = select(RouterTask.id, RouterTask.router_id, RouterTask.connection_id, RouterTask.client_id,
                    RouterTask.action, RouterTask.origin, RouterTask.attempts).where(
-        RouterTask.job == job, RouterTask.status == "open")
+        RouterTask.job == job, RouterTask.status == TaskStatus.OPEN)
     if router_ids is not None:
         query = query.where(RouterTask.router_id.in_(list(router_ids)))
-    return [OpenTask(*row) for row in uow.session.execute(query.order_by(RouterTask.id))]
+    if actions is not None:
+        query = query.where(RouterTask.action.in_([str(a) for a in actions]))
+    return [OpenTask(row.id, row.router_id, row.connection_id, row.client_id, Action(row.action), row.origin,
+                     row.attempts) for row in uow.session.execute(query.order_by(RouterTask.id))]
 
 
-def close(uow: UnitOfWork, ids: list[int], status: str, now: datetime) -> None:
+def close(uow: UnitOfWork, ids: list[int], status: TaskStatus, now: datetime) -> None:
     """Finish the open tasks IDS; one cancelled meanwhile (a manual change) stays cancelled."""
     if ids:
         uow.session.execute(
-            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open")
+            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == TaskStatus.OPEN)
             .values(status=status, finished_at=now, attempts=TASKS.c.attempts + 1)
             , [{"tid": i} for i in ids])
 
@@ -82,8 +87,8 @@ def close(uow: UnitOfWork, ids: list[int], status: str, now: datetime) -> None:
 def cancel(uow: UnitOfWork, ids: list[int], now: datetime) -> None:
     if ids:
         uow.session.execute(
-            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open")
-            .values(status="cancelled", finished_at=now)
+            update(TASKS).where(TASKS.c.id == bindparam("tid"), TASKS.c.status == TaskStatus.OPEN)
+            .values(status=TaskStatus.CANCELLED, finished_at=now)
             , [{"tid": i} for i in ids])
 
 
@@ -102,7 +107,7 @@ def expire(uow: UnitOfWork, rt, job: str, today: date, router_ids: Iterable[int]
                     RouterTask.created_on, RouterTask.last_error, m.Router.name, m.Client.code)
              .join(m.Router, m.Router.id == RouterTask.router_id)
              .join(m.Client, m.Client.id == RouterTask.client_id)
-             .where(RouterTask.job == job, RouterTask.status == "open", RouterTask.retry_until < today))
+             .where(RouterTask.job == job, RouterTask.status == TaskStatus.OPEN, RouterTask.retry_until < today))
     if router_ids is not None:
         query = query.where(RouterTask.router_id.in_(list(router_ids)))
     rows = uow.session.execute(query).all()
@@ -110,8 +115,8 @@ def expire(uow: UnitOfWork, rt, job: str, today: date, router_ids: Iterable[int]
         return []
     now = rt.now()
     uow.session.execute(
-        update(TASKS).where(and_(TASKS.c.id == bindparam("tid"), TASKS.c.status == "open"))
-        .values(status="expired", finished_at=now),
+        update(TASKS).where(and_(TASKS.c.id == bindparam("tid"), TASKS.c.status == TaskStatus.OPEN))
+        .values(status=TaskStatus.EXPIRED, finished_at=now),
         [{"tid": r.id} for r in rows])
     expired = [{"client": r.code, "router": r.name, "action": r.action, "target": r.target,
                 "since": r.created_on.isoformat(), "last_error": r.last_error} for r in rows]

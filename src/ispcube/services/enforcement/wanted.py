@@ -21,6 +21,7 @@ from ispcube.db import models as m
 from ispcube.db.network_models import Commitment
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import format_amount
+from ispcube.services.enforcement.terms import DecidedBy, Service, Want
 
 
 @dataclass
@@ -38,8 +39,8 @@ class ClientRow:
 @dataclass
 class Decision:
     client_id: int
-    service: str
-    service_by: str | None
+    service: Service
+    service_by: DecidedBy | None
     kind: str            # client log kind
     message: str
 
@@ -73,13 +74,14 @@ def load_targets(uow: UnitOfWork, router_ids: list[int] | None = None) -> dict[i
 RECHECK_CHUNK = 500   # client ids per query (SQLite's limit on parameters is far above)
 
 
-def current_wanted(rt, today: date, *, router_id: int | None = None,
-                   client_ids: list[int] | None = None) -> dict[int, str]:
-    """{client id: "mark" | "clear"} as the clients' state stands now: every client with a
-    connection on ROUTER_ID (one query), or CLIENT_IDS (one query per chunk of them).
+def current_wanted(rt, today: date, *, state: Service = Service.CUT, router_id: int | None = None,
+                   client_ids: list[int] | None = None) -> dict[int, Want]:
+    """{client id: mark | clear} on the list of STATE as the clients' state stands now: every
+    client with a connection on ROUTER_ID (one query), or CLIENT_IDS (one query per chunk).
 
-    A client the job cut that has since got a payment commitment in force is restored here
-    first (what the next run would decide), so the job never cuts it on the router."""
+    A client the job cut or throttled that has since got a payment commitment in force is
+    restored here first (what the next run would decide), so the job never cuts it on the
+    router."""
     clients, wanted = m.Client.__table__, {}
     in_force = select(Commitment.client_id).where(Commitment.status == "open", Commitment.due_date > today)
     if router_id is not None:
@@ -93,35 +95,57 @@ def current_wanted(rt, today: date, *, router_id: int | None = None,
             rows = uow.session.execute(select(
                 clients.c.id, clients.c.service, clients.c.service_by, clients.c.id.in_(in_force))
                 .where(which)).all()
-            shielded = [cid for cid, service, by, committed in rows
-                        if service == "cut" and by == "job" and committed]
-            released = set(_release(uow, rt, shielded, today))
-            wanted.update({cid: "mark" if service == "cut" and cid not in released else "clear"
+            shielded = {cid: service for cid, service, by, committed in rows
+                        if service in (Service.CUT, Service.THROTTLED) and by == DecidedBy.JOB and committed}
+            released = set(_release(uow, rt, today, shielded))
+            wanted.update({cid: Want.MARK if service == state and cid not in released else Want.CLEAR
                            for cid, service, _, _ in rows})
         uow.commit()
     return wanted
 
 
-def _release(uow: UnitOfWork, rt, client_ids: list[int], today: date) -> list[int]:
-    """Restore CLIENT_IDS, cut by the job, now under a commitment; the ids it did restore."""
-    if not client_ids:
-        return []
-    from ispcube.services.clients.log import log_many
-    clients = m.Client.__table__
-    released = uow.session.execute(
-        update(clients).where(clients.c.id.in_(client_ids), clients.c.service == "cut",
-                              clients.c.service_by == "job")
-        .values(service="active").returning(clients.c.id)).scalars().all()
-    log_many(uow, rt, [(cid, "service.restore", "service restored: a payment commitment is in force")
-                       for cid in released])
-    from ispcube.services.notices.outbox import notices_for_moves
-    notices_for_moves(uow, rt, today, {cid: ("cut", "active") for cid in released}, "commitment")
-    return list(released)
+def _release(uow: UnitOfWork, rt, today: date, shielded: dict[int, str]) -> list[int]:
+    """Restore the clients of SHIELDED ({id: cut or throttled, by the job}) now under a
+    commitment; the ids it did restore (one UPDATE per state, so none an operator changed)."""
+    from ispcube.services.enforcement.states import Was, service_states_changed
+    clients, released = m.Client.__table__, list[int]()
+    for state in sorted(set(shielded.values())):
+        ids = [cid for cid, service in shielded.items() if service == state]
+        released += uow.session.execute(
+            update(clients).where(clients.c.id.in_(ids), clients.c.service == state,
+                                  clients.c.service_by == DecidedBy.JOB)
+            .values(service=Service.ACTIVE).returning(clients.c.id)).scalars().all()
+    message = "service restored: a payment commitment is in force"
+    service_states_changed(
+        uow, rt, today, [Decision(cid, Service.ACTIVE, DecidedBy.JOB, "service.restore", message) for cid in released],
+        {cid: Was(shielded[cid], DecidedBy.JOB) for cid in released}, "commitment")
+    return released
+
+
+@dataclass(frozen=True)
+class Stages:
+    """E1: days overdue (from the oldest unpaid debit's due date) before a debtor is throttled
+    and cut; 0 turns a stage off (no throttle; the cut at once, as without stages)."""
+    throttle_after: int = 0
+    cut_after: int = 0
+
+    @property
+    def on(self) -> bool:
+        return bool(self.throttle_after or self.cut_after)
+
+    def stage(self, days: int) -> Service:
+        """The state of a debtor DAYS overdue."""
+        if not self.cut_after or days >= self.cut_after:
+            return Service.CUT
+        if self.throttle_after and days >= self.throttle_after:
+            return Service.THROTTLED
+        return Service.ACTIVE
 
 
 def decide(clients: dict[int, ClientRow], debts: dict[int, Decimal], threshold: Decimal,
-           shielded: set[int]) -> list[Decision]:
-    """What the daily job changes; SHIELDED clients have a commitment in force."""
+           shielded: set[int], stages: Stages = Stages(), days: dict[int, int] | None = None) -> list[Decision]:
+    """What the daily job changes; SHIELDED clients have a commitment in force. With STAGES,
+    a debtor DAYS[id] overdue is throttled or cut as its stage says (E1)."""
     decisions = []
     for client in clients.values():
         if client.deleted:
@@ -130,15 +154,29 @@ def decide(clients: dict[int, ClientRow], debts: dict[int, Decimal], threshold: 
         over = debt > threshold
         exempt = client.free or not client.blockable or client.id in shielded
         figures = f"overdue debt {format_amount(debt)}, threshold {format_amount(threshold)}"
-        if client.service == "active" and client.service_by != "manual" and over and not exempt:
-            decisions.append(Decision(client.id, "cut", "job", "service.cut", f"service cut: {figures}"))
-        elif client.service == "cut" and client.service_by == "job" and (not over or exempt):
-            why = figures if not over else _exemption(client, shielded)
-            decisions.append(Decision(client.id, "active", "job", "service.restore",
+        if client.service_by == DecidedBy.MANUAL:
+            if client.service == Service.ACTIVE and not over:
+                decisions.append(Decision(client.id, Service.ACTIVE, DecidedBy.JOB, "service.auto",
+                                          f"back under automatic control: {figures}"))
+            continue                      # an operator's state wins until then
+        if client.service != Service.ACTIVE and client.service_by != DecidedBy.JOB:
+            continue                      # cut before ispcube governed it: left alone
+        overdue_days = (days or {}).get(client.id, 0)
+        if over and stages.on:
+            figures += f", {overdue_days} days overdue"
+        wanted = stages.stage(overdue_days) if over and not exempt else Service.ACTIVE
+        if wanted == client.service:
+            continue
+        if wanted == Service.CUT:
+            decisions.append(Decision(client.id, Service.CUT, DecidedBy.JOB, "service.cut",
+                                      f"service cut: {figures}"))
+        elif wanted == Service.THROTTLED:
+            decisions.append(Decision(client.id, Service.THROTTLED, DecidedBy.JOB, "service.throttle",
+                                      f"service throttled: {figures}"))
+        else:
+            why = _exemption(client, shielded) if over and exempt else figures
+            decisions.append(Decision(client.id, Service.ACTIVE, DecidedBy.JOB, "service.restore",
                                       f"service restored: {why}"))
-        elif client.service == "active" and client.service_by == "manual" and not over:
-            decisions.append(Decision(client.id, "active", "job", "service.auto",
-                                      f"back under automatic control: {figures}"))
     return decisions
 
 

@@ -20,6 +20,7 @@ from ispcube.domain.money import format_amount
 from ispcube.errors import Invalid, NotFound
 from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.enforcement.terms import DecidedBy, Service
 from ispcube.services.enforcement.wanted import Decision
 
 CUT_RETRY_DAYS = 5   # the seed (v6.46): "insistirá hasta 5 días después de la fecha original"
@@ -108,7 +109,7 @@ def settle_due(uow: UnitOfWork, rt, today: date, debts: dict[int, Decimal], thre
                         f"payment commitment of {due_date.isoformat()} not met: {figures}"))
         settled.retry_until[client_id] = due_date + timedelta(days=CUT_RETRY_DAYS)
         if services.get(client_id) != "cut":
-            settled.decisions.append(Decision(client_id, "cut", "job", "service.cut",
+            settled.decisions.append(Decision(client_id, Service.CUT, DecidedBy.JOB, "service.cut",
                                               f"service cut: commitment of {due_date.isoformat()} not met"))
     _close(uow, rt, outcome)
     return settled

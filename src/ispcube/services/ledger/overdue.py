@@ -64,3 +64,28 @@ def overdue_debts(uow: UnitOfWork, on_date: date,
     """
     rows = uow.session.execute(overdue_select(on_date, client_ids))
     return {client_id: overdue for client_id, overdue in rows}
+
+
+def overdue_since(uow: UnitOfWork, on_date: date) -> dict[int, date]:
+    """{client id: due date of its oldest unpaid debit} for every client with an overdue debt
+    on ON_DATE (E1), in one query: the SQL twin of `ispcube.domain.overdue.oldest_unpaid_due`.
+
+    A client's debits already due (invoices and DX notes, not annulled; due on their due
+    date, or their date) are summed from the newest back; the oldest unpaid is the oldest
+    whose newer debits do not yet reach the overdue debt."""
+    reversed_ids = select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.is_not(None))
+    due = func.coalesce(LedgerEntry.due_date, LedgerEntry.entry_date)
+    newer = func.sum(LedgerEntry.amount).over(
+        partition_by=LedgerEntry.client_id, order_by=(due.desc(), LedgerEntry.id.desc()),
+        rows=(None, -1))
+    debits = (select(LedgerEntry.client_id, due.label("due"), func.coalesce(newer, 0).label("newer"))
+              .where(LedgerEntry.amount > 0, LedgerEntry.reverses_id.is_(None),
+                     LedgerEntry.id.not_in(reversed_ids), due <= on_date)
+              .subquery("debits"))
+    overdue = overdue_select(on_date).subquery("overdue")
+    rows = uow.session.execute(
+        select(debits.c.client_id, func.min(debits.c.due))
+        .join(overdue, overdue.c.client_id == debits.c.client_id)
+        .where(overdue.c.overdue > 0, debits.c.newer < overdue.c.overdue)
+        .group_by(debits.c.client_id))
+    return {client_id: since for client_id, since in rows}

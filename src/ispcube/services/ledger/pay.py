@@ -20,6 +20,7 @@ from ispcube.errors import Invalid
 from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.enforcement import service_state
+from ispcube.services.enforcement.terms import HELD, Service
 from ispcube.services.ledger.cheques import ChequeIn, parse_cheque, refuse_known_cheques
 from ispcube.services.ledger.overdue import overdue_debts
 from ispcube.services.ledger.posting import COLLECTING, currency, post, require_role
@@ -95,11 +96,12 @@ def record_payment(uow: UnitOfWork, rt: Runtime, actor: Actor, client: m.Client,
     overdue = overdue_debts(uow, rt.today(), [client.id])[client.id]
     threshold = config.get_value(uow.session, "unlock_threshold")
     blocker = None
-    if client.service == "cut" and overdue > threshold:
-        blocker = (f"client {client.code} stays cut: its overdue debt {format_amount(overdue)} is above "
+    held = client.service in HELD    # what --enable gives back
+    if held and overdue > threshold:
+        blocker = (f"client {client.code} stays {client.service}: its overdue debt {format_amount(overdue)} is above "
                    f"the unlock threshold {format_amount(threshold)}")
     return PaymentResult(client.code, posted.entry_id, posted.number, total, cash, [r.id for r in rows],
-                         posted.balance, overdue, client.service == "cut" and blocker is None, blocker)
+                         posted.balance, overdue, held and blocker is None, blocker)
 
 
 def _describe(cash: Decimal, cheques: list[ChequeIn], comment: str | None) -> str:
@@ -113,7 +115,7 @@ def _describe(cash: Decimal, cheques: list[ChequeIn], comment: str | None) -> st
 
 @dataclass(frozen=True)
 class Reenabled:
-    """A cut client given service back after a payment, and how each of its routers took it."""
+    """A cut or throttled client given service back after a payment, and how each of its routers took it."""
     client: str
     receipt: int
     routers: list[dict[str, Any]]
@@ -131,10 +133,11 @@ class Reenabled:
 
 def enable_after_payment(rt: Runtime, code: str, receipt: int) -> Reenabled | None:
     """Give service back after receipt RECEIPT, on the routers at once; None when the client
-    is no longer cut. A router that is down or busy keeps the change queued for the job."""
+    is no longer cut or throttled. A router that is down or busy keeps the change queued for
+    the job."""
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
-        if client.service != "cut":
+        if client.service == Service.ACTIVE:
             return None
         service_state.enable(uow, rt, client, f"paid, receipt {receipt}", apply_after_commit=False)
         uow.commit()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
 
-from ispcube.adapters.drivers import RouterConfig
+from ispcube.adapters.drivers import RouterConfig, kinds
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import parse_router_host
@@ -17,7 +17,6 @@ from ispcube.domain.text import quoted, refuse_nul
 from ispcube.domain.values import parse_port
 from ispcube.errors import Invalid, NotFound, Refused
 
-KINDS = ("mikrotik", "radius")
 FIELDS = ("kind", "host", "port", "api_ssl", "username", "coa_port", "node", "radius_db_url")
 
 
@@ -48,8 +47,8 @@ def _db_url(text: str | None) -> str | None:
 def _apply(uow: UnitOfWork, router: m.Router, values: dict[str, Any]) -> None:
     if values.get("kind") is not None:
         kind = values["kind"].strip().lower()
-        if kind not in KINDS:
-            raise Invalid(f"router kind {quoted(values['kind'])} is not one of {', '.join(KINDS)}")
+        if kind not in kinds():
+            raise Invalid(f"router kind {quoted(values['kind'])} is not one of {', '.join(kinds())}")
         router.kind = kind
     if values.get("host") is not None:
         router.host = parse_router_host(values["host"])

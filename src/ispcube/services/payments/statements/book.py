@@ -9,6 +9,7 @@ from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionItem
 from ispcube.db.statement_models import BankTransaction
 from ispcube.db.uow import UnitOfWork
+from ispcube.services.enforcement.terms import HELD
 from ispcube.services.payments.statements.match import Book, Item
 
 CHUNK = 5000                   # values per IN (...): well under SQLite's 32,766 variables
@@ -44,7 +45,7 @@ def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
     for client_id, code, epayment, iban, cbu, service in uow.session.execute(
             select(c.id, c.code, c.epayment_code, c.iban, c.cbu, c.service).where(c.deleted.is_(False))):
         book.codes[code] = client_id
-        if service == "cut":
+        if service in HELD:          # cut or throttled: a payment may give service back
             book.cut.add(client_id)
         book.shown[client_id] = code
         if epayment:

@@ -217,6 +217,7 @@ def _enable(rt: Runtime, run: PaymentsRun, cut: list[int]) -> list[dict[str, Any
 
     from ispcube.db import models as m
     from ispcube.services.enforcement import service_state
+    from ispcube.services.enforcement.terms import HELD
     from ispcube.services.ledger.overdue import overdue_debts
     receipts: dict[str, int] = {}
     for posted in run.posted:
@@ -226,7 +227,7 @@ def _enable(rt: Runtime, run: PaymentsRun, cut: list[int]) -> list[dict[str, Any
         owed = overdue_debts(uow, rt.today(), cut)
         chosen = []
         for client in uow.session.scalars(select(m.Client).where(m.Client.id.in_(cut)).order_by(m.Client.code)):
-            if client.service == "cut" and owed.get(client.id, Decimal(0)) <= threshold:
+            if client.service in HELD and owed.get(client.id, Decimal(0)) <= threshold:
                 service_state.enable(uow, rt, client, f"paid, receipt {receipts.get(client.code)} "
                                                       f"(payments import {run.import_id})", apply_after_commit=False)
                 chosen.append((client.id, client.code))

@@ -147,6 +147,7 @@ def decide(clients: dict[int, ClientRow], debts: dict[int, Decimal], threshold: 
     """What the daily job changes; SHIELDED clients have a commitment in force. With STAGES,
     a debtor DAYS[id] overdue is throttled or cut as its stage says (E1)."""
     decisions = []
+    days = days or {}
     for client in clients.values():
         if client.deleted:
             continue
@@ -161,7 +162,7 @@ def decide(clients: dict[int, ClientRow], debts: dict[int, Decimal], threshold: 
             continue                      # an operator's state wins until then
         if client.service != Service.ACTIVE and client.service_by != DecidedBy.JOB:
             continue                      # cut before ispcube governed it: left alone
-        overdue_days = (days or {}).get(client.id, 0)
+        overdue_days = days.get(client.id, 0)
         if over and stages.on:
             figures += f", {overdue_days} days overdue"
         wanted = stages.stage(overdue_days) if over and not exempt else Service.ACTIVE

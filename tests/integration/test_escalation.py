@@ -179,3 +179,21 @@ def test_throttled_shows_in_exports_the_listing_and_the_map(net, tmp_path):
     page = (tmp_path / "map.html").read_text()
     assert "throttled: ['#e65100', '#ffb300']" in page
     assert "1 throttled" in cli.ok("map", "--out", str(tmp_path / "map.html"), "--yes").stdout
+
+
+def test_each_move_between_stages_writes_one_notice_naming_the_next_step(net, runtime):
+    from ispcube.db.notice_models import Notice
+    cli, _ = net
+    add_client(cli, "D1", "core", "10.0.0.11", debt="1000")
+    cli.json("enforce", "--dry-run", "--today", day(5))       # a dry run writes no notice
+    cli.json("enforce", "--today", day(5))
+    cli.json("enforce", "--today", day(6))                    # same stage: no second notice
+    cli.json("enforce", "--today", day(10))
+    cli.ok("pay", "D1", "--cash", "1000", "--no-enable")
+    cli.json("enforce", "--today", day(11))
+    with runtime.uow() as uow:
+        notices = uow.session.execute(select(Notice.kind, Notice.amount, Notice.next_step, Notice.next_on)
+                                      .order_by(Notice.id)).all()
+    assert [(kind, next_step, next_on) for kind, _, next_step, next_on in notices] == [
+        ("throttled", "cut", TODAY + timedelta(days=10)), ("cut", None, None), ("restored", None, None)]
+    assert str(notices[0].amount) == "1000.00"

@@ -93,6 +93,8 @@ def run(path: Path | None, clients: int, seed: int, overwrite: bool = False) -> 
             ", ".join(r["name"] for r in found[:3])
     from ispcube.services.demo.enforcement import network_tour
     yield from network_tour(rt, seed)
+    from ispcube.services.demo.sepa import sepa_tour
+    yield from sepa_tour(db_path)
     yield from _explore(rt, db_path)
     engine.dispose()
 

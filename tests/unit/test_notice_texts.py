@@ -51,6 +51,20 @@ def test_a_template_without_a_subject_or_a_body_is_refused():
         render_notice(environment({"notice-cut": "Asunto\n\n  \n"}, text=True), "cut", context())
 
 
+def test_a_warning_names_the_next_stage_and_its_day():
+    from ispcube.services.enforcement.wanted import Stages
+    from ispcube.services.notices.outbox import NextStep
+    from ispcube.services.notices.reminders import next_stage
+    due, march = date(2026, 3, 10), lambda day: date(2026, 3, day)
+    assert next_stage(Stages(), due, march(2)) == (NextStep.CUT, due)               # cut as soon as overdue
+    assert next_stage(Stages(0, 10), due, march(2)) == (NextStep.CUT, march(20))
+    assert next_stage(Stages(5, 15), due, march(2)) == (NextStep.THROTTLE, march(15))
+    assert next_stage(Stages(5, 15), due, march(16)) == (NextStep.CUT, march(25))   # throttled: the cut is next
+    assert next_stage(Stages(5, 15), due, march(26)) == (None, None)                # shielded past both
+    assert next_stage(Stages(5, 0), due, march(2)) == (NextStep.CUT, due)           # no cut delay: no throttle
+    assert next_stage(Stages(), None, march(2)) == (None, None)
+
+
 def test_sender_and_host_settings_are_checked():
     sender = setting("smtp.from").parse
     assert sender(" Fibra Ñandú <avisos@fibra.example> ") == "Fibra Ñandú <avisos@fibra.example>"

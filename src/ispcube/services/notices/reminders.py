@@ -26,10 +26,17 @@ def _not_reversed(entry):
 
 
 def preaviso_notices(uow: UnitOfWork, rt, client_ids: list[int], now: datetime) -> None:
-    """A notice per warned client (once a month): its balance and the next due date."""
+    """A notice per warned client (once a month): its balance, and the next stage (E1) with its
+    day, counted from the due date of its oldest unpaid debit, or else of its next invoice."""
+    from ispcube.services.admin import config
+    from ispcube.services.enforcement.wanted import Stages
+    from ispcube.services.ledger.overdue import overdue_since
     if not client_ids:
         return
     today = now.date()
+    stages = Stages(config.get_value(uow.session, "escalation.throttle_after_days"),
+                    config.get_value(uow.session, "escalation.cut_after_days"))
+    since = overdue_since(uow, today)
     invoice = aliased(LedgerEntry)
     next_due = (select(func.min(invoice.due_date))
                 .where(invoice.client_id == m.Client.id, invoice.kind == "invoice",
@@ -40,9 +47,22 @@ def preaviso_notices(uow: UnitOfWork, rt, client_ids: list[int], now: datetime) 
     for start in range(0, len(ids), 500):
         rows += uow.session.execute(select(m.Client.id, m.Client.balance, next_due)
                                     .where(m.Client.id.in_(ids[start:start + 500]))).all()
-    write_notices(uow, rt, [NoticeIn(cid, NoticeKind.PREAVISO, balance, NextStep.CUT if due else None, due,
+    write_notices(uow, rt, [NoticeIn(cid, NoticeKind.PREAVISO, balance, *next_stage(stages, since.get(cid, due), today),
                                      once_key=f"preaviso:{cid}:{today:%Y-%m}")
                             for cid, balance, due in rows])
+
+
+def next_stage(stages, fell_due: date | None, today: date) -> tuple[NextStep | None, date | None]:
+    """The stage a debt that fell (or falls) due on FELL_DUE reaches next, and its day: the
+    throttle when STAGES has one and its day is to come, else the cut; nothing when both days
+    are past (the client is shielded: not blockable, or a commitment) or no debt falls due."""
+    from ispcube.services.enforcement.terms import Service
+    if fell_due is None:
+        return None, None
+    steps = [(NextStep.CUT, fell_due + timedelta(days=stages.cut_after))]
+    if stages.stage(stages.throttle_after) == Service.THROTTLED:
+        steps.insert(0, (NextStep.THROTTLE, fell_due + timedelta(days=stages.throttle_after)))
+    return next(((step, day) for step, day in steps if day >= today), (None, None))
 
 
 def reminder_key(entry_id: int) -> str:

@@ -309,3 +309,21 @@ def test_a_run_killed_mid_send_loses_nothing_and_repeats_at_most_the_one_in_flig
     assert sorted(str(message["To"]) for message in mail.messages()) == sorted(
         [f"Cliente {n} <k{n}@example.com>" for n in range(1, 6)] + ["Cliente 3 <k3@example.com>"])
     assert cli.json("notify")["sent"] == 0 and len(mail.inbox) == 6
+
+
+def test_the_throttle_is_told_with_the_day_of_the_cut(cli, mail):
+    from datetime import date
+    today = date.today()
+    cli.ok("config", "set", "escalation.cut_after_days", "15")
+    cli.ok("config", "set", "escalation.throttle_after_days", "5")
+    debtor(cli, "T1", "Tomás Ibáñez", "800", "tomas@example.com")        # a DX due today
+    assert cli.json("enforce", "--today", (today + timedelta(days=5)).isoformat())["routers"] == []
+    cli.ok("notify")
+    (throttled,) = mail.messages()
+    assert throttled["Subject"] == "Velocidad reducida por falta de pago (cliente T1)"
+    body = throttled.get_content()
+    cut_day = (today + timedelta(days=15)).strftime("%d/%m/%Y")
+    assert "deuda vencida de 800,00 ARS" in body and f"el servicio será suspendido el {cut_day}" in body
+    cli.ok("enforce", "--today", (today + timedelta(days=15)).isoformat())
+    cli.ok("notify")
+    assert [str(m["Subject"]) for m in mail.messages()][1] == "Servicio suspendido por falta de pago (cliente T1)"

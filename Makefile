@@ -21,12 +21,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench jobs
 	$(BIN)/mypy src/ispcube/domain src/ispcube/services
 
+# Every test, on up to 4 cores (each worker has its own databases, simulators and RADIUS peers).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4
 
 # Unit tests and the SQLite integration tests: no PostgreSQL, none of the slow end-to-end runs.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not pg"
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 -m "not slow and not pg"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -7,7 +7,6 @@ import csv
 import os
 from pathlib import Path
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import Cli
+from tests.support.kill import kill_while_writing
 
 HEADER = ["client", "router", "ip", "mac", "pppoe_user", "plan", "cpe_kind", "panel"]
 
@@ -321,10 +321,7 @@ def test_killed_import_leaves_nothing_half_written(net, db_url, tmp_path):
     while not _writing(db_url, process):
         assert process.poll() is None and time.monotonic() < deadline, "the import never started writing"
         time.sleep(0.01)
-    time.sleep(0.3)
-    assert process.poll() is None, "the import ended before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_while_writing(process, lambda: _writing(db_url, process))
     if db_url.startswith("postgresql"):        # until the server ends the dead session
         deadline = time.monotonic() + 10
         while _writing(db_url, process) and time.monotonic() < deadline:

@@ -8,7 +8,6 @@ import csv
 import os
 from pathlib import Path
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from ispcube.db.engine import get_engine
 from ispcube.services.imports.bulk_load import BULK_FROM, bulk_load
 from ispcube.services.process.runtime import Runtime
 from tests.conftest import Cli, _reset_pg
+from tests.support.kill import kill_while_writing
 
 pytestmark = pytest.mark.slow   # migration-sized imports (thousands of rows), some killed
 
@@ -135,7 +135,7 @@ def test_refused_migration_sized_import_leaves_keys_and_data_as_they_were(refs, 
 def test_killed_migration_sized_import_leaves_keys_in_place(pg_url, pg_runtime, tmp_path):
     db_url, runtime, refs = pg_url, pg_runtime, add_refs(Cli(pg_url))
     keys = foreign_keys(db_url)
-    path = write_file(tmp_path / "base.csv", 3 * BULK_FROM)
+    path = write_file(tmp_path / "base.csv", 10 * BULK_FROM)
     process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()",
                                 "--db", db_url, "client", "import", str(path)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
@@ -146,10 +146,10 @@ def test_killed_migration_sized_import_leaves_keys_in_place(pg_url, pg_runtime, 
             assert process.poll() is None and time.monotonic() < deadline, "the import never locked the table"
             time.sleep(0.01)
             conn.rollback()
-    time.sleep(0.5)
-    assert process.poll() is None, "the import ended before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    def locking() -> bool:
+        with runtime.engine.connect() as conn:
+            return bool(conn.execute(text(locked)).scalar())
+    kill_while_writing(process, locking)
     deadline = time.monotonic() + 10
     with runtime.engine.connect() as conn:                   # until the server ends the dead session
         while conn.execute(text(locked)).scalar() and time.monotonic() < deadline:
@@ -193,7 +193,7 @@ def test_killed_migration_sized_import_on_sqlite_leaves_the_index_whole(sqlite_u
     assert len(triggers) == 3
     process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()",
                                 "--db", sqlite_url, "client", "import", str(write_file(tmp_path / "base.csv",
-                                                                                       3 * BULK_FROM))],
+                                                                                       10 * BULK_FROM))],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.monotonic() + 60
     probe = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -206,10 +206,7 @@ def test_killed_migration_sized_import_on_sqlite_leaves_the_index_whole(sqlite_u
         except sqlite3.OperationalError:
             break
     probe.close()
-    time.sleep(1.0)
-    assert process.poll() is None, "the import ended before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_while_writing(process, lambda: _sqlite_locked(path))
     assert foreign_keys(sqlite_url) == triggers
     assert count_clients(runtime) == 0
     refs.ok("client", "import", str(write_file(tmp_path / "small.csv", 5)))
@@ -252,3 +249,16 @@ def test_migration_sized_update_on_sqlite_reindexes_what_it_changed(sqlite_url, 
     assert foreign_keys(sqlite_url) == triggers
     assert refs.json("client", "list", "--search", "cliente 12") == []
     assert [c["code"] for c in refs.json("client", "list", "--search", "renombrado 9999")] == ["M009999"]
+
+
+def _sqlite_locked(path: str) -> bool:
+    """Whether another connection holds the write lock of the SQLite database at PATH."""
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()

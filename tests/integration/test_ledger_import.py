@@ -7,7 +7,6 @@ from decimal import Decimal
 import os
 from pathlib import Path
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.domain.overdue import overdue_debt
 from ispcube.services.ledger.overdue import overdue_debts
 from tests.conftest import Cli
+from tests.support.kill import kill_while_writing
 
 HEADER = ["client", "date", "kind", "amount", "reference", "description", "due_date", "payment_method"]
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
@@ -444,10 +444,7 @@ def test_a_killed_import_leaves_nothing_half_written(base, runtime, db_url, tmp_
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the import never started writing"
         time.sleep(0.01)
-    time.sleep(0.3)
-    assert process.poll() is None, "the import ended before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_while_writing(process, lambda: _holds_write_lock(db_url))
     deadline = time.monotonic() + 10
     while _holds_write_lock(db_url) and time.monotonic() < deadline:    # until the server ends the session
         time.sleep(0.05)

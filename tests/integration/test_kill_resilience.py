@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from ispcube.db import models as m
+from ispcube.db.engine import get_engine
 from ispcube.db.network_models import RouterTask
 from ispcube.errors import Busy
 from ispcube.services.process.job_lock import job_lock
@@ -86,7 +87,9 @@ def _kill_points(db_url, sims, rng, count, today=None):
     routers, or right after its k-th router write. Each phase has more work than these runs
     can get through, so none of them ends before its kill point."""
     killed = 0
+    engine = get_engine(db_url)
     for attempt in range(count):
+        _wait_for_lock_release(engine)      # else the run may find the killed one's lock: exit 75
         process = _start(db_url, today)
         if attempt % 3 == 0:
             killed += _kill_when(process, _after_first_login(sims, rng.uniform(0.0, 0.1)))

@@ -7,7 +7,6 @@ import csv
 import os
 from pathlib import Path
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import Cli
-from tests.support.kill import kill_while_writing
+from tests.support.kill import kill_while_writing, sqlite_write_locked
 
 HEADER = ["client", "router", "ip", "mac", "pppoe_user", "plan", "cpe_kind", "panel"]
 
@@ -294,15 +293,7 @@ def _writing(db_url: str, process) -> bool:
     """True once the import holds a write on the connections (PostgreSQL: a lock taken by
     its COPY; SQLite: the database's write lock)."""
     if db_url.startswith("sqlite"):
-        probe = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.execute("ROLLBACK")
-            return False
-        except sqlite3.OperationalError:
-            return True
-        finally:
-            probe.close()
+        return sqlite_write_locked(db_url.removeprefix("sqlite:///"))
     from ispcube.db.engine import get_engine
     with get_engine(db_url).connect() as conn:
         return bool(conn.execute(text(

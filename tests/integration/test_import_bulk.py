@@ -20,7 +20,7 @@ from ispcube.db.engine import get_engine
 from ispcube.services.imports.bulk_load import BULK_FROM, bulk_load
 from ispcube.services.process.runtime import Runtime
 from tests.conftest import Cli, _reset_pg
-from tests.support.kill import kill_while_writing
+from tests.support.kill import kill_while_writing, sqlite_write_locked
 
 pytestmark = pytest.mark.slow   # migration-sized imports (thousands of rows), some killed
 
@@ -196,17 +196,10 @@ def test_killed_migration_sized_import_on_sqlite_leaves_the_index_whole(sqlite_u
                                                                                        10 * BULK_FROM))],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.monotonic() + 60
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    while True:                                   # the import takes the write lock first
+    while not sqlite_write_locked(path):          # the import takes the write lock first
         assert process.poll() is None and time.monotonic() < deadline, "the import never took the write lock"
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.execute("ROLLBACK")
-            time.sleep(0.01)
-        except sqlite3.OperationalError:
-            break
-    probe.close()
-    kill_while_writing(process, lambda: _sqlite_locked(path))
+        time.sleep(0.01)
+    kill_while_writing(process, lambda: sqlite_write_locked(path))
     assert foreign_keys(sqlite_url) == triggers
     assert count_clients(runtime) == 0
     refs.ok("client", "import", str(write_file(tmp_path / "small.csv", 5)))
@@ -249,16 +242,3 @@ def test_migration_sized_update_on_sqlite_reindexes_what_it_changed(sqlite_url, 
     assert foreign_keys(sqlite_url) == triggers
     assert refs.json("client", "list", "--search", "cliente 12") == []
     assert [c["code"] for c in refs.json("client", "list", "--search", "renombrado 9999")] == ["M009999"]
-
-
-def _sqlite_locked(path: str) -> bool:
-    """Whether another connection holds the write lock of the SQLite database at PATH."""
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        probe.close()

@@ -19,7 +19,7 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.domain.overdue import overdue_debt
 from ispcube.services.ledger.overdue import overdue_debts
 from tests.conftest import Cli
-from tests.support.kill import kill_while_writing
+from tests.support.kill import kill_while_writing, sqlite_write_locked
 
 HEADER = ["client", "date", "kind", "amount", "reference", "description", "due_date", "payment_method"]
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
@@ -417,16 +417,7 @@ def _holds_write_lock(url: str) -> bool:
     """True while another connection holds the write lock (SQLite) or has inserted entries in
     a transaction still open (PostgreSQL)."""
     if url.startswith("sqlite"):
-        import sqlite3
-        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.rollback()
-            return False
-        except sqlite3.OperationalError:
-            return True
-        finally:
-            conn.close()
+        return sqlite_write_locked(url.removeprefix("sqlite:///"))
     from ispcube.db.engine import get_engine
     with get_engine(url).connect() as conn:
         return bool(conn.scalar(text(

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from typing import Callable
@@ -15,3 +16,16 @@ def kill_while_writing(process: subprocess.Popen, writing: Callable[[], bool], a
     assert process.poll() is None and writing(), "the import committed before it could be killed"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def sqlite_write_locked(path: str) -> bool:
+    """Whether another connection holds the write lock of the SQLite database at PATH."""
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()

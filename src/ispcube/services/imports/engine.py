@@ -25,6 +25,7 @@ A kind is an `ImportRun` subclass giving:
 - `finish()` (optional): what is written once, after the last chunk, when the import is accepted.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence
@@ -90,7 +91,7 @@ class Settled(Protocol):
     def ok(self) -> bool: ...
 
 
-class ImportRun:
+class ImportRun(ABC):
     """One import of one kind: the engine's loop, with the kind's steps as methods (see above)."""
     office: ClassVar[str]                       # what an operator outside the office may not do
     table: ClassVar[str | None] = None          # set aside by bulk_load for a migration-sized file
@@ -111,21 +112,25 @@ class ImportRun:
     # the kind's steps
 
     @classmethod
+    @abstractmethod
     def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def context(self) -> Any:
         """What every worker's `start_worker` gets (picklable)."""
-        raise NotImplementedError
+        ...
 
     def prepare(self, rows: list[SourceRow]) -> list:
         return rows            # each a (line, cells) tuple
 
+    @abstractmethod
     def settle(self, sent: list) -> Sequence[Settled]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def write(self, rows: list) -> tuple[int, int, int]:
-        raise NotImplementedError
+        ...
 
     def tally(self, rows: list) -> tuple[int, int, int]:
         return (sum(1 for row in rows if row.existing is None),

@@ -154,7 +154,7 @@ CASES: dict[str, Case] = {
     "cpe report": Case(["C1", "--port", "{radio_port}"], ("client", "ip"), peer="radio"),
     "cpe signal": Case(["C1"], ("client", "mac", "registered")),
     "map": Case(["--out", "{dir}/mapa.html"], ("written", "clients")),
-    "demo": Case(["--clients", "20", "--path", "{dir}/demo.db"], ("tour",)),
+    "demo": Case(["--clients", "20", "--today", "2026-12-04", "--path", "{dir}/demo.db"], ("tour",)),
     "completion": Case(["bash"], ("shell", "script")),
 }
 

@@ -76,7 +76,7 @@ def test_config_file_defaults_and_permissions(run, tmp_path):
 
 
 def test_demo_builds_and_tours(run, tmp_path):
-    result = run("demo", "--path", str(tmp_path / "demo.db"), "--clients", "60")
+    result = run("demo", "--path", str(tmp_path / "demo.db"), "--clients", "60", "--today", "2026-12-04")
     assert result.returncode == 0, result.stderr
     assert "Clients: 60" in result.stdout and "Search 'gonzalez'" in result.stdout
     listed = run("--db", str(tmp_path / "demo.db"), "--format", "json", "client", "list")

@@ -117,7 +117,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "notify": [(REFUSED, ()), (REFUSED, ("--dry-run",))],
     "commit": [(HIDDEN, ("{other}", "2099-01-01")), (HIDDEN, ("{other}", "--clear"))],
     "map": [(OK, ("--out", "{out}.html")), (OK, ("--geojson", "{out}.json"))],
-    "demo": [(OK, ("--path", "{out}.db", "--clients", "12"))],     # a new file of sample data
+    "demo": [(OK, ("--path", "{out}.db", "--clients", "12", "--today", "2026-12-04"))],     # a new file of sample data
     "db upgrade": [(OK, ())],
     "db current": [(OK, ())],
     "config list": [(OK, ())],

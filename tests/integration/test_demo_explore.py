@@ -15,6 +15,8 @@ import routeros_api
 
 from tests.conftest import Cli
 
+DAY = "2026-12-04"      # a day the demo's story once could not be told on (R18)
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -25,7 +27,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    tour = Cli(f"sqlite:///{path.parent / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "60").stdout
+    tour = Cli(f"sqlite:///{path.parent / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "60",
+                                                          "--today", DAY).stdout
     return path, tour
 
 
@@ -53,7 +56,7 @@ def test_the_tour_ends_saying_how_to_explore_it(demo):
     path, tour = demo
     ending = tour.split("Explore it.")[1]
     assert f"ispcube sim routeros --demo {path}" in ending
-    assert f"ispcube --db {path} enforce --dry-run" in ending
+    assert f"ispcube --db {path} enforce --dry-run --today {DAY}" in ending
     assert re.search(rf"ispcube --db {re.escape(str(path))} cpe signal \d+", ending)
     assert f"ispcube --db {path} map --out map.html" in ending
 
@@ -68,10 +71,10 @@ def test_sim_routeros_demo_brings_back_the_router_the_demo_left(demo):
     process, lines = _sim("--demo", str(path))
     try:
         assert f"simulated MikroTik 'demo-core' listening on 127.0.0.1:{port} (user admin)" in lines[0]
-        assert f"ispcube --db {path} enforce --dry-run" in lines[-1]
-        check = db("enforce", "--check")
+        assert f"ispcube --db {path} enforce --dry-run --today {DAY}" in lines[-1]
+        check = db("enforce", "--check", "--today", DAY)
         assert check.exit_code == 0 and "0 drift" in check.stdout, check.stdout + check.stderr
-        planned = db("enforce", "--dry-run")
+        planned = db("enforce", "--dry-run", "--today", DAY)
         assert planned.exit_code == 0 and "0 router changes planned" in planned.stdout, planned.stdout + planned.stderr
 
         pool = routeros_api.RouterOsApiPool("127.0.0.1", username="admin", password="ispcube-demo", port=port,
@@ -82,7 +85,8 @@ def test_sim_routeros_demo_brings_back_the_router_the_demo_left(demo):
         cut = {c["code"] for c in db.json("client", "list", "--service", "cut")}
         ips = {c["ip"]: c["client"] for c in db.json("connection", "list")}
         assert held == {"203.0.113.7": "blocked by hand", **{ip: code for ip, code in ips.items() if code in cut}}
-        assert len(cut) > 0
+        throttled = {c["code"] for c in db.json("client", "list", "--service", "throttled")}
+        assert len(cut) > 0 and len(throttled) > 0
 
         code = re.search(r"cpe signal (\d+)", tour).group(1)
         reading = db.json("cpe", "signal", code)
@@ -163,7 +167,7 @@ def test_the_tour_takes_another_port_when_the_demo_port_is_busy(tmp_path):
         pass                      # something else holds it already: the tour must step aside all the same
     try:
         path = tmp_path / "demo.db"
-        Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "10")
+        Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "10", "--today", DAY)
     finally:
         holder.close()
     [router] = Cli(f"sqlite:///{path}").json("router", "list")

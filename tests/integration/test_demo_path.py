@@ -4,7 +4,7 @@ from tests.conftest import Cli
 
 
 def _demo(tmp_path, *args: str):
-    return Cli(f"sqlite:///{tmp_path / 'unused.db'}")("demo", "--clients", "8", *args)
+    return Cli(f"sqlite:///{tmp_path / 'unused.db'}")("demo", "--clients", "8", "--today", "2026-12-04", *args)
 
 
 def test_demo_refuses_to_replace_a_real_database(tmp_path):
@@ -36,8 +36,8 @@ def test_demo_replaces_a_file_when_forced(tmp_path):
     assert len(Cli(f"sqlite:///{notes}").json("client", "list")) == 8
     real = tmp_path / "isp.db"
     Cli(f"sqlite:///{real}").ok("init")
-    assert Cli(f"sqlite:///{tmp_path / 'unused.db'}")("--yes", "demo", "--clients", "8", "--path",
-                                                      str(real)).exit_code == 0
+    assert Cli(f"sqlite:///{tmp_path / 'unused.db'}")("--yes", "demo", "--clients", "8", "--today", "2026-12-04",
+                                                      "--path", str(real)).exit_code == 0
     assert len(Cli(f"sqlite:///{real}").json("client", "list")) == 8
 
 

@@ -19,7 +19,8 @@ def test_the_demo_collects_by_sepa_and_settles_the_batch_from_the_statement(tmp_
     from stdnum.eu import at_02
     import xmlschema
     path = tmp_path / "demo.db"
-    out = Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "8").stdout
+    out = Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "8",
+                                                          "--today", "2027-03-01").stdout
     sepa_db, pain, camt = (tmp_path / "demo-sepa.db", tmp_path / "demo-sepa-remesa-pain008.xml",
                            tmp_path / "demo-sepa-extracto-camt053.xml")
     assert ("collect sepa: batch 1, 6 direct debits (FRST) for 219.40 EUR on" in out

@@ -9,7 +9,8 @@ from tests.conftest import Cli
 
 def test_demo_cuts_debtors_and_restores_payers_on_the_simulated_router(tmp_path):
     path = tmp_path / "demo.db"
-    out = Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "80").stdout
+    out = Cli(f"sqlite:///{tmp_path / 'unused.db'}").ok("demo", "--path", str(path), "--clients", "80",
+                                                          "--today", "2026-12-04").stdout
     first = re.search(r"enforce as of \S+: (\d+) cut", out)
     second = re.search(r"enforce today \(\S+\): (\d+) cut, (\d+) restored", out)
     assert first and int(first.group(1)) > 0, out

@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.output import render_record
-from ispcube.cli.state import state
+from ispcube.cli.state import program, state
 
 
 def register(app: typer.Typer) -> None:
@@ -17,10 +17,16 @@ def register(app: typer.Typer) -> None:
                                                  "an existing file is replaced only if it is a demo database."),
              clients: int = typer.Option(300, "--clients", help="How many sample clients."),
              force: bool = typer.Option(False, "--force",
-                                        help="Replace --path even if it is not a demo database.")) -> None:
+                                        help="Replace --path even if it is not a demo database."),
+             today: Optional[str] = typer.Option(None, "--today",
+                                                 help="Tell the story as on this date (YYYY-MM-DD; default: today).")
+             ) -> None:
         """Build a sample ISP in a fresh SQLite file and show a short tour."""
+        from ispcube.domain.dates import parse_date
         from ispcube.services.demo import tour as demo_service
-        tour = demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes)
+        day = parse_date(today, field="--today", clock=True) if today else None
+        tour = demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes, today=day,
+                                program=program())
         if state(ctx).format != "table":
             return render_record({"tour": list(tour)}, state(ctx).format)
         for line in tour:

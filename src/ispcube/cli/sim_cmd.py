@@ -58,8 +58,11 @@ def sim_routeros(
                          f"{held['address_list']} address-list entries, {held['ppp_secrets']} PPPoE secrets, "
                          f"{held['registrations']} registrations")
         if db_path is not None:
+            from ispcube.cli.state import program
+            from ispcube.services.demo.network import enforce_command, story_day
             render_event(st, {"event": "ready", "database": str(db_path)},
-                         f"now try `ispcube --db {db_path} enforce --dry-run` in another terminal; "
+                         f"now try `{enforce_command(program(), str(db_path), story_day(db_path))}` in another "
+                         "terminal; "
                          "Ctrl-C stops the router(s)")
         sys.stdout.flush()
     try:

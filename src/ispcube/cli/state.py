@@ -71,5 +71,17 @@ def _given_db(resolved: str | None) -> str | None:
     return resolved
 
 
+def program() -> str:
+    """How to name ispcube in a command to copy: `ispcube` when it is on PATH, or else the
+    command installed beside this Python (a virtualenv's bin/, as `make demo` leaves it)."""
+    from pathlib import Path
+    import shlex
+    import shutil
+    if shutil.which("ispcube"):
+        return "ispcube"
+    beside = Path(sys.executable).parent / "ispcube"
+    return shlex.quote(str(beside)) if beside.is_file() else "ispcube"
+
+
 def state(ctx: typer.Context) -> State:
     return ctx.ensure_object(State)

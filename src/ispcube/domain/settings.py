@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from ispcube.domain import bank
 from ispcube.domain.codes import parse_code_format
-from ispcube.domain.dates import parse_coordinate
+from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import COUNTRIES
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
@@ -58,6 +58,11 @@ def _currency(text: str) -> str:
 
 def _text(text: str) -> str:
     return text.strip()
+
+
+def _optional_date(text: str) -> str:
+    """A YYYY-MM-DD date, kept as text; empty for none."""
+    return parse_date(text).isoformat() if text.strip() else ""
 
 
 def _creditor_name(text: str) -> str:
@@ -157,6 +162,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("geocode.url", "Nominatim server (default the public https://nominatim.openstreetmap.org)", "",
                _server_url),
     SettingDef("demo", "this database is a sample built by `ispcube demo` (which may overwrite it)", False, _bool),
+    SettingDef("demo.today", "the day the demo's story was told on (its commands give it as --today)", "",
+               _optional_date),
     SettingDef("sepa.creditor_id", "SEPA creditor identifier (direct debits)", "", bank.parse_creditor_id),
     SettingDef("sepa.creditor_name", "creditor name on SEPA direct debits", "", _creditor_name),
     SettingDef("sepa.creditor_iban", "IBAN the direct debits are paid into", "", bank.parse_iban),

@@ -1,5 +1,6 @@
 """Sample data for the demo: Argentine names, streets and localities in and around Buenos Aires."""
 
+from datetime import date
 import math
 import random
 from typing import Any
@@ -64,7 +65,8 @@ def near(rng: random.Random, lat: float, lng: float, radius_m: float) -> tuple[f
             lng + distance * math.sin(bearing) / (METRES_PER_DEGREE * math.cos(math.radians(lat))))
 
 
-def client_row(rng: random.Random, index: int) -> dict[str, str]:
+def client_row(rng: random.Random, index: int, today: date) -> dict[str, str]:
+    """The INDEX-th sample client; it signed up two to nine years before TODAY."""
     place = rng.choices(range(len(LOCALITIES)), weights=[loc[4] for loc in LOCALITIES])[0]
     code, locality, streets, company_number, _ = LOCALITIES[place]
     company_row = next(c for c in COMPANIES if c["number"] == company_number)
@@ -86,5 +88,5 @@ def client_row(rng: random.Random, index: int) -> dict[str, str]:
         "plan": rng.choice(PLANS)[0], "node": node, "company": company_number,
         "collector": rng.choice(company_row["collectors"]),
         "free": "yes" if rng.random() < 0.02 else "no",
-        "signup_date": f"20{rng.randint(19, 26)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "signup_date": f"{today.year - 2 - rng.randint(0, 7)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
     }

@@ -1,24 +1,26 @@
 """The demo's second part (SPEC 7): a simulated MikroTik on loopback, billing, payments,
 enforce and preaviso against it, and what the router held before and after.
 
-Story: every client is connected to one router and billed for last month and this one; most
-pay both, some only last month, some nothing (one of those promises to pay next week). Enforce
-runs as of the 15th of last month and cuts the debtors; a third of them then pay, the warning
-runs on the 5th of this month, the staged escalation is turned on (throttle after a day
-overdue, cut after four weeks) and enforce runs again today, restoring the payers and
-throttling those who owe only this month's invoice. Then the bank's statement of yesterday
-comes in (camt.053): two of the clients still cut paid by transfer, naming their code;
-`payments import` posts them, gives them service back on the router at once, and leaves a
-transfer nobody can be told from for the office.
+Story (its days come from `story`, so every step shows on any date, R18): invoices fall due a
+few days before the story's today; every client is connected to one router and billed for two
+months; most pay both, some only the older one, some nothing (one of those promises to pay next
+week). Enforce runs a few days after the older invoice fell due and cuts the debtors; some of
+them then pay, the warning runs the morning the newer invoice falls due, the staged escalation
+is turned on (throttle after a day overdue, cut after four weeks) and enforce runs again today,
+restoring the payers, keeping cut those owing both invoices and throttling those who owe only
+the newer one. Then the bank's statement of yesterday comes in (camt.053): two of the clients
+still cut paid by transfer, naming their code; `payments import` posts them, gives them
+service back on the router at once, and leaves a transfer nobody can be told from for the
+office.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 import os
 from pathlib import Path
 import random
 import tempfile
-from typing import Iterator
+from typing import Generator
 
 from sqlalchemy import select
 
@@ -36,6 +38,7 @@ from ispcube.services.demo.network import (
     cpe_mac,
     demo_routers,
 )
+from ispcube.services.demo.story import Story, story
 from ispcube.services.enforcement.enforce import run_enforce
 from ispcube.services.enforcement.preaviso import run_preaviso
 from ispcube.services.ledger import commitments
@@ -44,14 +47,22 @@ from ispcube.services.ledger.pay import pay
 from ispcube.services.network import routers
 from ispcube.services.process.runtime import Runtime
 
-# E1 in the demo: the clients owing only this month's invoice (due on the 10th) are throttled
-# when the tour runs after it fell due; those owing last month's too are a month late: cut.
+# E1 in the demo: the clients owing only the newer invoice, a few days overdue, are
+# throttled; those owing the older one too are more than four weeks late: cut.
 STAGES = {"escalation.throttle_after_days": 1, "escalation.cut_after_days": 28}
+# The roles need a few clients each, whatever the size: one debtor promises to pay, a third
+# of the cut pay, two of the rest pay by transfer, and someone must still be cut at the end.
+SHARE_DEBTORS, MIN_DEBTORS = 0.15, 6
+SHARE_LATE, MIN_LATE = 0.10, 2
 
 
-def _months(today: date) -> tuple[date, date]:
-    this_month = today.replace(day=1)
-    return (this_month - timedelta(days=1)).replace(day=1), this_month
+def _roles(rng: random.Random, billed: list[str]) -> tuple[list[str], list[str]]:
+    """(debtors, late payers) among BILLED, each in code order."""
+    shuffled = billed[:]
+    rng.shuffle(shuffled)
+    debtors = max(MIN_DEBTORS, round(len(billed) * SHARE_DEBTORS))
+    late = max(MIN_LATE, round(len(billed) * SHARE_LATE))
+    return sorted(shuffled[:debtors]), sorted(shuffled[debtors:debtors + late])
 
 
 def _simulator():
@@ -103,74 +114,84 @@ def _lists(sim) -> list[str]:
     return lines
 
 
-def network_tour(rt: Runtime, seed: int) -> Iterator[str]:
+def network_tour(rt: Runtime, seed: int) -> Generator[str, None, Path]:
+    """The part, line by line; the bank statement file it wrote."""
     rng = random.Random(seed)
-    today = rt.today()
-    last_month, this_month = _months(today)
+    days = story(rt.today())
+    with rt.uow() as uow:
+        config.set_setting(uow, "invoice.due_day", str(days.due_day))
+        config.set_setting(uow, "preaviso.to_day", str(days.due_day))   # warned up to the due day
     with _simulator() as sim:
         sim.add_address(CUT_LIST, FOREIGN[0], comment=FOREIGN[1])
         codes = _connect_everyone(rt, sim, rng)
         yield (f"Simulated MikroTik '{ROUTER_NAME}' on {sim.host}:{sim.port}; every client has a connection on it, "
                f"and {len(sim.registrations())} CPEs are registered on its access point.")
-        for month in (last_month, this_month):
-            made = run_billing(rt, month.strftime("%Y-%m"))
-            yield f"Billing {month:%Y-%m}: {made.get('invoices', made)} invoices"
-        owed = _balances(rt)
-        billed = [code for code in codes if owed[code] > 0]
-        debtors, late = [], []
-        for code in billed:
-            roll = rng.random()
-            if roll < 0.15:
-                debtors.append(code)
-            elif roll < 0.25:
-                late.append(code)
-                pay(rt, code, cash=str(owed[code] / 2), comment="pays last month only")
-            else:
-                pay(rt, code, cash=str(owed[code]), comment="pays on time")
-        if debtors:
-            commitments.set_commitment(rt, debtors[0], (today + timedelta(days=7)).isoformat())
-        yield (f"Payments: {len(billed) - len(debtors) - len(late)} paid both months, {len(late)} only "
-               f"last month, {len(debtors)} nothing ({debtors[0] if debtors else 'nobody'} promised "
-               "to pay within a week)")
-        yield "Router lists before:"
-        yield from _lists(sim)
-        first = run_enforce(rt, last_month.replace(day=15))
-        yield (f"enforce as of {last_month.replace(day=15)}: {first.cut} cut, {first.done} router "
-               f"changes, {sim.writes} router writes")
-        yield from _lists(sim)
-        paying = [c for c in debtors[1::3]]
-        for code in paying:
-            pay(rt, code, cash=str(_balances(rt)[code]), comment="paid after the cut")
-        warned = run_preaviso(rt, datetime.combine(this_month.replace(day=5), datetime.min.time()).replace(hour=10))
-        yield f"preaviso on {this_month.replace(day=5)} 10:00: {warned.warned} clients warned"
-        with rt.uow() as uow:
-            for key, days in STAGES.items():
-                config.set_setting(uow, key, str(days))
-        yield (f"Escalation on: throttled {STAGES['escalation.throttle_after_days']} day(s) after the oldest "
-               f"unpaid invoice fell due, cut after {STAGES['escalation.cut_after_days']} days")
-        sim.reset_counters()
-        second = run_enforce(rt, today)
-        yield (f"enforce today ({today}): {second.cut} cut, {second.restored} restored "
-               f"({', '.join(paying[:5])}{' ...' if len(paying) > 5 else ''} paid), {second.throttled} throttled, "
-               f"{sim.writes} router writes")
-        yield "Router lists after:"
-        yield from _lists(sim)
-        yield from _statement(rt, sim)
-        sim.reset_counters()
-        again = run_enforce(rt, today)
-        yield f"enforce again: {again.cut} cut, {again.restored} restored, {sim.writes} router writes"
-        with rt.uow() as uow:
-            cut = uow.session.execute(select(m.Client.code, m.Client.name, m.Client.balance)
-                                      .where(m.Client.service == "cut").order_by(m.Client.code)).all()
-        yield f"Cut clients: {len(cut)}; the first five:"
-        for code, name, balance in cut[:5]:
-            yield f"  {code}  {name:<32} owes {balance}"
-        with rt.uow() as uow:
-            throttled = uow.session.scalars(select(m.Client.code).where(m.Client.service == "throttled")
-                                            .order_by(m.Client.code)).all()
-        yield (f"Throttled clients: {len(throttled)}" + (f": {', '.join(throttled[:8])}"
-                                                        f"{' ...' if len(throttled) > 8 else ''}" if throttled else ""))
-        yield f"The entry '{FOREIGN[0]}' ({FOREIGN[1]}) was never touched: it is not ispcube's."
+        debtors = yield from _billing_and_payments(rt, days, codes, rng)
+        return (yield from _enforcement(rt, sim, days, debtors))
+
+
+def _billing_and_payments(rt: Runtime, days: Story, codes: list[str],
+                          rng: random.Random) -> Generator[str, None, list[str]]:
+    """Bill both months and pay; the debtors, who paid nothing."""
+    for month in (days.older_month, days.newer_month):
+        made = run_billing(rt, month.strftime("%Y-%m"))
+        yield f"Billing {month:%Y-%m}: {made['invoices']} invoices, due {made['due']}"
+    owed = _balances(rt)
+    billed = [code for code in codes if owed[code] > 0]
+    debtors, late = _roles(rng, billed)
+    for code in billed:
+        if code in late:
+            pay(rt, code, cash=str(owed[code] / 2), comment="pays the older invoice only")
+        elif code not in debtors:
+            pay(rt, code, cash=str(owed[code]), comment="pays on time")
+    if debtors:
+        commitments.set_commitment(rt, debtors[0], (days.today + timedelta(days=7)).isoformat())
+    yield (f"Payments: {len(billed) - len(debtors) - len(late)} paid both months, {len(late)} only "
+           f"{days.older_month:%Y-%m}, {len(debtors)} nothing ({debtors[0] if debtors else 'nobody'} promised "
+           "to pay within a week)")
+    return debtors
+
+
+def _enforcement(rt: Runtime, sim, days: Story, debtors: list[str]) -> Generator[str, None, Path]:
+    yield "Router lists before:"
+    yield from _lists(sim)
+    first = run_enforce(rt, days.first_enforce)
+    yield (f"enforce as of {days.first_enforce}: {first.cut} cut, {first.done} router "
+           f"changes, {sim.writes} router writes")
+    yield from _lists(sim)
+    paying = debtors[1::3]
+    for code in paying:
+        pay(rt, code, cash=str(_balances(rt)[code]), comment="paid after the cut")
+    warned = run_preaviso(rt, days.warning)
+    yield f"preaviso on {days.warning:%Y-%m-%d %H:%M}: {warned.warned} clients warned"
+    with rt.uow() as uow:
+        for key, value in STAGES.items():
+            config.set_setting(uow, key, str(value))
+    yield (f"Escalation on: throttled {STAGES['escalation.throttle_after_days']} day(s) after the oldest "
+           f"unpaid invoice fell due, cut after {STAGES['escalation.cut_after_days']} days")
+    sim.reset_counters()
+    second = run_enforce(rt, days.today)
+    yield (f"enforce today ({days.today}): {second.cut} cut, {second.restored} restored "
+           f"({', '.join(paying[:5])}{' ...' if len(paying) > 5 else ''} paid), {second.throttled} throttled, "
+           f"{sim.writes} router writes")
+    yield "Router lists after:"
+    yield from _lists(sim)
+    statement_file = yield from _statement(rt, sim)
+    sim.reset_counters()
+    again = run_enforce(rt, days.today)
+    yield f"enforce again: {again.cut} cut, {again.restored} restored, {sim.writes} router writes"
+    with rt.uow() as uow:
+        cut = uow.session.execute(select(m.Client.code, m.Client.name, m.Client.balance)
+                                  .where(m.Client.service == "cut").order_by(m.Client.code)).all()
+        throttled = uow.session.scalars(select(m.Client.code).where(m.Client.service == "throttled")
+                                        .order_by(m.Client.code)).all()
+    yield f"Cut clients: {len(cut)}; the first five:"
+    for code, name, balance in cut[:5]:
+        yield f"  {code}  {name:<32} owes {balance}"
+    yield (f"Throttled clients: {len(throttled)}" + (f": {', '.join(throttled[:8])}"
+                                                    f"{' ...' if len(throttled) > 8 else ''}" if throttled else ""))
+    yield f"The entry '{FOREIGN[0]}' ({FOREIGN[1]}) was never touched: it is not ispcube's."
+    return statement_file
 
 
 def statement_path(rt: Runtime) -> Path:
@@ -189,15 +210,14 @@ def is_demo_statement(path: Path) -> bool:
         return False
 
 
-def _statement(rt: Runtime, sim) -> Iterator[str]:
-    """Yesterday's camt.053: two cut clients pay by transfer, and a stranger sends money."""
+def _statement(rt: Runtime, sim) -> Generator[str, None, Path]:
+    """Yesterday's camt.053: two cut clients pay by transfer, and a stranger sends money; the
+    file written."""
     from ispcube.services.payments.statements.camt_build import Entry, Tx, statement
     from ispcube.services.payments.statements.run import ImportOptions, import_payments
     with rt.uow() as uow:
         paying = uow.session.execute(select(m.Client.code, m.Client.balance).where(m.Client.service == "cut")
                                      .order_by(m.Client.code).limit(2)).all()
-    if not paying:
-        return
     booked = rt.today() - timedelta(days=1)
     entries = [Entry(booked, True, [Tx(balance, None, f"DEMO-TRF-{n}", name=f"Titular {code}",
                                        text=f"pago cliente {code}")], reference=f"DEMO-{n}")
@@ -207,12 +227,15 @@ def _statement(rt: Runtime, sim) -> Iterator[str]:
     path = statement_path(rt)
     if os.path.lexists(path) and not is_demo_statement(path):
         path = Path(tempfile.mkdtemp(prefix="ispcube-demo-")) / path.name     # never over a file not ours
-    path.write_text(statement(entries, currency="ARS", statement_id=f"DEMO-{booked:%Y%m%d}"), encoding="utf-8")
+    path.write_text(statement(entries, currency="ARS", statement_id=f"DEMO-{booked:%Y%m%d}",
+                              created=f"{rt.today().isoformat()}T07:00:00"), encoding="utf-8")
     run = import_payments(rt, str(path), ImportOptions())
     codes = ", ".join(p["client"] for p in run.posted)
     yield (f"Bank statement of {booked} ({path.name}, camt.053): payments import posted {len(run.posted)} "
-           f"transfers for {run.total:.2f} ({codes}: the code in the text); {len(run.unmatched)} not matched "
+           f"transfers for {run.total:.2f} ({codes or 'nobody was cut to pay'}: the code in the text); "
+           f"{len(run.unmatched)} not matched "
            f"({', '.join(u['amount'] + ' ' + repr(u['text']) for u in run.unmatched)}: left for the office)")
     enabled = [e["client"] for e in run.enabled if all(r["status"] == "done" for r in e["routers"])]
     yield f"Given service back on the router at once: {', '.join(enabled) or 'nobody'}"
     yield from _lists(sim)
+    return path

@@ -13,9 +13,13 @@ to its node sets its signal; its MAC picks the rest), so the tour and a later
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import date
+import json
 import math
 from pathlib import Path
+import sqlite3
 import zlib
 
 from sqlalchemy import select
@@ -144,6 +148,22 @@ def first_registered(rt: Runtime) -> str | None:
             if mac is not None and zlib.crc32(mac.encode()) % 12:
                 return code
     return None
+
+
+def enforce_command(program: str, db: str, day: date | None) -> str:
+    """The command that shows what enforce would change in the demo database DB on DAY, the
+    story's day (without it enforce acts on the real date, when more may have fallen due)."""
+    return f"{program} --db {db} enforce --dry-run" + (f" --today {day}" if day else "")
+
+
+def story_day(path: Path) -> date | None:
+    """The day the demo database at PATH told its story on (the `demo.today` setting)."""
+    try:
+        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as connection:
+            row = connection.execute("SELECT value FROM settings WHERE key = 'demo.today'").fetchone()
+        return date.fromisoformat(json.loads(row[0])) if row and json.loads(row[0]) else None
+    except (sqlite3.Error, ValueError):
+        return None
 
 
 def demo_path(text: str) -> Path:

@@ -12,13 +12,13 @@ Everything goes through the services the commands use; the files are written bes
 database, or in a fresh temporary folder when a file of that name exists and is not the demo's.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 import os
 from pathlib import Path
 import shlex
 import tempfile
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ispcube.db.engine import get_engine, normalise_url
 from ispcube.db.schema import upgrade
@@ -79,12 +79,12 @@ def build(rt: Runtime) -> None:
         for name, price, down, up in PLANS:
             tables.add_row(uow, "plan", {"name": name, "price": price, "down_kbps": str(down), "up_kbps": str(up)})
         tables.add_row(uow, "company", dict(COMPANY))
-    for row in clients():
+    for row in clients(rt.today()):
         add_client(rt, row)
 
 
-def sepa_tour(main_db: Path) -> Iterator[str]:
-    """The SEPA part, line by line, in its own database beside MAIN_DB."""
+def sepa_tour(main_db: Path, clock: Callable[[], datetime], program: str = "ispcube") -> Iterator[str]:
+    """The SEPA part, line by line, in its own database beside MAIN_DB, on the day CLOCK says."""
     from ispcube.services.ledger.billing import run_billing
     from ispcube.services.payments.collections.batches import show_batch
     from ispcube.services.payments.collections.sepa import collect_sepa
@@ -93,12 +93,12 @@ def sepa_tour(main_db: Path) -> Iterator[str]:
     engine = get_engine(normalise_url(str(db_path)))
     engine.dispose()      # a pooled connection of this process may still hold the file just replaced
     upgrade(engine)
-    rt = Runtime(engine=engine)
+    rt = Runtime(engine=engine, clock=clock)
     try:
         build(rt)
         today = rt.today()
         yield (f"SEPA direct debits, in euros: a Spanish ISP ({CREDITOR['sepa.creditor_name']}, creditor "
-               f"{CREDITOR['sepa.creditor_id']}) with {len(clients())} clients paying by `sepa`, each with "
+               f"{CREDITOR['sepa.creditor_id']}) with {len(clients(today))} clients paying by `sepa`, each with "
                f"an IBAN and a signed mandate, in {db_path}")
         billed = run_billing(rt, f"{today:%Y-%m}")
         yield f"Billing {today:%Y-%m}: {billed['invoices']} invoices for {billed['total']} EUR, due {billed['due']}"
@@ -124,7 +124,7 @@ def sepa_tour(main_db: Path) -> Iterator[str]:
         for code, name, balance in _balances(rt):
             yield f"  {code}  {name:<24} {balance:>7}"
         db = shlex.quote(str(db_path.absolute()))
-        yield f"Look at it again: ispcube --db {db} collect show {run.batch}   (and collect list, client list...)"
+        yield f"Look at it again: {program} --db {db} collect show {run.batch}   (and collect list, client list...)"
     finally:
         engine.dispose()
 
@@ -133,7 +133,7 @@ def _statement(path: Path, run: "SepaRun", today: date) -> None:
     """The bank's camt.053 of the collection day: every debit of RUN credited in one entry but
     the third, returned in another."""
     from ispcube.services.payments.statements.camt_build import Entry, Tx, statement
-    payer = {row["mandate_ref"]: row for row in clients()}
+    payer = {row["mandate_ref"]: row for row in clients(today)}
     credited, returned = [], []
     for n, item in enumerate(run.items, start=1):
         row = payer[item["mandate_ref"]]

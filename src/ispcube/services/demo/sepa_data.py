@@ -20,9 +20,10 @@ PLANS = [("Fibra 300 Mb", "29.90", 300_000, 300_000), ("Fibra 600 Mb", "39.90", 
 RETURN_REASON = ("AC04", "account closed")     # what the bank answers for the one debit returned
 
 
-def clients() -> list[dict[str, str]]:
-    """Six clients paying by `sepa`, each with its IBAN and a signed mandate (FRST on the first
-    collection). The third one's account is closed: the bank returns its debit."""
+def clients(today: date) -> list[dict[str, str]]:
+    """Six clients paying by `sepa`, each with its IBAN and a mandate signed in the year before
+    TODAY's (FRST on the first collection). The third one's account is closed: the bank returns
+    its debit."""
     rows = [
         ("Lucía Gómez Herrera", "12345678Z", "Calle del Pez 14", "28004", "ES9121000418450200051332", 0),
         ("Javier Martín Ruiz", "50123456Q", "Calle de Ibiza 31", "28009", "ES1700491500010612345678", 1),
@@ -33,7 +34,7 @@ def clients() -> list[dict[str, str]]:
     ]
     return [{"name": name, "id_type": "DNI", "id_number": dni, "fiscal_address": street, "postal_code": postal,
              "client_type": "Particular", "payment_method": "sepa", "iban": iban,
-             "mandate_ref": f"FM-MANDATO-{n:04d}", "mandate_date": date(2025, n + 1, 15).isoformat(),
-             "plan": PLANS[plan][0], "company": "1", "signup_date": date(2025, n + 1, 15).isoformat(),
+             "mandate_ref": f"FM-MANDATO-{n:04d}", "mandate_date": date(today.year - 1, n + 1, 15).isoformat(),
+             "plan": PLANS[plan][0], "company": "1", "signup_date": date(today.year - 1, n + 1, 15).isoformat(),
              "email": f"cliente{n}@example.com", "phone": f"+34 6{n}0 123 45{n}"}
             for n, (name, dni, street, postal, iban, plan) in enumerate(rows, start=1)]

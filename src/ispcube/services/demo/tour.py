@@ -1,6 +1,7 @@
 """The demo: a sample ISP in a fresh SQLite file, and a short tour of it (SPEC 7)."""
 
 from contextlib import closing
+from datetime import date, datetime
 from pathlib import Path
 import random
 import shlex
@@ -15,6 +16,7 @@ from ispcube.services.admin import config, tables
 from ispcube.services.clients.lifecycle import add_client, count_clients
 from ispcube.services.clients.query import ClientFilter, list_clients
 from ispcube.services.demo.data import COMPANIES, LOCALITIES, NODES, OFFICE, PLANS, STATUSES, client_row
+from ispcube.services.demo.story import clock_on
 from ispcube.services.process.runtime import Runtime
 
 
@@ -48,6 +50,7 @@ def build(rt: Runtime, clients: int, seed: int) -> None:
     rng = random.Random(seed)
     with rt.uow() as uow:
         config.set_setting(uow, "demo", "yes")
+        config.set_setting(uow, "demo.today", rt.today().isoformat())
         config.set_setting(uow, "country", "AR")
         config.set_setting(uow, "state", "Buenos Aires")
         config.set_setting(uow, "unlock_threshold", "500")
@@ -67,18 +70,20 @@ def build(rt: Runtime, clients: int, seed: int) -> None:
                            ("carla", "seller"), ("oficina", "operator")):
             tables.add_row(uow, "operator", {"name": name, "role": role})
     for index in range(1, clients + 1):
-        row = client_row(rng, index)
+        row = client_row(rng, index, rt.today())
         add_client(rt, row, allow_duplicate=True)
 
 
-def run(path: Path | None, clients: int, seed: int, overwrite: bool = False) -> Iterator[str]:
-    """The tour, line by line. An existing PATH is replaced only when it is a demo database,
-    or when OVERWRITE says so."""
+def run(path: Path | None, clients: int, seed: int, overwrite: bool = False, today: date | None = None,
+        program: str = "ispcube") -> Iterator[str]:
+    """The tour, line by line, told on TODAY (default: the real date); the commands it
+    suggests start with PROGRAM. An existing PATH is replaced only when it is a demo
+    database, or when OVERWRITE says so."""
     db_path = _fresh_path(path, overwrite)
     engine = get_engine(normalise_url(str(db_path)))
     engine.dispose()  # a pooled connection of this process may still hold the file just replaced
     upgrade(engine)
-    rt = Runtime(engine=engine)
+    rt = Runtime(engine=engine, clock=clock_on(today) if today else datetime.now)
     yield f"Building a sample ISP with {clients} clients in {db_path} ..."
     build(rt, clients, seed)
     with rt.uow() as uow:
@@ -92,30 +97,30 @@ def run(path: Path | None, clients: int, seed: int, overwrite: bool = False) -> 
         yield f"Search 'gonzalez' (accents ignored): {len(found)} clients, e.g. " + \
             ", ".join(r["name"] for r in found[:3])
     from ispcube.services.demo.enforcement import network_tour
-    yield from network_tour(rt, seed)
+    statement = yield from network_tour(rt, seed)
     from ispcube.services.demo.sepa import sepa_tour
-    yield from sepa_tour(db_path)
-    yield from _explore(rt, db_path)
+    yield from sepa_tour(db_path, rt.clock, program)
+    yield from _explore(rt, db_path, statement, program)
     engine.dispose()
 
 
-def _explore(rt: Runtime, db_path: Path) -> Iterator[str]:
-    """How to go on: the tour's router stopped with it, `sim routeros --demo` brings it back."""
-    from ispcube.services.demo.network import first_registered
+def _explore(rt: Runtime, db_path: Path, statement: Path, program: str) -> Iterator[str]:
+    """How to go on: the tour's router stopped with it, `sim routeros --demo` brings it back.
+    Enforce is asked about the story's day, whatever the date it is run on."""
+    from ispcube.services.demo.network import enforce_command, first_registered
     db = shlex.quote(str(db_path.absolute()))   # "another terminal" may stand elsewhere
     yield "Explore it. The simulated router stopped with the tour; to bring it back, with what the demo"
     yield "left on it, run this in another terminal (Ctrl-C stops it):"
-    yield f"  ispcube sim routeros --demo {db}"
+    yield f"  {program} sim routeros --demo {db}"
     yield "then, here:"
-    from ispcube.services.demo.enforcement import is_demo_statement, statement_path
     code = first_registered(rt)
-    statement = statement_path(rt)
-    tries = [(f"ispcube --db {db} enforce --dry-run", "what enforce would change today (nothing yet)"),
-             *([(f"ispcube --db {db} cpe signal {code}", "the client's radio, as the router sees it")] if code else []),
-             (f"ispcube --db {db} map --out map.html", "office, nodes and clients; --company 2 for Zona Norte"),
-             *([(f"ispcube --db {db} payments import {shlex.quote(str(statement.absolute()))}",
-                 "the bank's statement again: nothing is posted twice")] if is_demo_statement(statement) else []),
-             (f"ispcube --db {db} client list --help", "and every other command")]
+    tries = [(enforce_command(program, db, rt.today()), f"what enforce would change on {rt.today()} (nothing)"),
+             *([(f"{program} --db {db} cpe signal {code}", "the client's radio, as the router sees it")]
+               if code else []),
+             (f"{program} --db {db} map --out map.html", "office, nodes and clients; --company 2 for Zona Norte"),
+             (f"{program} --db {db} payments import {shlex.quote(str(statement.absolute()))}",
+              "the bank's statement again: nothing is posted twice"),
+             (f"{program} --db {db} client list --help", "and every other command")]
     width = max(len(command) for command, _ in tries)
     for command, why in tries:
         yield f"  {command:<{width}}  # {why}"

@@ -25,6 +25,13 @@ def _kinds(exc: BaseException) -> set[str]:
     return names
 
 
+def is_refused_as_duplicate(exc: BaseException) -> bool:
+    """Whether EXC is a unique index's refusal, wrapped by SQLAlchemy or raised by the driver
+    itself (a COPY)."""
+    kinds = _kinds(exc)
+    return "UniqueViolation" in kinds or ("IntegrityError" in kinds and "unique" in _first_line(exc).lower())
+
+
 def reason(exc: BaseException) -> str:
     """What the driver says went wrong, in words that never quote the statement or its values."""
     return _first_line(exc)

@@ -4,7 +4,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ispcube.db.limits import long_text
@@ -172,7 +185,8 @@ class Client(Base):
 
 class Connection(Base):
     __tablename__ = "connections"
-    __table_args__ = (UniqueConstraint("router_id", "ip", name="uq_connections_router_ip"),)
+    __table_args__ = (UniqueConstraint("router_id", "ip", name="uq_connections_router_ip"),
+                      Index("uq_connections_router_pppoe", "router_id", "pppoe_user", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     router_id: Mapped[int] = mapped_column(ForeignKey("routers.id"), index=True)

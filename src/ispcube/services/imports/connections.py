@@ -24,13 +24,13 @@ from sqlalchemy import Connection, bindparam, select, tuple_, update
 
 from ispcube.db import models as m
 from ispcube.domain.network import parse_ip, parse_mac, parse_pppoe_user
-from ispcube.errors import Invalid
+from ispcube.errors import Invalid, IspcubeError, Refused
 from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key, map_header
 from ispcube.services.imports.engine import ImportOptions, ImportRun
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
-from ispcube.services.network.connections import CPE_KINDS
+from ispcube.services.network.connections import CPE_KINDS, taken_on_router
 
 CONNECTIONS = m.Connection.__table__
 CLIENTS = m.Client.__table__
@@ -233,6 +233,7 @@ class ConnectionDb:
 class ConnectionImport(ImportRun):
     """Connections, a kind of the import engine (imports/engine.py)."""
     office = "import connections"
+    job = "connection import"
     check_chunk = staticmethod(check_chunk)
     start_worker = staticmethod(start_worker)
 
@@ -370,6 +371,12 @@ class ConnectionImport(ImportRun):
             self.file_users[(router, merged[PPPOE])] = row.line
         if stored_id is not None:
             self.updating[stored_id] = row.line
+
+    @classmethod
+    def refused(cls, exc: Exception) -> IspcubeError | None:
+        # The job lock keeps two imports apart; `connection add` may still take a value meanwhile.
+        return Refused(f"{taken_on_router(exc)} of a row was given out on its router by another command "
+                       "while the file was imported; nothing was imported, import the file again")
 
     # writing
 

@@ -22,18 +22,25 @@ A kind is an `ImportRun` subclass giving:
 - `write(rows)`: the valid rows of a chunk written set-based, returning (new, updated, unchanged);
 - `tally(rows)` (optional): the same counts for valid rows that are not written (a dry run,
   or an import already refused);
-- `finish()` (optional): what is written once, after the last chunk, when the import is accepted.
+- `finish()` (optional): what is written once, after the last chunk, when the import is accepted;
+- `job` (optional): the job lock an import that writes holds (a second run exits 75);
+- `refused(exc)` (optional): a unique index's refusal of the write (another command got there
+  first) as one sentence.
 """
 
 from abc import ABC, abstractmethod
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence
 
+from ispcube.db.failures import is_refused_as_duplicate
 from ispcube.domain.text import quoted
+from ispcube.errors import IspcubeError
 from ispcube.services.imports.bulk_load import bulk_load
 from ispcube.services.imports.columns import ColumnMap
 from ispcube.services.imports.read import Source, SourceRow, open_source
+from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.pool import ordered_map, usable_cores
 from ispcube.services.process.runtime import Runtime
 from ispcube.services.process.serial_thread import SerialThread
@@ -96,6 +103,7 @@ class ImportRun(ABC):
     office: ClassVar[str]                       # what an operator outside the office may not do
     table: ClassVar[str | None] = None          # set aside by bulk_load for a migration-sized file
     logs: ClassVar[str | None] = None           # a table of rows about TABLE's rows, locked with it
+    job: ClassVar[str | None] = None            # the job lock held while writing (exit 75 for a second run)
     check_chunk: Callable[[Any], list]          # staticmethod(module-level function) in each kind
     start_worker: Callable[[Any], None]
 
@@ -137,6 +145,11 @@ class ImportRun(ABC):
                 sum(1 for row in rows if row.existing is not None), 0)
 
     def finish(self) -> None:
+        return None
+
+    @classmethod
+    def refused(cls, exc: Exception) -> IspcubeError | None:
+        """A unique index's refusal EXC of the write as one sentence (None: not the kind's to say)."""
         return None
 
     # the engine
@@ -195,18 +208,32 @@ def run_import(rt: Runtime, path: str | Path, options: ImportOptions, kind: type
     rt.check_office(kind.office)
     with open_source(path) as source:
         columns = kind.map_columns(source.header, options)
-        with rt.uow() as uow:
-            # First in the transaction: a migration-sized load locks the tables before reading them.
-            conn = uow.session.connection()
-            aside = None if options.dry_run or kind.table is None else \
-                bulk_load(conn, kind.table, source.total, logs=kind.logs)
-            run = kind(rt, uow, options, columns, source, table_locked=aside is not None)
-            context = run.context()
-            if on_start:
-                on_start(source.total)
-            run.run(context, progress or (lambda _n: None))
-            if run.summary.written:
-                if aside is not None:
-                    aside.restore()
-                uow.commit()
-            return run.summary
+        locked = job_lock(rt.engine, kind.job) if kind.job and not options.dry_run else nullcontext()
+        with locked:
+            try:
+                return _run_in_transaction(rt, source, columns, options, kind, progress, on_start)
+            except Exception as exc:
+                sentence = kind.refused(exc) if is_refused_as_duplicate(exc) else None
+                if sentence is None:
+                    raise
+                raise sentence from None
+
+
+def _run_in_transaction(rt: Runtime, source: Source, columns: ColumnMap, options: ImportOptions,
+                        kind: type[ImportRun], progress: Callable[[int], None] | None,
+                        on_start: Callable[[int | None], None] | None) -> ImportSummary:
+    with rt.uow() as uow:
+        # First in the transaction: a migration-sized load locks the tables before reading them.
+        conn = uow.session.connection()
+        aside = None if options.dry_run or kind.table is None else \
+            bulk_load(conn, kind.table, source.total, logs=kind.logs)
+        run = kind(rt, uow, options, columns, source, table_locked=aside is not None)
+        context = run.context()
+        if on_start:
+            on_start(source.total)
+        run.run(context, progress or (lambda _n: None))
+        if run.summary.written:
+            if aside is not None:
+                aside.restore()
+            uow.commit()
+        return run.summary

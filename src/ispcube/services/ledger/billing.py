@@ -10,8 +10,9 @@ a service it did not have yet).
 A run is a fixed number of statements whatever the number of clients: INSERT ... SELECT of
 the invoices (numbered with ROW_NUMBER per company series), one UPDATE of the balances, one
 INSERT ... SELECT into the client log. The unique (client_id, period) constraint makes a
-second run add nothing even if two runs raced; runs are serialized on the `billing-run`
-sequence row so invoice numbers have no gaps.
+second run add nothing even if two runs raced; a run holds the `billing run` job lock (a
+second one exits 75) and is serialized on the `billing-run` sequence row so invoice numbers
+have no gaps.
 """
 
 import calendar
@@ -49,6 +50,7 @@ from ispcube.domain.text import quoted
 from ispcube.errors import Busy, Invalid
 from ispcube.services.admin import config
 from ispcube.services.ledger.posting import BOOKKEEPERS, amount_text, fits, post_selected, require_role, reserve_numbers
+from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -130,10 +132,12 @@ def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> dict[st
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "run billing")
         period = parse_period(period_text, config.get_value(uow.session, "invoice.due_day"))
-        _refuse_overflow(uow, period)
         if dry_run:
+            _refuse_overflow(uow, period)
             return _summary(uow, period, invoices_select(period, uow.dialect).subquery(), True)
-        reserve_numbers(uow, "billing-run")     # holds the run lock until commit
+    with job_lock(rt.engine, "billing run"), rt.uow() as uow:
+        reserve_numbers(uow, "billing-run")     # holds the numbering row until commit
+        _refuse_overflow(uow, period)
         try:
             made = bill(uow, rt, period)
             uow.commit()

@@ -1,6 +1,7 @@
 """Connections (A4): which client is reached through which router, by IP and/or PPPoE user.
 
-One IP per router at a time; IPs, MACs and PPPoE users are validated (domain/network.py)
+One IP and one PPPoE user per router at a time (the database's unique indexes hold it when
+two commands add connections at once); IPs, MACs and PPPoE users are validated (domain/network.py)
 and stored in one spelling.
 Every change is written to the client's log: it changes what the routers must hold.
 """
@@ -8,6 +9,7 @@ Every change is written to the client's log: it changes what the routers must ho
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
@@ -82,6 +84,23 @@ def _check(uow: UnitOfWork, conn: m.Connection) -> None:
             raise Refused(f"{label} is already used on router {router.name} by client {other}")
 
 
+def _flush_taken(uow: UnitOfWork, conn: m.Connection) -> None:
+    """Flush CONN; the database's unique indexes refuse an IP or PPPoE user another command
+    gave out on the router after `_check` read it (R17): one sentence, nothing changed."""
+    try:
+        uow.flush()
+    except IntegrityError as exc:
+        uow.session.rollback()
+        raise Refused(f"{taken_on_router(exc)} was given out on the router by another command at the same "
+                      "moment; nothing was changed") from None
+
+
+def taken_on_router(exc: Exception) -> str:
+    """Which of a connection's values a unique index of `connections` refused."""
+    text = str(getattr(exc, "orig", None) or exc).lower()     # read to classify, never shown
+    return "the PPPoE user" if "pppoe" in text else "the IP" if "ip" in text else "a value"
+
+
 def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> dict[str, Any]:
     require_office(rt.actor(uow), "change connections")
     client = find_client(uow, code, rt.actor(uow))
@@ -94,7 +113,7 @@ def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]
     _set(uow, conn, values)
     _check(uow, conn)
     uow.session.add(conn)
-    uow.flush()
+    _flush_taken(uow, conn)
     events.log(uow, rt, client, "connection.add", f"connection {conn.id} added: {_describe(uow, conn)}")
     uow.commit()
     return connection_dict(uow, conn)
@@ -115,9 +134,10 @@ def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | Non
     conn = find_connection(uow, ident)
     client = uow.session.get_one(m.Client, conn.client_id)
     before = _describe(uow, conn)
-    _set(uow, conn, values)
-    _check(uow, conn)
-    uow.flush()
+    with uow.session.no_autoflush:   # the change is checked before the unique indexes see it
+        _set(uow, conn, values)
+        _check(uow, conn)
+    _flush_taken(uow, conn)
     events.log(uow, rt, client, "connection.edit",
                f"connection {conn.id} changed: {before} -> {_describe(uow, conn)}")
     uow.commit()

@@ -67,6 +67,7 @@ def import_ledger(rt: Runtime, path: str | Path, options: ImportOptions,
 class LedgerImport(ImportRun):
     """Ledger lines, a kind of the engine (imports/engine.py)."""
     office = "import ledger lines"
+    job = "ledger import"
     check_chunk = staticmethod(check_chunk)
     start_worker = staticmethod(start_worker)
 

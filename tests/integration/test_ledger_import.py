@@ -404,7 +404,7 @@ def test_two_runs_at_once_on_postgresql_post_each_line_once(pg_database, tmp_pat
     import json
     # The second either found the first's job lock (exit 75) or ran after it (nothing new).
     done = sorted((json.loads(out)["posted"], json.loads(out)["already_imported"]) if run.returncode == 0
-                  else (run.returncode, err) for run, (out, err) in zip(runs, outputs))
+                  else (run.returncode, err) for run, (out, err) in zip(runs, outputs, strict=True))
     assert done in ([(0, 6000), (6000, 0)],
                     [(75, "ispcube: another `ispcube ledger import` run holds the lock; try again later\n"),
                      (6000, 0)]), outputs

@@ -69,7 +69,7 @@ def test_destructive_delete_needs_yes_off_terminal(cli):
 
 
 def test_bad_values_refused_with_field_named(cli):
-    bad_price = cli("plan", "add", "--name", "X", "--price", "12.345")
+    bad_price = cli("plan", "add", "--name", "X", "--price", "12.3455")
     assert bad_price.exit_code == 1 and "price" in bad_price.stderr and "decimals" in bad_price.stderr
     bad_role = cli("operator", "add", "--name", "x", "--role", "boss")
     assert bad_role.exit_code == 1 and "role 'boss'" in bad_role.stderr

@@ -95,8 +95,8 @@ def _both(*setups):
 FAILS_WITH_REAL_DATA = ('{% extends "base" %}{% block content %}{% if client.code != "00042" %}'
                         '{{ no_such_value }}{% endif %}{% endblock %}')
 BAD_IMPORT = "code,name,id_type,id_number\nI1,Importada Una,DNI,30123456\nI2,,DNI,x\n"
-BAD_LEDGER = "client,date,kind,amount,reference\nB1,2026-01-02,opening,120.50,S-1\nA1,2026-01-02,dx,1.234,F-1\n"
-PAYMENTS_BAD = "date,amount,reference,client\n2026-01-02,10.005,R-1,A1\n"
+BAD_LEDGER = "client,date,kind,amount,reference\nB1,2026-01-02,opening,120.50,S-1\nA1,2026-01-02,dx,1.2345,F-1\n"
+PAYMENTS_BAD = "date,amount,reference,client\n2026-01-02,10.0055,R-1,A1\n"
 PAYMENTS_UNMATCHED = "date,amount,reference,client\n2026-01-02,10.00,R-1,A1\n2026-01-02,5.00,R-2,ZZ9\n"
 BAD_CONNECTIONS = "client,router,ip\nB1,r1,10.0.0.3\nB1,r1,10.0.0.300\n"
 
@@ -139,7 +139,7 @@ ROWS = [
     Row("ledger annul: unknown entry", "ledger annul 999 --reason x", 1, "999"),
     Row("ledger cash: bad date", "ledger cash --date 2026-13-01", 1, "2026-13-01"),
     Row("ledger import: one bad line", "ledger import {tmp}/bad.csv", 1,
-        "line 3, column amount: value '1.234': has more than 2 decimals", setup=_file("bad.csv", BAD_LEDGER)),
+        "line 3, column amount: value '1.2345': has more than 2 decimals", setup=_file("bad.csv", BAD_LEDGER)),
     Row("ledger import --skip-invalid: says what it posted", "ledger import {tmp}/bad.csv --skip-invalid", 3,
         "1 line invalid, skipped; 1 line posted, 0 already imported", setup=_file("bad.csv", BAD_LEDGER)),
     Row("ledger import: refused by role", "--operator ana ledger import {tmp}/bad.csv", 1,
@@ -154,12 +154,12 @@ ROWS = [
     Row("payments import: not a statement", "payments import {tmp}/e.xml", 1, "is not an XML document",
         setup=_file("e.xml", "<<< no es XML")),
     Row("payments import: an amount with too many decimals", "payments import {tmp}/p.csv", 1,
-        "line 2, column amount: value '10.005': has more than 2 decimals", setup=_file("p.csv", PAYMENTS_BAD)),
+        "line 2, column amount: value '10.0055': has more than 2 decimals", setup=_file("p.csv", PAYMENTS_BAD)),
     Row("payments import: a credit no client matches", "payments import {tmp}/p.csv", 3,
         "1 payment(s) posted and 0 return(s) recorded stand", setup=_file("p.csv", PAYMENTS_UNMATCHED)),
     # payments and receipts
     Row("pay: unknown client", "pay ZZ9 --cash 10", 1, "client 'ZZ9' does not exist"),
-    Row("pay: bad amount", "pay A1 --cash 10.505", 1, "more than 2 decimals"),
+    Row("pay: bad amount", "pay A1 --cash 10.5055", 1, "more than 2 decimals"),
     Row("pay: bad date", "pay A1 --cash 10 --date 2026-02-30", 1, "2026-02-30"),
     Row("pay: another collector's client", "--operator ana pay B1 --cash 10", 1, "client 'B1' does not exist"),
     Row("pay: refused by role", "--operator vera pay A1 --cash 10", 1, "operator 'vera' is a seller"),

@@ -44,7 +44,7 @@ ADJUST_REFUSALS = [
     (["--debit", "10", "--credit", "5", "--reason", "x"], 2, "exactly one of --debit or --credit"),
     (["--reason", "x"], 2, "exactly one of --debit or --credit"),
     (["--debit", "10"], 1, "--reason must say why"),
-    (["--debit", "10.505", "--reason", "x"], 1, "debit '10.505' has more than 2 decimals"),
+    (["--debit", "10.5055", "--reason", "x"], 1, "debit '10.5055' has more than 2 decimals"),
     (["--debit", "-5", "--reason", "x"], 1, "debit '-5' must not be negative"),
     (["--credit", "0", "--reason", "x"], 1, "credit '0' must be greater than zero"),
     (["--debit", "1e3", "--reason", "x"], 1, "debit '1e3' is not an amount"),

@@ -121,13 +121,13 @@ def test_every_bad_line_is_reported_with_its_line_and_nothing_is_posted(base, ru
     zz = deleted_code(base)
     rows = [
         ["A1", "2026-01-01", "opening", "100", "OK-1", "", "", ""],                  # 2: good
-        ["A1", "2026-01-02", "dx", "12,50", "L3", "", "", ""],                      # 3
-        ["A1", "2026-01-02", "dx", "10.555", "L4", "", "", ""],                     # 4
+        ["A1", "2026-01-02", "dx", "12,5,0", "L3", "", "", ""],                      # 3
+        ["A1", "2026-01-02", "dx", "10.5555", "L4", "", "", ""],                     # 4
         ["A1", "2026-01-02", "dx", "abc", "L5", "", "", ""],                        # 5
         ["A1", "2026-01-02", "dx", "-5", "L6", "", "", ""],                         # 6
         ["A1", "2026-01-02", "pago", "0", "L7", "", "", ""],                        # 7
         ["A1", "2026-02-30", "dx", "5", "L8", "", "", ""],                          # 8
-        ["A1", "02/01/2026", "dx", "5", "L9", "", "", ""],                          # 9
+        ["A1", "02/13/2026", "dx", "5", "L9", "", "", ""],                          # 9
         ["A1", TOMORROW, "dx", "5", "L10", "", "", ""],                             # 10
         ["A1", "2026-01-02", "bonus", "5", "L11", "", "", ""],                      # 11
         ["ZZ404", "2026-01-02", "dx", "5", "L12", "", "", ""],                      # 12
@@ -145,13 +145,13 @@ def test_every_bad_line_is_reported_with_its_line_and_nothing_is_posted(base, ru
         ["B2", "2026-01-02", "dx", "5", "OK-2", "", "", ""],                        # 24: good
     ]
     expected = [
-        (3, "amount", "12,50", "is not an amount"),
-        (4, "amount", "10.555", "has more than 2 decimals for ARS"),
+        (3, "amount", "12,5,0", "is not an amount"),
+        (4, "amount", "10.5555", "has more than 2 decimals for ARS"),
         (5, "amount", "abc", "is not an amount"),
         (6, "amount", "-5", "must not be negative"),
         (7, "amount", "0", "must be greater than zero"),
-        (8, "date", "2026-02-30", "is not a date (use YYYY-MM-DD)"),
-        (9, "date", "02/01/2026", "is not a date (use YYYY-MM-DD)"),
+        (8, "date", "2026-02-30", "is not a date (day/month/year as locale.dates dmy says"),
+        (9, "date", "02/13/2026", "is not a date (day/month/year as locale.dates dmy says"),
         (10, "date", TOMORROW, "is in the future"),
         (11, "kind", "bonus", "is not a kind of ledger line: say opening, dx, cx or payment"),
         (12, "client", "ZZ404", "no such client"),
@@ -183,10 +183,10 @@ def test_every_bad_line_is_reported_with_its_line_and_nothing_is_posted(base, ru
 
 
 def test_skip_invalid_posts_exactly_the_good_lines_and_exits_3(base, runtime, tmp_path):
-    rows = GOOD[:2] + [["A1", "2026-01-02", "dx", "1.001", "MALA", "", "", ""]] + GOOD[2:]
+    rows = GOOD[:2] + [["A1", "2026-01-02", "dx", "1.0015", "MALA", "", "", ""]] + GOOD[2:]
     result = base("ledger", "import", str(write_csv(tmp_path / "mixta.csv", rows)), "--skip-invalid")
     assert result.exit_code == 3, result.stderr
-    assert "line 4, column amount: value '1.001': has more than 2 decimals" in result.stderr
+    assert "line 4, column amount: value '1.0015': has more than 2 decimals" in result.stderr
     assert "1 line invalid, skipped; 6 lines posted, 0 already imported" in result.stderr
     assert sorted(e.import_ref for e in entries(runtime)) == sorted(r[4] for r in GOOD)
     assert balances(base) == {"A1": "1650.25", "B2": "-400.00", "C3": "80.00"}

@@ -280,10 +280,10 @@ def test_an_xlsx_payment_file(bank, tmp_path):
 
 def test_a_bad_row_refuses_the_file_unless_skip_invalid(bank, tmp_path):
     path = write(tmp_path, "cobros.csv", "date,amount,reference,client\n"
-                 f"{BOOKED},45.00,R-1,T1\n{BOOKED},10.005,R-2,T2\n")
+                 f"{BOOKED},45.00,R-1,T1\n{BOOKED},10.0055,R-2,T2\n")
     refused = bank("payments", "import", path)
     assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
-    assert "line 3, column amount: value '10.005': has more than 2 decimals for EUR" in refused.stderr
+    assert "line 3, column amount: value '10.0055': has more than 2 decimals for EUR" in refused.stderr
     assert balance(bank, "T1") == "45.00"
     result, run = imported(bank, path, "--skip-invalid")
     assert result.exit_code == 3 and "skipped line 3" in result.stderr and "1 bad row(s) skipped" in result.stderr

@@ -395,7 +395,7 @@ def test_bad_requests_change_nothing(shop, localstripe, runtime):
     assert no_card.exit_code == 1 and "client A1 has no saved card" in no_card.stderr
     with_card(shop, localstripe)
     for amount, error in (("1e3", "amount '1e3' is not an amount"), ("0", "must be greater than zero"),
-                          ("10.001", "more than 2 decimals")):
+                          ("10.0015", "more than 2 decimals")):
         result = shop("stripe", "charge", "A1", amount)
         assert result.exit_code == 1 and error in result.stderr, amount
     bad_pm = shop("stripe", "set-card", "A1", "4242424242424242")

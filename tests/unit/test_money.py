@@ -12,7 +12,7 @@ def test_amounts_that_parse(text, expected):
     assert parse_amount(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["10.505", "1e3", "abc", "NaN", "inf", "", "1,5", "--1", "+5"])
+@pytest.mark.parametrize("text", ["10.505", "1e3", "abc", "NaN", "inf", "", "1,5,0", "--1", "+5"])
 def test_amounts_refused_with_one_sentence(text):
     with pytest.raises(Invalid) as caught:
         parse_amount(text)

@@ -5,6 +5,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.params import DATE
 from ispcube.cli.state import state
 
 collect_app = typer.Typer(help="Collections: SEPA direct-debit files, their batches, debts for gateways.",
@@ -13,7 +14,7 @@ collect_app = typer.Typer(help="Collections: SEPA direct-debit files, their batc
 
 @collect_app.command("sepa")
 def sepa(ctx: typer.Context,
-         collection_date: str = typer.Option(..., "--collection-date", metavar="YYYY-MM-DD",
+         collection_date: str = typer.Option(..., "--collection-date", metavar=DATE,
                                              help="Day the bank debits the accounts."),
          out: Optional[str] = typer.Option(None, "--out", metavar="FILE.xml", help="The pain.008 file to write."),
          pain: str = typer.Option("008.001.02", "--pain", help="Schema version: 008.001.02 or 008.001.08."),

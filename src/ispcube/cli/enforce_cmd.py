@@ -5,6 +5,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.output import render_record, render_result, render_rows
+from ispcube.cli.params import DATE, DATETIME
 from ispcube.cli.state import state
 
 
@@ -31,7 +32,7 @@ def _report(ctx: typer.Context, summary) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("enforce")
     def enforce(ctx: typer.Context,
-                today: Optional[str] = typer.Option(None, "--today", help="Act as on this date (YYYY-MM-DD)."),
+                today: Optional[str] = typer.Option(None, "--today", metavar=DATE, help="Act as on this date."),
                 dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan per router; change nothing."),
                 check: bool = typer.Option(False, "--check",
                                            help="Report drift between routers and the wanted state (exit 3 on drift)."),
@@ -39,23 +40,26 @@ def register(app: typer.Typer) -> None:
         """Cut debtors and restore payers on the routers (cron, daily)."""
         from ispcube.domain.dates import parse_date
         from ispcube.services.enforcement.enforce import run_enforce
-        day = parse_date(today, field="--today", clock=True) if today else None
-        _report(ctx, run_enforce(state(ctx).runtime(), day, dry_run=dry_run, check=check, router=router))
+        rt = state(ctx).runtime()
+        day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
+        _report(ctx, run_enforce(rt, day, dry_run=dry_run, check=check, router=router))
 
     @app.command("preaviso")
     def preaviso(ctx: typer.Context,
-                 now: Optional[str] = typer.Option(None, "--now", help="Act as at this time (YYYY-MM-DDTHH:MM)."),
+                 now: Optional[str] = typer.Option(None, "--now", metavar=DATETIME,
+                                            help="Act as at this time (a date, then HH:MM)."),
                  dry_run: bool = typer.Option(False, "--dry-run",
                                               help="Print the plan per router; change nothing.")) -> None:
         """Put clients with an unpaid invoice on the warning list (cron, hourly)."""
         from ispcube.domain.dates import parse_datetime
         from ispcube.services.enforcement.preaviso import run_preaviso
-        moment = parse_datetime(now, field="--now", clock=True) if now else None
-        _report(ctx, run_preaviso(state(ctx).runtime(), moment, dry_run=dry_run))
+        rt = state(ctx).runtime()
+        moment = parse_datetime(now, field="--now", clock=True, local=rt.local_formats()) if now else None
+        _report(ctx, run_preaviso(rt, moment, dry_run=dry_run))
 
     @app.command("commit")
     def commit(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
-               due: Optional[str] = typer.Argument(None, metavar="[DATE]", help="Pay-by date (YYYY-MM-DD)."),
+               due: Optional[str] = typer.Argument(None, metavar="[DATE]", help="Pay-by date."),
                clear: bool = typer.Option(False, "--clear", help="Remove the client's commitment.")) -> None:
         """Record a payment commitment: no automatic cut before DATE (or --clear it)."""
         from ispcube.errors import UsageError

@@ -6,6 +6,7 @@ import typer
 
 from ispcube.cli import billing_cmd, pay_cmd
 from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.params import AMOUNT, DATE
 from ispcube.cli.state import state
 
 ledger_app = typer.Typer(help="Running account: adjust, show, annul, rebuild, cash, import.", no_args_is_help=True)
@@ -15,8 +16,10 @@ STATEMENT_COLUMNS = ["entry", "date", "document", "due", "debit", "credit", "bal
 
 @ledger_app.command("adjust")
 def adjust(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
-           debit: Optional[str] = typer.Option(None, "--debit", help="Amount the client owes more (a DX note)."),
-           credit: Optional[str] = typer.Option(None, "--credit", help="Amount the client owes less (a CX note)."),
+           debit: Optional[str] = typer.Option(None, "--debit", metavar=AMOUNT,
+                                               help="Amount the client owes more (a DX note)."),
+           credit: Optional[str] = typer.Option(None, "--credit", metavar=AMOUNT,
+                                                help="Amount the client owes less (a CX note)."),
            reason: Optional[str] = typer.Option(None, "--reason", help="Why (required; kept on the entry).")) -> None:
     """Adjust a balance with a non-fiscal debit (DX) or credit (CX) note."""
     from ispcube.services.ledger import posting as ledger
@@ -29,9 +32,9 @@ def adjust(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
 
 @ledger_app.command("show")
 def show(ctx: typer.Context, codes: list[str] = typer.Argument(..., metavar="CODE...", help="Client codes."),
-         date_from: Optional[str] = typer.Option(None, "--from",
-                                                 help="First date (YYYY-MM-DD); earlier entries are brought forward."),
-         date_to: Optional[str] = typer.Option(None, "--to", help="Last date (YYYY-MM-DD).")) -> None:
+         date_from: Optional[str] = typer.Option(None, "--from", metavar=DATE,
+                                                 help="First date; earlier entries are brought forward."),
+         date_to: Optional[str] = typer.Option(None, "--to", metavar=DATE, help="Last date.")) -> None:
     """A client's statement: every entry with the running balance.
 
     Several codes give each client's statement in turn. Each row also names its client, kind,
@@ -74,7 +77,7 @@ def rebuild(ctx: typer.Context,
 
 @ledger_app.command("cash")
 def cash(ctx: typer.Context,
-         on_date: Optional[str] = typer.Option(None, "--date", help="Day (YYYY-MM-DD; default today)."),
+         on_date: Optional[str] = typer.Option(None, "--date", metavar=DATE, help="Day (default today)."),
          entity: Optional[str] = typer.Option(None, "--entity", help="Only this cash entity.")) -> None:
     """What each cash entity and operator collected on a day, cash and cheques apart."""
     from ispcube.services.ledger import cash_report

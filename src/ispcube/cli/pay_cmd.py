@@ -5,17 +5,19 @@ from typing import Optional
 import typer
 
 from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.params import AMOUNT, CHEQUE, DATE
 from ispcube.cli.state import state
 
 cheque_app = typer.Typer(help="Cheques received with payments: list, set-status.", no_args_is_help=True)
 
 
 def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
-        cash: Optional[str] = typer.Option(None, "--cash", help="Amount paid in cash."),
+        cash: Optional[str] = typer.Option(None, "--cash", metavar=AMOUNT, help="Amount paid in cash."),
         cheque: Optional[list[str]] = typer.Option(
-            None, "--cheque", help="A cheque: bank=..,number=..,amount=..,deposit=YYYY-MM-DD (repeatable)."),
+            None, "--cheque", metavar=CHEQUE, help="A cheque: bank=..,number=..,amount=..,deposit=.. (repeatable)."),
         comment: Optional[str] = typer.Option(None, "--comment", help="Kept on the receipt."),
-        on_date: Optional[str] = typer.Option(None, "--date", help="Date of the payment (default today)."),
+        on_date: Optional[str] = typer.Option(None, "--date", metavar=DATE,
+                                              help="Date of the payment (default today)."),
         enable: Optional[bool] = typer.Option(None, "--enable/--no-enable",
                                               help="Re-enable a cut client the payment brings to or below the "
                                                    "unlock threshold (asked on a terminal; default no)."),

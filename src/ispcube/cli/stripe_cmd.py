@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.output import render_record
+from ispcube.cli.params import AMOUNT
 from ispcube.cli.state import state
 
 stripe_app = typer.Typer(help="Card payments through Stripe: link, set-card, charge, charge-due (key: STRIPE_API_KEY).",
@@ -46,7 +47,7 @@ def set_card(ctx: typer.Context, code: str = typer.Argument(..., help="Client co
 
 @stripe_app.command("charge")
 def charge(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
-           amount: str = typer.Argument(..., help="Amount to charge, e.g. 9500.00.")) -> None:
+           amount: str = typer.Argument(..., metavar=AMOUNT, help="Amount to charge, e.g. 9500.00.")) -> None:
     """Charge the client's saved card and record the payment; after a timeout, run it again: it charges once."""
     from ispcube.services.payments.stripe import charges as stripe_payments
     done = stripe_payments.charge(state(ctx).runtime(), _gateway(), code, amount)

@@ -46,8 +46,8 @@ def _build(spec: Table) -> typer.Typer:
     list_.__doc__ = f"List the {spec.title}."
     edit.__doc__ = f"Change a {spec.noun}; only the options given change (an empty value clears)."
     delete.__doc__ = f"Delete a {spec.noun} that nothing uses."
-    flags = [Flag(c.name, c.help) for c in spec.columns]
-    add_flags = [Flag(c.name, c.help + (" (required)" if c.required else "")) for c in spec.columns]
+    flags = [Flag(c.name, c.help, metavar=c.metavar) for c in spec.columns]
+    add_flags = [Flag(c.name, c.help + (" (required)" if c.required else ""), metavar=c.metavar) for c in spec.columns]
     sub.command("add")(with_flags(add, add_flags))
     sub.command("list")(list_)
     sub.command("edit")(with_flags(edit, flags))

@@ -10,6 +10,7 @@ from ispcube.domain import bank
 from ispcube.domain.codes import parse_code_format
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import COUNTRIES
+from ispcube.domain.local_formats import LocalFormats, parse_dates_setting, parse_decimal_setting
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
 from ispcube.domain.values import parse_int_in, parse_port, parse_yes_no
@@ -21,8 +22,9 @@ class SettingDef:
     key: str
     description: str
     default: Any
-    parse: Callable[[str], Any]
+    parse: Callable[..., Any]
     secret: bool = False
+    local: bool = False        # PARSE takes the LocalFormats too: parse(text, local)
 
     def dump(self, value: Any) -> str:
         return json.dumps(value if not isinstance(value, Decimal) else str(value))
@@ -128,8 +130,8 @@ def _rate(text: str) -> str:
     return value
 
 
-def _threshold(text: str) -> Decimal:
-    return parse_amount(text, field="unlock threshold")
+def _threshold(text: str, local: LocalFormats) -> Decimal:
+    return parse_amount(text, field="unlock threshold", local=local)
 
 
 SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
@@ -139,8 +141,12 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("office.lng", "office longitude (map)", None,
                lambda t: parse_coordinate(t, field="longitude", limit=180)),
     SettingDef("currency", "currency of every amount", "ARS", _currency),
+    SettingDef("locale.decimal", "decimal mark of typed and imported amounts: comma or point (empty: from the "
+               "country, comma for AR, CL, UY, ES, BR, CO)", "", parse_decimal_setting),
+    SettingDef("locale.dates", "order of typed and imported dates: dmy, mdy or ymd (ISO YYYY-MM-DD always read)",
+               "dmy", parse_dates_setting),
     SettingDef("unlock_threshold", "overdue debt at or below which a client keeps or gets service", Decimal("0"),
-               _threshold),
+               _threshold, local=True),
     SettingDef("invoice.due_day", "day of the month invoices fall due", 10, _int_between(1, 28)),
     SettingDef("preaviso.from_day", "first day of the month of the payment warning", 1, _int_between(1, 31)),
     SettingDef("preaviso.to_day", "last day of the month of the payment warning", 10, _int_between(1, 31)),

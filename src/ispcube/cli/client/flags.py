@@ -1,6 +1,6 @@
 """The client field flags (C1), shared by `client add` and `client edit`."""
 
-from ispcube.cli.params import Flag
+from ispcube.cli.params import DATE, Flag
 
 CLIENT_FLAGS = [
     Flag("name", "Name of the person or company (searched, printed on invoices)."),
@@ -16,7 +16,7 @@ CLIENT_FLAGS = [
     Flag("postal_code", "Postal code (from `ispcube postal-code list`)."),
     Flag("lat", "Latitude."),
     Flag("lng", "Longitude."),
-    Flag("signup_date", "Signup date YYYY-MM-DD (default: today; drives prorated billing)."),
+    Flag("signup_date", "Signup date (default: today; drives prorated billing).", metavar=DATE),
     Flag("extra1", "Extra field 1."),
     Flag("extra2", "Extra field 2."),
     Flag("phone", "Phones, separated by ';'."),
@@ -31,7 +31,7 @@ CLIENT_FLAGS = [
     Flag("node", "Node the client is served from."),
     Flag("contract", "Contract signed.", switch=True),
     Flag("contract_type", "Contract model: 1 or 2."),
-    Flag("contract_expiry", "Contract expiry YYYY-MM-DD."),
+    Flag("contract_expiry", "Contract expiry.", metavar=DATE),
     Flag("free", "Free client: never cut, never invoiced.", switch=True),
     Flag("blockable", "May be cut automatically.", switch=True),
     Flag("preaviso", "Payment warning on the web.", switch=True),
@@ -41,6 +41,6 @@ CLIENT_FLAGS = [
     Flag("bic", "BIC of the client's bank (default: from the IBAN when the bank is known)."),
     Flag("account_holder", "Account holder, when not the client (up to 70 characters)."),
     Flag("mandate_ref", "SEPA mandate reference (unique, up to 35 characters)."),
-    Flag("mandate_date", "Date the SEPA mandate was signed, YYYY-MM-DD."),
+    Flag("mandate_date", "Date the SEPA mandate was signed.", metavar=DATE),
     Flag("cbu", "Argentine bank account (CBU, 22 digits)."),
 ]

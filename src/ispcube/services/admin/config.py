@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ispcube.db.models import Setting
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.settings import SETTINGS, setting
 from ispcube.domain.text import refuse_nul
 from ispcube.errors import Invalid
@@ -38,6 +39,12 @@ def get_value(session: Session, key: str) -> Any:
     return definition.default if stored is None else definition.load(stored)
 
 
+def local_formats(session: Session) -> LocalFormats:
+    """How this ISP writes amounts and dates (U1): read once by each command that parses them."""
+    return LocalFormats.of(get_value(session, "country"), get_value(session, "locale.decimal"),
+                           get_value(session, "locale.dates"))
+
+
 def list_settings(uow: UnitOfWork) -> list[SettingView]:
     stored = dict(uow.session.execute(select(Setting.key, Setting.value)).all())
     return [SettingView(d.key, d.load(stored[d.key]) if d.key in stored else d.default, d.default,
@@ -55,7 +62,8 @@ def set_setting(uow: UnitOfWork, key: str, raw: str, *, from_stdin: bool = False
         raise Invalid(f"setting {key} is secret: give its value on stdin (`ispcube config set {key} -`), "
                       "never on the command line")
     try:
-        value = d.parse(refuse_nul(raw, "the value"))
+        text = refuse_nul(raw, "the value")
+        value = d.parse(text, local_formats(uow.session)) if d.local else d.parse(text)
     except Invalid as exc:
         raise Invalid(f"setting {key}: {exc}") from None
     row = uow.session.get(Setting, key)

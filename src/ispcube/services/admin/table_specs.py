@@ -19,8 +19,10 @@ ROLES = ("admin", "operator", "collector", "seller")
 class Column:
     name: str
     help: str
-    parse: Callable[[str], Any] = str.strip
+    parse: Callable[..., Any] = str.strip
     required: bool = False
+    local: bool = False        # PARSE takes the LocalFormats too: parse(text, local)
+    metavar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ TABLES: dict[str, Table] = {t.noun: t for t in [
     ), (_CLIENTS("company_id"),), "billing companies"),
     Table("plan", "Plan", "name", (
         Column("name", "plan name", _nonempty("plan name"), required=True),
-        Column("price", "monthly price", lambda t: parse_amount(t, field="price"), required=True),
+        Column("price", "monthly price", lambda t, local: parse_amount(t, field="price", local=local),
+               required=True, local=True, metavar="AMOUNT"),
         Column("down_kbps", "download speed in kbit/s", _whole(0, 100_000_000, "download speed")),
         Column("up_kbps", "upload speed in kbit/s", _whole(0, 100_000_000, "upload speed")),
     ), (_CLIENTS("plan_id"), UsedBy("Connection", "plan_id", "ip", "connection")), "service plans"),

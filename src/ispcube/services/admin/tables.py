@@ -8,6 +8,7 @@ from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, NotFound, Refused
+from ispcube.services.admin.config import local_formats
 from ispcube.services.admin.table_specs import Table, table
 
 
@@ -28,8 +29,9 @@ def row_dict(spec: Table, row) -> dict[str, Any]:
     return {c.name: getattr(row, c.name) for c in spec.columns}
 
 
-def _parse_values(spec: Table, raw: dict[str, str | None]) -> dict[str, Any]:
+def _parse_values(uow: UnitOfWork, spec: Table, raw: dict[str, str | None]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    local = local_formats(uow.session)
     for column in spec.columns:
         text = raw.get(column.name)
         if text is None:
@@ -38,7 +40,7 @@ def _parse_values(spec: Table, raw: dict[str, str | None]) -> dict[str, Any]:
             values[column.name] = None
             continue
         try:
-            values[column.name] = column.parse(text)
+            values[column.name] = column.parse(text, local) if column.local else column.parse(text)
         except Invalid as exc:
             raise Invalid(f"{spec.noun} {column.name.replace('_', '-')}: {exc}") from None
     return values
@@ -60,7 +62,7 @@ def add_row(uow: UnitOfWork, noun: str, raw: dict[str, str | None]) -> dict[str,
     missing = [c.name.replace("_", "-") for c in spec.columns if c.required and not raw.get(c.name)]
     if missing:
         raise Invalid(f"{noun}: --{', --'.join(missing)} required")
-    values = _parse_values(spec, raw)
+    values = _parse_values(uow, spec, raw)
     if noun == "company" and uow.session.scalars(select(func.count(m.Company.id))).one() >= 5:
         raise Refused("there are already 5 billing companies, the most ispcube keeps")
     _check_unique(uow, spec, values)
@@ -79,7 +81,7 @@ def list_rows(uow: UnitOfWork, noun: str) -> list[dict[str, Any]]:
 def edit_row(uow: UnitOfWork, noun: str, key: str, raw: dict[str, str | None]) -> dict[str, Any]:
     spec = table(noun)
     row = _find(uow, spec, key)
-    values = _parse_values(spec, raw)
+    values = _parse_values(uow, spec, raw)
     for column in spec.columns:
         if column.required and column.name in values and values[column.name] is None:
             raise Invalid(f"{noun} {column.name.replace('_', '-')} must not be empty")

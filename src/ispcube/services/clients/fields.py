@@ -17,6 +17,7 @@ from ispcube.domain import bank
 from ispcube.domain.contact import parse_emails, parse_phones
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
+from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.text import quoted
 from ispcube.domain.values import yes_no
 from ispcube.errors import Invalid
@@ -60,6 +61,7 @@ class FieldError:
 class Refs:
     """Lookup tables a client row refers to, loaded once per command (or per import)."""
     country: str
+    local: LocalFormats
     postal_codes: dict[str, int]
     statuses: dict[str, int]
     companies: dict[int, int]
@@ -68,9 +70,9 @@ class Refs:
     nodes: dict[str, int]
 
     @classmethod
-    def load(cls, session: Session, country: str) -> "Refs":
+    def load(cls, session: Session, country: str, local: LocalFormats) -> "Refs":
         return cls(
-            country=country,
+            country=country, local=local,
             postal_codes=dict(session.execute(select(m.PostalCode.code, m.PostalCode.id)).all()),
             statuses={name.casefold(): id_ for name, id_ in
                       session.execute(select(m.Status.name, m.Status.id))},
@@ -197,8 +199,9 @@ _PARSERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "postal_code": (("postal_code_id",), _refs_lookup("postal_codes", "postal code (see `ispcube postal-code list`)")),
     "lat": (("lat",), _plain(lambda v: parse_coordinate(v, field="latitude", limit=90))),
     "lng": (("lng",), _plain(lambda v: parse_coordinate(v, field="longitude", limit=180))),
-    "signup_date": (("signup_date",), _plain(lambda v: parse_date(v, field="signup date"))),
-    "contract_expiry": (("contract_expiry",), _plain(lambda v: parse_date(v, field="contract expiry"))),
+    "signup_date": (("signup_date",), lambda refs, v: parse_date(v, field="signup date", local=refs.local)),
+    "contract_expiry": (("contract_expiry",),
+                        lambda refs, v: parse_date(v, field="contract expiry", local=refs.local)),
     "phone": (("phones",), _plain(lambda v: ";".join(parse_phones(str(v))))),
     "email": (("emails",), _plain(lambda v: ";".join(parse_emails(str(v))))),
     "epayment_code": (("epayment_code",), _plain(_epayment)),
@@ -219,7 +222,7 @@ _PARSERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "iban": (("iban",), _plain(bank.parse_iban)),
     "bic": (("bic",), _plain(bank.parse_bic)),
     "mandate_ref": (("mandate_ref",), _plain(bank.parse_mandate_ref)),
-    "mandate_date": (("mandate_date",), _plain(lambda v: parse_date(v, field="mandate date"))),
+    "mandate_date": (("mandate_date",), lambda refs, v: parse_date(v, field="mandate date", local=refs.local)),
     "cbu": (("cbu",), _plain(bank.parse_cbu)),
     **{f: ((f,), _plain(_text(f))) for f in TEXT_FIELDS},
 }

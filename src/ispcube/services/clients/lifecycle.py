@@ -22,7 +22,7 @@ _NOT_PHONE_DIGIT = re.compile(r"[^\d;]")
 
 
 def load_refs(uow: UnitOfWork) -> Refs:
-    return Refs.load(uow.session, config.get_value(uow.session, "country"))
+    return Refs.load(uow.session, config.get_value(uow.session, "country"), config.local_formats(uow.session))
 
 
 def raise_first(errors: list[FieldError]) -> None:

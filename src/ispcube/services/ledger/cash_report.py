@@ -16,7 +16,7 @@ from ispcube.services.process.runtime import Runtime
 
 
 def cash_report(rt: Runtime, on_date: str | None = None, entity: str | None = None) -> list[dict[str, Any]]:
-    day = parse_date(on_date, field="--date") if on_date else rt.today()
+    day = parse_date(on_date, field="--date", local=rt.local_formats()) if on_date else rt.today()
     entry = LedgerEntry
     query = (select(entry.cash_entity, entry.operator,
                     func.sum(case((entry.kind == "receipt", 1), else_=0)),

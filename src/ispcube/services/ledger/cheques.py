@@ -10,6 +10,7 @@ already charged back (services/ledger/statement.py), so a later rejection would 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
+from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import format_amount, parse_amount
 from ispcube.domain.numbers import parse_id
 from ispcube.domain.text import quoted
@@ -45,10 +47,11 @@ class ChequeIn:
         return f"{self.bank} {self.number}"
 
 
-def parse_cheque(text: str, currency_code: str) -> ChequeIn:
+def parse_cheque(text: str, currency_code: str, local: LocalFormats) -> ChequeIn:
     """Parse a --cheque value: bank=..,number=..,amount=..,deposit=YYYY-MM-DD."""
     parts: dict[str, str] = {}
-    for piece in text.split(","):
+    # amount=1.234,56 holds a decimal comma: a comma separates parts only before the next key=
+    for piece in re.split(r",(?=\s*[A-Za-z]+\s*=)", text):
         key, sep, value = piece.partition("=")
         key = key.strip().lower()
         if not sep or key not in SPEC_KEYS:
@@ -61,8 +64,8 @@ def parse_cheque(text: str, currency_code: str) -> ChequeIn:
     if missing:
         raise Invalid(f"cheque {quoted(text)}: {', '.join(missing)} missing (use {SPEC_FORMAT})")
     amount = parse_amount(parts["amount"], field=f"amount of cheque {quoted(text)}", currency=currency_code,
-                          allow_zero=False)
-    deposit = parse_date(parts["deposit"], field=f"deposit date of cheque {quoted(text)}")
+                          allow_zero=False, local=local)
+    deposit = parse_date(parts["deposit"], field=f"deposit date of cheque {quoted(text)}", local=local)
     return ChequeIn(parts["bank"], parts["number"], amount, deposit)
 
 

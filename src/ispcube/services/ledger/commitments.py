@@ -32,7 +32,7 @@ def open_commitment(uow: UnitOfWork, client_id: int) -> Commitment | None:
 
 
 def set_commitment(rt, code: str, due: str) -> dict[str, Any]:
-    due_date = parse_date(due, field="commitment date", clock=True)
+    due_date = parse_date(due, field="commitment date", clock=True, local=rt.local_formats())
     if due_date < rt.today():
         raise Invalid(f"commitment date {due_date.isoformat()} is in the past")
     with rt.uow() as uow:

@@ -57,9 +57,10 @@ def pay(rt: Runtime, code: str, *, cash: str | None = None, cheques: list[str] |
         require_role(actor, COLLECTING, "record payments")
         client = find_client(uow, code, actor)
         money = currency(uow)
-        cash_amount = parse_amount(cash, field="cash", currency=money) if cash is not None else ZERO
-        parsed = [parse_cheque(text, money) for text in cheques or []]
-        paid_on = parse_date(on_date, field="--date") if on_date else rt.today()
+        local = rt.local_formats()
+        cash_amount = parse_amount(cash, field="cash", currency=money, local=local) if cash is not None else ZERO
+        parsed = [parse_cheque(text, money, local) for text in cheques or []]
+        paid_on = parse_date(on_date, field="--date", local=local) if on_date else rt.today()
         if paid_on > rt.today():
             raise Invalid(f"--date {paid_on.isoformat()} is in the future")
         result = record_payment(uow, rt, actor, client, cash_amount, parsed,

@@ -70,7 +70,8 @@ def currency(uow: UnitOfWork) -> str:
 
 
 def parse_positive(uow: UnitOfWork, text: str, field: str) -> Decimal:
-    return parse_amount(text, field=field, currency=currency(uow), allow_zero=False)
+    return parse_amount(text, field=field, currency=currency(uow), allow_zero=False,
+                        local=config.local_formats(uow.session))
 
 
 def reserve_numbers(uow: UnitOfWork, series: str, count: int = 1) -> int:

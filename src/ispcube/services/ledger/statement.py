@@ -48,8 +48,9 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
     imported entry came with, else the entry's own label ('receipt 12'); the brought-forward
     row is an opening balance whose amount is its balance.
     """
-    start = parse_date(date_from, field="--from") if date_from else None
-    end = parse_date(date_to, field="--to") if date_to else None
+    local = rt.local_formats()
+    start = parse_date(date_from, field="--from", local=local) if date_from else None
+    end = parse_date(date_to, field="--to", local=local) if date_to else None
     if start and end and start > end:
         raise Invalid(f"--from {start.isoformat()} is after --to {end.isoformat()}")
     with rt.uow() as uow:

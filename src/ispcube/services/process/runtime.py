@@ -17,6 +17,7 @@ from ispcube.errors import NotFound, Refused
 
 if TYPE_CHECKING:
     from ispcube.db.uow import UnitOfWork
+    from ispcube.domain.local_formats import LocalFormats
 
 OPERATORS = table("operators", column("id", Integer()), column("name", String()),
                   column("role", String()), column("cash_entity", String()),
@@ -64,6 +65,7 @@ class Runtime:
     engine: Engine
     operator: str = "system"
     clock: Callable[[], datetime] = field(default=datetime.now)
+    _formats: "LocalFormats | None" = field(default=None, init=False, repr=False)
 
     def uow(self) -> "UnitOfWork":
         from ispcube.db.uow import UnitOfWork
@@ -74,6 +76,14 @@ class Runtime:
 
     def today(self) -> date:
         return self.clock().date()
+
+    def local_formats(self) -> "LocalFormats":
+        """How this ISP writes amounts and dates (settings locale.*), read once per command."""
+        if self._formats is None:
+            from ispcube.services.admin.config import local_formats
+            with self.uow() as uow:
+                self._formats = local_formats(uow.session)
+        return self._formats
 
     def actor(self, uow: "UnitOfWork") -> Actor:
         return load_actor(uow.session, self.operator)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from ispcube.db.ledger_models import IMPORT_REF_LENGTH
 from ispcube.db.models import NOTE_LENGTH
 from ispcube.domain.dates import parse_date
+from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
@@ -78,6 +79,7 @@ class CheckContext:
     currency: str
     today: date
     mixed_encoding: bool = False
+    local: LocalFormats = LocalFormats()
 
 
 def _reason(exc: Invalid, field: str, text: str) -> str:
@@ -133,8 +135,8 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
     kind = KINDS.get(header_key(kind_text)) if kind_text is not None else None
     if kind_text is not None and kind is None:
         problems.append((column("kind"), kind_text, f"is not a kind of ledger line: say {SHOWN_KINDS}"))
-    entry_date = _date(raw, "date", column, problems, required=True)
-    due_date = _date(raw, "due_date", column, problems, required=False)
+    entry_date = _date(ctx, raw, "date", column, problems, required=True)
+    due_date = _date(ctx, raw, "due_date", column, problems, required=False)
     if entry_date is not None and entry_date > ctx.today:
         problems.append((column("date"), raw["date"], "is in the future: a line brings over what already happened"))
     amount = _amount(ctx, raw, kind, column, problems) if kind is not None else None
@@ -157,7 +159,7 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
     return checked
 
 
-def _date(raw: dict[str, str], name: str, column, problems: list, required: bool) -> date | None:
+def _date(ctx: CheckContext, raw: dict[str, str], name: str, column, problems: list, required: bool) -> date | None:
     text = raw.get(name)
     if text is None:
         if required and not any(c == column(name) for c, _, _ in problems):
@@ -167,7 +169,7 @@ def _date(raw: dict[str, str], name: str, column, problems: list, required: bool
     if len(text) == 19 and text.endswith(" 00:00:00"):
         text = text[:10]
     try:
-        return parse_date(text, field=name)
+        return parse_date(text, field=name, local=ctx.local)
     except Invalid as exc:
         problems.append((column(name), raw[name], _reason(exc, name, raw[name])))
         return None
@@ -196,7 +198,7 @@ def _amount(ctx: CheckContext, raw: dict[str, str], kind: str, column, problems:
     signed = kind in ("opening", "reversal") and name in ("amount", "balance")
     try:
         value = parse_amount(text, field=name, currency=ctx.currency, allow_negative=signed,
-                             allow_zero=kind == "opening")
+                             allow_zero=kind == "opening", local=ctx.local)
     except Invalid as exc:
         problems.append((column(name), text, _reason(exc, name, text)))
         return None

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ispcube.domain.money import MAX_AMOUNT, format_amount
+from ispcube.services.admin.config import local_formats
 from ispcube.services.imports.columns import ColumnMap
 from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary, run_import
 from ispcube.services.imports.ledger.check import CheckContext, Checked, Line, check_chunk, start_worker
@@ -94,7 +95,8 @@ class LedgerImport(ImportRun):
         return map_columns(header)
 
     def context(self) -> CheckContext:
-        return CheckContext(self.columns, currency(self.uow), self.rt.today(), self.source.mixed)
+        return CheckContext(self.columns, currency(self.uow), self.rt.today(), self.source.mixed,
+                            local=local_formats(self.uow.session))
 
     def settle(self, sent: list) -> list[Checked]:
         chunk = [Checked.from_wire(row) for row in sent]

@@ -64,7 +64,7 @@ class SepaRun:
 def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: str = "008.001.02",
                  dry_run: bool = False, overwrite: bool = False) -> SepaRun:
     rt.check_office("collect direct debits")
-    on = parse_date(collection_date, field="--collection-date")
+    on = parse_date(collection_date, field="--collection-date", local=rt.local_formats())
     if pain not in PAIN_VERSIONS:
         raise Invalid(f"--pain {quoted(pain)} is not one of {', '.join(PAIN_VERSIONS)}")
     if on < rt.today():

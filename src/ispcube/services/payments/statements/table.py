@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ispcube.domain.dates import parse_date
+from ispcube.domain.local_formats import LocalFormats
+from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 from ispcube.services.clients.fields import PAYMENT_METHODS
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key
 from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
 from ispcube.services.imports.read import Source
-from ispcube.services.payments.statements.lines import Line, checked_amount
+from ispcube.services.payments.statements.lines import Line
 from ispcube.services.payments.statements.match import Book, Decision, decide
 from ispcube.services.process.runtime import Runtime
 
@@ -75,6 +77,7 @@ def map_columns(header: list[str]) -> ColumnMap:
 class CheckContext:
     columns: ColumnMap
     currency: str
+    local: LocalFormats
 
 
 @dataclass(slots=True)
@@ -107,6 +110,11 @@ def _wire(checked: Checked) -> tuple:
     return checked.line, checked.problems, checked.value
 
 
+def _reason(exc: Invalid, field: str, text: str) -> str:
+    """The parser's sentence without the field and value it starts with (the problem gives them)."""
+    return str(exc).removeprefix(f"{field} {quoted(text)} ")
+
+
 def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checked:
     checked = Checked(number, [])
     problems = checked.problems
@@ -126,15 +134,14 @@ def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checke
     if problems:
         return checked
     try:
-        booked = parse_date(raw["date"], field="date")
-    except Invalid:
-        problems.append((columns.shown("date"), raw["date"], "is not a date (use YYYY-MM-DD)"))
+        booked = parse_date(raw["date"], field="date", local=ctx.local)
+    except Invalid as exc:
+        problems.append((columns.shown("date"), raw["date"], _reason(exc, "date", raw["date"])))
     text = raw["amount"]
-    amount, problem = checked_amount(text.removeprefix("-"), ctx.currency)
-    if problem:
-        problems.append((columns.shown("amount"), text, problem))
-    elif amount == 0:
-        problems.append((columns.shown("amount"), text, "must not be zero"))
+    try:
+        amount = parse_amount(text, currency=ctx.currency, allow_negative=True, allow_zero=False, local=ctx.local)
+    except Invalid as exc:
+        problems.append((columns.shown("amount"), text, _reason(exc, "amount", text)))
     reference = raw["reference"]
     if len(reference) > REFERENCE_LENGTH:
         problems.append((columns.shown("reference"), reference[:40] + "...",
@@ -145,9 +152,8 @@ def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checke
                          f"is not one of {', '.join(PAYMENT_METHODS)}"))
     if problems:
         return checked
-    assert amount is not None, "no problem, so a value"
     checked.value = Line(
-        f"line {number}", f"file:{reference}", booked, amount, not text.startswith("-"), ctx.currency,
+        f"line {number}", f"file:{reference}", booked, abs(amount), amount > 0, ctx.currency,
         reference=reference, client_code=raw.get("client"), epayment_code=raw.get("epayment_code"),
         iban=raw.get("iban", "").replace(" ", "").upper() or None,
         cbu=raw.get("cbu", "").replace(" ", "").replace("-", "") or None,
@@ -187,8 +193,9 @@ class PaymentFileImport(ImportRun):
         return map_columns(header)
 
     def context(self) -> CheckContext:
+        from ispcube.services.admin.config import local_formats
         from ispcube.services.ledger.posting import currency
-        return CheckContext(self.columns, currency(self.uow))
+        return CheckContext(self.columns, currency(self.uow), local_formats(self.uow.session))
 
     def settle(self, sent: list) -> list[Checked]:
         from ispcube.services.payments.statements.book import known_keys, load_book

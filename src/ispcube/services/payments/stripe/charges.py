@@ -198,7 +198,8 @@ def _open_charge(rt: Runtime, code: str, amount_text: str) -> PendingCharge:
         require_role(actor, COLLECTING, "charge cards")
         client = find_client(uow, code, actor)
         money = currency(uow)
-        amount = parse_amount(amount_text, field="amount", currency=money, allow_zero=False)
+        amount = parse_amount(amount_text, field="amount", currency=money, allow_zero=False,
+                              local=rt.local_formats())
         unfinished = uow.session.scalar(select(StripeCharge).where(StripeCharge.open_client_id == client.id))
         if unfinished is not None and unfinished.amount != amount:
             raise Refused(f"client {client.code} has an unfinished card charge of {format_amount(unfinished.amount)} "

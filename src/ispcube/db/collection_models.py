@@ -2,13 +2,14 @@
 
 An item is `pending` from the moment its file is written until the bank's answer settles it:
 `paid` (a receipt is posted, `entry_id`) or `rejected` (with the bank's reason code). A
-client with a pending item is never put in another batch, so nothing is collected twice.
+client with a pending item is never put in another batch, so nothing is collected twice; the
+database itself refuses a second pending item for a client (partial unique index).
 """
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ispcube.db.models import Base
@@ -31,6 +32,10 @@ class CollectionBatch(Base):
 
 class CollectionItem(Base):
     __tablename__ = "collection_items"
+    __table_args__ = (
+        Index("uq_collection_items_pending", "client_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("collection_batches.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)

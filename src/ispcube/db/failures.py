@@ -9,7 +9,8 @@ psycopg and sqlite3 share, so it never depends on the message text of one driver
 from ispcube.errors import Busy, IspcubeError
 
 _DRIVERS = ("sqlalchemy", "psycopg", "sqlite3", "_sqlite3")
-_LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
+_LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock",
+           "deadlock detected")
 
 
 def is_database_error(exc: BaseException) -> bool:
@@ -65,6 +66,14 @@ def translate(exc: BaseException) -> IspcubeError:
     if kinds & {"DatabaseError", "InterfaceError"}:  # a file that is no database, a dropped link
         return IspcubeError(f"the database failed ({_first_line(exc)})")
     return IspcubeError(f"the database failed ({type(getattr(exc, 'orig', None) or exc).__name__})")
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """EXC says a unique index refused a row (a concurrent writer got there first)."""
+    kinds = _kinds(exc)
+    if "UniqueViolation" in kinds:
+        return True
+    return "IntegrityError" in kinds and "unique" in _first_line(exc).lower()
 
 
 def _broken_rule(exc: BaseException, kinds: set[str]) -> str:

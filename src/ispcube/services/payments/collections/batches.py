@@ -3,12 +3,15 @@
 `settle` is for banks that send no statement: every item still pending is taken as paid, and
 a receipt is posted for it as `pay` would post one (payment method `sepa`, the EndToEndId in
 the comment), all in one transaction. Items already paid or rejected are left as they are, so
-settling twice posts nothing twice.
+settling twice posts nothing twice. One run at a time (job lock, exit 75); and the items are
+claimed by one conditional UPDATE (`... WHERE status = 'pending'`) whose returned rows are the
+only ones posted, so a settle or a `payments import` of the same items running at the same
+time (past the lock, or another command) never gets a receipt posted twice.
 """
 
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionBatch, CollectionItem
@@ -16,7 +19,10 @@ from ispcube.domain.money import format_amount
 from ispcube.domain.numbers import parse_id
 from ispcube.errors import NotFound
 from ispcube.services.ledger.posting import post
+from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime, require_office
+
+JOB = "collect settle"
 
 
 def list_batches(rt: Runtime) -> list[dict]:
@@ -55,22 +61,36 @@ def show_batch(rt: Runtime, batch_ref: str) -> dict:
 
 def settle_batch(rt: Runtime, batch_ref: str) -> dict:
     """Take every pending item of the batch as paid: a receipt each, in one transaction."""
-    with rt.uow() as uow:
-        require_office(rt.actor(uow), "settle direct-debit batches")
-        batch = _batch(uow, batch_ref)
-        pending = list(uow.session.scalars(select(CollectionItem).where(
-            CollectionItem.batch_id == batch.id, CollectionItem.status == "pending").order_by(CollectionItem.id)))
-        clients = {c.id: c for c in uow.session.scalars(
-            select(m.Client).where(m.Client.id.in_({item.client_id for item in pending})))} if pending else {}
-        now = rt.now()
-        for item in pending:
-            posted = post(uow, rt, clients[item.client_id], "receipt", -item.amount, entry_date=rt.today(),
-                          comment=f"SEPA direct debit {item.end_to_end_id} (batch {batch.id})",
-                          payment_method="sepa")
-            item.status, item.entry_id, item.settled_at = "paid", posted.entry_id, now
-        uow.commit()
-        received = sum((item.amount for item in pending), Decimal("0.00"))
-        return {"batch": batch.id, "paid": len(pending), "total": format_amount(received)}
+    with job_lock(rt.engine, JOB):
+        with rt.uow() as uow:
+            require_office(rt.actor(uow), "settle direct-debit batches")
+            batch = _batch(uow, batch_ref)
+            claimed = _claim_pending(uow, batch.id, rt.now())
+            clients = {c.id: c for c in uow.session.scalars(
+                select(m.Client).where(m.Client.id.in_({row.client_id for row in claimed})))} if claimed else {}
+            for row in claimed:
+                posted = post(uow, rt, clients[row.client_id], "receipt", -row.amount, entry_date=rt.today(),
+                              comment=f"SEPA direct debit {row.end_to_end_id} (batch {batch.id})",
+                              payment_method="sepa")
+                uow.session.execute(update(CollectionItem).where(CollectionItem.id == row.id)
+                                    .values(entry_id=posted.entry_id).execution_options(synchronize_session=False))
+            uow.commit()
+    received = sum((row.amount for row in claimed), Decimal("0.00"))
+    return {"batch": batch.id, "paid": len(claimed), "total": format_amount(received)}
+
+
+def _claim_pending(uow, batch_id: int, now) -> list:
+    """Move the batch's pending items to paid in one conditional UPDATE; the rows it moved.
+    An item another writer settled meanwhile no longer matches and is not returned."""
+    i = CollectionItem
+    pending = (i.batch_id == batch_id, i.status == "pending")
+    # Locked in id order first (PostgreSQL), as `payments import` locks them: no deadlock.
+    uow.session.execute(select(i.id).where(*pending).order_by(i.id).with_for_update())
+    moved = uow.session.execute(update(i).where(*pending)
+                                .values(status="paid", settled_at=now)
+                                .returning(i.id, i.client_id, i.amount, i.end_to_end_id)
+                                .execution_options(synchronize_session=False)).all()
+    return sorted(moved, key=lambda row: row.id)
 
 
 def _batch(uow, batch_ref: str) -> CollectionBatch:

@@ -7,6 +7,10 @@ nothing is collected twice). Clients of the method that owe money but cannot be 
 named with the reason. The sequence is FRST until a collection under the mandate has been paid,
 RCUR after it.
 
+One run at a time (the job lock: a second run gets exit 75), and the database refuses a
+second pending item for a client: a run that got past the lock anyway (another host, another
+path to the same SQLite file) fails whole, recording nothing and leaving no file.
+
 The batch and its items are recorded in the same transaction that is committed only once the
 file, validated against the schema, has been written beside its final name; the file is then
 moved into place. A kill before the commit leaves no batch (and at most a hidden temporary
@@ -25,19 +29,22 @@ from sqlalchemy import exists, insert, literal, select
 from ispcube.adapters.sepa_file import PAIN_VERSIONS, Creditor, Debit, debit_file
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionBatch, CollectionItem
+from ispcube.db.failures import is_unique_violation
 from ispcube.db.types import Money
 from ispcube.domain.bank import bic_of
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount
 from ispcube.domain.text import quoted
-from ispcube.errors import Invalid, PartialFailure
+from ispcube.errors import Busy, Invalid, PartialFailure
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.ledger.overdue import overdue_select
+from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime, require_office
 
 ZERO = Decimal("0.00")
 HORIZON_DAYS = 366      # the furthest collection date accepted
+JOB = "collect sepa"
 
 
 @dataclass
@@ -74,6 +81,14 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
                       "banks take direct debits for the coming days, not years")
     path = _output(out, dry_run, overwrite)
     run = SepaRun(on.isoformat(), pain, dry_run)
+    if dry_run:
+        return _collect(rt, run, on, path)
+    with job_lock(rt.engine, JOB):
+        return _collect(rt, run, on, path)
+
+
+def _collect(rt: Runtime, run: SepaRun, on: date, path: Path | None) -> SepaRun:
+    dry_run, pain = run.dry_run, run.pain
     with rt.uow() as uow:
         require_office(rt.actor(uow), "collect direct debits")
         if not dry_run:
@@ -97,7 +112,13 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
             return run
         assert path is not None, "only a dry run goes without a file"
         run.batch = batch.id
-        _record_items(uow, rt, batch, planned)
+        try:
+            _record_items(uow, rt, batch, planned)
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            uow.session.rollback()
+            raise _collected_meanwhile(uow, [owner for owner, _ in planned]) from None
         temporary = _part(path, batch.id)
         _write_private(temporary, document)
         try:
@@ -112,6 +133,17 @@ def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: st
                              f"could not be moved into place ({exc.strerror}): it is at {temporary}") from None
     run.file = str(path)
     return run
+
+
+def _collected_meanwhile(uow, planned: list[tuple[int, str]]) -> Busy:
+    """Another run recorded a pending item for some of PLANNED after this run chose them."""
+    c, item = m.Client, CollectionItem
+    taken = uow.session.execute(select(c.code, item.batch_id).join(item, item.client_id == c.id).where(
+        item.status == "pending", c.id.in_([client_id for client_id, _ in planned])).order_by(c.code)).first()
+    who = f"client {taken.code} already has a pending direct debit in batch {taken.batch_id}" if taken else \
+        "a client of this batch got a pending direct debit"
+    return Busy(f"{who}, requested by another `collect sepa` at the same time: nothing was recorded by this run "
+                "and no file was written; run it again to collect the clients left")
 
 
 def _part(path: Path, batch_id: int) -> Path:

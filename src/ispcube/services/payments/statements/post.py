@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionItem
+from ispcube.db.failures import is_unique_violation
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.statement_models import BankTransaction, PaymentImport
 from ispcube.db.uow import UnitOfWork
@@ -44,6 +45,7 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
           cut: set[int]) -> Written:
     """Write DECISIONS (the caller commits); CUT: the clients whose service is cut."""
     today = rt.today()
+    _lock_items(uow, decisions)
     receipts = [d for d in decisions if d.outcome == "receipt"]
     debits = [d for d in decisions if d.outcome == "return" and d.charge_back]
     record = PaymentImport(file_name=file_name[:500], file_format=file_format, imported_at=rt.now(),
@@ -80,7 +82,7 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
         bulk_insert(conn, BankTransaction.__table__, TRANSACTION_COLUMNS, rows)
         uow.flush()
     except Exception as exc:
-        if _unique_violation(exc):
+        if is_unique_violation(exc):
             raise Busy("another import posted some of these transactions at the same time; nothing was posted "
                        "by this run: run it again to post what is left") from None
         raise
@@ -217,17 +219,16 @@ def _settle_items(uow: UnitOfWork, rt: Runtime, import_id: int, decisions: list[
             raise _raced()
 
 
+def _lock_items(uow: UnitOfWork, decisions: list[Decision]) -> None:
+    """Lock the collection items this import settles before anything else (PostgreSQL), in the
+    order `collect settle` takes them: items first, then the receipt numbers, so the two wait
+    for each other instead of deadlocking."""
+    ids = sorted({d.item.id for d in decisions if d.item is not None})
+    i = CollectionItem
+    for part in range(0, len(ids), 5000):
+        uow.session.execute(select(i.id).where(i.id.in_(ids[part:part + 5000])).order_by(i.id).with_for_update())
+
+
 def _raced() -> Busy:
     return Busy("a direct-debit item changed while this import ran (`collect settle`?); nothing was posted by "
                 "this run: run it again")
-
-
-def _unique_violation(exc: BaseException) -> bool:
-    from sqlalchemy.exc import IntegrityError
-    if isinstance(exc, IntegrityError):
-        return True
-    sqlstate = getattr(exc, "sqlstate", None)
-    if sqlstate == "23505":
-        return True
-    import sqlite3
-    return isinstance(exc, sqlite3.IntegrityError)

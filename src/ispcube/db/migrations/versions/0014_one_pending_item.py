@@ -5,16 +5,16 @@ A partial unique index on `collection_items (client_id) WHERE status = 'pending'
 already happened cannot take the index; the upgrade then names the clients and their batches,
 so the operator settles one of them first (the bank's statement, or `collect settle`).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 from ispcube.errors import Refused
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

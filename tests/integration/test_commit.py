@@ -46,10 +46,10 @@ def test_kept_when_paid_cut_on_the_date_when_not(net, runtime):
                 "SELECT id, :due, 'open', 'system', :at FROM clients WHERE code = :code"),
                 {"due": "2026-03-10", "at": "2026-03-01 10:00:00", "code": code})
         uow.commit()
-    cli.ok("enforce", "--today", "2026-03-05")
+    cli.ok("--yes", "enforce", "--today", "2026-03-05")
     assert cut_list(core) == {}                           # postponed until the date
     cli.ok("pay", "D1", "--cash", "100", "--no-enable")
-    summary = cli.json("enforce", "--today", "2026-03-10")
+    summary = cli.json("--yes", "enforce", "--today", "2026-03-10")
     assert summary["cut"] == 1 and cut_list(core) == {"10.0.0.2": "D2"}
     assert "commitment of 2026-03-10 kept" in cli.json("client", "log", "D1")[-1]["message"]
     messages = [e["message"] for e in cli.json("client", "log", "D2")]
@@ -64,7 +64,7 @@ def test_the_balance_is_rebuilt_before_the_check(net, runtime):
             "INSERT INTO commitments (client_id, due_date, status, operator, created_at) "
             "SELECT id, '2026-03-10', 'open', 'system', '2026-03-01 10:00:00' FROM clients WHERE code = 'D1'"))
         uow.commit()
-    cli.ok("enforce", "--today", "2026-03-10", "--router", "core")
+    cli.ok("--yes", "enforce", "--today", "2026-03-10", "--router", "core")
     assert "10.0.0.1" in cut_list(core)
     assert "ledger.rebuild" in [e["kind"] for e in cli.json("client", "log", "D1")]
 
@@ -80,9 +80,9 @@ def test_the_cut_is_retried_for_five_days_then_given_up(net, runtime):
     cli.ok("config", "set", "enforce.retry_days", "1")    # commitments keep their own 5 days
     core.refuse_connections = True
     for day in ("2026-03-10", "2026-03-11", "2026-03-15"):
-        result = cli("--format", "json", "enforce", "--today", day)
+        result = cli("--format", "json", "--yes", "enforce", "--today", day)
         assert result.exit_code == 3 and json.loads(result.stdout)["expired"] == 0, day
-    result = cli("--format", "json", "enforce", "--today", "2026-03-16")
+    result = cli("--format", "json", "--yes", "enforce", "--today", "2026-03-16")
     assert result.exit_code == 3
     assert [(e["client"], e["since"]) for e in json.loads(result.stdout)["expired_tasks"]] == [
         ("D1", "2026-03-10")]
@@ -107,9 +107,9 @@ def test_a_deleted_client_is_not_cut_when_its_commitment_falls_due(net, runtime)
             "SELECT id, :due, 'open', 'system', :at FROM clients WHERE code = 'D1'"),
             {"due": "2026-03-10", "at": "2026-03-01 10:00:00"})
         uow.commit()
-    cli.ok("enforce", "--today", "2026-03-05")
+    cli.ok("--yes", "enforce", "--today", "2026-03-05")
     assert cut_list(core) == {"10.0.0.2": "D2"}
     cli.ok("--yes", "client", "delete", "D1")
-    summary = cli.json("enforce", "--today", "2026-03-10")
+    summary = cli.json("--yes", "enforce", "--today", "2026-03-10")
     assert summary["cut"] == 0 and cut_list(core) == {"10.0.0.2": "D2"}
     assert "commitment.check" not in [e["kind"] for e in cli.json("client", "log", "ZZ00000001")]

@@ -26,7 +26,7 @@ from tests.support.network import add_mikrotik, cut_list, start_simulators
 pytestmark = pytest.mark.slow   # enforce runs killed at random moments, many times over
 
 CLIENTS = 150          # 150 cuts, then 75 restores: more than the killed runs can reach
-ENFORCE = [sys.executable, "-c", "from ispcube.cli.main import run; run()", "enforce"]
+ENFORCE = [sys.executable, "-c", "from ispcube.cli.main import run; run()", "--yes", "enforce"]
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def _wait_for_lock_release(engine, timeout=10.0):
 def _assert_clean(cli, runtime, sims, wanted_cut, today=None, wanted_throttled=None):
     _wait_for_lock_release(runtime.engine)
     on = ("--today", today) if today else ()
-    cli.ok("enforce", *on)
+    cli.ok("--yes", "enforce", *on)
     for name, wanted in (("ispcube-cut", wanted_cut), ("ispcube-throttle", wanted_throttled or {})):
         listed = {}
         for sim in sims:
@@ -126,7 +126,7 @@ def _assert_clean(cli, runtime, sims, wanted_cut, today=None, wanted_throttled=N
         assert listed == wanted, name
     for sim in sims:
         sim.reset_counters()
-    cli.ok("enforce", *on)
+    cli.ok("--yes", "enforce", *on)
     assert _writes(sims) == 0
     with runtime.uow() as uow:
         open_tasks = uow.session.scalar(select(func.count()).select_from(RouterTask)

@@ -192,11 +192,11 @@ def test_preaviso_warnings_are_told_once_a_month(cli, mail):
                "u1@example.com", "--plan", "Hogar", "--signup-date", "2026-01-01")
         cli.ok("connection", "add", "U1", "--router", "core", "--ip", "10.0.0.1", "--plan", "Hogar")
         cli.ok("billing", "run", "--period", "2026-03")
-        assert cli.json("preaviso", "--now", "2026-03-02T09:00")["warned"] == 1
+        assert cli.json("--yes", "preaviso", "--now", "2026-03-02T09:00")["warned"] == 1
         core.advance_clock(3600)
-        assert cli.json("preaviso", "--now", "2026-03-02T14:00")["warned"] == 1
+        assert cli.json("--yes", "preaviso", "--now", "2026-03-02T14:00")["warned"] == 1
         core.advance_clock(3600)
-        dry = cli.ok("preaviso", "--now", "2026-03-03T14:00", "--dry-run")
+        dry = cli.ok("--yes", "preaviso", "--now", "2026-03-03T14:00", "--dry-run")
         assert "10.0.0.1" in dry.stdout
         assert cli.json("notify")["sent"] == 1
         (warning,) = mail.messages()
@@ -205,7 +205,7 @@ def test_preaviso_warnings_are_told_once_a_month(cli, mail):
         assert "saldo a pagar de 1.000,00 ARS" in body and "suspendido a partir del 10/03/2026" in body
         cli.ok("billing", "run", "--period", "2026-04")
         core.advance_clock(3600)
-        assert cli.json("preaviso", "--now", "2026-04-01T09:00")["warned"] == 1    # a new month: told again
+        assert cli.json("--yes", "preaviso", "--now", "2026-04-01T09:00")["warned"] == 1    # a new month: told again
         assert cli.json("notify")["sent"] == 1
         april = mail.messages()[1].get_content()
         assert "saldo a pagar de 2.000,00 ARS" in april
@@ -317,13 +317,13 @@ def test_the_throttle_is_told_with_the_day_of_the_cut(cli, mail):
     cli.ok("config", "set", "escalation.cut_after_days", "15")
     cli.ok("config", "set", "escalation.throttle_after_days", "5")
     debtor(cli, "T1", "Tomás Ibáñez", "800", "tomas@example.com")        # a DX due today
-    assert cli.json("enforce", "--today", (today + timedelta(days=5)).isoformat())["routers"] == []
+    assert cli.json("--yes", "enforce", "--today", (today + timedelta(days=5)).isoformat())["routers"] == []
     cli.ok("notify")
     (throttled,) = mail.messages()
     assert throttled["Subject"] == "Velocidad reducida por falta de pago (cliente T1)"
     body = throttled.get_content()
     cut_day = (today + timedelta(days=15)).strftime("%d/%m/%Y")
     assert "deuda vencida de 800,00 ARS" in body and f"el servicio será suspendido el {cut_day}" in body
-    cli.ok("enforce", "--today", (today + timedelta(days=15)).isoformat())
+    cli.ok("--yes", "enforce", "--today", (today + timedelta(days=15)).isoformat())
     cli.ok("notify")
     assert [str(m["Subject"]) for m in mail.messages()][1] == "Servicio suspendido por falta de pago (cliente T1)"

@@ -74,16 +74,16 @@ def test_cut_user_gets_the_cut_reply_and_a_restored_one_does_not(radius):
 def test_a_nak_or_silence_is_a_failure_retried_next_run(radius, answer, words):
     cli, freeradius, nas = radius
     nas.answer = answer
-    result = cli("--format", "json", "enforce", "--today", "2026-04-01")
+    result = cli("--format", "json", "--yes", "enforce", "--today", "2026-04-01")
     assert result.exit_code == 3
     routers = json.loads(result.stdout)["routers"]
     assert words in routers[0]["error"]
     assert group_members(freeradius) == ["ana"]   # the group is set; the session was not dropped
     nas.answer = "ack"
     before = len(nas.requests)
-    cli.ok("enforce", "--today", "2026-04-02")
+    cli.ok("--yes", "enforce", "--today", "2026-04-02")
     assert len(nas.requests) == before + 1        # the open task sends the disconnect again
-    cli.ok("enforce", "--today", "2026-04-03")
+    cli.ok("--yes", "enforce", "--today", "2026-04-03")
     assert len(nas.requests) == before + 1
 
 

@@ -64,7 +64,7 @@ def groups(radius) -> dict[str, list[str]]:
 
 def test_throttled_user_gets_the_rate_then_the_cut_then_neither(radius):
     cli, freeradius, nas = radius
-    summary = cli.json("enforce", "--today", day(3))
+    summary = cli.json("--yes", "enforce", "--today", day(3))
     assert (summary["throttled"], summary["failed"]) == (1, 0)
     assert groups(freeradius) == {"ispcube-throttle": ["ana"]}
     assert freeradius.radtest("ana", "pw") == (True, {"Mikrotik-Rate-Limit": "512k/1M"})
@@ -72,41 +72,41 @@ def test_throttled_user_gets_the_rate_then_the_cut_then_neither(radius):
     assert nas.coa_requests == [{"User-Name": "ana", "Acct-Session-Id": "s-ana", "Mikrotik-Rate-Limit": "512k/1M"}]
     assert nas.requests == []                     # the session stays up, at the new rate
 
-    cli.ok("enforce", "--today", day(4))
+    cli.ok("--yes", "enforce", "--today", day(4))
     assert len(nas.coa_requests) == 1 and nas.requests == []      # nothing changed, nothing sent
     assert cli.json("enforce", "--check")["drift"] == 0
 
-    cut = cli.json("enforce", "--today", day(7))
+    cut = cli.json("--yes", "enforce", "--today", day(7))
     assert cut["cut"] == 1 and groups(freeradius) == {"ispcube-cut": ["ana"]}
     assert freeradius.radtest("ana", "pw") == (True, {"Mikrotik-Address-List": "ispcube-cut"})
     assert len(nas.requests) >= 1 and nas.requests[0] == {"User-Name": "ana", "Acct-Session-Id": "s-ana"}
 
     cli.ok("pay", "A1", "--cash", "300", "--no-enable")
-    assert cli.json("enforce", "--today", day(8))["restored"] == 1
+    assert cli.json("--yes", "enforce", "--today", day(8))["restored"] == 1
     assert groups(freeradius) == {} and freeradius.radtest("ana", "pw") == (True, {})
 
 
 def test_a_new_rate_reaches_every_throttled_session_once(radius):
     cli, freeradius, nas = radius
-    cli.ok("enforce", "--today", day(3))
+    cli.ok("--yes", "enforce", "--today", day(3))
     cli.ok("config", "set", "escalation.throttle_rate", "2M/2M")
     drift = cli("enforce", "--check")
     assert drift.exit_code == 3 and "ana" in drift.stdout
-    cli.ok("enforce", "--today", day(4))
+    cli.ok("--yes", "enforce", "--today", day(4))
     assert freeradius.radtest("ana", "pw") == (True, {"Mikrotik-Rate-Limit": "2M/2M"})
     assert [r["Mikrotik-Rate-Limit"] for r in nas.coa_requests] == ["512k/1M", "2M/2M"]
-    cli.ok("enforce", "--today", day(5))
+    cli.ok("--yes", "enforce", "--today", day(5))
     assert len(nas.coa_requests) == 2
 
 
 def test_a_nak_to_the_coa_is_retried_by_the_next_run(radius):
     cli, freeradius, nas = radius
     nas.answer = "nak"
-    result = cli("--format", "json", "enforce", "--today", day(3))
+    result = cli("--format", "json", "--yes", "enforce", "--today", day(3))
     assert result.exit_code == 3 and "refused the CoA-Request for 'ana' (NAK)" in result.stdout
     assert groups(freeradius) == {"ispcube-throttle": ["ana"]}   # the group is set; the rate not told
     nas.answer = "ack"
-    cli.ok("enforce", "--today", day(4))
+    cli.ok("--yes", "enforce", "--today", day(4))
     assert len(nas.coa_requests) == 2                             # the open task sends it again
-    cli.ok("enforce", "--today", day(5))
+    cli.ok("--yes", "enforce", "--today", day(5))
     assert len(nas.coa_requests) == 2

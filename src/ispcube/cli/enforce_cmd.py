@@ -29,10 +29,22 @@ def _report(ctx: typer.Context, summary) -> None:
         raise PartialFailure(summary.failure())
 
 
+def _rehearsal(ctx: typer.Context, given: str, day, real_day, dry_run: bool) -> bool:
+    """U8: a run as of another day than today changes routers only with --yes; without it, it
+    is a dry run, and one line on stderr says so."""
+    if dry_run or day == real_day or state(ctx).yes:
+        return dry_run
+    typer.echo(f"ispcube: {given} is not today ({real_day}): a dry run, nothing is changed "
+               "(add --yes to apply it)", err=True)
+    return True
+
+
 def register(app: typer.Typer) -> None:
     @app.command("enforce")
     def enforce(ctx: typer.Context,
-                today: Optional[str] = typer.Option(None, "--today", metavar=DATE, help="Act as on this date."),
+                today: Optional[str] = typer.Option(None, "--today", metavar=DATE,
+                                                    help="Act as on this date; a day other than today is a dry "
+                                                         "run unless --yes."),
                 dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan per router; change nothing."),
                 check: bool = typer.Option(False, "--check",
                                            help="Report drift between routers and the wanted state (exit 3 on drift)."),
@@ -42,12 +54,15 @@ def register(app: typer.Typer) -> None:
         from ispcube.services.enforcement.enforce import run_enforce
         rt = state(ctx).runtime()
         day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
+        if day is not None and not check:
+            dry_run = _rehearsal(ctx, f"--today {day}", day, rt.today(), dry_run)
         _report(ctx, run_enforce(rt, day, dry_run=dry_run, check=check, router=router))
 
     @app.command("preaviso")
     def preaviso(ctx: typer.Context,
                  now: Optional[str] = typer.Option(None, "--now", metavar=DATETIME,
-                                            help="Act as at this time (a date, then HH:MM)."),
+                                                   help="Act as at this time (a date, then HH:MM); a day other "
+                                                        "than today is a dry run unless --yes."),
                  dry_run: bool = typer.Option(False, "--dry-run",
                                               help="Print the plan per router; change nothing.")) -> None:
         """Put clients with an unpaid invoice on the warning list (cron, hourly)."""
@@ -55,6 +70,8 @@ def register(app: typer.Typer) -> None:
         from ispcube.services.enforcement.preaviso import run_preaviso
         rt = state(ctx).runtime()
         moment = parse_datetime(now, field="--now", clock=True, local=rt.local_formats()) if now else None
+        if moment is not None:
+            dry_run = _rehearsal(ctx, f"--now {moment:%Y-%m-%dT%H:%M}", moment.date(), rt.today(), dry_run)
         _report(ctx, run_preaviso(rt, moment, dry_run=dry_run))
 
     @app.command("commit")

@@ -177,7 +177,7 @@ def test_list_filters_combine_and_search_inside_them(base):
     assert codes("--service", "cut") == [] and codes("--search", "%") == []
     assert codes("--search", "4555") == []
     bad = base("client", "list", "--service", "maybe")
-    assert bad.exit_code == 1 and "cut or active" in bad.stderr
+    assert bad.exit_code == 1 and "is not active, throttled, cut or deleted" in bad.stderr
 
 
 def test_search_finds_phone_email_and_id(base):

@@ -96,7 +96,7 @@ def test_lines_post_the_entries_adjust_and_pay_would_and_say_so(base, runtime, t
     stored = {e.import_ref: e for e in entries(runtime)}
     receipt = stored["R-9"]
     assert (receipt.kind, receipt.amount, receipt.payment_method, receipt.cash_amount, receipt.comment) == (
-        "receipt", Decimal("-100.00"), "efectivo", None, "pago parcial")
+        "receipt", Decimal("-100.00"), "cash", None, "pago parcial")
     assert (stored["SI-B2"].kind, stored["SI-B2"].amount) == ("opening", Decimal("-300.00"))
     assert {e.operator for e in stored.values()} == {"system"}
     # The numbering goes on from there, as `ledger adjust` and `pay` take it.

@@ -88,7 +88,7 @@ def test_collector_lists_only_own_clients(base, tmp_path):
     (["--template", "receipt", "--out", "l.pdf"], "--template 'receipt' is not a listing template"),
     (["--template", "listing"], "--out FILE is required"),
     (["--template", "listing", "--out", "l.xlsx"], "--out 'l.xlsx' must end in .pdf or .html"),
-    (["--service", "gone", "--out", "l.pdf"], "service 'gone' is not cut or active"),
+    (["--service", "gone", "--out", "l.pdf"], "service 'gone' is not active, throttled, cut or deleted"),
 ])
 def test_bad_listing_requests(base, tmp_path, monkeypatch, args, error):
     monkeypatch.chdir(tmp_path)

@@ -59,6 +59,8 @@ CASES = {
     ("pay", "cheque"): (["pay", "A1", "--cheque", "bank=Galicia,number=77,amount={},deposit=05/03/2020"],
                         LOCAL_AMOUNT, (READ_AMOUNT, "2020-03-05"),
                         lambda cli, out: (_json(out)["amount"], cli.json("cheque", "list")[0]["deposit_date"])),
+    ("pay", "amount"): (["pay", "A1", "--amount", "{}", "--method", "Transferencia"], LOCAL_AMOUNT, READ_AMOUNT,
+                        lambda cli, out: _json(out)["amount"]),
     ("pay", "on_date"): (["pay", "A1", "--cash", "10", "--date", "{}"], "05/03/2020",
                          ["2020-03-04", "2020-03-05", "2020-03-06"], lambda cli, out: _json(out) and _statement(cli)),
     ("ledger", "adjust", "debit"): (["ledger", "adjust", "A1", "--debit", "{}", "--reason", "r"], LOCAL_AMOUNT,
@@ -82,6 +84,8 @@ CASES = {
                                              "05/03/2090", True,        # read as 5 March, then refused:
                                              lambda cli, out: "--collection-date 2090-03-05 is more than 366 days "
                                                               "ahead" in out.stderr),
+    ("demo", "today"): (["demo", "--path", "{tmp}/demo.db", "--clients", "5", "--today", "{}"], "05/03/2026", True,
+                        lambda cli, out: _json(out) and "2026-03-05" in out.stdout and "2026-05-03" not in out.stdout),
     ("stripe", "charge", "amount"): (["stripe", "charge", "A1", "{}"], LOCAL_AMOUNT, True,      # read, then refused:
                                      lambda cli, out: "client A1 has no saved card" in out.stderr),
     **{("client", command, field): (["client", command, *_client_args(command), f"--{field.replace('_', '-')}", "{}"],
@@ -121,9 +125,9 @@ def shop(cli, monkeypatch):
 
 
 @pytest.mark.parametrize("case", sorted(CASES), ids=" ".join)
-def test_each_option_reads_the_local_format(shop, case):
+def test_each_option_reads_the_local_format(shop, case, tmp_path):
     args, value, expected, read = CASES[case]
-    out = shop("--format", "json", *[arg.replace("{}", value) for arg in args])
+    out = shop("--format", "json", *[arg.replace("{}", value).replace("{tmp}", str(tmp_path)) for arg in args])
     assert read(shop, out) == expected
 
 

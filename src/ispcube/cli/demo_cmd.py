@@ -6,6 +6,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.output import render_record
+from ispcube.cli.params import DATE
 from ispcube.cli.state import program, state
 
 
@@ -18,13 +19,13 @@ def register(app: typer.Typer) -> None:
              clients: int = typer.Option(300, "--clients", help="How many sample clients."),
              force: bool = typer.Option(False, "--force",
                                         help="Replace --path even if it is not a demo database."),
-             today: Optional[str] = typer.Option(None, "--today",
-                                                 help="Tell the story as on this date (YYYY-MM-DD; default: today).")
+             today: Optional[str] = typer.Option(None, "--today", metavar=DATE,
+                                                 help="Tell the story as on this date (default: today).")
              ) -> None:
         """Build a sample ISP in a fresh SQLite file and show a short tour."""
         from ispcube.domain.dates import parse_date
         from ispcube.services.demo import tour as demo_service
-        day = parse_date(today, field="--today", clock=True) if today else None
+        day = parse_date(today, field="--today", clock=True) if today else None    # the demo ISP's: day first
         tour = demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes, today=day,
                                 program=program())
         if state(ctx).format != "table":

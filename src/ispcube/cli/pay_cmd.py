@@ -13,6 +13,12 @@ cheque_app = typer.Typer(help="Cheques received with payments: list, set-status.
 
 def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
         cash: Optional[str] = typer.Option(None, "--cash", metavar=AMOUNT, help="Amount paid in cash."),
+        amount: Optional[str] = typer.Option(None, "--amount", metavar=AMOUNT,
+                                             help="Amount paid by --method (default cash)."),
+        method: Optional[str] = typer.Option(None, "--method", metavar="METHOD",
+                                             help="How it was paid: cash, transfer, card, cheque, debit, "
+                                                  "mercadopago... or efectivo, transferencia, tarjeta; only cash "
+                                                  "goes to the cash box."),
         cheque: Optional[list[str]] = typer.Option(
             None, "--cheque", metavar=CHEQUE, help="A cheque: bank=..,number=..,amount=..,deposit=.. (repeatable)."),
         comment: Optional[str] = typer.Option(None, "--comment", help="Kept on the receipt."),
@@ -29,7 +35,8 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
     st = state(ctx)
     rt = st.runtime()
     check_receipt_file(st, rt, code, receipt)
-    paid = payments.pay(rt, code, cash=cash, cheques=cheque or [], comment=comment, on_date=on_date)
+    paid = payments.pay(rt, code, cash=cash, cheques=cheque or [], comment=comment, on_date=on_date,
+                        amount=amount, method=method)
     print_payment_receipt(st, rt, paid, receipt)
     question = f"Client {paid.client} is cut and now owes {paid.overdue:.2f} overdue: re-enable it?"
     enabled = paid.may_enable and st.ask(question, enable, False) and \

@@ -14,7 +14,7 @@ FILTER_FLAGS = [
     Flag("seller", "Only this seller's clients."),
     Flag("payment_method", "Only this payment method."),
     Flag("company", "Only this billing company (1-5)."),
-    Flag("service", "cut, active or throttled."),
+    Flag("service", "active, throttled, cut or deleted (or activo, reducido, cortado, suspendido, baja)."),
     Flag("free", "Only free (or only paying) clients.", switch=True),
     Flag("deleted", "Deleted clients (ZZ codes) instead of the others.", on_off=True),
 ]

@@ -24,7 +24,8 @@ CLIENT_FLAGS = [
     Flag("contact", "Contact person."),
     Flag("epayment_code", "Electronic payment code (unique)."),
     Flag("status", "Administrative status (from `ispcube status list`)."),
-    Flag("payment_method", "cash, transfer, card, debit, sepa, cobrodigital, webpay, mercadopago, stripe, other."),
+    Flag("payment_method", "cash, transfer, card, cheque, debit, sepa, cobrodigital, webpay, mercadopago, stripe, "
+                           "other (or efectivo, transferencia, tarjeta, débito automático...)."),
     Flag("collector", "Collector (operator name)."),
     Flag("seller", "Seller (operator name)."),
     Flag("plan", "Service plan billed until the client has connections."),

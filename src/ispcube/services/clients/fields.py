@@ -20,10 +20,8 @@ from ispcube.domain.ids import normalise_id
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.text import quoted
 from ispcube.domain.values import yes_no
+from ispcube.domain.vocabulary import PAYMENT_METHODS, payment_method
 from ispcube.errors import Invalid
-
-PAYMENT_METHODS = ("cash", "transfer", "card", "debit", "sepa", "cobrodigital", "webpay",
-                   "mercadopago", "stripe", "other")
 
 # Field names, in the order of the client form; they are the snake_case of the flags.
 FIELDS = ("code", "name", "nickname", "fiscal_address", "address", "client_type", "id_type",
@@ -132,9 +130,10 @@ def _contract_type(text: str) -> int:
 
 
 def _payment_method(text: str) -> str:
-    method = str(text).strip().lower()
-    if method not in PAYMENT_METHODS:
-        raise Invalid(f"is not one of {', '.join(PAYMENT_METHODS)}")
+    method = payment_method(text)
+    if method is None:
+        raise Invalid(f"is not one of {', '.join(PAYMENT_METHODS)} (or efectivo, transferencia, tarjeta, "
+                      "débito automático, Mercado Pago...)")
     return method
 
 

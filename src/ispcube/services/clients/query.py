@@ -10,11 +10,10 @@ from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.numbers import MAX_ID
 from ispcube.domain.text import quoted
+from ispcube.domain.vocabulary import parse_payment_method, parse_service_state
 from ispcube.errors import Invalid
-from ispcube.services.clients.fields import PAYMENT_METHODS
 from ispcube.services.clients.search import search_condition
 from ispcube.services.clients.views import COLLECTOR, SELLER, client_dict, view_select
-from ispcube.services.enforcement.terms import Service
 from ispcube.services.process.runtime import Actor
 
 
@@ -35,7 +34,8 @@ class ClientFilter:
 
 
 def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
-    query = view_select().where(m.Client.deleted.is_(f.deleted))
+    service = parse_service_state(f.service, "--service") if f.service else None
+    query = view_select().where(m.Client.deleted.is_(f.deleted or service == "deleted"))
     if f.postal_code:
         query = query.where(m.PostalCode.code == f.postal_code.strip())
     if f.locality:
@@ -54,17 +54,13 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
     if f.seller:
         query = query.where(SELLER.name == f.seller.strip())
     if f.payment_method:
-        if f.payment_method.strip().lower() not in PAYMENT_METHODS:
-            raise Invalid(f"payment method {quoted(f.payment_method)} is not one of {', '.join(PAYMENT_METHODS)}")
-        query = query.where(m.Client.payment_method == f.payment_method.strip().lower())
+        query = query.where(m.Client.payment_method == parse_payment_method(f.payment_method))
     if f.company:
         if not f.company.strip().isdigit() or len(f.company.strip()) > 2:
             raise Invalid(f"company {quoted(f.company)} is not a billing company number (1 to 5)")
         query = query.where(m.Company.number == int(f.company))
-    if f.service:
-        if f.service not in tuple(Service):
-            raise Invalid(f"service {quoted(f.service)} is not cut or active or throttled")
-        query = query.where(m.Client.service == f.service)
+    if service and service != "deleted":
+        query = query.where(m.Client.service == service)
     if f.free is not None:
         query = query.where(m.Client.free.is_(f.free))
     if f.search and f.search.strip():

@@ -16,7 +16,8 @@ from ispcube.db.ledger_models import Cheque
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount, parse_amount
-from ispcube.errors import Invalid
+from ispcube.domain.vocabulary import parse_payment_method
+from ispcube.errors import Invalid, UsageError
 from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.enforcement import service_state
@@ -50,8 +51,12 @@ class PaymentResult:
 
 
 def pay(rt: Runtime, code: str, *, cash: str | None = None, cheques: list[str] | None = None,
-        comment: str | None = None, on_date: str | None = None) -> PaymentResult:
-    """Record a payment typed by a user: amounts and dates as text, checked here."""
+        comment: str | None = None, on_date: str | None = None, amount: str | None = None,
+        method: str | None = None) -> PaymentResult:
+    """Record a payment typed by a user: amounts and dates as text, checked here. METHOD (any word
+    of the vocabulary) says how AMOUNT was paid: cash goes to the cash box, cheques come with
+    CHEQUES, a transfer, a card or another method goes to no cash box."""
+    cash, electronic = _by_method(cash, amount, cheques or [], method)
     with rt.uow() as uow:
         actor = rt.actor(uow)
         require_role(actor, COLLECTING, "record payments")
@@ -64,9 +69,29 @@ def pay(rt: Runtime, code: str, *, cash: str | None = None, cheques: list[str] |
         if paid_on > rt.today():
             raise Invalid(f"--date {paid_on.isoformat()} is in the future")
         result = record_payment(uow, rt, actor, client, cash_amount, parsed,
-                                comment=comment, paid_on=paid_on)
+                                comment=comment, paid_on=paid_on, payment_method=electronic)
         uow.commit()
         return result
+
+
+def _by_method(cash: str | None, amount: str | None, cheques: list[str],
+               method: str | None) -> tuple[str | None, str | None]:
+    """(the amount paid in cash, the payment method of a payment that goes to no cash box)."""
+    if cash is not None and amount is not None:
+        raise UsageError("give the amount once: --cash for cash, or --amount with --method")
+    name = parse_payment_method(method, "--method") if method is not None else None
+    if name in (None, "cash", "cheque"):
+        if name == "cheque" and not cheques:
+            raise Invalid("--method cheque: give each cheque with --cheque bank=..,number=..,amount=..,deposit=..")
+        if name == "cheque" and amount is not None:
+            raise Invalid("--method cheque: a cheque's amount goes in its --cheque (amount=..), not in --amount")
+        return (amount if amount is not None else cash), None
+    if cheques:
+        raise Invalid(f"--cheque goes with a payment in cash or cheques, not with --method {name}")
+    if amount is None:
+        raise Invalid(f"--method {name}: give the amount paid with --amount"
+                      + (" (--cash is money into the cash box)" if cash is not None else ""))
+    return amount, name
 
 
 def record_payment(uow: UnitOfWork, rt: Runtime, actor: Actor, client: m.Client, cash: Decimal,

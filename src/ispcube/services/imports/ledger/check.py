@@ -21,19 +21,12 @@ from ispcube.domain.dates import parse_date
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
+from ispcube.domain.vocabulary import ledger_kind, payment_method
 from ispcube.errors import Invalid
-from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key
+from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
 
-# What a kind cell may say -> the entry kind posted ("reversal": a dx or a cx by its side).
-KINDS = {
-    "opening": "opening", "opening_balance": "opening", "saldo_inicial": "opening", "saldo_anterior": "opening",
-    "dx": "dx", "debito": "dx", "debit": "dx", "nota_de_debito": "dx", "invoice": "dx", "factura": "dx",
-    "cx": "cx", "credito": "cx", "credit": "cx", "nota_de_credito": "cx",
-    "payment": "receipt", "pago": "receipt", "receipt": "receipt", "recibo": "receipt",
-    "reversal": "reversal", "anulacion": "reversal",
-}
-SHOWN_KINDS = "opening, dx, cx or payment (saldo_inicial, debito, credito, pago)"
+SHOWN_KINDS = "opening, dx, cx or payment (saldo_inicial, debito or ND, credito or NC, pago)"
 PAYMENT_METHOD_LENGTH = 30
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -132,7 +125,7 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
             problems.append((column("reference"), reference,
                              "holds a control character (a tab, a line break...): give one line of text"))
     kind_text = required("kind", f"say {SHOWN_KINDS}")
-    kind = KINDS.get(header_key(kind_text)) if kind_text is not None else None
+    kind = ledger_kind(kind_text) if kind_text is not None else None
     if kind_text is not None and kind is None:
         problems.append((column("kind"), kind_text, f"is not a kind of ledger line: say {SHOWN_KINDS}"))
     entry_date = _date(ctx, raw, "date", column, problems, required=True)
@@ -145,11 +138,12 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
     description = raw.get("description")
     if description is not None and len(description) > NOTE_LENGTH:
         problems.append((column("description"), description, f"is longer than {NOTE_LENGTH} characters"))
-    method = raw.get("payment_method")
-    if method is not None and kind is not None and kind != "receipt":
-        problems.append((column("payment_method"), method, "only a payment has a payment method"))
-    elif method is not None and (len(method) > PAYMENT_METHOD_LENGTH or _CONTROL.search(method)):
-        problems.append((column("payment_method"), method,
+    written = raw.get("payment_method")
+    method = (payment_method(written) or written) if written is not None else None
+    if written is not None and kind is not None and kind != "receipt":
+        problems.append((column("payment_method"), written, "only a payment has a payment method"))
+    elif written is not None and (len(written) > PAYMENT_METHOD_LENGTH or _CONTROL.search(written)):
+        problems.append((column("payment_method"), written,
                          f"is not a payment method (one line, at most {PAYMENT_METHOD_LENGTH} characters)"))
     if problems:
         return checked

@@ -22,8 +22,8 @@ from ispcube.domain.dates import parse_date
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
+from ispcube.domain.vocabulary import PAYMENT_METHODS, payment_method
 from ispcube.errors import Invalid
-from ispcube.services.clients.fields import PAYMENT_METHODS
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key
 from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
 from ispcube.services.imports.read import Source
@@ -146,10 +146,10 @@ def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checke
     if len(reference) > REFERENCE_LENGTH:
         problems.append((columns.shown("reference"), reference[:40] + "...",
                          f"is longer than {REFERENCE_LENGTH} characters"))
-    method = raw.get("payment_method", "").lower() or None
-    if method is not None and method not in PAYMENT_METHODS:
+    method = payment_method(raw["payment_method"]) if raw.get("payment_method") else None
+    if raw.get("payment_method") and method is None:
         problems.append((columns.shown("payment_method"), raw["payment_method"],
-                         f"is not one of {', '.join(PAYMENT_METHODS)}"))
+                         f"is not one of {', '.join(PAYMENT_METHODS)} (or efectivo, transferencia, tarjeta...)"))
     if problems:
         return checked
     checked.value = Line(

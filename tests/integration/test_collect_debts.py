@@ -68,3 +68,13 @@ def test_an_existing_file_is_kept_unless_yes(owing, tmp_path):
     assert refused.exit_code == 2 and "already exists" in refused.stderr and out.read_text() == "mine"
     owing.ok("--yes", "collect", "debts", "--payment-method", "webpay", "--out", str(out))
     assert "G3" in out.read_text(encoding="utf-8-sig")
+
+
+def test_out_dash_writes_the_csv_to_standard_output_and_the_summary_to_stderr(owing, tmp_path):
+    done = owing("collect", "debts", "--payment-method", "Cobro Digital", "--out", "-")
+    assert done.exit_code == 0, done.stderr
+    rows = list(csv.DictReader(done.stdout.splitlines()))
+    assert [(row["Code"], row["Name"], row["Amount due"]) for row in rows] == [("G1", "'=HYPERLINK(\"x\")", "1500.50")]
+    assert done.stderr.strip() == "1 client(s) owing 1500.50 written to standard output"
+    assert owing("collect", "debts", "--payment-method", "webpay", "--out", "-", "--quiet").stderr == ""
+    assert not os.path.exists("-") and not list(tmp_path.glob("*.part"))

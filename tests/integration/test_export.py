@@ -90,7 +90,7 @@ def test_same_filters_and_search_as_client_list(base, tmp_path):
         exported = [r["code"] for r in json.loads(out.read_text(encoding="utf-8"))]
         assert exported == [c["code"] for c in base.json("client", "list", *args)], args
     bad = base("export", "clients", "--out", str(tmp_path / "g.json"), "--service", "maybe")
-    assert bad.exit_code == 1 and "cut or active" in bad.stderr
+    assert bad.exit_code == 1 and "is not active, throttled, cut or deleted" in bad.stderr
 
 
 def test_notes_only_with_with_notes(base, tmp_path):

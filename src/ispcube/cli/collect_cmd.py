@@ -80,15 +80,22 @@ def settle(ctx: typer.Context, batch: str = typer.Argument(..., metavar="BATCH",
 @collect_app.command("debts")
 def debts(ctx: typer.Context,
           payment_method: str = typer.Option(..., "--payment-method", help="cobrodigital, webpay, mercadopago..."),
-          out: str = typer.Option(..., "--out", metavar="FILE.csv|FILE.xlsx",
-                                  help="The file for the gateway.")) -> None:
+          out: str = typer.Option(..., "--out", metavar="FILE.csv|FILE.xlsx|-",
+                                  help="The file for the gateway; - writes CSV to standard output.")) -> None:
     """What each client of a payment method owes (code, payment code, amount, due date...), for a gateway."""
+    import sys
+
     from ispcube.services.payments.collections.debts import export_debts
     st = state(ctx)
-    done = export_debts(st.runtime(), payment_method, out, overwrite=st.yes)
-    if st.format == "json":
-        return render_record(done.__dict__, "json")
-    st.say(f"{done.clients} client(s) owing {done.total} written to {done.path}")
+    done = export_debts(st.runtime(), payment_method, out, overwrite=st.yes, stdout=sys.stdout)
+    summary = f"{done.clients} client(s) owing {done.total} written to {'standard output' if out == '-' else done.path}"
+    if out == "-":          # standard output holds the CSV: the summary goes to stderr
+        if not st.quiet:
+            typer.echo(summary, err=True)
+    elif st.format == "json":
+        render_record(done.__dict__, "json")
+    else:
+        st.say(summary)
 
 
 def register(app: typer.Typer) -> None:

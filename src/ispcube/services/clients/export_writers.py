@@ -9,7 +9,7 @@ which keeps the value exactly as stored.
 import csv
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, TextIO
 
 from ispcube.domain.text import cell_text
 from ispcube.services.documents.spreadsheet_safety import TRIGGERS, is_dangerous, neutralise
@@ -18,9 +18,14 @@ _TRIGGER_CHARS = frozenset(TRIGGERS)
 
 
 class CsvWriter:
-    def __init__(self, path: Path, headers: Sequence[str]):
+    def __init__(self, path: Path | None, headers: Sequence[str], stream: TextIO | None = None):
+        """Into PATH, or into STREAM (standard output: left open, no BOM)."""
         # UTF-8 with a BOM: what Excel needs to read accents right (`client import` accepts it).
-        self.file = path.open("w", newline="", encoding="utf-8-sig")
+        self.owned = stream is None
+        if stream is None:
+            assert path is not None, "a path or a stream"
+            stream = path.open("w", newline="", encoding="utf-8-sig")
+        self.file = stream
         self.writer = csv.writer(self.file)
         self.writer.writerow(headers)
 
@@ -28,7 +33,10 @@ class CsvWriter:
         self.writer.writerow([neutralise(cell_text(v)) for v in values])
 
     def close(self) -> None:
-        self.file.close()
+        if self.owned:
+            self.file.close()
+        else:
+            self.file.flush()
 
 
 class JsonWriter:

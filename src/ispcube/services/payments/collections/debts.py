@@ -9,6 +9,7 @@ whole amount is due by then. The file is written whole or not at all, readable b
 
 from dataclasses import dataclass
 import os
+from typing import TextIO
 
 from sqlalchemy import func, literal, select
 
@@ -17,10 +18,8 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.domain.bank import format_iban
 from ispcube.domain.money import format_amount
-from ispcube.domain.text import quoted
-from ispcube.errors import Invalid
-from ispcube.services.clients.export_writers import writer_for
-from ispcube.services.clients.fields import PAYMENT_METHODS
+from ispcube.domain.vocabulary import parse_payment_method
+from ispcube.services.clients.export_writers import CsvWriter, writer_for
 from ispcube.services.process.runtime import Runtime, require_office
 
 COLUMNS = {"code": "Code", "name": "Name", "epayment_code": "Electronic payment code",
@@ -36,18 +35,24 @@ class DebtsFile:
     total: str
 
 
-def export_debts(rt: Runtime, method: str, out: str, *, overwrite: bool = False) -> DebtsFile:
-    method = str(method).strip().lower()
-    if method not in PAYMENT_METHODS:
-        raise Invalid(f"--payment-method {quoted(method)} is not one of {', '.join(PAYMENT_METHODS)}")
+def export_debts(rt: Runtime, method: str, out: str, *, overwrite: bool = False,
+                 stdout: TextIO | None = None) -> DebtsFile:
+    """Write the debts of METHOD's clients to OUT (.csv or .xlsx), or as CSV to STDOUT when OUT is '-'."""
+    method = parse_payment_method(method, "--payment-method")
+    if out == "-":
+        assert stdout is not None, "the caller gives its standard output"
+        rows = _read(rt, method)
+        writer = CsvWriter(None, list(COLUMNS.values()), stream=stdout)
+        for row in rows:
+            writer.write(_values(row, typed=False))
+        writer.close()
+        return DebtsFile("-", len(rows), format_amount(sum((row.balance for row in rows), start=0)))
     from ispcube.services.documents.printed import output_path
     path = output_path(out, FORMATS, "--out", overwrite)
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
-        with rt.uow() as uow:
-            require_office(rt.actor(uow), "export what clients owe")
-            rows = uow.session.execute(_debts_select(method)).all()
+        rows = _read(rt, method)
         writer = writer_for(partial, path.suffix.lower(), list(COLUMNS.values()), list(COLUMNS))
         typed = path.suffix.lower() == ".xlsx"
         try:
@@ -60,6 +65,12 @@ def export_debts(rt: Runtime, method: str, out: str, *, overwrite: bool = False)
         partial.unlink(missing_ok=True)
     total = sum((row.balance for row in rows), start=0)
     return DebtsFile(str(path), len(rows), format_amount(total))
+
+
+def _read(rt: Runtime, method: str) -> list:
+    with rt.uow() as uow:
+        require_office(rt.actor(uow), "export what clients owe")
+        return list(uow.session.execute(_debts_select(method)).all())
 
 
 def _debts_select(method: str):

@@ -11,8 +11,11 @@ any point leaves either the old state or the new one plus open tasks, and the ne
 finishes the work without repeating what was done.
 """
 
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ispcube.db import models as m
 from ispcube.services.admin import config
 from ispcube.services.enforcement import jobs, states
 from ispcube.services.enforcement.terms import JobName, Mode, Service
@@ -24,7 +27,7 @@ from ispcube.services.enforcement.wanted import (
     decide,
     load_clients,
 )
-from ispcube.services.ledger import commitments
+from ispcube.services.ledger import commitments, money_in
 from ispcube.services.process.runtime import Runtime
 
 
@@ -33,27 +36,46 @@ def run_enforce(rt: Runtime, today: date | None = None, *, dry_run: bool = False
     today = today or rt.today()
     mode = Mode.CHECK if check else Mode.PLAN if dry_run else Mode.APPLY
     with jobs.locked(rt, JobName.ENFORCE):
+        # Deciding on the balances waits for a payment being posted, and holds payments back
+        # until the decisions are committed (ledger/money_in.py): none is decided on stale.
+        deciding = money_in.posting(rt) if mode == Mode.APPLY else nullcontext()
+        with deciding:
+            run = _decide_all(rt, today, mode, router)
+        scope = jobs.Scope(rt, today, jobs.retry_until(rt, today), run.known, mode)
+        passes = states.passes(rt, today, run.services.get, throttling=run.throttling, rate=run.rate)
+        jobs.run_routers(scope, run.routers, passes, run.summary)
+    return run.summary
+
+
+@dataclass(frozen=True)
+class _Decided:
+    summary: jobs.Summary
+    routers: list[m.Router]
+    services: dict[int, str]          # client id -> the state decided for the run
+    throttling: bool
+    rate: str | None
+    known: dict[str, int]
+
+
+def _decide_all(rt: Runtime, today: date, mode: Mode, router: str | None) -> _Decided:
+    """Every client's state decided and (unless a plan or a check) changed, in one transaction."""
+    if mode == Mode.APPLY:
+        _rebuild_due_balances(rt, today)
+    with rt.uow() as uow:
+        routers = jobs.load_routers(uow, router)
+        clients = load_clients(uow)
+        services = {cid: c.service for cid, c in clients.items()}
+        summary = jobs.Summary(JobName.ENFORCE, today.isoformat(), mode)
+        if mode != Mode.CHECK:
+            decisions = _decide(uow, rt, today, clients, services)
+            summary.cut = sum(d.service == Service.CUT for d in decisions)
+            summary.throttled = sum(d.service == Service.THROTTLED for d in decisions)
+            summary.restored = sum(d.kind == "service.restore" for d in decisions)
+        throttling = states.throttling_in_use(uow)
+        rate = config.get_value(uow.session, "escalation.throttle_rate") if throttling else None
         if mode == Mode.APPLY:
-            _rebuild_due_balances(rt, today)
-        with rt.uow() as uow:
-            routers = jobs.load_routers(uow, router)
-            clients = load_clients(uow)
-            services = {cid: c.service for cid, c in clients.items()}
-            summary = jobs.Summary(JobName.ENFORCE, today.isoformat(), mode)
-            if mode != Mode.CHECK:
-                decisions = _decide(uow, rt, today, clients, services)
-                summary.cut = sum(d.service == Service.CUT for d in decisions)
-                summary.throttled = sum(d.service == Service.THROTTLED for d in decisions)
-                summary.restored = sum(d.kind == "service.restore" for d in decisions)
-            throttling = states.throttling_in_use(uow)
-            rate = config.get_value(uow.session, "escalation.throttle_rate") if throttling else None
-            if mode == Mode.APPLY:
-                uow.commit()
-            known = jobs.known_codes(clients)
-        scope = jobs.Scope(rt, today, jobs.retry_until(rt, today), known, mode)
-        jobs.run_routers(scope, routers, states.passes(rt, today, services.get, throttling=throttling, rate=rate),
-                         summary)
-    return summary
+            uow.commit()
+        return _Decided(summary, routers, services, throttling, rate, jobs.known_codes(clients))
 
 
 def _rebuild_due_balances(rt: Runtime, today: date) -> None:

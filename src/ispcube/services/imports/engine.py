@@ -24,6 +24,7 @@ A kind is an `ImportRun` subclass giving:
   or an import already refused);
 - `finish()` (optional): what is written once, after the last chunk, when the import is accepted;
 - `job` (optional): the job lock an import that writes holds (a second run exits 75);
+- `posts_money` (optional): its transaction holds the lock of money in (ledger/money_in.py);
 - `refused(exc)` (optional): a unique index's refusal of the write (another command got there
   first) as one sentence.
 """
@@ -40,6 +41,7 @@ from ispcube.errors import IspcubeError
 from ispcube.services.imports.bulk_load import bulk_load
 from ispcube.services.imports.columns import ColumnMap
 from ispcube.services.imports.read import Source, SourceRow, open_source
+from ispcube.services.ledger import money_in
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.pool import ordered_map, usable_cores
 from ispcube.services.process.runtime import Runtime
@@ -104,6 +106,7 @@ class ImportRun(ABC):
     table: ClassVar[str | None] = None          # set aside by bulk_load for a migration-sized file
     logs: ClassVar[str | None] = None           # a table of rows about TABLE's rows, locked with it
     job: ClassVar[str | None] = None            # the job lock held while writing (exit 75 for a second run)
+    posts_money: ClassVar[bool] = False         # posts receipts: written under the lock enforce decides under
     check_chunk: Callable[[Any], list]          # staticmethod(module-level function) in each kind
     start_worker: Callable[[Any], None]
 
@@ -209,7 +212,8 @@ def run_import(rt: Runtime, path: str | Path, options: ImportOptions, kind: type
     with open_source(path) as source:
         columns = kind.map_columns(source.header, options)
         locked = job_lock(rt.engine, kind.job) if kind.job and not options.dry_run else nullcontext()
-        with locked:
+        posting = money_in.posting(rt) if kind.posts_money and not options.dry_run else nullcontext()
+        with locked, posting:
             try:
                 return _run_in_transaction(rt, source, columns, options, kind, progress, on_start)
             except Exception as exc:

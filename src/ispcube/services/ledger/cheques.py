@@ -110,7 +110,8 @@ def list_cheques(rt: Runtime, status: str | None = None) -> list[dict[str, Any]]
 def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
     if status not in STATUSES:
         raise Invalid(f"status {quoted(status)} is not one of {', '.join(STATUSES)}")
-    with rt.uow() as uow:
+    from ispcube.services.ledger import money_in
+    with money_in.posting(rt), rt.uow() as uow:     # a rejection moves the balance enforce decides on
         require_role(rt.actor(uow), BOOKKEEPERS, "change cheque statuses")
         cheque = _locked_cheque(uow, cheque_id)
         _check_move(uow, cheque, status)

@@ -22,6 +22,7 @@ from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.enforcement import service_state
 from ispcube.services.enforcement.terms import HELD, Service
+from ispcube.services.ledger import money_in
 from ispcube.services.ledger.cheques import ChequeIn, parse_cheque, refuse_known_cheques
 from ispcube.services.ledger.overdue import overdue_debts
 from ispcube.services.ledger.posting import COLLECTING, currency, post, require_role
@@ -55,9 +56,10 @@ def pay(rt: Runtime, code: str, *, cash: str | None = None, cheques: list[str] |
         method: str | None = None) -> PaymentResult:
     """Record a payment typed by a user: amounts and dates as text, checked here. METHOD (any word
     of the vocabulary) says how AMOUNT was paid: cash goes to the cash box, cheques come with
-    CHEQUES, a transfer, a card or another method goes to no cash box."""
+    CHEQUES, a transfer, a card or another method goes to no cash box. Posted under the lock
+    enforce decides under (ledger/money_in.py)."""
     cash, electronic = _by_method(cash, amount, cheques or [], method)
-    with rt.uow() as uow:
+    with money_in.posting(rt), rt.uow() as uow:
         actor = rt.actor(uow)
         require_role(actor, COLLECTING, "record payments")
         client = find_client(uow, code, actor)

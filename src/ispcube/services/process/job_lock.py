@@ -2,16 +2,18 @@
 
 PostgreSQL: a session advisory lock on a dedicated connection; SQLite: an exclusive `flock`
 on a file beside the database. Both vanish with the process, so a run killed with SIGKILL
-never leaves a stale lock behind.
+never leaves a stale lock behind. `waited_lock` is the same lock for work that queues instead
+of giving up: it waits (bounded) for the holder to finish.
 """
 
 from contextlib import contextmanager
 import os
 from pathlib import Path
+import time
 from typing import Iterator
 import zlib
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
 from ispcube.errors import Busy
@@ -32,6 +34,42 @@ def job_lock(engine: Engine, job: str) -> Iterator[None]:
 
 
 @contextmanager
+def waited_lock(engine: Engine, name: str, wait_s: float, busy: str) -> Iterator[None]:
+    """Hold lock NAME, waiting up to WAIT_S seconds for its holder; then `Busy(BUSY)`."""
+    if engine.dialect.name == "postgresql":
+        with _advisory_wait(engine, name, wait_s, busy):
+            yield
+        return
+    with _file_lock(engine, name, time.monotonic() + wait_s, busy):
+        yield
+
+
+POLL_S = 0.02
+
+
+@contextmanager
+def _advisory_wait(engine: Engine, name: str, wait_s: float, busy: str) -> Iterator[None]:
+    """The server queues the waiters (they show as waiting on a lock), up to `lock_timeout`."""
+    from sqlalchemy.exc import OperationalError
+    key = zlib.crc32(f"ispcube:{name}".encode())
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"SET lock_timeout = {int(wait_s * 1000)}"))
+        try:
+            try:
+                conn.execute(select(func.pg_advisory_lock(key)))
+            except OperationalError as exc:
+                if "LockNotAvailable" not in {cls.__name__ for cls in type(exc.orig).__mro__}:
+                    raise
+                raise Busy(busy) from None
+            try:
+                yield
+            finally:
+                conn.execute(select(func.pg_advisory_unlock(key)))
+        finally:
+            conn.execute(text("RESET lock_timeout"))
+
+
+@contextmanager
 def _advisory_lock(engine: Engine, job: str) -> Iterator[None]:
     key = zlib.crc32(f"ispcube:{job}".encode())
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -44,7 +82,7 @@ def _advisory_lock(engine: Engine, job: str) -> Iterator[None]:
 
 
 @contextmanager
-def _file_lock(engine: Engine, job: str) -> Iterator[None]:
+def _file_lock(engine: Engine, job: str, deadline: float = 0.0, busy: str | None = None) -> Iterator[None]:
     import fcntl
     database = engine.url.database
     if not database or database == ":memory:":
@@ -53,10 +91,14 @@ def _file_lock(engine: Engine, job: str) -> Iterator[None]:
     path = Path(f"{database}.{job}.lock")
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _busy(job) from None
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise (Busy(busy) if busy else _busy(job)) from None
+                time.sleep(POLL_S)
         yield
     finally:
         os.close(handle)

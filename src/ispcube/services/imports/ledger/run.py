@@ -69,6 +69,7 @@ class LedgerImport(ImportRun):
     """Ledger lines, a kind of the engine (imports/engine.py)."""
     office = "import ledger lines"
     job = "ledger import"
+    posts_money = True
     check_chunk = staticmethod(check_chunk)
     start_worker = staticmethod(start_worker)
 

@@ -10,9 +10,11 @@
    (`match.decide`) and written set-based (`post.write`): receipts as `pay` posts them,
    collection items paid or returned (a DX charges a paid one back), each bank transaction
    recorded under its unique key.
-3. After the commit, cut clients the payments bring to or below the unlock threshold get
-   service back on their routers at once, as `pay --enable` does (unless --no-enable or the
-   setting `payments.enable_on_import` is no).
+   The transaction holds the lock `enforce` decides under (ledger/money_in.py).
+3. After the commit, the clients paid who are cut or throttled now (read after the commit:
+   an enforce that decided before the payment may have cut one meanwhile) and whose overdue
+   debt is at or below the unlock threshold get service back on their routers at once, as
+   `pay --enable` does (unless --no-enable or the setting `payments.enable_on_import` is no).
 
 Unmatched and ambiguous credits are reported and not posted: the run exits 3 naming them.
 """
@@ -27,6 +29,7 @@ from ispcube.domain.money import format_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 from ispcube.services.admin import config
+from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
 from ispcube.services.payments.statements.lines import Line
 from ispcube.services.process.job_lock import job_lock
@@ -63,7 +66,7 @@ class PaymentsRun:
     invalid: list[str] = field(default_factory=list)                  # rows skipped (--skip-invalid)
     enabled: list[dict[str, Any]] = field(default_factory=list)
     report: str | None = None
-    cut: list[int] = field(default_factory=list)                      # cut clients paid (to re-enable)
+    paid: dict[int, str] = field(default_factory=dict)                # client id -> its receipt, in words
 
     @property
     def total(self) -> Decimal:
@@ -110,10 +113,10 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
         if options.dry_run:
             match_and_write(rt, run, lines)
         else:
-            with job_lock(rt.engine, JOB):
-                run.cut = match_and_write(rt, run, lines)
-    if enable and run.cut:
-        run.enabled = _enable(rt, run, run.cut)
+            with job_lock(rt.engine, JOB), money_in.posting(rt):
+                match_and_write(rt, run, lines)
+    if enable and run.paid:
+        run.enabled = money_in.restore_paid(rt, run.paid)
     if report is not None:
         _write_report(report, run)
         run.report = str(report)
@@ -128,7 +131,7 @@ def _import_table(rt: Runtime, path: Path, options: ImportOptions, money: str) -
     if options.dry_run:
         summary = run_import(rt, path, engine_options, PaymentFileImport)
     else:
-        with job_lock(rt.engine, JOB):
+        with job_lock(rt.engine, JOB), money_in.posting(rt):
             summary = run_import(rt, path, engine_options, PaymentFileImport)
     assert isinstance(summary, PaymentFileSummary), "the payment kind keeps its own summary"
     problems = [problem.sentence() for problem in summary.problems]
@@ -141,7 +144,7 @@ def _import_table(rt: Runtime, path: Path, options: ImportOptions, money: str) -
     shown = summary.book.shown if summary.book else {}
     _report(run, summary.decisions, written, shown)
     if written is not None:
-        run.import_id, run.cut = written.import_id, written.cut_clients
+        run.import_id, run.paid = written.import_id, _paid(summary.decisions, written)
     return run
 
 
@@ -168,8 +171,8 @@ def sniff(path: Path) -> str:
     return "csv"
 
 
-def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> list[int]:
-    """Match and (unless a dry run) write in one transaction; the cut clients paid."""
+def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> None:
+    """Match and (unless a dry run) write in one transaction (RUN.paid: the clients paid)."""
     from ispcube.services.payments.statements.book import known_keys, load_book
     from ispcube.services.payments.statements.match import decide
     from ispcube.services.payments.statements.post import write
@@ -185,10 +188,14 @@ def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> list[in
             written = write(uow, rt, decisions, run.file, run.file_format, book.cut)
         _report(run, decisions, written, book.shown)
         if written is not None:
-            run.import_id = written.import_id
+            run.import_id, run.paid = written.import_id, _paid(decisions, written)
             uow.commit()
-            return written.cut_clients
-        return []
+
+
+def _paid(decisions: list, written) -> dict[int, str]:
+    """{client id: "paid, receipt N (payments import M)"} of the clients a receipt was posted to."""
+    return {d.client_id: f"paid, receipt {written.receipts[index]} (payments import {written.import_id})"
+            for index, d in enumerate(decisions) if d.outcome == "receipt" and d.client_id}
 
 
 def _report(run: PaymentsRun, decisions: list, written, shown: dict[int, str]) -> None:
@@ -207,32 +214,6 @@ def _report(run: PaymentsRun, decisions: list, written, shown: dict[int, str]) -
             run.unmatched.append({**line, "outcome": d.outcome, "reason": d.reason})
         else:
             run.ignored.append({**line, "reason": d.reason})
-
-
-def _enable(rt: Runtime, run: PaymentsRun, cut: list[int]) -> list[dict[str, Any]]:
-    """Give service back to the cut clients paid whose overdue debt is now at or below the
-    unlock threshold, as `pay --enable` does: logged, then applied on their routers at once (a
-    router that fails keeps the change queued for `enforce`)."""
-    from sqlalchemy import select
-
-    from ispcube.db import models as m
-    from ispcube.services.enforcement import service_state
-    from ispcube.services.enforcement.terms import HELD
-    from ispcube.services.ledger.overdue import overdue_debts
-    receipts: dict[str, int] = {}
-    for posted in run.posted:
-        receipts[posted["client"]] = posted["receipt"]
-    with rt.uow() as uow:
-        threshold = config.get_value(uow.session, "unlock_threshold")
-        owed = overdue_debts(uow, rt.today(), cut)
-        chosen = []
-        for client in uow.session.scalars(select(m.Client).where(m.Client.id.in_(cut)).order_by(m.Client.code)):
-            if client.service in HELD and owed.get(client.id, Decimal(0)) <= threshold:
-                service_state.enable(uow, rt, client, f"paid, receipt {receipts.get(client.code)} "
-                                                      f"(payments import {run.import_id})", apply_after_commit=False)
-                chosen.append((client.id, client.code))
-        uow.commit()
-    return [{"client": code, "routers": service_state.apply_now(rt, client_id)} for client_id, code in chosen]
 
 
 REPORT_COLUMNS = ("where", "date", "amount", "direction", "reference", "end_to_end_id", "client", "outcome",

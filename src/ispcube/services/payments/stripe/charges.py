@@ -31,6 +31,7 @@ from ispcube.domain.money import decimals_for, format_amount, parse_amount
 from ispcube.errors import Invalid, IspcubeError, PartialFailure, Refused
 from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.ledger import money_in
 from ispcube.services.ledger.pay import record_payment
 from ispcube.services.ledger.posting import COLLECTING, currency, require_role
 from ispcube.services.process.runtime import Runtime
@@ -253,7 +254,7 @@ def _claim(uow, pending: PendingCharge, rt: Runtime, **values: Any) -> bool:
 def _finish(rt: Runtime, pending: PendingCharge, outcome, found_earlier: bool) -> ChargeResult:
     amount = f"{format_amount(pending.amount)} {pending.currency}"
     again = f"`ispcube stripe charge {pending.code} {format_amount(pending.amount)}`"
-    with rt.uow() as uow:
+    with money_in.posting(rt), rt.uow() as uow:     # the receipt is posted as every payment is
         if outcome.status == "succeeded":
             if not _claim(uow, pending, rt, status="succeeded", payment_intent_id=outcome.intent_id):
                 raise PartialFailure(_finished_meanwhile(pending))

@@ -18,6 +18,7 @@ from ispcube.db.collection_models import CollectionBatch, CollectionItem
 from ispcube.domain.money import format_amount
 from ispcube.domain.numbers import parse_id
 from ispcube.errors import NotFound
+from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import post
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime, require_office
@@ -61,7 +62,7 @@ def show_batch(rt: Runtime, batch_ref: str) -> dict:
 
 def settle_batch(rt: Runtime, batch_ref: str) -> dict:
     """Take every pending item of the batch as paid: a receipt each, in one transaction."""
-    with job_lock(rt.engine, JOB):
+    with job_lock(rt.engine, JOB), money_in.posting(rt):     # receipts: posted as every payment is
         with rt.uow() as uow:
             require_office(rt.actor(uow), "settle direct-debit batches")
             batch = _batch(uow, batch_ref)

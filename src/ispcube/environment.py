@@ -15,6 +15,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("ISPCUBE_STRIPE_RETURN_URL", "default --return-url of stripe link"),
     ("ISPCUBE_SMTP_PASSWORD", "mail server password for notify (or config)"),
     ("ISPCUBE_LOG_DIR", "ispcube-job's log directory (/var/log/ispcube)"),
+    ("XDG_STATE_HOME", "holds ispcube/, the job logs if /var/log is shut"),
     ("ISPCUBE_BIN", "the ispcube command that ispcube-job runs"),
 ]
 

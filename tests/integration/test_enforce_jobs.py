@@ -45,5 +45,5 @@ def test_logs_to_a_file_and_passes_exit_codes_on(job, runtime):
 
 
 def test_unknown_job_is_a_usage_error(job):
-    done = subprocess.run([str(WRAPPER), "billing"], capture_output=True, text=True)
+    done = subprocess.run([str(WRAPPER), "backup"], capture_output=True, text=True)
     assert done.returncode == 2 and "usage: ispcube-job enforce|preaviso" in done.stderr

@@ -163,8 +163,8 @@ def sniff(path: Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         return "csv"          # an XLSX table, read with the CSV path's reader
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"<"):
-        return "camt053"
+    if text.startswith(b"<") or path.suffix.lower() == ".xml":
+        return "camt053"      # a .xml file that is not XML is reported as broken XML, not read as a table
     from ispcube.services.payments.statements.mt940_file import looks_like_mt940
     if text.startswith(b"{1:") or looks_like_mt940(text.decode("latin-1")):
         return "mt940"

@@ -2,7 +2,8 @@
 
 smtplib's errors become ispcube's: `MailUnavailable` (down, refused the connection or the
 login, answered "try later", dropped the line: the notices wait for the next run) and
-`MailRejected` (every recipient of this message refused for good). No error carries the
+`MailRejected` (every recipient of this message refused for good); a message some of whose
+recipients were refused is sent, and `send` names the refused ones. No error carries the
 password; the server's own reply text is passed on, cut short.
 """
 
@@ -38,14 +39,16 @@ class MailServer:
             self._smtp = smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             smtp.ehlo()
             if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                self._lacking("STARTTLS", "turn smtp.starttls off only for a server on a trusted network",
+                              lambda: smtp.starttls(context=ssl.create_default_context()))
                 smtp.ehlo()
             if self.user:
-                smtp.login(self.user, self._password)
-        except smtplib.SMTPNotSupportedError:
+                self._lacking("AUTH (a login)", "smtp.user is set: clear it for a server that takes mail "
+                              "without a login, or use the server's submission port",
+                              lambda: smtp.login(self.user, self._password))
+        except MailUnavailable:
             self.close()
-            raise MailUnavailable(f"the mail server {self.where} does not offer STARTTLS "
-                                  "(turn smtp.starttls off only for a server on a trusted network)") from None
+            raise
         except smtplib.SMTPAuthenticationError as exc:
             self.close()
             raise MailUnavailable(f"the mail server {self.where} refused the login of user '{self.user}' "
@@ -54,6 +57,14 @@ class MailServer:
             self.close()
             raise MailUnavailable(f"the mail server {self.where} could not be reached ({_why(exc)})") from None
         return self
+
+    def _lacking(self, what: str, advice: str, step) -> None:
+        """Run STEP; a server that does not offer WHAT is said so, with ADVICE."""
+        import smtplib
+        try:
+            step()
+        except smtplib.SMTPNotSupportedError:
+            raise MailUnavailable(f"the mail server {self.where} does not offer {what} ({advice})") from None
 
     def __exit__(self, *_exc) -> None:
         self.close()
@@ -66,13 +77,15 @@ class MailServer:
             except Exception:  # noqa: BLE001 - the line may be gone already; nothing is left to do
                 smtp.close()
 
-    def send(self, message: EmailMessage) -> None:
-        """Returns once the server accepted MESSAGE for at least one recipient."""
+    def send(self, message: EmailMessage) -> list[str]:
+        """Returns once the server accepted MESSAGE for at least one recipient: the recipients
+        it refused, each with the server's reply."""
         import smtplib
         if self._smtp is None:
             raise MailUnavailable(f"the connection to the mail server {self.where} was closed")
         try:
-            self._smtp.send_message(message)
+            refused = self._smtp.send_message(message)
+            return [f"{address} ({_reply(code, text)})" for address, (code, text) in (refused or {}).items()]
         except smtplib.SMTPRecipientsRefused as exc:
             replies = list(exc.recipients.items())
             if all(code >= 500 for _, (code, _text) in replies):

@@ -1,4 +1,5 @@
-"""Text normalisation used for search and for the duplicate checks."""
+"""Text normalisation used for search and for the duplicate checks, and the one check of a
+one-line text field."""
 
 import re
 from typing import Any, overload
@@ -58,6 +59,26 @@ def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     if not shown.isprintable():
         shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in shown)
     return f"'{shown}'"
+
+
+# C0 (line breaks, tabs, escape...), DEL and C1: none belongs in a name, an address, a reason or a
+# setting; a line break there splits an e-mail header, a log line or a CSV row.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+NOT_ONE_LINE = "holds a control character (a line break, a tab...): give one line of text"
+
+
+@overload
+def one_line(text: str, field: str | None = None) -> str: ...
+@overload
+def one_line(text: None, field: str | None = None) -> None: ...
+@overload
+def one_line(text: str | None, field: str | None = None) -> str | None: ...
+def one_line(text: str | None, field: str | None = None) -> str | None:
+    """TEXT unchanged, or Invalid when it holds a control character: FIELD and the value, then
+    why (without FIELD: only why, for the callers that name the field and value themselves)."""
+    if text is not None and CONTROL.search(text):
+        raise Invalid(f"{field} {quoted(text)} {NOT_ONE_LINE}" if field else NOT_ONE_LINE)
+    return text
 
 
 @overload

@@ -10,7 +10,7 @@ from ispcube.db.models import Setting
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.settings import SETTINGS, setting
-from ispcube.domain.text import refuse_nul
+from ispcube.domain.text import one_line, refuse_nul
 from ispcube.errors import Invalid
 
 
@@ -62,7 +62,7 @@ def set_setting(uow: UnitOfWork, key: str, raw: str, *, from_stdin: bool = False
         raise Invalid(f"setting {key} is secret: give its value on stdin (`ispcube config set {key} -`), "
                       "never on the command line")
     try:
-        text = refuse_nul(raw, "the value")
+        text = one_line(refuse_nul(raw, "the value"), "the value")
         value = d.parse(text, local_formats(uow.session)) if d.local else d.parse(text)
     except Invalid as exc:
         raise Invalid(f"setting {key}: {exc}") from None

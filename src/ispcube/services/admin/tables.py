@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.text import quoted
+from ispcube.domain.text import one_line, quoted
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.admin.config import local_formats
 from ispcube.services.admin.table_specs import Table, table
@@ -40,6 +40,7 @@ def _parse_values(uow: UnitOfWork, spec: Table, raw: dict[str, str | None]) -> d
             values[column.name] = None
             continue
         try:
+            one_line(text, f"{spec.noun} {column.name.replace('_', '-')}")
             values[column.name] = column.parse(text, local) if column.local else column.parse(text)
         except Invalid as exc:
             raise Invalid(f"{spec.noun} {column.name.replace('_', '-')}: {exc}") from None

@@ -18,7 +18,7 @@ from ispcube.domain.contact import parse_emails, parse_phones
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
 from ispcube.domain.local_formats import LocalFormats
-from ispcube.domain.text import quoted
+from ispcube.domain.text import one_line, quoted
 from ispcube.domain.values import yes_no
 from ispcube.domain.vocabulary import PAYMENT_METHODS, payment_method
 from ispcube.errors import Invalid
@@ -139,7 +139,7 @@ def _payment_method(text: str) -> str:
 
 def _text(field: str):
     def parse(text: str) -> str:
-        value = str(text).strip()
+        value = one_line(str(text).strip())
         if len(value) > TEXT_LIMITS[field]:
             raise Invalid(f"is longer than {TEXT_LIMITS[field]} characters")
         return value
@@ -147,7 +147,7 @@ def _text(field: str):
 
 
 def _name(text: str) -> str:
-    value = str(text).strip()
+    value = one_line(str(text).strip())
     if not value:
         raise Invalid("must not be empty")
     if len(value) > TEXT_LIMITS["name"]:
@@ -156,7 +156,7 @@ def _name(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    value = str(text).strip()
+    value = one_line(str(text).strip())
     if not value or len(value) > _CODE_LENGTH or _SPACE.search(value):
         raise Invalid(f"must be 1 to {_CODE_LENGTH} characters without spaces")
     if value.upper().startswith("ZZ"):
@@ -165,7 +165,7 @@ def _code(text: str) -> str:
 
 
 def _epayment(text: str) -> str:
-    value = str(text).strip()
+    value = one_line(str(text).strip())
     if len(value) > TEXT_LIMITS["epayment_code"]:
         raise Invalid(f"is longer than {TEXT_LIMITS['epayment_code']} characters")
     return value

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from ispcube.db import models as m
 from ispcube.db.models import NOTE_LENGTH
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.text import one_line
 from ispcube.errors import Invalid, PartialFailure
 from ispcube.services.enforcement.terms import DecidedBy, Service
 from ispcube.services.process.runtime import Runtime
@@ -33,6 +34,7 @@ def disable(uow: UnitOfWork, rt: Runtime, client: m.Client, reason: str, *, appl
 
 def _checked(reason: str) -> str:
     # The reason is kept in the client log: no longer than a note may be.
+    one_line(reason, "--reason")
     if len(reason) > NOTE_LENGTH:
         raise Invalid(f"the reason is too long: {len(reason)} characters, at most {NOTE_LENGTH}")
     return reason

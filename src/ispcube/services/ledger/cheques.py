@@ -22,7 +22,7 @@ from ispcube.domain.dates import parse_date
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import format_amount, parse_amount
 from ispcube.domain.numbers import parse_id
-from ispcube.domain.text import quoted
+from ispcube.domain.text import one_line, quoted
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.clients import log as events
 from ispcube.services.ledger.posting import BOOKKEEPERS, post, require_role
@@ -49,6 +49,7 @@ class ChequeIn:
 
 def parse_cheque(text: str, currency_code: str, local: LocalFormats) -> ChequeIn:
     """Parse a --cheque value: bank=..,number=..,amount=..,deposit=YYYY-MM-DD."""
+    one_line(text, "--cheque")
     parts: dict[str, str] = {}
     # amount=1.234,56 holds a decimal comma: a comma separates parts only before the next key=
     for piece in re.split(r",(?=\s*[A-Za-z]+\s*=)", text):

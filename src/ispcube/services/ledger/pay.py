@@ -16,6 +16,7 @@ from ispcube.db.ledger_models import Cheque
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount, parse_amount
+from ispcube.domain.text import one_line
 from ispcube.domain.vocabulary import parse_payment_method
 from ispcube.errors import Invalid, UsageError
 from ispcube.services.admin import config
@@ -59,6 +60,7 @@ def pay(rt: Runtime, code: str, *, cash: str | None = None, cheques: list[str] |
     CHEQUES, a transfer, a card or another method goes to no cash box. Posted under the lock
     enforce decides under (ledger/money_in.py)."""
     cash, electronic = _by_method(cash, amount, cheques or [], method)
+    one_line(comment, "--comment")
     with money_in.posting(rt), rt.uow() as uow:
         actor = rt.actor(uow)
         require_role(actor, COLLECTING, "record payments")

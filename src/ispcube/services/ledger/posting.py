@@ -21,6 +21,7 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import MAX_AMOUNT, format_amount, parse_amount, within_bounds
+from ispcube.domain.text import one_line
 from ispcube.errors import Invalid, Refused, UsageError
 from ispcube.services.admin import config
 from ispcube.services.clients import log as events
@@ -142,7 +143,7 @@ def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, rea
     """A non-fiscal debit (DX) or credit (CX) note (L2)."""
     if (debit is None) == (credit is None):
         raise UsageError("give exactly one of --debit or --credit")
-    reason = (reason or "").strip()
+    reason = one_line((reason or "").strip(), "--reason")
     if not reason:
         raise Invalid("--reason must say why the balance is adjusted")
     with rt.uow() as uow:

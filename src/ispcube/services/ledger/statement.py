@@ -30,6 +30,7 @@ from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount
 from ispcube.domain.numbers import parse_id
+from ispcube.domain.text import one_line
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.ledger.posting import BOOKKEEPERS, entry_label, post, require_role
@@ -94,7 +95,7 @@ def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Deci
 
 def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
     """Post the reversal of entry ENTRY_REF (its id, as the statement shows it)."""
-    reason = (reason or "").strip()
+    reason = one_line((reason or "").strip(), "--reason")
     if not reason:
         raise Invalid("--reason must say why the entry is annulled")
     entry_id = parse_id(entry_ref, "entry", " (see `ispcube ledger show CODE`)", "an entry number")

@@ -22,6 +22,7 @@ from ispcube.adapters.smtp import MailServer
 from ispcube.db import models as m
 from ispcube.db.notice_models import Notice
 from ispcube.domain.contact import split_list
+from ispcube.domain.text import CONTROL
 from ispcube.errors import Invalid, MailRejected, MailUnavailable
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
@@ -208,14 +209,20 @@ def build_message(sender: str, client_name: str, addresses: list[str], rendered:
     message = EmailMessage()
     name, address = parseaddr(sender)
     if address:
-        message["From"] = Address(display_name=name, addr_spec=address)
-    message["To"] = [Address(display_name=client_name, addr_spec=a) for a in addresses]
-    message["Subject"] = rendered.subject
+        message["From"] = Address(display_name=_header_safe(name), addr_spec=address)
+    message["To"] = [Address(display_name=_header_safe(client_name), addr_spec=a) for a in addresses]
+    message["Subject"] = _header_safe(rendered.subject)
     message["Date"] = format_datetime(now.astimezone())
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.body)
     return message
+
+
+def _header_safe(text: str) -> str:
+    """TEXT on one line for a header: a name stored with a line break (before such names were
+    refused) must neither split the header nor stop the notice."""
+    return " ".join(CONTROL.sub(" ", text or "").split())
 
 
 def _shown(item: Outgoing, *, with_body: bool = False) -> dict[str, Any]:
@@ -237,15 +244,25 @@ def _send_all(rt, setup: Setup, outgoing: list[Outgoing], summary: NotifySummary
                         password=password) as server:
             for item in outgoing:
                 try:
-                    server.send(build_message(setup.sender, item.name, item.recipients, item.rendered,
-                                              item.message_id, rt.now()))
+                    message = build_message(setup.sender, item.name, item.recipients, item.rendered,
+                                            item.message_id, rt.now())
+                except ValueError as exc:      # a header the e-mail library will not write
+                    _record(rt, item, NoticeStatus.REJECTED, "notice.rejected",
+                            f"notice {item.kind} not sent: it cannot be written as an e-mail ({exc})")
+                    summary.rejected += 1
+                    done += 1
+                    continue
+                try:
+                    refused = server.send(message)
                 except MailRejected as exc:
                     _record(rt, item, NoticeStatus.REJECTED, "notice.rejected",
                             f"notice {item.kind} not sent to {', '.join(item.recipients)}: {exc}")
                     summary.rejected += 1
                 else:
-                    _record(rt, item, NoticeStatus.SENT, "notice.sent",
-                            f"notice {item.kind} sent to {', '.join(item.recipients)}")
+                    taken = f"notice {item.kind} sent to {', '.join(item.recipients)}"
+                    if refused:
+                        taken += f"; the mail server refused {'; '.join(refused)}"
+                    _record(rt, item, NoticeStatus.SENT, "notice.sent", taken)
                     summary.sent += 1
                     summary.messages.append(_shown(item))
                 done += 1

@@ -15,7 +15,10 @@ SKIP_INVALID = typer.Option(False, "--skip-invalid",
                             help="Import the valid rows and skip the others (exit 3 when some were skipped).")
 DRY_RUN = typer.Option(False, "--dry-run", help="Check every row and report; write nothing.")
 REPORT = typer.Option(None, "--report", metavar="FILE.csv",
-                      help="Write the problems to this CSV file instead of stderr.")
+                      help="Write the problems to this CSV file instead of stderr (an earlier report is replaced).")
+IGNORE_COLUMN = typer.Option(None, "--ignore-column", metavar="NAME",
+                             help="A column of the file not to import (repeatable).")
+REPORT_HEADER = ["line", "column", "value", "reason"]
 
 
 def run_import_command(ctx: typer.Context, kind, file: str, report: Optional[str],
@@ -38,7 +41,7 @@ def _report_file(report: str | None, replace: bool):
         return
     from ispcube.errors import Invalid
     from ispcube.services.documents.printed import output_path
-    output_path(report, (".csv",), "--report", replace)
+    output_path(report, (".csv",), "--report", replace, header=",".join(REPORT_HEADER))
     try:
         out = open(report, "w", newline="", encoding="utf-8")
     except OSError as exc:
@@ -54,7 +57,7 @@ def _report_problems(problems, out) -> None:
         return
     from ispcube.services.documents.spreadsheet_safety import neutralise
     writer = csv.writer(out)
-    writer.writerow(["line", "column", "value", "reason"])
+    writer.writerow(REPORT_HEADER)
     for p in problems:
         writer.writerow([p.line, neutralise(p.column), neutralise(p.value), neutralise(p.reason)])
 

@@ -5,6 +5,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli import billing_cmd, pay_cmd
+from ispcube.cli.importing import IGNORE_COLUMN, REPORT
 from ispcube.cli.output import render_record, render_rows
 from ispcube.cli.params import AMOUNT, DATE
 from ispcube.cli.state import state
@@ -94,8 +95,8 @@ def import_(
     skip_invalid: bool = typer.Option(False, "--skip-invalid",
                                       help="Post the valid lines and skip the others (exit 3 when some were skipped)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check every line and report; post nothing."),
-    report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
-                                         help="Write the problems to this CSV file instead of stderr."),
+    report: Optional[str] = REPORT,
+    ignore_column: Optional[list[str]] = IGNORE_COLUMN,
 ) -> None:
     """Import opening balances, debits, credits and payments from a file.
 
@@ -109,7 +110,7 @@ def import_(
     from ispcube.cli.importing import run_import_command
     from ispcube.services.imports.ledger.run import LedgerImport
     run_import_command(ctx, LedgerImport, file, report, _print_import_summary,
-                       skip_invalid=skip_invalid, dry_run=dry_run)
+                       skip_invalid=skip_invalid, dry_run=dry_run, ignore_columns=tuple(ignore_column or ()))
 
 
 def _print_import_summary(ctx: typer.Context, summary) -> None:

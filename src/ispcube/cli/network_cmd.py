@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from ispcube.adapters.drivers import kinds
-from ispcube.cli.importing import DRY_RUN, REPORT, SKIP_INVALID, run_import_command
+from ispcube.cli.importing import DRY_RUN, IGNORE_COLUMN, REPORT, SKIP_INVALID, run_import_command
 from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
 
@@ -176,6 +176,7 @@ def connection_import(
                                 help="Rows naming a stored connection (router and IP, or router and "
                                      "PPPoE user) change it instead of being refused."),
     report: Optional[str] = REPORT,
+    ignore_column: Optional[list[str]] = IGNORE_COLUMN,
 ) -> None:
     """Import connections from a file; every row is checked as `connection add` checks it.
 
@@ -186,7 +187,7 @@ def connection_import(
     """
     from ispcube.services.imports.connections import ConnectionImport
     run_import_command(ctx, ConnectionImport, file, report, skip_invalid=skip_invalid, dry_run=dry_run,
-                       update=update)
+                       update=update, ignore_columns=tuple(ignore_column or ()))
 
 
 @connection_app.command("delete")

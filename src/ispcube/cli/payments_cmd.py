@@ -22,7 +22,10 @@ def import_(ctx: typer.Context,
             skip_invalid: bool = typer.Option(False, "--skip-invalid",
                                               help="Post the good rows of a table with bad ones (exit 3)."),
             report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
-                                                 help="Write every line and what became of it."),
+                                                 help="Write every line and what became of it (an earlier "
+                                                      "report is replaced)."),
+            ignore_column: Optional[list[str]] = typer.Option(
+                None, "--ignore-column", metavar="NAME", help="CSV/XLSX: a column not to read (repeatable)."),
             enable: Optional[bool] = typer.Option(None, "--enable/--no-enable",
                                                   help="Re-enable cut clients the payments bring to or below the "
                                                        "unlock threshold (default: setting "
@@ -40,7 +43,8 @@ def import_(ctx: typer.Context,
     st = state(ctx)
     run = import_payments(st.runtime(), file, ImportOptions(file_format=file_format, dry_run=dry_run,
                                                             skip_invalid=skip_invalid, report=report,
-                                                            enable=enable, overwrite=st.yes))
+                                                            enable=enable, overwrite=st.yes,
+                                                            ignore_columns=tuple(ignore_column or ())))
     if st.format == "json":
         render_record(run.as_dict(), "json")
     else:

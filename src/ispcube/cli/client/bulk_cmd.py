@@ -5,7 +5,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.client.lifecycle_cmd import client_app
-from ispcube.cli.importing import run_import_command
+from ispcube.cli.importing import IGNORE_COLUMN, REPORT, run_import_command
 from ispcube.cli.output import render_result
 from ispcube.cli.progress import progress_bar
 from ispcube.cli.state import state
@@ -28,8 +28,8 @@ def import_(
     allow_duplicate: bool = typer.Option(False, "--allow-duplicate",
                                          help="Import rows whose ID number or address matches "
                                               "another client (logged)."),
-    report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
-                                         help="Write the problems to this CSV file instead of stderr."),
+    report: Optional[str] = REPORT,
+    ignore_column: Optional[list[str]] = IGNORE_COLUMN,
 ) -> None:
     """Import clients from a file; every row is checked as `client add` checks it.
 
@@ -40,7 +40,7 @@ def import_(
     """
     from ispcube.services.imports.clients.run import ClientImport
     run_import_command(ctx, ClientImport, file, report, skip_invalid=skip_invalid, dry_run=dry_run,
-                       update=update, allow_duplicate=allow_duplicate)
+                       update=update, allow_duplicate=allow_duplicate, ignore_columns=tuple(ignore_column or ()))
 
 
 @webpass_app.command("generate")

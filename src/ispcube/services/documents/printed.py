@@ -56,9 +56,10 @@ class Document:
 
 
 def output_path(out: str | None, suffixes: tuple[str, ...], option: str = "--out",
-                replace: bool = False) -> Path:
+                replace: bool = False, header: str | None = None) -> Path:
     """Check an output file name before doing any work: its type, its folder, and a file
-    already there (replaced only if ispcube wrote it, or with REPLACE, i.e. --yes)."""
+    already there (replaced only if ispcube wrote it, or with REPLACE, i.e. --yes). HEADER: the
+    first line of the CSV report ispcube writes there, which marks an earlier one as its own."""
     if not out:
         raise Invalid(f"{option} FILE is required ({' or '.join(suffixes)})")
     path = Path(out).expanduser()
@@ -70,7 +71,8 @@ def output_path(out: str | None, suffixes: tuple[str, ...], option: str = "--out
         raise Invalid(f"{option} '{out}' is a folder")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise Invalid(f"{option} '{out}': folder {path.parent} is not writable")
-    if os.path.lexists(path) and not replace and not written_by_ispcube(path):
+    if os.path.lexists(path) and not replace and not written_by_ispcube(path) and \
+            not (header and _opens_with(path, header)):
         marked = path.suffix.lower() in MARKED
         raise UsageError(f"{option} '{out}' already exists{' and ispcube did not write it' if marked else ''}: "
                          "refused without --yes (choose another name, or add --yes to replace it)")
@@ -83,6 +85,15 @@ GEOJSON_MARK = '{"type": "FeatureCollection", "generator": "ispcube"'
 # Files whose kind can carry a mark, so that ispcube replaces its own without --yes; any other
 # existing file (a spreadsheet, a bank file...) is replaced only with --yes.
 MARKED = (".html", ".htm", ".pdf", ".geojson", ".json")
+
+
+def _opens_with(path: Path, header: str) -> bool:
+    """A regular file whose first line is HEADER (a report ispcube wrote, run after run)."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    with path.open("rb") as file:
+        first = file.readline(len(header) + 6).removeprefix(b"\xef\xbb\xbf")
+    return first.endswith(b"\n") and first.rstrip(b"\r\n") == header.encode()
 
 
 def written_by_ispcube(path: Path) -> bool:

@@ -51,10 +51,11 @@ class ColumnMap:
 
 
 def map_header(header: list[str], field_for: Callable[[str], str | None], read_only: Collection[str],
-               noun: str, hint: str) -> ColumnMap:
+               noun: str, hint: str, joined: Collection[str] = ()) -> ColumnMap:
     """Map every header to a field with FIELD_FOR; READ_ONLY headers (by header_key) are skipped
-    and named; unknown or repeated columns refuse the whole file. NOUN names the kind's record
-    (`client`), HINT says which names are understood."""
+    and named; unknown or repeated columns refuse the whole file, except for JOINED fields
+    (phones, e-mails), whose columns the kind joins. NOUN names the kind's record (`client`),
+    HINT says which names are understood."""
     fields: list[str | None] = []
     ignored: list[str] = []
     unknown: list[str] = []
@@ -68,7 +69,7 @@ def map_header(header: list[str], field_for: Callable[[str], str | None], read_o
                 unknown.append(f"{quoted(name)} (column {number})")
             fields.append(None)
             continue
-        if found in seen:
+        if found in seen and found not in joined:
             raise Invalid(f"columns {quoted(seen[found])} and {quoted(name)} both set the {noun} field {found}: "
                           "keep only one of them")
         seen[found] = name

@@ -37,9 +37,9 @@ from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence
 
 from ispcube.db.failures import is_refused_as_duplicate
 from ispcube.domain.text import quoted
-from ispcube.errors import IspcubeError
+from ispcube.errors import Invalid, IspcubeError
 from ispcube.services.imports.bulk_load import bulk_load
-from ispcube.services.imports.columns import ColumnMap
+from ispcube.services.imports.columns import ColumnMap, header_key
 from ispcube.services.imports.read import Source, SourceRow, open_source
 from ispcube.services.ledger import money_in
 from ispcube.services.process.job_lock import job_lock
@@ -57,6 +57,7 @@ class ImportOptions:
     dry_run: bool = False
     update: bool = False
     allow_duplicate: bool = False      # clients only: rows matching another client's ID or address
+    ignore_columns: tuple[str, ...] = ()   # columns of the file not to import (--ignore-column)
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,18 @@ class ImportRun(ABC):
         summary.unchanged += unchanged
 
 
+def _without(header: list[str], ignored: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+    """HEADER with the columns named by --ignore-column blanked (matched as column names are:
+    case, accents and punctuation aside), and their titles; a name the file lacks is refused."""
+    keys = {header_key(name): name for name in ignored}
+    missing = [name for key, name in keys.items() if key not in {header_key(title) for title in header if title}]
+    if missing:
+        raise Invalid(f"--ignore-column {', '.join(quoted(name) for name in missing)}: the file has no such column "
+                      f"(its columns: {', '.join(title for title in header if title)})")
+    dropped = tuple(title for title in header if title and header_key(title) in keys)
+    return [("" if title and header_key(title) in keys else title) for title in header], dropped
+
+
 def run_import(rt: Runtime, path: str | Path, options: ImportOptions, kind: type[ImportRun],
                progress: Callable[[int], None] | None = None,
                on_start: Callable[[int | None], None] | None = None) -> ImportSummary:
@@ -210,7 +223,10 @@ def run_import(rt: Runtime, path: str | Path, options: ImportOptions, kind: type
     Only an admin or an operator may import: an import adds to or rewrites a whole table."""
     rt.check_office(kind.office)
     with open_source(path) as source:
-        columns = kind.map_columns(source.header, options)
+        header, dropped = _without(source.header, options.ignore_columns)
+        columns = kind.map_columns(header, options)
+        if dropped:
+            columns = ColumnMap(columns.fields, tuple(source.header), columns.ignored + dropped)
         locked = job_lock(rt.engine, kind.job) if kind.job and not options.dry_run else nullcontext()
         posting = money_in.posting(rt) if kind.posts_money and not options.dry_run else nullcontext()
         with locked, posting:

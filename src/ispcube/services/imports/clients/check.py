@@ -11,9 +11,11 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from ispcube.db.models import NOTE_LENGTH
 from ispcube.services.clients.fields import Refs, parse_fields
 from ispcube.services.clients.lifecycle import address_key, search_text
 from ispcube.services.imports.bulk_insert import copy_line
+from ispcube.services.imports.clients.columns import JOINED, NOTES
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
 
@@ -74,6 +76,7 @@ class Checked:
     insert_row: tuple | str | None = None         # see insert_row()
     existing: dict[str, Any] | None = None        # set by the caller, never sent to workers
     duplicates: list[str] | None = None           # matches allowed by --allow-duplicate
+    note: str | None = None                       # the notes column: a management note to add
 
     @property
     def ok(self) -> bool:
@@ -88,12 +91,12 @@ class Checked:
         return self.keys[KEY_AT[name]]
 
     def wire(self) -> tuple:
-        return self.line, self.problems or None, self.values, self.keys, self.insert_row
+        return self.line, self.problems or None, self.values, self.keys, self.insert_row, self.note
 
     @classmethod
     def from_wire(cls, sent: tuple) -> "Checked":
-        line, problems, values, keys, row = sent
-        return cls(line, problems or [], values, keys, row)
+        line, problems, values, keys, row, note = sent
+        return cls(line, problems or [], values, keys, row, note=note)
 
 
 KEYS = ("code", "epayment_code", "id_key", "address_key", "id_number", "address", "fiscal_address",
@@ -143,7 +146,10 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
             if existing is None or name in SWITCHES or name == "code":
                 continue
             value = ""
+        if name in raw and name in JOINED:
+            value = ";".join(part for part in (raw[name], value) if part.strip())
         raw[name] = value
+    checked.note = _note(checked, columns, raw.pop(NOTES, None))
     if existing is not None and ("id_number" in raw or "id_type" in raw):
         raw.setdefault("id_type", existing["id_type"] or "")
         raw.setdefault("id_number", existing["id_number"] or "")
@@ -163,6 +169,15 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
     else:
         checked.values = values
     return checked
+
+
+def _note(checked: Checked, columns: ColumnMap, text: str | None) -> str | None:
+    note = text.strip() if text and text.strip() else None
+    if note is not None and len(note) > NOTE_LENGTH:
+        checked.problems.append((columns.column_of(NOTES), note[:40] + "...",
+                                 f"is longer than {NOTE_LENGTH} characters"))
+        return None
+    return note
 
 
 def _column(columns: ColumnMap, name: str) -> str:

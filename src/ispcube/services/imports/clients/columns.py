@@ -32,6 +32,11 @@ ALIASES = {
     "telefono": "phone", "telefonos": "phone", "tel": "phone", "celular": "phone", "phones": "phone",
     "mail": "email", "mails": "email", "e_mail": "email", "e_mails": "email", "emails": "email",
     "correo": "email", "correo_electronico": "email",
+    # several phone or e-mail columns join into one field (JOINED)
+    "tel_2": "phone", "tel2": "phone", "telefono_2": "phone", "telefono2": "phone", "movil": "phone",
+    "telefono_movil": "phone", "telefono_alternativo": "phone", "otro_telefono": "phone", "whatsapp": "phone",
+    "phone_2": "phone", "mobile": "phone", "mail_alternativo": "email", "email_alternativo": "email",
+    "correo_alternativo": "email", "email_2": "email", "email2": "email", "mail_2": "email", "otro_mail": "email",
     "contacto": "contact",
     "codigo_pago": "epayment_code", "codigo_de_pago": "epayment_code",
     "codigo_pago_electronico": "epayment_code", "pago_electronico": "epayment_code",
@@ -54,12 +59,22 @@ ALIASES = {
 # Columns that `export clients` writes but that an import does not set (computed, or changed
 # only through their own commands): skipped, and named in the summary.
 READ_ONLY = {"locality", "localidad", "balance", "saldo", "service", "servicio", "deleted",
-             "previous_code", "web_password", "tickets_blocked", "tickets_message", "notes",
-             "management_notes", "notas", "connections"}
+             "previous_code", "web_password", "tickets_blocked", "tickets_message", "connections",
+             "management_notes"}
+# A notes column of another system becomes a management note of its client, by the operator
+# importing (NOTES); the notes `export clients --notes` writes are already there, so skipped above.
+NOTES = "notes"
+NOTE_COLUMNS = {"notes", "notas", "nota", "observaciones", "observacion", "obs", "comentarios", "comentario",
+                "comments"}
+
+
+JOINED = ("phone", "email")     # several columns (Teléfono, Celular, Tel 2) give one ';'-separated field
 
 
 def field_for(header: str) -> str | None:
     key = header_key(header)
+    if key in NOTE_COLUMNS:
+        return NOTES
     if key in FIELDS:
         return key
     return ALIASES.get(key)
@@ -69,7 +84,7 @@ def map_columns(header: list[str], *, update: bool) -> ColumnMap:
     """Map every header to a field; unknown or repeated columns refuse the whole file."""
     columns = map_header(header, field_for, READ_ONLY, "client",
                          "use the names of `client add` flags, e.g. name, fiscal-address, id-number, "
-                         "or nombre, domicilio, documento")
+                         "or nombre, domicilio, documento", joined=JOINED)
     seen = columns.present
     if "name" not in seen and not (update and "code" in seen):
         raise Invalid("the file has no name column (nombre): every new client needs a name"

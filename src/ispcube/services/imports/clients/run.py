@@ -235,6 +235,12 @@ class ClientImport(ImportRun):
                                        for k, v in changed.items())))
         if changes:
             self.database.send(self.db.update_clients, changes)
+        noted = [row for row in rows if row.note]
+        if noted:
+            new_ids = self.database.ask(self.db.ids_of, [row.code for row in noted if row.existing is None])
+            notes = [(row.existing["id"] if row.existing is not None else new_ids[row.code], row.note)
+                     for row in noted]
+            self.database.send(self.db.add_notes, notes, self.rt.now(), self.rt.operator)
         if events:
             self.database.send(self.db.log, events, self.rt.now(), self.rt.operator)
         return len(new), len(changes), unchanged

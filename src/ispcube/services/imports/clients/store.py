@@ -161,6 +161,12 @@ class ImportDb:
                          .values({k: bindparam(f"v_{k}", type_=CLIENTS.c[k].type) for k in keys}))
             self.conn.execute(statement, params)
 
+    def add_notes(self, notes: list[tuple[int, str]], at: datetime, operator: str) -> None:
+        """Management notes (client id, text) by OPERATOR, the one importing, in one bulk insert."""
+        self.conn.execute(m.ClientNote.__table__.insert(),
+                          [{"client_id": client_id, "at": at, "author": operator, "text": text}
+                           for client_id, text in notes])
+
     def log(self, events: list[tuple[int, str, str]], at: datetime, operator: str) -> None:
         """Client log rows (client id, kind, message), written in one bulk insert."""
         log_bulk(self.conn, at, operator, events)

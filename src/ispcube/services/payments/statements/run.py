@@ -47,6 +47,7 @@ class ImportOptions:
     report: str | None = None
     enable: bool | None = None          # None: the setting payments.enable_on_import
     overwrite: bool = False
+    ignore_columns: tuple[str, ...] = ()    # CSV/XLSX files: columns not to read
 
 
 @dataclass
@@ -99,12 +100,14 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
     report = None
     if options.report:
         from ispcube.services.documents.printed import output_path
-        report = output_path(options.report, (".csv",), "--report", options.overwrite)
+        report = output_path(options.report, (".csv",), "--report", options.overwrite, header=",".join(REPORT_COLUMNS))
     with rt.uow() as uow:
         money = accounts_currency(uow)
         enable = options.enable if options.enable is not None else \
             bool(config.get_value(uow.session, "payments.enable_on_import"))
     kind = sniff(path) if options.file_format == "auto" else options.file_format
+    if options.ignore_columns and kind != "csv":
+        raise Invalid(f"--ignore-column is for CSV/XLSX payment files; this file is {kind}")
     if kind == "csv":
         run = _import_table(rt, path, options, money)
     else:
@@ -127,7 +130,8 @@ def _import_table(rt: Runtime, path: Path, options: ImportOptions, money: str) -
     """A CSV/XLSX payment file, through the import engine (table.py)."""
     from ispcube.services.imports.engine import ImportOptions as EngineOptions, run_import
     from ispcube.services.payments.statements.table import PaymentFileImport, PaymentFileSummary
-    engine_options = EngineOptions(skip_invalid=options.skip_invalid, dry_run=options.dry_run)
+    engine_options = EngineOptions(skip_invalid=options.skip_invalid, dry_run=options.dry_run,
+                                   ignore_columns=options.ignore_columns)
     if options.dry_run:
         summary = run_import(rt, path, engine_options, PaymentFileImport)
     else:

@@ -27,8 +27,8 @@ def net(cli):
         sims = start_simulators(stack, 2)
         add_mikrotik(cli, "core", sims[0])
         add_mikrotik(cli, "edge", sims[1])
-        cli.ok("config", "set", "escalation.throttle_after_days", "5")
         cli.ok("config", "set", "escalation.cut_after_days", "10")
+        cli.ok("config", "set", "escalation.throttle_after_days", "5")
         yield cli, sims
 
 

@@ -158,8 +158,8 @@ def test_killed_runs_leave_nothing_lost_or_duplicated(net, runtime, db_url):
 def test_killed_runs_through_throttle_cut_and_restore(net, runtime, db_url):
     """The debts fell due on 2026-01-01: throttled from the 6th, cut from the 11th."""
     cli, sims = net
-    cli.ok("config", "set", "escalation.throttle_after_days", "5")
     cli.ok("config", "set", "escalation.cut_after_days", "10")
+    cli.ok("config", "set", "escalation.throttle_after_days", "5")
     everyone = {f"10.0.0.{n}": f"B{n:06d}" for n in range(1, CLIENTS + 1)}
     rng = random.Random(7)
     assert _kill_points(db_url, sims, rng, 5, "2026-01-06") == 5

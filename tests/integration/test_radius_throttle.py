@@ -47,8 +47,8 @@ def radius(freeradius, cli):
             cli.ok("connection", "add", code, "--router", "nas1", "--pppoe-user", user)
             if debt:
                 cli.ok("ledger", "adjust", code, "--debit", debt, "--reason", "deuda")
-        cli.ok("config", "set", "escalation.throttle_after_days", "3")
         cli.ok("config", "set", "escalation.cut_after_days", "7")
+        cli.ok("config", "set", "escalation.throttle_after_days", "3")
         cli.ok("config", "set", "escalation.throttle_rate", "512k/1M")
         yield cli, freeradius, nas
 

@@ -82,6 +82,10 @@ def _check_consistency(session: Session) -> None:
         raise Invalid("setting preaviso.from_day must not be after preaviso.to_day")
     throttle, cut = (get_value(session, "escalation.throttle_after_days"),
                      get_value(session, "escalation.cut_after_days"))
-    if throttle and cut and throttle >= cut:
+    if throttle and not cut:
+        raise Invalid(f"setting escalation.throttle_after_days ({throttle}) needs escalation.cut_after_days above "
+                      "it, and cut_after_days is 0 (cut at once, no throttle stage): set cut_after_days first, "
+                      "or throttle_after_days to 0 first")
+    if throttle and throttle >= cut:
         raise Invalid(f"setting escalation.throttle_after_days ({throttle}) must be below "
                       f"escalation.cut_after_days ({cut}): a debtor is throttled before it is cut")

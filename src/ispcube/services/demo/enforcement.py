@@ -49,7 +49,7 @@ from ispcube.services.process.runtime import Runtime
 
 # E1 in the demo: the clients owing only the newer invoice, a few days overdue, are
 # throttled; those owing the older one too are more than four weeks late: cut.
-STAGES = {"escalation.throttle_after_days": 1, "escalation.cut_after_days": 28}
+STAGES = {"escalation.cut_after_days": 28, "escalation.throttle_after_days": 1}   # set in this order
 # The roles need a few clients each, whatever the size: one debtor promises to pay, a third
 # of the cut pay, two of the rest pay by transfer, and someone must still be cut at the end.
 SHARE_DEBTORS, MIN_DEBTORS = 0.15, 6

@@ -18,7 +18,8 @@ DELIMITERS = ",;\t|"
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
 _CHUNK = 1 << 20
-csv.field_size_limit(1 << 20)
+CELL_LIMIT = 1 << 20
+csv.field_size_limit(CELL_LIMIT)
 
 
 class SourceRow(NamedTuple):
@@ -119,12 +120,16 @@ def _open_csv(path: Path) -> Source:
         handle.close()
         raise Invalid(f"import file '{path}' is empty: it needs a header row naming the columns")
     delimiter = max(DELIMITERS, key=first.count) if any(d in first for d in DELIMITERS) else ","
-    header = next(csv.reader([first], delimiter=delimiter))
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as exc:
+        handle.close()
+        raise _unreadable(path, 1, exc) from None
     handle.seek(0)
     reader = csv.reader(handle, delimiter=delimiter)
     _skip_header(reader)
     source = Source(path=path, kind="csv", header=[h.strip() for h in header],
-                    rows=_csv_rows(reader), total=max(encoding.lines - 1, 0),
+                    rows=_csv_rows(reader, path), total=max(encoding.lines - 1, 0),
                     encoding=encoding.name.replace("-sig", "")
                     + (" (some rows in another encoding)" if encoding.mixed else ""),
                     delimiter=delimiter, mixed=encoding.mixed)
@@ -138,12 +143,28 @@ def _skip_header(reader) -> None:
             return
 
 
-def _csv_rows(reader) -> Iterator[SourceRow]:
+def _csv_rows(reader, path: Path) -> Iterator[SourceRow]:
     start = reader.line_num + 1
-    for record in reader:
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _unreadable(path, start, exc) from None
         if "".join(record).strip():
             yield SourceRow(start, record)
         start = reader.line_num + 1
+
+
+def _unreadable(path: Path, line: int, exc: csv.Error) -> Invalid:
+    """A row the csv module gives up on, as one sentence (the import writes nothing)."""
+    if "field larger than field limit" in str(exc):
+        return Invalid(f"import file '{path.name}', line {line}: a cell is longer than {CELL_LIMIT >> 20} MiB "
+                       f"({CELL_LIMIT:,} characters), more than any field holds (a quote left open swallows "
+                       "the lines after it); nothing was imported")
+    return Invalid(f"import file '{path.name}', line {line}: cannot be read as CSV ({exc}); nothing was imported")
 
 
 def _open_xlsx(path: Path) -> Source:

@@ -62,6 +62,29 @@ def _enforce_writing(db_url, sim):
     assert run.returncode == 0, out + err
 
 
+def _waiting_for_router(run, db_url, engine, router_id):
+    """Whether RUN has reached the lock of the router's cut list (held by the test): on
+    SQLite it has the lock's file open; on PostgreSQL its connection asks for the advisory
+    lock of a router (the two-key form; the job lock has one key) besides the test's own."""
+    if db_url.startswith("sqlite"):
+        name = f"router-{router_id}-ispcube-cut.lock"
+        return any(target.endswith(name) for target in _open_files(run.pid))
+    from sqlalchemy import text
+    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query LIKE '%pg_try_advisory_lock(%,%'")).scalar() >= 2)
+
+
+def _open_files(pid):
+    folder = f"/proc/{pid}/fd"
+    for fd in os.listdir(folder):
+        try:
+            yield os.readlink(f"{folder}/{fd}")
+        except OSError:          # closed meanwhile
+            continue
+
+
 def _service(cli, code):
     return cli.json("client", "show", code)["service"]
 
@@ -174,7 +197,9 @@ def test_the_run_writes_each_router_from_the_state_when_it_holds_the_router(net,
         while _service(cli, f"B{CLIENTS - 1:06d}") != "cut":   # planned and committed
             assert run.poll() is None and time.monotonic() < deadline, run.communicate()
             time.sleep(0.05)
-        time.sleep(0.5)                                        # and waiting for the router
+        while not _waiting_for_router(run, db_url, runtime.engine, router_ids[0]):   # and waiting for the router
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.02)
         with rt.uow() as uow:
             client = uow.session.scalar(select(m.Client).where(m.Client.code == LAST))
             service_state.disable(uow, rt, client, "equipo robado", apply_after_commit=False)

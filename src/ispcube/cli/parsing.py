@@ -18,6 +18,7 @@ try:
 except ImportError:  # Click 8.1 named it without the underscore
     from click.parser import OptionParser
 
+from ispcube.cli import completing
 from ispcube.cli.output import FORMATS
 from ispcube.cli.state import State
 
@@ -29,7 +30,7 @@ NEGATIVE_NUMBER = re.compile(r"-(\d+(\.\d*)?|\.\d+)")
 def build(app: typer.Typer) -> click.Command:
     """The Click command of APP, ready to parse a command line the ispcube way."""
     command = typer.main.get_command(app)
-    _prepare(command, root=True)
+    _prepare(command, root=True, path=())
     return command
 
 
@@ -39,14 +40,15 @@ def check_format(value: str) -> str:
     return value
 
 
-def _prepare(command: click.Command, root: bool) -> None:
+def _prepare(command: click.Command, root: bool, path: tuple[str, ...]) -> None:
     if not root:
         taken = {name for param in command.params for name in param.opts + param.secondary_opts}
         command.params.extend(option for option in _shared_options() if not taken & set(option.opts))
     if not isinstance(command, click.Group):
         command.make_parser = types.MethodType(_make_parser, command)
-    for sub in getattr(command, "commands", {}).values():
-        _prepare(sub, root=False)
+    completing.attach(command, path)
+    for name, sub in getattr(command, "commands", {}).items():
+        _prepare(sub, root=False, path=(*path, name))
 
 
 def _shared_options() -> list[click.Option]:

@@ -8,7 +8,7 @@ airOS radio, a fake Google geocoder, localstripe and a radacct table.
 
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -21,6 +21,7 @@ import click
 import pytest
 import typer
 
+from ispcube.domain.target2 import first_collection_day
 from tests.conftest import Cli
 from tests.integration.test_cpe import PASSWORDS, FakeAirOS
 from tests.integration.test_geocode import KEY, FakeGoogle, place
@@ -48,7 +49,7 @@ def table_cases(noun: str, new: list[str], key: str, edit: list[str], unused: st
             f"{noun} edit": Case([key, *edit], keys), f"{noun} delete": Case([unused, "--yes"], ("deleted",))}
 
 
-TOMORROW = (datetime.now() + timedelta(days=1)).date().isoformat()
+TOMORROW = first_collection_day(date.today()).isoformat()   # the first TARGET2 day open to a batch
 # A1 pays by direct debit, to a creditor in euros (collect ...).
 SEPA = [["config", "set", "currency", "EUR"], ["config", "set", "sepa.creditor_id", "DE98ZZZ09999999999"],
         ["config", "set", "sepa.creditor_name", "Red Sur SRL"],
@@ -63,7 +64,8 @@ CASES: dict[str, Case] = {
     "collect list": Case([], ("batch", "items", "pending"), before=COLLECTED),
     "collect show": Case(["1"], ("batch", "items"), before=COLLECTED),
     "collect settle": Case(["1"], ("batch", "paid"), before=COLLECTED),
-    "payments import": Case(["{dir}/pagos.csv"], ("file", "posted", "total", "receipts", "unmatched"),
+    "payments import": Case(["{dir}/pagos.csv", "--source", "banco"],
+                            ("file", "posted", "total", "receipts", "unmatched"),
                             files={"pagos.csv": "date,amount,reference,client\n2026-01-02,10.00,R-1,A1\n"}),
     "collect debts": Case(["--payment-method", "sepa", "--out", "{dir}/deudas.csv"], ("path", "clients", "total"),
                           before=SEPA),

@@ -2,6 +2,8 @@
 
 import csv
 
+import pytest
+
 IBAN = "ES91 2100 0418 4502 0005 1332"          # CaixaBank: schwifty knows its BIC
 IBAN_OTHER = "DE89 3704 0044 0532 0130 00"      # Commerzbank Köln
 
@@ -99,3 +101,31 @@ def test_creditor_settings_are_checked(cli):
         refused = cli("config", "set", key, value)
         assert refused.exit_code == 1 and "Traceback" not in refused.stderr, (key, refused.stderr)
     assert cli.ok("config", "get", "sepa.creditor_id").stdout.strip() == "DE98ZZZ09999999999"
+
+
+def test_a_mandate_signed_after_today_is_refused_everywhere(cli, runtime, tmp_path):
+    """Today comes from the runtime's clock: the service is called with a fixed day, the CLI
+    with a date a month after the real one."""
+    from dataclasses import replace
+    from datetime import date, datetime, timedelta
+
+    from ispcube.errors import Invalid
+    from ispcube.services.clients.lifecycle import add_client, edit_client
+    fixed = replace(runtime, clock=lambda: datetime(2026, 12, 4, 9, 0))
+    with pytest.raises(Invalid, match=r"mandate-date '2026-12-05': is after today \(2026-12-04\)"):
+        add_client(fixed, {"code": "S1", "name": "Lucía", "mandate_date": "2026-12-05"})
+    add_client(fixed, {"code": "S1", "name": "Lucía", "mandate_date": "2026-12-04"})
+    with pytest.raises(Invalid, match="is after today"):
+        edit_client(fixed, "S1", {"mandate_date": "2027-01-01"})
+    assert _client(cli, "S1")["mandate_date"] == "2026-12-04"
+    later = (date.today() + timedelta(days=31)).isoformat()
+    refused = cli("client", "add", "--code", "S2", "--name", "Otro", "--mandate-date", later)
+    assert refused.exit_code == 1 and f"mandate-date '{later}': is after today" in refused.stderr
+    refused = cli("client", "edit", "S1", "--mandate-date", later)
+    assert refused.exit_code == 1 and _client(cli, "S1")["mandate_date"] == "2026-12-04"
+    source = tmp_path / "mandatos.csv"
+    source.write_text(f"codigo,nombre,fecha_mandato\nS3,Ana,2025-01-10\nS4,Eva,{later}\n", encoding="utf-8")
+    refused = cli("client", "import", str(source))
+    assert refused.exit_code == 1
+    assert f"line 3, column fecha_mandato: value '{later}': is after today" in refused.stderr
+    assert [c["code"] for c in cli.json("client", "list")] == ["S1"]

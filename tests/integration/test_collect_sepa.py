@@ -8,11 +8,13 @@ import xml.etree.ElementTree as ET
 import pytest
 import sepaxml
 
+from ispcube.domain.target2 import first_collection_day
+
 CREDITOR_ID = "DE98ZZZ09999999999"
 IBAN_S1 = "ES9121000418450200051332"
 IBAN_S7 = "DE89370400440532013000"
 SCHEMAS = Path(sepaxml.__file__).parent / "schemas"
-TOMORROW = date.fromordinal(date.today().toordinal() + 1).isoformat()
+TOMORROW = first_collection_day(date.today()).isoformat()   # the first TARGET2 day open to a batch
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ more than the shared ISP, a `setup` that builds it (run before the snapshot).
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 import os
 import shlex
 from typing import Callable
@@ -18,10 +18,11 @@ from typing import Callable
 import pytest
 from sqlalchemy import select
 
+from ispcube.domain.target2 import first_collection_day
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
 
 NOTHING_CHANGED = (1, 2, 4)
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+COLLECTION = first_collection_day(date.today()).isoformat()    # the first TARGET2 day open to a batch
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,9 @@ FAILS_WITH_REAL_DATA = ('{% extends "base" %}{% block content %}{% if client.cod
                         '{{ no_such_value }}{% endif %}{% endblock %}')
 BAD_IMPORT = "code,name,id_type,id_number\nI1,Importada Una,DNI,30123456\nI2,,DNI,x\n"
 BAD_LEDGER = "client,date,kind,amount,reference\nB1,2026-01-02,opening,120.50,S-1\nA1,2026-01-02,dx,1.2345,F-1\n"
-PAYMENTS_BAD = "date,amount,reference,client\n2026-01-02,10.0055,R-1,A1\n"
-PAYMENTS_UNMATCHED = "date,amount,reference,client\n2026-01-02,10.00,R-1,A1\n2026-01-02,5.00,R-2,ZZ9\n"
+PAYMENTS_BAD = "date,amount,reference,client,source\n2026-01-02,10.0055,R-1,A1,pasarela\n"
+PAYMENTS_UNMATCHED = ("date,amount,reference,client,source\n2026-01-02,10.00,R-1,A1,pasarela\n"
+                      "2026-01-02,5.00,R-2,ZZ9,pasarela\n")
 BAD_CONNECTIONS = "client,router,ip\nB1,r1,10.0.0.3\nB1,r1,10.0.0.300\n"
 
 ROWS = [
@@ -147,7 +149,8 @@ ROWS = [
     Row("cheque set-status: bad status", "cheque set-status 1 bounced", 1, "bounced"),
     Row("billing run: bad period", "billing run --period 2026-13", 1, "2026-13"),
     # collections
-    Row("collect sepa: not in euros", f"collect sepa --collection-date {TOMORROW} --out {{tmp}}/r.xml", 1, "in euros"),
+    Row("collect sepa: not in euros", f"collect sepa --collection-date {COLLECTION} --out {{tmp}}/r.xml", 1,
+        "in euros"),
     Row("collect show: unknown batch", "collect show 7", 1, "batch 7 does not exist"),
     Row("collect debts: unknown method", "collect debts --payment-method trueque --out {tmp}/d.csv", 1,
         "is not one of"),

@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from ispcube.domain.target2 import first_collection_day
 from ispcube.services.payments.statements.camt_build import Entry, Tx, statement
 from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
 
@@ -25,7 +26,7 @@ CREDITOR = (("currency", "EUR"), ("sepa.creditor_id", "DE98ZZZ09999999999"),
 IBAN_S1 = "ES9121000418450200051332"
 IBAN_S7 = "DE89370400440532013000"
 IBAN_T2 = "GB29NWBK60161331926819"
-TOMORROW = date.fromordinal(date.today().toordinal() + 1).isoformat()
+TOMORROW = first_collection_day(date.today()).isoformat()   # the first TARGET2 day open to a batch
 BOOKED = date.fromordinal(date.today().toordinal() - 1)
 ISPCUBE = Path(sys.executable).with_name("ispcube")
 
@@ -240,11 +241,11 @@ def test_an_mt940_statement_is_matched_and_posted_once(collected, tmp_path):
     assert balance(collected, "S1") == "30.50"
 
 
-CSV = """fecha;importe;referencia;codigo_pago;cliente;medio_pago;descripcion
-{d};45,00;GW-0001;9000123;;mercadopago;cuota noviembre
-{d};60.00;GW-0002;;T2;mercadopago;
-{d};15.00;GW-0003;;;mercadopago;pago C4 efectivo
-{d};9.00;GW-0004;7777;;mercadopago;quien sabe
+CSV = """fecha;importe;referencia;codigo_pago;cliente;medio_pago;descripcion;pasarela
+{d};45,00;GW-0001;9000123;;mercadopago;cuota noviembre;Mercado Pago
+{d};60.00;GW-0002;;T2;mercadopago;;Mercado Pago
+{d};15.00;GW-0003;;;mercadopago;pago C4 efectivo;Mercado Pago
+{d};9.00;GW-0004;7777;;mercadopago;quien sabe;Mercado Pago
 """
 
 
@@ -273,7 +274,7 @@ def test_an_xlsx_payment_file(bank, tmp_path):
     sheet.append([BOOKED, 45, "X-1", "9000123"])
     path = tmp_path / "pagos.xlsx"
     book.save(path)
-    result, run = imported(bank, str(path))
+    result, run = imported(bank, str(path), "--source", "banco")
     assert result.exit_code == 0 and run["format"] == "xlsx" and run["receipts"][0]["client"] == "T1"
     assert balance(bank, "T1") == "0.00"
 
@@ -281,11 +282,11 @@ def test_an_xlsx_payment_file(bank, tmp_path):
 def test_a_bad_row_refuses_the_file_unless_skip_invalid(bank, tmp_path):
     path = write(tmp_path, "cobros.csv", "date,amount,reference,client\n"
                  f"{BOOKED},45.00,R-1,T1\n{BOOKED},10.0055,R-2,T2\n")
-    refused = bank("payments", "import", path)
+    refused = bank("payments", "import", path, "--source", "banco")
     assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
     assert "line 3, column amount: value '10.0055': has more than 2 decimals for EUR" in refused.stderr
     assert balance(bank, "T1") == "45.00"
-    result, run = imported(bank, path, "--skip-invalid")
+    result, run = imported(bank, path, "--skip-invalid", "--source", "banco")
     assert result.exit_code == 3 and "skipped line 3" in result.stderr and "1 bad row(s) skipped" in result.stderr
     assert balance(bank, "T1") == "0.00" and balance(bank, "T2") == "60.00"
 

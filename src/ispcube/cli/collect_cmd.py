@@ -18,12 +18,16 @@ def sepa(ctx: typer.Context,
                                              help="Day the bank debits the accounts."),
          out: Optional[str] = typer.Option(None, "--out", metavar="FILE.xml", help="The pain.008 file to write."),
          pain: str = typer.Option("008.001.02", "--pain", help="Schema version: 008.001.02 or 008.001.08."),
-         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be collected; write nothing.")) -> None:
+         dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be collected; write nothing."),
+         force_date: bool = typer.Option(False, "--force-date",
+                                         help="Take --collection-date as given, even when it is not a TARGET2 "
+                                              "business day at least one business day ahead.")) -> None:
     """A SEPA Core direct-debit file for every `sepa` client owing money due by the collection date."""
     from ispcube.errors import PartialFailure
     from ispcube.services.payments.collections.sepa import collect_sepa
     st = state(ctx)
-    run = collect_sepa(st.runtime(), collection_date, out, pain=pain, dry_run=dry_run, overwrite=st.yes)
+    run = collect_sepa(st.runtime(), collection_date, out, pain=pain, dry_run=dry_run, overwrite=st.yes,
+                       force_date=force_date)
     if st.format == "json":
         render_record(run.as_dict(), "json")
     else:

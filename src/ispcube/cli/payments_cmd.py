@@ -21,6 +21,9 @@ def import_(ctx: typer.Context,
             dry_run: bool = typer.Option(False, "--dry-run", help="Match and show; post nothing."),
             skip_invalid: bool = typer.Option(False, "--skip-invalid",
                                               help="Post the good rows of a table with bad ones (exit 3)."),
+            source: Optional[str] = typer.Option(None, "--source", metavar="NAME",
+                                                 help="Where a CSV/XLSX payment file comes from (gateway or "
+                                                      "bank), for a file without a source column."),
             report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
                                                  help="Write every line and what became of it (an earlier "
                                                       "report is replaced)."),
@@ -44,7 +47,8 @@ def import_(ctx: typer.Context,
     run = import_payments(st.runtime(), file, ImportOptions(file_format=file_format, dry_run=dry_run,
                                                             skip_invalid=skip_invalid, report=report,
                                                             enable=enable, overwrite=st.yes,
-                                                            ignore_columns=tuple(ignore_column or ())))
+                                                            ignore_columns=tuple(ignore_column or ()),
+                                                            source=source))
     if st.format == "json":
         render_record(run.as_dict(), "json")
     else:
@@ -77,6 +81,8 @@ def _say(st, run) -> None:
     extra = []
     if run.returned:
         extra.append(f"{len(run.returned)} returned direct debit(s)")
+    if run.reversed:
+        extra.append(f"{len(run.reversed)} credit(s) reversed by the bank (charged back)")
     if run.settled:
         extra.append(f"{len(run.settled)} already settled by `collect settle`")
     if run.already:

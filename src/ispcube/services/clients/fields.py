@@ -5,6 +5,7 @@ both refuse exactly the same values with the same sentences.
 """
 
 from dataclasses import dataclass
+from datetime import date
 import re
 from typing import Any
 
@@ -66,11 +67,12 @@ class Refs:
     operators: dict[str, tuple[int, str]]
     plans: dict[str, int]
     nodes: dict[str, int]
+    today: date | None = None          # a mandate signed after it is refused
 
     @classmethod
-    def load(cls, session: Session, country: str, local: LocalFormats) -> "Refs":
+    def load(cls, session: Session, country: str, local: LocalFormats, today: date | None = None) -> "Refs":
         return cls(
-            country=country, local=local,
+            country=country, local=local, today=today,
             postal_codes=dict(session.execute(select(m.PostalCode.code, m.PostalCode.id)).all()),
             statuses={name.casefold(): id_ for name, id_ in
                       session.execute(select(m.Status.name, m.Status.id))},
@@ -178,6 +180,16 @@ def _strip_reason(exc: Invalid, raw: str) -> str:
     return message.split(marker, 1)[1] if marker in message else message
 
 
+def _mandate_date(refs: Refs, value: Any) -> date:
+    """The day the client signed the SEPA mandate: not after today (a bank refuses a collection
+    under a mandate dated later than it)."""
+    signed = parse_date(value, field="mandate date", local=refs.local)
+    if refs.today is not None and signed > refs.today:
+        raise Invalid(f"mandate date {quoted(str(value))} is after today ({refs.today.isoformat()}): give the day "
+                      "the client signed the mandate")
+    return signed
+
+
 def _refs_lookup(table: str, what: str, casefold: bool = False):
     def parse(refs: Refs, value: Any) -> int:
         key = str(value).strip()
@@ -221,7 +233,7 @@ _PARSERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "iban": (("iban",), _plain(bank.parse_iban)),
     "bic": (("bic",), _plain(bank.parse_bic)),
     "mandate_ref": (("mandate_ref",), _plain(bank.parse_mandate_ref)),
-    "mandate_date": (("mandate_date",), lambda refs, v: parse_date(v, field="mandate date", local=refs.local)),
+    "mandate_date": (("mandate_date",), lambda refs, v: _mandate_date(refs, v)),
     "cbu": (("cbu",), _plain(bank.parse_cbu)),
     **{f: ((f,), _plain(_text(f))) for f in TEXT_FIELDS},
 }

@@ -1,5 +1,6 @@
 """Client lifecycle (C2, C4, C5, C7): add, edit, delete, recode, restore, tickets."""
 
+from datetime import date
 from decimal import Decimal
 import re
 from typing import Any
@@ -21,8 +22,10 @@ from ispcube.services.process.runtime import Actor, Runtime
 _NOT_PHONE_DIGIT = re.compile(r"[^\d;]")
 
 
-def load_refs(uow: UnitOfWork) -> Refs:
-    return Refs.load(uow.session, config.get_value(uow.session, "country"), config.local_formats(uow.session))
+def load_refs(uow: UnitOfWork, today: date | None = None) -> Refs:
+    """What client fields refer to; TODAY: the day dates such as a mandate's may not pass."""
+    return Refs.load(uow.session, config.get_value(uow.session, "country"), config.local_formats(uow.session),
+                     today)
 
 
 def raise_first(errors: list[FieldError]) -> None:
@@ -148,7 +151,7 @@ def add_client(rt: Runtime, raw: dict[str, Any], *, allow_duplicate: bool = Fals
     anything is written."""
     with rt.uow() as uow:
         actor = rt.actor(uow)
-        values, errors = parse_fields(raw, load_refs(uow))
+        values, errors = parse_fields(raw, load_refs(uow, rt.today()))
         if not raw.get("name"):
             errors.insert(0, FieldError("name", "", "is required"))
         raise_first(errors)
@@ -196,7 +199,7 @@ def edit_client(rt: Runtime, code: str, raw: dict[str, Any], *, allow_duplicate:
         if "id_number" in raw or "id_type" in raw:
             raw.setdefault("id_type", client.id_type or "")
             raw.setdefault("id_number", client.id_number or "")
-        values, errors = parse_fields(raw, load_refs(uow))
+        values, errors = parse_fields(raw, load_refs(uow, rt.today()))
         raise_first(errors)
         keep_in_scope(actor, values, new=False)
         before = {name: getattr(client, name) for name in values}

@@ -102,7 +102,7 @@ def sepa_tour(main_db: Path, clock: Callable[[], datetime], program: str = "ispc
                f"an IBAN and a signed mandate, in {db_path}")
         billed = run_billing(rt, f"{today:%Y-%m}")
         yield f"Billing {today:%Y-%m}: {billed['invoices']} invoices for {billed['total']} EUR, due {billed['due']}"
-        run = collect_sepa(rt, today.isoformat(), str(pain_path), pain=PAIN)
+        run = collect_sepa(rt, today.isoformat(), str(pain_path), pain=PAIN, force_date=True)
         sequences = sorted({item["sequence"] for item in run.items})
         yield (f"collect sepa: batch {run.batch}, {len(run.items)} direct debits ({'/'.join(sequences)}) for "
                f"{run.total:.2f} EUR on {run.collection_date}, written to {pain_path.name} (pain.{PAIN}, "

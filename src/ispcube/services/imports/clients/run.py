@@ -85,7 +85,7 @@ class ClientImport(ImportRun):
 
     def context(self) -> CheckContext:
         dialect = self.rt.engine.dialect
-        context = CheckContext(load_refs(self.uow), self.columns, self.rt.today(),
+        context = CheckContext(load_refs(self.uow, self.rt.today()), self.columns, self.rt.today(),
                                f"{dialect.name}+{dialect.driver}", self.source.mixed)
         self.copy_rows = context.copy_rows       # rows this process builds take the workers' form
         return context

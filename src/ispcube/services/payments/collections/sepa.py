@@ -34,6 +34,7 @@ from ispcube.db.types import Money
 from ispcube.domain.bank import bic_of
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount
+from ispcube.domain.target2 import closed_because, first_collection_day, next_business_day
 from ispcube.domain.text import quoted
 from ispcube.errors import Busy, Invalid, PartialFailure
 from ispcube.services.admin import config
@@ -69,22 +70,37 @@ class SepaRun:
 
 
 def collect_sepa(rt: Runtime, collection_date: str, out: str | None, *, pain: str = "008.001.02",
-                 dry_run: bool = False, overwrite: bool = False) -> SepaRun:
+                 dry_run: bool = False, overwrite: bool = False, force_date: bool = False) -> SepaRun:
     rt.check_office("collect direct debits")
     on = parse_date(collection_date, field="--collection-date", local=rt.local_formats())
     if pain not in PAIN_VERSIONS:
         raise Invalid(f"--pain {quoted(pain)} is not one of {', '.join(PAIN_VERSIONS)}")
-    if on < rt.today():
-        raise Invalid(f"--collection-date {on.isoformat()} is in the past: the bank would refuse the file")
-    if on > rt.today() + timedelta(days=HORIZON_DAYS):
-        raise Invalid(f"--collection-date {on.isoformat()} is more than {HORIZON_DAYS} days ahead: "
-                      "banks take direct debits for the coming days, not years")
+    _check_collection_date(on, rt.today(), force_date)
     path = _output(out, dry_run, overwrite)
     run = SepaRun(on.isoformat(), pain, dry_run)
     if dry_run:
         return _collect(rt, run, on, path)
     with job_lock(rt.engine, JOB):
         return _collect(rt, run, on, path)
+
+
+def _check_collection_date(on: date, today: date, force: bool) -> None:
+    """A TARGET2 business day at least one business day after TODAY, unless FORCE (the bank
+    agreed to another); never a day gone by, nor more than HORIZON_DAYS ahead."""
+    if on < today:
+        raise Invalid(f"--collection-date {on.isoformat()} is in the past: the bank would refuse the file")
+    if on > today + timedelta(days=HORIZON_DAYS):
+        raise Invalid(f"--collection-date {on.isoformat()} is more than {HORIZON_DAYS} days ahead: "
+                      "banks take direct debits for the coming days, not years")
+    if force:
+        return
+    why = closed_because(on) or ("today" if on == today else
+                                 "less than one TARGET2 business day after today" if on < next_business_day(today)
+                                 else None)
+    if why:
+        raise Invalid(f"--collection-date {on.isoformat()} is {why}: SEPA direct debits are collected on TARGET2 "
+                      f"business days at least one business day after today ({today.isoformat()}); the first valid "
+                      f"date is {first_collection_day(today, on).isoformat()} (--force-date takes the date as given)")
 
 
 def _collect(rt: Runtime, run: SepaRun, on: date, path: Path | None) -> SepaRun:

@@ -3,14 +3,16 @@
 from collections.abc import Iterable, Iterator
 import re
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, exists, select
+from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionItem
 from ispcube.db.statement_models import BankTransaction
 from ispcube.db.uow import UnitOfWork
 from ispcube.services.enforcement.terms import HELD
-from ispcube.services.payments.statements.match import Book, Item
+from ispcube.services.payments.statements.lines import Line
+from ispcube.services.payments.statements.match import Book, Credit, Item
 
 CHUNK = 5000                   # values per IN (...): well under SQLite's 32,766 variables
 INCOMING = Table("incoming_keys", MetaData(), Column("key", String(255), primary_key=True), prefixes=["TEMPORARY"])
@@ -37,6 +39,36 @@ def known_keys(uow: UnitOfWork, keys: Iterable[str]) -> set[str]:
     found = set(conn.scalars(select(INCOMING.c.key).join(BankTransaction, BankTransaction.key == INCOMING.c.key)))
     conn.exec_driver_sql("DROP TABLE incoming_keys")
     return found
+
+
+def known_lines(uow: UnitOfWork, lines: list[Line]) -> set[str]:
+    """The keys of LINES acted on by an earlier import: under their key, or under the key an
+    import before migration 0015 gave them (`legacy_key`), with the same booking date and
+    amount (an EndToEndId or a payment file's bare reference alone does not say it is the same
+    transaction; an old MT940 key already holds its date, amount and text)."""
+    known = known_keys(uow, (line.key for line in lines))
+    legacy = {line.legacy_key: line for line in lines if line.legacy_key and line.key not in known}
+    t = BankTransaction
+    for part in chunks(sorted(legacy)):
+        for key, booked, amount in uow.session.execute(select(t.key, t.booked, t.amount).where(t.key.in_(part))):
+            line = legacy[key]
+            if key.startswith("old:mt940:") or \
+                    (booked == line.booked and amount == (line.amount if line.credit else -line.amount)):
+                known.add(line.key)
+    return known
+
+
+def load_credits(uow: UnitOfWork, book: Book, lines: list[Line]) -> None:
+    """The credits earlier imports posted that the reversals among LINES may name."""
+    names = sorted({name for line in lines if line.reversal and not line.credit for name in line.names})
+    t, r = BankTransaction, aliased(BankTransaction)
+    reversed_ = exists().where(r.reverses_key == t.key)
+    for part in chunks(names):
+        for row in uow.session.execute(select(t.key, t.client_id, t.account, t.reference, t.amount,
+                                              reversed_.label("reversed"))
+                                       .where(t.kind.in_(("receipt", "settled")), t.reference.in_(part))):
+            book.credits.append(Credit(row.key, row.client_id, row.account or "", row.reference, row.amount,
+                                       bool(row.reversed)))
 
 
 def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:

@@ -7,8 +7,10 @@ that is not XML, is cut short, or is another message is refused in one sentence.
 
 Each booked entry (`Sts` BOOK) gives one line per transaction (`NtryDtls/TxDtls`; a batch
 entry has several), or one line for an entry without details. A debit carrying return
-information (`RtrInf/Rsn/Cd`) is a returned direct debit. Entries not booked (pending,
-information) are listed and never acted on.
+information (`RtrInf/Rsn/Cd`) is a returned direct debit. An entry with `RvslInd` true
+reverses an earlier one; the references it carries (AcctSvcrRef, TxId, InstrId, the entry's
+AcctSvcrRef) name what it reverses (match.py). Entries not booked (pending, information) are
+listed and never acted on.
 """
 
 from datetime import date
@@ -104,11 +106,14 @@ def _entry(entry, q: "_Paths", account: str, number: int, currency: str) -> list
     entry_ref = provided(_text(top.get("AcctSvcrRef")))
     details = top["NtryDtls"].findall(q["TxDtls"]) if "NtryDtls" in top else []
     extra = " ".join(_text(top.get("AddtlNtryInf")).split())
+    mark = "rvsl:" if reversal else ""
     if not details:
         key = f"camt:{account}:{entry_ref}" if entry_ref else \
             f"camt:{account}:d:{digest(booked, entry_amount, credit, extra, _text(top.get('NtryRef')))}"
-        return [Line(where, key, booked, entry_amount, credit, currency, reference=entry_ref, text=extra,
-                     booked_entry=status == "BOOK")]
+        return [Line(where, key.replace(f"camt:{account}:", f"camt:{account}:{mark}", 1), booked, entry_amount,
+                     credit, currency, reference=entry_ref, text=extra, booked_entry=status == "BOOK",
+                     account=account, bank_ref=entry_ref, reversal=reversal,
+                     names=tuple(ref for ref in (entry_ref,) if ref), legacy_key=key)]
     lines = []
     for index, tx in enumerate(details, start=1):
         here = f"{where}, transaction {index}" if len(details) > 1 else where
@@ -122,7 +127,7 @@ def _entry(entry, q: "_Paths", account: str, number: int, currency: str) -> list
             raise Invalid(f"{here}: the transaction has no amount (Amt or AmtDtls), so the entry cannot be split")
         amount = entry_amount if amount_element is None else _amount(amount_element, currency, here)
         tx_credit = credit if "CdtDbtInd" not in parts else _indicator(parts["CdtDbtInd"].text, here)
-        refs: dict[str, str | None] = {"AcctSvcrRef": None, "EndToEndId": None, "TxId": None}
+        refs: dict[str, str | None] = {"AcctSvcrRef": None, "EndToEndId": None, "TxId": None, "InstrId": None}
         if "Refs" in parts:
             refs.update((child.tag[cut:], provided(child.text)) for child in parts["Refs"]
                         if isinstance(child.tag, str))
@@ -142,13 +147,14 @@ def _entry(entry, q: "_Paths", account: str, number: int, currency: str) -> list
         if returned_info is not None:
             reason = returned_info.findtext(q["Rsn/Cd"]) or returned_info.findtext(q["Rsn/Prtry"])
         if refs["AcctSvcrRef"]:
-            key = f"camt:{account}:{refs['AcctSvcrRef']}"
-        elif refs["EndToEndId"]:
-            key = f"camt:{account}:{'C' if tx_credit else 'D'}:e2e:{refs['EndToEndId']}"
+            key = f"camt:{account}:{mark}{refs['AcctSvcrRef']}"
         elif entry_ref:
-            key = f"camt:{account}:{entry_ref}/{index}"
+            key = f"camt:{account}:{mark}{entry_ref}/{index}"
         else:
-            key = f"camt:{account}:d:{digest(booked, amount, tx_credit, unstructured, name, iban, other)}"
+            key = f"camt:{account}:{mark}d:{digest(booked, amount, tx_credit, unstructured, name, iban, other)}"
+        legacy = key.replace(f"camt:{account}:{mark}", f"camt:{account}:", 1)
+        if not refs["AcctSvcrRef"] and refs["EndToEndId"]:
+            legacy = f"camt:{account}:{'C' if tx_credit else 'D'}:e2e:{refs['EndToEndId']}"
         text = " ".join(part for part in (unstructured, creditor_ref, extra if len(details) == 1 else None) if part)
         lines.append(Line(
             here, key, booked, amount, tx_credit, currency,
@@ -159,7 +165,10 @@ def _entry(entry, q: "_Paths", account: str, number: int, currency: str) -> list
             name=" ".join(name.split()) if name else None, text=text,
             return_reason=(reason or "").strip() or ("unspecified" if returned_info is not None
                                                      or (reversal and not tx_credit) else None),
-            booked_entry=status == "BOOK"))
+            booked_entry=status == "BOOK", account=account, bank_ref=refs["AcctSvcrRef"] or entry_ref,
+            reversal=reversal, legacy_key=legacy,
+            names=tuple(dict.fromkeys(ref for ref in (refs["AcctSvcrRef"], refs["TxId"], refs["InstrId"], entry_ref)
+                                      if ref))))
     return lines
 
 

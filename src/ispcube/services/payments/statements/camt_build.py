@@ -31,6 +31,7 @@ class Entry:
     reference: str | None = None          # the entry's AcctSvcrRef
     status: str = "BOOK"
     amount: Decimal | None = None         # default: the sum of its transactions
+    reversal: bool = False                # RvslInd: the bank reverses an earlier entry (returns say so too)
 
 
 def statement(entries: list[Entry], *, account: str = "ES7921000813610123456789", currency: str = "EUR",
@@ -52,7 +53,7 @@ def _entry(entry: Entry, number: int, currency: str, version: str) -> str:
     status = f"<Sts><Cd>{entry.status}</Cd></Sts>" if version == "08" else f"<Sts>{entry.status}</Sts>"
     parts = [f"<Ntry><NtryRef>{number}</NtryRef><Amt Ccy=\"{currency}\">{total}</Amt>"
              f"<CdtDbtInd>{indicator}</CdtDbtInd>",
-             "<RvslInd>true</RvslInd>" if any(t.return_reason for t in entry.txs) else "",
+             "<RvslInd>true</RvslInd>" if entry.reversal or any(t.return_reason for t in entry.txs) else "",
              f"{status}<BookgDt><Dt>{entry.booked.isoformat()}</Dt></BookgDt>"
              f"<ValDt><Dt>{entry.booked.isoformat()}</Dt></ValDt>",
              f"<AcctSvcrRef>{escape(entry.reference)}</AcctSvcrRef>" if entry.reference else "",

@@ -1,19 +1,29 @@
 """What every statement and payment file is read into (K5): one `Line` per bank transaction.
 
-Each line carries its stable `key`, the transaction's identity at the bank, which is what makes
-R15 hold: the same transaction read from the same file, an overlapping statement or another
-process gets the same key, and the unique index on `bank_transactions.key` lets it be acted on
-once. Keys, by format:
+Each line carries its stable `key`, the transaction's identity where it was booked, which is
+what makes R15 hold: the same transaction read from the same file, an overlapping statement
+or another process gets the same key, and the unique index on `bank_transactions.key` lets it
+be acted on once. A key is the account the transaction was booked on (a statement's account;
+a gateway's source for a payment file) plus the reference the bank or gateway gave it:
 
-- camt.053: the transaction's AcctSvcrRef; else its EndToEndId (with the direction, as a
-  returned direct debit shares the EndToEndId of its collection); else the entry's AcctSvcrRef
-  and the transaction's place in the entry; else a digest of what the bank said of it.
-- MT940: the reference (customer // bank), the value date, the amount and a digest of :86:.
-- CSV/XLSX: the `reference` column (the payment's unique id at the bank or gateway).
+- camt.053: the transaction's AcctSvcrRef; else the entry's AcctSvcrRef and the
+  transaction's place in the entry; else a digest of its booking date, amount, direction,
+  counterparty and remittance information.
+- MT940: the bank's reference (after `//` in `:61:`); else a digest of the value date, the
+  amount, the customer reference and `:86:`.
+- CSV/XLSX: `file:<source>:<reference>`, the reference being the payment's id at its source.
 
-Each is prefixed by the format and the statement's account, and a key met twice in one file
-(two identical payments without any reference) gets its occurrence number, so an overlapping
-file numbers them the same.
+The payer's EndToEndId is never part of a key: payers reuse them. It only finds our own
+collection items (match.py). A reversal (camt RvslInd, MT940 RC/RD) gets its own key
+(`rvsl:` before the reference), as banks repeat the reference of what it reverses.
+
+Keys written before identities were scoped this way (an EndToEndId key, an MT940 key with
+dates and amounts, a payment file's bare reference) were all renamed `old:...` by migration
+0015; each line also carries the key the earlier scheme gave it (`legacy_key`), so a
+statement imported before is still found (with the same booking date and amount) and posts
+nothing. A key met twice in one file (two
+identical payments without any reference) gets its occurrence number, so an overlapping file
+numbers them the same.
 """
 
 from dataclasses import dataclass
@@ -55,6 +65,11 @@ class Line:
     return_reason: str | None = None
     booked_entry: bool = True      # camt: a BOOK entry (pending and information entries are listed only)
     payment_method: str | None = None
+    account: str = ""              # where it was booked: the statement's account, a payment file's source
+    bank_ref: str | None = None    # the bank's (or gateway's) own reference of the transaction
+    reversal: bool = False         # the bank reverses an earlier transaction (RvslInd, MT940 RC/RD)
+    names: tuple[str, ...] = ()    # a reversal: the references that may name what it reverses
+    legacy_key: str | None = None  # the key an import before migration 0015 gave it
 
     def shown(self) -> dict:
         return {"where": self.where, "date": self.booked.isoformat(), "amount": f"{self.amount:.2f}",
@@ -67,15 +82,22 @@ def digest(*parts: object) -> str:
 
 
 def number_repeats(lines: list[Line]) -> None:
-    """Give a key met more than once in the file its occurrence number (from the second on)."""
+    """Give a key met more than once in the file its occurrence number (from the second on),
+    and the legacy keys likewise."""
     seen: dict[str, int] = {}
+    legacy: dict[str, int] = {}
     for line in lines:
-        count = seen.get(line.key, 0) + 1
-        seen[line.key] = count
-        if count > 1:
-            line.key = f"{line.key}#{count}"
-        if len(line.key) > 255:
-            line.key = f"{line.key[:200]}~{digest(line.key)}"
+        line.key = _numbered(line.key, seen)
+        if line.legacy_key is not None:
+            line.legacy_key = f"old:{_numbered(line.legacy_key, legacy)}"
+
+
+def _numbered(key: str, seen: dict[str, int]) -> str:
+    count = seen.get(key, 0) + 1
+    seen[key] = count
+    if count > 1:
+        key = f"{key}#{count}"
+    return f"{key[:200]}~{digest(key)}" if len(key) > 255 else key
 
 
 def provided(value: str | None) -> str | None:

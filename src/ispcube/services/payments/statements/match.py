@@ -5,7 +5,12 @@ A credit is matched, in order, by: the EndToEndId of one of our collection items
 code; the electronic payment code; the payer's IBAN or CBU; one client code or payment code
 found as a word in the remittance text. The first rule that names exactly one client decides;
 a rule that names several is ambiguous and stops there. A debit that names one of our
-collections with return information is a returned direct debit; other debits are listed.
+collections with return information is a returned direct debit. A reversal of a credit
+(camt RvslInd on a debit, MT940 RC) not about our collections reverses the credit it names:
+one on the same account, of the same amount, whose bank reference is among the reversal's
+references, posted earlier or earlier in the file; it is charged back with a DX, once. A
+reversal whose credit is not found, and a reversal of a debit, are reported, never ignored.
+Other debits are listed.
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +19,7 @@ import re
 
 from ispcube.services.payments.statements.lines import Line
 
+ACTED = ("receipt", "return", "settled", "reversal")     # the outcomes recorded as bank transactions
 _WORD = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z._-]*[0-9A-Za-z])?")
 
 
@@ -28,6 +34,17 @@ class Item:
 
 
 @dataclass
+class Credit:
+    """A credit an earlier import acted on, which a reversal may name."""
+    key: str
+    client_id: int
+    account: str
+    reference: str
+    amount: Decimal
+    reversed: bool
+
+
+@dataclass
 class Book:
     """What matching needs from the database: live (not deleted) clients and our collection items."""
     codes: dict[str, int] = field(default_factory=dict)
@@ -37,6 +54,7 @@ class Book:
     shown: dict[int, str] = field(default_factory=dict)      # client id -> code
     items: dict[str, Item] = field(default_factory=dict)     # EndToEndId -> item
     cut: set[int] = field(default_factory=set)                # clients whose service is cut
+    credits: list[Credit] = field(default_factory=list)       # earlier credits reversals name
 
 
 @dataclass
@@ -48,12 +66,20 @@ class Decision:
     item: Item | None = None
     reason: str | None = None  # why not posted, or the return reason
     charge_back: bool = False  # a return of an item that was paid: a DX for the amount
+    reverses: str | None = None        # a reversal: the key of the credit it reverses
+    reversed_ref: str | None = None    # ... and that credit's bank reference
 
 
 def decide(lines: list[Line], book: Book) -> list[Decision]:
     """A decision per line, in file order (a credit earlier in the file settles an item a
-    return later in it then finds paid)."""
-    return [_credit(line, book) if line.credit else _debit(line, book) for line in lines]
+    return later in it then finds paid, and a reversal later in it finds the credit)."""
+    decisions: list[Decision] = []
+    for line in lines:
+        if line.credit:
+            decisions.append(_reversed_debit(line) if line.reversal and line.booked_entry else _credit(line, book))
+        else:
+            decisions.append(_debit(line, book, decisions))
+    return decisions
 
 
 def _credit(line: Line, book: Book) -> Decision:
@@ -104,10 +130,17 @@ def _ambiguous(line: Line, book: Book, owners: list[int], what: str) -> Decision
     return Decision(line, "ambiguous", reason=f"{what} names several clients ({codes})")
 
 
-def _debit(line: Line, book: Book) -> Decision:
+def _reversed_debit(line: Line) -> Decision:
+    return Decision(line, "unmatched", reason="the bank reverses one of its debits (a credit marked as a "
+                                              "reversal): not a client's payment, check it with the bank")
+
+
+def _debit(line: Line, book: Book, earlier: list[Decision]) -> Decision:
     if not line.booked_entry:
         return Decision(line, "ignored", reason="not booked yet (pending or information entry)")
     item = book.items.get(line.end_to_end_id or "")
+    if line.reversal and item is None:
+        return _reversal(line, book, earlier)
     if line.return_reason is None or item is None:
         return Decision(line, "ignored", reason="a debit that returns none of our direct debits")
     client = book.shown.get(item.client_id, "?")
@@ -118,3 +151,36 @@ def _debit(line: Line, book: Book) -> Decision:
     item.status = "rejected"
     return Decision(line, "return", item.client_id, "end_to_end_id", item, reason=line.return_reason,
                     charge_back=charge_back)
+
+
+def _reversal(line: Line, book: Book, earlier: list[Decision]) -> Decision:
+    """The credit LINE reverses: posted by an earlier import, or earlier in this file."""
+    names = set(line.names)
+    taken = {d.reverses for d in earlier if d.reverses}
+    stored = [c for c in book.credits if c.account == line.account and c.amount == line.amount
+              and c.reference in names]
+    in_file = [d for d in earlier if d.line.credit and not d.line.reversal and d.line.account == line.account
+               and d.line.amount == line.amount and (d.line.bank_ref or d.line.reference) in names]
+    found = len(stored) + len(in_file)
+    what = f"a reversal by the bank of a credit of {line.amount:.2f} ({', '.join(sorted(names)) or 'no reference'})"
+    if found == 0:
+        return Decision(line, "unmatched", reason=f"{what}: no such credit was imported on account "
+                                                  f"{line.account or '?'}; check it with the bank")
+    if found > 1:
+        return Decision(line, "ambiguous", reason=f"{what}: {found} credits carry that reference and amount")
+    if stored:
+        credit = stored[0]
+        if credit.reversed or credit.key in taken:
+            return Decision(line, "unmatched", reason=f"{what}: that credit was reversed already")
+        return Decision(line, "reversal", credit.client_id, "reversal", reverses=credit.key,
+                        reversed_ref=credit.reference)
+    original = in_file[0]
+    if original.line.key in taken:
+        return Decision(line, "unmatched", reason=f"{what}: that credit was reversed already")
+    if original.outcome in ("receipt", "settled"):
+        return Decision(line, "reversal", original.client_id, "reversal", reverses=original.line.key,
+                        reversed_ref=original.line.bank_ref or original.line.reference)
+    # The credit was not posted (unmatched, ambiguous, not booked): the two cancel out.
+    original.outcome, original.reason = "ignored", f"reversed by the bank ({line.where})"
+    return Decision(line, "ignored", reason=f"reverses {original.line.where}, which was not posted",
+                    reverses=original.line.key)

@@ -3,9 +3,13 @@
 Each `:61:` is a line: its reference (customer // bank), value date and amount, with the
 `:86:` text as remittance information. A debit (D, or RC: the reversal of a credit) naming one
 of our EndToEndIds in its text is a returned direct debit, with the SEPA reason code the text
-names. Amounts keep the currency of the opening balance; more decimals than it has are refused.
+names. RC and RD are reversals: the references of the `:61:` name what they reverse. The
+entry date (`:61:YYMMDDMMDD`) carries no year: it is the one nearest the value date, so a
+value date of 31 December with an entry date of 0102 lands on 2 January of the next year.
+Amounts keep the currency of the opening balance; more decimals than it has are refused.
 """
 
+from datetime import date
 from pathlib import Path
 import re
 
@@ -34,9 +38,12 @@ def read_mt940(path: Path, currency: str) -> list[Line]:
     text = _text(path)
     if ":61:" not in text and ":20:" not in text:
         raise Invalid(f"'{path}' is not an MT940 statement: it has no :20: or :61: field")
-    # mt940 reads amounts as decimals however many places they have: check them as written.
+    # mt940 reads amounts as decimals however many places they have, and drops the RC/RD
+    # marks of reversals: both are read here as written.
+    marks = []
     for number, match in enumerate(_AMOUNT.finditer(text), start=1):
         exact_amount(match.group(3), currency, f"transaction {number} (:61:)")
+        marks.append(match.group(2))
     try:
         statements = MT940(_Lines(text)).statements
     except (AttributeError, ValueError, IndexError, TypeError, ArithmeticError) as exc:
@@ -58,20 +65,45 @@ def read_mt940(path: Path, currency: str) -> list[Line]:
             bank_reference = provided(tx.institution_reference)
             credit = tx.amount > 0
             amount = exact_amount(str(abs(tx.amount)), currency, where)
-            key = (f"mt940:{account}:{tx.reference.strip()}//{(tx.institution_reference or '').strip()}:"
-                   f"{tx.date.isoformat()}:{tx.amount}:{digest(details)}")
+            legacy = (f"mt940:{account}:{tx.reference.strip()}//{(tx.institution_reference or '').strip()}:"
+                      f"{tx.date.isoformat()}:{tx.amount}:{digest(details)}")
+            reversal = number <= len(marks) and marks[number - 1] in ("RC", "RD")
+            mark = "rvsl:" if reversal else ""
+            key = f"mt940:{account}:{mark}{bank_reference}" if bank_reference else \
+                f"mt940:{account}:{mark}d:{digest(tx.date, tx.amount, reference, details)}"
             e2e = _tag(details, "EREF") or end_to_end_in(details)
             iban = _tag(details, "IBAN") or _first_iban(details)
             reason = None
             if not credit and e2e:
                 reason = reason_in(_tag(details, "RTRN") or "") or reason_in(details) or "unspecified"
-            lines.append(Line(where, key, tx.booking or tx.date, amount, credit, currency,
+            lines.append(Line(where, key, entry_date(tx.date, tx.booking), amount, credit, currency,
                               reference=reference or bank_reference, end_to_end_id=provided(e2e),
-                              iban=iban, name=_tag(details, "NAME"), text=details, return_reason=reason))
+                              iban=iban, name=_tag(details, "NAME"), text=details, return_reason=reason,
+                              account=account, bank_ref=bank_reference or reference, reversal=reversal,
+                              names=tuple(ref for ref in (bank_reference, reference) if ref), legacy_key=legacy))
+    if len(marks) != number:
+        raise Invalid(f"'{path}' is not a well-formed MT940 statement: {len(marks)} :61: field(s) read as "
+                      f"written, {number} by the parser; nothing was posted")
     if not lines and not statements:
         raise Invalid(f"'{path}' is not an MT940 statement: no statement found")
     number_repeats(lines)
     return lines
+
+
+def entry_date(value_date: date, booking: date | None) -> date:
+    """The entry date of a `:61:` whose MMDD the parser put in the value date's year: the year
+    that puts it nearest the value date (entries cross the year end by days, not months)."""
+    if booking is None:
+        return value_date
+    nearest = booking
+    for year in (booking.year - 1, booking.year + 1):
+        try:
+            moved = booking.replace(year=year)
+        except ValueError:          # 29 February in a year without one
+            continue
+        if abs((moved - value_date).days) < abs((nearest - value_date).days):
+            nearest = moved
+    return nearest
 
 
 class _Lines:

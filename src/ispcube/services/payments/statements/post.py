@@ -27,7 +27,7 @@ from ispcube.errors import Busy
 from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.ledger.posting import fits, reserve_numbers
-from ispcube.services.payments.statements.match import Decision
+from ispcube.services.payments.statements.match import ACTED, Decision
 from ispcube.services.process.runtime import Runtime
 
 FORMAT_NAMES = {"camt053": "camt.053", "mt940": "MT940", "csv": "payment file", "xlsx": "payment file"}
@@ -47,7 +47,7 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
     today = rt.today()
     _lock_items(uow, decisions)
     receipts = [d for d in decisions if d.outcome == "receipt"]
-    debits = [d for d in decisions if d.outcome == "return" and d.charge_back]
+    debits = [d for d in decisions if (d.outcome == "return" and d.charge_back) or d.outcome == "reversal"]
     record = PaymentImport(file_name=file_name[:500], file_format=file_format, imported_at=rt.now(),
                            operator=rt.operator, posted=len(receipts), returned=sum(d.outcome == "return"
                                                                                    for d in decisions),
@@ -68,7 +68,7 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
     if entries:
         bulk_insert(conn, LedgerEntry.__table__, ENTRY_COLUMNS, entries)
     ids = _entry_ids(uow, numbers.values())
-    acted = [d for d in decisions if d.outcome in ("receipt", "return", "settled")]
+    acted = [d for d in decisions if d.outcome in ACTED]
     rows = []
     for decision in acted:
         assert decision.client_id is not None, "acted-on lines have their client"
@@ -77,7 +77,8 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
         rows.append((line.key, record.id, decision.outcome, line.booked,
                      line.amount if line.credit else -line.amount, decision.client_id, entry_id,
                      decision.item.id if decision.item else None, decision.matched_by or "",
-                     (line.reference or "")[:140] or None))
+                     (line.bank_ref or line.reference or "")[:140] or None, line.account[:70] or None,
+                     decision.reverses))
     try:
         bulk_insert(conn, BankTransaction.__table__, TRANSACTION_COLUMNS, rows)
         uow.flush()
@@ -91,14 +92,15 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
     _settle_items(uow, rt, record.id, decisions, numbers)
     paid_cut = sorted({d.client_id for d in receipts if d.client_id in cut})
     posted = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == "receipt"}
-    charged = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == "return" and id(d) in numbers}
+    charged = {i: numbers[id(d)][1] for i, d in enumerate(decisions)
+               if d.outcome in ("return", "reversal") and id(d) in numbers}
     return Written(record.id, posted, charged, paid_cut)
 
 
 ENTRY_COLUMNS = ("client_id", "kind", "series", "number", "entry_date", "amount", "operator", "comment",
                  "payment_method")
 TRANSACTION_COLUMNS = ("key", "import_id", "kind", "booked", "amount", "client_id", "entry_id", "item_id",
-                       "matched_by", "reference")
+                       "matched_by", "reference", "account", "reverses_key")
 
 
 def _entry(decision: Decision, series: str, number: int, source: str, today: date, operator: str) -> tuple:
@@ -114,6 +116,8 @@ def _entry(decision: Decision, series: str, number: int, source: str, today: dat
 
 def _comment(decision: Decision, source: str) -> str:
     line = decision.line
+    if decision.outcome == "reversal":
+        return f"credit {decision.reversed_ref} reversed by the bank ({source} {line.reference or line.where})"
     if decision.outcome == "return":
         return (f"direct debit {line.end_to_end_id} returned by the bank, reason {decision.reason} "
                 f"({source} {line.reference or line.where})")

@@ -48,6 +48,7 @@ class ImportOptions:
     enable: bool | None = None          # None: the setting payments.enable_on_import
     overwrite: bool = False
     ignore_columns: tuple[str, ...] = ()    # CSV/XLSX files: columns not to read
+    source: str | None = None           # a payment file's source (gateway), when it has no such column
 
 
 @dataclass
@@ -60,6 +61,7 @@ class PaymentsRun:
     import_id: int | None = None
     posted: list[dict[str, Any]] = field(default_factory=list)
     returned: list[dict[str, Any]] = field(default_factory=list)
+    reversed: list[dict[str, Any]] = field(default_factory=list)      # credits the bank reversed (a DX each)
     settled: list[dict[str, Any]] = field(default_factory=list)     # credits of items already paid
     already: int = 0                                                  # acted on by an earlier import
     unmatched: list[dict[str, Any]] = field(default_factory=list)     # unmatched and ambiguous credits
@@ -75,12 +77,13 @@ class PaymentsRun:
 
     @property
     def changed(self) -> bool:
-        return not self.dry_run and bool(self.posted or self.returned or self.settled)
+        return not self.dry_run and bool(self.posted or self.returned or self.settled or self.reversed)
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "format": self.file_format, "dry_run": self.dry_run, "import": self.import_id,
                 "currency": self.currency, "lines": self.lines, "posted": len(self.posted),
-                "total": format_amount(self.total), "returned": self.returned, "settled": self.settled,
+                "total": format_amount(self.total), "returned": self.returned, "reversed": self.reversed,
+                "settled": self.settled,
                 "already_imported": self.already, "unmatched": self.unmatched, "ignored": self.ignored,
                 "invalid": self.invalid, "enabled": self.enabled, "receipts": self.posted, "report": self.report}
 
@@ -108,6 +111,9 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
     kind = sniff(path) if options.file_format == "auto" else options.file_format
     if options.ignore_columns and kind != "csv":
         raise Invalid(f"--ignore-column is for CSV/XLSX payment files; this file is {kind}")
+    if kind != "csv" and options.source:
+        raise Invalid("--source names where a CSV/XLSX payment file comes from; a bank statement names its "
+                      "own account")
     if kind == "csv":
         run = _import_table(rt, path, options, money)
     else:
@@ -133,10 +139,10 @@ def _import_table(rt: Runtime, path: Path, options: ImportOptions, money: str) -
     engine_options = EngineOptions(skip_invalid=options.skip_invalid, dry_run=options.dry_run,
                                    ignore_columns=options.ignore_columns)
     if options.dry_run:
-        summary = run_import(rt, path, engine_options, PaymentFileImport)
+        summary = run_import(rt, path, engine_options, PaymentFileImport.from_source(options.source))
     else:
         with job_lock(rt.engine, JOB), money_in.posting(rt):
-            summary = run_import(rt, path, engine_options, PaymentFileImport)
+            summary = run_import(rt, path, engine_options, PaymentFileImport.from_source(options.source))
     assert isinstance(summary, PaymentFileSummary), "the payment kind keeps its own summary"
     problems = [problem.sentence() for problem in summary.problems]
     if problems and not options.skip_invalid:
@@ -177,18 +183,19 @@ def sniff(path: Path) -> str:
 
 def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> None:
     """Match and (unless a dry run) write in one transaction (RUN.paid: the clients paid)."""
-    from ispcube.services.payments.statements.book import known_keys, load_book
-    from ispcube.services.payments.statements.match import decide
+    from ispcube.services.payments.statements.book import known_lines, load_book, load_credits
+    from ispcube.services.payments.statements.match import ACTED, decide
     from ispcube.services.payments.statements.post import write
     with rt.uow() as uow:
         require_office(rt.actor(uow), "import payments")
-        known = known_keys(uow, (line.key for line in lines))
+        known = known_lines(uow, lines)
         fresh = [line for line in lines if line.key not in known]
         run.already = len(lines) - len(fresh)
         book = load_book(uow, (line.end_to_end_id for line in fresh))
+        load_credits(uow, book, fresh)
         decisions = decide(fresh, book)
         written = None
-        if not run.dry_run and any(d.outcome in ("receipt", "return", "settled") for d in decisions):
+        if not run.dry_run and any(d.outcome in ACTED for d in decisions):
             written = write(uow, rt, decisions, run.file, run.file_format, book.cut)
         _report(run, decisions, written, book.shown)
         if written is not None:
@@ -212,6 +219,9 @@ def _report(run: PaymentsRun, decisions: list, written, shown: dict[int, str]) -
         elif d.outcome == "return":
             run.returned.append({**line, "reason": d.reason, "charged_back": d.charge_back,
                                  "dx": written.debits.get(index) if written else None})
+        elif d.outcome == "reversal":
+            run.reversed.append({**line, "credit": d.reversed_ref,
+                                 "dx": written.debits.get(index) if written else None})
         elif d.outcome == "settled":
             run.settled.append({**line, "reason": d.reason})
         elif d.outcome in ("unmatched", "ambiguous"):
@@ -233,6 +243,8 @@ def _write_report(path: Path, run: PaymentsRun) -> None:
     rows += [{**p, "outcome": "dry run: would post" if run.dry_run else "posted", "detail": p["matched_by"]}
              for p in run.posted]
     rows += [{**r, "outcome": "returned", "receipt": r.get("dx"), "detail": r["reason"]} for r in run.returned]
+    rows += [{**r, "outcome": "reversed", "receipt": r.get("dx"), "detail": f"credit {r['credit']} reversed"}
+             for r in run.reversed]
     rows += [{**s, "outcome": "already paid", "detail": s["reason"]} for s in run.settled]
     rows += [{**u, "detail": u["reason"]} for u in run.unmatched]
     rows += [{**i, "outcome": "ignored", "detail": i["reason"]} for i in run.ignored]

@@ -5,7 +5,9 @@ banks' exports and gateways (CobroDigital, WebPay, Mercado Pago...): a kind of t
 Columns (case, accents and punctuation do not matter; Spanish aliases too): `date`, `amount`,
 `reference` (the payment's unique id at the bank or gateway: its key, R15), one or more of
 `client` / `epayment_code` / `iban` / `cbu` to find the client by, and optionally
-`description` and `payment_method`; other columns (a gateway's status, its fee...) are named
+`description` and `payment_method`. A payment's key is its source (the gateway or bank that
+sent the file: a `source` column, or `--source NAME` for a file without one) and its
+reference, so reference 1001 from two gateways is two payments; other columns (a gateway's status, its fee...) are named
 as ignored. A negative amount is a debit and is listed, not posted. A row with a bad value is
 reported as `line N, column X: value 'V': reason`, and refuses the file unless --skip-invalid.
 
@@ -16,6 +18,7 @@ go by the same writer as statements (post.py), inside the engine's one transacti
 """
 
 from dataclasses import dataclass, field
+import re
 from typing import Any
 
 from ispcube.domain.dates import parse_date
@@ -28,7 +31,7 @@ from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, 
 from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
 from ispcube.services.imports.read import Source
 from ispcube.services.payments.statements.lines import Line
-from ispcube.services.payments.statements.match import Book, Decision, decide
+from ispcube.services.payments.statements.match import ACTED, Book, Decision, decide
 from ispcube.services.process.runtime import Runtime
 
 COLUMNS = {
@@ -42,15 +45,24 @@ COLUMNS = {
     "iban": ("iban", "cuenta_iban", "payer_iban"),
     "cbu": ("cbu", "cbu_pagador"),
     "description": ("description", "descripcion", "concepto", "detalle", "text", "remittance", "texto"),
+    "source": ("source", "origen", "pasarela", "gateway", "fuente"),
     "payment_method": ("payment_method", "medio_pago", "medio_de_pago", "forma_pago", "forma_de_pago"),
 }
 _BY_KEY = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 REQUIRED = ("date", "amount", "reference")
 FINDERS = ("client", "epayment_code", "iban", "cbu")
 REFERENCE_LENGTH = 140
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9 ._-]{0,39}")
+SOURCE_RULE = "a source is up to 40 letters, digits, spaces, dots, dashes or underscores (e.g. mercadopago)"
 
 
-def map_columns(header: list[str]) -> ColumnMap:
+def source_name(text: str) -> str | None:
+    """A payment file's source as kept (lower case, spaces collapsed), or None if it breaks SOURCE_RULE."""
+    name = " ".join(text.split()).lower()
+    return name if _SOURCE.fullmatch(name) else None
+
+
+def map_columns(header: list[str], source: str | None = None) -> ColumnMap:
     fields: list[str | None] = []
     seen: dict[str, str] = {}
     for title in header:
@@ -67,6 +79,9 @@ def map_columns(header: list[str]) -> ColumnMap:
                       "and one of client, epayment_code, iban, cbu")
     if not set(FINDERS) & set(seen):
         raise Invalid("the file has no column to find the client by: give client, epayment_code, iban or cbu")
+    if "source" not in seen and source is None:
+        raise Invalid("the file has no source column: say which gateway or bank it comes from with --source NAME "
+                      "(its references are unique only there)")
     ignored = tuple(title for title, name in zip(header, fields, strict=True) if name is None and title)
     return ColumnMap(tuple(fields), tuple(header), ignored)
 
@@ -78,6 +93,7 @@ class CheckContext:
     columns: ColumnMap
     currency: str
     local: LocalFormats
+    source: str | None = None                     # --source: rows without a source cell come from it
 
 
 @dataclass(slots=True)
@@ -146,6 +162,13 @@ def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checke
     if len(reference) > REFERENCE_LENGTH:
         problems.append((columns.shown("reference"), reference[:40] + "...",
                          f"is longer than {REFERENCE_LENGTH} characters"))
+    source = ctx.source
+    if "source" in raw:
+        source = source_name(raw["source"])
+        if source is None:
+            problems.append((columns.shown("source"), raw["source"], f"is not a source name: {SOURCE_RULE}"))
+    elif source is None:
+        problems.append((columns.shown("source"), "", "is required (or give --source NAME for the whole file)"))
     method = payment_method(raw["payment_method"]) if raw.get("payment_method") else None
     if raw.get("payment_method") and method is None:
         problems.append((columns.shown("payment_method"), raw["payment_method"],
@@ -153,8 +176,9 @@ def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checke
     if problems:
         return checked
     checked.value = Line(
-        f"line {number}", f"file:{reference}", booked, abs(amount), amount > 0, ctx.currency,
-        reference=reference, client_code=raw.get("client"), epayment_code=raw.get("epayment_code"),
+        f"line {number}", f"file:{source}:{reference}", booked, abs(amount), amount > 0, ctx.currency,
+        reference=reference, account=source or "", bank_ref=reference, legacy_key=f"old:file:{reference}",
+        client_code=raw.get("client"), epayment_code=raw.get("epayment_code"),
         iban=raw.get("iban", "").replace(" ", "").upper() or None,
         cbu=raw.get("cbu", "").replace(" ", "").replace("-", "") or None,
         text=raw.get("description", ""), payment_method=method)
@@ -188,23 +212,35 @@ class PaymentFileImport(ImportRun):
         self.seen: dict[str, int] = {}              # key -> the line it is first on
         self._pending: list[tuple[Checked, Decision]] = []
 
+    given_source: str | None = None      # --source, see from_source
+
+    @classmethod
+    def from_source(cls, source: str | None) -> type["PaymentFileImport"]:
+        """The kind for a file whose rows without a source cell come from SOURCE (--source)."""
+        if source is None:
+            return cls
+        name = source_name(source)
+        if name is None:
+            raise Invalid(f"--source {quoted(source)} is not a source name: {SOURCE_RULE}")
+        return type(cls.__name__, (cls,), {"given_source": name})
+
     @classmethod
     def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
-        return map_columns(header)
+        return map_columns(header, cls.given_source)
 
     def context(self) -> CheckContext:
         from ispcube.services.admin.config import local_formats
         from ispcube.services.ledger.posting import currency
-        return CheckContext(self.columns, currency(self.uow), local_formats(self.uow.session))
+        return CheckContext(self.columns, currency(self.uow), local_formats(self.uow.session), self.given_source)
 
     def settle(self, sent: list) -> list[Checked]:
-        from ispcube.services.payments.statements.book import known_keys, load_book
+        from ispcube.services.payments.statements.book import known_lines, load_book
         chunk = [Checked(line, problems or [], value) for line, problems, value in sent]
         if self.book is None:
             self.book = self.summary.book = self.database.ask(load_book, self.uow, [])
         fresh: list[Line] = []
         lines = [row for row in chunk if row.value is not None]
-        stored = self.database.ask(known_keys, self.uow, [row.value.key for row in lines if row.value])
+        stored = self.database.ask(known_lines, self.uow, [row.value for row in lines if row.value])
         for row in lines:
             line = row.value
             assert line is not None, "only rows with a value"
@@ -234,10 +270,10 @@ class PaymentFileImport(ImportRun):
         self.summary.decisions += taken
         already = sum(1 for row in rows if row.already)
         self.summary.already += already
-        return sum(1 for d in taken if d.outcome in ("receipt", "return", "settled")), 0, already
+        return sum(1 for d in taken if d.outcome in ACTED), 0, already
 
     def finish(self) -> None:
-        if any(d.outcome in ("receipt", "return", "settled") for d in self.summary.decisions):
+        if any(d.outcome in ACTED for d in self.summary.decisions):
             self.database.send(self._finish)
 
     def _finish(self) -> None:

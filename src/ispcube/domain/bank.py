@@ -14,6 +14,23 @@ from ispcube.errors import Invalid
 # The SEPA character set for identifiers (EPC rulebook): Latin letters, digits, / - ? : ( ) . , ' +
 # and the space. A mandate reference may not start or end with '/', nor hold '//'.
 _SEPA_ID = re.compile(r"^[A-Za-z0-9/\-?:().,'+ ]{1,35}$")
+_NOT_EPC = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
+EPC_SET = "letters, digits, spaces and / - ? : ( ) . , ' +"
+
+
+def epc_text(text: str, limit: int) -> str:
+    """TEXT as a SEPA file may carry it, in the EPC's basic Latin set: transliterated (ñ -> n,
+    ß -> ss, Köln -> Koln), '&' as '+', any other character a space, at most LIMIT characters;
+    '' when no letter or digit is left (banks applying the set reject what is outside it)."""
+    from text_unidecode import unidecode
+    written = " ".join(_NOT_EPC.sub(" ", unidecode(str(text)).replace("&", "+")).split())
+    return written[:limit].rstrip() if any(ch.isalnum() for ch in written) else ""
+
+
+def unwritable(text: str) -> str:
+    """The characters of TEXT that a SEPA file cannot carry even transliterated ('' if none)."""
+    from text_unidecode import unidecode
+    return "".join(dict.fromkeys(ch for ch in str(text) if ch != "&" and _NOT_EPC.search(unidecode(ch) or ch)))
 
 
 def parse_iban(text: str) -> str:

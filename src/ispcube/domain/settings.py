@@ -71,6 +71,11 @@ def _creditor_name(text: str) -> str:
     value = text.strip()
     if not value or len(value) > 70:
         raise Invalid("the creditor name must be 1 to 70 characters (as a SEPA file carries it)")
+    refused = bank.unwritable(value)
+    if refused or not bank.epc_text(value, 70):
+        shown = f"holds {' '.join(repr(ch) for ch in refused)}, which" if refused else "has no letter or digit that"
+        raise Invalid(f"the creditor name {quoted(value)} {shown} SEPA files cannot carry: use {bank.EPC_SET} "
+                      "(accented letters are written without their accents, & as +)")
     return value
 
 

@@ -4,8 +4,10 @@ A client is collected when its payment method is `sepa`, it is not deleted, it o
 debt on the collection date (N1: invoices not yet due then are left for the next batch), it
 has an IBAN and a signed mandate, and no item of an earlier batch is still pending for it (so
 nothing is collected twice). Clients of the method that owe money but cannot be collected are
-named with the reason. The sequence is FRST until a collection under the mandate has been paid,
-RCUR after it.
+named with the reason, and so is one whose account holder's name (its name when none is given)
+has nothing a SEPA file can carry; names and descriptions are written in the EPC's basic
+Latin set (transliterated, `&` as `+`, other signs dropped). The sequence is FRST until a
+collection under the mandate has been paid, RCUR after it.
 
 One run at a time (the job lock: a second run gets exit 75), and the database refuses a
 second pending item for a client: a run that got past the lock anyway (another host, another
@@ -31,7 +33,7 @@ from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionBatch, CollectionItem
 from ispcube.db.failures import is_unique_violation
 from ispcube.db.types import Money
-from ispcube.domain.bank import bic_of
+from ispcube.domain.bank import bic_of, epc_text
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount
 from ispcube.domain.target2 import closed_because, first_collection_day, next_business_day
@@ -199,7 +201,11 @@ def _creditor(uow, pain: str) -> Creditor:
     bic = get("sepa.creditor_bic") or bic_of(get("sepa.creditor_iban"))
     if not bic and pain == "008.001.02":
         raise Invalid("pain.008.001.02 needs the creditor's BIC: set sepa.creditor_bic")
-    return Creditor(get("sepa.creditor_name"), get("sepa.creditor_iban"), bic, get("sepa.creditor_id"))
+    name = epc_text(get("sepa.creditor_name"), 70)
+    if not name:
+        raise Invalid(f"the creditor name {quoted(get('sepa.creditor_name'))} has no letter or digit a SEPA file can "
+                      "carry: `ispcube config set sepa.creditor_name NAME`")
+    return Creditor(name, get("sepa.creditor_iban"), bic, get("sepa.creditor_id"))
 
 
 def _plan(uow, on: date, creditor: Creditor, run: SepaRun) -> list[tuple[tuple[int, str], Debit]]:
@@ -218,15 +224,16 @@ def _plan(uow, on: date, creditor: Creditor, run: SepaRun) -> list[tuple[tuple[i
         if row.pending:
             run.pending += 1
             continue
-        reason = _why_not(row, on)
+        holder = epc_text(row.account_holder or row.name, 70)
+        reason = _why_not(row, on) or (None if holder else _unwritable(row))
         if reason:
             run.refused.append({"client": row.code, "amount": format_amount(row.overdue), "reason": reason})
             continue
         run.total += row.overdue
         planned.append(((row.client_id, row.code), Debit(
-            end_to_end_id="", name=row.account_holder or row.name, iban=row.iban, bic=row.bic,
+            end_to_end_id="", name=holder, iban=row.iban, bic=row.bic,
             amount=row.overdue, sequence="RCUR" if row.paid_before else "FRST", mandate_ref=row.mandate_ref,
-            mandate_date=row.mandate_date, description=f"{row.code} {creditor.name}"[:140])))
+            mandate_date=row.mandate_date, description=epc_text(f"{row.code} {creditor.name}", 140))))
     return planned
 
 
@@ -240,6 +247,12 @@ def _why_not(row, on: date) -> str | None:
     if row.mandate_date > on:
         return f"the mandate is dated {row.mandate_date.isoformat()}, after the collection date"
     return None
+
+
+def _unwritable(row) -> str:
+    field = "account holder" if row.account_holder else "name"
+    return (f"the {field} {quoted(row.account_holder or row.name)} has no letter or digit a SEPA file can carry "
+            "(client edit --account-holder)")
 
 
 def _item(code: str, debit: Debit) -> dict:

@@ -175,29 +175,41 @@ def test_a_second_settle_exits_75_while_one_runs(debtors, rt, tmp_path):
     assert receipts(rt) == {"R1": 1, "R2": 1}
 
 
-def test_settle_racing_a_statement_import_of_the_same_items_posts_each_once(debtors, rt, tmp_path):
-    """Both read the items as pending, then wait on the test's hold; released, one of them takes
-    the items and the other moves none (the import fails whole and posts nothing)."""
+def test_settle_claims_only_the_items_still_pending_when_it_writes(debtors, rt, tmp_path):
+    """Another writer (past every lock) takes the items as paid after settle started and before
+    its UPDATE runs: settle moves no item and posts no receipt."""
+    collect_sepa(rt, COLLECTION, str(tmp_path / "a.xml"))
+    results: dict = {}
+    with first_writes(rt.engine, 1) as reached, \
+            holding(rt, "SELECT id FROM collection_items WHERE batch_id = 1 FOR UPDATE") as other:
+        other.execute(text("UPDATE collection_items SET status = 'paid' WHERE batch_id = 1"))
+        worker = run_in_thread("settle", lambda: settle_batch(rt, "1"), results)
+        assert reached.wait(60), "settle never reached its first write"
+        other.commit()
+    worker.join(60)
+    assert results["settle"]["paid"] == 0, results["settle"]
+    assert receipts(rt) == {"R1": 0, "R2": 0} and balances_agree(rt)
+
+
+def test_settle_and_a_statement_import_of_the_same_items_at_once_post_each_once(debtors, rt, tmp_path):
+    """Both start while the database is held; the first to post takes the items, the other
+    then finds them paid (the import reports the credits as already settled)."""
     collect_sepa(rt, COLLECTION, str(tmp_path / "a.xml"))
     camt = tmp_path / "extracto.xml"
     camt.write_text(statement([Entry(NOW.date(), True, [Tx(D("40.00"), "ISPCUBE-1-1", "TX-R1"),
                                                         Tx(D("25.50"), "ISPCUBE-1-2", "TX-R2")],
                                      reference="E-1")]), encoding="utf-8")
     results: dict = {}
-    with first_writes(rt.engine, 2) as reached, \
+    with first_writes(rt.engine, 1) as reached, \
             holding(rt, "SELECT id FROM collection_items WHERE batch_id = 1 FOR UPDATE"):
         workers = [run_in_thread("settle", lambda: settle_batch(rt, "1"), results),
                    run_in_thread("import", lambda: import_payments(rt, str(camt), ImportOptions(enable=False)),
                                  results)]
-        assert reached.wait(60), "the runs never reached their first writes"
+        assert reached.wait(60), "neither run reached its first write"
     for worker in workers:
-        worker.join(60)
-    assert receipts(rt) == {"R1": 1, "R2": 1}
-    assert balances_agree(rt)
+        worker.join(120)
     settled, imported = results["settle"], results["import"]
-    if isinstance(imported, Busy):          # settle took the items
-        assert settled["paid"] == 2
-    else:                                   # the import took them; settle found none pending
-        assert not isinstance(settled, Exception) and settled["paid"] == 0, settled
-        assert len(imported.posted) == 2
+    assert not isinstance(settled, Exception) and not isinstance(imported, Exception), (settled, imported)
+    assert receipts(rt) == {"R1": 1, "R2": 1} and balances_agree(rt)
+    assert settled["paid"] + len(imported.posted) == 2 and len(imported.settled) == 2 - len(imported.posted)
     assert {i["status"] for i in debtors.json("collect", "show", "1")["items"]} == {"paid"}

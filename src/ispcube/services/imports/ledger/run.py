@@ -5,11 +5,14 @@ Each line is checked by a pure function (imports/ledger/check.py), then settled 
 database and the file's earlier lines: the client exists and is not deleted, its reference
 was not imported before (such a line is skipped and counted as already imported, so a file run
 again, or one overlapping it, posts nothing twice) nor used on an earlier line of the file,
-and the balance it leaves fits the money column. Valid lines are posted chunk by chunk inside
-the engine's one transaction (imports/ledger/store.py), which commits only when the import is
-accepted. Afterwards the cached balances equal the sums of the entries (`ledger rebuild`
-finds nothing), and each client whose account moved has one client-log line saying what the
-import posted.
+and the balance it leaves fits the money column. A line of this database's own statement
+(`ledger show --format csv`: its reference names an entry of the client, 'receipt 12', with
+the same date and amount, or is the statement's brought-forward row) is already there and
+counted as already imported too, so a statement exported and imported back posts nothing.
+Valid lines are posted chunk by chunk inside the engine's one transaction
+(imports/ledger/store.py), which commits only when the import is accepted. Afterwards the
+cached balances equal the sums of the entries (`ledger rebuild` finds nothing), and each
+client whose account moved has one client-log line saying what the import posted.
 
 In the engine's counts a posted line is `new` and a line imported before is `unchanged`.
 """
@@ -118,6 +121,7 @@ class LedgerImport(ImportRun):
                 known.append((row, line, client))
         keys = {(client.id, line.reference) for _, line, client in known}
         stored = self.database.ask(self.db.imported, keys) if keys else set()
+        stored |= self.database.ask(self.db.already_there, [(client.id, line) for _, line, client in known])
         for row, line, client in known:
             key = (client.id, line.reference)
             if key in self.seen:

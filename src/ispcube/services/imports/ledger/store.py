@@ -13,11 +13,12 @@ inserted (`posting.move_balances`, guarded so no balance outgrows the money colu
 each client gets one client-log line.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+import re
 from typing import Any, Iterable
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, tuple_
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
@@ -31,6 +32,11 @@ ENTRIES = LedgerEntry.__table__
 ENTRY_COLUMNS = ("client_id", "kind", "series", "number", "entry_date", "due_date", "amount", "operator",
                  "comment", "payment_method", "import_ref")
 RUN_LOCK = "ledger-import"
+# How `ledger show` names an entry (posting.entry_label) and its brought-forward row.
+_ENTRY_LABEL = re.compile(r"(?P<kind>invoice|DX|CX|receipt|reversal|opening balance) "
+                          r"(?:(?P<company>\d+)-)?(?P<number>\d{1,12})")
+_SERIES = {"DX": "dx", "CX": "cx", "opening balance": "opening"}
+_BROUGHT_FORWARD = re.compile(r"brought forward (?P<day>\d{4}-\d{2}-\d{2})")
 
 
 class ClientRef:
@@ -88,6 +94,39 @@ class LedgerImportDb:
             return {(client, ref) for client, ref in cursor.fetchall()}
         finally:
             cursor.close()
+
+    def already_there(self, lines: list[tuple[int, Line]]) -> set[tuple[int, str]]:
+        """The (client id, reference) of LINES that are rows of this database's own statement
+        (`ledger show --format csv`): a reference naming an entry of the client ('receipt 12',
+        'invoice 1-15') with the same date and amount, or the brought-forward row of a
+        statement (`brought forward D`) whose amount is the client's balance before D."""
+        named: dict[tuple[int, str, int], tuple[int, Line]] = {}
+        forward: dict[tuple[int, date], tuple[int, Line]] = {}
+        for client_id, line in lines:
+            if (label := _ENTRY_LABEL.fullmatch(line.reference)) is not None:
+                series = _SERIES.get(label["kind"], label["kind"])
+                if label["company"] is not None:
+                    series = f"invoice-{label['company']}"
+                named[(client_id, series, int(label["number"]))] = (client_id, line)
+            elif (brought := _BROUGHT_FORWARD.fullmatch(line.reference)) is not None and line.kind == "opening":
+                forward[(client_id, date.fromisoformat(brought["day"]))] = (client_id, line)
+        found: set[tuple[int, str]] = set()
+        e = LedgerEntry
+        triples = list(named)
+        for start in range(0, len(triples), 2000):
+            part = triples[start:start + 2000]
+            for client_id, series, number, amount, on in self.session.execute(
+                    select(e.client_id, e.series, e.number, e.amount, e.entry_date)
+                    .where(tuple_(e.client_id, e.series, e.number).in_(part))):
+                _, line = named[(client_id, series, number)]
+                if amount == line.amount and on == line.entry_date:
+                    found.add((client_id, line.reference))
+        for (client_id, day), (_, line) in forward.items():
+            before = self.session.scalar(select(func.coalesce(func.sum(e.amount), 0))
+                                         .where(e.client_id == client_id, e.entry_date < day))
+            if before == line.amount:
+                found.add((client_id, line.reference))
+        return found
 
     def insert(self, lines: list[tuple[int, Line]], operator: str) -> None:
         """Post LINES ((client id, line) in file order): numbers per series, then one bulk insert."""

@@ -49,7 +49,7 @@ def parse_amount(text: str, *, field: str = "amount", currency: str = "ARS",
                       f"{local.decimal}, e.g. {_example(local)})")
     whole, fraction = _split(number, text, field, local, places)
     if len(whole.lstrip("0")) > WHOLE_DIGITS:
-        raise Invalid(f"{field} {quoted(text)} is too large: an amount is at most {format_amount(MAX_AMOUNT)}")
+        raise Invalid(f"{field} {quoted(text)} is too large (at most {format_amount(MAX_AMOUNT)})")
     if len(fraction) > places:
         raise Invalid(f"{field} {quoted(text)} has more than {places} decimals for {currency.upper()}")
     value = Decimal(f"{'-' if negative else ''}{whole}.{fraction or '0'}")
@@ -58,7 +58,7 @@ def parse_amount(text: str, *, field: str = "amount", currency: str = "ARS",
     if value == 0 and not allow_zero:
         raise Invalid(f"{field} {quoted(text)} must be greater than zero")
     if abs(value) > MAX_AMOUNT:
-        raise Invalid(f"{field} {quoted(text)} is too large: an amount is at most {format_amount(MAX_AMOUNT)}")
+        raise Invalid(f"{field} {quoted(text)} is too large (at most {format_amount(MAX_AMOUNT)})")
     return value.quantize(Decimal(1).scaleb(-2))
 
 

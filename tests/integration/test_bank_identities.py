@@ -185,6 +185,9 @@ def test_the_same_reference_from_two_gateways_is_two_payments(bank, tmp_path):
     assert (balance(bank, "T1"), balance(bank, "T2")) == ("0.00", "0.00")
     bad = bank("payments", "import", without, "--source", "web;pay")
     assert bad.exit_code == 1 and "--source 'web;pay' is not a source name" in bad.stderr
+    # One drop folder, one --source: a bank statement in it names its own account.
+    camt = write(tmp_path, "c.xml", statement([to_t1(amount="5.00", reference="1001")]))
+    assert imported(bank, camt, "--source", "webpay")["receipts"][0]["client"] == "T1"
 
 
 # --- keys written before migration 0015 ------------------------------------------------------------

@@ -23,7 +23,8 @@ def import_(ctx: typer.Context,
                                               help="Post the good rows of a table with bad ones (exit 3)."),
             source: Optional[str] = typer.Option(None, "--source", metavar="NAME",
                                                  help="Where a CSV/XLSX payment file comes from (gateway or "
-                                                      "bank), for a file without a source column."),
+                                                      "bank), for a file without a source column; a statement "
+                                                      "names its own account."),
             report: Optional[str] = typer.Option(None, "--report", metavar="FILE.csv",
                                                  help="Write every line and what became of it (an earlier "
                                                       "report is replaced)."),

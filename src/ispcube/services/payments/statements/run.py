@@ -48,7 +48,8 @@ class ImportOptions:
     enable: bool | None = None          # None: the setting payments.enable_on_import
     overwrite: bool = False
     ignore_columns: tuple[str, ...] = ()    # CSV/XLSX files: columns not to read
-    source: str | None = None           # a payment file's source (gateway), when it has no such column
+    source: str | None = None           # a CSV/XLSX file's source (gateway) when it has no such column;
+                                        # a statement names its own account (so one drop folder takes both)
 
 
 @dataclass
@@ -111,9 +112,6 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
     kind = sniff(path) if options.file_format == "auto" else options.file_format
     if options.ignore_columns and kind != "csv":
         raise Invalid(f"--ignore-column is for CSV/XLSX payment files; this file is {kind}")
-    if kind != "csv" and options.source:
-        raise Invalid("--source names where a CSV/XLSX payment file comes from; a bank statement names its "
-                      "own account")
     if kind == "csv":
         run = _import_table(rt, path, options, money)
     else:

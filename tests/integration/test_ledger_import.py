@@ -464,6 +464,7 @@ def test_enforce_acts_on_migrated_debt_like_any_other(cli, tmp_path):
             ["M3", past, "saldo_inicial", "8000", "S-M3", "", "", ""],
             ["M3", past, "pago", "8000", "P-M3", "", "", "transferencia"],        # paid off
         ])))
+        cli.ok("config", "set", "migration.grace_until", date.today().isoformat())     # its grace (U6) is over
         plan = cli.ok("enforce", "--dry-run").stdout
         assert "M1" in plan and "M2" not in plan and "M3" not in plan
         assert cli.json("enforce")["cut"] == 1

@@ -57,6 +57,10 @@ def test_three_commands_move_an_isp_in_and_enforce_cuts_exactly_its_debtors(cli,
         imported = cli.json("ledger", "import", str(ledger))
         debtors = {code for n, code in enumerate(codes) if _debtor(n)}
         assert imported["posted"] == len(lines) and imported["clients"] == CLIENTS
+        assert imported["grace_until"] > date.today().isoformat()
+        held = cli.json("enforce", "--dry-run")              # U6: the migrated debt waits for its grace
+        assert held["cut"] == 0 and sum(d["action"] == "held" for d in held["decisions"]) == len(debtors)
+        cli.ok("config", "set", "migration.grace_until", date.today().isoformat())     # the grace is over
 
         plan = cli.json("enforce", "--dry-run")
         assert plan["cut"] == len(debtors) and not any(s["status"] == "failed" for s in plan["routers"])

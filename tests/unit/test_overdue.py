@@ -64,3 +64,11 @@ def test_entries_without_due_date_are_due_at_once_and_clamping():
     assert clamp_overdue(Decimal("40.00"), Decimal("100")) == 0
     assert clamp_overdue(Decimal("40.00"), Decimal("-10")) == Decimal("40.00")
     assert clamp_overdue(Decimal("40.00"), Decimal("15")) == Decimal("25.00")
+
+
+def test_while_migrated_debt_has_its_grace_only_what_was_posted_here_may_be_cut():
+    from ispcube.domain.overdue import cuttable_debt
+    assert cuttable_debt(Decimal("4000.00"), Decimal("1000.00")) == Decimal("1000.00")   # the newest part
+    assert cuttable_debt(Decimal("600.00"), Decimal("1000.00")) == Decimal("600.00")     # all of it is new
+    assert cuttable_debt(Decimal("5000.00"), Decimal("0.00")) == Decimal("0.00")         # all migrated
+    assert cuttable_debt(Decimal("100.00"), Decimal("-50.00")) == Decimal("0.00")        # annulled here

@@ -16,6 +16,9 @@ def _report(ctx: typer.Context, summary) -> None:
     if fmt == "json":
         render_record(summary.as_dict(), "json")
     else:
+        if summary.decisions:
+            state(ctx).say("why:")
+            render_rows(summary.decisions, fmt, ["client", "action", "overdue", "days", "rule"])
         if summary.changes and (summary.mode != "apply" or not state(ctx).quiet):
             title = {"plan": "plan", "check": "drift", "apply": "changes"}[summary.mode]
             state(ctx).say(f"{title}:")

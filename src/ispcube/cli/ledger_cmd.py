@@ -124,6 +124,9 @@ def _print_import_summary(ctx: typer.Context, summary) -> None:
         state(ctx).say(f"{summary.file} ({summary.encoding}): {summary.rows} lines, {summary.posted} "
                        f"{'posted' if summary.written else 'to post'} ({kinds}) for {summary.clients} clients, "
                        f"{summary.already} already imported, {summary.invalid} invalid; {done}{ignored}")
+        if summary.grace_until:
+            state(ctx).say(f"migration.grace_until set to {summary.grace_until}: debt brought in by ledger import is "
+                           "not cut before then (`ispcube config set migration.grace_until DATE` changes it)")
     if summary.invalid and not summary.skip_invalid:
         raise Invalid(f"{summary.invalid} of {summary.rows} lines are invalid: nothing imported "
                       "(fix them, or use --skip-invalid to import the valid ones)")

@@ -53,3 +53,12 @@ def oldest_unpaid_due(overdue: Decimal, debits: Iterable[tuple[date, Decimal]]) 
         oldest = due
         newer += amount
     return oldest
+
+
+def cuttable_debt(overdue: Decimal, new_debits: Decimal) -> Decimal:
+    """The part of an OVERDUE debt that may be cut for while migrated debt has its grace (U6).
+
+    Payments settle the oldest debt first and migrated debt (imported lines, opening balances)
+    is the oldest, so what is still owed of the debits posted here since, NEW_DEBITS (those
+    already due), is the newest part of the overdue debt: at most all of it."""
+    return max(ZERO, min(overdue, new_debits))

@@ -157,6 +157,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("preaviso.to_day", "last day of the month of the payment warning", 10, _int_between(1, 31)),
     SettingDef("preaviso.every_hours", "hours between two warnings to the same client", 4, _int_between(1, 720)),
     SettingDef("preaviso.seconds", "how long the warning page is shown", 300, _int_between(1, 86400)),
+    SettingDef("migration.grace_until", "debt brought in by `ledger import` is not cut before this date "
+               "(set by the first import)", "", _optional_date),
     SettingDef("cpe.passwords", "up to 5 generic CPE passwords, comma separated", [], _passwords, secret=True),
     SettingDef("cash_by_entity", "payments go to the operator's cash entity", False, _bool),
     SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}",

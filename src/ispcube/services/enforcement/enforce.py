@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ispcube.db import models as m
+from ispcube.domain.money import format_amount
 from ispcube.services.admin import config
-from ispcube.services.enforcement import jobs, states
+from ispcube.services.enforcement import grace, jobs, states
 from ispcube.services.enforcement.terms import JobName, Mode, Service
 from ispcube.services.enforcement.wanted import (
     ClientRow,
@@ -67,7 +68,7 @@ def _decide_all(rt: Runtime, today: date, mode: Mode, router: str | None) -> _De
         services = {cid: c.service for cid, c in clients.items()}
         summary = jobs.Summary(JobName.ENFORCE, today.isoformat(), mode)
         if mode != Mode.CHECK:
-            decisions = _decide(uow, rt, today, clients, services)
+            decisions = _decide(uow, rt, today, clients, services, summary)
             summary.cut = sum(d.service == Service.CUT for d in decisions)
             summary.throttled = sum(d.service == Service.THROTTLED for d in decisions)
             summary.restored = sum(d.kind == "service.restore" for d in decisions)
@@ -90,9 +91,10 @@ def _rebuild_due_balances(rt: Runtime, today: date) -> None:
 
 
 def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
-            services: dict[int, str]) -> list[Decision]:
+            services: dict[int, str], summary: jobs.Summary) -> list[Decision]:
     """Decide every client's state and change it (a dry run rolls the change back);
-    SERVICES is updated to the states decided."""
+    SERVICES is updated to the states decided. A plan also says, in SUMMARY, why each
+    client's state changes or, for migrated debt in its grace (U6), why it does not."""
     from ispcube.services.ledger.overdue import overdue_debts, overdue_since
     threshold = config.get_value(uow.session, "unlock_threshold")
     debts = overdue_debts(uow, today)
@@ -100,8 +102,17 @@ def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
     stages = Stages(config.get_value(uow.session, "escalation.throttle_after_days"),
                     config.get_value(uow.session, "escalation.cut_after_days"))
     since = overdue_since(uow, today) if stages.on else {}
+    until = grace.in_grace(uow, today)
+    held = grace.held_debts(uow, today, debts) if until else {}
+    judged = {**debts, **{cid: h.cuttable for cid, h in held.items()}}
+    if stages.on:
+        for cid, h in held.items():           # days counted from what was posted here
+            if h.since is None:
+                since.pop(cid, None)
+            else:
+                since[cid] = h.since
     days = {cid: (today - day).days for cid, day in since.items()}
-    daily = [d for d in decide(clients, debts, threshold, commitments_in_force(uow, today), stages, days)
+    daily = [d for d in decide(clients, judged, threshold, commitments_in_force(uow, today), stages, days)
              if d.client_id not in settled.handled]
     decisions = settled.decisions + daily
     was = {d.client_id: states.Was(clients[d.client_id].service, clients[d.client_id].service_by)
@@ -110,7 +121,36 @@ def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
                                  next_steps=_next_steps(decisions, since, stages))
     for decision in decisions:
         services[decision.client_id] = decision.service
+    if summary.mode == Mode.PLAN:
+        summary.decisions = _reasons(decisions, clients, debts, days, stages, threshold, held, until)
     return decisions
+
+
+def _reasons(decisions: list[Decision], clients: dict[int, ClientRow], debts: dict, days: dict[int, int],
+             stages: Stages, threshold, held: dict, until: date | None) -> list[dict]:
+    """One row per client whose state the plan changes, or that its migrated debt's grace keeps
+    from a cut: code, overdue debt, days overdue, the rule."""
+    def rule(decision: Decision) -> str:
+        if decision.service == Service.CUT:
+            return (f"cut from {stages.cut_after} days overdue" if stages.cut_after
+                    else f"overdue debt above {format_amount(threshold)}")
+        if decision.service == Service.THROTTLED:
+            return f"throttled from {stages.throttle_after} days overdue, cut from {stages.cut_after}"
+        return decision.message.split(": ", 1)[-1]
+    rows = []
+    for decision in decisions:
+        cid = decision.client_id
+        because = rule(decision)
+        if cid in held:
+            because += f" (for what was posted here; the migrated debt waits until {until})"
+        rows.append({"client": clients[cid].code, "action": decision.kind.split(".")[-1],
+                     "overdue": format_amount(debts.get(cid, 0)), "days": days.get(cid), "rule": because})
+    acted = {d.client_id for d in decisions}
+    for cid, h in sorted(held.items(), key=lambda item: clients[item[0]].code):
+        if cid not in acted and h.overdue > threshold and clients[cid].service == Service.ACTIVE:
+            rows.append({"client": clients[cid].code, "action": "held", "overdue": format_amount(h.overdue),
+                         "days": None, "rule": f"migrated debt: not cut before {until} (migration.grace_until)"})
+    return rows
 
 
 def _next_steps(decisions: list[Decision], since: dict[int, date], stages: Stages) -> dict:

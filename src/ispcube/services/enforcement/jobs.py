@@ -59,6 +59,7 @@ class Summary:
     routers: list[dict] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
     expired_tasks: list[dict] = field(default_factory=list)
+    decisions: list[dict] = field(default_factory=list)   # a plan: why each client changes (or waits)
 
     @property
     def ok(self) -> bool:

@@ -10,14 +10,14 @@ Same tasks, retries and lock as enforce.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, or_, select
 
 from ispcube.adapters.drivers import PREAVISO_LIST
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.network_models import PreavisoMark
 from ispcube.services.admin import config
-from ispcube.services.enforcement import jobs
+from ispcube.services.enforcement import grace, jobs
 from ispcube.services.enforcement.routers import ListJob, RouterOutcome
 from ispcube.services.enforcement.terms import Action, JobName, Mode, Service, Want
 from ispcube.services.enforcement.wanted import load_clients
@@ -29,7 +29,10 @@ def wanted_warnings(uow, now: datetime) -> dict[int, Want]:
     """{client id: mark | clear}; a client warned too recently is left out (left as is)."""
     get = lambda key: config.get_value(uow.session, key)  # noqa: E731
     first, last, every = get("preaviso.from_day"), get("preaviso.to_day"), get("preaviso.every_hours")
-    has_invoice = exists().where(LedgerEntry.client_id == m.Client.id, LedgerEntry.kind == "invoice")
+    owed = LedgerEntry.kind == "invoice"
+    if grace.in_grace(uow, now.date()):     # U6: warned before the migrated debt may be cut
+        owed = or_(owed, and_(grace.migrated(), LedgerEntry.amount > 0))
+    has_invoice = exists().where(LedgerEntry.client_id == m.Client.id, owed)
     rows = uow.session.execute(
         select(m.Client.id, m.Client.preaviso_from, m.Client.preaviso_to, PreavisoMark.warned_at,
                (m.Client.preaviso & ~m.Client.free & ~m.Client.deleted & (m.Client.service != Service.CUT)

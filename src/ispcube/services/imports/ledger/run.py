@@ -19,12 +19,14 @@ In the engine's counts a posted line is `new` and a line imported before is `unc
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
 from ispcube.domain.money import MAX_AMOUNT, format_amount
 from ispcube.services.admin.config import local_formats
+from ispcube.services.enforcement.grace import start_grace
 from ispcube.services.imports.columns import ColumnMap
 from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary, run_import
 from ispcube.services.imports.ledger.check import CheckContext, Checked, Line, check_chunk, start_worker
@@ -41,6 +43,7 @@ SHOWN = {"opening": "opening", "dx": "dx", "cx": "cx", "receipt": "payment"}
 class LedgerImportSummary(ImportSummary):
     by_kind: Counter = field(default_factory=Counter)     # lines posted (or to post): opening, dx, cx, payment
     clients: int = 0                                      # clients whose account they move
+    grace_until: date | None = None                       # set by this import: the first one (U6)
 
     @property
     def posted(self) -> int:
@@ -54,7 +57,8 @@ class LedgerImportSummary(ImportSummary):
         return {"file": self.file, "encoding": self.encoding, "lines": self.rows, "posted": self.new,
                 **{kind: self.by_kind[kind] for kind in SHOWN.values()},
                 "already_imported": self.unchanged, "invalid": self.invalid, "clients": self.clients,
-                "written": self.written, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns}
+                "written": self.written, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns,
+                "grace_until": self.grace_until.isoformat() if self.grace_until else None}
 
 
 def import_ledger(rt: Runtime, path: str | Path, options: ImportOptions,
@@ -169,6 +173,7 @@ class LedgerImport(ImportRun):
     def _finish(self) -> None:
         """On the database thread: move the balances and log each client once."""
         balances = self.db.move_balances()
+        self.summary.grace_until = start_grace(self.uow, self.rt.today())
         self.db.log([(client_id, self._log_text(counts, self.totals[client_id], balances[client_id]))
                      for client_id, counts in self.posted.items()], self.rt.now(), self.rt.operator)
 

@@ -8,7 +8,7 @@ import typer
 from ispcube.cli.client.filters import FILTER_FLAGS, client_filter
 from ispcube.cli.client.flags import CLIENT_FLAGS
 from ispcube.cli.output import render_record, render_result, render_rows
-from ispcube.cli.params import with_flags
+from ispcube.cli.params import AMOUNT, with_flags
 from ispcube.cli.state import state
 
 client_app = typer.Typer(help="Clients: add, edit, show, list, delete, recode, restore, notes, log, tickets.",
@@ -61,12 +61,26 @@ def list_(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows."),
     template: Optional[str] = typer.Option(None, "--template", help="Print through this listing template (listing)."),
     out: Optional[str] = typer.Option(None, "--out", help="With --template: the FILE.pdf or FILE.html to write."),
+    debtors: bool = typer.Option(False, "--debtors", help="Only clients owing a debt already due (as enforce counts)."),
+    balance_over: Optional[str] = typer.Option(None, "--balance-over", metavar=AMOUNT,
+                                               help="Only clients whose balance is above this amount."),
+    overdue_days: Optional[str] = typer.Option(None, "--overdue-days", metavar="N",
+                                               help="Only clients whose oldest unpaid debit fell due N days ago "
+                                                    "or more."),
     **filters: Any,
 ) -> None:
     """List clients; filters combine and --search applies within them."""
+    from dataclasses import replace
+
+    from ispcube.domain.money import parse_amount
+    from ispcube.domain.values import parse_int_in
     from ispcube.services.clients.query import list_clients
     rt = state(ctx).runtime()
-    f = client_filter(filters)
+    f = replace(client_filter(filters), debtors=debtors, today=rt.today(),
+                balance_over=parse_amount(balance_over, field="--balance-over", allow_negative=True,
+                                          local=rt.local_formats()) if balance_over is not None else None,
+                overdue_days=parse_int_in(overdue_days, 0, 36500, "--overdue-days")
+                if overdue_days is not None else None)
     if template or out:
         from ispcube.cli.documents_cmd import say_document
         from ispcube.services.documents.printed import print_listing

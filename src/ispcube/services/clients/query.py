@@ -1,12 +1,15 @@
 """Client listing (C3): filters that combine, and an accent-insensitive search within them."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Select, exists, or_
+from sqlalchemy import Connection, Select, exists, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
+from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.numbers import MAX_ID
 from ispcube.domain.text import quoted
@@ -31,6 +34,12 @@ class ClientFilter:
     free: bool | None = None
     deleted: bool = False
     search: str | None = None
+    # U9, with the overdue rule enforce uses, on TODAY: a debt already due; a balance above an
+    # amount; the oldest unpaid debit due at least so many days ago.
+    debtors: bool = False
+    balance_over: Decimal | None = None
+    overdue_days: int | None = None
+    today: date | None = None
 
 
 def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
@@ -65,9 +74,25 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
         query = query.where(m.Client.free.is_(f.free))
     if f.search and f.search.strip():
         query = query.where(search_condition(conn, f.search))
+    if f.balance_over is not None:
+        query = query.where(m.Client.balance > literal(f.balance_over, Money))
+    if f.debtors or f.overdue_days is not None:
+        query = query.where(_overdue_condition(f))
     if actor.collector_id is not None:
         query = query.where(m.Client.collector_id == actor.collector_id)
     return query.order_by(m.Client.code)
+
+
+def _overdue_condition(f: ClientFilter):
+    """Clients owing a debt already due on F.today, due F.overdue_days ago or more (set-based)."""
+    from ispcube.services.ledger.overdue import overdue_select, overdue_since_select
+    on = f.today or date.today()
+    if f.overdue_days is None:
+        owing = overdue_select(on).subquery("owing")
+        return m.Client.id.in_(select(owing.c.client_id).where(owing.c.overdue > 0))
+    since = overdue_since_select(on).subquery("since")
+    return m.Client.id.in_(select(since.c.client_id)
+                           .where(since.c.since <= on - timedelta(days=f.overdue_days)))
 
 
 def list_clients(uow: UnitOfWork, f: ClientFilter, actor: Actor, limit: int | None = None) -> list[dict[str, Any]]:

@@ -66,13 +66,9 @@ def overdue_debts(uow: UnitOfWork, on_date: date,
     return {client_id: overdue for client_id, overdue in rows}
 
 
-def overdue_since(uow: UnitOfWork, on_date: date) -> dict[int, date]:
-    """{client id: due date of its oldest unpaid debit} for every client with an overdue debt
-    on ON_DATE (E1), in one query: the SQL twin of `ispcube.domain.overdue.oldest_unpaid_due`.
-
-    A client's debits already due (invoices and DX notes, not annulled; due on their due
-    date, or their date) are summed from the newest back; the oldest unpaid is the oldest
-    whose newer debits do not yet reach the overdue debt."""
+def overdue_since_select(on_date: date) -> Select:
+    """SELECT client_id, since: the due date of the oldest unpaid debit of every client with an
+    overdue debt on ON_DATE (E1), joinable by callers (see `overdue_since`)."""
     reversed_ids = select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.is_not(None))
     due = func.coalesce(LedgerEntry.due_date, LedgerEntry.entry_date)
     newer = func.sum(LedgerEntry.amount).over(
@@ -83,9 +79,17 @@ def overdue_since(uow: UnitOfWork, on_date: date) -> dict[int, date]:
                      LedgerEntry.id.not_in(reversed_ids), due <= on_date)
               .subquery("debits"))
     overdue = overdue_select(on_date).subquery("overdue")
-    rows = uow.session.execute(
-        select(debits.c.client_id, func.min(debits.c.due))
-        .join(overdue, overdue.c.client_id == debits.c.client_id)
-        .where(overdue.c.overdue > 0, debits.c.newer < overdue.c.overdue)
-        .group_by(debits.c.client_id))
-    return {client_id: since for client_id, since in rows}
+    return (select(debits.c.client_id.label("client_id"), func.min(debits.c.due).label("since"))
+            .join(overdue, overdue.c.client_id == debits.c.client_id)
+            .where(overdue.c.overdue > 0, debits.c.newer < overdue.c.overdue)
+            .group_by(debits.c.client_id))
+
+
+def overdue_since(uow: UnitOfWork, on_date: date) -> dict[int, date]:
+    """{client id: due date of its oldest unpaid debit} for every client with an overdue debt
+    on ON_DATE (E1), in one query: the SQL twin of `ispcube.domain.overdue.oldest_unpaid_due`.
+
+    A client's debits already due (invoices and DX notes, not annulled; due on their due
+    date, or their date) are summed from the newest back; the oldest unpaid is the oldest
+    whose newer debits do not yet reach the overdue debt."""
+    return {client_id: since for client_id, since in uow.session.execute(overdue_since_select(on_date))}

@@ -38,6 +38,7 @@ class RouterConfig:
     radius_db_url: str | None = field(default=None, repr=False)
     timeout: float = 5.0
     throttle_rate: str | None = None    # E2: the rate a throttled connection gets, e.g. "1M/1M"
+    adopt_lists: tuple[str, ...] = ()   # U5: another system's cut lists; an address on one is cut
 
 
 @dataclass(frozen=True)

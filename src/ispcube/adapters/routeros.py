@@ -113,6 +113,11 @@ class MikrotikDriver(Driver):
             for row in self._resource(ADDRESS_LIST).get(list=list_name):
                 holding.entries[row["address"]] = row.get("comment", "")
                 holding.ids[row["address"]] = row["id"]
+            if list_name == CUT_LIST:
+                # U5: an address on one of the old system's cut lists is cut already; ours from now on
+                for name in self.config.adopt_lists:
+                    for row in self._resource(ADDRESS_LIST).get(list=name):
+                        holding.extra.setdefault("adopted", {})[row["address"]] = row["id"]
             if list_name == CUT_LIST and any(t.pppoe_user for t in targets):
                 holding.extra["secrets"] = {row["name"]: (row["id"], row.get("disabled") in ("true", "yes"))
                                             for row in self._resource("/ppp/secret").get()}
@@ -123,8 +128,11 @@ class MikrotikDriver(Driver):
     def _ppp(self, holding: Holding, target: Target) -> bool:
         return holding.list_name == CUT_LIST and bool(target.pppoe_user)
 
+    def _adopted(self, holding: Holding, target: Target) -> bool:
+        return bool(target.ip) and target.ip in holding.extra.get("adopted", {})
+
     def marked(self, holding: Holding, target: Target) -> bool:
-        if target.ip and target.ip not in holding.entries:
+        if target.ip and target.ip not in holding.entries and not self._adopted(holding, target):
             return False
         if self._ppp(holding, target):
             secret = holding.extra["secrets"].get(target.pppoe_user)
@@ -132,7 +140,7 @@ class MikrotikDriver(Driver):
         return True
 
     def cleared(self, holding: Holding, target: Target) -> bool:
-        if target.ip and holding.entries.get(target.ip) in target.codes:
+        if target.ip and (holding.entries.get(target.ip) in target.codes or self._adopted(holding, target)):
             return False
         if self._ppp(holding, target):
             secret = holding.extra["secrets"].get(target.pppoe_user)
@@ -144,7 +152,7 @@ class MikrotikDriver(Driver):
     def mark(self, holding: Holding, target: Target, timeout_s: int | None = None,
              requested: bool = False) -> None:
         with self._guard():
-            if target.ip and target.ip not in holding.entries:
+            if target.ip and target.ip not in holding.entries and not self._adopted(holding, target):
                 self._add(holding, target, timeout_s)
             if self._ppp(holding, target):
                 self._disable_secret(holding, target)
@@ -184,6 +192,8 @@ class MikrotikDriver(Driver):
             if target.ip and holding.entries.get(target.ip) in target.codes:
                 self._remove(ADDRESS_LIST, holding.ids[target.ip])
                 holding.entries.pop(target.ip)
+            if self._adopted(holding, target):
+                self._remove(ADDRESS_LIST, holding.extra["adopted"].pop(target.ip))
             if self._ppp(holding, target):
                 secret = holding.extra["secrets"].get(target.pppoe_user)
                 if secret and secret[1]:

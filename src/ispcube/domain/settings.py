@@ -157,6 +157,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("preaviso.to_day", "last day of the month of the payment warning", 10, _int_between(1, 31)),
     SettingDef("preaviso.every_hours", "hours between two warnings to the same client", 4, _int_between(1, 720)),
     SettingDef("preaviso.seconds", "how long the warning page is shown", 300, _int_between(1, 86400)),
+    SettingDef("enforce.adopt_lists", "address lists of the old system that hold its cuts (comma separated): "
+               "an address on one is cut already, and ispcube's from then on", "", _text),
     SettingDef("migration.grace_until", "debt brought in by `ledger import` is not cut before this date "
                "(set by the first import)", "", _optional_date),
     SettingDef("cpe.passwords", "up to 5 generic CPE passwords, comma separated", [], _passwords, secret=True),

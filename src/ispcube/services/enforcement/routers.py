@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ispcube.adapters.drivers import Driver, Holding, Target, driver_for
+from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_for
 from ispcube.db import models as m
 from ispcube.errors import RouterError, RouterUnreachable
 from ispcube.services.clients.log import log_many
@@ -147,7 +147,8 @@ def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tas
     router's lock for the job's list from the read to the last write."""
     rt, job = run.rt, run.job
     outcome = RouterOutcome(router.name)
-    config = config_of(router, rt.engine.url.render_as_string(hide_password=False))
+    config = replace(config_of(router, rt.engine.url.render_as_string(hide_password=False)),
+                     adopt_lists=_adopt_lists(rt) if job.list_name == CUT_LIST else ())
     driver = driver_for(replace(config, throttle_rate=job.rate) if job.rate else config)
     if not driver.keeps(job.list_name):
         outcome.status = "skipped"
@@ -165,6 +166,14 @@ def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tas
                      f"(an enforce run or a manual change)")
     _record_unreachable(rt, router, list(open_tasks.values()), outcome.error, outcome)
     return outcome
+
+
+def _adopt_lists(rt) -> tuple[str, ...]:
+    """The lists of `enforce.adopt_lists` (U5): the cuts the old system left on the routers."""
+    from ispcube.services.admin import config
+    with rt.uow() as uow:
+        names = config.get_value(uow.session, "enforce.adopt_lists")
+    return tuple(name.strip() for name in names.split(",") if name.strip())
 
 
 def _on_router(run: Run, driver: Driver, router: m.Router, targets, wanted: Wanted, open_tasks: dict,

@@ -12,10 +12,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from ispcube.db.models import NOTE_LENGTH
+from ispcube.domain.vocabulary import service_state
 from ispcube.services.clients.fields import Refs, parse_fields
 from ispcube.services.clients.lifecycle import address_key, search_text
 from ispcube.services.imports.bulk_insert import copy_line
-from ispcube.services.imports.clients.columns import JOINED, NOTES
+from ispcube.services.imports.clients.columns import JOINED, NOTES, SERVICE
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
 
@@ -32,10 +33,10 @@ NEW_CLIENT = {
     "blockable": True, "preaviso": True, "preaviso_from": None, "preaviso_to": None,
     "activity": None, "iban": None, "bic": None, "account_holder": None, "mandate_ref": None,
     "mandate_date": None, "cbu": None, "tickets_blocked": False, "balance": Decimal("0"), "service": "active",
-    "deleted": False, "previous_code": None, "address_key": "", "search_text": "",
+    "service_by": None, "deleted": False, "previous_code": None, "address_key": "", "search_text": "",
 }
 SETTABLE = tuple(name for name in NEW_CLIENT if name not in
-                 ("tickets_blocked", "balance", "service", "deleted", "previous_code",
+                 ("tickets_blocked", "balance", "service", "service_by", "deleted", "previous_code",
                   "address_key", "search_text"))
 # What search_text and address_key read of a new client, as a new client has it.
 _SEARCHED = {name: NEW_CLIENT[name] for name in ("code", "previous_code", "name", "nickname", "fiscal_address",
@@ -150,6 +151,7 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
             value = ";".join(part for part in (raw[name], value) if part.strip())
         raw[name] = value
     checked.note = _note(checked, columns, raw.pop(NOTES, None))
+    service = _service(checked, columns, raw.pop(SERVICE, None), existing)
     if existing is not None and ("id_number" in raw or "id_type" in raw):
         raw.setdefault("id_type", existing["id_type"] or "")
         raw.setdefault("id_number", existing["id_number"] or "")
@@ -161,6 +163,8 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
     if not checked.ok:
         return checked
     values = _with_derived(ctx, values, existing)
+    if service is not None:
+        values.update(service)
     get = values.get
     checked.keys = (get("code"), get("epayment_code"), get("id_key"), get("address_key"), get("id_number"),
                     get("address"), get("fiscal_address"), get("mandate_ref"))
@@ -169,6 +173,24 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
     else:
         checked.values = values
     return checked
+
+
+def _service(checked: Checked, columns: ColumnMap, text: str | None,
+             existing: dict[str, Any] | None) -> dict[str, Any] | None:
+    """U5: the state the old system left a new client in. A cut or throttled client is the
+    job's from now on (enforce restores it once paid); Baja imports it deleted (never billed)."""
+    if text is None or not text.strip():
+        return None
+    state = service_state(text)
+    if state is None:
+        checked.problems.append((columns.column_of(SERVICE), text, "is not active, throttled, cut or deleted "
+                                 "(or activo, reducido, limitado, cortado, suspendido, baja)"))
+        return None
+    if existing is not None:
+        return None       # set on new clients only, as `export clients` writes it for reading back
+    if state == "deleted":
+        return {"deleted": True}
+    return {"service": state, "service_by": "job" if state != "active" else None}
 
 
 def _note(checked: Checked, columns: ColumnMap, text: str | None) -> str | None:

@@ -58,7 +58,7 @@ ALIASES = {
 }
 # Columns that `export clients` writes but that an import does not set (computed, or changed
 # only through their own commands): skipped, and named in the summary.
-READ_ONLY = {"locality", "localidad", "balance", "saldo", "service", "servicio", "deleted",
+READ_ONLY = {"locality", "localidad", "balance", "saldo", "deleted",
              "previous_code", "web_password", "tickets_blocked", "tickets_message", "connections",
              "management_notes"}
 # A notes column of another system becomes a management note of its client, by the operator
@@ -68,6 +68,10 @@ NOTE_COLUMNS = {"notes", "notas", "nota", "observaciones", "observacion", "obs",
                 "comments"}
 
 
+# U5: the state the old system left the client in (active, throttled, cut; Baja: deleted).
+SERVICE = "service"
+SERVICE_COLUMNS = {"service", "servicio", "estado_servicio", "estado_del_servicio"}
+
 JOINED = ("phone", "email")     # several columns (Teléfono, Celular, Tel 2) give one ';'-separated field
 
 
@@ -75,6 +79,8 @@ def field_for(header: str) -> str | None:
     key = header_key(header)
     if key in NOTE_COLUMNS:
         return NOTES
+    if key in SERVICE_COLUMNS:
+        return SERVICE
     if key in FIELDS:
         return key
     return ALIASES.get(key)

@@ -93,6 +93,7 @@ class ClientImport(ImportRun):
     def finish(self) -> None:
         if self.last_number is not None:
             self.database.send(self.db.set_sequence, "client_code", self.last_number)
+        self.database.send(self.db.hide_deleted)
 
     # reading: rows in chunks, each with the stored client it updates (--update)
 

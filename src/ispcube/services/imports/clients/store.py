@@ -61,6 +61,16 @@ class ImportDb:
         """VALUES of the unique FIELD (epayment_code, mandate_ref) that a stored client holds."""
         return [value for value in values if value in self.unique[field]]
 
+    def hide_deleted(self) -> int:
+        """New clients imported deleted (U5, Baja) get a ZZ code, as `client delete` gives one."""
+        c = CLIENTS.c
+        rows = self.conn.execute(select(c.id, c.code).where(c.id > self.before_id, c.deleted.is_(True),
+                                                             c.previous_code.is_(None))).all()
+        for client_id, code in rows:
+            self.conn.execute(CLIENTS.update().where(c.id == client_id)
+                              .values(previous_code=code, code=f"ZZ{client_id:08d}"))
+        return len(rows)
+
     def existing(self, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Stored clients by code, with every column an import may change (and the address key,
         so an update is checked for duplicates only on what it changes)."""

@@ -150,7 +150,7 @@ def _prepare(cli: Cli, sim, tmp_path) -> dict[str, str]:
                                   "WHERE c.code = 'ANN' AND e.kind = 'dx'")).scalar()
     files = {"payments": tmp_path / "cobros.csv", "ledger": tmp_path / "ledger.csv",
              "connections": tmp_path / "conns.csv", "clients": tmp_path / "clientes.csv"}
-    files["payments"].write_text(f"date,amount,reference,client\n{TODAY.isoformat()},100.00,T-1,IMP\n")
+    files["payments"].write_text(f"date,amount,reference,client,source\n{TODAY.isoformat()},100.00,T-1,IMP,banco\n")
     files["ledger"].write_text(f"client,date,kind,amount,reference\nLED,{TODAY.isoformat()},payment,100,L-1\n")
     files["connections"].write_text("client,router,ip,pppoe_user\nCON,core,10.0.0.90,con-1\n")
     files["clients"].write_text("code,name\nPAY,Cliente PAY (nuevo nombre)\nCON,Cliente CON (nuevo)\n")

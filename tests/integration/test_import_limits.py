@@ -13,7 +13,8 @@ FILES = {
     "connection import": ("client,router,ip\nA1,core,10.0.0.2\nA1,core,{big}\n", ("connection", "import")),
     "ledger import": ("client,date,kind,amount,reference\nA1,2026-01-05,debit,100,L1\nA1,2026-01-05,debit,5,{big}\n",
                       ("ledger", "import")),
-    "payments import": ("date,amount,reference,client\n2026-01-05,100.00,P-1,A1\n2026-01-05,5.00,{big},A1\n",
+    "payments import": ("date,amount,reference,client,source\n2026-01-05,100.00,P-1,A1,banco\n"
+                        "2026-01-05,5.00,{big},A1,banco\n",
                         ("payments", "import")),
 }
 

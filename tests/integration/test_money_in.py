@@ -87,7 +87,8 @@ def payment(tmp_path, how: str) -> tuple[str, ...]:
     if how == "pay --enable":
         return ("pay", "K1", "--cash", "5000", "--enable")
     file = tmp_path / "cobros.csv"
-    file.write_text(f"date,amount,reference,client\n{date.today().isoformat()},5000.00,T-1,K1\n", encoding="utf-8")
+    file.write_text(f"date,amount,reference,client,source\n{date.today().isoformat()},5000.00,T-1,K1,banco\n",
+                    encoding="utf-8")
     return ("payments", "import", str(file))
 
 

@@ -104,6 +104,10 @@ def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
     since = overdue_since(uow, today) if stages.on else {}
     until = grace.in_grace(uow, today)
     held = grace.held_debts(uow, today, debts) if until else {}
+    # The grace holds back a cut, never lifts one: a client the old system (or the job) cut or
+    # throttled is judged on its whole debt, and is not moved on to a harsher stage meanwhile.
+    kept = {cid for cid in held if clients[cid].service != Service.ACTIVE}
+    held = {cid: h for cid, h in held.items() if cid not in kept}
     judged = {**debts, **{cid: h.cuttable for cid, h in held.items()}}
     if stages.on:
         for cid, h in held.items():           # days counted from what was posted here
@@ -113,7 +117,7 @@ def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
                 since[cid] = h.since
     days = {cid: (today - day).days for cid, day in since.items()}
     daily = [d for d in decide(clients, judged, threshold, commitments_in_force(uow, today), stages, days)
-             if d.client_id not in settled.handled]
+             if d.client_id not in settled.handled and not (d.client_id in kept and d.service == Service.CUT)]
     decisions = settled.decisions + daily
     was = {d.client_id: states.Was(clients[d.client_id].service, clients[d.client_id].service_by)
            for d in decisions}

@@ -86,8 +86,6 @@ CASES = {
                                                               "ahead" in out.stderr),
     ("demo", "today"): (["demo", "--path", "{tmp}/demo.db", "--clients", "5", "--today", "{}"], "05/03/2026", True,
                         lambda cli, out: _json(out) and "2026-03-05" in out.stdout and "2026-05-03" not in out.stdout),
-    ("client", "list", "balance_over"): (["client", "list", "--balance-over", "{}"], LOCAL_AMOUNT, [],
-                                         lambda cli, out: _json(out)),            # A1 is in credit
     ("stripe", "charge", "amount"): (["stripe", "charge", "A1", "{}"], LOCAL_AMOUNT, True,      # read, then refused:
                                      lambda cli, out: "client A1 has no saved card" in out.stderr),
     **{("client", command, field): (["client", command, *_client_args(command), f"--{field.replace('_', '-')}", "{}"],

@@ -191,14 +191,19 @@ def _with_ids() -> set[str]:
 def snapshot(conn) -> None:
     conn.execute(text("DROP SCHEMA IF EXISTS matrix_snapshot CASCADE"))
     conn.execute(text("CREATE SCHEMA matrix_snapshot"))
+    conn.execute(text("CREATE TABLE matrix_snapshot.kept (table_name text)"))
     for table in _tables():
         conn.execute(text(f'CREATE TABLE matrix_snapshot."{table}" AS TABLE public."{table}"'))
+        conn.execute(text(f'INSERT INTO matrix_snapshot.kept SELECT :t WHERE EXISTS (SELECT FROM public."{table}")'),
+                     {"t": table})
 
 
 def restore(conn) -> None:
     tables = _tables()
-    conn.execute(text(f"TRUNCATE {', '.join(f'public.{chr(34)}{t}{chr(34)}' for t in tables)} CASCADE"))
-    for table in tables:
+    conn.execute(text(f"TRUNCATE {', '.join(f'public.{chr(34)}{t}{chr(34)}' for t in tables)} "
+                      "RESTART IDENTITY CASCADE"))
+    kept = set(conn.execute(text("SELECT table_name FROM matrix_snapshot.kept")).scalars())
+    for table in (t for t in tables if t in kept):
         conn.execute(text(f'INSERT INTO public."{table}" SELECT * FROM matrix_snapshot."{table}"'))
         sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
                                 {"t": f"public.{table}"}).scalar() if table in _with_ids() else None

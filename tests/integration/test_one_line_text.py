@@ -80,3 +80,10 @@ def test_a_name_stored_with_a_line_break_is_sent_on_one_line_and_the_rest_follow
     assert "Ana Bcc: todos@example.com" in str(to_ana["To"])
     assert all(rcpts != ["todos@example.com"] for _, rcpts, _ in mail.inbox)
     assert "notice.sent" in [e["kind"] for e in cli.json("client", "log", "A1")]
+
+
+def test_an_argument_in_another_encoding_than_utf8_is_one_sentence(base):
+    """A Latin-1 terminal sends é as the byte 0xe9, which Python keeps as a lone surrogate."""
+    refused = base("client", "edit", "A1", "--contact", "Jos\udce9")
+    assert refused.exit_code == 1 and refused.stderr == (
+        "ispcube: the value of --contact holds bytes that are not UTF-8: set the terminal to UTF-8 and try again\n")

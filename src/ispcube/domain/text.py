@@ -95,10 +95,14 @@ def refuse_nul(text: str | None, field: str) -> str | None:
     return text
 
 
+_NOT_UTF8 = re.compile("[\ud800-\udfff]")    # bytes Python could not decode, kept as surrogates
+
+
 def refuse_nul_arguments(args: list[str]) -> None:
-    """Refuse a command line whose options or arguments hold a NUL byte, naming the option."""
+    """Refuse a command line whose options or arguments hold a NUL byte, or bytes that are not
+    UTF-8 (a terminal in another encoding), naming the option."""
     for position, arg in enumerate(args):
-        if "\x00" in arg:
+        if "\x00" in arg or _NOT_UTF8.search(arg):
             before = args[position - 1] if position else ""
             if arg.startswith("--"):
                 field = f"option {arg.split('=', 1)[0]}"
@@ -107,3 +111,4 @@ def refuse_nul_arguments(args: list[str]) -> None:
             else:
                 field = f"argument {quoted(arg, 20)}"
             refuse_nul(arg, field)
+            raise Invalid(f"{field} holds bytes that are not UTF-8: set the terminal to UTF-8 and try again")

@@ -213,3 +213,31 @@ def test_settle_and_a_statement_import_of_the_same_items_at_once_post_each_once(
     assert receipts(rt) == {"R1": 1, "R2": 1} and balances_agree(rt)
     assert settled["paid"] + len(imported.posted) == 2 and len(imported.settled) == 2 - len(imported.posted)
     assert {i["status"] for i in debtors.json("collect", "show", "1")["items"]} == {"paid"}
+
+
+def test_the_upgrade_names_clients_collected_twice_before_the_index(debtors, rt, db_url, tmp_path):
+    """A database where two runs already collected R1 twice cannot take the index: the upgrade
+    names the client and its batches, and goes through once one of them is settled."""
+    from alembic import command
+
+    from ispcube.db.schema import _alembic_config, upgrade
+    from ispcube.errors import Refused
+    collect_sepa(rt, COLLECTION, str(tmp_path / "a.xml"))
+    with rt.engine.begin() as connection:
+        command.downgrade(_alembic_config(rt.engine, connection), "0013")
+    try:
+        with rt.engine.begin() as conn:
+            conn.execute(text("INSERT INTO collection_batches (kind, message_id, pain, collection_date, created_at, "
+                              "operator, total, items) VALUES ('sepa', 'TWICE', '008.001.02', '2026-12-08', "
+                              "'2026-12-04 10:00:00', 'system', 40, 1)"))
+            conn.execute(text("INSERT INTO collection_items (batch_id, client_id, amount, end_to_end_id, sequence, "
+                              "mandate_ref, iban, status) SELECT 2, client_id, amount, 'TWICE-1', 'FRST', "
+                              "mandate_ref, iban, 'pending' FROM collection_items WHERE id = 1"))
+        with pytest.raises(Refused, match=r"direct debits requested twice and still pending \(client R1 in batches "
+                                          r"1, 2\): settle or import the bank's answer"):
+            upgrade(rt.engine)
+    finally:
+        with rt.engine.begin() as conn:
+            conn.execute(text("UPDATE collection_items SET status = 'paid' WHERE batch_id = 2"))
+        upgrade(rt.engine)
+    assert [i["status"] for i in debtors.json("collect", "show", "2")["items"]] == ["paid"]

@@ -49,7 +49,8 @@ def test_a_spanish_latin1_export_moves_in_as_written(cli, tmp_path):
     assert kinds[1:] == [("2020-02-03", "500.00", None), ("2020-02-04", None, "34.56")]
 
     payments = _latin1(tmp_path / "cobros.csv", PAYMENTS)
-    paid = cli.json("payments", "import", str(payments), "--file-format", "csv", "--ignore-column", "Estado")
+    paid = cli.json("payments", "import", str(payments), "--file-format", "csv", "--source", "mercadopago",
+                    "--ignore-column", "Estado")
     assert [(p["client"], p["amount"]) for p in paid["receipts"]] == [("C1", "1000.00")]
     assert cli.json("ledger", "show", "C1")[-1]["payment_method"] == "mercadopago"
     assert cli.json("client", "show", "C1")["balance"] == "700.00"
@@ -82,7 +83,7 @@ def test_the_dry_run_until_clean_loop_replaces_its_own_report(cli, tmp_path):
     payments = _latin1(tmp_path / "cobros.csv", PAYMENTS)
     payment_report = tmp_path / "cobros-informe.csv"
     for _ in range(2):                  # no client C1 here: unmatched (exit 3), reported, and the report replaced
-        run = cli("payments", "import", str(payments), "--file-format", "csv", "--dry-run", "--report",
-                  str(payment_report))
+        run = cli("payments", "import", str(payments), "--file-format", "csv", "--source", "mercadopago",
+                  "--dry-run", "--report", str(payment_report))
         assert run.exit_code == 3 and "no client has code 'C1'" in run.stderr, run.stderr
     assert payment_report.read_text(encoding="utf-8").startswith("where,date,amount")

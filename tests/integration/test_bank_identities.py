@@ -161,6 +161,15 @@ def test_mt940_rc_reverses_the_credit_its_bank_reference_names(bank, tmp_path):
     assert imported(bank, path)["already_imported"] == 2
 
 
+def test_mt940_rd_is_reported_never_taken_for_a_payment(bank, tmp_path):
+    lines = ":61:2511241124RD60,00NTRFNONREF//B-60\n:86:storno cargo IBAN/" + IBAN_T2 + "/\n"
+    result = bank("payments", "import", write(tmp_path, "a.sta", MT940.format(account=ACCOUNT, lines=lines)))
+    assert result.exit_code == 3
+    assert "the bank reverses one of its debits (a credit marked as a reversal): not a client's payment" \
+        in result.stderr
+    assert balance(bank, "T2") == "60.00"
+
+
 def test_mt940_entry_dates_across_the_year_end_land_in_their_year(bank, tmp_path):
     lines = (":61:2512310102C45,00NTRFNONREF//B-1\n:86:pago 9000123\n"
              ":61:2601021231C60,00NTRFNONREF//B-2\n:86:IBAN/" + IBAN_T2 + "/\n")

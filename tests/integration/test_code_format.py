@@ -17,12 +17,19 @@ def _store_raw_format(runtime, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["{n.__class__}", "C {n}", "{n:0100000d}", "{n:5d}", "{x}", "ZZ{n}",
-                                 "C\n{n}", "A" * 40 + "{n}"])
+                                 "A" * 40 + "{n}"])
 def test_config_set_refuses_formats_that_yield_bad_codes(cli, fmt):
     result = cli("config", "set", "client.code_format", fmt)
     assert result.exit_code == 1
     assert result.stderr.startswith("ispcube: setting client.code_format: '")
     assert "{n:0Wd}" in result.stderr and result.stderr.count("\n") == 1
+    assert cli.ok("config", "get", "client.code_format").stdout.strip() == "{n:05d}"
+
+
+def test_config_set_refuses_a_format_with_a_line_break(cli):
+    result = cli("config", "set", "client.code_format", "C\n{n}")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "holds a control character" in result.stderr
     assert cli.ok("config", "get", "client.code_format").stdout.strip() == "{n:05d}"
 
 

@@ -297,21 +297,31 @@ def _writes(statement: str) -> bool:
 
 def _in(thread_id: int, names: tuple[str, ...]) -> bool:
     """Whether the thread THREAD_ID is inside one of the functions NAMES (of ispcube)."""
+    return any(code.co_name in names and "ispcube" in code.co_filename for code in _stack(thread_id))
+
+
+def _stack(thread_id: int) -> list:
+    """The code objects of a running thread's frames, innermost first. Another thread's stack
+    changes while it is read (CPython 3.11 may hand out a frame being torn down): a read that
+    goes wrong counts as "not there yet", and the caller looks again."""
+    codes = []
     frame = sys._current_frames().get(thread_id)
-    while frame is not None:
-        if frame.f_code.co_name in names and "ispcube" in frame.f_code.co_filename:
-            return True
-        frame = frame.f_back
-    return False
+    try:
+        while frame is not None:
+            codes.append(frame.f_code)
+            frame = frame.f_back
+    except AttributeError:
+        return []
+    return codes
 
 
 def _waiting_for_a_lock(thread: threading.Thread, engine) -> bool:
     """Whether THREAD waits for the lock of money in (held by the other writer): on SQLite it
     sleeps between two tries of the lock file; on PostgreSQL the server shows a waiter."""
     if engine.dialect.name == "sqlite":
-        frame = _innermost_ispcube(thread.ident)
-        return (frame is not None and frame.f_code.co_name == "_file_lock"
-                and "time.sleep" in linecache.getline(frame.f_code.co_filename, frame.f_lineno))
+        where = _innermost_ispcube(thread.ident)
+        return (where is not None and where[0].co_name == "_file_lock"
+                and "time.sleep" in linecache.getline(where[0].co_filename, where[1]))
     if not _in(thread.ident, ("_advisory_wait",)):
         return False
     with engine.connect() as conn:
@@ -320,10 +330,14 @@ def _waiting_for_a_lock(thread: threading.Thread, engine) -> bool:
 
 
 def _innermost_ispcube(thread_id: int):
+    """(code, line) of the innermost ispcube frame of a running thread, or None (see _stack)."""
     frame = sys._current_frames().get(thread_id)
-    while frame is not None and "/ispcube/" not in frame.f_code.co_filename:
-        frame = frame.f_back
-    return frame
+    try:
+        while frame is not None and "/ispcube/" not in frame.f_code.co_filename:
+            frame = frame.f_back
+        return None if frame is None else (frame.f_code, frame.f_lineno)
+    except AttributeError:
+        return None
 
 
 def _bulk_writes() -> int:

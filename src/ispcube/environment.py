@@ -1,4 +1,4 @@
-"""The environment variables ispcube reads, in one list: the root `--help` and the README
+"""The environment variables ispcube reads, in one list: the root `--help` and docs/configuration.md
 show it, and a test checks that every variable the code reads is on it."""
 
 VARIABLES: list[tuple[str, str]] = [

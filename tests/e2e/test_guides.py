@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 import re
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -17,6 +18,17 @@ BIN = Path(sys.executable).parent
 GUIDES = ["migrating", "operations", "collecting", "escalation", "field", "configuration",
           "performance", "development"]
 FENCE = re.compile(r"^```(sh[^\n]*)\n(.*?)^```", re.S | re.M)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# The port a guide's own simulated router listens on: each run takes a free one instead, so two
+# runs at once (or another test's simulator) never meet on it.
+GUIDE_PORT = "18729"
 
 
 def opening_blocks(guide: str) -> list[tuple[str, str]]:
@@ -60,7 +72,11 @@ def test_the_opening_commands_of_each_guide_run(guide, demo, tmp_path):
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ISPCUBE_DATABASE_URL": str(db),
            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     env.pop("ISPCUBE_CONFIG", None)
-    for body in runnable:
+    port = str(_free_port())
+    moved = subprocess.run([str(BIN / "ispcube"), "router", "edit", "demo-core", "--port", port], env=env,
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert moved.returncode == 0, moved.stderr     # the demo's router, clear of any other run's
+    for body in (body.replace(GUIDE_PORT, port) for body in runnable):
         ran = subprocess.run(["bash", "-e", "-c", body], cwd=work, env=env, capture_output=True, text=True,
                              stdin=subprocess.DEVNULL, timeout=120)
         assert ran.returncode == 0, f"docs/{guide}.md:\n{body}\nexit {ran.returncode}\n{ran.stdout}\n{ran.stderr}"

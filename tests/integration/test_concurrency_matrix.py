@@ -18,13 +18,11 @@ has two pending items; no PPPoE user or IP twice on a router; after a final enfo
 
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 import itertools
-import linecache
 import shutil
 import sqlite3
-import sys
 import threading
 import time
 import uuid
@@ -32,6 +30,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from ispcube.domain.target2 import first_collection_day
 from ispcube.errors import Busy, PartialFailure
 from tests.conftest import Cli
 from tests.support.network import SIM_PASSWORD, add_mikrotik, start_simulators
@@ -39,7 +38,7 @@ from tests.support.network import SIM_PASSWORD, add_mikrotik, start_simulators
 pytestmark = pytest.mark.slow
 
 TODAY = date.today()        # the commands take today from the clock; every step is relative to it
-COLLECTION = (TODAY + timedelta(days=3)).isoformat()
+COLLECTION = first_collection_day(TODAY).isoformat()   # a TARGET2 day open to a batch, whatever today is
 
 
 class Gateway:
@@ -295,55 +294,60 @@ def _writes(statement: str) -> bool:
     return head in ("INSERT", "UPDATE", "DELETE", "COPY") or "FOR UPDATE" in statement.upper()
 
 
-def _in(thread_id: int, names: tuple[str, ...]) -> bool:
-    """Whether the thread THREAD_ID is inside one of the functions NAMES (of ispcube)."""
-    return any(code.co_name in names and "ispcube" in code.co_filename for code in _stack(thread_id))
-
-
-def _stack(thread_id: int) -> list:
-    """The code objects of a running thread's frames, innermost first. Another thread's stack
-    changes while it is read (CPython 3.11 may hand out a frame being torn down): a read that
-    goes wrong counts as "not there yet", and the caller looks again."""
-    codes = []
-    frame = sys._current_frames().get(thread_id)
-    try:
-        while frame is not None:
-            codes.append(frame.f_code)
-            frame = frame.f_back
-    except AttributeError:
-        return []
-    return codes
-
-
-def _waiting_for_a_lock(thread: threading.Thread, engine) -> bool:
-    """Whether THREAD waits for the lock of money in (held by the other writer): on SQLite it
+def _waiting_for_a_lock(writer: "Writer", engine, followed: "Followed") -> bool:
+    """Whether WRITER waits for the lock of money in (held by the other writer): on SQLite it
     sleeps between two tries of the lock file; on PostgreSQL the server shows a waiter."""
     if engine.dialect.name == "sqlite":
-        where = _innermost_ispcube(thread.ident)
-        return (where is not None and where[0].co_name == "_file_lock"
-                and "time.sleep" in linecache.getline(where[0].co_filename, where[1]))
-    if not _in(thread.ident, ("_advisory_wait",)):
+        return followed.polling.get(writer.ident or 0, False)
+    if not followed.inside(writer.ident, "_advisory_wait"):
         return False
     with engine.connect() as conn:
         return bool(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' "
                                       "AND datname = current_database()")).scalar())
 
 
-def _innermost_ispcube(thread_id: int):
-    """(code, line) of the innermost ispcube frame of a running thread, or None (see _stack)."""
-    frame = sys._current_frames().get(thread_id)
-    try:
-        while frame is not None and "/ispcube/" not in frame.f_code.co_filename:
-            frame = frame.f_back
-        return None if frame is None else (frame.f_code, frame.f_lineno)
-    except AttributeError:
-        return None
+# The functions of ispcube a writer's threads are followed into: its bulk writes, and the two ways of
+# waiting for a lock.
+WATCHED = ("bulk_insert", "_advisory_wait", "_file_lock")
 
 
-def _bulk_writes() -> int:
-    """Threads writing rows with the driver itself (an import's bulk insert, which SQLAlchemy's
-    events do not see)."""
-    return sum(_in(ident, ("bulk_insert",)) for ident in sys._current_frames())
+class Followed:
+    """Which functions of WATCHED each thread is inside, seen by the thread itself (a profile
+    function given to every thread started while this is installed: reading another thread's
+    frames from outside is not safe while that thread runs)."""
+
+    def __init__(self):
+        self.depth: dict[int, dict[str, int]] = {}
+        self.polling: dict[int, bool] = {}    # slept inside the file lock: another process holds it
+
+    def __enter__(self):
+        threading.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        threading.setprofile(None)
+
+    def _profile(self, frame, event, arg):
+        if event in ("call", "return"):
+            name = frame.f_code.co_name
+            if name in WATCHED and "ispcube" in frame.f_code.co_filename:
+                ident = threading.get_ident()
+                depth = self.depth.setdefault(ident, dict.fromkeys(WATCHED, 0))
+                depth[name] += 1 if event == "call" else -1
+                if name == "_file_lock" and event == "return":
+                    self.polling[ident] = False     # took the lock (a context manager yields) or gave up
+        elif event == "c_call" and arg is time.sleep:
+            ident = threading.get_ident()
+            if self.depth.get(ident, {}).get("_file_lock"):
+                self.polling[ident] = True
+
+    def inside(self, ident: int | None, name: str) -> bool:
+        return bool(self.depth.get(ident or 0, {}).get(name))
+
+    def bulk_writes(self) -> int:
+        """Threads writing rows with the driver itself (an import's bulk insert, which
+        SQLAlchemy's events do not see)."""
+        return sum(bool(depth["bulk_insert"]) for depth in list(self.depth.values()))
 
 
 class Writer(threading.Thread):
@@ -360,17 +364,13 @@ class Writer(threading.Thread):
             self.error = exc
 
 
-def _until_parked(writer: Writer, stopped: Stopped, writes: int, engine) -> None:
+def _until_parked(writer: Writer, stopped: Stopped, writes: int, engine, followed: Followed) -> None:
     deadline = time.monotonic() + 30
-    while (writer.is_alive() and stopped.waiting + _bulk_writes() < writes
-           and not _waiting_for_a_lock(writer, engine)):
+    while (writer.is_alive() and stopped.waiting + followed.bulk_writes() < writes
+           and not _waiting_for_a_lock(writer, engine, followed)):
         if time.monotonic() > deadline:
-            import traceback
-            stacks = {t.name: "".join(traceback.format_stack(sys._current_frames()[t.ident])[-7:])
-                      for t in threading.enumerate()
-                      if t.ident in sys._current_frames() and t is not threading.main_thread()}
             raise AssertionError(f"{writer.name} never reached a write ({stopped.waiting} waiting, "
-                                 f"{_bulk_writes()} bulk): {stacks}")
+                                 f"{followed.bulk_writes()} bulk): {followed.depth} {followed.polling}")
         time.sleep(0.005)
 
 
@@ -431,11 +431,12 @@ def test_every_pair_of_writers_keeps_the_invariants(prepared, tmp_path, monkeypa
             writers = _writers(files, str(tmp_path / f"sepa-{number}"))
             stopped = Stopped(url, engine)
             first, second = (Writer(name, writers[name], Runtime(engine=engine)) for name in pair)
+            followed = stack.enter_context(Followed())
             with stopped.held():
                 first.start()
-                _until_parked(first, stopped, 1, engine)
+                _until_parked(first, stopped, 1, engine, followed)
                 second.start()
-                _until_parked(second, stopped, 2 if first.is_alive() else 1, engine)
+                _until_parked(second, stopped, 2 if first.is_alive() else 1, engine, followed)
             for writer in (first, second):
                 writer.join(60)
                 assert not writer.is_alive(), (pair, f"{writer.name} never finished")

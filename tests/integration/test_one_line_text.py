@@ -50,13 +50,15 @@ def test_client_import_names_the_line_and_column(base, tmp_path):
     ("client", "disable", "A1", "--reason", "robo\x7f"),
     ("config", "set", "smtp.from", "Fibra <avisos@fibra.example>\r\nBcc: todos@example.com"),
     ("config", "set", "sepa.creditor_name", "Fibra\tNorte"),
+    ("router", "add", "core\n2", "--kind", "mikrotik", "--host", "127.0.0.1"),
+    ("router", "add", "core", "--kind", "mikrotik", "--host", "127.0.0.1", "--user", "admin\r\nroot"),
 ], ids=["operator", "operator-full-name", "plan-crlf", "plan-escape", "adjust", "pay", "disable", "smtp.from",
-        "creditor"])
+        "creditor", "router-name", "router-user"])
 def test_names_reasons_comments_and_settings_refuse_control_characters(base, runtime, args):
     def counts():
         with runtime.engine.connect() as conn:
             return [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                    for t in ("operators", "plans", "ledger_entries", "client_events", "settings")]
+                    for t in ("operators", "plans", "ledger_entries", "client_events", "settings", "routers")]
     before = counts()
     refused = base(*args)
     assert refused.exit_code == 1, refused.stdout + refused.stderr
@@ -87,3 +89,18 @@ def test_an_argument_in_another_encoding_than_utf8_is_one_sentence(base):
     refused = base("client", "edit", "A1", "--contact", "Jos\udce9")
     assert refused.exit_code == 1 and refused.stderr == (
         "ispcube: the value of --contact holds bytes that are not UTF-8: set the terminal to UTF-8 and try again\n")
+
+
+def test_router_edit_and_ledger_import_descriptions_refuse_control_characters(base, tmp_path):
+    base.ok("router", "add", "core", "--kind", "mikrotik", "--host", "127.0.0.1", "--user", "admin")
+    for args in (("router", "edit", "core", "--name", "core\x1b"), ("router", "edit", "core", "--user", "a\tb")):
+        refused = base(*args)
+        assert refused.exit_code == 1 and "control character" in refused.stderr, (args, refused.stderr)
+    [router] = base.json("router", "list")
+    assert (router["name"], router["username"]) == ("core", "admin")
+    lines = tmp_path / "saldos.csv"
+    lines.write_text('client,date,kind,amount,reference,description\nA1,2026-01-05,dx,100,R-1,"cuota\nfalsa"\n')
+    refused = base("ledger", "import", str(lines))
+    assert refused.exit_code == 1
+    assert "column description" in refused.stderr and "control character" in refused.stderr, refused.stderr
+    assert base.json("client", "show", "A1")["balance"] in ("0", "0.00")

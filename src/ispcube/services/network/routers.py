@@ -13,7 +13,7 @@ from ispcube.adapters.drivers import RouterConfig, kinds
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import parse_router_host
-from ispcube.domain.text import quoted, refuse_nul
+from ispcube.domain.text import one_line, quoted, refuse_nul
 from ispcube.domain.values import parse_port
 from ispcube.errors import Invalid, NotFound, Refused
 
@@ -59,6 +59,7 @@ def _apply(uow: UnitOfWork, router: m.Router, values: dict[str, Any]) -> None:
     if values.get("api_ssl") is not None:
         router.api_ssl = bool(values["api_ssl"])
     if values.get("username") is not None:
+        one_line(values["username"], "router user")
         router.username = values["username"].strip() or None
     if values.get("radius_db_url") is not None:
         router.radius_db_url = _db_url(values["radius_db_url"])
@@ -80,6 +81,7 @@ def _node_id(uow: UnitOfWork, name: str) -> int | None:
 def add_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str, Any]:
     if not name.strip():
         raise Invalid("router name must not be empty")
+    one_line(name, "router name")
     if uow.session.scalar(select(m.Router.id).where(m.Router.name == name.strip())) is not None:
         raise Refused(f"router {quoted(name)} already exists")
     for required in ("kind", "host"):
@@ -94,7 +96,7 @@ def add_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str, 
 
 def edit_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str, Any]:
     router = find_router(uow, name)
-    new_name = values.pop("name", None)
+    new_name = one_line(values.pop("name", None), "router name")
     if new_name:
         if uow.session.scalar(select(m.Router.id).where(m.Router.name == new_name.strip(),
                                                         m.Router.id != router.id)) is not None:

@@ -20,7 +20,7 @@ from ispcube.db.models import NOTE_LENGTH
 from ispcube.domain.dates import parse_date
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import parse_amount
-from ispcube.domain.text import quoted
+from ispcube.domain.text import NOT_ONE_LINE, quoted
 from ispcube.domain.vocabulary import ledger_kind, payment_method
 from ispcube.errors import Invalid
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape
@@ -138,6 +138,8 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
     description = raw.get("description")
     if description is not None and len(description) > NOTE_LENGTH:
         problems.append((column("description"), description, f"is longer than {NOTE_LENGTH} characters"))
+    elif description is not None and _CONTROL.search(description):
+        problems.append((column("description"), description, NOT_ONE_LINE))
     written = raw.get("payment_method")
     method = (payment_method(written) or written) if written is not None else None
     if written is not None and kind is not None and kind != "receipt":

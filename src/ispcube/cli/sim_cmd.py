@@ -27,6 +27,12 @@ def sim_routeros(
                                                       "or .json); columns: mac_address, signal, snr, tx_ccq, rx_ccq, "
                                                       "tx_rate, rx_rate, "
                                                       "uptime, last_ip, interface, table (wireless|wifi), router."),
+    address_lists: Optional[Path] = typer.Option(None, "--address-lists", metavar="FILE",
+                                                 help="Start with these address-list entries (CSV with the header "
+                                                      "list,address,comment), e.g. another system's cut list."),
+    secrets: Optional[Path] = typer.Option(None, "--secrets", metavar="FILE",
+                                           help="Start with these PPPoE secrets (CSV with the header "
+                                                "name,password,profile,disabled; disabled: yes or no)."),
     demo: Optional[str] = typer.Option(None, "--demo", metavar="DB",
                                        help="Bring back the routers of this demo database, on their ports and with "
                                             "their credentials, holding what the demo left on them."),
@@ -39,7 +45,8 @@ def sim_routeros(
     from ispcube.sim.routeros import CannotListen, serve_all
     password = os.environ.get(password_env, "") if password_env else None
     sims, db_path = build_simulators(demo=demo, port=port, user=user, password=password,
-                                     latency_ms=latency_ms, registrations=registrations)
+                                     latency_ms=latency_ms, registrations=registrations,
+                                     address_lists=address_lists, secrets=secrets)
 
     def ready(started) -> None:
         st = state(ctx)

@@ -1,7 +1,8 @@
 """Simulated MikroTiks for `ispcube sim routeros`: one bare router, or a demo database's routers.
 
 Registrations from a file go to the router their `router` column names (a demo router's
-name), or to the first router.
+name), or to the first router. Address-list entries and PPPoE secrets from files seed the one
+bare router (a demo's routers hold what the demo left on them).
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ from ispcube.errors import Invalid, UsageError
 
 
 def build_simulators(*, demo: str | None, port: int | None, user: str | None, password: str | None,
-                     latency_ms: float, registrations: Path | None) -> tuple[list, Path | None]:
+                     latency_ms: float, registrations: Path | None, address_lists: Path | None = None,
+                     secrets: Path | None = None) -> tuple[list, Path | None]:
     """The simulators to serve (not started) and the demo database they come from, if any."""
     from ispcube.sim.registrations import read_registrations
     from ispcube.sim.routeros import RouterOSSimulator
+    from ispcube.sim.seeds import read_address_lists, read_secrets
+    if demo is not None and (address_lists is not None or secrets is not None):
+        raise UsageError("--demo brings back what the demo left on its routers: drop --address-lists and --secrets")
     rows = read_registrations(registrations) if registrations else []
+    entries = read_address_lists(address_lists) if address_lists else []
+    secret_rows = read_secrets(secrets) if secrets else []
     if demo is None:
         sims = [RouterOSSimulator(username=user or "admin", password=password or "", latency_ms=latency_ms,
                                   port=8728 if port is None else port)]
@@ -32,6 +39,10 @@ def build_simulators(*, demo: str | None, port: int | None, user: str | None, pa
             raise Invalid(f"registrations file {registrations} row {number}: router '{row.router}' is not one "
                           f"of the demo's ({', '.join(by_name)})")
         row.seed(by_name.get(row.router or "", sims[0]) if demo is not None else sims[0])
+    for entry in entries:
+        entry.seed(sims[0])
+    for secret in secret_rows:
+        secret.seed(sims[0])
     return sims, db_path
 
 

@@ -16,8 +16,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
+from ispcube.db.bulk_load import BULK_FROM, bulk_load
 from ispcube.db.engine import get_engine
-from ispcube.services.imports.bulk_load import BULK_FROM, bulk_load
 from ispcube.services.process.runtime import Runtime
 from tests.conftest import Cli, _reset_pg
 from tests.support.kill import kill_while_writing, sqlite_write_locked

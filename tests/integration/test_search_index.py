@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from ispcube.db.engine import get_engine
+from ispcube.db.search_index import has_search_index
 from ispcube.domain.text import fold
 from ispcube.services.clients.query import ClientFilter, filtered_select
-from ispcube.services.clients.search import has_search_index
 from ispcube.services.process.runtime import Runtime
 from tests.conftest import Cli
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ispcube.services.imports.bulk_insert import copy_line
+from ispcube.db.bulk_insert import copy_line
 from ispcube.services.process.serial_thread import SerialThread
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from ispcube.services.enforcement.wanted import ClientRow, decide
+from ispcube.domain.enforcement import ClientRow, decide
 
 THRESHOLD = Decimal("500")
 

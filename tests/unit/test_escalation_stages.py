@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from ispcube.domain.enforcement import ClientRow, Stages, decide
 from ispcube.domain.overdue import oldest_unpaid_due
-from ispcube.services.enforcement.wanted import ClientRow, Stages, decide
 
 THRESHOLD = Decimal("500")
 STAGES = Stages(throttle_after=5, cut_after=10)

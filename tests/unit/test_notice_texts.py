@@ -52,8 +52,8 @@ def test_a_template_without_a_subject_or_a_body_is_refused():
 
 
 def test_a_warning_names_the_next_stage_and_its_day():
-    from ispcube.services.enforcement.wanted import Stages
-    from ispcube.services.notices.outbox import NextStep
+    from ispcube.domain.enforcement import Stages
+    from ispcube.domain.terms import NextStep
     from ispcube.services.notices.reminders import next_stage
     due, march = date(2026, 3, 10), lambda day: date(2026, 3, day)
     assert next_stage(Stages(), due, march(2)) == (NextStep.CUT, due)               # cut as soon as overdue

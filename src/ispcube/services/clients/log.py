@@ -48,7 +48,7 @@ def log_selected(conn, at: datetime, operator: str, kind: str | None, rows: Sele
 
 def log_bulk(conn: Connection, at: datetime, operator: str, entries: Iterable[Entry]) -> None:
     """Migration-sized batches: COPY on PostgreSQL, the driver's executemany on SQLite."""
-    from ispcube.services.imports.bulk_insert import bulk_insert
+    from ispcube.db.bulk_insert import bulk_insert
     at_type = EVENTS.c.at.type.dialect_impl(conn.dialect)
     stored_at = (at_type.bind_processor(conn.dialect) or (lambda value: value))(at)
     bulk_insert(conn, EVENTS, COLUMNS,

@@ -16,18 +16,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ispcube.db import models as m
+from ispcube.domain.enforcement import ClientRow, Decision, Stages, decide
 from ispcube.domain.money import format_amount
+from ispcube.domain.terms import JobName, Mode, Service
 from ispcube.services.admin import config
 from ispcube.services.enforcement import grace, jobs, states
-from ispcube.services.enforcement.terms import JobName, Mode, Service
-from ispcube.services.enforcement.wanted import (
-    ClientRow,
-    Decision,
-    Stages,
-    commitments_in_force,
-    decide,
-    load_clients,
-)
+from ispcube.services.enforcement.wanted import commitments_in_force, load_clients
 from ispcube.services.ledger import commitments, money_in
 from ispcube.services.process.runtime import Runtime
 
@@ -159,6 +153,6 @@ def _reasons(decisions: list[Decision], clients: dict[int, ClientRow], debts: di
 
 def _next_steps(decisions: list[Decision], since: dict[int, date], stages: Stages) -> dict:
     """{client id: (the cut, its day)} of the clients throttled now, for their notices (E4)."""
-    from ispcube.services.notices.outbox import NextStep
+    from ispcube.domain.terms import NextStep
     return {d.client_id: (NextStep.CUT, since[d.client_id] + timedelta(days=stages.cut_after))
             for d in decisions if d.service == Service.THROTTLED and stages.cut_after and d.client_id in since}

@@ -21,6 +21,8 @@ from sqlalchemy import select
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.enforcement import ClientRow
+from ispcube.domain.terms import JobName, Mode
 from ispcube.errors import NotFound
 from ispcube.services.enforcement import tasks
 from ispcube.services.enforcement.routers import (
@@ -32,8 +34,7 @@ from ispcube.services.enforcement.routers import (
     claimed,
     work_on_router,
 )
-from ispcube.services.enforcement.terms import JobName, Mode
-from ispcube.services.enforcement.wanted import ClientRow, load_targets
+from ispcube.services.enforcement.wanted import load_targets
 from ispcube.services.process.job_lock import job_lock
 
 if TYPE_CHECKING:

@@ -16,10 +16,10 @@ from ispcube.adapters.drivers import PREAVISO_LIST
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.network_models import PreavisoMark
+from ispcube.domain.terms import Action, JobName, Mode, Service, Want
 from ispcube.services.admin import config
 from ispcube.services.enforcement import grace, jobs
 from ispcube.services.enforcement.routers import ListJob, RouterOutcome
-from ispcube.services.enforcement.terms import Action, JobName, Mode, Service, Want
 from ispcube.services.enforcement.wanted import load_clients
 from ispcube.services.notices.reminders import preaviso_notices
 from ispcube.services.process.runtime import Runtime

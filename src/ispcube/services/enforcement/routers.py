@@ -31,10 +31,10 @@ from sqlalchemy.engine import Engine
 
 from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_for
 from ispcube.db import models as m
+from ispcube.domain.terms import Action, JobName, Mode, TaskStatus, Want
 from ispcube.errors import RouterError, RouterUnreachable
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import router_lock as locks, tasks
-from ispcube.services.enforcement.terms import Action, JobName, Mode, TaskStatus, Want
 from ispcube.services.network.routers import config_of
 
 if TYPE_CHECKING:

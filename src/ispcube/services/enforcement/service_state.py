@@ -2,7 +2,7 @@
 
 `client.service` is active|throttled|cut; `client.service_by` says who decided it: 'job'
 (enforce), 'manual' (an operator) or None (never changed). Manual states win over the daily
-job (see `wanted.decide`). A change goes through `states.change_service_states` (client log,
+job (see `domain.enforcement.decide`). A change goes through `states.change_service_states` (client log,
 a task per connection and list) and, once the caller commits, is applied on the client's
 routers at once by the router-job engine (`jobs.apply_to_client`); a router that is down
 keeps its task for the job to retry.
@@ -16,9 +16,9 @@ from sqlalchemy import event
 from ispcube.db import models as m
 from ispcube.db.models import NOTE_LENGTH
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.terms import DecidedBy, Service
 from ispcube.domain.text import one_line
 from ispcube.errors import Invalid, PartialFailure
-from ispcube.services.enforcement.terms import DecidedBy, Service
 from ispcube.services.process.runtime import Runtime
 
 
@@ -42,8 +42,8 @@ def _checked(reason: str) -> str:
 
 def _change(uow: UnitOfWork, rt: Runtime, client: m.Client, service: Service, message: str, kind: str,
             apply_after_commit: bool) -> None:
+    from ispcube.domain.enforcement import Decision
     from ispcube.services.enforcement.states import Was, change_service_states
-    from ispcube.services.enforcement.wanted import Decision
     if client.service == service and client.service_by == DecidedBy.MANUAL:
         return
     was = Was(client.service, client.service_by)

@@ -1,6 +1,6 @@
 """Client service states and the router lists that show them (N1, N5, N6, E1-E3).
 
-A client's service is active, throttled or cut (`terms.Service`). The routers show it on two
+A client's service is active, throttled or cut (`domain.terms.Service`). The routers show it on two
 lists: the cut list holds the cut clients, the throttle list the throttled ones; an active
 client is on neither. Each list is one `Pass` of the router-job engine (`jobs`).
 
@@ -22,15 +22,16 @@ from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST
 from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.enforcement import Decision
+from ispcube.domain.terms import Action, JobName, Service, TaskStatus, Want
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import tasks
 from ispcube.services.enforcement.jobs import Pass
 from ispcube.services.enforcement.routers import ListJob
-from ispcube.services.enforcement.terms import Action, JobName, Service, TaskStatus, Want
-from ispcube.services.enforcement.wanted import Decision, current_wanted
+from ispcube.services.enforcement.wanted import current_wanted
 
 if TYPE_CHECKING:
-    from ispcube.services.notices.outbox import NextStep
+    from ispcube.domain.terms import NextStep
     from ispcube.services.process.runtime import Runtime
 
 CLIENTS = m.Client.__table__   # Core table: one executemany UPDATE for every change

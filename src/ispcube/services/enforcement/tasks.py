@@ -13,8 +13,8 @@ from sqlalchemy import and_, bindparam, select, text, update
 from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.terms import OPPOSITE, Action, TaskStatus
 from ispcube.services.clients.log import log_many
-from ispcube.services.enforcement.terms import OPPOSITE, Action, TaskStatus
 
 TASKS = RouterTask.__table__   # Core table: an executemany UPDATE, not an ORM bulk update by key
 OPEN = text("status = 'open'")

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, tuple_, update
 
 from ispcube.db import models as m
+from ispcube.db.bulk_insert import bulk_insert
 from ispcube.domain.network import parse_ip, parse_mac, parse_pppoe_user
 from ispcube.errors import Invalid, IspcubeError, Refused
 from ispcube.services.clients.log import log_bulk
-from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key, map_header
 from ispcube.services.imports.engine import ImportOptions, ImportRun
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes

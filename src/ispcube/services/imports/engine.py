@@ -6,7 +6,7 @@ chunk against the database and the file's earlier rows -> write the valid rows s
 
 The engine owns what every kind shares: the options (all-or-nothing unless --skip-invalid,
 --dry-run, --update), the one transaction, which commits only when the import is accepted,
-the migration-sized load (imports/bulk_load.py), the worker pool, the database thread (every
+the migration-sized load (db/bulk_load.py), the worker pool, the database thread (every
 call on the import's connection goes through it, overlapping the checking), the counts and
 the problems, each `line N, column X: value 'V': reason`. Rows are streamed; memory holds
 what a kind keeps of the file's keys, not its rows.
@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence
 
+from ispcube.db.bulk_load import bulk_load
 from ispcube.db.failures import is_refused_as_duplicate
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, IspcubeError
-from ispcube.services.imports.bulk_load import bulk_load
 from ispcube.services.imports.columns import ColumnMap, header_key
 from ispcube.services.imports.read import Source, SourceRow, open_source
 from ispcube.services.ledger import money_in

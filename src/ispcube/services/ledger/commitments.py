@@ -16,12 +16,12 @@ from ispcube.db import models as m
 from ispcube.db.network_models import Commitment
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
+from ispcube.domain.enforcement import Decision
 from ispcube.domain.money import format_amount
+from ispcube.domain.terms import DecidedBy, Service
 from ispcube.errors import Invalid, NotFound
 from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
-from ispcube.services.enforcement.terms import DecidedBy, Service
-from ispcube.services.enforcement.wanted import Decision
 
 CUT_RETRY_DAYS = 5   # the seed (v6.46): "insistirá hasta 5 días después de la fecha original"
 

@@ -50,9 +50,9 @@ def restore_paid(rt: Runtime, paid: dict[int, str]) -> list[dict[str, Any]]:
     """After the commit of a payment: give service back to the clients of PAID (client id ->
     why, e.g. "paid, receipt 12") who are cut or throttled now and whose overdue debt is at or
     below the unlock threshold; one {"client", "routers"} per client enabled."""
+    from ispcube.domain.terms import HELD
     from ispcube.services.admin import config
     from ispcube.services.enforcement import service_state
-    from ispcube.services.enforcement.terms import HELD
     from ispcube.services.ledger.overdue import overdue_debts
     if not paid:
         return []

@@ -16,13 +16,13 @@ from ispcube.db.ledger_models import Cheque
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount, parse_amount
+from ispcube.domain.terms import HELD, Service
 from ispcube.domain.text import one_line
 from ispcube.domain.vocabulary import parse_payment_method
 from ispcube.errors import Invalid, UsageError
 from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.enforcement import service_state
-from ispcube.services.enforcement.terms import HELD, Service
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.cheques import ChequeIn, parse_cheque, refuse_known_cheques
 from ispcube.services.ledger.overdue import overdue_debts

@@ -15,6 +15,7 @@ from typing import Iterable
 
 from ispcube.db.notice_models import Notice
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.terms import NextStep
 
 
 class NoticeKind(StrEnum):
@@ -24,13 +25,6 @@ class NoticeKind(StrEnum):
     RESTORED = "restored"
     PREAVISO = "preaviso"
     REMINDER = "reminder"
-
-
-class NextStep(StrEnum):
-    """What happens next unless the client pays (named by the notice with its date)."""
-    THROTTLE = "throttle"
-    CUT = "cut"
-    DUE = "due"            # the invoice falls due
 
 
 class NoticeStatus(StrEnum):

@@ -17,7 +17,8 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.notice_models import Notice
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
-from ispcube.services.notices.outbox import NextStep, NoticeIn, NoticeKind, write_notices
+from ispcube.domain.terms import NextStep
+from ispcube.services.notices.outbox import NoticeIn, NoticeKind, write_notices
 
 
 def _not_reversed(entry):
@@ -28,8 +29,8 @@ def _not_reversed(entry):
 def preaviso_notices(uow: UnitOfWork, rt, client_ids: list[int], now: datetime) -> None:
     """A notice per warned client (once a month): its balance, and the next stage (E1) with its
     day, counted from the due date of its oldest unpaid debit, or else of its next invoice."""
+    from ispcube.domain.enforcement import Stages
     from ispcube.services.admin import config
-    from ispcube.services.enforcement.wanted import Stages
     from ispcube.services.ledger.overdue import overdue_since
     if not client_ids:
         return
@@ -56,7 +57,7 @@ def next_stage(stages, fell_due: date | None, today: date) -> tuple[NextStep | N
     """The stage a debt that fell (or falls) due on FELL_DUE reaches next, and its day: the
     throttle when STAGES has one and its day is to come, else the cut; nothing when both days
     are past (the client is shielded: not blockable, or a commitment) or no debt falls due."""
-    from ispcube.services.enforcement.terms import Service
+    from ispcube.domain.terms import Service
     if fell_due is None:
         return None, None
     steps = [(NextStep.CUT, fell_due + timedelta(days=stages.cut_after))]

@@ -7,16 +7,16 @@ electronic payment codes). Valid rows are written in batches inside one transact
 commits only when the import is accepted: any invalid row means nothing is written, unless
 --skip-invalid. Rows are streamed; memory holds the file's keys, not its rows. The database
 work runs on its own thread, overlapping the checking; a migration-sized file on PostgreSQL
-loads with the foreign keys set aside until commit (imports/bulk_load.py).
+loads with the foreign keys set aside until commit (db/bulk_load.py).
 """
 
 from pathlib import Path
 from typing import Any, Callable
 
+from ispcube.db.bulk_insert import bind_processors
 from ispcube.domain.codes import format_code
 from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import load_refs
-from ispcube.services.imports.bulk_insert import bind_processors
 from ispcube.services.imports.clients.check import (
     ADDRESS_KEY,
     ID_KEY,

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, String, any_, bindparam, func, insert, litera
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ispcube.db import models as m
+from ispcube.db.bulk_insert import bulk_insert, copy_lines
 from ispcube.services.clients.lifecycle import describe_match
 from ispcube.services.clients.log import log_bulk, log_selected
-from ispcube.services.imports.bulk_insert import bulk_insert, copy_lines
 from ispcube.services.imports.clients.check import INSERT_COLUMNS, SETTABLE
 
 CLIENTS = m.Client.__table__

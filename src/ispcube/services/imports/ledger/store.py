@@ -21,10 +21,10 @@ from typing import Any, Iterable
 from sqlalchemy import and_, func, select, tuple_
 
 from ispcube.db import models as m
+from ispcube.db.bulk_insert import bulk_insert
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.uow import UnitOfWork
 from ispcube.services.clients.log import log_bulk
-from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.imports.ledger.check import Line
 from ispcube.services.ledger.posting import move_balances, reserve_numbers
 

@@ -10,7 +10,7 @@ from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionItem
 from ispcube.db.statement_models import BankTransaction
 from ispcube.db.uow import UnitOfWork
-from ispcube.services.enforcement.terms import HELD
+from ispcube.domain.terms import HELD
 from ispcube.services.payments.statements.lines import Line
 from ispcube.services.payments.statements.match import Book, Credit, Item
 
@@ -31,7 +31,7 @@ def known_keys(uow: UnitOfWork, keys: Iterable[str]) -> set[str]:
     wanted = sorted(set(keys))
     if len(wanted) <= CHUNK:
         return set(uow.session.scalars(select(BankTransaction.key).where(BankTransaction.key.in_(wanted))))
-    from ispcube.services.imports.bulk_insert import bulk_insert
+    from ispcube.db.bulk_insert import bulk_insert
     conn = uow.session.connection()
     conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS incoming_keys (key VARCHAR(255) PRIMARY KEY)")
     conn.exec_driver_sql("DELETE FROM incoming_keys")

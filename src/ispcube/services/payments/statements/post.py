@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from ispcube.db import models as m
+from ispcube.db.bulk_insert import bulk_insert
 from ispcube.db.collection_models import CollectionItem
 from ispcube.db.failures import is_unique_violation
 from ispcube.db.ledger_models import LedgerEntry
@@ -25,7 +26,6 @@ from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import format_amount, within_bounds
 from ispcube.errors import Busy
 from ispcube.services.clients.log import log_bulk
-from ispcube.services.imports.bulk_insert import bulk_insert
 from ispcube.services.ledger.posting import fits, reserve_numbers
 from ispcube.services.payments.statements.match import ACTED, Decision
 from ispcube.services.process.runtime import Runtime

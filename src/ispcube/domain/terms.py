@@ -1,5 +1,6 @@
-"""The words the router jobs share, typed: run modes, what a connection should hold on a list,
-task actions and statuses, job names and client service states.
+"""The words the jobs, the ledger and the notices share, typed: run modes, what a connection
+should hold on a list, task actions and statuses, job names, client service states and the next
+step a notice names.
 
 Each is a `StrEnum`, so a value compares equal to, and is stored as, its plain string: the
 database columns, the JSON summaries and the client log keep the words they always had.
@@ -64,3 +65,10 @@ class DecidedBy(StrEnum):
     """Who set a client's service state: the job, or an operator (who wins, N6)."""
     JOB = "job"
     MANUAL = "manual"
+
+
+class NextStep(StrEnum):
+    """What happens next unless the client pays (named by a notice with its date)."""
+    THROTTLE = "throttle"
+    CUT = "cut"
+    DUE = "due"            # the invoice falls due

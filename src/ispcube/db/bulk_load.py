@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from ispcube.services.clients.search import has_search_index, restore_search_index, set_search_triggers_aside
+from ispcube.db.search_index import has_search_index, restore_search_index, set_search_triggers_aside
 
 BULK_FROM = 10_000          # rows in the file; below this the row-by-row cost is small anyway
 

@@ -79,8 +79,9 @@ def _writers(files: dict[str, str], out: str):
         charge(rt, Gateway(), dry_run=False)
 
     def ledger_import(rt):
-        from ispcube.services.imports.ledger.run import import_ledger
-        import_ledger(rt, files["ledger"], Options())
+        from ispcube.services.imports.engine import run_import
+        from ispcube.services.imports.ledger.run import LedgerImport
+        run_import(rt, files["ledger"], Options(), LedgerImport)
 
     def billing(rt):
         from ispcube.services.ledger.billing import run_billing
@@ -104,8 +105,9 @@ def _writers(files: dict[str, str], out: str):
         run_import(rt, files["connections"], Options(), ConnectionImport)
 
     def client_import(rt):
-        from ispcube.services.imports.clients.run import import_clients
-        import_clients(rt, files["clients"], Options(update=True))
+        from ispcube.services.imports.clients.run import ClientImport
+        from ispcube.services.imports.engine import run_import
+        run_import(rt, files["clients"], Options(update=True), ClientImport)
 
     return {"pay": pay, "payments import": payments_import, "collect sepa": collect_sepa,
             "collect settle": collect_settle, "stripe charge-due": charge_due, "ledger import": ledger_import,

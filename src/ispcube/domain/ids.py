@@ -39,10 +39,6 @@ def _validator(country: str, kind: str):
     return importlib.import_module(name) if name else None
 
 
-def id_types_for(country: str) -> list[str]:
-    return sorted(kind for (c, kind) in VALIDATORS if c == country)
-
-
 def normalise_id(country: str, id_type: str | None, number: str | None) -> IdNumber | None:
     """Validate NUMBER as ID_TYPE of COUNTRY; return its display and comparison forms."""
     if number is None or not number.strip():

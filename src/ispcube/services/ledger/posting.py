@@ -57,10 +57,6 @@ def entry_label(kind: str, series: str, number: int) -> str:
     return f"{KIND_NAMES[kind]} {number}"
 
 
-def invoice_series(company_number: int | None) -> str:
-    return f"invoice-{company_number or 0}"
-
-
 def require_role(actor: Actor, roles: tuple[str, ...], what: str) -> None:
     if actor.role not in roles:
         raise Refused(f"operator '{actor.name}' is a {actor.role}: only {', '.join(roles)} may {what}")

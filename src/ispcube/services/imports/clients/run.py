@@ -10,8 +10,7 @@ work runs on its own thread, overlapping the checking; a migration-sized file on
 loads with the foreign keys set aside until commit (db/bulk_load.py).
 """
 
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ispcube.db.bulk_insert import bind_processors
 from ispcube.domain.codes import format_code
@@ -36,24 +35,13 @@ from ispcube.services.imports.engine import (
     PARALLEL_FROM,
     ImportOptions,
     ImportRun,
-    ImportSummary,
-    run_import,
 )
 from ispcube.services.imports.read import Source, SourceRow
 from ispcube.services.process.runtime import Runtime
 
-__all__ = ["PARALLEL_FROM", "ClientImport", "ImportOptions", "ImportSummary", "import_clients"]
+__all__ = ["PARALLEL_FROM", "ClientImport", "ImportOptions"]
 
 DERIVED = ("id_key", "address_key", "search_text")
-
-
-def import_clients(rt: Runtime, path: str | Path, options: ImportOptions,
-                   progress: Callable[[int], None] | None = None,
-                   on_start: Callable[[int | None], None] | None = None) -> ImportSummary:
-    """Import PATH; ON_START gets the expected row count, PROGRESS each batch's size.
-
-    Only an admin or an operator may import: an import adds to or rewrites the whole base."""
-    return run_import(rt, path, options, ClientImport, progress, on_start)
 
 
 class ClientImport(ImportRun):

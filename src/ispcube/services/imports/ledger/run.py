@@ -21,14 +21,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ispcube.domain.money import MAX_AMOUNT, format_amount
 from ispcube.services.admin.config import local_formats
 from ispcube.services.enforcement.grace import start_grace
 from ispcube.services.imports.columns import ColumnMap
-from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary, run_import
+from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
 from ispcube.services.imports.ledger.check import CheckContext, Checked, Line, check_chunk, start_worker
 from ispcube.services.imports.ledger.columns import map_columns
 from ispcube.services.imports.ledger.store import ClientRef, LedgerImportDb
@@ -59,17 +58,6 @@ class LedgerImportSummary(ImportSummary):
                 "already_imported": self.unchanged, "invalid": self.invalid, "clients": self.clients,
                 "written": self.written, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns,
                 "grace_until": self.grace_until.isoformat() if self.grace_until else None}
-
-
-def import_ledger(rt: Runtime, path: str | Path, options: ImportOptions,
-                  progress: Callable[[int], None] | None = None,
-                  on_start: Callable[[int | None], None] | None = None) -> LedgerImportSummary:
-    """Import PATH; ON_START gets the expected line count, PROGRESS each chunk's size.
-
-    Only an admin or an operator may import: an import moves the accounts of the whole base."""
-    summary = run_import(rt, path, options, LedgerImport, progress, on_start)
-    assert isinstance(summary, LedgerImportSummary), "the ledger kind keeps its own summary"
-    return summary
 
 
 class LedgerImport(ImportRun):

@@ -2,7 +2,16 @@
 
 import pytest
 
-from ispcube.domain.network import PPPOE_USER_MAX, parse_ip, parse_mac, parse_pppoe_user, parse_router_host
+from ispcube.domain.network import (
+    PPPOE_USER_MAX,
+    Lacks,
+    connection_lacks,
+    parse_cpe_kind,
+    parse_ip,
+    parse_mac,
+    parse_pppoe_user,
+    parse_router_host,
+)
 from ispcube.errors import Invalid
 
 
@@ -107,3 +116,19 @@ def test_router_hosts_nothing_answers_on_refused(text, why):
         parse_router_host(text)
     message = str(caught.value)
     assert message.startswith("router host '") and why in message and "\n" not in message
+
+
+@pytest.mark.parametrize("ip, user, by_user_only, lacks", [
+    ("10.0.0.5", None, False, None), (None, "ana", False, None), ("10.0.0.5", "ana", False, None),
+    (None, "ana", True, None), ("10.0.0.5", "ana", True, None),
+    (None, None, False, Lacks.ADDRESS), ("", "", True, Lacks.ADDRESS),
+    ("10.0.0.5", None, True, Lacks.PPPOE_USER), ("10.0.0.5", "", True, Lacks.PPPOE_USER),
+])
+def test_what_a_connection_lacks_on_its_router(ip, user, by_user_only, lacks):
+    assert connection_lacks(ip, user, by_pppoe_user_only=by_user_only) == lacks
+
+
+def test_cpe_kinds_one_spelling_and_the_rest_refused():
+    assert parse_cpe_kind(" Ubiquiti ") == "ubiquiti"
+    with pytest.raises(Invalid, match="^connection cpe-kind 'cisco' is not one of ubiquiti, mikrotik, other$"):
+        parse_cpe_kind("cisco")

@@ -8,6 +8,7 @@ A router's own --host follows looser rules: ispcube only opens a TCP connection 
 loopback, link-local or IPv6 address is fine there.
 """
 
+from enum import StrEnum
 import ipaddress
 import re
 import unicodedata
@@ -104,6 +105,33 @@ def parse_pppoe_user(text: str) -> str:
     if len(name) > PPPOE_USER_MAX:
         raise Invalid(f"{field} is longer than {PPPOE_USER_MAX} characters")
     return name
+
+
+CPE_KINDS = ("ubiquiti", "mikrotik", "other")
+
+
+def parse_cpe_kind(text: str) -> str:
+    """The kind of a client's CPE, one of CPE_KINDS."""
+    kind = str(text).strip().lower()
+    if kind not in CPE_KINDS:
+        raise Invalid(f"connection cpe-kind '{text}' is not one of {', '.join(CPE_KINDS)}")
+    return kind
+
+
+class Lacks(StrEnum):
+    """What keeps a connection from being cut and restored on its router."""
+    ADDRESS = "address"            # neither an IP nor a PPPoE user: nothing to find it by
+    PPPOE_USER = "pppoe_user"      # its router finds clients only by PPPoE user
+
+
+def connection_lacks(ip: str | None, pppoe_user: str | None, *, by_pppoe_user_only: bool) -> Lacks | None:
+    """What a connection with IP and PPPOE_USER lacks on a router that finds clients only by
+    PPPoE user (BY_PPPOE_USER_ONLY) or also by address; None when nothing."""
+    if not ip and not pppoe_user:
+        return Lacks.ADDRESS
+    if by_pppoe_user_only and not pppoe_user:
+        return Lacks.PPPOE_USER
+    return None
 
 
 def parse_router_host(text: str) -> str:

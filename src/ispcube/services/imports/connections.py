@@ -24,13 +24,13 @@ from sqlalchemy import Connection, bindparam, select, tuple_, update
 
 from ispcube.db import models as m
 from ispcube.db.bulk_insert import bulk_insert
-from ispcube.domain.network import parse_ip, parse_mac, parse_pppoe_user
+from ispcube.domain.network import Lacks, connection_lacks, parse_cpe_kind, parse_ip, parse_mac, parse_pppoe_user
 from ispcube.errors import Invalid, IspcubeError, Refused
 from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key, map_header
 from ispcube.services.imports.engine import ImportOptions, ImportRun
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
-from ispcube.services.network.connections import CPE_KINDS, taken_on_router
+from ispcube.services.network.connections import taken_on_router
 
 CONNECTIONS = m.Connection.__table__
 CLIENTS = m.Client.__table__
@@ -127,15 +127,10 @@ def _parse(ctx: CheckContext, name: str, value: str) -> Any:
         if plan_id is None:
             raise Invalid("no such plan (see `ispcube plan list`)")
         return plan_id
-    if name == "cpe_kind":
-        kind = value.strip().lower()
-        if kind not in CPE_KINDS:
-            raise Invalid(f"is not one of {', '.join(CPE_KINDS)}")
-        return kind
     return PARSERS[name](value)
 
 
-PARSERS = {"ip": parse_ip, "mac": parse_mac, "pppoe_user": parse_pppoe_user}
+PARSERS = {"ip": parse_ip, "mac": parse_mac, "pppoe_user": parse_pppoe_user, "cpe_kind": parse_cpe_kind}
 
 
 def _reason(exc: Invalid, raw: str) -> str:
@@ -342,10 +337,11 @@ class ConnectionImport(ImportRun):
         """What `connection add` checks of the connection as a whole."""
         merged = self._merged(row)
         router = merged[ROUTER]
-        if not merged[IP] and not merged[PPPOE]:
+        lacks = connection_lacks(merged[IP], merged[PPPOE], by_pppoe_user_only=router in self.radius)
+        if lacks == Lacks.ADDRESS:
             column = "ip" if "ip" in self.columns.present else "pppoe_user"
             row.problems.append((self.column(column), "", "a connection needs an ip or a pppoe_user (or both)"))
-        elif router in self.radius and not merged[PPPOE]:
+        elif lacks == Lacks.PPPOE_USER:
             row.problems.append((self.column("pppoe_user"), merged[PPPOE] or "",
                                  f"a connection on RADIUS router {self.router_names[router]} needs a pppoe_user"))
 

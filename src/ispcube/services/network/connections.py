@@ -14,22 +14,13 @@ from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.network import parse_ip, parse_mac, parse_pppoe_user
+from ispcube.domain.network import Lacks, connection_lacks, parse_cpe_kind, parse_ip, parse_mac, parse_pppoe_user
 from ispcube.domain.numbers import parse_id
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.network.routers import find_router
 from ispcube.services.process.runtime import require_office
-
-CPE_KINDS = ("ubiquiti", "mikrotik", "other")
-
-
-def _cpe_kind(text: str) -> str:
-    kind = text.strip().lower()
-    if kind not in CPE_KINDS:
-        raise Invalid(f"connection cpe-kind '{text}' is not one of {', '.join(CPE_KINDS)}")
-    return kind
 
 
 def _plan_id(uow: UnitOfWork, name: str) -> int:
@@ -48,7 +39,7 @@ def _router_id(uow: UnitOfWork, name: str, what: str) -> int:
 
 def _set(uow: UnitOfWork, conn: m.Connection, values: dict[str, str | None]) -> None:
     """Apply the given options; an empty string clears an optional field."""
-    parsers = {"ip": parse_ip, "mac": parse_mac, "pppoe_user": parse_pppoe_user, "cpe_kind": _cpe_kind,
+    parsers = {"ip": parse_ip, "mac": parse_mac, "pppoe_user": parse_pppoe_user, "cpe_kind": parse_cpe_kind,
                "plan": lambda t: _plan_id(uow, t), "panel": lambda t: _router_id(uow, t, "panel"),
                "router": lambda t: _router_id(uow, t, "router")}
     columns = {"plan": "plan_id", "panel": "panel_router_id", "router": "router_id"}
@@ -65,10 +56,11 @@ def _set(uow: UnitOfWork, conn: m.Connection, values: dict[str, str | None]) -> 
 
 
 def _check(uow: UnitOfWork, conn: m.Connection) -> None:
-    if not conn.ip and not conn.pppoe_user:
-        raise Invalid("connection needs an --ip or a --pppoe-user (or both)")
     router = uow.session.get_one(m.Router, conn.router_id)
-    if router.kind == "radius" and not conn.pppoe_user:
+    lacks = connection_lacks(conn.ip, conn.pppoe_user, by_pppoe_user_only=router.kind == "radius")
+    if lacks == Lacks.ADDRESS:
+        raise Invalid("connection needs an --ip or a --pppoe-user (or both)")
+    if lacks == Lacks.PPPOE_USER:
         raise Invalid(f"connection on RADIUS router {router.name} needs a --pppoe-user")
     # One IP and one PPPoE user per router: cutting either client would cut both.
     for column, label in ((m.Connection.ip, f"IP {conn.ip}"),

@@ -8,11 +8,12 @@ from typing import Any, Callable
 
 from ispcube.domain.dates import parse_coordinate
 from ispcube.domain.money import parse_amount
+from ispcube.domain.roles import Role
 from ispcube.domain.text import quoted
 from ispcube.domain.values import parse_yes_no
 from ispcube.errors import Invalid
 
-ROLES = ("admin", "operator", "collector", "seller")
+ROLES = tuple(Role)
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,10 @@ def _whole(low: int, high: int, what: str) -> Callable[[str], int]:
     return parse
 
 
-def _role(text: str) -> str:
+def _role(text: str) -> Role:
     if text.strip().lower() not in ROLES:
         raise Invalid(f"role {quoted(text)} is not one of {', '.join(ROLES)}")
-    return text.strip().lower()
+    return Role(text.strip().lower())
 
 
 def _yes_no(text: str) -> bool:

@@ -19,6 +19,7 @@ from ispcube.domain.contact import parse_emails, parse_phones
 from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
 from ispcube.domain.local_formats import LocalFormats
+from ispcube.domain.roles import Role
 from ispcube.domain.text import one_line, quoted
 from ispcube.domain.values import yes_no
 from ispcube.domain.vocabulary import PAYMENT_METHODS, payment_method
@@ -108,11 +109,11 @@ def _lookup(table: dict, key: Any, what: str) -> int:
     return table[key]
 
 
-def _operator(refs: Refs, name: str, role: str) -> int:
+def _operator(refs: Refs, name: str, role: Role) -> int:
     if name not in refs.operators:
         raise Invalid("no such operator")
     operator_id, actual = refs.operators[name]
-    if actual not in (role, "admin"):
+    if actual not in (role, Role.ADMIN):
         raise Invalid(f"operator is a {actual}, not a {role}")
     return operator_id
 
@@ -218,8 +219,8 @@ _PARSERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "epayment_code": (("epayment_code",), _plain(_epayment)),
     "status": (("status_id",), _refs_lookup("statuses", "status (see `ispcube status list`)", casefold=True)),
     "payment_method": (("payment_method",), _plain(_payment_method)),
-    "collector": (("collector_id",), lambda refs, v: _operator(refs, str(v).strip(), "collector")),
-    "seller": (("seller_id",), lambda refs, v: _operator(refs, str(v).strip(), "seller")),
+    "collector": (("collector_id",), lambda refs, v: _operator(refs, str(v).strip(), Role.COLLECTOR)),
+    "seller": (("seller_id",), lambda refs, v: _operator(refs, str(v).strip(), Role.SELLER)),
     "plan": (("plan_id",), _refs_lookup("plans", "plan (see `ispcube plan list`)", casefold=True)),
     "node": (("node_id",), _refs_lookup("nodes", "node (see `ispcube node list`)", casefold=True)),
     "contract": (("contract",), _plain(_bool)),

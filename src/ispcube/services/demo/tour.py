@@ -11,6 +11,7 @@ from typing import Iterator
 
 from ispcube.db.engine import get_engine, normalise_url
 from ispcube.db.schema import upgrade
+from ispcube.domain.roles import Role
 from ispcube.errors import Refused
 from ispcube.services.admin import config, tables
 from ispcube.services.clients.lifecycle import add_client, count_clients
@@ -66,8 +67,8 @@ def build(rt: Runtime, clients: int, seed: int) -> None:
             tables.add_row(uow, "status", {"name": name, "description": description})
         for company in COMPANIES:
             tables.add_row(uow, "company", {key: company[key] for key in ("number", "name", "tax_id", "address")})
-        for name, role in (("ana", "collector"), ("beto", "collector"), ("dario", "collector"),
-                           ("carla", "seller"), ("oficina", "operator")):
+        for name, role in (("ana", Role.COLLECTOR), ("beto", Role.COLLECTOR), ("dario", Role.COLLECTOR),
+                           ("carla", Role.SELLER), ("oficina", Role.OPERATOR)):
             tables.add_row(uow, "operator", {"name": name, "role": role})
     for index in range(1, clients + 1):
         row = client_row(rng, index, rt.today())

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount
+from ispcube.domain.roles import Role
 from ispcube.services.process.runtime import Runtime
 
 
@@ -30,7 +31,7 @@ def cash_report(rt: Runtime, on_date: str | None = None, entity: str | None = No
         query = query.where(entry.cash_entity == entity.strip())
     with rt.uow() as uow:
         actor = rt.actor(uow)
-        if actor.role == "collector":
+        if actor.role == Role.COLLECTOR:
             query = query.where(entry.operator == actor.name)
         rows = uow.session.execute(query).all()
     return [{"date": day.isoformat(), "entity": cash_entity, "operator": operator,

@@ -21,6 +21,7 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.money import MAX_AMOUNT, format_amount, parse_amount, within_bounds
+from ispcube.domain.roles import Role
 from ispcube.domain.text import one_line
 from ispcube.errors import Invalid, Refused, UsageError
 from ispcube.services.admin import config
@@ -31,8 +32,8 @@ from ispcube.services.process.runtime import Actor, Runtime
 
 KIND_NAMES = {"invoice": "invoice", "dx": "DX", "cx": "CX", "receipt": "receipt", "reversal": "reversal",
               "opening": "opening balance"}
-BOOKKEEPERS = ("admin", "operator")     # may adjust, annul, bill and rebuild
-COLLECTING = ("admin", "operator", "collector")
+BOOKKEEPERS = (Role.ADMIN, Role.OPERATOR)     # may adjust, annul, bill and rebuild
+COLLECTING = (Role.ADMIN, Role.OPERATOR, Role.COLLECTOR)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def entry_label(kind: str, series: str, number: int) -> str:
     return f"{KIND_NAMES[kind]} {number}"
 
 
-def require_role(actor: Actor, roles: tuple[str, ...], what: str) -> None:
+def require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
     if actor.role not in roles:
         raise Refused(f"operator '{actor.name}' is a {actor.role}: only {', '.join(roles)} may {what}")
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from sqlalchemy import Boolean, Integer, String, column, select, table
 from sqlalchemy.engine import Engine
 
+from ispcube.domain.roles import Role
 from ispcube.domain.text import quoted
 from ispcube.errors import NotFound, Refused
 
@@ -27,21 +28,21 @@ OPERATORS = table("operators", column("id", Integer()), column("name", String())
 @dataclass(frozen=True)
 class Actor:
     name: str
-    role: str
+    role: Role
     operator_id: int | None
     cash_entity: str | None
 
     @property
     def collector_id(self) -> int | None:
         """The collector whose clients are the only ones this actor may see, if any."""
-        return self.operator_id if self.role == "collector" else None
+        return self.operator_id if self.role == Role.COLLECTOR else None
 
 
 # Who may change what every client depends on (maintenance tables, routers, settings,
 # templates), run the jobs over every client (billing, enforce, preaviso) or write the whole
 # base (imports, web password files): not collectors and sellers, who act on their own
 # clients only (A3, R11).
-OFFICE = ("admin", "operator")
+OFFICE = (Role.ADMIN, Role.OPERATOR)
 
 
 def require_office(actor: Actor, what: str) -> None:
@@ -57,7 +58,7 @@ def load_actor(executor, name: str) -> Actor:
     if row is None or not row.active:
         raise NotFound(f"operator {quoted(name)} does not exist or is inactive "
                        "(see `ispcube operator list`)")
-    return Actor(name=row.name, role=row.role, operator_id=row.id, cash_entity=row.cash_entity)
+    return Actor(name=row.name, role=Role(row.role), operator_id=row.id, cash_entity=row.cash_entity)
 
 
 @dataclass

@@ -57,7 +57,8 @@ def _writers(files: dict[str, str], out: str):
     from ispcube.services.payments.statements.run import ImportOptions
 
     def pay(rt):
-        from ispcube.services.ledger.pay import enable_after_payment, pay as record
+        from ispcube.services.enforcement.paid import enable_after_payment
+        from ispcube.services.ledger.pay import pay as record
         paid = record(rt, "PAY", cash="100")
         if paid.may_enable:
             enable_after_payment(rt, "PAY", paid.receipt)
@@ -410,7 +411,7 @@ def _final_enforce(url: str, pair) -> None:
     check = run_enforce(rt, check=True)
     assert check.drift == 0 and check.failed == 0, (pair, check.as_dict())
     with rt.uow() as uow:
-        from ispcube.services.ledger.overdue import overdue_debts
+        from ispcube.db.overdue import overdue_debts
         debts = overdue_debts(uow, rt.today())
         cut = uow.session.execute(text("SELECT id, code FROM clients WHERE service <> 'active'")).all()
     paid_up = [code for cid, code in cut if debts.get(cid, Decimal(0)) <= 0]

@@ -16,8 +16,8 @@ from sqlalchemy import func, select, text
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.overdue import overdue_debts
 from ispcube.domain.overdue import overdue_debt
-from ispcube.services.ledger.overdue import overdue_debts
 from tests.conftest import Cli
 from tests.support.kill import kill_while_writing, sqlite_write_locked
 

@@ -6,9 +6,9 @@ import random
 
 from sqlalchemy import event, select
 
-from ispcube.db import models as m
+from ispcube.db import models as m, overdue
 from ispcube.domain.overdue import overdue_debt
-from ispcube.services.ledger import overdue, posting as ledger
+from ispcube.services.ledger import posting as ledger
 
 START = date(2026, 1, 1)
 

@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, insert, select, update
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.overdue import overdue_debts, overdue_since
 from ispcube.domain.overdue import oldest_unpaid_due
-from ispcube.services.ledger.overdue import overdue_debts, overdue_since
 
 ON = date(2026, 3, 20)
 # (kind, entry date, due date, amount, annuls the n-th entry of the same client)

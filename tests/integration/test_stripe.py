@@ -432,6 +432,6 @@ def test_api_key_from_the_config_file_never_from_a_flag(shop, localstripe, monke
 
 def test_saved_card_columns_match_the_models():
     from ispcube.db.all_models import metadata
-    from ispcube.services.payments.stripe.cards import CLIENT_CARDS
+    from ispcube.services.clients.card import CLIENT_CARDS
     for column in CLIENT_CARDS.c:
         assert column.name in metadata.tables["clients"].c, column.name

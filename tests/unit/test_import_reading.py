@@ -5,9 +5,9 @@ import unicodedata
 
 import pytest
 
+from ispcube.domain.spreadsheet_safety import neutralise
 from ispcube.domain.text import fold
 from ispcube.errors import Invalid
-from ispcube.services.documents.spreadsheet_safety import neutralise
 from ispcube.services.imports.clients.check import cell_text
 from ispcube.services.imports.clients.columns import field_for, map_columns
 from ispcube.services.imports.read import detect_encoding, open_source

@@ -7,9 +7,9 @@ import pytest
 
 from ispcube.domain.settings import setting
 from ispcube.errors import Invalid
+from ispcube.services.documents.notice_texts import check_notices, notice_context, render_notice
 from ispcube.services.documents.templates import NOTICES, environment
 from ispcube.services.notices.outbox import NoticeKind
-from ispcube.services.notices.texts import check_notices, notice_context, render_notice
 
 
 def context(**changes):

@@ -40,7 +40,7 @@ def _report_file(report: str | None, replace: bool):
         yield None
         return
     from ispcube.errors import Invalid
-    from ispcube.services.documents.printed import output_path
+    from ispcube.services.process.output_files import output_path
     output_path(report, (".csv",), "--report", replace, header=",".join(REPORT_HEADER))
     try:
         out = open(report, "w", newline="", encoding="utf-8")
@@ -55,7 +55,7 @@ def _report_problems(problems, out) -> None:
         for problem in problems:
             typer.echo(problem.sentence(), err=True)
         return
-    from ispcube.services.documents.spreadsheet_safety import neutralise
+    from ispcube.domain.spreadsheet_safety import neutralise
     writer = csv.writer(out)
     writer.writerow(REPORT_HEADER)
     for p in problems:

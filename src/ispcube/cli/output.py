@@ -9,8 +9,8 @@ from typing import Any, Iterable
 
 import typer
 
+from ispcube.domain.spreadsheet_safety import neutralise
 from ispcube.domain.text import cell_text
-from ispcube.services.documents.spreadsheet_safety import neutralise
 
 FORMATS = ("table", "csv", "json")
 

@@ -31,6 +31,7 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
                                                                       "(asked on a terminal; default no).")) -> None:
     """Record a payment in cash and/or cheques; prints the receipt number and the new balance."""
     from ispcube.cli.documents_cmd import check_receipt_file, print_payment_receipt
+    from ispcube.services.enforcement import paid as paid_service
     from ispcube.services.ledger import pay as payments
     st = state(ctx)
     rt = st.runtime()
@@ -40,7 +41,7 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
     print_payment_receipt(st, rt, paid, receipt)
     question = f"Client {paid.client} is cut and now owes {paid.overdue:.2f} overdue: re-enable it?"
     enabled = paid.may_enable and st.ask(question, enable, False) and \
-        payments.enable_after_payment(rt, paid.client, paid.receipt)
+        paid_service.enable_after_payment(rt, paid.client, paid.receipt)
     if st.format == "json":
         render_record({**paid.as_dict(), "enabled": bool(enabled)}, "json")
     else:

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
+from ispcube.domain.spreadsheet_safety import TRIGGERS, is_dangerous, neutralise
 from ispcube.domain.text import cell_text
-from ispcube.services.documents.spreadsheet_safety import TRIGGERS, is_dangerous, neutralise
 
 _TRIGGER_CHARS = frozenset(TRIGGERS)
 

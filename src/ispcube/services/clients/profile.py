@@ -39,7 +39,7 @@ def profile(rt: Runtime, code: str) -> dict[str, Any]:
             COMMITMENTS.c.client_id == row.id, COMMITMENTS.c.status == "open")).scalar()
         shown["commitment"] = due.isoformat() if due else None
         shown["last_notes"] = last_notes(conn, row.id, limit=3)
-        from ispcube.services.payments.stripe.cards import saved_card
+        from ispcube.services.clients.card import saved_card
         shown["card"] = saved_card(conn, row.id)
         return shown
 

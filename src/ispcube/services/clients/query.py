@@ -85,7 +85,7 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
 
 def _overdue_condition(f: ClientFilter):
     """Clients owing a debt already due on F.today, due F.overdue_days ago or more (set-based)."""
-    from ispcube.services.ledger.overdue import overdue_select, overdue_since_select
+    from ispcube.db.overdue import overdue_select, overdue_since_select
     on = f.today or date.today()
     if f.overdue_days is None:
         owing = overdue_select(on).subquery("owing")

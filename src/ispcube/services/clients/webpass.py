@@ -17,11 +17,11 @@ from typing import Callable, Iterator
 from sqlalchemy import bindparam, select, update
 
 from ispcube.db import models as m
+from ispcube.domain.spreadsheet_safety import neutralise
 from ispcube.errors import Invalid, PartialFailure, Refused
 from ispcube.services.clients import webpass_file
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.clients.log import log_bulk
-from ispcube.services.documents.spreadsheet_safety import neutralise
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.pool import ordered_map, usable_cores
 from ispcube.services.process.runtime import Runtime

@@ -20,8 +20,8 @@ import signal
 import threading
 from typing import Callable, ContextManager, Iterator
 
+from ispcube.domain.spreadsheet_safety import is_dangerous
 from ispcube.errors import Invalid
-from ispcube.services.documents.spreadsheet_safety import is_dangerous
 
 SUFFIX = ".webpass-partial"
 SAMPLE = 3      # passwords checked to tell a stored leftover from one that was not

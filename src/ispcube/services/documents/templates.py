@@ -189,7 +189,7 @@ def check(bodies: dict[str, str], name: str) -> int:
     from ispcube.adapters.pdf import write_pdf
     from ispcube.services.documents.context import sample_context
     if name.startswith("notice-"):
-        from ispcube.services.notices.texts import check_notices
+        from ispcube.services.documents.notice_texts import check_notices
         return check_notices(bodies, [name] if name in NOTICES else list(NOTICES))
     uses = [name] if name in DOCUMENTS else list(DOCUMENTS)
     try:

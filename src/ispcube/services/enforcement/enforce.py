@@ -89,7 +89,7 @@ def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
     """Decide every client's state and change it (a dry run rolls the change back);
     SERVICES is updated to the states decided. A plan also says, in SUMMARY, why each
     client's state changes or, for migrated debt in its grace (U6), why it does not."""
-    from ispcube.services.ledger.overdue import overdue_debts, overdue_since
+    from ispcube.db.overdue import overdue_debts, overdue_since
     threshold = config.get_value(uow.session, "unlock_threshold")
     debts = overdue_debts(uow, today)
     settled = commitments.settle_due(uow, rt, today, debts, threshold, services)

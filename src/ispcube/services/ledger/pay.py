@@ -1,7 +1,7 @@
 """Payments (L3): a receipt made of cash and cheques, and the re-enable decision it may allow.
 
 The payment is committed first; the caller then asks whether to re-enable the client (N6)
-and, if so, calls `enable_after_payment` in a second, short transaction. Asking inside the
+and, if so, calls `enforcement.paid.enable_after_payment` in a second, short transaction. Asking inside the
 payment's transaction would hold the receipt numbering row locked while an operator reads
 the question, stalling every other payment.
 """
@@ -13,19 +13,18 @@ from typing import Any
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque
+from ispcube.db.overdue import overdue_debts
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.money import format_amount, parse_amount
-from ispcube.domain.terms import HELD, Service
+from ispcube.domain.terms import HELD
 from ispcube.domain.text import one_line
 from ispcube.domain.vocabulary import parse_payment_method
 from ispcube.errors import Invalid, UsageError
 from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import find_client
-from ispcube.services.enforcement import service_state
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.cheques import ChequeIn, parse_cheque, refuse_known_cheques
-from ispcube.services.ledger.overdue import overdue_debts
 from ispcube.services.ledger.posting import COLLECTING, currency, post, require_role
 from ispcube.services.process.runtime import Actor, Runtime
 
@@ -141,35 +140,3 @@ def _describe(cash: Decimal, cheques: list[ChequeIn], comment: str | None) -> st
     if comment and comment.strip():
         parts.append(comment.strip())
     return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class Reenabled:
-    """A cut or throttled client given service back after a payment, and how each of its routers took it."""
-    client: str
-    receipt: int
-    routers: list[dict[str, Any]]
-
-    @property
-    def queued(self) -> bool:
-        return any(r["status"] != "done" for r in self.routers)
-
-    def raise_if_queued(self) -> None:
-        """Exit 3 when a router did not take it: the payment and the client's state stand."""
-        service_state.raise_if_queued(
-            {"client": self.client, "routers": self.routers},
-            done=f"receipt {self.receipt} recorded (the payment stands) and the client enabled")
-
-
-def enable_after_payment(rt: Runtime, code: str, receipt: int) -> Reenabled | None:
-    """Give service back after receipt RECEIPT, on the routers at once; None when the client
-    is no longer cut or throttled. A router that is down or busy keeps the change queued for
-    the job."""
-    with rt.uow() as uow:
-        client = find_client(uow, code, rt.actor(uow))
-        if client.service == Service.ACTIVE:
-            return None
-        service_state.enable(uow, rt, client, f"paid, receipt {receipt}", apply_after_commit=False)
-        uow.commit()
-        client_id, shown = client.id, client.code
-    return Reenabled(shown, receipt, service_state.apply_now(rt, client_id))

@@ -73,7 +73,7 @@ def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int,
     NEXT_STEPS gives, per client, the step that follows and its date when there is one; DEBTS,
     the overdue debts when the caller has read them already. At most two statements whatever
     the number of clients."""
-    from ispcube.services.ledger.overdue import overdue_debts
+    from ispcube.db.overdue import overdue_debts
     changes = list(changes)
     if not changes:
         return

@@ -29,9 +29,9 @@ def _not_reversed(entry):
 def preaviso_notices(uow: UnitOfWork, rt, client_ids: list[int], now: datetime) -> None:
     """A notice per warned client (once a month): its balance, and the next stage (E1) with its
     day, counted from the due date of its oldest unpaid debit, or else of its next invoice."""
+    from ispcube.db.overdue import overdue_since
     from ispcube.domain.enforcement import Stages
     from ispcube.services.admin import config
-    from ispcube.services.ledger.overdue import overdue_since
     if not client_ids:
         return
     today = now.date()

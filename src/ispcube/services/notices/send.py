@@ -26,9 +26,9 @@ from ispcube.domain.text import CONTROL
 from ispcube.errors import Invalid, MailRejected, MailUnavailable
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
+from ispcube.services.documents.notice_texts import Rendered, notice_context, render_notice
 from ispcube.services.notices.outbox import NoticeStatus, write_notices
 from ispcube.services.notices.reminders import due_reminders
-from ispcube.services.notices.texts import Rendered, notice_context, render_notice
 from ispcube.services.process.job_lock import job_lock
 
 EXPIRY_DAYS = 5

@@ -47,7 +47,7 @@ def export_debts(rt: Runtime, method: str, out: str, *, overwrite: bool = False,
             writer.write(_values(row, typed=False))
         writer.close()
         return DebtsFile("-", len(rows), format_amount(sum((row.balance for row in rows), start=0)))
-    from ispcube.services.documents.printed import output_path
+    from ispcube.services.process.output_files import output_path
     path = output_path(out, FORMATS, "--out", overwrite)
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))

@@ -32,6 +32,7 @@ from ispcube.adapters.sepa_file import PAIN_VERSIONS, Creditor, Debit, debit_fil
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionBatch, CollectionItem
 from ispcube.db.failures import is_unique_violation
+from ispcube.db.overdue import overdue_select
 from ispcube.db.types import Money
 from ispcube.domain.bank import bic_of, epc_text
 from ispcube.domain.dates import parse_date
@@ -41,7 +42,6 @@ from ispcube.domain.text import quoted
 from ispcube.errors import Busy, Invalid, PartialFailure
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
-from ispcube.services.ledger.overdue import overdue_select
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime, require_office
 
@@ -186,7 +186,7 @@ def finish_stopped_batches(uow) -> list[str]:
 def _output(out: str | None, dry_run: bool, overwrite: bool) -> Path | None:
     if out is None and dry_run:
         return None
-    from ispcube.services.documents.printed import output_path
+    from ispcube.services.process.output_files import output_path
     return output_path(out, (".xml",), "--out", overwrite).absolute()
 
 

@@ -29,6 +29,7 @@ from ispcube.domain.money import format_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 from ispcube.services.admin import config
+from ispcube.services.enforcement.paid import restore_paid
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
 from ispcube.services.payments.statements.lines import Line
@@ -103,7 +104,7 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
                       "of payments")
     report = None
     if options.report:
-        from ispcube.services.documents.printed import output_path
+        from ispcube.services.process.output_files import output_path
         report = output_path(options.report, (".csv",), "--report", options.overwrite, header=",".join(REPORT_COLUMNS))
     with rt.uow() as uow:
         money = accounts_currency(uow)
@@ -123,7 +124,7 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
             with job_lock(rt.engine, JOB), money_in.posting(rt):
                 match_and_write(rt, run, lines)
     if enable and run.paid:
-        run.enabled = money_in.restore_paid(rt, run.paid)
+        run.enabled = restore_paid(rt, run.paid)
     if report is not None:
         _write_report(report, run)
         run.report = str(report)
@@ -236,7 +237,7 @@ def _write_report(path: Path, run: PaymentsRun) -> None:
     """Every line of the file and what became of it, as CSV (formula cells made inert)."""
     import csv
 
-    from ispcube.services.documents.spreadsheet_safety import neutralise
+    from ispcube.domain.spreadsheet_safety import neutralise
     rows: list[dict[str, Any]] = []
     rows += [{**p, "outcome": "dry run: would post" if run.dry_run else "posted", "detail": p["matched_by"]}
              for p in run.posted]

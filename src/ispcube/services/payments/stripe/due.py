@@ -23,10 +23,10 @@ from sqlalchemy import literal, select
 
 from ispcube.db import models as m
 from ispcube.db.document_models import StripeCharge
+from ispcube.db.overdue import overdue_debts, overdue_select
 from ispcube.db.types import Money
 from ispcube.domain.money import format_amount
 from ispcube.errors import IspcubeError, PartialFailure
-from ispcube.services.ledger.overdue import overdue_debts, overdue_select
 from ispcube.services.ledger.posting import currency
 from ispcube.services.payments.stripe.charges import ChargeNotMade, commit_record, new_record, pending_of, send
 from ispcube.services.process.job_lock import job_lock

@@ -11,6 +11,7 @@ from decimal import Decimal as D
 import json
 import os
 from pathlib import Path
+import re
 import subprocess
 import sys
 import time
@@ -379,6 +380,29 @@ def test_a_client_cut_by_enforce_gets_service_back_on_its_router_at_once(cli, tm
         log = cli.json("client", "log", "K1")
         assert any(e["kind"] == "service.enable" and "payments import 1" in e["message"] for e in log)
         assert cli.json("enforce")["cut"] == 0 and cut_list(core) == {}
+
+
+def test_a_router_down_while_re_enabling_queues_it_and_the_payment_stands(cli, tmp_path):
+    with ExitStack() as stack:
+        (core,) = start_simulators(stack, 1)
+        add_mikrotik(cli, "core", core)
+        add_client(cli, "K1", "core", "10.0.0.11", debt="95.50", extra=("--epayment-code", "K1-PAGO"))
+        cli.ok("config", "set", "currency", "EUR")
+        assert cli.json("enforce")["cut"] == 1
+        core.refuse_connections = True
+        paid = Entry(BOOKED, True, [Tx(D("95.50"), None, "TX-K1", text="K1-PAGO")])
+        result = cli("payments", "import", write(tmp_path, "e.xml", statement([paid])))
+        assert result.exit_code == 3, result.stderr
+        said = result.stderr.splitlines()
+        assert len(said) == 2 and re.fullmatch(
+            r"ispcube: client K1: re-enabling not applied on router core \(.+\); queued, `ispcube enforce` "
+            r"retries it", said[0]), said
+        assert said[1] == ("ispcube: 1 re-enable(s) queued for enforce; 1 payment(s) posted and 0 return(s) "
+                           "recorded stand"), said
+        assert cut_list(core) == {"10.0.0.11": "K1"} and cli.json("client", "show", "K1")["service"] == "active"
+        core.refuse_connections = False
+        cli.ok("enforce")
+        assert cut_list(core) == {}
 
 
 def test_the_cron_wrapper_imports_each_file_of_a_drop_folder(collected, db_url, tmp_path):

@@ -43,6 +43,7 @@ def import_(ctx: typer.Context,
     never posted again. One run at a time (exit 75), for cron.
     """
     from ispcube.errors import PartialFailure
+    from ispcube.services.enforcement.service_state import not_applied, queued_on
     from ispcube.services.payments.statements.run import ImportOptions, import_payments
     st = state(ctx)
     run = import_payments(st.runtime(), file, ImportOptions(file_format=file_format, dry_run=dry_run,
@@ -59,10 +60,9 @@ def import_(ctx: typer.Context,
                    f"{item['reference'] or 'none'}, text '{item['text']}'): not posted: {item['reason']}", err=True)
     for problem in run.invalid:
         typer.echo(f"ispcube: skipped {problem}", err=True)
-    queued = [(e["client"], r) for e in run.enabled for r in e["routers"] if r["status"] != "done"]
+    queued = [(e["client"], r) for e in run.enabled for r in queued_on(e)]
     for code, router in queued:
-        typer.echo(f"ispcube: client {code}: re-enabling not applied on router {router['router']} "
-                   f"({router['error']}); queued, `ispcube enforce` retries it", err=True)
+        typer.echo(f"ispcube: {not_applied(code, router, 're-enabling ')}", err=True)
     if run.unmatched or run.invalid or queued:
         stands = ("nothing was posted (dry run)" if run.dry_run else
                   f"{len(run.posted)} payment(s) posted and {len(run.returned)} return(s) recorded stand"

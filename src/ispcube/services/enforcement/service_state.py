@@ -122,11 +122,19 @@ def _outcome(code: str, service: str, routers: list[dict]) -> dict[str, Any]:
     return {"client": code, "service": service, "routers": routers}
 
 
+def queued_on(outcome: dict[str, Any]) -> list[dict[str, Any]]:
+    """The routers of OUTCOME ({"client", "routers"}) that did not take the change: the job retries it."""
+    return [r for r in outcome["routers"] if r["status"] != "done"]
+
+
+def not_applied(code: str, router: dict[str, Any], what: str = "") -> str:
+    """The sentence for a change (WHAT, when it is named) that ROUTER did not take."""
+    return (f"client {code}: {what}not applied on router {router['router']} ({router['error']}); "
+            "queued, `ispcube enforce` retries it")
+
+
 def raise_if_queued(outcome: dict[str, Any], done: str | None = None) -> None:
     """Exit 3 naming the first router the change is queued for; DONE: what stands already."""
-    queued = [r for r in outcome["routers"] if r["status"] != "done"]
+    queued = queued_on(outcome)
     if queued:
-        first = queued[0]
-        stands = f"{done}, but " if done else ""
-        raise PartialFailure(f"client {outcome['client']}: {stands}not applied on router {first['router']} "
-                             f"({first['error']}); queued, `ispcube enforce` retries it")
+        raise PartialFailure(not_applied(outcome["client"], queued[0], f"{done}, but " if done else ""))

@@ -26,11 +26,10 @@ from ispcube.domain.terms import JobName, Mode
 from ispcube.errors import NotFound
 from ispcube.services.enforcement import tasks
 from ispcube.services.enforcement.routers import (
-    Current,
     ListJob,
+    Pass,
     RouterOutcome,
-    Run,
-    Wanted,
+    Scope,
     claimed,
     work_on_router,
 )
@@ -89,28 +88,6 @@ class Summary:
             parts = [f"{self.failed} failure(s) on the routers" if self.failed else "",
                      f"{self.expired} task(s) expired" if self.expired else ""]
         return f"{self.job}: " + " and ".join(p for p in parts if p) + "; see the summary above"
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One list a job makes match on every router: what each client wants on it."""
-    job: ListJob
-    wanted: Wanted
-    current: Current | None = None    # re-reads what clients want now (None: wanted is final)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What every router and pass of one run shares."""
-    rt: "Runtime"
-    today: date
-    retry_until: date                 # for tasks opened by this run
-    known_codes: dict[str, int]       # client codes (and previous codes) -> client id
-    mode: Mode = Mode.APPLY
-
-    def run(self, step: Pass) -> Run:
-        return Run(self.rt, step.job, self.today, self.retry_until, self.known_codes, self.mode,
-                   step.current)
 
 
 @contextmanager
@@ -195,7 +172,7 @@ def _open_by_router(uow: UnitOfWork, job: ListJob, router_ids: Iterable[int]) ->
 def _on_router(scope: Scope, router: m.Router, targets, passes: list[Pass],
                open_tasks: list[dict]) -> RouterOutcome:
     """Every pass on one router, in order; their outcomes as one."""
-    outcomes = [work_on_router(scope.run(step), router, targets, step.wanted, open_here)
+    outcomes = [work_on_router(scope, step, router, targets, open_here)
                 for step, open_here in zip(passes, open_tasks, strict=True)]
     return combined(router.name, outcomes)
 

@@ -9,7 +9,7 @@ job runs never work on the same router at once.
 A manual change (N6) may land while a run works on a router: a job never undoes it. The job
 and the manual path take the same per-router lock (`router_lock`) before reading the router
 and writing to it. Under that lock the job plans the router from the database as it stands
-then (`Run.current`: one query for the state of the router's clients, one for its open
+then (`Pass.current`: one query for the state of the router's clients, one for its open
 tasks), not from the state it decided at the start of the run, so a change made since is
 written as it is now and its task closed. On a slow router the clients still to be written
 are read again every `BATCH_S` (one query per batch of writes, never one per client), and
@@ -63,14 +63,20 @@ class ListJob:
 
 
 @dataclass(frozen=True)
-class Run:
-    """What every router of one run shares."""
+class Scope:
+    """What every router and pass of one run shares."""
     rt: "Runtime"
-    job: ListJob
     today: date
     retry_until: date                 # for tasks opened by this run
     known_codes: dict[str, int]       # client codes (and previous codes) -> client id
     mode: Mode = Mode.APPLY
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One list a job makes match on every router: what each client wants on it."""
+    job: ListJob
+    wanted: Wanted
     current: Current | None = None    # re-reads what clients want now (None: wanted is final)
 
 
@@ -140,12 +146,13 @@ def plan_changes(driver: Driver, holding: Holding, job: ListJob, targets: list[t
     return changes, stale
 
 
-def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tasks: dict) -> RouterOutcome:
-    """run.mode: apply (make the router match), plan (say what would change) or check (drift).
+def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tasks: dict) -> RouterOutcome:
+    """STEP's list on one router; scope.mode: apply (make the router match), plan (say what
+    would change) or check (drift).
 
     OPEN_TASKS: {(connection id, action): OpenTask} of this router and job. Applying holds the
     router's lock for the job's list from the read to the last write."""
-    rt, job = run.rt, run.job
+    rt, job, wanted = scope.rt, step.job, step.wanted
     outcome = RouterOutcome(router.name)
     config = replace(config_of(router, rt.engine.url.render_as_string(hide_password=False)),
                      adopt_lists=_adopt_lists(rt) if job.list_name == CUT_LIST else ())
@@ -154,13 +161,13 @@ def work_on_router(run: Run, router: m.Router, targets, wanted: Wanted, open_tas
         outcome.status = "skipped"
         outcome.error = f"{router.kind} routers keep no {job.list_name} list"
         return outcome
-    if run.mode != Mode.APPLY:
-        return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
+    if scope.mode != Mode.APPLY:
+        return _on_router(scope, step, driver, router, targets, wanted, open_tasks, outcome)
     with locks.router_lock(rt.engine, router.id, job.list_name) as held:
         if held:
-            if run.current is not None:
-                wanted, open_tasks = _as_now(run, router, targets, open_tasks)
-            return _on_router(run, driver, router, targets, wanted, open_tasks, outcome)
+            if step.current is not None:
+                wanted, open_tasks = _as_now(scope, step, router, targets, open_tasks)
+            return _on_router(scope, step, driver, router, targets, wanted, open_tasks, outcome)
     outcome.status = "failed"
     outcome.error = (f"router {router.name}: another process kept writing to it for {locks.WAIT_S:.0f} s "
                      f"(an enforce run or a manual change)")
@@ -176,24 +183,24 @@ def _adopt_lists(rt) -> tuple[str, ...]:
     return tuple(name.strip() for name in names.split(",") if name.strip())
 
 
-def _on_router(run: Run, driver: Driver, router: m.Router, targets, wanted: Wanted, open_tasks: dict,
-               outcome: RouterOutcome) -> RouterOutcome:
+def _on_router(scope: Scope, step: Pass, driver: Driver, router: m.Router, targets, wanted: Wanted,
+               open_tasks: dict, outcome: RouterOutcome) -> RouterOutcome:
     try:
         driver.open()
         try:
-            holding = driver.read(run.job.list_name, [t for _, t in targets])
-            changes, stale = plan_changes(driver, holding, run.job, targets, wanted, open_tasks,
-                                          run.known_codes)
+            holding = driver.read(step.job.list_name, [t for _, t in targets])
+            changes, stale = plan_changes(driver, holding, step.job, targets, wanted, open_tasks,
+                                          scope.known_codes)
             outcome.changes = [c.row(router.name) for c in changes]
-            if run.mode != Mode.APPLY:
+            if scope.mode != Mode.APPLY:
                 return outcome
-            _apply(run, driver, holding, router, targets, changes, stale, outcome)
+            _apply(scope, step, driver, holding, router, targets, changes, stale, outcome)
         finally:
             driver.close()
     except RouterError as exc:
         outcome.status, outcome.error = "failed", str(exc)
-        if run.mode == Mode.APPLY:
-            _record_unreachable(run.rt, router, list(open_tasks.values()), str(exc), outcome)
+        if scope.mode == Mode.APPLY:
+            _record_unreachable(scope.rt, router, list(open_tasks.values()), str(exc), outcome)
     return outcome
 
 
@@ -203,36 +210,36 @@ def _written(job: ListJob, changes: list[Change]) -> dict[int, Want]:
             if c.client_id is not None and c.action in (job.mark, job.clear)}
 
 
-def _moved(run: Run, planned: dict[int, Want]) -> dict[int, Want]:
+def _moved(step: Pass, planned: dict[int, Want]) -> dict[int, Want]:
     """The clients of PLANNED whose current state wants otherwise, with what it wants."""
-    if run.current is None or not planned:
+    if step.current is None or not planned:
         return {}
-    now = run.current(client_ids=sorted(planned))
+    now = step.current(client_ids=sorted(planned))
     return {cid: want for cid, want in now.items() if planned.get(cid) != want}
 
 
-def _as_now(run: Run, router: m.Router, targets, open_tasks: dict) -> tuple[Wanted, dict]:
+def _as_now(scope: Scope, step: Pass, router: m.Router, targets, open_tasks: dict) -> tuple[Wanted, dict]:
     """What ROUTER must hold as the database stands now (read under the router's lock): the
     current state of every client with a connection on it, and the open tasks of those
     clients and of OPEN_TASKS' (a manual change made since the run planned has its own)."""
-    assert run.current is not None, "only a run that re-reads what clients want asks for it"
-    now = run.current(router_id=router.id)
-    scope = {cid for cid, _ in targets} | {t.client_id for t in open_tasks.values()}
-    with run.rt.uow() as uow:
-        fresh = [t for t in tasks.open_tasks(uow, run.job.job, [router.id], run.job.actions)
-                 if t.client_id in scope]
+    assert step.current is not None, "only a run that re-reads what clients want asks for it"
+    now = step.current(router_id=router.id)
+    concerned = {cid for cid, _ in targets} | {t.client_id for t in open_tasks.values()}
+    with scope.rt.uow() as uow:
+        fresh = [t for t in tasks.open_tasks(uow, step.job.job, [router.id], step.job.actions)
+                 if t.client_id in concerned]
     return now.get, {(t.connection_id, t.action): t for t in fresh}
 
 
-def _replan(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
+def _replan(scope: Scope, step: Pass, driver: Driver, holding: Holding, router: m.Router, targets,
             moved: dict[int, Want]) -> tuple[list[Change], list[int]]:
     """The changes that make MOVED clients' connections on ROUTER hold what MOVED says, with
     their open tasks read now; also their tasks to cancel."""
-    with run.rt.uow() as uow:
-        theirs = [t for t in tasks.open_tasks(uow, run.job.job, [router.id], run.job.actions)
+    with scope.rt.uow() as uow:
+        theirs = [t for t in tasks.open_tasks(uow, step.job.job, [router.id], step.job.actions)
                   if t.client_id in moved]
     mine = [(cid, target) for cid, target in targets if cid in moved]
-    return plan_changes(driver, holding, run.job, mine, moved.get,
+    return plan_changes(driver, holding, step.job, mine, moved.get,
                         {(t.connection_id, t.action): t for t in theirs}, {})
 
 
@@ -246,21 +253,22 @@ class _Record:
     dead: str | None = None            # once the connection is lost, the rest fail with it
 
 
-def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets, changes: list[Change],
-           stale: list[int], outcome: RouterOutcome) -> None:
+def _apply(scope: Scope, step: Pass, driver: Driver, holding: Holding, router: m.Router, targets,
+           changes: list[Change], stale: list[int], outcome: RouterOutcome) -> None:
     """Make CHANGES on the router, put right the clients that changed state meanwhile, then
     record every outcome in one transaction."""
-    rt = run.rt
+    rt = scope.rt
     record = _Record()
-    changes, stale = _write_in_batches(run, driver, holding, router, targets, changes, stale, outcome, record)
+    changes, stale = _write_in_batches(scope, step, driver, holding, router, targets, changes, stale, outcome,
+                                       record)
     for _ in range(CATCH_UP_ROUNDS):
-        moved = {} if record.dead else _moved(run, _written(run.job, changes))
+        moved = {} if record.dead else _moved(step, _written(step.job, changes))
         if not moved:
             break
-        changes, more_stale = _replan(run, driver, holding, router, targets, moved)
+        changes, more_stale = _replan(scope, step, driver, holding, router, targets, moved)
         stale += more_stale
         outcome.changes += [c.row(router.name) for c in changes]
-        _write(run, driver, holding, router, changes, outcome, record)
+        _write(scope, step, driver, holding, router, changes, outcome, record)
     outcome.writes = driver.writes
     with rt.uow() as uow:
         now = rt.now()
@@ -272,7 +280,7 @@ def _apply(run: Run, driver: Driver, holding: Holding, router: m.Router, targets
         uow.commit()
 
 
-def _write_in_batches(run: Run, driver: Driver, holding: Holding, router: m.Router, targets,
+def _write_in_batches(scope: Scope, step: Pass, driver: Driver, holding: Holding, router: m.Router, targets,
                       changes: list[Change], stale: list[int], outcome: RouterOutcome,
                       record: _Record) -> tuple[list[Change], list[int]]:
     """Write CHANGES; on a slow router, every BATCH_S the clients still to be written are read
@@ -282,23 +290,23 @@ def _write_in_batches(run: Run, driver: Driver, holding: Holding, router: m.Rout
     checked = time.monotonic()
     while pending:
         if time.monotonic() - checked > BATCH_S and not record.dead:
-            moved = _moved(run, _written(run.job, pending))
+            moved = _moved(step, _written(step.job, pending))
             if moved:
-                fresh, more_stale = _replan(run, driver, holding, router, targets, moved)
+                fresh, more_stale = _replan(scope, step, driver, holding, router, targets, moved)
                 pending = [c for c in pending if c.client_id not in moved or c.action == Action.STRAY] + fresh
                 stale = [t for t in stale if t not in {c.task.id for c in fresh if c.task}] + more_stale
                 outcome.changes += [c.row(router.name) for c in fresh]
             checked = time.monotonic()
             continue
         change = pending.pop(0)
-        _write(run, driver, holding, router, [change], outcome, record)
+        _write(scope, step, driver, holding, router, [change], outcome, record)
         done.append(change)
     return done, stale
 
 
-def _write(run: Run, driver: Driver, holding: Holding, router: m.Router, changes: list[Change],
+def _write(scope: Scope, step: Pass, driver: Driver, holding: Holding, router: m.Router, changes: list[Change],
            outcome: RouterOutcome, record: _Record) -> None:
-    job = run.job
+    job = step.job
     for change in changes:
         error = record.dead or _attempt(driver, holding, job, change)
         if isinstance(error, _Lost):
@@ -316,7 +324,7 @@ def _write(run: Run, driver: Driver, holding: Holding, router: m.Router, changes
         if change.task:
             record.failures.append((change.task.id, error))
         elif change.target is not None:
-            record.new_failures.append(_failed_task(run, router, change, error))
+            record.new_failures.append(_failed_task(scope, job, router, change, error))
 
 
 class _Lost(str):
@@ -350,12 +358,12 @@ def _done_message(change: Change, router: m.Router) -> str:
     return f"{verb} on router {router.name} ({change.target.label if change.target else change.key})"
 
 
-def _failed_task(run: Run, router: m.Router, change: Change, error: str) -> dict:
+def _failed_task(scope: Scope, job: ListJob, router: m.Router, change: Change, error: str) -> dict:
     target = change.target
     assert target is not None, "only a change with a connection becomes a task"
-    return {"job": run.job.job, "router_id": router.id, "connection_id": target.connection_id,
+    return {"job": job.job, "router_id": router.id, "connection_id": target.connection_id,
             "client_id": change.client_id, "action": change.action, "origin": "drift",
-            "target": target.label, "created_on": run.today, "retry_until": run.retry_until,
+            "target": target.label, "created_on": scope.today, "retry_until": scope.retry_until,
             "attempts": 1, "last_error": error[:500]}
 
 

@@ -5,7 +5,7 @@ CSV cells a spreadsheet would run as formulas are made inert, as in exports (R9)
 import csv
 import io
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import typer
 
@@ -16,7 +16,7 @@ FORMATS = ("table", "csv", "json")
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
@@ -25,7 +25,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def render_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str] | None = None) -> None:
+def render_rows(rows: Iterable[Mapping[str, Any]], fmt: str, columns: list[str] | None = None) -> None:
     rows = list(rows)
     if fmt == "json":
         typer.echo(json.dumps([_jsonable(r) for r in rows], ensure_ascii=False, indent=2))
@@ -47,7 +47,7 @@ def render_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str] | N
                         headers=[c.replace("_", " ") for c in columns], disable_numparse=True))
 
 
-def render_record(record: dict[str, Any], fmt: str) -> None:
+def render_record(record: Mapping[str, Any], fmt: str) -> None:
     if fmt == "json":
         typer.echo(json.dumps(_jsonable(record), ensure_ascii=False, indent=2))
         return
@@ -64,7 +64,7 @@ def render_record(record: dict[str, Any], fmt: str) -> None:
         typer.echo(f"{key.replace('_', ' ').ljust(width)}  {cell_text(value)}")
 
 
-def render_result(st, record: dict[str, Any], sentence: str, *, answer: bool = False) -> None:
+def render_result(st, record: Mapping[str, Any], sentence: str, *, answer: bool = False) -> None:
     """What a command did: RECORD for scripts (--format json or csv), else SENTENCE.
 
     --quiet drops the sentence, unless it is the ANSWER the command was run for (`config get`)."""
@@ -75,7 +75,7 @@ def render_result(st, record: dict[str, Any], sentence: str, *, answer: bool = F
         render_record(record, st.format)
 
 
-def render_event(st, record: dict[str, Any], sentence: str, *, quiet: bool = False) -> None:
+def render_event(st, record: Mapping[str, Any], sentence: str, *, quiet: bool = False) -> None:
     """One event of a long-running command: a line of JSON each (JSON Lines), else SENTENCE."""
     if st.format == "json":
         typer.echo(json.dumps(_jsonable(record), ensure_ascii=False))

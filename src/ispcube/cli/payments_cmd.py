@@ -74,6 +74,7 @@ def import_(ctx: typer.Context,
 
 
 def _say(st, run) -> None:
+    from ispcube.services.enforcement.service_state import queued_on
     verb = "would post" if run.dry_run else "posted"
     head = f"{run.file} ({_kind(run.file_format)}, {run.lines} line(s)): {verb} {len(run.posted)} payment(s) " \
            f"for {run.total:.2f} {run.currency}"
@@ -99,7 +100,7 @@ def _say(st, run) -> None:
         st.say(f"direct debit {item['end_to_end_id']} of client {item['client']} ({item['amount']}) returned: "
                f"{item['reason']}{back}")
     for item in run.enabled:
-        if all(r["status"] == "done" for r in item["routers"]):
+        if not queued_on(item):
             st.say(f"client {item['client']} re-enabled")
     if run.report:
         st.say(f"report written to {run.report}")

@@ -1,12 +1,15 @@
 """`ispcube client disable|enable`: cut or give back a client's service by hand (N6)."""
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from ispcube.cli.client.lifecycle_cmd import client_app
 from ispcube.cli.output import render_record
 from ispcube.cli.state import state
+
+if TYPE_CHECKING:
+    from ispcube.services.enforcement.outcomes import ManualChange
 
 
 def disable(ctx: typer.Context, code: str = typer.Argument(..., help="Client code."),
@@ -30,7 +33,7 @@ def enable(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
     _manual(ctx, service_state.enable_client(rt, code, reason, drop), "enabled")
 
 
-def _manual(ctx: typer.Context, outcome: dict, verb: str) -> None:
+def _manual(ctx: typer.Context, outcome: "ManualChange", verb: str) -> None:
     from ispcube.services.enforcement.service_state import raise_if_queued
     if state(ctx).format == "json":
         render_record(outcome, "json")

@@ -41,6 +41,7 @@ from ispcube.services.demo.network import (
 from ispcube.services.demo.story import Story, story
 from ispcube.services.enforcement.enforce import run_enforce
 from ispcube.services.enforcement.preaviso import run_preaviso
+from ispcube.services.enforcement.service_state import queued_on
 from ispcube.services.ledger import commitments
 from ispcube.services.ledger.billing import run_billing
 from ispcube.services.ledger.pay import pay
@@ -235,7 +236,7 @@ def _statement(rt: Runtime, sim) -> Generator[str, None, Path]:
            f"transfers for {run.total:.2f} ({codes or 'nobody was cut to pay'}: the code in the text); "
            f"{len(run.unmatched)} not matched "
            f"({', '.join(u['amount'] + ' ' + repr(u['text']) for u in run.unmatched)}: left for the office)")
-    enabled = [e["client"] for e in run.enabled if all(r["status"] == "done" for r in e["routers"])]
+    enabled = [e["client"] for e in run.enabled if not queued_on(e)]
     yield f"Given service back on the router at once: {', '.join(enabled) or 'nobody'}"
     yield from _lists(sim)
     return path

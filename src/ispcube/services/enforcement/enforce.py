@@ -21,6 +21,7 @@ from ispcube.domain.money import format_amount
 from ispcube.domain.terms import JobName, Mode, Service
 from ispcube.services.admin import config
 from ispcube.services.enforcement import grace, jobs, states
+from ispcube.services.enforcement.outcomes import DecisionRow
 from ispcube.services.enforcement.wanted import commitments_in_force, load_clients
 from ispcube.services.ledger import commitments, money_in
 from ispcube.services.process.runtime import Runtime
@@ -125,7 +126,7 @@ def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
 
 
 def _reasons(decisions: list[Decision], clients: dict[int, ClientRow], debts: dict, days: dict[int, int],
-             stages: Stages, threshold, held: dict, until: date | None) -> list[dict]:
+             stages: Stages, threshold, held: dict, until: date | None) -> list[DecisionRow]:
     """One row per client whose state the plan changes, or that its migrated debt's grace keeps
     from a cut: code, overdue debt, days overdue, the rule."""
     def rule(decision: Decision) -> str:
@@ -135,7 +136,7 @@ def _reasons(decisions: list[Decision], clients: dict[int, ClientRow], debts: di
         if decision.service == Service.THROTTLED:
             return f"throttled from {stages.throttle_after} days overdue, cut from {stages.cut_after}"
         return decision.message.split(": ", 1)[-1]
-    rows = []
+    rows: list[DecisionRow] = []
     for decision in decisions:
         cid = decision.client_id
         because = rule(decision)

@@ -25,6 +25,7 @@ from ispcube.domain.enforcement import ClientRow
 from ispcube.domain.terms import JobName, Mode
 from ispcube.errors import NotFound
 from ispcube.services.enforcement import tasks
+from ispcube.services.enforcement.outcomes import ChangeRow, DecisionRow, ExpiredTask, RouterRow, RouterStatus
 from ispcube.services.enforcement.routers import (
     ListJob,
     Pass,
@@ -56,10 +57,10 @@ class Summary:
     failed: int = 0
     expired: int = 0
     drift: int = 0
-    routers: list[dict] = field(default_factory=list)
-    changes: list[dict] = field(default_factory=list)
-    expired_tasks: list[dict] = field(default_factory=list)
-    decisions: list[dict] = field(default_factory=list)   # a plan: why each client changes (or waits)
+    routers: list[RouterRow] = field(default_factory=list)
+    changes: list[ChangeRow] = field(default_factory=list)
+    expired_tasks: list[ExpiredTask] = field(default_factory=list)
+    decisions: list[DecisionRow] = field(default_factory=list)   # a plan: why each client changes (or waits)
 
     @property
     def ok(self) -> bool:
@@ -152,7 +153,7 @@ def run_routers(scope: Scope, routers: list[m.Router], passes: list[Pass], summa
                        for router in routers if router.id in mine]
             for router in routers:
                 if router.id not in mine:
-                    summary.routers.append({"router": router.name, "status": "skipped",
+                    summary.routers.append({"router": router.name, "status": RouterStatus.SKIPPED,
                                             "error": "claimed by another run"})
             for router, future in pending:
                 outcome = future.result()
@@ -183,7 +184,8 @@ def combined(router: str, outcomes: list[RouterOutcome]) -> RouterOutcome:
         return outcomes[0]
     total = RouterOutcome(router)
     statuses = {o.status for o in outcomes}
-    total.status = "failed" if "failed" in statuses else "ok" if "ok" in statuses else "skipped"
+    total.status = (RouterStatus.FAILED if RouterStatus.FAILED in statuses
+                    else RouterStatus.OK if RouterStatus.OK in statuses else RouterStatus.SKIPPED)
     for outcome in outcomes:
         total.done += outcome.done
         total.failed += outcome.failed
@@ -198,7 +200,7 @@ def combined(router: str, outcomes: list[RouterOutcome]) -> RouterOutcome:
 def add_outcome(summary: Summary, mode: Mode, outcome: RouterOutcome) -> None:
     summary.done += outcome.done
     # A router that cannot be read counts as one failure even with no task waiting on it.
-    summary.failed += max(outcome.failed, int(outcome.status == "failed"))
+    summary.failed += max(outcome.failed, int(outcome.status == RouterStatus.FAILED))
     summary.changes += outcome.changes
     if mode == Mode.CHECK:
         summary.drift += len(outcome.changes)

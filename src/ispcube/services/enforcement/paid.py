@@ -10,7 +10,6 @@ it reads the clients' state after the commit, never what it was when the batch r
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from ispcube.domain.terms import HELD, Service
 from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.enforcement import service_state
+from ispcube.services.enforcement.outcomes import AppliedRow, OnRouters
 from ispcube.services.process.runtime import Runtime
 
 
@@ -28,11 +28,11 @@ class Reenabled:
     """A cut or throttled client given service back after a payment, and how each of its routers took it."""
     client: str
     receipt: int
-    routers: list[dict[str, Any]]
+    routers: list[AppliedRow]
 
     @property
     def queued(self) -> bool:
-        return any(r["status"] != "done" for r in self.routers)
+        return bool(service_state.queued_on({"client": self.client, "routers": self.routers}))
 
     def raise_if_queued(self) -> None:
         """Exit 3 when a router did not take it: the payment and the client's state stand."""
@@ -55,7 +55,7 @@ def enable_after_payment(rt: Runtime, code: str, receipt: int) -> Reenabled | No
     return Reenabled(shown, receipt, service_state.apply_now(rt, client_id))
 
 
-def restore_paid(rt: Runtime, paid: dict[int, str]) -> list[dict[str, Any]]:
+def restore_paid(rt: Runtime, paid: dict[int, str]) -> list[OnRouters]:
     """After the commit of a payment: give service back to the clients of PAID (client id ->
     why, e.g. "paid, receipt 12") who are cut or throttled now and whose overdue debt is at or
     below the unlock threshold; one {"client", "routers"} per client enabled."""

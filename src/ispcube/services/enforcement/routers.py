@@ -35,6 +35,7 @@ from ispcube.domain.terms import Action, JobName, Mode, TaskStatus, Want
 from ispcube.errors import RouterError, RouterUnreachable
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import router_lock as locks, tasks
+from ispcube.services.enforcement.outcomes import ChangeRow, RouterStatus
 from ispcube.services.network.routers import config_of
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class Change:
     task: tasks.OpenTask | None = None
     key: str | None = None   # stray entries: the router's key (an address)
 
-    def row(self, router: str) -> dict:
+    def row(self, router: str) -> ChangeRow:
         label = self.target.label if self.target else self.key
         return {"router": router, "action": "remove stray" if self.action == Action.STRAY else str(self.action),
                 "client": self.target.client_code if self.target else None, "target": label}
@@ -97,12 +98,12 @@ class Change:
 @dataclass
 class RouterOutcome:
     router: str
-    status: str = "ok"       # ok | failed | skipped
+    status: RouterStatus = RouterStatus.OK
     done: int = 0
     failed: int = 0
     writes: int = 0
     error: str | None = None
-    changes: list[dict] = field(default_factory=list)
+    changes: list[ChangeRow] = field(default_factory=list)
     marked_clients: list[int] = field(default_factory=list)
 
 
@@ -158,7 +159,7 @@ def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tas
                      adopt_lists=_adopt_lists(rt) if job.list_name == CUT_LIST else ())
     driver = driver_for(replace(config, throttle_rate=job.rate) if job.rate else config)
     if not driver.keeps(job.list_name):
-        outcome.status = "skipped"
+        outcome.status = RouterStatus.SKIPPED
         outcome.error = f"{router.kind} routers keep no {job.list_name} list"
         return outcome
     if scope.mode != Mode.APPLY:
@@ -168,7 +169,7 @@ def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tas
             if step.current is not None:
                 wanted, open_tasks = _as_now(scope, step, router, targets, open_tasks)
             return _on_router(scope, step, driver, router, targets, wanted, open_tasks, outcome)
-    outcome.status = "failed"
+    outcome.status = RouterStatus.FAILED
     outcome.error = (f"router {router.name}: another process kept writing to it for {locks.WAIT_S:.0f} s "
                      f"(an enforce run or a manual change)")
     _record_unreachable(rt, router, list(open_tasks.values()), outcome.error, outcome)
@@ -198,7 +199,7 @@ def _on_router(scope: Scope, step: Pass, driver: Driver, router: m.Router, targe
         finally:
             driver.close()
     except RouterError as exc:
-        outcome.status, outcome.error = "failed", str(exc)
+        outcome.status, outcome.error = RouterStatus.FAILED, str(exc)
         if scope.mode == Mode.APPLY:
             _record_unreachable(scope.rt, router, list(open_tasks.values()), str(exc), outcome)
     return outcome
@@ -320,7 +321,7 @@ def _write(scope: Scope, step: Pass, driver: Driver, holding: Holding, router: m
                 record.log.append((change.client_id, f"router.{change.action}", _done_message(change, router)))
             continue
         outcome.failed += 1
-        outcome.status, outcome.error = "failed", outcome.error or error
+        outcome.status, outcome.error = RouterStatus.FAILED, outcome.error or error
         if change.task:
             record.failures.append((change.task.id, error))
         elif change.target is not None:

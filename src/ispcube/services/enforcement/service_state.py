@@ -9,7 +9,6 @@ keeps its task for the job to retry.
 """
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import event
 
@@ -19,6 +18,7 @@ from ispcube.db.uow import UnitOfWork
 from ispcube.domain.terms import DecidedBy, Service
 from ispcube.domain.text import one_line
 from ispcube.errors import Invalid, PartialFailure
+from ispcube.services.enforcement.outcomes import Applied, AppliedRow, ManualChange, OnRouters, RouterStatus
 from ispcube.services.process.runtime import Runtime
 
 
@@ -61,7 +61,7 @@ def _apply_quietly(rt: Runtime, client_id: int) -> None:
     apply_now(rt, client_id)
 
 
-def apply_now(rt: Runtime, client_id: int, today: date | None = None) -> list[dict[str, Any]]:
+def apply_now(rt: Runtime, client_id: int, today: date | None = None) -> list[AppliedRow]:
     """Make the client's routers match its service state now; one row per router.
 
     Each router is written under its lock, waiting (bounded) for an enforce run working on it;
@@ -79,12 +79,12 @@ def apply_now(rt: Runtime, client_id: int, today: date | None = None) -> list[di
         rate = config.get_value(uow.session, "escalation.throttle_rate") if throttling else None
         scope = jobs.Scope(rt, today, tasks.retry_until(uow, today), codes)
     steps = states.passes(rt, today, lambda _cid: service, throttling=throttling, rate=rate)
-    return [{"router": outcome.router, "status": "done" if outcome.status == "ok" else "queued",
+    return [{"router": outcome.router, "status": Applied.DONE if outcome.status == RouterStatus.OK else Applied.QUEUED,
              "error": outcome.error}
             for outcome in jobs.apply_to_client(scope, client_id, steps)]
 
 
-def disable_client(rt, code: str, reason: str) -> dict[str, Any]:
+def disable_client(rt, code: str, reason: str) -> ManualChange:
     from ispcube.services.clients.lifecycle import find_client
     if not reason or not reason.strip():
         raise Invalid("give the reason for disabling the service (--reason)")
@@ -93,7 +93,7 @@ def disable_client(rt, code: str, reason: str) -> dict[str, Any]:
         disable(uow, rt, client, _checked(reason.strip()), apply_after_commit=False)
         uow.commit()
         client_id, shown = client.id, client.code
-    return _outcome(shown, "cut", apply_now(rt, client_id))
+    return _outcome(shown, Service.CUT, apply_now(rt, client_id))
 
 
 def commitment_of(rt, code: str) -> str | None:
@@ -105,7 +105,7 @@ def commitment_of(rt, code: str) -> str | None:
         return current.due_date.isoformat() if current else None
 
 
-def enable_client(rt, code: str, reason: str | None, drop_commitment: bool) -> dict[str, Any]:
+def enable_client(rt, code: str, reason: str | None, drop_commitment: bool) -> ManualChange:
     from ispcube.services.clients.lifecycle import find_client
     from ispcube.services.ledger import commitments
     with rt.uow() as uow:
@@ -115,25 +115,25 @@ def enable_client(rt, code: str, reason: str | None, drop_commitment: bool) -> d
         enable(uow, rt, client, _checked((reason or "by an operator").strip()), apply_after_commit=False)
         uow.commit()
         client_id, shown = client.id, client.code
-    return _outcome(shown, "active", apply_now(rt, client_id))
+    return _outcome(shown, Service.ACTIVE, apply_now(rt, client_id))
 
 
-def _outcome(code: str, service: str, routers: list[dict]) -> dict[str, Any]:
+def _outcome(code: str, service: str, routers: list[AppliedRow]) -> ManualChange:
     return {"client": code, "service": service, "routers": routers}
 
 
-def queued_on(outcome: dict[str, Any]) -> list[dict[str, Any]]:
+def queued_on(outcome: OnRouters) -> list[AppliedRow]:
     """The routers of OUTCOME ({"client", "routers"}) that did not take the change: the job retries it."""
-    return [r for r in outcome["routers"] if r["status"] != "done"]
+    return [r for r in outcome["routers"] if r["status"] != Applied.DONE]
 
 
-def not_applied(code: str, router: dict[str, Any], what: str = "") -> str:
+def not_applied(code: str, router: AppliedRow, what: str = "") -> str:
     """The sentence for a change (WHAT, when it is named) that ROUTER did not take."""
     return (f"client {code}: {what}not applied on router {router['router']} ({router['error']}); "
             "queued, `ispcube enforce` retries it")
 
 
-def raise_if_queued(outcome: dict[str, Any], done: str | None = None) -> None:
+def raise_if_queued(outcome: OnRouters, done: str | None = None) -> None:
     """Exit 3 naming the first router the change is queued for; DONE: what stands already."""
     queued = queued_on(outcome)
     if queued:

@@ -15,6 +15,7 @@ from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.terms import OPPOSITE, Action, TaskStatus
 from ispcube.services.clients.log import log_many
+from ispcube.services.enforcement.outcomes import ExpiredTask
 
 TASKS = RouterTask.__table__   # Core table: an executemany UPDATE, not an ORM bulk update by key
 OPEN = text("status = 'open'")
@@ -101,7 +102,7 @@ def record_failures(uow: UnitOfWork, failures: list[tuple[int, str]]) -> None:
             [{"tid": i, "error": error[:500]} for i, error in failures])
 
 
-def expire(uow: UnitOfWork, rt, job: str, today: date, router_ids: Iterable[int] | None = None) -> list[dict]:
+def expire(uow: UnitOfWork, rt, job: str, today: date, router_ids: Iterable[int] | None = None) -> list[ExpiredTask]:
     """Give up the open tasks whose retry window ended before TODAY; log each on its client."""
     query = (select(RouterTask.id, RouterTask.client_id, RouterTask.action, RouterTask.target,
                     RouterTask.created_on, RouterTask.last_error, m.Router.name, m.Client.code)
@@ -118,7 +119,7 @@ def expire(uow: UnitOfWork, rt, job: str, today: date, router_ids: Iterable[int]
         update(TASKS).where(and_(TASKS.c.id == bindparam("tid"), TASKS.c.status == TaskStatus.OPEN))
         .values(status=TaskStatus.EXPIRED, finished_at=now),
         [{"tid": r.id} for r in rows])
-    expired = [{"client": r.code, "router": r.name, "action": r.action, "target": r.target,
+    expired: list[ExpiredTask] = [{"client": r.code, "router": r.name, "action": r.action, "target": r.target,
                 "since": r.created_on.isoformat(), "last_error": r.last_error} for r in rows]
     log_many(uow, rt, [(r.client_id, "service.expired",
                         f"gave up {r.action} on router {r.name} ({r.target}), tried since "

@@ -29,6 +29,7 @@ from ispcube.domain.money import format_amount
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 from ispcube.services.admin import config
+from ispcube.services.enforcement.outcomes import OnRouters
 from ispcube.services.enforcement.paid import restore_paid
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
@@ -69,7 +70,7 @@ class PaymentsRun:
     unmatched: list[dict[str, Any]] = field(default_factory=list)     # unmatched and ambiguous credits
     ignored: list[dict[str, Any]] = field(default_factory=list)       # debits and entries not booked
     invalid: list[str] = field(default_factory=list)                  # rows skipped (--skip-invalid)
-    enabled: list[dict[str, Any]] = field(default_factory=list)
+    enabled: list[OnRouters] = field(default_factory=list)
     report: str | None = None
     paid: dict[int, str] = field(default_factory=dict)                # client id -> its receipt, in words
 

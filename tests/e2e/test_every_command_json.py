@@ -26,6 +26,7 @@ from tests.conftest import Cli
 from tests.integration.test_cpe import PASSWORDS, FakeAirOS
 from tests.integration.test_geocode import KEY, FakeGoogle, place
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
+from tests.support.afip import authority
 from tests.support.network import add_mikrotik, start_simulators
 
 pytestmark = pytest.mark.slow   # every command of the app, each on its own copy of an ISP
@@ -140,6 +141,8 @@ CASES: dict[str, Case] = {
     "connection import": Case(["{dir}/conexiones.csv"], ("rows", "new"),
                               files={"conexiones.csv": "cliente,router,ip,mac\nB2,core,10.0.0.4,04:18:D6:00:00:03\n"}),
     "sim routeros": Case(["--port", "0"], ("event", "port")),          # a server: see _run_server
+    "sim afip": Case(["--port", "0", "--trust", "{dir}/ca.pem"], ("event", "wsaa_url", "wsfe_url"),
+                     files={"ca.pem": authority().certificate_pem.decode()}),
     "template list": Case([], ("name", "source")),
     "template show": Case(["style"], ("name", "text")),
     "template set": Case(["style", "{dir}/style.css"], ("name", "checked"),
@@ -305,7 +308,7 @@ def test_the_command_answers_json_with_the_format_after_it(path, world, tmp_path
     values = {**values, **_peer(case.peer, request, env), "dir": str(tmp_path)}
     fill = lambda args: [arg.format(**values) for arg in args]  # noqa: E731
     cli = Cli(f"sqlite:///{tmp_path / 'isp.db'}")
-    if path == "sim routeros":
+    if path.startswith("sim "):
         return _run_server(path.split() + fill(case.args) + ["--format", "json"], case.keys)
     for args in case.before:
         cli.ok(*fill(args), env=env)
@@ -314,7 +317,7 @@ def test_the_command_answers_json_with_the_format_after_it(path, world, tmp_path
 
 
 def _run_server(args: list[str], keys: tuple[str, ...]) -> None:
-    """`sim routeros` runs until Ctrl-C: one JSON object per line (listening, then stopped)."""
+    """`sim routeros` and `sim afip` run until Ctrl-C: one JSON object per line (listening, then stopped)."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

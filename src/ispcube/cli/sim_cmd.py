@@ -82,5 +82,38 @@ def sim_routeros(
                  f"stopped after {commands} commands ({writes} writes)", quiet=True)
 
 
+@sim_app.command("afip")
+def sim_afip(
+    ctx: typer.Context,
+    trust: list[Path] = typer.Option(..., "--trust", metavar="FILE",
+                                     help="PEM certificate(s) the login trusts: a company certificate or the "
+                                          "authority that issued it (repeat for several)."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="TCP port on 127.0.0.1 (default 0: any free port)."),
+    day: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="The simulator's day (default today)."),
+    drop_replies: int = typer.Option(0, "--drop-replies", min=0, metavar="N",
+                                     help="Lose the reply of the next N authorizations after granting them."),
+    max_batch: int = typer.Option(250, "--max-batch", min=1, max=9998, help="Documents per FECAESolicitar."),
+) -> None:
+    """Run a simulated AFIP (WSAA login and WSFEv1 electronic invoice) on loopback until Ctrl-C."""
+    from ispcube.domain.dates import parse_date
+    from ispcube.errors import Refused
+    from ispcube.sim.afip import AfipSimulator, clock_on, load_trusted, serve
+    clock = clock_on(parse_date(day, field="--date") if day else None)
+    simulator = AfipSimulator(load_trusted(trust), port=port, clock=clock, max_batch=max_batch)
+    simulator.drop_replies = drop_replies
+
+    def ready(sim: AfipSimulator) -> None:
+        render_event(state(ctx), {"event": "listening", "wsaa_url": sim.wsaa_url, "wsfe_url": sim.wsfe_url},
+                     f"simulated AFIP listening: afip.wsaa_url {sim.wsaa_url}, afip.wsfe_url {sim.wsfe_url}; "
+                     "Ctrl-C stops it")
+        sys.stdout.flush()
+    try:
+        serve(simulator, on_ready=ready)
+    except OSError as exc:
+        raise Refused(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    render_event(state(ctx), {"event": "stopped", "logins": simulator.wsaa.logins, "requests": simulator.requests},
+                 f"stopped after {simulator.wsaa.logins} logins and {simulator.requests} WSFEv1 requests", quiet=True)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sim_app, name="sim")

@@ -82,6 +82,7 @@ def test_annulled_receipt_says_so(shop, tmp_path):
     ("1", "r.pdf", "entry 1 is DX 1, not a payment receipt"),
     ("99", "r.pdf", "entry 99 does not exist"),
     ("abc", "r.pdf", "entry 'abc' is not an entry number"),
+    ("", "r.pdf", "entry '' is not an entry number"),     # an empty --entry is still an entry
     ("2", "r.txt", "--out 'r.txt' must end in .pdf"),
     ("2", "no/such/dir/r.pdf", "does not exist"),
 ])

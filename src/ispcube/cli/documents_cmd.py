@@ -78,8 +78,10 @@ def receipt_print(ctx: typer.Context,
     if (number is None) == (entry is None):
         raise UsageError("give either a receipt NUMBER or --entry ID")
     rt = state(ctx).runtime()
-    say_document(state(ctx), documents.print_receipt(rt, entry or documents.receipt_entry(rt, number), out,
-                                                     state(ctx).yes))
+    if number is not None:
+        entry = documents.receipt_entry(rt, number)
+    assert entry is not None        # one of the two, as checked above
+    say_document(state(ctx), documents.print_receipt(rt, entry, out, state(ctx).yes))
 
 
 

@@ -4,7 +4,7 @@ rows imported, the invalid skipped)."""
 
 from contextlib import contextmanager
 import csv
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
@@ -20,14 +20,17 @@ IGNORE_COLUMN = typer.Option(None, "--ignore-column", metavar="NAME",
                              help="A column of the file not to import (repeatable).")
 REPORT_HEADER = ["line", "column", "value", "reason"]
 
+if TYPE_CHECKING:
+    from ispcube.services.imports.engine import ImportOptions
 
-def run_import_command(ctx: typer.Context, kind, file: str, report: Optional[str],
-                       summarise: Optional[Callable[[typer.Context, object], None]] = None, **options: bool) -> None:
+
+def run_import_command(ctx: typer.Context, kind, file: str, report: Optional[str], options: "ImportOptions",
+                       summarise: Optional[Callable[[typer.Context, object], None]] = None) -> None:
     """Import FILE as KIND (an imports.engine.ImportRun) with OPTIONS, as every import command does;
     SUMMARISE prints a kind's own summary and exits as `_print_summary` does."""
-    from ispcube.services.imports.engine import ImportOptions, run_import
+    from ispcube.services.imports.engine import run_import
     with _report_file(report, state(ctx).yes) as report_out, progress_bar("importing", quiet=state(ctx).quiet) as bar:
-        summary = run_import(state(ctx).runtime(), file, ImportOptions(**options), kind, bar.advance, bar.start)
+        summary = run_import(state(ctx).runtime(), file, options, kind, bar.advance, bar.start)
         _report_problems(summary.problems, report_out)
     (summarise or _print_summary)(ctx, summary)
 

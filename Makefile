@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench jobs
-	$(BIN)/mypy src/ispcube/domain src/ispcube/services
+	$(BIN)/mypy
 
 # Every test, on up to 4 cores (each worker has its own databases, simulators and RADIUS peers).
 test: $(STAMP)

@@ -13,11 +13,18 @@ used by the tests) ignore it. The stripe package is imported only when a gateway
 from dataclasses import dataclass
 from datetime import datetime
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ispcube import config_file
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, Refused
+
+# The typed parameters of recent stripe releases know the card-only filter only as
+# allowed_payment_method_types; the API versions ispcube supports (stripe>=8) and localstripe
+# take payment_method_types, which is what is sent: those two lines carry a narrow ignore.
+if TYPE_CHECKING:
+    from stripe.params import CustomerCreateParams
+    from stripe.params.checkout import SessionCreateParams
 
 DEFAULT_TIMEOUT = 30.0
 METADATA_KEY = "ispcube_charge"
@@ -46,8 +53,8 @@ class StripeGateway:
         import stripe
         self._stripe = stripe
         self._key = api_key
-        bases = {"api": base_url.rstrip("/")} if base_url else None
-        self._client = stripe.StripeClient(api_key, base_addresses=bases, max_network_retries=0,
+        self._client = stripe.StripeClient(api_key, base_addresses={"api": base_url.rstrip("/")} if base_url else None,
+                                           max_network_retries=0,
                                            http_client=stripe.RequestsClient(timeout=timeout))
 
     @classmethod
@@ -70,7 +77,7 @@ class StripeGateway:
     # --- customers and cards ---------------------------------------------------------------
 
     def create_customer(self, *, code: str, name: str, email: str | None, phone: str | None) -> str:
-        params: dict[str, Any] = {"name": name, "metadata": {"ispcube_code": code}}
+        params: CustomerCreateParams = {"name": name, "metadata": {"ispcube_code": code}}
         if email:
             params["email"] = email
         if phone:
@@ -79,9 +86,10 @@ class StripeGateway:
 
     def setup_session(self, *, customer: str, code: str, return_url: str) -> str:
         """A setup-mode Checkout session where the client enters a card; returns its URL."""
-        params = {"mode": "setup", "customer": customer, "payment_method_types": ["card"],
-                  "client_reference_id": code, "metadata": {"ispcube_code": code},
-                  "success_url": return_url, "cancel_url": return_url}
+        params: SessionCreateParams = {
+            "mode": "setup", "customer": customer, "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+            "client_reference_id": code, "metadata": {"ispcube_code": code},
+            "success_url": return_url, "cancel_url": return_url}
         return self._call("create the Checkout session", lambda: self._client.v1.checkout.sessions.create(params)).url
 
     def attach_card(self, customer: str, payment_method: str) -> Card:
@@ -108,17 +116,18 @@ class StripeGateway:
     def charge(self, *, charge_id: str, customer: str, payment_method: str, amount_minor: int,
                currency: str, code: str) -> Outcome:
         """An off-session, confirmed PaymentIntent whose idempotency key is our record's id."""
-        params = {"amount": amount_minor, "currency": currency.lower(), "customer": customer,
-                  "payment_method": payment_method, "payment_method_types": ["card"],
-                  "confirm": True, "off_session": True,
-                  "metadata": {METADATA_KEY: charge_id, "ispcube_code": code}}
         stripe = self._stripe
         try:
-            intent = self._client.v1.payment_intents.create(params, {"idempotency_key": f"ispcube-{charge_id}"})
+            intent = self._client.v1.payment_intents.create(
+                {"payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+                 "amount": amount_minor, "currency": currency.lower(), "customer": customer,
+                 "payment_method": payment_method, "confirm": True, "off_session": True,
+                 "metadata": {METADATA_KEY: charge_id, "ispcube_code": code}},
+                {"idempotency_key": f"ispcube-{charge_id}"})
         except stripe.CardError as exc:
             status = "authentication_required" if exc.code == "authentication_required" else "declined"
-            intent = (exc.json_body or {}).get("error", {}).get("payment_intent") or {}
-            return Outcome(status, intent.get("id"),
+            refused = (exc.json_body or {}).get("error", {}).get("payment_intent") or {}
+            return Outcome(status, refused.get("id"),
                            self._scrub(f"{exc.code or 'card_error'}: {exc.user_message or exc}"))
         except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError,
                 stripe.RateLimitError) as exc:
@@ -135,9 +144,9 @@ class StripeGateway:
         Read through the customer's charges since the record was written (bounded, and a
         listing that every Stripe-compatible server offers), each with its PaymentIntent.
         """
-        params = {"customer": customer, "created": {"gt": int(since.timestamp()) - 86400},
-                  "limit": 100, "expand": ["data.payment_intent"]}
-        charges = self._call("look for an earlier attempt", lambda: self._client.v1.charges.list(params))
+        charges = self._call("look for an earlier attempt", lambda: self._client.v1.charges.list(
+            {"customer": customer, "created": {"gt": int(since.timestamp()) - 86400},
+             "limit": 100, "expand": ["data.payment_intent"]}))
         for charge in charges.auto_paging_iter():
             intent = charge.payment_intent
             if intent is None or isinstance(intent, str):

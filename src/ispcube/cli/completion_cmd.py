@@ -16,13 +16,15 @@ SHELLS = ("bash", "zsh", "fish")
 
 
 def _completer(shell: str):
+    import click
     from click.shell_completion import get_completion_class
 
     from ispcube.errors import UsageError
     completer = get_completion_class(shell) if shell in SHELLS else None
     if completer is None:
         raise UsageError(f"shell '{shell}' is not one of {', '.join(SHELLS)}")
-    return completer(None, {}, "ispcube", COMPLETE_VAR)
+    # An empty root until the words typed name the commands to build (see `answer`).
+    return completer(click.Group("ispcube"), {}, "ispcube", COMPLETE_VAR)
 
 
 def answer(app: typer.Typer, instruction: str) -> int:

@@ -87,6 +87,6 @@ def register(app: typer.Typer) -> None:
         if clear == bool(due):
             raise UsageError("give either a DATE or --clear")
         rt = state(ctx).runtime()
-        shown = commitments.clear_commitment(rt, code) if clear else commitments.set_commitment(rt, code, due)
+        shown = commitments.set_commitment(rt, code, due) if due else commitments.clear_commitment(rt, code)
         render_result(state(ctx), shown, f"client {shown['client']}: " + (
             f"commitment until {shown['commitment']}" if shown["commitment"] else "commitment removed"))

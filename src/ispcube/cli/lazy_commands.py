@@ -27,7 +27,7 @@ def _reduced(app: typer.Typer, args: list[str], value_options: frozenset[str]) -
     if word is None:
         return _copy(app, [_emptied(g) for g in app.registered_groups], list(app.registered_commands))
     for group in app.registered_groups:
-        if group.name == word:
+        if group.name == word and group.typer_instance is not None:
             child = copy.copy(group)
             child.typer_instance = _reduced(group.typer_instance, rest, SHARED_VALUE_OPTIONS)
             return _copy(app, [child], [])

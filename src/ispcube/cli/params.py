@@ -31,6 +31,7 @@ class Flag:
         decls = [f"--{dashed}/--no-{dashed}" if self.switch else f"--{dashed}"]
         if self.short:
             decls.append(self.short)
+        annotation: object
         if self.on_off:
             annotation, default = bool, typer.Option(False, *decls, help=self.help)
         else:
@@ -44,6 +45,7 @@ def with_flags(func: Callable[..., Any], flags: list[Flag]) -> Callable[..., Any
     """Append FLAGS to FUNC's own parameters (FUNC takes them as **kwargs)."""
     own = [p for p in inspect.signature(func).parameters.values() if p.kind != p.VAR_KEYWORD]
     params = own + [flag.parameter() for flag in flags]
-    func.__signature__ = inspect.Signature(params)
+    # Through vars(): a function's attributes are no part of its type.
+    vars(func)["__signature__"] = inspect.Signature(params)
     func.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not p.empty}
     return func

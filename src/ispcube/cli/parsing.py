@@ -9,14 +9,18 @@ nearly every coordinate in Argentina and Chile is negative.
 
 import re
 import types
+from typing import TYPE_CHECKING
 
 import click
 import typer
 
-try:
+if TYPE_CHECKING:
     from click.parser import _OptionParser as OptionParser
-except ImportError:  # Click 8.1 named it without the underscore
-    from click.parser import OptionParser
+else:
+    try:
+        from click.parser import _OptionParser as OptionParser
+    except ImportError:  # Click 8.1 named it without the underscore
+        from click.parser import OptionParser
 
 from ispcube.cli import completing
 from ispcube.cli.output import FORMATS
@@ -45,7 +49,8 @@ def _prepare(command: click.Command, root: bool, path: tuple[str, ...]) -> None:
         taken = {name for param in command.params for name in param.opts + param.secondary_opts}
         command.params.extend(option for option in _shared_options() if not taken & set(option.opts))
     if not isinstance(command, click.Group):
-        command.make_parser = types.MethodType(_make_parser, command)
+        # This command's own parser, set on the instance (mypy allows no assignment to a method).
+        vars(command)["make_parser"] = types.MethodType(_make_parser, command)
     completing.attach(command, path)
     for name, sub in getattr(command, "commands", {}).items():
         _prepare(sub, root=False, path=(*path, name))

@@ -8,7 +8,9 @@ def _walk(command: click.Command, path: list[str]):
     yield path, command
     if isinstance(command, click.Group):
         for name in command.list_commands(click.Context(command)):
-            yield from _walk(command.get_command(click.Context(command), name), path + [name])
+            sub = command.get_command(click.Context(command), name)
+            if sub is not None:
+                yield from _walk(sub, path + [name])
 
 
 def render() -> str:

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from ispcube.db.all_models import metadata
+from ispcube.errors import Invalid
 
 config = context.config
 target_metadata = metadata
@@ -16,7 +17,10 @@ def run_migrations_online() -> None:
         return
     # get_main_option undoes the %% escaping that keeps a % of the URL (a socket folder, an
     # escaped password) from configparser's interpolation; parameters stay out of errors.
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), hide_parameters=True)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise Invalid("no database to migrate: set sqlalchemy.url in the Alembic configuration")
+    engine = create_engine(url, hide_parameters=True)
     with engine.begin() as own_connection:
         _run(own_connection)
 

@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 SIGNED_DATA = "1.2.840.113549.1.7.2"
 DATA = "1.2.840.113549.1.7.1"
 MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
-DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {"2.16.840.1.101.3.4.2.1": hashes.SHA256, "2.16.840.1.101.3.4.2.2": hashes.SHA384,
-           "2.16.840.1.101.3.4.2.3": hashes.SHA512, "1.3.14.3.2.26": hashes.SHA1}
+DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
+    "2.16.840.1.101.3.4.2.1": hashes.SHA256, "2.16.840.1.101.3.4.2.2": hashes.SHA384,
+    "2.16.840.1.101.3.4.2.3": hashes.SHA512, "1.3.14.3.2.26": hashes.SHA1}
 
 
 class CmsRefused(Exception):

@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 from sqlalchemy import bindparam, select, update
 
 from ispcube.db import models as m
+from ispcube.db.chunks import chunks
 from ispcube.domain.spreadsheet_safety import neutralise
 from ispcube.errors import Invalid, PartialFailure, Refused
 from ispcube.services.clients import webpass_file
@@ -157,9 +158,8 @@ def _generate_into(uow, rt: Runtime, writer, file_name: str, progress, on_start)
     writer.writerow(["code", "name", "email", "password"])
     pending: list[tuple[list, list[str]]] = []
 
-    def chunks() -> Iterator[list[str]]:
-        for start in range(0, len(ids), CHUNK):
-            batch = ids[start:start + CHUNK]
+    def password_batches() -> Iterator[list[str]]:
+        for batch in chunks(ids, CHUNK):
             rows = uow.session.execute(select(c.id, c.code, c.name, c.emails).where(c.id.in_(batch))
                                        .order_by(c.code)).all()
             passwords = [random_password() for _ in rows]
@@ -167,7 +167,7 @@ def _generate_into(uow, rt: Runtime, writer, file_name: str, progress, on_start)
             yield passwords
 
     workers = usable_cores() if len(ids) >= PARALLEL_FROM else 1
-    for hashes in ordered_map(hash_passwords, chunks(), workers=workers):
+    for hashes in ordered_map(hash_passwords, password_batches(), workers=workers):
         rows, passwords = pending.pop(0)
         for row, password in zip(rows, passwords, strict=True):
             writer.writerow([neutralise(row.code), neutralise(row.name),

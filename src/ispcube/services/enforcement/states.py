@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, exists, or_, select, update
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST
 from ispcube.db import models as m
+from ispcube.db.chunks import one_list
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.enforcement import Decision
@@ -126,8 +127,9 @@ def _connections_of(uow: UnitOfWork, client_ids) -> list:
     every connection filtered here (a long IN list would hit SQLite's limit on parameters)."""
     query = select(m.Connection.id, m.Connection.router_id, m.Connection.client_id,
                    m.Connection.ip, m.Connection.pppoe_user)
-    if len(client_ids) <= 500:
-        return list(uow.session.execute(query.where(m.Connection.client_id.in_(list(client_ids)))))
+    listed = one_list(client_ids)
+    if listed is not None:
+        return list(uow.session.execute(query.where(m.Connection.client_id.in_(listed))))
     return [row for row in uow.session.execute(query) if row.client_id in client_ids]
 
 

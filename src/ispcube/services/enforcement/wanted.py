@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from ispcube.adapters.drivers import Target
 from ispcube.db import models as m
+from ispcube.db.chunks import chunks
 from ispcube.db.network_models import Commitment
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.enforcement import ClientRow, Decision
@@ -43,9 +44,6 @@ def load_targets(uow: UnitOfWork, router_ids: list[int] | None = None) -> dict[i
     return targets
 
 
-RECHECK_CHUNK = 500   # client ids per query (SQLite's limit on parameters is far above)
-
-
 def current_wanted(rt, today: date, *, state: Service = Service.CUT, router_id: int | None = None,
                    client_ids: list[int] | None = None) -> dict[int, Want]:
     """{client id: mark | clear} on the list of STATE as the clients' state stands now: every
@@ -59,9 +57,7 @@ def current_wanted(rt, today: date, *, state: Service = Service.CUT, router_id: 
     if router_id is not None:
         batches = [clients.c.id.in_(select(m.Connection.client_id).where(m.Connection.router_id == router_id))]
     else:
-        ids = client_ids or []
-        batches = [clients.c.id.in_(ids[start:start + RECHECK_CHUNK])
-                   for start in range(0, len(ids), RECHECK_CHUNK)]
+        batches = [clients.c.id.in_(part) for part in chunks(client_ids or [])]
     with rt.uow() as uow:
         for which in batches:
             rows = uow.session.execute(select(

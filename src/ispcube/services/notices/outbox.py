@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Iterable
 
+from ispcube.db.chunks import one_list
 from ispcube.db.notice_models import Notice
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.terms import NextStep
@@ -79,7 +80,7 @@ def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int,
         return
     if debts is None:
         ids = {client_id for client_id, _ in changes}
-        debts = overdue_debts(uow, today, ids if len(ids) <= 500 else None)
+        debts = overdue_debts(uow, today, one_list(ids))
     steps = next_steps or {}
     write_notices(uow, rt, [NoticeIn(cid, kind, debts.get(cid), *steps.get(cid, (None, None)))
                             for cid, kind in changes])

@@ -13,6 +13,7 @@ from sqlalchemy import String, and_, cast, exists, func, literal, select, type_c
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
+from ispcube.db.chunks import chunks
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.notice_models import Notice
 from ispcube.db.types import Money
@@ -45,9 +46,9 @@ def preaviso_notices(uow: UnitOfWork, rt, client_ids: list[int], now: datetime) 
                 .correlate(m.Client).scalar_subquery())
     ids = sorted(set(client_ids))
     rows: list = []
-    for start in range(0, len(ids), 500):
+    for part in chunks(ids):
         rows += uow.session.execute(select(m.Client.id, m.Client.balance, next_due)
-                                    .where(m.Client.id.in_(ids[start:start + 500]))).all()
+                                    .where(m.Client.id.in_(part))).all()
     write_notices(uow, rt, [NoticeIn(cid, NoticeKind.PREAVISO, balance, *next_stage(stages, since.get(cid, due), today),
                                      once_key=f"preaviso:{cid}:{today:%Y-%m}")
                             for cid, balance, due in rows])

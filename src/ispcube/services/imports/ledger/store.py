@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, select, tuple_
 
 from ispcube.db import models as m
 from ispcube.db.bulk_insert import bulk_insert
+from ispcube.db.chunks import chunks
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.uow import UnitOfWork
 from ispcube.services.clients.log import log_bulk
@@ -112,9 +113,7 @@ class LedgerImportDb:
                 forward[(client_id, date.fromisoformat(brought["day"]))] = (client_id, line)
         found: set[tuple[int, str]] = set()
         e = LedgerEntry
-        triples = list(named)
-        for start in range(0, len(triples), 2000):
-            part = triples[start:start + 2000]
+        for part in chunks(list(named), 2000):
             for client_id, series, number, amount, on in self.session.execute(
                     select(e.client_id, e.series, e.number, e.amount, e.entry_date)
                     .where(tuple_(e.client_id, e.series, e.number).in_(part))):

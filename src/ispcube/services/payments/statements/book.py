@@ -1,12 +1,13 @@
 """Reading what matching needs from the database, a fixed number of queries per file (K5)."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 import re
 
 from sqlalchemy import Column, MetaData, String, Table, exists, select
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
+from ispcube.db.chunks import chunks
 from ispcube.db.collection_models import CollectionItem
 from ispcube.db.statement_models import BankTransaction
 from ispcube.db.uow import UnitOfWork
@@ -17,11 +18,6 @@ from ispcube.services.payments.statements.match import Book, Credit, Item
 CHUNK = 5000                   # values per IN (...): well under SQLite's 32,766 variables
 INCOMING = Table("incoming_keys", MetaData(), Column("key", String(255), primary_key=True), prefixes=["TEMPORARY"])
 _OURS = re.compile(r"^ISPCUBE-\d+-\d+$")
-
-
-def chunks(values: list) -> Iterator[list]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
 
 
 def known_keys(uow: UnitOfWork, keys: Iterable[str]) -> set[str]:
@@ -49,7 +45,7 @@ def known_lines(uow: UnitOfWork, lines: list[Line]) -> set[str]:
     known = known_keys(uow, (line.key for line in lines))
     legacy = {line.legacy_key: line for line in lines if line.legacy_key and line.key not in known}
     t = BankTransaction
-    for part in chunks(sorted(legacy)):
+    for part in chunks(sorted(legacy), CHUNK):
         for key, booked, amount in uow.session.execute(select(t.key, t.booked, t.amount).where(t.key.in_(part))):
             line = legacy[key]
             if key.startswith("old:mt940:") or \
@@ -63,7 +59,7 @@ def load_credits(uow: UnitOfWork, book: Book, lines: list[Line]) -> None:
     names = sorted({name for line in lines if line.reversal and not line.credit for name in line.names})
     t, r = BankTransaction, aliased(BankTransaction)
     reversed_ = exists().where(r.reverses_key == t.key)
-    for part in chunks(names):
+    for part in chunks(names, CHUNK):
         for row in uow.session.execute(select(t.key, t.client_id, t.account, t.reference, t.amount,
                                               reversed_.label("reversed"))
                                        .where(t.kind.in_(("receipt", "settled")), t.reference.in_(part))):
@@ -91,7 +87,7 @@ def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
     ours = {e2e for e2e in end_to_end_ids if e2e and _OURS.match(e2e)}
     batches = sorted({int(e2e.split("-")[1]) for e2e in ours})
     i = CollectionItem
-    for part in chunks(batches):
+    for part in chunks(batches, CHUNK):
         for row in uow.session.execute(select(i.id, i.client_id, i.batch_id, i.amount, i.status, i.entry_id,
                                               i.end_to_end_id).where(i.batch_id.in_(part))):
             if row.end_to_end_id not in ours:

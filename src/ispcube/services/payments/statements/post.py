@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from ispcube.db import models as m
 from ispcube.db.bulk_insert import bulk_insert
+from ispcube.db.chunks import chunks
 from ispcube.db.collection_models import CollectionItem
 from ispcube.db.failures import is_unique_violation
 from ispcube.db.ledger_models import LedgerEntry
@@ -229,8 +230,8 @@ def _lock_items(uow: UnitOfWork, decisions: list[Decision]) -> None:
     for each other instead of deadlocking."""
     ids = sorted({d.item.id for d in decisions if d.item is not None})
     i = CollectionItem
-    for part in range(0, len(ids), 5000):
-        uow.session.execute(select(i.id).where(i.id.in_(ids[part:part + 5000])).order_by(i.id).with_for_update())
+    for part in chunks(ids, 5000):
+        uow.session.execute(select(i.id).where(i.id.in_(part)).order_by(i.id).with_for_update())
 
 
 def _raced() -> Busy:

@@ -77,3 +77,19 @@ class MailUnavailable(MailError):
 
 class MailRejected(MailError):
     """The mail server refused a message for good (every recipient address refused)."""
+
+
+class FiscalError(IspcubeError):
+    """The tax authority's service (AFIP's WSAA or WSFEv1) could not do what was asked."""
+
+
+class FiscalUnreachable(FiscalError):
+    """No answer, or the answer was lost: the request may or may not have been carried out."""
+
+
+class FiscalAuthError(FiscalError):
+    """The tax authority refused our login or our access ticket (certificate, key, ticket)."""
+
+
+class FiscalProtocolError(FiscalError):
+    """The tax authority answered with a fault or something we cannot read."""

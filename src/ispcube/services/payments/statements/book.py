@@ -13,7 +13,7 @@ from ispcube.db.statement_models import BankTransaction
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.terms import HELD
 from ispcube.services.payments.statements.lines import Line
-from ispcube.services.payments.statements.match import Book, Credit, Item
+from ispcube.services.payments.statements.match import Book, Credit, Item, LineOutcome
 
 CHUNK = 5000                   # values per IN (...): well under SQLite's 32,766 variables
 INCOMING = Table("incoming_keys", MetaData(), Column("key", String(255), primary_key=True), prefixes=["TEMPORARY"])
@@ -62,7 +62,8 @@ def load_credits(uow: UnitOfWork, book: Book, lines: list[Line]) -> None:
     for part in chunks(names, CHUNK):
         for row in uow.session.execute(select(t.key, t.client_id, t.account, t.reference, t.amount,
                                               reversed_.label("reversed"))
-                                       .where(t.kind.in_(("receipt", "settled")), t.reference.in_(part))):
+                                       .where(t.kind.in_((LineOutcome.RECEIPT, LineOutcome.SETTLED)),
+                                              t.reference.in_(part))):
             book.credits.append(Credit(row.key, row.client_id, row.account or "", row.reference, row.amount,
                                        bool(row.reversed)))
 

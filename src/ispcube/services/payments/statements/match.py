@@ -15,11 +15,25 @@ Other debits are listed.
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 import re
 
 from ispcube.services.payments.statements.lines import Line
 
-ACTED = ("receipt", "return", "settled", "reversal")     # the outcomes recorded as bank transactions
+
+class LineOutcome(StrEnum):
+    """What becomes of a statement line; the first four are recorded as bank transactions (their
+    kind)."""
+    RECEIPT = "receipt"          # a credit posted as a client's payment
+    RETURN = "return"            # a returned direct debit of ours
+    SETTLED = "settled"          # a credit for one of our collection items already paid
+    REVERSAL = "reversal"        # the bank reverses a credit it booked before (charged back)
+    UNMATCHED = "unmatched"
+    AMBIGUOUS = "ambiguous"
+    IGNORED = "ignored"          # a debit, or an entry not booked
+
+
+ACTED = (LineOutcome.RECEIPT, LineOutcome.RETURN, LineOutcome.SETTLED, LineOutcome.REVERSAL)
 _WORD = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z._-]*[0-9A-Za-z])?")
 
 
@@ -60,7 +74,7 @@ class Book:
 @dataclass
 class Decision:
     line: Line
-    outcome: str               # receipt | return | settled | unmatched | ambiguous | ignored
+    outcome: LineOutcome
     client_id: int | None = None
     matched_by: str | None = None
     item: Item | None = None
@@ -84,72 +98,75 @@ def decide(lines: list[Line], book: Book) -> list[Decision]:
 
 def _credit(line: Line, book: Book) -> Decision:
     if not line.booked_entry:
-        return Decision(line, "ignored", reason="not booked yet (pending or information entry)")
+        return Decision(line, LineOutcome.IGNORED, reason="not booked yet (pending or information entry)")
     item = book.items.get(line.end_to_end_id or "")
     if item is not None:
         client = book.shown.get(item.client_id, "?")
         if item.status == "paid":
-            return Decision(line, "settled", item.client_id, "end_to_end_id", item,
+            return Decision(line, LineOutcome.SETTLED, item.client_id, "end_to_end_id", item,
                             reason=f"direct debit {line.end_to_end_id} of client {client} was already taken as paid")
         if item.status == "rejected":
-            return Decision(line, "unmatched", reason=f"direct debit {line.end_to_end_id} of client {client} was "
-                                                      "returned earlier; a credit for it is not expected")
+            return Decision(line, LineOutcome.UNMATCHED,
+                            reason=f"direct debit {line.end_to_end_id} of client {client} was "
+                                   "returned earlier; a credit for it is not expected")
         if item.amount != line.amount:
-            return Decision(line, "unmatched", reason=f"direct debit {line.end_to_end_id} of client {client} asked "
-                                                      f"for {item.amount:.2f}, the bank credited {line.amount:.2f}")
+            return Decision(line, LineOutcome.UNMATCHED,
+                            reason=f"direct debit {line.end_to_end_id} of client {client} asked "
+                                   f"for {item.amount:.2f}, the bank credited {line.amount:.2f}")
         item.status = "paid"
-        return Decision(line, "receipt", item.client_id, "end_to_end_id", item)
+        return Decision(line, LineOutcome.RECEIPT, item.client_id, "end_to_end_id", item)
     tried = []
     for rule, value, index in (("client", line.client_code, book.codes),
                                ("epayment_code", line.epayment_code, book.epayment)):
         if value:
             client_id = index.get(value.strip())
             if client_id is not None:
-                return Decision(line, "receipt", client_id, rule)
+                return Decision(line, LineOutcome.RECEIPT, client_id, rule)
             tried.append(f"no client has {'code' if rule == 'client' else 'payment code'} '{value}'")
     for rule, value, multi in (("iban", line.iban, book.ibans), ("cbu", line.cbu, book.cbus)):
         if value:
             owners = multi.get(value, [])
             if len(owners) == 1:
-                return Decision(line, "receipt", owners[0], rule)
+                return Decision(line, LineOutcome.RECEIPT, owners[0], rule)
             if owners:
                 return _ambiguous(line, book, owners, f"the {rule.upper()} {value}")
             tried.append(f"no client has {rule.upper()} {value}")
     found = {client_id for word in _WORD.findall(line.text)
              for client_id in (book.codes.get(word), book.epayment.get(word)) if client_id is not None}
     if len(found) == 1:
-        return Decision(line, "receipt", found.pop(), "text")
+        return Decision(line, LineOutcome.RECEIPT, found.pop(), "text")
     if found:
         return _ambiguous(line, book, sorted(found), "the remittance text")
     tried.append("no client code or payment code in the text" if line.text else "no remittance text")
-    return Decision(line, "unmatched", reason="; ".join(tried))
+    return Decision(line, LineOutcome.UNMATCHED, reason="; ".join(tried))
 
 
 def _ambiguous(line: Line, book: Book, owners: list[int], what: str) -> Decision:
     codes = ", ".join(sorted(book.shown.get(o, "?") for o in owners))
-    return Decision(line, "ambiguous", reason=f"{what} names several clients ({codes})")
+    return Decision(line, LineOutcome.AMBIGUOUS, reason=f"{what} names several clients ({codes})")
 
 
 def _reversed_debit(line: Line) -> Decision:
-    return Decision(line, "unmatched", reason="the bank reverses one of its debits (a credit marked as a "
-                                              "reversal): not a client's payment, check it with the bank")
+    return Decision(line, LineOutcome.UNMATCHED,
+                    reason="the bank reverses one of its debits (a credit marked as a "
+                           "reversal): not a client's payment, check it with the bank")
 
 
 def _debit(line: Line, book: Book, earlier: list[Decision]) -> Decision:
     if not line.booked_entry:
-        return Decision(line, "ignored", reason="not booked yet (pending or information entry)")
+        return Decision(line, LineOutcome.IGNORED, reason="not booked yet (pending or information entry)")
     item = book.items.get(line.end_to_end_id or "")
     if line.reversal and item is None:
         return _reversal(line, book, earlier)
     if line.return_reason is None or item is None:
-        return Decision(line, "ignored", reason="a debit that returns none of our direct debits")
+        return Decision(line, LineOutcome.IGNORED, reason="a debit that returns none of our direct debits")
     client = book.shown.get(item.client_id, "?")
     if item.status == "rejected":
-        return Decision(line, "ignored", reason=f"direct debit {line.end_to_end_id} of client {client} is already "
-                                                "marked returned")
+        return Decision(line, LineOutcome.IGNORED,
+                        reason=f"direct debit {line.end_to_end_id} of client {client} is already marked returned")
     charge_back = item.status == "paid"
     item.status = "rejected"
-    return Decision(line, "return", item.client_id, "end_to_end_id", item, reason=line.return_reason,
+    return Decision(line, LineOutcome.RETURN, item.client_id, "end_to_end_id", item, reason=line.return_reason,
                     charge_back=charge_back)
 
 
@@ -164,23 +181,23 @@ def _reversal(line: Line, book: Book, earlier: list[Decision]) -> Decision:
     found = len(stored) + len(in_file)
     what = f"a reversal by the bank of a credit of {line.amount:.2f} ({', '.join(sorted(names)) or 'no reference'})"
     if found == 0:
-        return Decision(line, "unmatched", reason=f"{what}: no such credit was imported on account "
-                                                  f"{line.account or '?'}; check it with the bank")
+        return Decision(line, LineOutcome.UNMATCHED, reason=f"{what}: no such credit was imported on account "
+                                                            f"{line.account or '?'}; check it with the bank")
     if found > 1:
-        return Decision(line, "ambiguous", reason=f"{what}: {found} credits carry that reference and amount")
+        return Decision(line, LineOutcome.AMBIGUOUS, reason=f"{what}: {found} credits carry that reference and amount")
     if stored:
         credit = stored[0]
         if credit.reversed or credit.key in taken:
-            return Decision(line, "unmatched", reason=f"{what}: that credit was reversed already")
-        return Decision(line, "reversal", credit.client_id, "reversal", reverses=credit.key,
+            return Decision(line, LineOutcome.UNMATCHED, reason=f"{what}: that credit was reversed already")
+        return Decision(line, LineOutcome.REVERSAL, credit.client_id, "reversal", reverses=credit.key,
                         reversed_ref=credit.reference)
     original = in_file[0]
     if original.line.key in taken:
-        return Decision(line, "unmatched", reason=f"{what}: that credit was reversed already")
-    if original.outcome in ("receipt", "settled"):
-        return Decision(line, "reversal", original.client_id, "reversal", reverses=original.line.key,
+        return Decision(line, LineOutcome.UNMATCHED, reason=f"{what}: that credit was reversed already")
+    if original.outcome in (LineOutcome.RECEIPT, LineOutcome.SETTLED):
+        return Decision(line, LineOutcome.REVERSAL, original.client_id, "reversal", reverses=original.line.key,
                         reversed_ref=original.line.bank_ref or original.line.reference)
     # The credit was not posted (unmatched, ambiguous, not booked): the two cancel out.
-    original.outcome, original.reason = "ignored", f"reversed by the bank ({line.where})"
-    return Decision(line, "ignored", reason=f"reverses {original.line.where}, which was not posted",
+    original.outcome, original.reason = LineOutcome.IGNORED, f"reversed by the bank ({line.where})"
+    return Decision(line, LineOutcome.IGNORED, reason=f"reverses {original.line.where}, which was not posted",
                     reverses=original.line.key)

@@ -28,7 +28,7 @@ from ispcube.domain.money import format_amount, within_bounds
 from ispcube.errors import Busy
 from ispcube.services.clients.log import log_bulk
 from ispcube.services.ledger.posting import fits, reserve_numbers
-from ispcube.services.payments.statements.match import ACTED, Decision
+from ispcube.services.payments.statements.match import ACTED, Decision, LineOutcome
 from ispcube.services.process.runtime import Runtime
 
 FORMAT_NAMES = {"camt053": "camt.053", "mt940": "MT940", "csv": "payment file", "xlsx": "payment file"}
@@ -47,10 +47,11 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
     """Write DECISIONS (the caller commits); CUT: the clients whose service is cut."""
     today = rt.today()
     _lock_items(uow, decisions)
-    receipts = [d for d in decisions if d.outcome == "receipt"]
-    debits = [d for d in decisions if (d.outcome == "return" and d.charge_back) or d.outcome == "reversal"]
+    receipts = [d for d in decisions if d.outcome == LineOutcome.RECEIPT]
+    debits = [d for d in decisions
+              if (d.outcome == LineOutcome.RETURN and d.charge_back) or d.outcome == LineOutcome.REVERSAL]
     record = PaymentImport(file_name=file_name[:500], file_format=file_format, imported_at=rt.now(),
-                           operator=rt.operator, posted=len(receipts), returned=sum(d.outcome == "return"
+                           operator=rt.operator, posted=len(receipts), returned=sum(d.outcome == LineOutcome.RETURN
                                                                                    for d in decisions),
                            total=sum((d.line.amount for d in receipts), Decimal("0.00")))
     uow.session.add(record)
@@ -92,9 +93,9 @@ def write(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], file_name: st
     _log(uow, rt, decisions, numbers, balances, source)
     _settle_items(uow, rt, record.id, decisions, numbers)
     paid_cut = sorted({d.client_id for d in receipts if d.client_id in cut})
-    posted = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == "receipt"}
+    posted = {i: numbers[id(d)][1] for i, d in enumerate(decisions) if d.outcome == LineOutcome.RECEIPT}
     charged = {i: numbers[id(d)][1] for i, d in enumerate(decisions)
-               if d.outcome in ("return", "reversal") and id(d) in numbers}
+               if d.outcome in (LineOutcome.RETURN, LineOutcome.REVERSAL) and id(d) in numbers}
     return Written(record.id, posted, charged, paid_cut)
 
 
@@ -117,9 +118,9 @@ def _entry(decision: Decision, series: str, number: int, source: str, today: dat
 
 def _comment(decision: Decision, source: str) -> str:
     line = decision.line
-    if decision.outcome == "reversal":
+    if decision.outcome == LineOutcome.REVERSAL:
         return f"credit {decision.reversed_ref} reversed by the bank ({source} {line.reference or line.where})"
-    if decision.outcome == "return":
+    if decision.outcome == LineOutcome.RETURN:
         return (f"direct debit {line.end_to_end_id} returned by the bank, reason {decision.reason} "
                 f"({source} {line.reference or line.where})")
     parts = [f"{source} {line.reference or line.where}"]
@@ -173,7 +174,7 @@ def _log(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], numbers: dict[
         if id(decision) in numbers:
             assert decision.client_id is not None, "posted lines have their client"
             after[id(decision)] = running[decision.client_id]
-            delta = -decision.line.amount if decision.outcome == "receipt" else decision.line.amount
+            delta = -decision.line.amount if decision.outcome == LineOutcome.RECEIPT else decision.line.amount
             running[decision.client_id] -= delta
     now = rt.now()
     rows: list[tuple[int, str, str]] = []
@@ -188,7 +189,7 @@ def _log(uow: UnitOfWork, rt: Runtime, decisions: list[Decision], numbers: dict[
             rows.append((client_id, f"ledger.{series}",
                          f"{label} {number}: {format_amount(amount)} ({_comment(decision, source)}); "
                          f"balance {format_amount(after[id(decision)])}"))
-        elif decision.outcome == "return":
+        elif decision.outcome == LineOutcome.RETURN:
             rows.append((client_id, "collection.returned",
                          f"direct debit {decision.line.end_to_end_id} returned by the bank before it was paid, "
                          f"reason {decision.reason}: nothing to charge back"))
@@ -201,14 +202,15 @@ def _settle_items(uow: UnitOfWork, rt: Runtime, import_id: int, decisions: list[
     only from the state matching found it in, or the whole import is refused as raced."""
     i, t = CollectionItem, BankTransaction
     now = rt.now()
-    paid = [d for d in decisions if d.outcome == "receipt" and d.item]
+    paid = [d for d in decisions if d.outcome == LineOutcome.RECEIPT and d.item]
     if paid:
         moved = uow.session.connection().execute(
-            update(i).where(i.id == t.item_id, t.import_id == import_id, t.kind == "receipt", i.status == "pending")
+            update(i).where(i.id == t.item_id, t.import_id == import_id, t.kind == LineOutcome.RECEIPT,
+                            i.status == "pending")
             .values(status="paid", settled_at=now, entry_id=t.entry_id))
         if moved.rowcount != len(paid):
             raise _raced()
-    returned = [d for d in decisions if d.outcome == "return"]
+    returned = [d for d in decisions if d.outcome == LineOutcome.RETURN]
     if returned:
         statement = (update(i.__table__).where(i.__table__.c.id == bindparam("item"),
                                                i.__table__.c.status == bindparam("was"))

@@ -34,6 +34,7 @@ from ispcube.services.enforcement.paid import restore_paid
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
 from ispcube.services.payments.statements.lines import Line
+from ispcube.services.payments.statements.match import LineOutcome
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime, require_office
 
@@ -206,25 +207,25 @@ def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> None:
 def _paid(decisions: list, written) -> dict[int, str]:
     """{client id: "paid, receipt N (payments import M)"} of the clients a receipt was posted to."""
     return {d.client_id: f"paid, receipt {written.receipts[index]} (payments import {written.import_id})"
-            for index, d in enumerate(decisions) if d.outcome == "receipt" and d.client_id}
+            for index, d in enumerate(decisions) if d.outcome == LineOutcome.RECEIPT and d.client_id}
 
 
 def _report(run: PaymentsRun, decisions: list, written, shown: dict[int, str]) -> None:
     """What became of each line, for the summary, the JSON and the report file."""
     for index, d in enumerate(decisions):
         line = {**d.line.shown(), "client": shown.get(d.client_id) if d.client_id else None}
-        if d.outcome == "receipt":
+        if d.outcome == LineOutcome.RECEIPT:
             run.posted.append({**line, "matched_by": d.matched_by,
                                "receipt": written.receipts[index] if written else None})
-        elif d.outcome == "return":
+        elif d.outcome == LineOutcome.RETURN:
             run.returned.append({**line, "reason": d.reason, "charged_back": d.charge_back,
                                  "dx": written.debits.get(index) if written else None})
-        elif d.outcome == "reversal":
+        elif d.outcome == LineOutcome.REVERSAL:
             run.reversed.append({**line, "credit": d.reversed_ref,
                                  "dx": written.debits.get(index) if written else None})
-        elif d.outcome == "settled":
+        elif d.outcome == LineOutcome.SETTLED:
             run.settled.append({**line, "reason": d.reason})
-        elif d.outcome in ("unmatched", "ambiguous"):
+        elif d.outcome in (LineOutcome.UNMATCHED, LineOutcome.AMBIGUOUS):
             run.unmatched.append({**line, "outcome": d.outcome, "reason": d.reason})
         else:
             run.ignored.append({**line, "reason": d.reason})

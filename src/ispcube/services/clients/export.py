@@ -18,6 +18,7 @@ from ispcube.db import models as m
 from ispcube.services.clients.export_writers import writer_for
 from ispcube.services.clients.query import ClientFilter, filtered_select
 from ispcube.services.clients.record import client_values
+from ispcube.services.process.output_files import output_path
 from ispcube.services.process.runtime import Runtime
 
 FORMATS = (".xlsx", ".csv", ".json")
@@ -54,7 +55,6 @@ def export_clients(rt: Runtime, f: ClientFilter, out: str, *, with_notes: bool =
                    progress: Callable[[int], None] | None = None,
                    on_start: Callable[[int | None], None] | None = None, replace: bool = False) -> ExportResult:
     """An existing file at OUT is replaced only with REPLACE (--yes): it may be anything (R14)."""
-    from ispcube.services.process.output_files import output_path
     path = output_path(out, FORMATS, "--out", replace)
     keys = list(COLUMNS) + (["notes"] if with_notes else [])
     headers = list(COLUMNS.values()) + (["Management notes"] if with_notes else [])

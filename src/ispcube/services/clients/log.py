@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from sqlalchemy import Connection, Select, String, insert, literal, select
 
 from ispcube.db import models as m
+from ispcube.db.bulk_insert import bulk_insert
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.text import refuse_nul
 from ispcube.errors import Invalid
@@ -48,7 +49,6 @@ def log_selected(conn, at: datetime, operator: str, kind: str | None, rows: Sele
 
 def log_bulk(conn: Connection, at: datetime, operator: str, entries: Iterable[Entry]) -> None:
     """Migration-sized batches: COPY on PostgreSQL, the driver's executemany on SQLite."""
-    from ispcube.db.bulk_insert import bulk_insert
     at_type = EVENTS.c.at.type.dialect_impl(conn.dialect)
     stored_at = (at_type.bind_processor(conn.dialect) or (lambda value: value))(at)
     bulk_insert(conn, EVENTS, COLUMNS,

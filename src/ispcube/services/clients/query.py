@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Select, exists, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
+from ispcube.db.overdue import overdue_select, overdue_since_select
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.numbers import MAX_ID
@@ -85,7 +86,6 @@ def filtered_select(conn: Connection, f: ClientFilter, actor: Actor) -> Select:
 
 def _overdue_condition(f: ClientFilter):
     """Clients owing a debt already due on F.today, due F.overdue_days ago or more (set-based)."""
-    from ispcube.db.overdue import overdue_select, overdue_since_select
     on = f.today or date.today()
     if f.overdue_days is None:
         owing = overdue_select(on).subquery("owing")

@@ -13,6 +13,7 @@ from ispcube.db import models as m
 from ispcube.errors import Invalid, UsageError
 from ispcube.services.admin import config
 from ispcube.services.clients.query import ClientFilter, stream_clients
+from ispcube.services.process.output_files import HTML_MARK, output_path
 from ispcube.services.process.runtime import Runtime
 
 
@@ -87,7 +88,6 @@ def write_map(rt: Runtime, f: ClientFilter, html_path: str | None, geojson_path:
               replace: bool = False) -> MapSummary:
     """The map page and/or its GeoJSON; an existing file is replaced only when ispcube wrote it,
     or with REPLACE (--yes) (R14). Each file is written whole or not at all."""
-    from ispcube.services.process.output_files import HTML_MARK, output_path
     if not html_path and not geojson_path:
         raise UsageError("give --out FILE.html, --geojson FILE.geojson, or both")
     html = output_path(html_path, (".html", ".htm"), "--out", replace) if html_path else None

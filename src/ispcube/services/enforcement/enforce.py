@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ispcube.db import models as m
+from ispcube.db.overdue import overdue_debts, overdue_since
 from ispcube.domain.enforcement import ClientRow, Decision, Stages, decide
 from ispcube.domain.money import format_amount
-from ispcube.domain.terms import JobName, Mode, Service
+from ispcube.domain.terms import JobName, Mode, NextStep, Service
 from ispcube.services.admin import config
 from ispcube.services.enforcement import grace, jobs, states
 from ispcube.services.enforcement.outcomes import DecisionRow
 from ispcube.services.enforcement.wanted import commitments_in_force, load_clients
 from ispcube.services.ledger import commitments, money_in
+from ispcube.services.ledger.rebuild import rebuild_balances
 from ispcube.services.process.runtime import Runtime
 
 
@@ -80,7 +82,6 @@ def _rebuild_due_balances(rt: Runtime, today: date) -> None:
         due = commitments.due_client_ids(uow, today)
         if not due:
             return
-        from ispcube.services.ledger.rebuild import rebuild_balances
         rebuild_balances(uow, rt, due)
         uow.commit()
 
@@ -90,7 +91,6 @@ def _decide(uow, rt: Runtime, today: date, clients: dict[int, ClientRow],
     """Decide every client's state and change it (a dry run rolls the change back);
     SERVICES is updated to the states decided. A plan also says, in SUMMARY, why each
     client's state changes or, for migrated debt in its grace (U6), why it does not."""
-    from ispcube.db.overdue import overdue_debts, overdue_since
     threshold = config.get_value(uow.session, "unlock_threshold")
     debts = overdue_debts(uow, today)
     settled = commitments.settle_due(uow, rt, today, debts, threshold, services)
@@ -154,6 +154,5 @@ def _reasons(decisions: list[Decision], clients: dict[int, ClientRow], debts: di
 
 def _next_steps(decisions: list[Decision], since: dict[int, date], stages: Stages) -> dict:
     """{client id: (the cut, its day)} of the clients throttled now, for their notices (E4)."""
-    from ispcube.domain.terms import NextStep
     return {d.client_id: (NextStep.CUT, since[d.client_id] + timedelta(days=stages.cut_after))
             for d in decisions if d.service == Service.THROTTLED and stages.cut_after and d.client_id in since}

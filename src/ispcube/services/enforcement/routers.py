@@ -33,6 +33,7 @@ from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_f
 from ispcube.db import models as m
 from ispcube.domain.terms import Action, JobName, Mode, TaskStatus, Want
 from ispcube.errors import RouterError, RouterUnreachable
+from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import router_lock as locks, tasks
 from ispcube.services.enforcement.outcomes import ChangeRow, RouterStatus
@@ -178,7 +179,6 @@ def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tas
 
 def _adopt_lists(rt) -> tuple[str, ...]:
     """The lists of `enforce.adopt_lists` (U5): the cuts the old system left on the routers."""
-    from ispcube.services.admin import config
     with rt.uow() as uow:
         names = config.get_value(uow.session, "enforce.adopt_lists")
     return tuple(name.strip() for name in names.split(",") if name.strip())

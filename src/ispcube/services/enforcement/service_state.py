@@ -15,10 +15,15 @@ from sqlalchemy import event
 from ispcube.db import models as m
 from ispcube.db.models import NOTE_LENGTH
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.enforcement import Decision
 from ispcube.domain.terms import DecidedBy, Service
 from ispcube.domain.text import one_line
 from ispcube.errors import Invalid, PartialFailure
+from ispcube.services.admin import config
+from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.enforcement.outcomes import Applied, AppliedRow, ManualChange, OnRouters, RouterStatus
+from ispcube.services.ledger import commitments
+from ispcube.services.ledger.commitments import open_commitment
 from ispcube.services.process.runtime import Runtime
 
 
@@ -42,7 +47,6 @@ def _checked(reason: str) -> str:
 
 def _change(uow: UnitOfWork, rt: Runtime, client: m.Client, service: Service, message: str, kind: str,
             apply_after_commit: bool) -> None:
-    from ispcube.domain.enforcement import Decision
     from ispcube.services.enforcement.states import Was, change_service_states
     if client.service == service and client.service_by == DecidedBy.MANUAL:
         return
@@ -67,7 +71,6 @@ def apply_now(rt: Runtime, client_id: int, today: date | None = None) -> list[Ap
     Each router is written under its lock, waiting (bounded) for an enforce run working on it;
     the client's state is read again under the lock, so the last writer writes the current
     state. A router that fails, or stays busy, keeps the queued task: status "queued"."""
-    from ispcube.services.admin import config
     from ispcube.services.enforcement import jobs, states, tasks
     today = today or rt.today()
     with rt.uow() as uow:
@@ -85,7 +88,6 @@ def apply_now(rt: Runtime, client_id: int, today: date | None = None) -> list[Ap
 
 
 def disable_client(rt, code: str, reason: str) -> ManualChange:
-    from ispcube.services.clients.lifecycle import find_client
     if not reason or not reason.strip():
         raise Invalid("give the reason for disabling the service (--reason)")
     with rt.uow() as uow:
@@ -98,16 +100,12 @@ def disable_client(rt, code: str, reason: str) -> ManualChange:
 
 def commitment_of(rt, code: str) -> str | None:
     """The due date of the client's payment commitment in force, if any (ISO)."""
-    from ispcube.services.clients.lifecycle import find_client
-    from ispcube.services.ledger.commitments import open_commitment
     with rt.uow() as uow:
         current = open_commitment(uow, find_client(uow, code, rt.actor(uow)).id)
         return current.due_date.isoformat() if current else None
 
 
 def enable_client(rt, code: str, reason: str | None, drop_commitment: bool) -> ManualChange:
-    from ispcube.services.clients.lifecycle import find_client
-    from ispcube.services.ledger import commitments
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
         if drop_commitment:

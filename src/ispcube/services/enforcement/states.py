@@ -25,11 +25,13 @@ from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.enforcement import Decision
 from ispcube.domain.terms import Action, JobName, Service, TaskStatus, Want
+from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import tasks
 from ispcube.services.enforcement.jobs import Pass
 from ispcube.services.enforcement.routers import ListJob
 from ispcube.services.enforcement.wanted import current_wanted
+from ispcube.services.notices.outbox import notices_for_moves
 
 if TYPE_CHECKING:
     from ispcube.domain.terms import NextStep
@@ -88,7 +90,6 @@ def service_states_changed(uow: UnitOfWork, rt: "Runtime", today: date, decision
     overdue debts when read already; NEXT_STEPS, the stage that follows and its date).
     Decisions that keep the service (a manual enable of an active client, one handed back to
     the job) are logged only."""
-    from ispcube.services.notices.outbox import notices_for_moves
     log_many(uow, rt, [(d.client_id, d.kind, d.message) for d in decisions])
     moves = {d.client_id: (Service(was[d.client_id].service), Service(d.service)) for d in decisions
              if was[d.client_id].service != d.service}
@@ -136,7 +137,6 @@ def _connections_of(uow: UnitOfWork, client_ids) -> list:
 def throttling_in_use(uow: UnitOfWork) -> bool:
     """Does any router list of throttled clients need work: the stage is on, a client is
     throttled, or a throttle task is open? (When not, runs never read the throttle list.)"""
-    from ispcube.services.admin import config
     if config.get_value(uow.session, "escalation.throttle_after_days"):
         return True
     return bool(uow.session.scalar(select(

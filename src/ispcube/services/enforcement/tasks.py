@@ -14,6 +14,7 @@ from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.terms import OPPOSITE, Action, TaskStatus
+from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement.outcomes import ExpiredTask
 
@@ -33,7 +34,6 @@ class OpenTask:
 
 
 def retry_until(uow: UnitOfWork, day: date) -> date:
-    from ispcube.services.admin import config
     return day + timedelta(days=config.get_value(uow.session, "enforce.retry_days"))
 
 

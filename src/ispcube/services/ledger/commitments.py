@@ -22,6 +22,7 @@ from ispcube.domain.terms import DecidedBy, Service
 from ispcube.errors import Invalid, NotFound
 from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.clients.log import log_many
 
 CUT_RETRY_DAYS = 5   # the seed (v6.46): "insistirá hasta 5 días después de la fecha original"
 
@@ -120,7 +121,6 @@ def _close(uow: UnitOfWork, rt, outcome: list[tuple[int, str, int, str]]) -> Non
         return
     from sqlalchemy import bindparam, update
 
-    from ispcube.services.clients.log import log_many
     table = Commitment.__table__
     uow.session.execute(update(table).where(table.c.id == bindparam("cid"))
                         .values(status=bindparam("status"), closed_at=rt.now()),

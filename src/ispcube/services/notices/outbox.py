@@ -15,6 +15,7 @@ from typing import Iterable
 
 from ispcube.db.chunks import one_list
 from ispcube.db.notice_models import Notice
+from ispcube.db.overdue import overdue_debts
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.terms import NextStep
 
@@ -74,7 +75,6 @@ def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int,
     NEXT_STEPS gives, per client, the step that follows and its date when there is one; DEBTS,
     the overdue debts when the caller has read them already. At most two statements whatever
     the number of clients."""
-    from ispcube.db.overdue import overdue_debts
     changes = list(changes)
     if not changes:
         return

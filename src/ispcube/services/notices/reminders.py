@@ -16,9 +16,12 @@ from ispcube.db import models as m
 from ispcube.db.chunks import chunks
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.notice_models import Notice
+from ispcube.db.overdue import overdue_since
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.terms import NextStep
+from ispcube.domain.enforcement import Stages
+from ispcube.domain.terms import NextStep, Service
+from ispcube.services.admin import config
 from ispcube.services.notices.outbox import NoticeIn, NoticeKind, write_notices
 
 
@@ -30,9 +33,6 @@ def _not_reversed(entry):
 def preaviso_notices(uow: UnitOfWork, rt, client_ids: list[int], now: datetime) -> None:
     """A notice per warned client (once a month): its balance, and the next stage (E1) with its
     day, counted from the due date of its oldest unpaid debit, or else of its next invoice."""
-    from ispcube.db.overdue import overdue_since
-    from ispcube.domain.enforcement import Stages
-    from ispcube.services.admin import config
     if not client_ids:
         return
     today = now.date()
@@ -58,7 +58,6 @@ def next_stage(stages, fell_due: date | None, today: date) -> tuple[NextStep | N
     """The stage a debt that fell (or falls) due on FELL_DUE reaches next, and its day: the
     throttle when STAGES has one and its day is to come, else the cut; nothing when both days
     are past (the client is shielded: not blockable, or a commitment) or no debt falls due."""
-    from ispcube.domain.terms import Service
     if fell_due is None:
         return None, None
     steps = [(NextStep.CUT, fell_due + timedelta(days=stages.cut_after))]

@@ -27,6 +27,7 @@ from ispcube.errors import Invalid, MailRejected, MailUnavailable
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.documents.notice_texts import Rendered, notice_context, render_notice
+from ispcube.services.documents.templates import environment, stored_bodies
 from ispcube.services.notices.outbox import NoticeStatus, write_notices
 from ispcube.services.notices.reminders import due_reminders
 from ispcube.services.process.job_lock import job_lock
@@ -162,7 +163,6 @@ def _expiry_cutoff(now: datetime) -> datetime:
 def _prepare(uow, setup: Setup, now: datetime) -> tuple[list[Outgoing], list[tuple[int, int, str]]]:
     # Messages are built one at a time while sending: a long queue holds only the texts.
     """The pending notices, rendered: (messages to send, (id, client id, kind) without address)."""
-    from ispcube.services.documents.templates import environment, stored_bodies
     env = environment(stored_bodies(uow), text=True)
     c = m.Client
     rows = uow.session.execute(

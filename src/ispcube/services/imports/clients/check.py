@@ -11,8 +11,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from ispcube.db.bulk_insert import copy_line
-from ispcube.db.models import NOTE_LENGTH
+from ispcube.db.bulk_insert import bind_processors, copy_line, dialect_named
+from ispcube.db.models import NOTE_LENGTH, Client
 from ispcube.domain.vocabulary import service_state
 from ispcube.services.clients.fields import Refs, parse_fields
 from ispcube.services.clients.lifecycle import address_key, search_text
@@ -233,8 +233,6 @@ _WORKER: dict[str, Any] = {}
 
 
 def start_worker(ctx: CheckContext) -> None:
-    from ispcube.db.bulk_insert import bind_processors, dialect_named
-    from ispcube.db.models import Client
     _WORKER["context"] = ctx
     _WORKER["processors"] = bind_processors(dialect_named(ctx.dialect), Client.__table__, INSERT_COLUMNS)
     _WORKER["copy"] = ctx.copy_rows

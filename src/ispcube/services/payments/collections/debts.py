@@ -20,6 +20,7 @@ from ispcube.domain.bank import format_iban
 from ispcube.domain.money import format_amount
 from ispcube.domain.vocabulary import parse_payment_method
 from ispcube.services.clients.export_writers import CsvWriter, writer_for
+from ispcube.services.process.output_files import output_path
 from ispcube.services.process.runtime import Runtime, require_office
 
 COLUMNS = {"code": "Code", "name": "Name", "epayment_code": "Electronic payment code",
@@ -47,7 +48,6 @@ def export_debts(rt: Runtime, method: str, out: str, *, overwrite: bool = False,
             writer.write(_values(row, typed=False))
         writer.close()
         return DebtsFile("-", len(rows), format_amount(sum((row.balance for row in rows), start=0)))
-    from ispcube.services.process.output_files import output_path
     path = output_path(out, FORMATS, "--out", overwrite)
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))

@@ -43,6 +43,7 @@ from ispcube.errors import Busy, Invalid, PartialFailure
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.process.job_lock import job_lock
+from ispcube.services.process.output_files import output_path
 from ispcube.services.process.runtime import Runtime, require_office
 
 ZERO = Decimal("0.00")
@@ -186,7 +187,6 @@ def finish_stopped_batches(uow) -> list[str]:
 def _output(out: str | None, dry_run: bool, overwrite: bool) -> Path | None:
     if out is None and dry_run:
         return None
-    from ispcube.services.process.output_files import output_path
     return output_path(out, (".xml",), "--out", overwrite).absolute()
 
 

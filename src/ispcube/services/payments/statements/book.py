@@ -7,6 +7,7 @@ from sqlalchemy import Column, MetaData, String, Table, exists, select
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
+from ispcube.db.bulk_insert import bulk_insert
 from ispcube.db.chunks import chunks
 from ispcube.db.collection_models import CollectionItem
 from ispcube.db.statement_models import BankTransaction
@@ -27,7 +28,6 @@ def known_keys(uow: UnitOfWork, keys: Iterable[str]) -> set[str]:
     wanted = sorted(set(keys))
     if len(wanted) <= CHUNK:
         return set(uow.session.scalars(select(BankTransaction.key).where(BankTransaction.key.in_(wanted))))
-    from ispcube.db.bulk_insert import bulk_insert
     conn = uow.session.connection()
     conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS incoming_keys (key VARCHAR(255) PRIMARY KEY)")
     conn.exec_driver_sql("DELETE FROM incoming_keys")

@@ -26,16 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from ispcube.domain.money import format_amount
+from ispcube.domain.spreadsheet_safety import neutralise
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid
 from ispcube.services.admin import config
 from ispcube.services.enforcement.outcomes import OnRouters
 from ispcube.services.enforcement.paid import restore_paid
+from ispcube.services.imports.engine import ImportOptions as EngineOptions, run_import
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
 from ispcube.services.payments.statements.lines import Line
 from ispcube.services.payments.statements.match import LineOutcome
 from ispcube.services.process.job_lock import job_lock
+from ispcube.services.process.output_files import output_path
 from ispcube.services.process.runtime import Runtime, require_office
 
 JOB = "payments import"
@@ -106,7 +109,6 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
                       "of payments")
     report = None
     if options.report:
-        from ispcube.services.process.output_files import output_path
         report = output_path(options.report, (".csv",), "--report", options.overwrite, header=",".join(REPORT_COLUMNS))
     with rt.uow() as uow:
         money = accounts_currency(uow)
@@ -135,7 +137,6 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
 
 def _import_table(rt: Runtime, path: Path, options: ImportOptions, money: str) -> PaymentsRun:
     """A CSV/XLSX payment file, through the import engine (table.py)."""
-    from ispcube.services.imports.engine import ImportOptions as EngineOptions, run_import
     from ispcube.services.payments.statements.table import PaymentFileImport, PaymentFileSummary
     engine_options = EngineOptions(skip_invalid=options.skip_invalid, dry_run=options.dry_run,
                                    ignore_columns=options.ignore_columns)
@@ -239,7 +240,6 @@ def _write_report(path: Path, run: PaymentsRun) -> None:
     """Every line of the file and what became of it, as CSV (formula cells made inert)."""
     import csv
 
-    from ispcube.domain.spreadsheet_safety import neutralise
     rows: list[dict[str, Any]] = []
     rows += [{**p, "outcome": "dry run: would post" if run.dry_run else "posted", "detail": p["matched_by"]}
              for p in run.posted]

@@ -27,9 +27,11 @@ from ispcube.domain.money import parse_amount
 from ispcube.domain.text import quoted
 from ispcube.domain.vocabulary import PAYMENT_METHODS, payment_method
 from ispcube.errors import Invalid
+from ispcube.services.admin.config import local_formats
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key
 from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
 from ispcube.services.imports.read import Source
+from ispcube.services.ledger.posting import currency
 from ispcube.services.payments.statements.lines import Line
 from ispcube.services.payments.statements.match import ACTED, Book, Decision, decide
 from ispcube.services.process.runtime import Runtime
@@ -229,8 +231,6 @@ class PaymentFileImport(ImportRun):
         return map_columns(header, cls.given_source)
 
     def context(self) -> CheckContext:
-        from ispcube.services.admin.config import local_formats
-        from ispcube.services.ledger.posting import currency
         return CheckContext(self.columns, currency(self.uow), local_formats(self.uow.session), self.given_source)
 
     def settle(self, sent: list) -> list[Checked]:

@@ -231,7 +231,7 @@ def _statement(rt: Runtime, sim) -> Generator[str, None, Path]:
     path.write_text(statement(entries, currency="ARS", statement_id=f"DEMO-{booked:%Y%m%d}",
                               created=f"{rt.today().isoformat()}T07:00:00"), encoding="utf-8")
     run = import_payments(rt, str(path), ImportOptions())
-    codes = ", ".join(p["client"] for p in run.posted)
+    codes = ", ".join(p["client"] or "?" for p in run.posted)
     yield (f"Bank statement of {booked} ({path.name}, camt.053): payments import posted {len(run.posted)} "
            f"transfers for {run.total:.2f} ({codes or 'nobody was cut to pay'}: the code in the text); "
            f"{len(run.unmatched)} not matched "

@@ -109,7 +109,7 @@ def sepa_tour(main_db: Path, clock: Callable[[], datetime], program: str = "ispc
                "checked against its XSD): the file for the bank")
         _statement(camt_path, run, today)
         imported = import_payments(rt, str(camt_path), ImportOptions())
-        credited = ", ".join(p["client"] for p in imported.posted)
+        credited = ", ".join(p["client"] or "?" for p in imported.posted)
         returned = "; ".join(f"{r['client']} {r['amount']} returned, reason {r['reason']} ({RETURN_REASON[1]})"
                              for r in imported.returned)
         yield (f"Bank statement of {today} ({camt_path.name}, camt.053): payments import posted "

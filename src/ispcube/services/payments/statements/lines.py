@@ -31,6 +31,7 @@ from datetime import date
 from decimal import Decimal
 import hashlib
 import re
+from typing import TypedDict
 
 from ispcube.domain.money import decimals_for
 from ispcube.domain.text import quoted
@@ -44,6 +45,17 @@ RETURN_REASONS = frozenset({
 _END_TO_END = re.compile(r"\bISPCUBE-\d+-\d+\b")
 _CENT = Decimal("0.01")
 _NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF", "NOT PROVIDED"}
+
+
+class ShownLine(TypedDict):
+    """A line as messages and reports show it."""
+    where: str
+    date: str
+    amount: str
+    direction: str               # credit | debit
+    reference: str | None
+    end_to_end_id: str | None
+    text: str
 
 
 @dataclass
@@ -71,7 +83,7 @@ class Line:
     names: tuple[str, ...] = ()    # a reversal: the references that may name what it reverses
     legacy_key: str | None = None  # the key an import before migration 0015 gave it
 
-    def shown(self) -> dict:
+    def shown(self) -> ShownLine:
         return {"where": self.where, "date": self.booked.isoformat(), "amount": f"{self.amount:.2f}",
                 "direction": "credit" if self.credit else "debit", "reference": self.reference,
                 "end_to_end_id": self.end_to_end_id, "text": self.text[:140]}

@@ -36,7 +36,16 @@ from ispcube.services.imports.engine import ImportOptions as EngineOptions, run_
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
 from ispcube.services.payments.statements.lines import Line
-from ispcube.services.payments.statements.match import LineOutcome
+from ispcube.services.payments.statements.match import Decision, LineOutcome
+from ispcube.services.payments.statements.rows import (
+    ExplainedRow,
+    LineRow,
+    PaymentsRunRecord,
+    PostedRow,
+    ReturnedRow,
+    ReversedRow,
+    UnmatchedRow,
+)
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.output_files import output_path
 from ispcube.services.process.runtime import Runtime, require_office
@@ -66,13 +75,13 @@ class PaymentsRun:
     currency: str = ""
     lines: int = 0
     import_id: int | None = None
-    posted: list[dict[str, Any]] = field(default_factory=list)
-    returned: list[dict[str, Any]] = field(default_factory=list)
-    reversed: list[dict[str, Any]] = field(default_factory=list)      # credits the bank reversed (a DX each)
-    settled: list[dict[str, Any]] = field(default_factory=list)     # credits of items already paid
-    already: int = 0                                                  # acted on by an earlier import
-    unmatched: list[dict[str, Any]] = field(default_factory=list)     # unmatched and ambiguous credits
-    ignored: list[dict[str, Any]] = field(default_factory=list)       # debits and entries not booked
+    posted: list[PostedRow] = field(default_factory=list)
+    returned: list[ReturnedRow] = field(default_factory=list)
+    reversed: list[ReversedRow] = field(default_factory=list)       # credits the bank reversed (a DX each)
+    settled: list[ExplainedRow] = field(default_factory=list)      # credits of items already paid
+    already: int = 0                                                # acted on by an earlier import
+    unmatched: list[UnmatchedRow] = field(default_factory=list)    # unmatched and ambiguous credits
+    ignored: list[ExplainedRow] = field(default_factory=list)      # debits and entries not booked
     invalid: list[str] = field(default_factory=list)                  # rows skipped (--skip-invalid)
     enabled: list[OnRouters] = field(default_factory=list)
     report: str | None = None
@@ -86,7 +95,7 @@ class PaymentsRun:
     def changed(self) -> bool:
         return not self.dry_run and bool(self.posted or self.returned or self.settled or self.reversed)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> PaymentsRunRecord:
         return {"file": self.file, "format": self.file_format, "dry_run": self.dry_run, "import": self.import_id,
                 "currency": self.currency, "lines": self.lines, "posted": len(self.posted),
                 "total": format_amount(self.total), "returned": self.returned, "reversed": self.reversed,
@@ -205,16 +214,16 @@ def match_and_write(rt: Runtime, run: PaymentsRun, lines: list[Line]) -> None:
             uow.commit()
 
 
-def _paid(decisions: list, written) -> dict[int, str]:
+def _paid(decisions: list[Decision], written) -> dict[int, str]:
     """{client id: "paid, receipt N (payments import M)"} of the clients a receipt was posted to."""
     return {d.client_id: f"paid, receipt {written.receipts[index]} (payments import {written.import_id})"
             for index, d in enumerate(decisions) if d.outcome == LineOutcome.RECEIPT and d.client_id}
 
 
-def _report(run: PaymentsRun, decisions: list, written, shown: dict[int, str]) -> None:
+def _report(run: PaymentsRun, decisions: list[Decision], written, shown: dict[int, str]) -> None:
     """What became of each line, for the summary, the JSON and the report file."""
     for index, d in enumerate(decisions):
-        line = {**d.line.shown(), "client": shown.get(d.client_id) if d.client_id else None}
+        line: LineRow = {**d.line.shown(), "client": shown.get(d.client_id) if d.client_id else None}
         if d.outcome == LineOutcome.RECEIPT:
             run.posted.append({**line, "matched_by": d.matched_by,
                                "receipt": written.receipts[index] if written else None})

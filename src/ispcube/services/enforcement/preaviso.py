@@ -16,6 +16,7 @@ from ispcube.adapters.drivers import PREAVISO_LIST
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.network_models import PreavisoMark
+from ispcube.db.upsert import insert_on_conflict
 from ispcube.domain.terms import Action, JobName, Mode, Service, Want
 from ispcube.services.admin import config
 from ispcube.services.enforcement import grace, jobs
@@ -75,11 +76,7 @@ def run_preaviso(rt: Runtime, now: datetime | None = None, *, dry_run: bool = Fa
 def _mark_warned(rt, client_ids: list[int], now: datetime) -> None:
     table = PreavisoMark.__table__
     with rt.uow() as uow:
-        if uow.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
-        statement = insert(table)
+        statement = insert_on_conflict(uow.dialect, table)
         uow.session.execute(statement.on_conflict_do_update(
             index_elements=["client_id"], set_={"warned_at": statement.excluded.warned_at}),
             [{"client_id": cid, "warned_at": now} for cid in sorted(set(client_ids))])

@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, select, text, update
 from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
+from ispcube.db.upsert import insert_on_conflict
 from ispcube.domain.terms import OPPOSITE, Action, TaskStatus
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
@@ -39,11 +40,7 @@ def retry_until(uow: UnitOfWork, day: date) -> date:
 
 def _insert_ignoring_open(uow: UnitOfWork):
     """INSERT that skips a row when an open task for its connection and action exists."""
-    if uow.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
-    return insert(RouterTask).on_conflict_do_nothing(
+    return insert_on_conflict(uow.dialect, RouterTask).on_conflict_do_nothing(
         index_elements=["connection_id", "action"], index_where=OPEN)
 
 

@@ -20,6 +20,7 @@ from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
+from ispcube.db.upsert import insert_on_conflict
 from ispcube.domain.money import MAX_AMOUNT, format_amount, parse_amount, within_bounds
 from ispcube.domain.roles import Role
 from ispcube.domain.text import one_line
@@ -78,11 +79,7 @@ def reserve_numbers(uow: UnitOfWork, series: str, count: int = 1) -> int:
     One upsert: the sequence row stays locked until the caller's transaction ends, so numbers
     are never given twice and, as nothing else takes them, never skipped.
     """
-    if uow.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
-    statement = (dialect_insert(m.Sequence).values(name=series, value=count)
+    statement = (insert_on_conflict(uow.dialect, m.Sequence).values(name=series, value=count)
                  .on_conflict_do_update(index_elements=[m.Sequence.name],
                                         set_={"value": m.Sequence.value + count})
                  .returning(m.Sequence.value))

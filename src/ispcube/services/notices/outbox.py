@@ -17,6 +17,7 @@ from ispcube.db.chunks import one_list
 from ispcube.db.notice_models import Notice
 from ispcube.db.overdue import overdue_debts
 from ispcube.db.uow import UnitOfWork
+from ispcube.db.upsert import insert_on_conflict
 from ispcube.domain.terms import NextStep
 
 
@@ -60,11 +61,8 @@ def write_notices(uow: UnitOfWork, rt, notices: Iterable[NoticeIn]) -> None:
             for n in notices]
     if not rows:
         return
-    if uow.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict API as PostgreSQL's
-    uow.session.execute(insert(Notice).on_conflict_do_nothing(index_elements=["once_key"]), rows)
+    once = insert_on_conflict(uow.dialect, Notice).on_conflict_do_nothing(index_elements=["once_key"])
+    uow.session.execute(once, rows)
 
 
 def stage_notices(uow: UnitOfWork, rt, today: date, changes: Iterable[tuple[int, NoticeKind]],

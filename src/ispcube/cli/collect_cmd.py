@@ -66,9 +66,9 @@ def show(ctx: typer.Context, batch: str = typer.Argument(..., metavar="BATCH", h
     shown = show_batch(state(ctx).runtime(), batch)
     if state(ctx).format == "json":
         return render_record(shown, "json")
-    items = shown.pop("items")
-    render_record(shown, "table")
-    render_rows(items, state(ctx).format, ["client", "amount", "end_to_end_id", "sequence", "status", "reason"])
+    render_record({key: value for key, value in shown.items() if key != "items"}, "table")
+    render_rows(shown["items"], state(ctx).format,
+                ["client", "amount", "end_to_end_id", "sequence", "status", "reason"])
 
 
 @collect_app.command("settle")

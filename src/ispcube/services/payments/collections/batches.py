@@ -10,6 +10,7 @@ time (past the lock, or another command) never gets a receipt posted twice.
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from sqlalchemy import case, func, select, update
 
@@ -26,7 +27,50 @@ from ispcube.services.process.runtime import Runtime, require_office
 JOB = "collect settle"
 
 
-def list_batches(rt: Runtime) -> list[dict]:
+class BatchRow(TypedDict):
+    """`collect list`: a batch and how many of its items are pending, paid and rejected."""
+    batch: int
+    created: str
+    collection_date: str
+    pain: str
+    items: int
+    total: str
+    pending: int
+    paid: int
+    rejected: int
+    file: str | None
+
+
+class BatchItem(TypedDict):
+    client: str
+    amount: str
+    end_to_end_id: str
+    sequence: str
+    status: str                  # pending | paid | rejected
+    reason: str | None
+
+
+class Batch(TypedDict):
+    """`collect show`: a batch and its items."""
+    batch: int
+    message_id: str
+    pain: str
+    collection_date: str
+    created: str
+    operator: str
+    file: str | None
+    total: str
+    items: list[BatchItem]
+
+
+class Settled(TypedDict):
+    """`collect settle`: the items taken as paid, and what they brought in."""
+    batch: int
+    paid: int
+    total: str
+
+
+def list_batches(rt: Runtime) -> list[BatchRow]:
     item = CollectionItem
     counts = (select(item.batch_id,
                      *(func.sum(case((item.status == status, 1), else_=0)).label(status)
@@ -44,7 +88,7 @@ def list_batches(rt: Runtime) -> list[dict]:
                 for batch, pending, paid, rejected in rows]
 
 
-def show_batch(rt: Runtime, batch_ref: str) -> dict:
+def show_batch(rt: Runtime, batch_ref: str) -> Batch:
     with rt.uow() as uow:
         require_office(rt.actor(uow), "see direct-debit batches")
         batch = _batch(uow, batch_ref)
@@ -60,7 +104,7 @@ def show_batch(rt: Runtime, batch_ref: str) -> dict:
                            "status": item.status, "reason": item.reason} for item, code in rows]}
 
 
-def settle_batch(rt: Runtime, batch_ref: str) -> dict:
+def settle_batch(rt: Runtime, batch_ref: str) -> Settled:
     """Take every pending item of the batch as paid: a receipt each, in one transaction."""
     with job_lock(rt.engine, JOB), money_in.posting(rt):     # receipts: posted as every payment is
         with rt.uow() as uow:

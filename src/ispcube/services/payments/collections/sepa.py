@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 import os
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy import exists, insert, literal, select
 
@@ -51,6 +52,39 @@ HORIZON_DAYS = 366      # the furthest collection date accepted
 JOB = "collect sepa"
 
 
+class DebitRow(TypedDict):
+    """A direct debit the batch requests (pending until the bank's statement or a settle)."""
+    client: str
+    amount: str
+    end_to_end_id: str
+    sequence: str                # FRST | RCUR
+    mandate_ref: str
+    status: str
+    reason: None
+
+
+class RefusedRow(TypedDict):
+    """A client paying by direct debit who could not be collected, and why."""
+    client: str
+    amount: str
+    reason: str
+
+
+class SepaRecord(TypedDict):
+    batch: int | None
+    message_id: str | None
+    file: str | None
+    collection_date: str
+    pain: str
+    dry_run: bool
+    count: int
+    total: str
+    items: list[DebitRow]
+    refused: list[RefusedRow]
+    already_pending: int
+    recovered: list[str]
+
+
 @dataclass
 class SepaRun:
     collection_date: str
@@ -60,12 +94,12 @@ class SepaRun:
     message_id: str | None = None
     file: str | None = None
     total: Decimal = ZERO
-    items: list[dict] = field(default_factory=list)
-    refused: list[dict] = field(default_factory=list)     # {client, amount, reason}
+    items: list[DebitRow] = field(default_factory=list)
+    refused: list[RefusedRow] = field(default_factory=list)
     pending: int = 0                                      # clients left out: an item still pending
     recovered: list[str] = field(default_factory=list)    # files of stopped runs moved into place
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> SepaRecord:
         return {"batch": self.batch, "message_id": self.message_id, "file": self.file,
                 "collection_date": self.collection_date, "pain": self.pain, "dry_run": self.dry_run,
                 "count": len(self.items), "total": format_amount(self.total), "items": self.items,
@@ -255,7 +289,7 @@ def _unwritable(row) -> str:
             "(client edit --account-holder)")
 
 
-def _item(code: str, debit: Debit) -> dict:
+def _item(code: str, debit: Debit) -> DebitRow:
     return {"client": code, "amount": format_amount(debit.amount), "end_to_end_id": debit.end_to_end_id,
             "sequence": debit.sequence, "mandate_ref": debit.mandate_ref, "status": "pending", "reason": None}
 

@@ -133,7 +133,7 @@ def run_routers(scope: Scope, routers: list[m.Router], passes: list[Pass], summa
     """Every router of ROUTERS made to match every pass of PASSES (or planned, or checked),
     into SUMMARY. ON_OUTCOME(router, outcome) is called after each router."""
     rt = scope.rt
-    jobs = {step.job.job for step in passes}
+    jobs = {step.job.job_name for step in passes}
     assert len(jobs) == 1, "the passes of one run belong to one job (its tasks expire together)"
     job = jobs.pop()
     with claimed(rt.engine, [r.id for r in routers]) as mine:
@@ -148,7 +148,7 @@ def run_routers(scope: Scope, routers: list[m.Router], passes: list[Pass], summa
         # Routers are slow and independent: several are worked on at once, each with its own
         # connection and transaction; the summary is assembled in the routers' order.
         with ThreadPoolExecutor(max_workers=ROUTER_WORKERS) as pool:
-            pending = [(router, pool.submit(_on_router, scope, router, targets.get(router.id, []), passes,
+            pending = [(router, pool.submit(_every_pass, scope, router, targets.get(router.id, []), passes,
                                             [open_tasks.get(router.id, {}) for open_tasks in open_by_pass]))
                        for router in routers if router.id in mine]
             for router in routers:
@@ -165,13 +165,13 @@ def run_routers(scope: Scope, routers: list[m.Router], passes: list[Pass], summa
 def _open_by_router(uow: UnitOfWork, job: ListJob, router_ids: Iterable[int]) -> dict[int, dict]:
     """{router id: {(connection id, action): OpenTask}} of JOB's list."""
     by_router: dict[int, dict] = {}
-    for task in tasks.open_tasks(uow, job.job, router_ids, job.actions):
+    for task in tasks.open_tasks(uow, job.job_name, router_ids, job.actions):
         by_router.setdefault(task.router_id, {})[(task.connection_id, task.action)] = task
     return by_router
 
 
-def _on_router(scope: Scope, router: m.Router, targets, passes: list[Pass],
-               open_tasks: list[dict]) -> RouterOutcome:
+def _every_pass(scope: Scope, router: m.Router, targets, passes: list[Pass],
+                open_tasks: list[dict]) -> RouterOutcome:
     """Every pass on one router, in order; their outcomes as one."""
     outcomes = [work_on_router(scope, step, router, targets, open_here)
                 for step, open_here in zip(passes, open_tasks, strict=True)]
@@ -226,6 +226,6 @@ def apply_to_client(scope: Scope, client_id: int, passes: list[Pass]) -> list[Ro
                         for step in passes]
         for router in routers:
             uow.session.expunge(router)   # used after this unit of work ends
-    return [_on_router(scope, router, targets.get(router.id, []), passes,
-                       [open_tasks.get(router.id, {}) for open_tasks in open_by_pass])
+    return [_every_pass(scope, router, targets.get(router.id, []), passes,
+                        [open_tasks.get(router.id, {}) for open_tasks in open_by_pass])
             for router in routers]

@@ -51,7 +51,8 @@ BATCH_S = 1.0            # writing to a slow router, the clients still to write 
 
 @dataclass(frozen=True)
 class ListJob:
-    job: JobName
+    """One list a job keeps on the routers, and the task actions that write it."""
+    job_name: JobName        # the job whose tasks record the list's writes
     list_name: str
     mark: Action             # task action that puts a connection on the list
     clear: Action            # task action that takes it off
@@ -164,12 +165,12 @@ def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tas
         outcome.error = f"{router.kind} routers keep no {job.list_name} list"
         return outcome
     if scope.mode != Mode.APPLY:
-        return _on_router(scope, step, driver, router, targets, wanted, open_tasks, outcome)
+        return _plan_and_apply(scope, step, driver, router, targets, wanted, open_tasks, outcome)
     with locks.router_lock(rt.engine, router.id, job.list_name) as held:
         if held:
             if step.current is not None:
                 wanted, open_tasks = _as_now(scope, step, router, targets, open_tasks)
-            return _on_router(scope, step, driver, router, targets, wanted, open_tasks, outcome)
+            return _plan_and_apply(scope, step, driver, router, targets, wanted, open_tasks, outcome)
     outcome.status = RouterStatus.FAILED
     outcome.error = (f"router {router.name}: another process kept writing to it for {locks.WAIT_S:.0f} s "
                      f"(an enforce run or a manual change)")
@@ -184,8 +185,10 @@ def _adopt_lists(rt) -> tuple[str, ...]:
     return tuple(name.strip() for name in names.split(",") if name.strip())
 
 
-def _on_router(scope: Scope, step: Pass, driver: Driver, router: m.Router, targets, wanted: Wanted,
-               open_tasks: dict, outcome: RouterOutcome) -> RouterOutcome:
+def _plan_and_apply(scope: Scope, step: Pass, driver: Driver, router: m.Router, targets, wanted: Wanted,
+                    open_tasks: dict, outcome: RouterOutcome) -> RouterOutcome:
+    """Read the list off the router once, plan the difference and, when applying, write it;
+    a router that cannot be reached fails the open tasks waiting on it."""
     try:
         driver.open()
         try:
@@ -227,7 +230,7 @@ def _as_now(scope: Scope, step: Pass, router: m.Router, targets, open_tasks: dic
     now = step.current(router_id=router.id)
     concerned = {cid for cid, _ in targets} | {t.client_id for t in open_tasks.values()}
     with scope.rt.uow() as uow:
-        fresh = [t for t in tasks.open_tasks(uow, step.job.job, [router.id], step.job.actions)
+        fresh = [t for t in tasks.open_tasks(uow, step.job.job_name, [router.id], step.job.actions)
                  if t.client_id in concerned]
     return now.get, {(t.connection_id, t.action): t for t in fresh}
 
@@ -237,7 +240,7 @@ def _replan(scope: Scope, step: Pass, driver: Driver, holding: Holding, router: 
     """The changes that make MOVED clients' connections on ROUTER hold what MOVED says, with
     their open tasks read now; also their tasks to cancel."""
     with scope.rt.uow() as uow:
-        theirs = [t for t in tasks.open_tasks(uow, step.job.job, [router.id], step.job.actions)
+        theirs = [t for t in tasks.open_tasks(uow, step.job.job_name, [router.id], step.job.actions)
                   if t.client_id in moved]
     mine = [(cid, target) for cid, target in targets if cid in moved]
     return plan_changes(driver, holding, step.job, mine, moved.get,
@@ -362,7 +365,7 @@ def _done_message(change: Change, router: m.Router) -> str:
 def _failed_task(scope: Scope, job: ListJob, router: m.Router, change: Change, error: str) -> dict:
     target = change.target
     assert target is not None, "only a change with a connection becomes a task"
-    return {"job": job.job, "router_id": router.id, "connection_id": target.connection_id,
+    return {"job": job.job_name, "router_id": router.id, "connection_id": target.connection_id,
             "client_id": change.client_id, "action": change.action, "origin": "drift",
             "target": target.label, "created_on": scope.today, "retry_until": scope.retry_until,
             "attempts": 1, "last_error": error[:500]}

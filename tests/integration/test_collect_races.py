@@ -22,7 +22,7 @@ from ispcube.services.ledger.posting import adjust
 from ispcube.services.payments.collections.batches import settle_batch
 from ispcube.services.payments.collections.sepa import collect_sepa
 from ispcube.services.payments.statements.camt_build import Entry, Tx, statement
-from ispcube.services.payments.statements.run import ImportOptions, import_payments
+from ispcube.services.payments.statements.run import PaymentsImportOptions, import_payments
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime
 
@@ -203,8 +203,8 @@ def test_settle_and_a_statement_import_of_the_same_items_at_once_post_each_once(
     with first_writes(rt.engine, 1) as reached, \
             holding(rt, "SELECT id FROM collection_items WHERE batch_id = 1 FOR UPDATE"):
         workers = [run_in_thread("settle", lambda: settle_batch(rt, "1"), results),
-                   run_in_thread("import", lambda: import_payments(rt, str(camt), ImportOptions(enable=False)),
-                                 results)]
+                   run_in_thread("import", lambda: import_payments(rt, str(camt),
+                                                                   PaymentsImportOptions(enable=False)), results)]
         assert reached.wait(60), "neither run reached its first write"
     for worker in workers:
         worker.join(120)

@@ -53,8 +53,8 @@ class Gateway:
 
 
 def _writers(files: dict[str, str], out: str):
-    from ispcube.services.imports.engine import ImportOptions as Options
-    from ispcube.services.payments.statements.run import ImportOptions
+    from ispcube.services.imports.engine import TableImportOptions
+    from ispcube.services.payments.statements.run import PaymentsImportOptions
 
     def pay(rt):
         from ispcube.services.enforcement.paid import enable_after_payment
@@ -65,7 +65,7 @@ def _writers(files: dict[str, str], out: str):
 
     def payments_import(rt):
         from ispcube.services.payments.statements.run import import_payments
-        import_payments(rt, files["payments"], ImportOptions())
+        import_payments(rt, files["payments"], PaymentsImportOptions())
 
     def collect_sepa(rt):
         from ispcube.services.payments.collections.sepa import collect_sepa as collect
@@ -82,7 +82,7 @@ def _writers(files: dict[str, str], out: str):
     def ledger_import(rt):
         from ispcube.services.imports.engine import run_import
         from ispcube.services.imports.ledger.run import LedgerImport
-        run_import(rt, files["ledger"], Options(), LedgerImport)
+        run_import(rt, files["ledger"], TableImportOptions(), LedgerImport)
 
     def billing(rt):
         from ispcube.services.ledger.billing import run_billing
@@ -103,12 +103,12 @@ def _writers(files: dict[str, str], out: str):
     def connection_import(rt):
         from ispcube.services.imports.connections import ConnectionImport
         from ispcube.services.imports.engine import run_import
-        run_import(rt, files["connections"], Options(), ConnectionImport)
+        run_import(rt, files["connections"], TableImportOptions(), ConnectionImport)
 
     def client_import(rt):
         from ispcube.services.imports.clients.run import ClientImport
         from ispcube.services.imports.engine import run_import
-        run_import(rt, files["clients"], Options(update=True), ClientImport)
+        run_import(rt, files["clients"], TableImportOptions(update=True), ClientImport)
 
     return {"pay": pay, "payments import": payments_import, "collect sepa": collect_sepa,
             "collect settle": collect_settle, "stripe charge-due": charge_due, "ledger import": ledger_import,

@@ -21,10 +21,10 @@ IGNORE_COLUMN = typer.Option(None, "--ignore-column", metavar="NAME",
 REPORT_HEADER = ["line", "column", "value", "reason"]
 
 if TYPE_CHECKING:
-    from ispcube.services.imports.engine import ImportOptions
+    from ispcube.services.imports.engine import TableImportOptions
 
 
-def run_import_command(ctx: typer.Context, kind, file: str, report: Optional[str], options: "ImportOptions",
+def run_import_command(ctx: typer.Context, kind, file: str, report: Optional[str], options: "TableImportOptions",
                        summarise: Optional[Callable[[typer.Context, object], None]] = None) -> None:
     """Import FILE as KIND (an imports.engine.ImportRun) with OPTIONS, as every import command does;
     SUMMARISE prints a kind's own summary and exits as `_print_summary` does."""

@@ -108,9 +108,10 @@ def import_(
     By default an invalid line means nothing is posted (exit 1).
     """
     from ispcube.cli.importing import run_import_command
-    from ispcube.services.imports.engine import ImportOptions
+    from ispcube.services.imports.engine import TableImportOptions
     from ispcube.services.imports.ledger.run import LedgerImport
-    options = ImportOptions(skip_invalid=skip_invalid, dry_run=dry_run, ignore_columns=tuple(ignore_column or ()))
+    options = TableImportOptions(skip_invalid=skip_invalid, dry_run=dry_run,
+                                 ignore_columns=tuple(ignore_column or ()))
     run_import_command(ctx, LedgerImport, file, report, options, _print_import_summary)
 
 

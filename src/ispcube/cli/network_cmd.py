@@ -186,9 +186,9 @@ def connection_import(
     present are set on the connections the file names (an empty cell clears the field).
     """
     from ispcube.services.imports.connections import ConnectionImport
-    from ispcube.services.imports.engine import ImportOptions
-    options = ImportOptions(skip_invalid=skip_invalid, dry_run=dry_run, update=update,
-                            ignore_columns=tuple(ignore_column or ()))
+    from ispcube.services.imports.engine import TableImportOptions
+    options = TableImportOptions(skip_invalid=skip_invalid, dry_run=dry_run, update=update,
+                                 ignore_columns=tuple(ignore_column or ()))
     run_import_command(ctx, ConnectionImport, file, report, options)
 
 

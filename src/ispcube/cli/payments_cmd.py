@@ -44,13 +44,12 @@ def import_(ctx: typer.Context,
     """
     from ispcube.errors import PartialFailure
     from ispcube.services.enforcement.service_state import not_applied, queued_on
-    from ispcube.services.payments.statements.run import ImportOptions, import_payments
+    from ispcube.services.payments.statements.run import PaymentsImportOptions, import_payments
     st = state(ctx)
-    run = import_payments(st.runtime(), file, ImportOptions(file_format=file_format, dry_run=dry_run,
-                                                            skip_invalid=skip_invalid, report=report,
-                                                            enable=enable, overwrite=st.yes,
-                                                            ignore_columns=tuple(ignore_column or ()),
-                                                            source=source))
+    options = PaymentsImportOptions(file_format=file_format, dry_run=dry_run, skip_invalid=skip_invalid,
+                                    report=report, enable=enable, overwrite=st.yes,
+                                    ignore_columns=tuple(ignore_column or ()), source=source)
+    run = import_payments(st.runtime(), file, options)
     if st.format == "json":
         render_record(run.as_dict(), "json")
     else:

@@ -39,9 +39,9 @@ def import_(
     --update (an empty cell clears the field); columns absent are left alone.
     """
     from ispcube.services.imports.clients.run import ClientImport
-    from ispcube.services.imports.engine import ImportOptions
-    options = ImportOptions(skip_invalid=skip_invalid, dry_run=dry_run, update=update,
-                            allow_duplicate=allow_duplicate, ignore_columns=tuple(ignore_column or ()))
+    from ispcube.services.imports.engine import TableImportOptions
+    options = TableImportOptions(skip_invalid=skip_invalid, dry_run=dry_run, update=update,
+                                 allow_duplicate=allow_duplicate, ignore_columns=tuple(ignore_column or ()))
     run_import_command(ctx, ClientImport, file, report, options)
 
 

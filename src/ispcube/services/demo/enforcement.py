@@ -215,7 +215,7 @@ def _statement(rt: Runtime, sim) -> Generator[str, None, Path]:
     """Yesterday's camt.053: two cut clients pay by transfer, and a stranger sends money; the
     file written."""
     from ispcube.services.payments.statements.camt_build import Entry, Tx, statement
-    from ispcube.services.payments.statements.run import ImportOptions, import_payments
+    from ispcube.services.payments.statements.run import PaymentsImportOptions, import_payments
     with rt.uow() as uow:
         paying = uow.session.execute(select(m.Client.code, m.Client.balance).where(m.Client.service == "cut")
                                      .order_by(m.Client.code).limit(2)).all()
@@ -230,7 +230,7 @@ def _statement(rt: Runtime, sim) -> Generator[str, None, Path]:
         path = Path(tempfile.mkdtemp(prefix="ispcube-demo-")) / path.name     # never over a file not ours
     path.write_text(statement(entries, currency="ARS", statement_id=f"DEMO-{booked:%Y%m%d}",
                               created=f"{rt.today().isoformat()}T07:00:00"), encoding="utf-8")
-    run = import_payments(rt, str(path), ImportOptions())
+    run = import_payments(rt, str(path), PaymentsImportOptions())
     codes = ", ".join(p["client"] or "?" for p in run.posted)
     yield (f"Bank statement of {booked} ({path.name}, camt.053): payments import posted {len(run.posted)} "
            f"transfers for {run.total:.2f} ({codes or 'nobody was cut to pay'}: the code in the text); "

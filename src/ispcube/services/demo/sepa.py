@@ -88,7 +88,7 @@ def sepa_tour(main_db: Path, clock: Callable[[], datetime], program: str = "ispc
     from ispcube.services.ledger.billing import run_billing
     from ispcube.services.payments.collections.batches import show_batch
     from ispcube.services.payments.collections.sepa import collect_sepa
-    from ispcube.services.payments.statements.run import ImportOptions, import_payments
+    from ispcube.services.payments.statements.run import PaymentsImportOptions, import_payments
     db_path, pain_path, camt_path = _fresh(main_db)
     engine = get_engine(normalise_url(str(db_path)))
     engine.dispose()      # a pooled connection of this process may still hold the file just replaced
@@ -108,7 +108,7 @@ def sepa_tour(main_db: Path, clock: Callable[[], datetime], program: str = "ispc
                f"{run.total:.2f} EUR on {run.collection_date}, written to {pain_path.name} (pain.{PAIN}, "
                "checked against its XSD): the file for the bank")
         _statement(camt_path, run, today)
-        imported = import_payments(rt, str(camt_path), ImportOptions())
+        imported = import_payments(rt, str(camt_path), PaymentsImportOptions())
         credited = ", ".join(p["client"] or "?" for p in imported.posted)
         returned = "; ".join(f"{r['client']} {r['amount']} returned, reason {r['reason']} ({RETURN_REASON[1]})"
                              for r in imported.returned)

@@ -28,7 +28,7 @@ from ispcube.domain.network import Lacks, connection_lacks, parse_cpe_kind, pars
 from ispcube.errors import Invalid, IspcubeError, Refused
 from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key, map_header
-from ispcube.services.imports.engine import ImportOptions, ImportRun
+from ispcube.services.imports.engine import ImportRun, TableImportOptions
 from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
 from ispcube.services.network.connections import taken_on_router
 
@@ -232,7 +232,7 @@ class ConnectionImport(ImportRun):
     check_chunk = staticmethod(check_chunk)
     start_worker = staticmethod(start_worker)
 
-    def __init__(self, rt, uow, options: ImportOptions, columns: ColumnMap, source, table_locked: bool = False):
+    def __init__(self, rt, uow, options: TableImportOptions, columns: ColumnMap, source, table_locked: bool = False):
         super().__init__(rt, uow, options, columns, source, table_locked)
         session = uow.session
         self.routers = {name: (id_, kind) for id_, name, kind in
@@ -249,7 +249,7 @@ class ConnectionImport(ImportRun):
         self.logged: dict[int, list[str]] = defaultdict(list)     # client id -> what happened
 
     @classmethod
-    def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
+    def map_columns(cls, header: list[str], options: TableImportOptions) -> ColumnMap:
         return map_columns(header)
 
     def context(self) -> CheckContext:

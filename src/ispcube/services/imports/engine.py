@@ -52,7 +52,8 @@ PARALLEL_FROM = 5000     # rows; below this, starting worker processes costs mor
 
 
 @dataclass(frozen=True)
-class ImportOptions:
+class TableImportOptions:
+    """How the engine imports a table of rows (CSV or XLSX), whatever its kind."""
     skip_invalid: bool = False
     dry_run: bool = False
     update: bool = False
@@ -111,7 +112,7 @@ class ImportRun(ABC):
     check_chunk: Callable[[Any], list]          # staticmethod(module-level function) in each kind
     start_worker: Callable[[Any], None]
 
-    def __init__(self, rt: Runtime, uow, options: ImportOptions, columns: ColumnMap, source: Source,
+    def __init__(self, rt: Runtime, uow, options: TableImportOptions, columns: ColumnMap, source: Source,
                  table_locked: bool = False):
         self.rt, self.uow, self.options, self.columns, self.source = rt, uow, options, columns, source
         self.table_locked = table_locked
@@ -125,7 +126,7 @@ class ImportRun(ABC):
 
     @classmethod
     @abstractmethod
-    def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
+    def map_columns(cls, header: list[str], options: TableImportOptions) -> ColumnMap:
         ...
 
     @abstractmethod
@@ -215,7 +216,7 @@ def _without(header: list[str], ignored: Sequence[str]) -> tuple[list[str], tupl
     return [("" if title and header_key(title) in keys else title) for title in header], dropped
 
 
-def run_import(rt: Runtime, path: str | Path, options: ImportOptions, kind: type[ImportRun],
+def run_import(rt: Runtime, path: str | Path, options: TableImportOptions, kind: type[ImportRun],
                progress: Callable[[int], None] | None = None,
                on_start: Callable[[int | None], None] | None = None) -> ImportSummary:
     """Import PATH as KIND; ON_START gets the expected row count, PROGRESS each chunk's size.
@@ -239,7 +240,7 @@ def run_import(rt: Runtime, path: str | Path, options: ImportOptions, kind: type
                 raise sentence from None
 
 
-def _run_in_transaction(rt: Runtime, source: Source, columns: ColumnMap, options: ImportOptions,
+def _run_in_transaction(rt: Runtime, source: Source, columns: ColumnMap, options: TableImportOptions,
                         kind: type[ImportRun], progress: Callable[[int], None] | None,
                         on_start: Callable[[int | None], None] | None) -> ImportSummary:
     with rt.uow() as uow:

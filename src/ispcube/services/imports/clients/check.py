@@ -63,7 +63,7 @@ class CheckContext:
 
 
 @dataclass(slots=True)
-class Checked:
+class CheckedClientRow:
     """One row after checking: what is wrong with it, or what to write.
 
     New rows with a code come back from the workers as their finished insert row plus the
@@ -95,7 +95,7 @@ class Checked:
         return self.line, self.problems or None, self.values, self.keys, self.insert_row, self.note
 
     @classmethod
-    def from_wire(cls, sent: tuple) -> "Checked":
+    def from_wire(cls, sent: tuple) -> "CheckedClientRow":
         line, problems, values, keys, row, note = sent
         return cls(line, problems or [], values, keys, row, note=note)
 
@@ -120,10 +120,10 @@ def insert_row(values: dict[str, Any], processors: list[tuple[int, Any]], copy: 
     return copy_line(row) if copy else tuple(row)
 
 
-def check_row(ctx: CheckContext, line: int, cells: list[str | None],
-              existing: dict[str, Any] | None, processors: list[tuple[int, Any]], copy: bool = False) -> Checked:
+def check_row(ctx: CheckContext, line: int, cells: list[str | None], existing: dict[str, Any] | None,
+              processors: list[tuple[int, Any]], copy: bool = False) -> CheckedClientRow:
     """Validate one row; EXISTING holds the stored client when the row updates it (--update)."""
-    checked = Checked(line, [])
+    checked = CheckedClientRow(line, [])
     columns = ctx.columns
     check_shape(checked.problems, columns, cells)
     raw: dict[str, Any] = {}
@@ -175,7 +175,7 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None],
     return checked
 
 
-def _service(checked: Checked, columns: ColumnMap, text: str | None,
+def _service(checked: CheckedClientRow, columns: ColumnMap, text: str | None,
              existing: dict[str, Any] | None) -> dict[str, Any] | None:
     """U5: the state the old system left a new client in. A cut or throttled client is the
     job's from now on (enforce restores it once paid); Baja imports it deleted (never billed)."""
@@ -193,7 +193,7 @@ def _service(checked: Checked, columns: ColumnMap, text: str | None,
     return {"service": state, "service_by": "job" if state != "active" else None}
 
 
-def _note(checked: Checked, columns: ColumnMap, text: str | None) -> str | None:
+def _note(checked: CheckedClientRow, columns: ColumnMap, text: str | None) -> str | None:
     note = text.strip() if text and text.strip() else None
     if note is not None and len(note) > NOTE_LENGTH:
         checked.problems.append((columns.column_of(NOTES), note[:40] + "...",
@@ -239,6 +239,6 @@ def start_worker(ctx: CheckContext) -> None:
 
 
 def check_chunk(chunk: list[tuple[int, list[str | None], dict[str, Any] | None]]) -> list[tuple]:
-    """check_row over a chunk, in a worker process set up by start_worker (see Checked.wire)."""
+    """check_row over a chunk, in a worker process set up by start_worker (see CheckedClientRow.wire)."""
     ctx, processors, copy = _WORKER["context"], _WORKER["processors"], _WORKER["copy"]
     return [check_row(ctx, line, cells, existing, processors, copy).wire() for line, cells, existing in chunk]

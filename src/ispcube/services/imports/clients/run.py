@@ -22,7 +22,7 @@ from ispcube.services.imports.clients.check import (
     INSERT_COLUMNS,
     UNIQUE,
     CheckContext,
-    Checked,
+    CheckedClientRow,
     cell_text,
     check_chunk,
     finish_search_text,
@@ -33,13 +33,13 @@ from ispcube.services.imports.clients.columns import ColumnMap, map_columns
 from ispcube.services.imports.clients.store import CLIENTS, EVENTS, ImportDb
 from ispcube.services.imports.engine import (
     PARALLEL_FROM,
-    ImportOptions,
     ImportRun,
+    TableImportOptions,
 )
 from ispcube.services.imports.read import Source, SourceRow
 from ispcube.services.process.runtime import Runtime
 
-__all__ = ["PARALLEL_FROM", "ClientImport", "ImportOptions"]
+__all__ = ["PARALLEL_FROM", "ClientImport", "TableImportOptions"]
 
 DERIVED = ("id_key", "address_key", "search_text")
 
@@ -52,7 +52,7 @@ class ClientImport(ImportRun):
     check_chunk = staticmethod(check_chunk)
     start_worker = staticmethod(start_worker)
 
-    def __init__(self, rt: Runtime, uow, options: ImportOptions, columns: ColumnMap,
+    def __init__(self, rt: Runtime, uow, options: TableImportOptions, columns: ColumnMap,
                  source: Source, table_locked: bool = False):
         super().__init__(rt, uow, options, columns, source, table_locked)
         self.db = ImportDb(uow.session.connection(), table_locked)
@@ -68,7 +68,7 @@ class ClientImport(ImportRun):
         self.code_index = columns.fields.index("code") if "code" in columns.present else None
 
     @classmethod
-    def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
+    def map_columns(cls, header: list[str], options: TableImportOptions) -> ColumnMap:
         return map_columns(header, update=options.update)
 
     def context(self) -> CheckContext:
@@ -110,8 +110,8 @@ class ClientImport(ImportRun):
 
     # checking against the base and the file, then writing
 
-    def settle(self, sent: list) -> list[Checked]:
-        chunk = [Checked.from_wire(row) for row in sent]
+    def settle(self, sent: list) -> list[CheckedClientRow]:
+        chunk = [CheckedClientRow.from_wire(row) for row in sent]
         for row in chunk:
             if row.line in self.pending:
                 row.existing, problem = self.pending.pop(row.line)
@@ -127,7 +127,7 @@ class ClientImport(ImportRun):
         present = self.columns.present
         return "fiscal_address" if "fiscal_address" in present and "address" not in present else "address"
 
-    def _new_keys(self, row: Checked) -> tuple[str | None, str]:
+    def _new_keys(self, row: CheckedClientRow) -> tuple[str | None, str]:
         """The ID and address keys a row brings to the duplicate check (C4): all of a new
         row's, only those an update changes (a client never matches itself)."""
         id_key, address = row.keys[ID_KEY], row.keys[ADDRESS_KEY]
@@ -136,7 +136,7 @@ class ClientImport(ImportRun):
         return (id_key if id_key and id_key != row.existing.get("id_key") else None,
                 address if address and address != row.existing.get("address_key") else "")
 
-    def _check_base(self, rows: list[Checked]) -> None:
+    def _check_base(self, rows: list[CheckedClientRow]) -> None:
         keyed = [(row, *self._new_keys(row)) for row in rows]
         keyed = [(row, id_key, address) for row, id_key, address in keyed if id_key or address]
         keys = [(id_key, address, (row.existing or {}).get("id")) for row, id_key, address in keyed]
@@ -159,12 +159,12 @@ class ClientImport(ImportRun):
                     row.problems.append((self.column(name), row.key(name),
                                          f"already belongs to client {holder[1]}"))
 
-    def _shown_key(self, row: Checked, column: str) -> str:
+    def _shown_key(self, row: CheckedClientRow, column: str) -> str:
         """The row's value behind a duplicate key; an update that leaves the column out
         shows the stored value it keeps."""
         return str(row.key(column) or (row.existing or {}).get(column) or "")
 
-    def _check_file(self, row: Checked) -> None:
+    def _check_file(self, row: CheckedClientRow) -> None:
         code = row.keys[0]
         id_key, address = self._new_keys(row)
         code = code or (row.existing or {}).get("code")
@@ -198,7 +198,7 @@ class ClientImport(ImportRun):
         if address:
             self.addresses.setdefault(address, row.line)
 
-    def write(self, rows: list[Checked]) -> tuple[int, int, int]:
+    def write(self, rows: list[CheckedClientRow]) -> tuple[int, int, int]:
         new = [row for row in rows if row.existing is None]
         self._assign_codes([row for row in new if row.insert_row is None])
         self.database.send(self.db.insert_clients, [row.insert_row for row in new], [row.code for row in new],
@@ -234,7 +234,7 @@ class ClientImport(ImportRun):
             self.database.send(self.db.log, events, self.rt.now(), self.rt.operator)
         return len(new), len(changes), unchanged
 
-    def _assign_codes(self, rows: list[Checked]) -> None:
+    def _assign_codes(self, rows: list[CheckedClientRow]) -> None:
         """Codes from the configured format for new rows without one, skipping codes in use."""
         if not rows:
             return

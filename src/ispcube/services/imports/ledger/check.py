@@ -45,7 +45,8 @@ class Line(NamedTuple):
 
 
 @dataclass(slots=True)
-class Checked:
+class CheckedLedgerLine:
+    """One line of a ledger import after checking: what is wrong with it, or the entry to post."""
     line: int
     problems: list[tuple[str, str, str]]          # column, value, reason
     value: Line | None = None
@@ -61,7 +62,7 @@ class Checked:
         return self.line, self.problems or None, self.value
 
     @classmethod
-    def from_wire(cls, sent: tuple) -> "Checked":
+    def from_wire(cls, sent: tuple) -> "CheckedLedgerLine":
         line, problems, value = sent
         return cls(line, problems or [], value)
 
@@ -81,8 +82,8 @@ def _reason(exc: Invalid, field: str, text: str) -> str:
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
-def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked:
-    checked = Checked(line, [])
+def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> CheckedLedgerLine:
+    checked = CheckedLedgerLine(line, [])
     columns = ctx.columns
     problems = checked.problems
     check_shape(problems, columns, cells)
@@ -217,6 +218,6 @@ def start_worker(ctx: CheckContext) -> None:
 
 
 def check_chunk(chunk: list[tuple[int, list[str | None]]]) -> list[tuple]:
-    """check_line over a chunk, in a worker process set up by start_worker (see Checked.wire)."""
+    """check_line over a chunk, in a worker process set up by start_worker (see CheckedLedgerLine.wire)."""
     ctx = _WORKER["context"]
     return [check_line(ctx, line, cells).wire() for line, cells in chunk]

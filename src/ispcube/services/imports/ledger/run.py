@@ -27,8 +27,8 @@ from ispcube.domain.money import MAX_AMOUNT, format_amount
 from ispcube.services.admin.config import local_formats
 from ispcube.services.enforcement.grace import start_grace
 from ispcube.services.imports.columns import ColumnMap
-from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
-from ispcube.services.imports.ledger.check import CheckContext, Checked, Line, check_chunk, start_worker
+from ispcube.services.imports.engine import ImportRun, ImportSummary, TableImportOptions
+from ispcube.services.imports.ledger.check import CheckContext, CheckedLedgerLine, Line, check_chunk, start_worker
 from ispcube.services.imports.ledger.columns import map_columns
 from ispcube.services.imports.ledger.store import ClientRef, LedgerImportDb
 from ispcube.services.imports.read import Source
@@ -68,7 +68,7 @@ class LedgerImport(ImportRun):
     check_chunk = staticmethod(check_chunk)
     start_worker = staticmethod(start_worker)
 
-    def __init__(self, rt: Runtime, uow, options: ImportOptions, columns: ColumnMap,
+    def __init__(self, rt: Runtime, uow, options: TableImportOptions, columns: ColumnMap,
                  source: Source, table_locked: bool = False):
         super().__init__(rt, uow, options, columns, source, table_locked)
         self.summary: LedgerImportSummary = LedgerImportSummary(
@@ -87,21 +87,21 @@ class LedgerImport(ImportRun):
         self.totals: dict[int, Decimal] = {}                # client id -> what they add up to
 
     @classmethod
-    def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
+    def map_columns(cls, header: list[str], options: TableImportOptions) -> ColumnMap:
         return map_columns(header)
 
     def context(self) -> CheckContext:
         return CheckContext(self.columns, currency(self.uow), self.rt.today(), self.source.mixed,
                             local=local_formats(self.uow.session))
 
-    def settle(self, sent: list) -> list[Checked]:
-        chunk = [Checked.from_wire(row) for row in sent]
+    def settle(self, sent: list) -> list[CheckedLedgerLine]:
+        chunk = [CheckedLedgerLine.from_wire(row) for row in sent]
         lines = [(row, row.value) for row in chunk if row.value is not None]
         wanted = {line.client for _, line in lines if line.client not in self.clients}
         if wanted:
             found = self.database.ask(self.db.clients, wanted)
             self.clients.update({code: found.get(code) for code in wanted})
-        known: list[tuple[Checked, Line, ClientRef]] = []
+        known: list[tuple[CheckedLedgerLine, Line, ClientRef]] = []
         for row, line in lines:
             client = self.clients[line.client]
             if client is None:
@@ -134,7 +134,7 @@ class LedgerImport(ImportRun):
             row.client_id = client.id
         return chunk
 
-    def _count(self, rows: list[Checked]) -> list[tuple[int, Line]]:
+    def _count(self, rows: list[CheckedLedgerLine]) -> list[tuple[int, Line]]:
         """The lines of ROWS to post, as (client id, line); counted per kind and client."""
         posting = [(row.client_id, row.value) for row in rows
                    if not row.already and row.client_id is not None and row.value is not None]
@@ -145,10 +145,10 @@ class LedgerImport(ImportRun):
         self.summary.clients = len(self.posted)
         return posting
 
-    def tally(self, rows: list[Checked]) -> tuple[int, int, int]:
+    def tally(self, rows: list[CheckedLedgerLine]) -> tuple[int, int, int]:
         return len(self._count(rows)), 0, sum(1 for row in rows if row.already)
 
-    def write(self, rows: list[Checked]) -> tuple[int, int, int]:
+    def write(self, rows: list[CheckedLedgerLine]) -> tuple[int, int, int]:
         posting = self._count(rows)
         if posting:
             self.database.send(self.db.insert, posting, self.rt.operator)

@@ -32,7 +32,7 @@ from ispcube.errors import Invalid
 from ispcube.services.admin import config
 from ispcube.services.enforcement.outcomes import OnRouters
 from ispcube.services.enforcement.paid import restore_paid
-from ispcube.services.imports.engine import ImportOptions as EngineOptions, run_import
+from ispcube.services.imports.engine import TableImportOptions, run_import
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
 from ispcube.services.payments.statements.lines import Line
@@ -55,7 +55,8 @@ FILE_FORMATS = ("auto", "csv", "camt053", "mt940")
 
 
 @dataclass
-class ImportOptions:
+class PaymentsImportOptions:
+    """What `payments import` is asked: the file's format, and what to do with its payments."""
     file_format: str = "auto"
     dry_run: bool = False
     skip_invalid: bool = False
@@ -104,7 +105,7 @@ class PaymentsRun:
                 "invalid": self.invalid, "enabled": self.enabled, "receipts": self.posted, "report": self.report}
 
 
-def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsRun:
+def import_payments(rt: Runtime, file: str, options: PaymentsImportOptions) -> PaymentsRun:
     rt.check_office("import payments")
     if options.file_format not in FILE_FORMATS:
         raise Invalid(f"--file-format {quoted(options.file_format)} is not one of {', '.join(FILE_FORMATS)}")
@@ -144,11 +145,11 @@ def import_payments(rt: Runtime, file: str, options: ImportOptions) -> PaymentsR
     return run
 
 
-def _import_table(rt: Runtime, path: Path, options: ImportOptions, money: str) -> PaymentsRun:
+def _import_table(rt: Runtime, path: Path, options: PaymentsImportOptions, money: str) -> PaymentsRun:
     """A CSV/XLSX payment file, through the import engine (table.py)."""
     from ispcube.services.payments.statements.table import PaymentFileImport, PaymentFileSummary
-    engine_options = EngineOptions(skip_invalid=options.skip_invalid, dry_run=options.dry_run,
-                                   ignore_columns=options.ignore_columns)
+    engine_options = TableImportOptions(skip_invalid=options.skip_invalid, dry_run=options.dry_run,
+                                        ignore_columns=options.ignore_columns)
     if options.dry_run:
         summary = run_import(rt, path, engine_options, PaymentFileImport.from_source(options.source))
     else:

@@ -29,7 +29,7 @@ from ispcube.domain.vocabulary import PAYMENT_METHODS, payment_method
 from ispcube.errors import Invalid
 from ispcube.services.admin.config import local_formats
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key
-from ispcube.services.imports.engine import ImportOptions, ImportRun, ImportSummary
+from ispcube.services.imports.engine import ImportRun, ImportSummary, TableImportOptions
 from ispcube.services.imports.read import Source
 from ispcube.services.ledger.posting import currency
 from ispcube.services.payments.statements.lines import Line
@@ -99,7 +99,8 @@ class CheckContext:
 
 
 @dataclass(slots=True)
-class Checked:
+class CheckedPaymentRow:
+    """One row of a payments table after checking: what is wrong with it, or the payment it reports."""
     line: int
     problems: list[tuple[str, str, str]]          # column, value, reason
     value: Line | None = None
@@ -124,7 +125,7 @@ def check_chunk(chunk: list[tuple[int, list[str | None]]]) -> list[tuple]:
     return [_wire(check_row(_context, line, cells)) for line, cells in chunk]
 
 
-def _wire(checked: Checked) -> tuple:
+def _wire(checked: CheckedPaymentRow) -> tuple:
     return checked.line, checked.problems, checked.value
 
 
@@ -133,8 +134,8 @@ def _reason(exc: Invalid, field: str, text: str) -> str:
     return str(exc).removeprefix(f"{field} {quoted(text)} ")
 
 
-def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> Checked:
-    checked = Checked(number, [])
+def check_row(ctx: CheckContext, number: int, cells: list[str | None]) -> CheckedPaymentRow:
+    checked = CheckedPaymentRow(number, [])
     problems = checked.problems
     columns = ctx.columns
     check_shape(problems, columns, cells)
@@ -204,7 +205,7 @@ class PaymentFileImport(ImportRun):
     check_chunk = staticmethod(check_chunk)
     start_worker = staticmethod(start_worker)
 
-    def __init__(self, rt: Runtime, uow, options: ImportOptions, columns: ColumnMap, source: Source,
+    def __init__(self, rt: Runtime, uow, options: TableImportOptions, columns: ColumnMap, source: Source,
                  table_locked: bool = False):
         super().__init__(rt, uow, options, columns, source, table_locked)
         self.summary: PaymentFileSummary = PaymentFileSummary(
@@ -212,7 +213,7 @@ class PaymentFileImport(ImportRun):
             skip_invalid=options.skip_invalid, ignored_columns=list(columns.ignored), kind=source.kind)
         self.book: Book | None = None
         self.seen: dict[str, int] = {}              # key -> the line it is first on
-        self._pending: list[tuple[Checked, Decision]] = []
+        self._pending: list[tuple[CheckedPaymentRow, Decision]] = []
 
     given_source: str | None = None      # --source, see from_source
 
@@ -227,15 +228,15 @@ class PaymentFileImport(ImportRun):
         return type(cls.__name__, (cls,), {"given_source": name})
 
     @classmethod
-    def map_columns(cls, header: list[str], options: ImportOptions) -> ColumnMap:
+    def map_columns(cls, header: list[str], options: TableImportOptions) -> ColumnMap:
         return map_columns(header, cls.given_source)
 
     def context(self) -> CheckContext:
         return CheckContext(self.columns, currency(self.uow), local_formats(self.uow.session), self.given_source)
 
-    def settle(self, sent: list) -> list[Checked]:
+    def settle(self, sent: list) -> list[CheckedPaymentRow]:
         from ispcube.services.payments.statements.book import known_lines, load_book
-        chunk = [Checked(line, problems or [], value) for line, problems, value in sent]
+        chunk = [CheckedPaymentRow(line, problems or [], value) for line, problems, value in sent]
         if self.book is None:
             self.book = self.summary.book = self.database.ask(load_book, self.uow, [])
         fresh: list[Line] = []
@@ -257,13 +258,13 @@ class PaymentFileImport(ImportRun):
         self._pending = [(row, by_line[row.value.key]) for row in lines if row.value and row.value.key in by_line]
         return chunk
 
-    def tally(self, rows: list[Checked]) -> tuple[int, int, int]:
+    def tally(self, rows: list[CheckedPaymentRow]) -> tuple[int, int, int]:
         return self._take_decisions(rows)
 
-    def write(self, rows: list[Checked]) -> tuple[int, int, int]:
+    def write(self, rows: list[CheckedPaymentRow]) -> tuple[int, int, int]:
         return self._take_decisions(rows)
 
-    def _take_decisions(self, rows: list[Checked]) -> tuple[int, int, int]:
+    def _take_decisions(self, rows: list[CheckedPaymentRow]) -> tuple[int, int, int]:
         """Keep the decisions of the chunk's valid rows; (to post, 0, imported before)."""
         valid = {id(row) for row in rows}
         taken = [decision for row, decision in self._pending if id(row) in valid]

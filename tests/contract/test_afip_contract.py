@@ -5,10 +5,13 @@ a consult of an authorized number, a reply lost after the grant, and every failu
 product's own error, naming no secret.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
+import logging
 import os
 import socket
+import threading
 
 import pytest
 
@@ -223,6 +226,28 @@ def test_secrets_never_show(afip, client_for, tmp_path):
     for secret in secrets:
         assert all(secret not in text for text in shown)
     assert isinstance(ticket, Ticket) and ticket.expires > ticket.generated
+
+
+def test_debug_logs_hold_no_secret(afip, client_for, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    client_for().authorize(1, FACTURA_B, [document(1)])
+    ticket = FileTicketStore(tmp_path / "tickets").load(next((tmp_path / "tickets").glob("*.ticket")).stem)
+    assert caplog.records, "nothing was logged: the test would pass for the wrong reason"
+    assert ticket.token not in caplog.text and ticket.sign not in caplog.text
+
+
+def test_runs_at_once_share_one_login(afip, client_for):
+    clients = [client_for() for _ in range(4)]
+    start = threading.Barrier(len(clients))
+
+    def run(client):
+        start.wait()
+        return client.last_authorized(1, FACTURA_B)
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        assert list(pool.map(run, clients)) == [0] * len(clients)
+    assert (afip.wsaa.logins, afip.wsaa.refusals) == (1, 0)
+    assert sum(c.logins for c in clients) == 1
 
 
 def test_the_split_is_what_afip_accepts(afip, client_for):

@@ -1,12 +1,13 @@
 """The simulated WSAA over SOAP: what AFIP's login accepts, what it refuses, and the one-ticket rule."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from lxml import etree
 import pytest
 import requests
 
-from ispcube.sim.afip import AfipSimulator
+from ispcube.errors import Invalid
+from ispcube.sim.afip import AfipSimulator, clock_on, load_trusted
 from tests.support.afip import (
     CUIT,
     FEV1,
@@ -113,8 +114,28 @@ def test_the_ticket_opens_wsfe_for_its_cuit_only_until_it_expires(afip, clock):
         return result.findtext(f"{{{FEV1}}}CbteNro"), result.findtext(f".//{{{FEV1}}}Msg")
 
     assert last() == ("0", None)
-    assert last(sign="x" + sign[1:]) == ("0", "ValidacionDeToken: Error al verificar hash: ")
+    other_sign = ("B" if sign[0] == "A" else "A") + sign[1:]
+    assert last(sign=other_sign) == ("0", "ValidacionDeToken: Error al verificar hash: ")
     assert last(token="") == ("0", "ValidacionDeToken: Parametro nulo o vacio (token)")
     assert last(cuit=20111111112) == ("0", "ValidacionDeToken: No apareció CUIT en lista de relaciones: 20111111112")
     clock.advance(timedelta(hours=12, seconds=1))
     assert last()[1].startswith("ValidacionDeToken: No validaron las fechas del token")
+
+
+def test_trusted_certificates_come_from_pem_files(tmp_path):
+    bundle = tmp_path / "trust.pem"
+    bundle.write_bytes(authority().certificate_pem + company().certificate_pem)
+    assert load_trusted([bundle]) == [authority().certificate, company().certificate]
+    (tmp_path / "empty.pem").write_text("no certificate here\n")
+    with pytest.raises(Invalid, match="empty.pem holds no PEM certificate"):
+        load_trusted([bundle, tmp_path / "empty.pem"])
+    with pytest.raises(Invalid, match="cannot read .*missing.pem: No such file"):
+        load_trusted([tmp_path / "missing.pem"])
+
+
+def test_the_simulators_day_can_be_set(clock):
+    moved = clock_on(date(2027, 3, 1), now=clock)
+    assert moved() == NOW.replace(year=2027, month=3, day=1)
+    clock.advance(timedelta(hours=1))
+    assert moved() == NOW.replace(year=2027, month=3, day=1, hour=NOW.hour + 1)
+    assert clock_on(None, now=clock) is clock

@@ -239,11 +239,15 @@ class AfipClient:
     def _service(self, name: str) -> Any:
         """The zeep service proxy for WSAA or WSFEv1, built once from the endpoint's WSDL."""
         if name not in self._services:
+            import logging
+
             import requests
             from zeep import Client, Settings
             from zeep.transports import Transport
             from zeep.wsdl.bindings.soap import Soap11Binding
 
+            # zeep's transport logs whole envelopes at DEBUG: the ticket request, the token and the sign
+            logging.getLogger("zeep.transports").setLevel(logging.INFO)
             address = self.where.wsaa if name == "wsaa" else self.where.wsfe
             session = requests.Session()
             session.trust_env = False       # the configured endpoint, never a proxy from the environment

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 import socket
@@ -30,27 +29,30 @@ from cryptography import x509
 from lxml import etree
 
 from ispcube.errors import Invalid
+from ispcube.sim.afip_soap import (
+    PARSER,
+    WsfeError,
+    det_response,
+    el,
+    envelope,
+    errors_element,
+    observations_element,
+    q,
+    read_detail,
+    read_operation,
+    soap_fault,
+    to_int,
+)
 from ispcube.sim.afip_wsaa import Wsaa, WsaaFault
 from ispcube.sim.afip_wsdl import WSAA_NS, WSAA_WSDL, WSFE_NS, WSFE_WSDL
-from ispcube.sim.afip_wsfe import CLASS_OF, Associated, Authorized, Book, Detail, Outcome, VatLine
+from ispcube.sim.afip_wsfe import CLASS_OF, Authorized, Book
 
 __all__ = ["AfipSimulator", "WSAA_PATH", "WSFE_PATH", "load_trusted", "clock_on", "serve"]
 
 WSAA_PATH = "/ws/services/LoginCms"
 WSFE_PATH = "/wsfev1/service.asmx"
-SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 MAX_BATCH = 250
 MAX_BODY = 8 * 1024 * 1024
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
-class WsfeError(Exception):
-    """A request refused as a whole: AFIP's `Errors` (600 for the ticket, 100xx for the header)."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class _Drop(Exception):
@@ -131,41 +133,42 @@ class AfipSimulator:
     # -- WSAA ---------------------------------------------------------------------------------
     def handle_wsaa(self, body: bytes) -> tuple[int, bytes]:
         try:
-            operation = _operation(body)
+            operation = read_operation(body)
             if operation.tag != f"{{{WSAA_NS}}}loginCms":
                 raise WsaaFault("wsaa.unknownOperation", "Operacion desconocida")
             with self._lock:
                 ticket = self.wsaa.login(operation.findtext(f"{{{WSAA_NS}}}in0") or "", self.now())
         except WsaaFault as fault:
-            return 500, _fault(fault.code, fault.message)
+            return 500, soap_fault(fault.code, fault.message)
         except etree.XMLSyntaxError:
-            return 500, _fault("xml.bad", "Mensaje SOAP mal formado")
+            return 500, soap_fault("xml.bad", "Mensaje SOAP mal formado")
         response = etree.Element(f"{{{WSAA_NS}}}loginCmsResponse", nsmap={None: WSAA_NS})
         etree.SubElement(response, f"{{{WSAA_NS}}}loginCmsReturn").text = ticket
-        return 200, _envelope(response)
+        return 200, envelope(response)
 
     # -- WSFEv1 -------------------------------------------------------------------------------
     def handle_wsfe(self, body: bytes) -> tuple[int, bytes]:
         try:
-            operation = _operation(body)
+            operation = read_operation(body)
         except etree.XMLSyntaxError:
-            return 500, _fault("soap:Client", "Server was unable to read request.")
+            return 500, soap_fault("soap:Client", "Server was unable to read request.")
         name = etree.QName(operation).localname
         handler = {"FEDummy": self._dummy, "FECompTotXRequest": self._tot_x_request,
                    "FECompUltimoAutorizado": self._last_authorized, "FECAESolicitar": self._solicitar,
                    "FECompConsultar": self._consult}.get(name)
         if handler is None or etree.QName(operation).namespace != WSFE_NS:
-            return 500, _fault("soap:Client", f"Server did not recognize the value of HTTP Header SOAPAction: {name}.")
+            return 500, soap_fault("soap:Client",
+                                   f"Server did not recognize the value of HTTP Header SOAPAction: {name}.")
         with self._lock:
             self.requests += 1
             result = handler(operation)
-        response = _el(f"{name}Response", _el(f"{name}Result", *result))
-        return 200, _envelope(response)
+        response = el(f"{name}Response", el(f"{name}Result", *result))
+        return 200, envelope(response)
 
     def _auth(self, operation: etree._Element) -> int:
-        auth = operation.find(_q("Auth"))
-        token = (auth.findtext(_q("Token")) if auth is not None else None) or ""
-        sign = (auth.findtext(_q("Sign")) if auth is not None else None) or ""
+        auth = operation.find(q("Auth"))
+        token = (auth.findtext(q("Token")) if auth is not None else None) or ""
+        sign = (auth.findtext(q("Sign")) if auth is not None else None) or ""
         if not token:
             raise WsfeError(600, "ValidacionDeToken: Parametro nulo o vacio (token)")
         ticket = self.wsaa.tickets.get(token)
@@ -178,78 +181,78 @@ class AfipSimulator:
             raise WsfeError(600, f"ValidacionDeToken: No validaron las fechas del token GenTime, ExpTime, NowUTC: "
                                  f"{int(ticket.generated.timestamp())}, {int(ticket.expires.timestamp())}, "
                                  f"{int(now.timestamp())}")
-        cuit = _int(auth.findtext(_q("Cuit")) if auth is not None else None)
+        cuit = to_int(auth.findtext(q("Cuit")) if auth is not None else None)
         if cuit != ticket.cuit:
             raise WsfeError(600, f"ValidacionDeToken: No apareció CUIT en lista de relaciones: {cuit}")
         return cuit
 
     def _dummy(self, operation: etree._Element) -> list[etree._Element]:
-        return [_el("AppServer", "OK"), _el("DbServer", "OK"), _el("AuthServer", "OK")]
+        return [el("AppServer", "OK"), el("DbServer", "OK"), el("AuthServer", "OK")]
 
     def _tot_x_request(self, operation: etree._Element) -> list[etree._Element]:
         try:
             self._auth(operation)
         except WsfeError as error:
-            return [_el("RegXReq", "0"), _errors(error)]
-        return [_el("RegXReq", str(self.max_batch))]
+            return [el("RegXReq", "0"), errors_element(error)]
+        return [el("RegXReq", str(self.max_batch))]
 
     def _last_authorized(self, operation: etree._Element) -> list[etree._Element]:
-        point_of_sale, kind = _int(operation.findtext(_q("PtoVta"))), _int(operation.findtext(_q("CbteTipo")))
+        point_of_sale, kind = to_int(operation.findtext(q("PtoVta"))), to_int(operation.findtext(q("CbteTipo")))
         try:
             cuit = self._auth(operation)
             self._check_series(point_of_sale, kind)
         except WsfeError as error:
-            return [_el("PtoVta", "0"), _el("CbteTipo", "0"), _el("CbteNro", "0"), _errors(error)]
-        return [_el("PtoVta", str(point_of_sale)), _el("CbteTipo", str(kind)),
-                _el("CbteNro", str(self.book.last_number(cuit, point_of_sale, kind)))]
+            return [el("PtoVta", "0"), el("CbteTipo", "0"), el("CbteNro", "0"), errors_element(error)]
+        return [el("PtoVta", str(point_of_sale)), el("CbteTipo", str(kind)),
+                el("CbteNro", str(self.book.last_number(cuit, point_of_sale, kind)))]
 
     def _consult(self, operation: etree._Element) -> list[etree._Element]:
-        request = operation.find(_q("FeCompConsReq"))
-        kind = _int(request.findtext(_q("CbteTipo")) if request is not None else None)
-        number = _int(request.findtext(_q("CbteNro")) if request is not None else None)
-        point_of_sale = _int(request.findtext(_q("PtoVta")) if request is not None else None)
+        request = operation.find(q("FeCompConsReq"))
+        kind = to_int(request.findtext(q("CbteTipo")) if request is not None else None)
+        number = to_int(request.findtext(q("CbteNro")) if request is not None else None)
+        point_of_sale = to_int(request.findtext(q("PtoVta")) if request is not None else None)
         try:
             cuit = self._auth(operation)
             found = self.book.consult(cuit, point_of_sale, kind, number)
             if found is None:
                 raise WsfeError(602, "No existen datos en nuestros registros para los parametros ingresados.")
         except WsfeError as error:
-            return [_errors(error)]
-        result = _el("ResultGet", *etree.fromstring(found.detail.source, _PARSER))
-        for element in result.findall(_q("CbteDesde")) + result.findall(_q("CbteHasta")):
+            return [errors_element(error)]
+        result = el("ResultGet", *etree.fromstring(found.detail.source, PARSER))
+        for element in result.findall(q("CbteDesde")) + result.findall(q("CbteHasta")):
             element.text = str(number)
         for name, value in (("Resultado", "A"), ("CodAutorizacion", found.cae), ("EmisionTipo", "CAE"),
                             ("FchVto", found.cae_due), ("FchProceso", found.processed)):
-            result.append(_el(name, value))
+            result.append(el(name, value))
         if found.observations:
-            result.append(_observations(found.observations))
-        result.extend([_el("PtoVta", str(point_of_sale)), _el("CbteTipo", str(kind))])
+            result.append(observations_element(found.observations))
+        result.extend([el("PtoVta", str(point_of_sale)), el("CbteTipo", str(kind))])
         return [result]
 
     def _solicitar(self, operation: etree._Element) -> list[etree._Element]:
-        request = operation.find(_q("FeCAEReq"))
-        header = request.find(_q("FeCabReq")) if request is not None else None
-        read = (lambda name: _int(header.findtext(_q(name)))) if header is not None else (lambda name: 0)
+        request = operation.find(q("FeCAEReq"))
+        header = request.find(q("FeCabReq")) if request is not None else None
+        read = (lambda name: to_int(header.findtext(q(name)))) if header is not None else (lambda name: 0)
         count, point_of_sale, kind = read("CantReg"), read("PtoVta"), read("CbteTipo")
-        details = request.findall(f"{_q('FeDetReq')}/{_q('FECAEDetRequest')}") if request is not None else []
+        details = request.findall(f"{q('FeDetReq')}/{q('FECAEDetRequest')}") if request is not None else []
         now = self.now()
-        cab = [_el("Cuit", "0"), _el("PtoVta", str(point_of_sale)), _el("CbteTipo", str(kind)),
-               _el("FchProceso", now.strftime("%Y%m%d%H%M%S")), _el("CantReg", str(count))]
+        cab = [el("Cuit", "0"), el("PtoVta", str(point_of_sale)), el("CbteTipo", str(kind)),
+               el("FchProceso", now.strftime("%Y%m%d%H%M%S")), el("CantReg", str(count))]
         try:
             cuit = self._auth(operation)
             cab[0].text = str(cuit)
             self._check_header(count, len(details), point_of_sale, kind)
-            read_details = [_detail(d) for d in details]
+            read_details = [read_detail(d) for d in details]
         except WsfeError as error:
             if error.code == 600:
-                return [_errors(error)]
-            return [_el("FeCabResp", *cab, _el("Resultado", "R"), _el("Reproceso", "N")), _errors(error)]
+                return [errors_element(error)]
+            return [el("FeCabResp", *cab, el("Resultado", "R"), el("Reproceso", "N")), errors_element(error)]
         outcomes = self.book.authorize(cuit, point_of_sale, kind, read_details, now)
         results = {o.result for o in outcomes}
         overall = "A" if results == {"A"} else "R" if results == {"R"} else "P"
         reprocessed = "S" if any(o.reprocessed for o in outcomes) else "N"
-        reply = [_el("FeCabResp", *cab, _el("Resultado", overall), _el("Reproceso", reprocessed)),
-                 _el("FeDetResp", *(_det_response(o) for o in outcomes))]
+        reply = [el("FeCabResp", *cab, el("Resultado", overall), el("Reproceso", reprocessed)),
+                 el("FeDetResp", *(det_response(o) for o in outcomes))]
         if self.drop_replies > 0:
             self.drop_replies -= 1
             self.dropped += 1
@@ -305,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == WSFE_PATH:
                 status, reply = self.simulator.handle_wsfe(body)
             else:
-                status, reply = 404, _fault("soap:Client", "no such service")
+                status, reply = 404, soap_fault("soap:Client", "no such service")
         except _Drop:
             self.close_connection = True
             try:
@@ -323,108 +326,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-# -- reading and writing SOAP -----------------------------------------------------------------
-def _q(name: str) -> str:
-    return f"{{{WSFE_NS}}}{name}"
-
-
-def _el(name: str, *content: Any) -> etree._Element:
-    element = etree.Element(_q(name), nsmap={None: WSFE_NS})
-    for item in content:
-        if isinstance(item, str):
-            element.text = item
-        else:
-            element.append(item)
-    return element
-
-
-def _operation(body: bytes) -> etree._Element:
-    envelope = etree.fromstring(body, _PARSER)
-    soap_body = envelope.find(f"{{{SOAP_NS}}}Body")
-    children = [c for c in soap_body if isinstance(c.tag, str)] if soap_body is not None else []
-    if envelope.tag != f"{{{SOAP_NS}}}Envelope" or not children:
-        raise etree.XMLSyntaxError("not a SOAP 1.1 envelope", None, 0, 0, None)
-    return children[0]
-
-
-def _envelope(content: etree._Element) -> bytes:
-    envelope = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soap": SOAP_NS})
-    etree.SubElement(envelope, f"{{{SOAP_NS}}}Body").append(content)
-    return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
-
-
-def _fault(code: str, message: str) -> bytes:
-    fault = etree.Element(f"{{{SOAP_NS}}}Fault")
-    etree.SubElement(fault, "faultcode", nsmap={"ns1": "http://xml.apache.org/axis/"}).text = (
-        code if ":" in code else f"ns1:{code}")
-    etree.SubElement(fault, "faultstring").text = message
-    return _envelope(fault)
-
-
-def _errors(error: WsfeError) -> etree._Element:
-    return _el("Errors", _el("Err", _el("Code", str(error.code)), _el("Msg", error.message)))
-
-
-def _observations(observations: tuple[tuple[int, str], ...]) -> etree._Element:
-    return _el("Observaciones", *(_el("Obs", _el("Code", str(c)), _el("Msg", m)) for c, m in observations))
-
-
-def _det_response(outcome: Outcome) -> etree._Element:
-    detail = outcome.detail
-    items = [_el("Concepto", str(detail.concept)), _el("DocTipo", str(detail.doc_type)),
-             _el("DocNro", str(detail.doc_number)), _el("CbteDesde", str(detail.first)),
-             _el("CbteHasta", str(detail.last)), _el("CbteFch", detail.issued or ""), _el("Resultado", outcome.result)]
-    if outcome.observations:
-        items.append(_observations(outcome.observations))
-    items += [_el("CAE", outcome.cae or ""), _el("CAEFchVto", outcome.cae_due or "")]
-    return _el("FECAEDetResponse", *items)
-
-
-def _int(text: str | None) -> int:
-    try:
-        return int((text or "0").strip())
-    except ValueError:
-        return 0
-
-
-def _amount(element: etree._Element, name: str) -> Decimal:
-    try:
-        return Decimal((element.findtext(_q(name)) or "0").strip())
-    except InvalidOperation:
-        raise WsfeError(10056, f"El campo {name} no se informa con la precision indicada.") from None
-
-
-def _flatten(element: etree._Element) -> str:
-    children = [c for c in element if isinstance(c.tag, str)]
-    if not children:
-        return (element.text or "").strip()
-    return "{" + ";".join(f"{etree.QName(c).localname}={_flatten(c)}" for c in children) + "}"
-
-
-def _detail(element: etree._Element) -> Detail:
-    text = lambda name: (element.findtext(_q(name)) or "").strip() or None  # noqa: E731
-    iva = element.find(_q("Iva"))
-    associated = element.find(_q("CbtesAsoc"))
-    return Detail(
-        fields=tuple((etree.QName(c).localname, _flatten(c)) for c in element if isinstance(c.tag, str)),
-        concept=_int(text("Concepto")), doc_type=_int(text("DocTipo")), doc_number=_int(text("DocNro")),
-        first=_int(text("CbteDesde")), last=_int(text("CbteHasta")), issued=text("CbteFch"),
-        total=_amount(element, "ImpTotal"), untaxed=_amount(element, "ImpTotConc"), net=_amount(element, "ImpNeto"),
-        exempt=_amount(element, "ImpOpEx"), taxes=_amount(element, "ImpTrib"), vat=_amount(element, "ImpIVA"),
-        service_from=text("FchServDesde"), service_to=text("FchServHasta"), payment_due=text("FchVtoPago"),
-        currency=text("MonId"), exchange_rate=_amount(element, "MonCotiz"),
-        receptor_condition=_int(text("CondicionIVAReceptorId")) if text("CondicionIVAReceptorId") else None,
-        vat_lines=None if iva is None else tuple(
-            VatLine(_int(a.findtext(_q("Id"))), _amount(a, "BaseImp"), _amount(a, "Importe"))
-            for a in iva.findall(_q("AlicIva"))),
-        associated=None if associated is None else tuple(
-            Associated(_int(a.findtext(_q("Tipo"))), _int(a.findtext(_q("PtoVta"))), _int(a.findtext(_q("Nro"))))
-            for a in associated.findall(_q("CbteAsoc"))),
-        associated_period=element.find(_q("PeriodoAsoc")) is not None,
-        source=etree.tostring(element),
-    )
-
-
 def load_trusted(paths: list[Path]) -> list[x509.Certificate]:
     """Every PEM certificate in PATHS (a file may hold several): the ones the login trusts."""
     trusted: list[x509.Certificate] = []
@@ -438,13 +339,13 @@ def load_trusted(paths: list[Path]) -> list[x509.Certificate]:
     return trusted
 
 
-def clock_on(day: date | None) -> Callable[[], datetime]:
-    """A clock that runs from now, moved to DAY (None: the real day)."""
+def clock_on(day: date | None, now: Callable[[], datetime] = _now_utc) -> Callable[[], datetime]:
+    """A clock that runs on from NOW's time of day, on DAY (None: NOW itself)."""
     if day is None:
-        return _now_utc
-    start = _now_utc()
-    shift = datetime.combine(day, start.time(), timezone.utc) - start
-    return lambda: _now_utc() + shift
+        return now
+    start = now()
+    shift = datetime.combine(day, start.timetz()) - start
+    return lambda: now() + shift
 
 
 def serve(simulator: AfipSimulator, *, on_ready: Callable[[AfipSimulator], None] | None = None,

@@ -1,5 +1,5 @@
 """The words the jobs, the ledger and the notices share, typed: run modes, what a connection
-should hold on a list, task actions and statuses, job names, client service states and the next
+should hold on a list, task actions and statuses, commitment statuses, job names, client service states and the next
 step a notice names.
 
 Each is a `StrEnum`, so a value compares equal to, and is stored as, its plain string: the
@@ -42,6 +42,14 @@ class TaskStatus(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+class CommitmentStatus(StrEnum):
+    """A payment commitment's state (N5): open until its day settles it or an operator clears it."""
+    OPEN = "open"
+    KEPT = "kept"            # on its day the overdue debt was within the unlock threshold
+    CUT = "cut"              # on its day the debt was above it: the client was cut
+    CLEARED = "cleared"      # removed by an operator, or replaced by a new commitment
 
 
 class JobName(StrEnum):

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, Integer, String, select
 
+from ispcube.db.commitments import is_open
 from ispcube.domain.text import quoted
 from ispcube.errors import NotFound
 from ispcube.services.clients.record import CLIENTS, PLANS, client_dict, light_table, record_select
@@ -36,7 +37,7 @@ def profile(rt: Runtime, code: str) -> dict[str, Any]:
         shown = client_dict(row)
         shown["connections"] = connections_of(conn, row.id)
         due = conn.execute(select(COMMITMENTS.c.due_date).where(
-            COMMITMENTS.c.client_id == row.id, COMMITMENTS.c.status == "open")).scalar()
+            COMMITMENTS.c.client_id == row.id, is_open(COMMITMENTS.c))).scalar()
         shown["commitment"] = due.isoformat() if due else None
         shown["last_notes"] = last_notes(conn, row.id, limit=3)
         from ispcube.services.clients.card import saved_card

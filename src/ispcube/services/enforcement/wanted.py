@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from ispcube.adapters.drivers import Target
 from ispcube.db import models as m
 from ispcube.db.chunks import chunks
+from ispcube.db.commitments import in_force
 from ispcube.db.network_models import Commitment
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.enforcement import ClientRow, Decision
@@ -27,8 +28,7 @@ def load_clients(uow: UnitOfWork) -> dict[int, ClientRow]:
 
 def commitments_in_force(uow: UnitOfWork, today: date) -> set[int]:
     """Clients whose open commitment postpones the cut past TODAY."""
-    return set(uow.session.scalars(select(Commitment.client_id).where(
-        Commitment.status == "open", Commitment.due_date > today)))
+    return set(uow.session.scalars(select(Commitment.client_id).where(in_force(Commitment, today))))
 
 
 def load_targets(uow: UnitOfWork, router_ids: list[int] | None = None) -> dict[int, list[tuple[int, Target]]]:
@@ -53,7 +53,7 @@ def current_wanted(rt, today: date, *, state: Service = Service.CUT, router_id: 
     restored here first (what the next run would decide), so the job never cuts it on the
     router."""
     clients, wanted = m.Client.__table__, {}
-    in_force = select(Commitment.client_id).where(Commitment.status == "open", Commitment.due_date > today)
+    committed = select(Commitment.client_id).where(in_force(Commitment, today))
     if router_id is not None:
         batches = [clients.c.id.in_(select(m.Connection.client_id).where(m.Connection.router_id == router_id))]
     else:
@@ -61,7 +61,7 @@ def current_wanted(rt, today: date, *, state: Service = Service.CUT, router_id: 
     with rt.uow() as uow:
         for which in batches:
             rows = uow.session.execute(select(
-                clients.c.id, clients.c.service, clients.c.service_by, clients.c.id.in_(in_force))
+                clients.c.id, clients.c.service, clients.c.service_by, clients.c.id.in_(committed))
                 .where(which)).all()
             shielded = {cid: service for cid, service, by, committed in rows
                         if service in (Service.CUT, Service.THROTTLED) and by == DecidedBy.JOB and committed}

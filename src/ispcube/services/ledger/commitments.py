@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import select
 
 from ispcube.db import models as m
+from ispcube.db.commitments import falls_due, is_open
 from ispcube.db.network_models import Commitment
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.enforcement import Decision
 from ispcube.domain.money import format_amount
-from ispcube.domain.terms import DecidedBy, Service
+from ispcube.domain.terms import CommitmentStatus, DecidedBy, Service
 from ispcube.errors import Invalid, NotFound
 from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
@@ -28,8 +29,7 @@ CUT_RETRY_DAYS = 5   # the seed (v6.46): "insistirá hasta 5 días después de l
 
 
 def open_commitment(uow: UnitOfWork, client_id: int) -> Commitment | None:
-    return uow.session.scalar(select(Commitment).where(Commitment.client_id == client_id,
-                                                       Commitment.status == "open"))
+    return uow.session.scalar(select(Commitment).where(Commitment.client_id == client_id, is_open(Commitment)))
 
 
 def set_commitment(rt, code: str, due: str) -> dict[str, Any]:
@@ -42,9 +42,9 @@ def set_commitment(rt, code: str, due: str) -> dict[str, Any]:
             raise Invalid(f"client {client.code} is deleted")
         current = open_commitment(uow, client.id)
         if current is not None:
-            current.status, current.closed_at = "cleared", rt.now()
+            current.status, current.closed_at = CommitmentStatus.CLEARED, rt.now()
             uow.flush()
-        uow.session.add(Commitment(client_id=client.id, due_date=due_date, status="open",
+        uow.session.add(Commitment(client_id=client.id, due_date=due_date, status=CommitmentStatus.OPEN,
                                    operator=rt.operator, created_at=rt.now()))
         replaced = f" (replaces the one of {current.due_date.isoformat()})" if current else ""
         events.log(uow, rt, client, "commitment.set",
@@ -67,7 +67,7 @@ def drop(uow: UnitOfWork, rt, client: m.Client) -> bool:
     current = open_commitment(uow, client.id)
     if current is None:
         return False
-    current.status, current.closed_at = "cleared", rt.now()
+    current.status, current.closed_at = CommitmentStatus.CLEARED, rt.now()
     events.log(uow, rt, client, "commitment.clear",
                f"payment commitment of {current.due_date.isoformat()} removed")
     return True
@@ -76,7 +76,7 @@ def drop(uow: UnitOfWork, rt, client: m.Client) -> bool:
 def _due(today: date):
     """Open commitments due by TODAY of clients not deleted: jobs leave deleted clients alone
     (C4), so a deleted client's connections stay as they were until an operator acts."""
-    return (Commitment.status == "open", Commitment.due_date <= today,
+    return (falls_due(Commitment, today),
             Commitment.client_id.in_(select(m.Client.id).where(m.Client.deleted.is_(False))))
 
 
@@ -103,10 +103,10 @@ def settle_due(uow: UnitOfWork, rt, today: date, debts: dict[int, Decimal], thre
         figures = f"overdue debt {format_amount(debt)}, threshold {format_amount(threshold)}"
         settled.handled.add(client_id)
         if debt <= threshold:
-            outcome.append((commitment_id, "kept", client_id,
+            outcome.append((commitment_id, CommitmentStatus.KEPT, client_id,
                             f"payment commitment of {due_date.isoformat()} kept: {figures}"))
             continue
-        outcome.append((commitment_id, "cut", client_id,
+        outcome.append((commitment_id, CommitmentStatus.CUT, client_id,
                         f"payment commitment of {due_date.isoformat()} not met: {figures}"))
         settled.retry_until[client_id] = due_date + timedelta(days=CUT_RETRY_DAYS)
         if services.get(client_id) != "cut":
@@ -116,7 +116,7 @@ def settle_due(uow: UnitOfWork, rt, today: date, debts: dict[int, Decimal], thre
     return settled
 
 
-def _close(uow: UnitOfWork, rt, outcome: list[tuple[int, str, int, str]]) -> None:
+def _close(uow: UnitOfWork, rt, outcome: list[tuple[int, CommitmentStatus, int, str]]) -> None:
     if not outcome:
         return
     from sqlalchemy import bindparam, update

@@ -23,6 +23,7 @@ from ispcube.domain.tax import (
     invoice_letter,
     qr_payload,
     qr_url,
+    receptor_document,
     receptor_vat,
     split_final_price,
     split_for_letter,
@@ -82,6 +83,14 @@ def test_document_type_codes():
         (DocumentKind.CREDIT_NOTE, Letter.C): 13,
         (DocumentKind.DEBIT_NOTE, Letter.A): 2, (DocumentKind.DEBIT_NOTE, Letter.B): 7,
         (DocumentKind.DEBIT_NOTE, Letter.C): 12}
+
+
+def test_receptor_documents_as_afip_codes_them():
+    assert receptor_document("CUIT", "30-71234567-1") == (80, 30712345671)
+    assert receptor_document("cuil", "20-12345678-6") == (86, 20123456786)
+    assert receptor_document("DNI", "30.123.456") == (96, 30123456)
+    for kind, number in (("RUT", "12345678-5"), (None, None), ("DNI", ""), ("DNI", "0")):
+        assert receptor_document(kind, number) == (99, 0)
 
 
 def test_rates_allowed_and_their_afip_ids():

@@ -118,6 +118,16 @@ RECEPTOR_DOCUMENTS = {"CUIT": 80, "CUIL": 86, "DNI": 96}
 UNIDENTIFIED_RECEPTOR = 99
 
 
+def receptor_document(id_type: str | None, id_number: str | None) -> tuple[int, int]:
+    """AFIP's (DocTipo, DocNro) for a client's ID: CUIT 80, CUIL 86, DNI 96; anything else is
+    an unidentified receptor (99, number 0), which only a letter B or C document may name."""
+    kind = (id_type or "").strip().upper()
+    digits = "".join(ch for ch in id_number or "" if ch.isdigit())
+    if kind in RECEPTOR_DOCUMENTS and digits and int(digits) > 0:
+        return RECEPTOR_DOCUMENTS[kind], int(digits)
+    return UNIDENTIFIED_RECEPTOR, 0
+
+
 def company_vat(word: str) -> CompanyVat:
     """The company condition named WORD (`responsable-inscripto`, `monotributo`, `exento`)."""
     try:

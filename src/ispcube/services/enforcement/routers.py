@@ -3,8 +3,8 @@ difference, record every outcome on the durable tasks.
 
 A router that fails does not stop the others. Work that fails is left on an open task (one is
 opened for a failed change that had none) and retried by the next run until its retry window
-ends. On PostgreSQL the routers are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two
-job runs never work on the same router at once.
+ends. On PostgreSQL the routers are claimed with SELECT ... FOR NO KEY UPDATE SKIP LOCKED, so
+two job runs never work on the same router at once.
 
 A manual change (N6) may land while a run works on a router: a job never undoes it. The job
 and the manual path take the same per-router lock (`router_lock`) before reading the router

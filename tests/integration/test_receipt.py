@@ -2,9 +2,17 @@
 
 import os
 from pathlib import Path
+import shutil
 import subprocess
+import sys
+import tempfile
 
 import pytest
+
+from tests.conftest import Result
+
+ISPCUBE = Path(sys.executable).with_name("ispcube")
+NOBODY = 65534
 
 
 def pdf_text(path: Path) -> str:
@@ -202,12 +210,47 @@ def test_pay_receipt_over_a_file_ispcube_did_not_write_needs_yes(shop, tmp_path)
     assert "veinte con 00/100" in pdf_text(theirs)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
-def test_pay_receipt_into_a_folder_that_is_not_writable_records_nothing(shop, tmp_path):
-    locked = tmp_path / "locked"
+@pytest.fixture
+def unprivileged(shop, db_url):
+    """Runs `ispcube ARGS` on the shop's database as a user whom folder permissions bind: this
+    user, or `nobody` when the tests run as root (as in CI), since root may write anywhere.
+    `nobody` may read and enter any folder (CAP_DAC_READ_SEARCH, no more) to reach this
+    Python, and owns the SQLite database's folder so that it may write the database."""
+    if os.geteuid() != 0:
+        return shop
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv is needed to run ispcube as a user that is not root")
+    if db_url.startswith("sqlite:///"):
+        folder = Path(db_url.removeprefix("sqlite:///")).parent
+        for path in (folder, *folder.iterdir()):
+            os.chown(path, NOBODY, NOBODY)
+    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+              "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
+
+    def run(*args: str) -> Result:
+        done = subprocess.run([*prefix, str(ISPCUBE), "--db", db_url, *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120)
+        return Result(done.returncode, done.stdout, done.stderr)
+    return run
+
+
+@pytest.fixture
+def open_folder():
+    """A fresh folder every user may enter (each folder above it too), so that only the modes
+    of what is made inside it say who may write there."""
+    folder = Path(tempfile.mkdtemp(prefix="ispcube-receipt-"))
+    folder.chmod(0o755)
+    assert all(os.stat(path).st_mode & 0o001 for path in folder.parents), "a folder above is closed to others"
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_pay_receipt_into_a_folder_that_is_not_writable_records_nothing(shop, unprivileged, open_folder):
+    locked = open_folder / "locked"
     locked.mkdir(mode=0o555)
-    result = shop("pay", "A1", "--cash", "10", "--receipt", str(locked / "r.pdf"))
-    assert result.exit_code == 1 and f"folder {locked} is not writable" in result.stderr
+    result = unprivileged("pay", "A1", "--cash", "10", "--receipt", str(locked / "r.pdf"))
+    assert result.exit_code == 1 and f"folder {locked} is not writable" in result.stderr, result.stderr
     assert ledger_documents(shop, "A1") == ["DX 1"]
 
 

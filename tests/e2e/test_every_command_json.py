@@ -22,6 +22,7 @@ import pytest
 import typer
 
 from ispcube.domain.target2 import first_collection_day
+from ispcube.sim.mercadopago import MercadoPagoSimulator
 from tests.conftest import Cli
 from tests.integration.test_cpe import PASSWORDS, FakeAirOS
 from tests.integration.test_geocode import KEY, FakeGoogle, place
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.slow   # every command of the app, each on its own copy
 
 CPE_MAC = "04:18:D6:00:00:01"
 WEB_PASSWORD = "clave-de-prueba-1"
+MP_TOKEN = "APP_USR-every-command"
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Case:
     before: list[list[str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)   # written into the case's directory first
     input: str | None = None
-    peer: str | None = None               # "radio", "google" or "stripe"
+    peer: str | None = None               # "radio", "google", "stripe" or "mercadopago"
 
 
 def table_cases(noun: str, new: list[str], key: str, edit: list[str], unused: str, keys: tuple[str, ...]):
@@ -143,6 +145,7 @@ CASES: dict[str, Case] = {
     "sim routeros": Case(["--port", "0"], ("event", "port")),          # a server: see _run_server
     "sim afip": Case(["--port", "0", "--trust", "{dir}/ca.pem"], ("event", "wsaa_url", "wsfe_url"),
                      files={"ca.pem": authority().certificate_pem.decode()}),
+    "sim mercadopago": Case(["--port", "0"], ("event", "url"), peer="mercadopago"),
     "template list": Case([], ("name", "source")),
     "template show": Case(["style"], ("name", "text")),
     "template set": Case(["style", "{dir}/style.css"], ("name", "checked"),
@@ -287,6 +290,11 @@ def _peer(name: str | None, request, env: dict) -> dict:
     if name == "stripe":
         request.getfixturevalue("proxy")
         return {"card": saved_card(request.getfixturevalue("localstripe"), "4242424242424242")}
+    if name == "mercadopago":
+        mercadopago = MercadoPagoSimulator(MP_TOKEN).start()
+        request.addfinalizer(mercadopago.stop)
+        env["ISPCUBE_MERCADOPAGO_TOKEN"] = MP_TOKEN
+        return {"mp_url": mercadopago.url}
     return {}
 
 
@@ -309,16 +317,16 @@ def test_the_command_answers_json_with_the_format_after_it(path, world, tmp_path
     fill = lambda args: [arg.format(**values) for arg in args]  # noqa: E731
     cli = Cli(f"sqlite:///{tmp_path / 'isp.db'}")
     if path.startswith("sim "):
-        return _run_server(path.split() + fill(case.args) + ["--format", "json"], case.keys)
+        return _run_server(path.split() + fill(case.args) + ["--format", "json"], case.keys, env)
     for args in case.before:
         cli.ok(*fill(args), env=env)
     result = cli.ok(*path.split(), *fill(case.args), "--format", "json", input=case.input, env=env)
     _holds_keys(json.loads(result.stdout), case.keys)
 
 
-def _run_server(args: list[str], keys: tuple[str, ...]) -> None:
-    """`sim routeros` and `sim afip` run until Ctrl-C: one JSON object per line (listening, then stopped)."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+def _run_server(args: list[str], keys: tuple[str, ...], peer_env: dict) -> None:
+    """The simulators run until Ctrl-C: one JSON object per line (listening, then stopped)."""
+    env = {**os.environ, **peer_env, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     process = subprocess.Popen([sys.executable, "-c", "from ispcube.cli.main import run; run()", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

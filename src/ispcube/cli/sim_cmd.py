@@ -115,5 +115,35 @@ def sim_afip(
                  f"stopped after {simulator.wsaa.logins} logins and {simulator.requests} WSFEv1 requests", quiet=True)
 
 
+@sim_app.command("mercadopago")
+def sim_mercadopago(
+    ctx: typer.Context,
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="TCP port on 127.0.0.1 (default 0: any free port)."),
+) -> None:
+    """Run a simulated Mercado Pago API (preferences, payments search) on loopback until Ctrl-C.
+
+    It accepts the access token in ISPCUBE_MERCADOPAGO_TOKEN, the one `ispcube` sends.
+    """
+    import os
+
+    from ispcube.errors import Invalid, Refused
+    from ispcube.sim.mercadopago import MercadoPagoSimulator, serve
+    token = os.environ.get("ISPCUBE_MERCADOPAGO_TOKEN")
+    if not token:
+        raise Invalid("set ISPCUBE_MERCADOPAGO_TOKEN to the access token the simulator is to accept")
+    simulator = MercadoPagoSimulator(token, port=port)
+
+    def ready(sim: MercadoPagoSimulator) -> None:
+        render_event(state(ctx), {"event": "listening", "url": sim.url},
+                     f"simulated Mercado Pago listening: mercadopago.url {sim.url}; Ctrl-C stops it")
+        sys.stdout.flush()
+    try:
+        serve(simulator, on_ready=ready)
+    except OSError as exc:
+        raise Refused(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    render_event(state(ctx), {"event": "stopped", "requests": len(simulator.requests)},
+                 f"stopped after {len(simulator.requests)} requests", quiet=True)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sim_app, name="sim")

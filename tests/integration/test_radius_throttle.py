@@ -9,9 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import _pg_admin_engine
-from tests.support.freeradius import FreeRadius, require_freeradius
-from tests.support.radius_nas import FakeNas
+from tests.support.radius_network import radius_fixtures
 
 pytestmark = pytest.mark.slow   # a real FreeRADIUS server
 TODAY = date.today()            # `ledger adjust` dates the debit today
@@ -21,36 +19,8 @@ def day(n: int) -> str:
     return (TODAY + timedelta(days=n)).isoformat()
 
 
-@pytest.fixture(scope="module")
-def freeradius():
-    require_freeradius()
-    _pg_admin_engine().dispose()          # its database is on PostgreSQL: skip or fail as the suite does
-    with FreeRadius() as radius:
-        yield radius
-
-
-@pytest.fixture
-def radius(freeradius, cli):
-    freeradius.execute("TRUNCATE radcheck, radreply, radgroupreply, radusergroup, radacct")
-    for user in ("ana", "beto"):
-        freeradius.execute("INSERT INTO radcheck (username, attribute, op, value) "
-                           "VALUES (:u, 'Cleartext-Password', ':=', 'pw')", u=user)
-    freeradius.execute("INSERT INTO radgroupreply (groupname, attribute, op, value) "
-                       "VALUES ('ispcube-cut', 'Mikrotik-Address-List', ':=', 'ispcube-cut')")
-    freeradius.accounting(**{"User-Name": "ana", "Acct-Status-Type": "Start", "Acct-Session-Id": "s-ana",
-                             "NAS-IP-Address": "127.0.0.1", "Framed-IP-Address": "10.5.0.1"})
-    with FakeNas(secret=b"nas-secret") as nas:
-        cli.ok("router", "add", "nas1", "--kind", "radius", "--host", "127.0.0.1", "--coa-port", str(nas.port),
-               "--radius-db", freeradius.db_url, "--secret-env", "NAS_SECRET", env={"NAS_SECRET": "nas-secret"})
-        for code, user, debt in (("A1", "ana", "300"), ("B2", "beto", None)):
-            cli.ok("client", "add", "--code", code, "--name", f"Cliente {code}", "--address", f"Calle {code}")
-            cli.ok("connection", "add", code, "--router", "nas1", "--pppoe-user", user)
-            if debt:
-                cli.ok("ledger", "adjust", code, "--debit", debt, "--reason", "deuda")
-        cli.ok("config", "set", "escalation.cut_after_days", "7")
-        cli.ok("config", "set", "escalation.throttle_after_days", "3")
-        cli.ok("config", "set", "escalation.throttle_rate", "512k/1M")
-        yield cli, freeradius, nas
+freeradius, radius = radius_fixtures(("escalation.cut_after_days", "7"), ("escalation.throttle_after_days", "3"),
+                                     ("escalation.throttle_rate", "512k/1M"))
 
 
 def groups(radius) -> dict[str, list[str]]:

@@ -4,7 +4,16 @@ from dataclasses import replace
 
 import pytest
 
-from ispcube.adapters.drivers import CUT_LIST, LISTS, REGISTRY, driver_class, driver_for, kinds
+from ispcube.adapters.drivers import (
+    CUT_LIST,
+    LISTS,
+    PREAVISO_LIST,
+    REGISTRY,
+    driver_class,
+    driver_for,
+    kind_of,
+    kinds,
+)
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
 
@@ -105,3 +114,11 @@ def test_the_registry_is_the_one_list_of_kinds():
     for kind in kinds():
         cls = driver_class(kind)
         assert cls is not None and cls.kind == kind and set(cls.lists) <= set(LISTS)
+        assert cls.__module__ == REGISTRY[kind].module
+        if kind_of(kind).pppoe_user_only:      # the warning list redirects by address
+            assert PREAVISO_LIST not in cls.lists, kind
+
+
+def test_a_kind_no_driver_handles_asks_for_nothing_special():
+    assert not kind_of("cisco").pppoe_user_only
+    assert not kind_of("cisco").radius_tables and "cisco" not in REGISTRY

@@ -138,15 +138,28 @@ class Driver(ABC):
     def remove_stray(self, holding: Holding, key: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class Kind:
+    """A kind of router: the module of its driver, and what the services ask of the kind
+    (instead of its name) without loading that module."""
+    module: str
+    # Finds a client's connection only by PPPoE user (a RADIUS NAS holds no address lists).
+    pppoe_user_only: bool = False
+    # Keeps its users, groups and sessions in FreeRADIUS tables (ispcube's own database
+    # unless the router names another): the PPPoE users' accounting (radacct) is read there.
+    radius_tables: bool = False
+
+
 # The registry: every kind of router and the module whose driver class registers it with
 # `@register(kind)`. The one list of kinds (the CLI's help and checks, the contract suite read
 # it); a module is imported only when its driver is first used, as each pulls in its client
 # library (routeros_api, pyrad, SQLAlchemy's schema for RADIUS).
-REGISTRY: dict[str, str] = {
-    "mikrotik": "ispcube.adapters.routeros",
-    "radius": "ispcube.adapters.radius",
+REGISTRY: dict[str, Kind] = {
+    "mikrotik": Kind("ispcube.adapters.routeros"),
+    "radius": Kind("ispcube.adapters.radius", pppoe_user_only=True, radius_tables=True),
 }
 DRIVERS: dict[str, type[Driver]] = {}
+_UNREGISTERED = Kind("")      # asks for nothing special; `driver_for` refuses to drive it
 
 
 def register(kind: str) -> Callable[[type[Driver]], type[Driver]]:
@@ -163,10 +176,15 @@ def kinds() -> tuple[str, ...]:
     return tuple(sorted(REGISTRY))
 
 
+def kind_of(name: str) -> Kind:
+    """The registry's entry for the kind NAME (what it can do)."""
+    return REGISTRY.get(name, _UNREGISTERED)
+
+
 def driver_class(kind: str) -> type[Driver] | None:
     if kind not in DRIVERS and kind in REGISTRY:
         import importlib
-        importlib.import_module(REGISTRY[kind])
+        importlib.import_module(REGISTRY[kind].module)
     return DRIVERS.get(kind)
 
 

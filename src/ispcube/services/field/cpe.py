@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ispcube.adapters.drivers import kind_of
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.signal import Level, format_uptime, levels
@@ -69,7 +70,7 @@ def cpe_address(uow: UnitOfWork, client: m.Client) -> str:
     unreadable = None
     for connection, router in client_connections(uow, client):
         address = None
-        if router.kind == "radius" and connection.pppoe_user:
+        if kind_of(router.kind).radius_tables and connection.pppoe_user:
             try:
                 address = last_framed_ip(router.radius_db_url or own_url(uow), [connection.pppoe_user])
             except AccountingUnavailable as exc:

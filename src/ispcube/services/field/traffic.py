@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
+from ispcube.adapters.drivers import kind_of
 from ispcube.domain.values import parse_int_in
 from ispcube.errors import NotFound
 from ispcube.services.clients.lifecycle import find_client
@@ -83,7 +84,7 @@ def _accounting_sources(uow, client) -> dict[str, list[str]]:
     from ispcube.services.field.cpe import client_connections, own_url
     sources: dict[str, list[str]] = {}
     for connection, router in client_connections(uow, client):
-        if connection.pppoe_user and (router.kind == "radius" or router.radius_db_url):
+        if connection.pppoe_user and (kind_of(router.kind).radius_tables or router.radius_db_url):
             url = router.radius_db_url or own_url(uow)
             sources.setdefault(url, [])
             if connection.pppoe_user not in sources[url]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, tuple_, update
 
+from ispcube.adapters.drivers import kind_of
 from ispcube.db import models as m
 from ispcube.db.bulk_insert import bulk_insert
 from ispcube.domain.network import Lacks, connection_lacks, parse_cpe_kind, parse_ip, parse_mac, parse_pppoe_user
@@ -238,7 +239,7 @@ class ConnectionImport(ImportRun):
         self.routers = {name: (id_, kind) for id_, name, kind in
                         session.execute(select(m.Router.id, m.Router.name, m.Router.kind))}
         self.router_names = {id_: name for name, (id_, _) in self.routers.items()}
-        self.radius = {id_ for id_, kind in self.routers.values() if kind == "radius"}
+        self.pppoe_user_only = {id_ for id_, kind in self.routers.values() if kind_of(kind).pppoe_user_only}
         self.plans = {name: id_ for name, id_ in session.execute(select(m.Plan.name, m.Plan.id))}
         self.plan_names = {id_: name for name, id_ in self.plans.items()}
         self.db = ConnectionDb(session.connection())
@@ -337,7 +338,7 @@ class ConnectionImport(ImportRun):
         """What `connection add` checks of the connection as a whole."""
         merged = self._merged(row)
         router = merged[ROUTER]
-        lacks = connection_lacks(merged[IP], merged[PPPOE], by_pppoe_user_only=router in self.radius)
+        lacks = connection_lacks(merged[IP], merged[PPPOE], by_pppoe_user_only=router in self.pppoe_user_only)
         if lacks == Lacks.ADDRESS:
             column = "ip" if "ip" in self.columns.present else "pppoe_user"
             row.problems.append((self.column(column), "", "a connection needs an ip or a pppoe_user (or both)"))

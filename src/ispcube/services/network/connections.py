@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from ispcube.adapters.drivers import kind_of
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import Lacks, connection_lacks, parse_cpe_kind, parse_ip, parse_mac, parse_pppoe_user
@@ -57,7 +58,7 @@ def _set(uow: UnitOfWork, conn: m.Connection, values: dict[str, str | None]) -> 
 
 def _check(uow: UnitOfWork, conn: m.Connection) -> None:
     router = uow.session.get_one(m.Router, conn.router_id)
-    lacks = connection_lacks(conn.ip, conn.pppoe_user, by_pppoe_user_only=router.kind == "radius")
+    lacks = connection_lacks(conn.ip, conn.pppoe_user, by_pppoe_user_only=kind_of(router.kind).pppoe_user_only)
     if lacks == Lacks.ADDRESS:
         raise Invalid("connection needs an --ip or a --pppoe-user (or both)")
     if lacks == Lacks.PPPOE_USER:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
 
-from ispcube.adapters.drivers import RouterConfig, kinds
+from ispcube.adapters.drivers import RouterConfig, kind_of, kinds
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.network import parse_router_host
@@ -148,7 +148,7 @@ def list_routers(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 def config_of(router: m.Router, own_db_url: str, timeout: float = 5.0) -> RouterConfig:
     """The driver's view of a router; RADIUS tables default to ispcube's own database."""
-    radius_db = router.radius_db_url or (own_db_url if router.kind == "radius" else None)
+    radius_db = router.radius_db_url or (own_db_url if kind_of(router.kind).radius_tables else None)
     return RouterConfig(name=router.name, kind=router.kind, host=router.host, port=router.port,
                         api_ssl=router.api_ssl, username=router.username, secret=router.secret,
                         coa_port=router.coa_port, radius_db_url=radius_db, timeout=timeout)

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ispcube.db.limits import long_text
 from ispcube.db.models import NOTE_LENGTH, Base
 from ispcube.db.types import Money
+from ispcube.domain.ledger import EntryKind
 
-ENTRY_KINDS = ("invoice", "dx", "cx", "receipt", "reversal", "opening")
+ENTRY_KINDS = tuple(EntryKind)
 IMPORT_REF_LENGTH = 100
 
 

@@ -10,13 +10,14 @@ values.py.
 
 import re
 
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.text import fold, quoted
 from ispcube.errors import Invalid
 
 PAYMENT_METHODS = ("cash", "transfer", "card", "cheque", "debit", "sepa", "cobrodigital", "webpay",
                    "mercadopago", "stripe", "other")
 SERVICE_STATES = ("active", "throttled", "cut", "deleted")
-LEDGER_KINDS = ("opening", "dx", "cx", "receipt", "reversal")
+LEDGER_KINDS = (EntryKind.OPENING, EntryKind.DX, EntryKind.CX, EntryKind.RECEIPT, EntryKind.REVERSAL)
 
 _PAYMENT_WORDS = {
     "efectivo": "cash", "contado": "cash", "en efectivo": "cash",
@@ -84,7 +85,8 @@ def parse_service_state(text: object, label: str = "service") -> str:
     return state
 
 
-def ledger_kind(text: object) -> str | None:
+def ledger_kind(text: object) -> EntryKind | None:
     """opening, dx, cx, receipt or reversal for a kind cell (DX, ND, nota de crédito, pago...), or None."""
     word = key(text)
-    return word if word in LEDGER_KINDS else _LEDGER_WORDS.get(word)
+    kind = word if word in LEDGER_KINDS else _LEDGER_WORDS.get(word)
+    return EntryKind(kind) if kind else None

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.numbers import parse_id
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.admin import config
@@ -106,7 +107,7 @@ def print_receipt(rt: Runtime, entry_ref: str, out: str | None, replace: bool = 
         if entry is None or client is None or (actor.collector_id is not None
                                                and client.collector_id != actor.collector_id):
             raise NotFound(f"entry {entry_id} does not exist (see `ispcube ledger show CODE`)")
-        if entry.kind != "receipt":
+        if entry.kind != EntryKind.RECEIPT:
             label = entry_label(entry.kind, entry.series, entry.number)
             raise Refused(f"entry {entry_id} is {label}, not a payment receipt")
         context = receipt_context(
@@ -128,7 +129,7 @@ def receipt_entry(rt: Runtime, number_ref: str) -> str:
     with rt.uow() as uow:
         actor = rt.actor(uow)
         query = (select(LedgerEntry.id).join(m.Client, m.Client.id == LedgerEntry.client_id)
-                 .where(LedgerEntry.kind == "receipt", LedgerEntry.series == "receipt",
+                 .where(LedgerEntry.kind == EntryKind.RECEIPT, LedgerEntry.series == "receipt",
                         LedgerEntry.number == number))
         if actor.collector_id is not None:
             query = query.where(m.Client.collector_id == actor.collector_id)

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.models import Setting
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.overdue import ZERO, cuttable_debt, oldest_unpaid_due
 from ispcube.domain.settings import setting
 from ispcube.services.admin import config
@@ -35,7 +36,7 @@ class Held:
 
 def migrated() -> ColumnElement[bool]:
     """The entries that came with the move: imported lines and opening balances."""
-    return or_(LedgerEntry.import_ref.is_not(None), LedgerEntry.kind == "opening")
+    return or_(LedgerEntry.import_ref.is_not(None), LedgerEntry.kind == EntryKind.OPENING)
 
 
 def grace_until(uow: UnitOfWork) -> date | None:

@@ -17,6 +17,7 @@ from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.network_models import PreavisoMark
 from ispcube.db.upsert import insert_on_conflict
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.terms import Action, JobName, Mode, Service, Want
 from ispcube.services.admin import config
 from ispcube.services.enforcement import grace, jobs
@@ -30,7 +31,7 @@ def wanted_warnings(uow, now: datetime) -> dict[int, Want]:
     """{client id: mark | clear}; a client warned too recently is left out (left as is)."""
     get = lambda key: config.get_value(uow.session, key)  # noqa: E731
     first, last, every = get("preaviso.from_day"), get("preaviso.to_day"), get("preaviso.every_hours")
-    owed = LedgerEntry.kind == "invoice"
+    owed = LedgerEntry.kind == EntryKind.INVOICE
     if grace.in_grace(uow, now.date()):     # U6: warned before the migrated debt may be cut
         owed = or_(owed, and_(grace.migrated(), LedgerEntry.amount > 0))
     has_invoice = exists().where(LedgerEntry.client_id == m.Client.id, owed)

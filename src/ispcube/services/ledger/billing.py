@@ -45,6 +45,7 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import FIRST_YEAR, LAST_YEAR
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import MAX_AMOUNT, format_amount, within_bounds
 from ispcube.domain.text import quoted
 from ispcube.errors import Busy, Invalid
@@ -168,9 +169,9 @@ def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> dict[str, Any]:
     """Invoice PERIOD in UOW (the caller holds the run lock and commits)."""
     rows = invoices_select(period, uow.dialect).subquery("invoices")
     columns = ["client_id", "kind", "series", "company_id", "entry_date", "due_date", "period", "amount", "comment"]
-    invoices = select(rows.c.client_id, literal("invoice").label("kind"), rows.c.series, rows.c.position,
-                      rows.c.company_id, rows.c.entry_date, rows.c.due_date, literal(period.name).label("period"),
-                      rows.c.amount, rows.c.comment).subquery("to_post")
+    invoices = select(rows.c.client_id, literal(EntryKind.INVOICE, String).label("kind"), rows.c.series,
+                      rows.c.position, rows.c.company_id, rows.c.entry_date, rows.c.due_date,
+                      literal(period.name).label("period"), rows.c.amount, rows.c.comment).subquery("to_post")
     entry = LedgerEntry
     message = (literal("invoice ") + func.substr(entry.series, 9) + literal("-") + cast(entry.number, String)
                + literal(" for ") + entry.period + literal(": ") + amount_text(entry.amount, uow.dialect)

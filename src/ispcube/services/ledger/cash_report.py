@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.domain.dates import parse_date
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount
 from ispcube.domain.roles import Role
 from ispcube.services.process.runtime import Runtime
@@ -20,11 +21,11 @@ def cash_report(rt: Runtime, on_date: str | None = None, entity: str | None = No
     day = parse_date(on_date, field="--date", local=rt.local_formats()) if on_date else rt.today()
     entry = LedgerEntry
     query = (select(entry.cash_entity, entry.operator,
-                    func.sum(case((entry.kind == "receipt", 1), else_=0)),
-                    func.sum(case((entry.kind == "reversal", 1), else_=0)),
+                    func.sum(case((entry.kind == EntryKind.RECEIPT, 1), else_=0)),
+                    func.sum(case((entry.kind == EntryKind.REVERSAL, 1), else_=0)),
                     func.sum(entry.cash_amount), func.sum(-entry.amount))
              .where(entry.entry_date == day, entry.cash_amount.is_not(None),
-                    entry.kind.in_(("receipt", "reversal")))
+                    entry.kind.in_((EntryKind.RECEIPT, EntryKind.REVERSAL)))
              .group_by(entry.cash_entity, entry.operator)
              .order_by(entry.cash_entity.nulls_last(), entry.operator))
     if entity is not None:

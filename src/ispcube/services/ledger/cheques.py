@@ -19,6 +19,7 @@ from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import format_amount, parse_amount
 from ispcube.domain.numbers import parse_id
@@ -123,7 +124,7 @@ def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
         events.log(uow, rt, client, "cheque.status", text)
         result = {"id": cheque.id, "client": client.code, "status": status, "dx": None}
         if status == "rejected":
-            posted = post(uow, rt, client, "dx", cheque.amount, entry_date=rt.today(),
+            posted = post(uow, rt, client, EntryKind.DX, cheque.amount, entry_date=rt.today(),
                           comment=f"cheque {cheque.bank} {cheque.number} rejected")
             cheque.rejection_entry_id = posted.entry_id
             result.update(dx=posted.number, balance=format_amount(posted.balance))

@@ -16,6 +16,7 @@ from ispcube.db.ledger_models import Cheque
 from ispcube.db.overdue import overdue_debts
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount, parse_amount
 from ispcube.domain.terms import HELD
 from ispcube.domain.text import one_line
@@ -112,7 +113,7 @@ def record_payment(uow: UnitOfWork, rt: Runtime, actor: Actor, client: m.Client,
     in_a_box = payment_method is None
     by_entity = in_a_box and config.get_value(uow.session, "cash_by_entity")
     method = payment_method or ("cash" if not cheques else "cheque" if cash == 0 else "cash+cheque")
-    posted = post(uow, rt, client, "receipt", -total, entry_date=paid_on,
+    posted = post(uow, rt, client, EntryKind.RECEIPT, -total, entry_date=paid_on,
                   comment=(comment or "").strip() or None, payment_method=method,
                   cash_amount=cash if in_a_box else None,
                   cash_entity=actor.cash_entity if by_entity else None,

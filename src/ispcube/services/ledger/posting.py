@@ -21,6 +21,7 @@ from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.db.upsert import insert_on_conflict
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import MAX_AMOUNT, format_amount, parse_amount, within_bounds
 from ispcube.domain.roles import Role
 from ispcube.domain.text import one_line
@@ -31,8 +32,9 @@ from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.clients.log import log_selected
 from ispcube.services.process.runtime import Actor, Runtime
 
-KIND_NAMES = {"invoice": "invoice", "dx": "DX", "cx": "CX", "receipt": "receipt", "reversal": "reversal",
-              "opening": "opening balance"}
+KIND_NAMES: dict[str, str] = {EntryKind.INVOICE: "invoice", EntryKind.DX: "DX", EntryKind.CX: "CX",
+                              EntryKind.RECEIPT: "receipt", EntryKind.REVERSAL: "reversal",
+                              EntryKind.OPENING: "opening balance"}
 BOOKKEEPERS = (Role.ADMIN, Role.OPERATOR)     # may adjust, annul, bill and rebuild
 COLLECTING = (Role.ADMIN, Role.OPERATOR, Role.COLLECTOR)
 
@@ -54,7 +56,7 @@ class Posted:
 def entry_label(kind: str, series: str, number: int) -> str:
     """How people refer to an entry: 'receipt 12', 'DX 3', 'invoice 1-15' (company 1),
     'opening balance 4'."""
-    if kind == "invoice":
+    if kind == EntryKind.INVOICE:
         return f"invoice {series.removeprefix('invoice-')}-{number}"
     return f"{KIND_NAMES[kind]} {number}"
 
@@ -110,7 +112,7 @@ def move_balance(uow: UnitOfWork, client: m.Client, delta: Decimal) -> Decimal:
     return balance
 
 
-def post(uow: UnitOfWork, rt: Runtime, client: m.Client, kind: str, amount: Decimal, *,
+def post(uow: UnitOfWork, rt: Runtime, client: m.Client, kind: EntryKind, amount: Decimal, *,
          entry_date: date, comment: str | None = None, log_text: str | None = None,
          **columns: Any) -> Posted:
     """Write one entry of KIND whose effect on the balance is AMOUNT, and log it.
@@ -145,10 +147,10 @@ def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, rea
         require_role(actor, BOOKKEEPERS, "adjust balances")
         client = find_client(uow, code, actor)
         if debit is not None:
-            kind, amount = "dx", parse_positive(uow, debit, "debit")
+            kind, amount = EntryKind.DX, parse_positive(uow, debit, "debit")
         else:
             assert credit is not None, "exactly one of the two, checked above"
-            kind, amount = "cx", -parse_positive(uow, credit, "credit")
+            kind, amount = EntryKind.CX, -parse_positive(uow, credit, "credit")
         posted = post(uow, rt, client, kind, amount, entry_date=rt.today(), comment=reason)
         uow.commit()
         return {"client": client.code, "entry": posted.entry_id, "kind": KIND_NAMES[kind],

@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.domain.dates import parse_date
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount
 from ispcube.domain.numbers import parse_id
 from ispcube.domain.text import one_line
@@ -89,7 +90,7 @@ def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Deci
             "debit": format_amount(amount) if amount is not None and amount > 0 else None,
             "credit": format_amount(-amount) if amount is not None and amount < 0 else None,
             "balance": format_amount(running), "operator": entry.operator if entry else None,
-            "comment": comment or None, "client": client, "kind": entry.kind if entry else "opening",
+            "comment": comment or None, "client": client, "kind": entry.kind if entry else EntryKind.OPENING,
             "reference": reference, "payment_method": entry.payment_method if entry else None}
 
 
@@ -111,7 +112,7 @@ def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
         _refuse_if_final(uow, entry, label)
         reversed_amount = -entry.amount - charged_back(uow, entry, label)
         try:
-            posted = post(uow, rt, client, "reversal", reversed_amount, entry_date=rt.today(),
+            posted = post(uow, rt, client, EntryKind.REVERSAL, reversed_amount, entry_date=rt.today(),
                           comment=f"annuls {label}: {reason}", reverses_id=entry.id,
                           due_date=entry.due_date, cash_entity=entry.cash_entity,
                           cash_amount=-entry.cash_amount if entry.cash_amount is not None else None)
@@ -129,14 +130,14 @@ def charged_back(uow, entry: LedgerEntry, label: str) -> Decimal:
     Locks the receipt's cheques (a rejection locks its cheque the same way); for the DX of a
     rejected cheque, refuses when its receipt is annulled. Zero for any other entry.
     """
-    if entry.kind == "dx":
+    if entry.kind == EntryKind.DX:
         receipt_id = uow.session.scalar(select(Cheque.entry_id).where(Cheque.rejection_entry_id == entry.id)
                                         .with_for_update())
         if receipt_id is not None and _reversal_of(uow, receipt_id) is not None:
             raise Refused(f"entry {entry.id} ({label}) charges back a rejected cheque of a receipt that was "
                           "annulled; the annulment already left that cheque out")
         return ZERO
-    if entry.kind != "receipt":
+    if entry.kind != EntryKind.RECEIPT:
         return ZERO
     cheques = uow.session.scalars(select(Cheque).where(Cheque.entry_id == entry.id)
                                   .order_by(Cheque.id).with_for_update()).all()
@@ -153,7 +154,7 @@ def _reversal_of(uow, entry_id: int) -> int | None:
 
 
 def _refuse_if_final(uow, entry: LedgerEntry, label: str) -> None:
-    if entry.kind == "reversal":
+    if entry.kind == EntryKind.REVERSAL:
         raise Refused(f"entry {entry.id} is a reversal itself and cannot be annulled "
                       "(post a DX or CX with `ispcube ledger adjust` instead)")
     done = _reversal_of(uow, entry.id)

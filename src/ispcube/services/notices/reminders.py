@@ -20,6 +20,7 @@ from ispcube.db.overdue import overdue_since
 from ispcube.db.types import Money
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.enforcement import Stages
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.terms import NextStep, Service
 from ispcube.services.admin import config
 from ispcube.services.notices.outbox import NoticeIn, NoticeKind, write_notices
@@ -41,7 +42,7 @@ def preaviso_notices(uow: UnitOfWork, rt, client_ids: list[int], now: datetime) 
     since = overdue_since(uow, today)
     invoice = aliased(LedgerEntry)
     next_due = (select(func.min(invoice.due_date))
-                .where(invoice.client_id == m.Client.id, invoice.kind == "invoice",
+                .where(invoice.client_id == m.Client.id, invoice.kind == EntryKind.INVOICE,
                        invoice.due_date >= today, _not_reversed(invoice))
                 .correlate(m.Client).scalar_subquery())
     ids = sorted(set(client_ids))
@@ -84,7 +85,7 @@ def due_reminders(uow: UnitOfWork, today: date, days_before: int) -> list[Notice
     rows = uow.session.execute(
         select(entry.id, entry.client_id, entry.amount, entry.due_date, m.Client.balance, later_debits)
         .join(m.Client, m.Client.id == entry.client_id)
-        .where(entry.kind == "invoice", entry.due_date > today,
+        .where(entry.kind == EntryKind.INVOICE, entry.due_date > today,
                entry.due_date <= today + timedelta(days=days_before),
                ~m.Client.deleted, m.Client.balance > 0, _not_reversed(entry),
                ~exists().where(and_(Notice.once_key == key)))

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from ispcube.db.ledger_models import IMPORT_REF_LENGTH
 from ispcube.db.models import NOTE_LENGTH
 from ispcube.domain.dates import parse_date
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.money import parse_amount
 from ispcube.domain.text import NOT_ONE_LINE, quoted
@@ -35,7 +36,7 @@ class Line(NamedTuple):
     """A valid line: the entry to post. AMOUNT is its effect on the balance (negative lowers it)."""
     line: int
     client: str
-    kind: str                  # opening, dx, cx, receipt
+    kind: EntryKind            # opening, dx, cx, receipt
     amount: Decimal
     entry_date: date
     due_date: date | None
@@ -134,8 +135,8 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
     if entry_date is not None and entry_date > ctx.today:
         problems.append((column("date"), raw["date"], "is in the future: a line brings over what already happened"))
     amount = _amount(ctx, raw, kind, column, problems) if kind is not None else None
-    if amount is not None and kind == "reversal":
-        kind = "dx" if amount > 0 else "cx"
+    if amount is not None and kind == EntryKind.REVERSAL:
+        kind = EntryKind.DX if amount > 0 else EntryKind.CX
     description = raw.get("description")
     if description is not None and len(description) > NOTE_LENGTH:
         problems.append((column("description"), description, f"is longer than {NOTE_LENGTH} characters"))
@@ -143,7 +144,7 @@ def check_line(ctx: CheckContext, line: int, cells: list[str | None]) -> Checked
         problems.append((column("description"), description, NOT_ONE_LINE))
     written = raw.get("payment_method")
     method = (payment_method(written) or written) if written is not None else None
-    if written is not None and kind is not None and kind != "receipt":
+    if written is not None and kind is not None and kind != EntryKind.RECEIPT:
         problems.append((column("payment_method"), written, "only a payment has a payment method"))
     elif written is not None and (len(written) > PAYMENT_METHOD_LENGTH or _CONTROL.search(written)):
         problems.append((column("payment_method"), written,
@@ -172,7 +173,7 @@ def _date(ctx: CheckContext, raw: dict[str, str], name: str, column, problems: l
         return None
 
 
-def _amount(ctx: CheckContext, raw: dict[str, str], kind: str, column, problems: list) -> Decimal | None:
+def _amount(ctx: CheckContext, raw: dict[str, str], kind: EntryKind, column, problems: list) -> Decimal | None:
     """The line's effect on the balance, from `amount`, or `debit`/`credit`, or (an opening
     balance only) the statement's `balance`."""
     debit, credit = raw.get("debit"), raw.get("credit")
@@ -185,26 +186,27 @@ def _amount(ctx: CheckContext, raw: dict[str, str], kind: str, column, problems:
         name, text, sign = "debit", debit, 1
     elif credit is not None:
         name, text, sign = "credit", credit, -1
-    elif kind == "opening" and "balance" in raw:
+    elif kind == EntryKind.OPENING and "balance" in raw:
         name, text, sign = "balance", raw["balance"], 1
     else:
         shown = column("amount") if "amount" in ctx.columns.present else \
             column("debit") if "debit" in ctx.columns.present else column("credit")
         problems.append((shown, "", "is required: the amount of the line"))
         return None
-    signed = kind in ("opening", "reversal") and name in ("amount", "balance")
+    signed = kind in (EntryKind.OPENING, EntryKind.REVERSAL) and name in ("amount", "balance")
     try:
         value = parse_amount(text, field=name, currency=ctx.currency, allow_negative=signed,
-                             allow_zero=kind == "opening", local=ctx.local)
+                             allow_zero=kind == EntryKind.OPENING, local=ctx.local)
     except Invalid as exc:
         problems.append((column(name), text, _reason(exc, name, text)))
         return None
     if name == "amount":
-        return -value if kind in ("cx", "receipt") else value
+        return -value if kind in (EntryKind.CX, EntryKind.RECEIPT) else value
     value = sign * value
-    if (kind == "dx" and value < 0) or (kind in ("cx", "receipt") and value > 0):
-        what = {"dx": "a debit (DX, invoice) raises the balance", "cx": "a credit (CX) lowers the balance",
-                "receipt": "a payment lowers the balance"}[kind]
+    if (kind == EntryKind.DX and value < 0) or (kind in (EntryKind.CX, EntryKind.RECEIPT) and value > 0):
+        what = {EntryKind.DX: "a debit (DX, invoice) raises the balance",
+                EntryKind.CX: "a credit (CX) lowers the balance",
+                EntryKind.RECEIPT: "a payment lowers the balance"}[kind]
         problems.append((column(name), text, f"is on the wrong side: {what}"))
         return None
     return value

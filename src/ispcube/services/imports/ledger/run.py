@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import MAX_AMOUNT, format_amount
 from ispcube.services.admin.config import local_formats
 from ispcube.services.enforcement.grace import start_grace
@@ -167,7 +168,7 @@ class LedgerImport(ImportRun):
 
     def _log_text(self, counts: Counter, total: Decimal, balance: Decimal) -> str:
         entries = sum(counts.values())
-        kinds = ", ".join(f"{count} {KIND_NAMES[kind] if kind != 'receipt' else 'payment'}"
+        kinds = ", ".join(f"{count} {KIND_NAMES[kind] if kind != EntryKind.RECEIPT else 'payment'}"
                           for kind, count in sorted(counts.items()))
         return (f"ledger import of {self.summary.file}: {entries} entr{'y' if entries == 1 else 'ies'} "
                 f"({kinds}), {format_amount(total)} in all; balance {format_amount(balance)}")

@@ -25,6 +25,7 @@ from ispcube.db.bulk_insert import bulk_insert
 from ispcube.db.chunks import chunks
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.ledger import EntryKind
 from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.ledger.check import Line
 from ispcube.services.ledger.posting import move_balances, reserve_numbers
@@ -109,7 +110,7 @@ class LedgerImportDb:
                 if label["company"] is not None:
                     series = f"invoice-{label['company']}"
                 named[(client_id, series, int(label["number"]))] = (client_id, line)
-            elif (brought := _BROUGHT_FORWARD.fullmatch(line.reference)) is not None and line.kind == "opening":
+            elif (brought := _BROUGHT_FORWARD.fullmatch(line.reference)) is not None and line.kind == EntryKind.OPENING:
                 forward[(client_id, date.fromisoformat(brought["day"]))] = (client_id, line)
         found: set[tuple[int, str]] = set()
         e = LedgerEntry

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select, update
 
 from ispcube.db import models as m
 from ispcube.db.collection_models import CollectionBatch, CollectionItem
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount
 from ispcube.domain.numbers import parse_id
 from ispcube.errors import NotFound
@@ -114,7 +115,7 @@ def settle_batch(rt: Runtime, batch_ref: str) -> Settled:
             clients = {c.id: c for c in uow.session.scalars(
                 select(m.Client).where(m.Client.id.in_({row.client_id for row in claimed})))} if claimed else {}
             for row in claimed:
-                posted = post(uow, rt, clients[row.client_id], "receipt", -row.amount, entry_date=rt.today(),
+                posted = post(uow, rt, clients[row.client_id], EntryKind.RECEIPT, -row.amount, entry_date=rt.today(),
                               comment=f"SEPA direct debit {row.end_to_end_id} (batch {batch.id})",
                               payment_method="sepa")
                 uow.session.execute(update(CollectionItem).where(CollectionItem.id == row.id)

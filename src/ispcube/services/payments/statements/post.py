@@ -24,6 +24,7 @@ from ispcube.db.failures import is_unique_violation
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.statement_models import BankTransaction, PaymentImport
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount, within_bounds
 from ispcube.errors import Busy
 from ispcube.services.clients.log import log_bulk
@@ -111,9 +112,10 @@ def _entry(decision: Decision, series: str, number: int, source: str, today: dat
     on = min(line.booked, today)
     if series == "receipt":
         method = "sepa" if decision.item else (line.payment_method or "transfer")
-        return (decision.client_id, "receipt", "receipt", number, on, -line.amount, operator,
+        return (decision.client_id, EntryKind.RECEIPT, "receipt", number, on, -line.amount, operator,
                 _comment(decision, source), method)
-    return (decision.client_id, "dx", "dx", number, today, line.amount, operator, _comment(decision, source), None)
+    return (decision.client_id, EntryKind.DX, "dx", number, today, line.amount, operator, _comment(decision, source),
+            None)
 
 
 def _comment(decision: Decision, source: str) -> str:

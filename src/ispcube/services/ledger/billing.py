@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 import re
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import (
     Date,
@@ -129,7 +129,17 @@ def invoices_select(period: Period, dialect: str):
                or_(signup.is_(None), signup <= period.end), ~already))
 
 
-def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> dict[str, Any]:
+class BillingRun(TypedDict):
+    """`billing run`: the invoices posted (or, in a dry run, to post) for a period."""
+    period: str
+    dry_run: bool
+    invoices: int
+    prorated: int
+    total: str
+    due: str
+
+
+def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> BillingRun:
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "run billing")
         period = parse_period(period_text, config.get_value(uow.session, "invoice.due_day"))
@@ -165,7 +175,7 @@ def _refuse_overflow(uow: UnitOfWork, period: Period) -> None:
         within_bounds(balance, amount, f"billing {period.name}: client {code}")
 
 
-def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> dict[str, Any]:
+def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> BillingRun:
     """Invoice PERIOD in UOW (the caller holds the run lock and commits)."""
     rows = invoices_select(period, uow.dialect).subquery("invoices")
     columns = ["client_id", "kind", "series", "company_id", "entry_date", "due_date", "period", "amount", "comment"]
@@ -182,7 +192,7 @@ def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> dict[str, Any]:
     return _summary(uow, period, summary, False)
 
 
-def _summary(uow: UnitOfWork, period: Period, rows, dry_run: bool) -> dict[str, Any]:
+def _summary(uow: UnitOfWork, period: Period, rows, dry_run: bool) -> BillingRun:
     count, prorated, total = uow.session.execute(select(
         func.count(), func.sum(case((rows.c.prorated, 1), else_=0)), func.sum(rows.c.amount))).one()
     return {"period": period.name, "dry_run": dry_run, "invoices": count, "prorated": prorated or 0,

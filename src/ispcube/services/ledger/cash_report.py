@@ -5,7 +5,7 @@ cash entity the receipt went to (the money goes back out of that box). A collect
 its own collections.
 """
 
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import case, func, select
 
@@ -17,7 +17,19 @@ from ispcube.domain.roles import Role
 from ispcube.services.process.runtime import Runtime
 
 
-def cash_report(rt: Runtime, on_date: str | None = None, entity: str | None = None) -> list[dict[str, Any]]:
+class CashRow(TypedDict):
+    """`ledger cash`: what one operator collected into one cash box on the day."""
+    date: str
+    entity: str | None
+    operator: str
+    receipts: int
+    annulled: int
+    cash: str
+    cheques: str
+    total: str
+
+
+def cash_report(rt: Runtime, on_date: str | None = None, entity: str | None = None) -> list[CashRow]:
     day = parse_date(on_date, field="--date", local=rt.local_formats()) if on_date else rt.today()
     entry = LedgerEntry
     query = (select(entry.cash_entity, entry.operator,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 import re
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import func, select
 
@@ -32,6 +32,27 @@ from ispcube.services.process.runtime import Runtime
 STATUSES = ("pending", "deposited", "cleared", "rejected")
 NEXT_STATUSES = {"pending": ("deposited", "rejected"), "deposited": ("cleared", "rejected"),
                  "cleared": (), "rejected": ()}
+
+
+class ChequeRow(TypedDict):
+    """`cheque list`: a cheque received and the receipt it came with."""
+    id: int
+    client: str
+    bank: str
+    number: str
+    amount: str
+    deposit_date: str
+    status: str
+    receipt: int
+
+
+class ChequeMoved(TypedDict):
+    """`cheque status`: the cheque's new status; a rejection posts a DX charging it back."""
+    id: int
+    client: str
+    status: str
+    dx: int | None
+    balance: NotRequired[str]        # after the DX of a rejection
 SPEC_KEYS = ("bank", "number", "amount", "deposit")
 SPEC_FORMAT = "bank=..,number=..,amount=..,deposit=YYYY-MM-DD"
 
@@ -90,7 +111,7 @@ def refuse_known_cheques(uow: UnitOfWork, cheques: list[ChequeIn]) -> None:
             raise Refused(f"cheque {bank} {number} is already recorded (cheque {cheque_id}, client {code})")
 
 
-def list_cheques(rt: Runtime, status: str | None = None) -> list[dict[str, Any]]:
+def list_cheques(rt: Runtime, status: str | None = None) -> list[ChequeRow]:
     if status is not None and status not in STATUSES:
         raise Invalid(f"status {quoted(status)} is not one of {', '.join(STATUSES)}")
     with rt.uow() as uow:
@@ -109,7 +130,7 @@ def list_cheques(rt: Runtime, status: str | None = None) -> list[dict[str, Any]]
                 for c, code, receipt in uow.session.execute(query)]
 
 
-def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
+def set_status(rt: Runtime, cheque_id: str, status: str) -> ChequeMoved:
     if status not in STATUSES:
         raise Invalid(f"status {quoted(status)} is not one of {', '.join(STATUSES)}")
     from ispcube.services.ledger import money_in
@@ -122,12 +143,12 @@ def set_status(rt: Runtime, cheque_id: str, status: str) -> dict[str, Any]:
         text = (f"cheque {cheque.id} ({cheque.bank} {cheque.number}, {format_amount(cheque.amount)}) "
                 f"{previous} -> {status}")
         events.log(uow, rt, client, "cheque.status", text)
-        result = {"id": cheque.id, "client": client.code, "status": status, "dx": None}
+        result: ChequeMoved = {"id": cheque.id, "client": client.code, "status": status, "dx": None}
         if status == "rejected":
             posted = post(uow, rt, client, EntryKind.DX, cheque.amount, entry_date=rt.today(),
                           comment=f"cheque {cheque.bank} {cheque.number} rejected")
             cheque.rejection_entry_id = posted.entry_id
-            result.update(dx=posted.number, balance=format_amount(posted.balance))
+            result["dx"], result["balance"] = posted.number, format_amount(posted.balance)
         uow.commit()
         return result
 

@@ -8,7 +8,7 @@ and otherwise cuts, retrying the cut on each of the next 5 days if the router fa
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 
@@ -28,11 +28,17 @@ from ispcube.services.clients.log import log_many
 CUT_RETRY_DAYS = 5   # the seed (v6.46): "insistirá hasta 5 días después de la fecha original"
 
 
+class CommitmentShown(TypedDict):
+    """`commit`: the client's commitment in force now (None once cleared)."""
+    client: str
+    commitment: str | None
+
+
 def open_commitment(uow: UnitOfWork, client_id: int) -> Commitment | None:
     return uow.session.scalar(select(Commitment).where(Commitment.client_id == client_id, is_open(Commitment)))
 
 
-def set_commitment(rt, code: str, due: str) -> dict[str, Any]:
+def set_commitment(rt, code: str, due: str) -> CommitmentShown:
     due_date = parse_date(due, field="commitment date", clock=True, local=rt.local_formats())
     if due_date < rt.today():
         raise Invalid(f"commitment date {due_date.isoformat()} is in the past")
@@ -53,7 +59,7 @@ def set_commitment(rt, code: str, due: str) -> dict[str, Any]:
         return {"client": client.code, "commitment": due_date.isoformat()}
 
 
-def clear_commitment(rt, code: str) -> dict[str, Any]:
+def clear_commitment(rt, code: str) -> CommitmentShown:
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
         if not drop(uow, rt, client):

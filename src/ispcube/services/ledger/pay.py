@@ -9,7 +9,7 @@ the question, stalling every other payment.
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque
@@ -32,6 +32,18 @@ from ispcube.services.process.runtime import Actor, Runtime
 ZERO = Decimal("0.00")
 
 
+class PaymentRecord(TypedDict):
+    """`pay`: the receipt posted and the balance after it."""
+    client: str
+    receipt: int
+    entry: int
+    amount: str
+    cash: str
+    cheques: list[int]
+    balance: str
+    overdue: str
+
+
 @dataclass(frozen=True)
 class PaymentResult:
     client: str
@@ -45,7 +57,7 @@ class PaymentResult:
     may_enable: bool                # cut, and the overdue debt is now at or below the threshold
     enable_blocker: str | None = field(default=None)   # why not, when the client is cut
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> "PaymentRecord":
         return {"client": self.client, "receipt": self.receipt, "entry": self.entry_id,
                 "amount": format_amount(self.amount), "cash": format_amount(self.cash),
                 "cheques": self.cheque_ids, "balance": format_amount(self.balance),

@@ -12,7 +12,7 @@ Lock order, to stay free of deadlocks: a numbering sequence row first, then the 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import String, and_, case, cast, func, insert, literal, literal_column, or_, select, update
 
@@ -135,7 +135,17 @@ def post(uow: UnitOfWork, rt: Runtime, client: m.Client, kind: EntryKind, amount
     return posted
 
 
-def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, reason: str | None) -> dict:
+class Adjusted(TypedDict):
+    """`ledger adjust`: the DX or CX posted and the balance after it."""
+    client: str
+    entry: int
+    kind: str
+    number: int
+    amount: str
+    balance: str
+
+
+def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, reason: str | None) -> Adjusted:
     """A non-fiscal debit (DX) or credit (CX) note (L2)."""
     if (debit is None) == (credit is None):
         raise UsageError("give exactly one of --debit or --credit")

@@ -11,7 +11,7 @@ that also lock client rows must rebuild first, in a transaction of its own.
 """
 
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import func, select, text, type_coerce, update
 
@@ -27,14 +27,26 @@ from ispcube.services.ledger.posting import BOOKKEEPERS, require_role
 from ispcube.services.process.runtime import Runtime
 
 
-def rebuild(rt: Runtime, codes: list[str] | None = None) -> dict[str, Any]:
+class WrongBalance(TypedDict):
+    code: str
+    cached: str
+    actual: str
+
+
+class Rebuilt(TypedDict):
+    """`ledger rebuild`: how many balances were checked, and the wrong ones (now fixed)."""
+    checked: int
+    wrong: list[WrongBalance]
+
+
+def rebuild(rt: Runtime, codes: list[str] | None = None) -> Rebuilt:
     """Rebuild the balances of CODES (every client when empty); report and fix the wrong ones."""
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "rebuild balances")
         client_ids = _ids_of(uow, codes) if codes else None
         wrong = rebuild_balances(uow, rt, client_ids)
-        checked = len(client_ids) if client_ids is not None else uow.session.scalar(
-            select(func.count()).select_from(m.Client))
+        checked = len(client_ids) if client_ids is not None else uow.session.execute(
+            select(func.count()).select_from(m.Client)).scalar_one()
         uow.commit()
         return {"checked": checked, "wrong": [
             {"code": code, "cached": format_amount(cached), "actual": format_amount(actual)}

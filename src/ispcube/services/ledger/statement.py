@@ -19,7 +19,7 @@ cheque, so a rejection and an annulment running at once on PostgreSQL cannot bot
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -40,8 +40,35 @@ from ispcube.services.process.runtime import Runtime
 ZERO = Decimal("0.00")
 
 
+class StatementRow(TypedDict):
+    """One line of `ledger show`: an entry (or the balance brought forward) and the balance after it."""
+    entry: int | None
+    date: str
+    document: str
+    due: str | None
+    debit: str | None
+    credit: str | None
+    balance: str
+    operator: str | None
+    comment: str | None
+    client: str
+    kind: str
+    reference: str
+    payment_method: str | None
+
+
+class Annulled(TypedDict):
+    """`ledger annul`: the entry annulled and the reversal posted."""
+    client: str
+    annulled: int
+    entry: int
+    reversal: int
+    amount: str
+    balance: str
+
+
 def statement(rt: Runtime, code: str, date_from: str | None = None,
-              date_to: str | None = None) -> list[dict[str, Any]]:
+              date_to: str | None = None) -> list[StatementRow]:
     """The client's entries in date order with the running balance after each.
 
     With a start date, the first row carries the balance brought forward. Besides what the
@@ -58,7 +85,7 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
         running = ZERO
-        rows: list[dict[str, Any]] = []
+        rows: list[StatementRow] = []
         if start is not None:
             running = uow.session.scalar(select(func.sum(LedgerEntry.amount)).where(
                 LedgerEntry.client_id == client.id, LedgerEntry.entry_date < start)) or ZERO
@@ -83,7 +110,7 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
 
 
 def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Decimal | None,
-         running: Decimal, note: str | None, client: str, reference: str) -> dict[str, Any]:
+         running: Decimal, note: str | None, client: str, reference: str) -> StatementRow:
     comment = "; ".join(t for t in ((entry.comment if entry else None), note) if t)
     return {"entry": entry_id, "date": on.isoformat(), "document": label,
             "due": entry.due_date.isoformat() if entry and entry.due_date else None,
@@ -94,7 +121,7 @@ def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Deci
             "reference": reference, "payment_method": entry.payment_method if entry else None}
 
 
-def annul(rt: Runtime, entry_ref: str, reason: str | None) -> dict[str, Any]:
+def annul(rt: Runtime, entry_ref: str, reason: str | None) -> Annulled:
     """Post the reversal of entry ENTRY_REF (its id, as the statement shows it)."""
     reason = one_line((reason or "").strip(), "--reason")
     if not reason:

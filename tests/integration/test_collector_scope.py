@@ -203,6 +203,8 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "connection import": [(REFUSED, ("{conns}",)), (REFUSED, ("{conns}", "--update")),
                           (REFUSED, ("{conns}", "--dry-run")), (REFUSED, ("{conns}", "--skip-invalid"))],
     "sim routeros": "serves a simulated router until stopped; it opens no database",
+    "sim afip": "serves a simulated AFIP until stopped; it opens no database",
+    "sim mercadopago": "serves a simulated Mercado Pago until stopped; it opens no database",
     "template list": [(OK, ())],
     "template show": [(OK, ("receipt",))],
     "template set": [(REFUSED, ("receipt", "{tpl}"))],

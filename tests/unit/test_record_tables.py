@@ -42,7 +42,7 @@ def test_client_dict_unpacks_the_record_in_the_order_it_is_selected():
     row = {name: f"<{name}>" for name in client_record.RECORD}
     row.update(signup_date=date(2020, 1, 2), contract_expiry=None, balance=Decimal("12.5"), phones="1;2",
                emails="", preaviso_from=3, preaviso_to=9, address=None, has_webpass=1,
-               mandate_date=date(2026, 3, 1), iban="ES9121000418450200051332")
+               mandate_date=date(2026, 3, 1), iban="ES9121000418450200051332", vat_condition=1)
     shown = client_record.client_dict(tuple(row.values()))
     assert (shown["code"], shown["postal_code"], shown["node"], shown["previous_code"]) == \
         ("<code>", "<postal_code>", "<node>", "<previous_code>")
@@ -50,10 +50,11 @@ def test_client_dict_unpacks_the_record_in_the_order_it_is_selected():
     assert (shown["phones"], shown["emails"], shown["preaviso_days"], shown["web_password"]) == \
         (["1", "2"], [], "3-9", True)
     assert (shown["mandate_date"], shown["iban"]) == ("2026-03-01", "ES91 2100 0418 4502 0005 1332")
+    assert shown["vat_condition"] == "responsable-inscripto"
     plain = set(client_record.PLAIN) - {"address", "signup_date", "phones", "emails", "contract", "free",
                                         "blockable", "preaviso", "preaviso_from", "preaviso_to",
                                         "tickets_blocked", "deleted", "balance", "contract_expiry",
-                                        "mandate_date", "iban"}
+                                        "mandate_date", "iban", "vat_condition"}
     assert all(shown[name] == f"<{name}>" for name in plain)
 
 

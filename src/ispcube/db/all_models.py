@@ -3,6 +3,7 @@
 from ispcube.db import (  # noqa: F401
     collection_models,
     document_models,
+    fiscal_models,
     ledger_models,
     models,
     network_models,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Table,
     Text,
@@ -80,6 +81,12 @@ class Company(Base):
     phone: Mapped[str | None] = mapped_column(String(60))
     email: Mapped[str | None] = mapped_column(String(200))
     logo_path: Mapped[str | None] = mapped_column(String(500))
+    vat_condition: Mapped[str | None] = mapped_column(String(24))      # tax.CompanyVat; None: inscripto
+    point_of_sale: Mapped[int | None] = mapped_column(Integer)         # AFIP's electronic point of sale
+    activity_start: Mapped[date | None] = mapped_column(Date)
+    gross_income: Mapped[str | None] = mapped_column(String(40))
+    afip_cert: Mapped[str | None] = mapped_column(String(500))         # PEM file paths, never printed
+    afip_key: Mapped[str | None] = mapped_column(String(500))
 
 
 class Plan(Base):
@@ -89,6 +96,7 @@ class Plan(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     down_kbps: Mapped[int | None] = mapped_column(Integer)
     up_kbps: Mapped[int | None] = mapped_column(Integer)
+    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))     # None: setting tax.vat_rate
 
 
 class Node(Base):
@@ -158,6 +166,7 @@ class Client(Base):
     preaviso_from: Mapped[int | None] = mapped_column(Integer)
     preaviso_to: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[str | None] = mapped_column(String(200))
+    vat_condition: Mapped[int] = mapped_column(Integer, default=5, server_default="5")  # tax.ReceptorVat
     webpass_hash: Mapped[str | None] = mapped_column(String(200))
     tickets_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     tickets_message: Mapped[str | None] = mapped_column(String(500))

@@ -9,9 +9,11 @@ from typing import Any, Callable
 from ispcube.domain import bank
 from ispcube.domain.codes import parse_code_format
 from ispcube.domain.dates import parse_coordinate, parse_date
+from ispcube.domain.fiscal import afip_environment, fiscal_driver
 from ispcube.domain.ids import COUNTRIES
 from ispcube.domain.local_formats import LocalFormats, parse_dates_setting, parse_decimal_setting
 from ispcube.domain.money import parse_amount
+from ispcube.domain.tax import DEFAULT_VAT_RATE, vat_rate
 from ispcube.domain.text import quoted
 from ispcube.domain.values import parse_int_in, parse_port, parse_yes_no
 from ispcube.errors import Invalid
@@ -192,6 +194,15 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("smtp.password", "password on the mail server (ISPCUBE_SMTP_PASSWORD wins)", "", _text,
                secret=True),
     SettingDef("smtp.from", "sender of the notices, e.g. 'Fibra Norte <avisos@fibra.example>'", "", _sender),
+    SettingDef("tax.vat_rate", "VAT rate of the plans that set none (21, 10.5 or 27); prices include it",
+               DEFAULT_VAT_RATE, vat_rate),
+    SettingDef("fiscal.driver", "who numbers invoices: none (internal numbering) or afip (AFIP/ARCA authorizes "
+               "each with a CAE)", "none", fiscal_driver),
+    SettingDef("afip.environment", "AFIP's testing (homologación) or production services", "testing",
+               afip_environment),
+    SettingDef("afip.wsaa_url", "AFIP's login service (WSAA) instead of the environment's", "", _server_url),
+    SettingDef("afip.wsfe_url", "AFIP's electronic invoice service (WSFEv1) instead of the environment's", "",
+               _server_url),
     SettingDef("notify.reminder_days_before", "days before an unpaid invoice falls due to remind (0: off)", 0,
                _int_between(0, 60)),
 ]}

@@ -38,6 +38,8 @@ CLIENT_FLAGS = [
     Flag("preaviso", "Payment warning on the web.", switch=True),
     Flag("preaviso_days", "Own warning day range FROM-TO, e.g. 1-8."),
     Flag("activity", "Commercial activity."),
+    Flag("vat_condition", "VAT condition (RG 5616): consumidor-final (the default), responsable-inscripto, "
+                          "monotributo, exento... or AFIP's code; decides the invoice letter."),
     Flag("iban", "Bank account (IBAN) for direct debits; check digits verified."),
     Flag("bic", "BIC of the client's bank (default: from the IBAN when the bank is known)."),
     Flag("account_holder", "Account holder, when not the client (up to 70 characters)."),

@@ -4,11 +4,14 @@ Imported at start-up by the CLI to build the commands, so it must stay free of S
 """
 
 from dataclasses import dataclass, field
+import os
+import stat
 from typing import Any, Callable
 
-from ispcube.domain.dates import parse_coordinate
+from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.money import parse_amount
 from ispcube.domain.roles import Role
+from ispcube.domain.tax import company_vat, vat_rate
 from ispcube.domain.text import quoted
 from ispcube.domain.values import parse_yes_no
 from ispcube.errors import Invalid
@@ -24,6 +27,7 @@ class Column:
     required: bool = False
     local: bool = False        # PARSE takes the LocalFormats too: parse(text, local)
     metavar: str | None = None
+    hidden: bool = False       # never printed: listings show only whether it is set
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,22 @@ def _nonempty(what: str) -> Callable[[str], str]:
     return parse
 
 
+def _pem_file(what: str, private: bool = False) -> Callable[[str], str]:
+    """An existing file, kept as its absolute path; PRIVATE: readable by its owner only (0600)."""
+    def parse(text: str) -> str:
+        path = os.path.abspath(os.path.expanduser(str(text).strip()))
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise Invalid(f"{what} file {quoted(text)} cannot be read: {exc.strerror}") from None
+        if not stat.S_ISREG(mode):
+            raise Invalid(f"{what} file {quoted(text)} is not a file")
+        if private and mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise Invalid(f"{what} file {quoted(text)} can be read by others: make it 0600 (chmod 600 FILE)")
+        return path
+    return parse
+
+
 _CLIENTS = lambda column: UsedBy("Client", column, "code", "client")  # noqa: E731
 
 TABLES: dict[str, Table] = {t.noun: t for t in [
@@ -103,6 +123,17 @@ TABLES: dict[str, Table] = {t.noun: t for t in [
         Column("phone", "phone printed on documents"),
         Column("email", "e-mail printed on documents"),
         Column("logo_path", "logo image file for documents"),
+        Column("vat_condition", "VAT condition: responsable-inscripto (the default), monotributo or exento",
+               lambda t: company_vat(t).value),
+        Column("point_of_sale", "AFIP electronic point of sale its invoices are authorized under",
+               _whole(1, 99998, "point of sale"), metavar="N"),
+        Column("activity_start", "start of activities printed on invoices", lambda t: parse_date(
+            t, field="activity start"), metavar="DATE"),
+        Column("gross_income", "gross-income (Ingresos Brutos) number printed on invoices"),
+        Column("afip_cert", "AFIP certificate (PEM) of the company's CUIT", _pem_file("AFIP certificate"),
+               metavar="FILE", hidden=True),
+        Column("afip_key", "private key (PEM, mode 0600) of the AFIP certificate",
+               _pem_file("AFIP key", private=True), metavar="FILE", hidden=True),
     ), (_CLIENTS("company_id"),), "billing companies"),
     Table("plan", "Plan", "name", (
         Column("name", "plan name", _nonempty("plan name"), required=True),
@@ -110,6 +141,8 @@ TABLES: dict[str, Table] = {t.noun: t for t in [
                required=True, local=True, metavar="AMOUNT"),
         Column("down_kbps", "download speed in kbit/s", _whole(0, 100_000_000, "download speed")),
         Column("up_kbps", "upload speed in kbit/s", _whole(0, 100_000_000, "upload speed")),
+        Column("vat_rate", "VAT rate included in the price: 21, 10.5 or 27 (empty: setting tax.vat_rate)",
+               vat_rate),
     ), (_CLIENTS("plan_id"), UsedBy("Connection", "plan_id", "ip", "connection")), "service plans"),
     Table("node", "Node", "name", (
         Column("name", "node name", _nonempty("node name"), required=True),

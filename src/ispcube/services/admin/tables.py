@@ -26,7 +26,8 @@ def _find(uow: UnitOfWork, spec: Table, key: str):
 
 
 def row_dict(spec: Table, row) -> dict[str, Any]:
-    return {c.name: getattr(row, c.name) for c in spec.columns}
+    return {c.name: ("set" if getattr(row, c.name) else None) if c.hidden else getattr(row, c.name)
+            for c in spec.columns}
 
 
 def _parse_values(uow: UnitOfWork, spec: Table, raw: dict[str, str | None]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ COLUMNS = {
     "node": "Node", "contract": "Contract", "contract_type": "Contract type",
     "contract_expiry": "Contract expiry", "free": "Free", "blockable": "Blockable",
     "preaviso": "Preaviso", "preaviso_days": "Preaviso days", "activity": "Activity",
+    "vat_condition": "VAT condition",
     "iban": "IBAN", "bic": "BIC", "account_holder": "Account holder", "mandate_ref": "Mandate reference",
     "mandate_date": "Mandate date", "cbu": "CBU",
     "tickets_blocked": "Tickets blocked", "tickets_message": "Tickets message",

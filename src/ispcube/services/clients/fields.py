@@ -20,6 +20,7 @@ from ispcube.domain.dates import parse_coordinate, parse_date
 from ispcube.domain.ids import normalise_id
 from ispcube.domain.local_formats import LocalFormats
 from ispcube.domain.roles import Role
+from ispcube.domain.tax import DEFAULT_RECEPTOR, receptor_vat
 from ispcube.domain.text import one_line, quoted
 from ispcube.domain.values import yes_no
 from ispcube.domain.vocabulary import PAYMENT_METHODS, payment_method
@@ -31,7 +32,7 @@ FIELDS = ("code", "name", "nickname", "fiscal_address", "address", "client_type"
           "signup_date", "extra1", "extra2", "phone", "email", "contact", "epayment_code",
           "status", "payment_method", "collector", "seller", "plan", "node", "contract",
           "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_days",
-          "activity", "iban", "bic", "account_holder", "mandate_ref", "mandate_date", "cbu")
+          "activity", "vat_condition", "iban", "bic", "account_holder", "mandate_ref", "mandate_date", "cbu")
 _SPACE = re.compile(r"\s")
 
 
@@ -236,6 +237,7 @@ _PARSERS: dict[str, tuple[tuple[str, ...], Any]] = {
     "mandate_ref": (("mandate_ref",), _plain(bank.parse_mandate_ref)),
     "mandate_date": (("mandate_date",), lambda refs, v: _mandate_date(refs, v)),
     "cbu": (("cbu",), _plain(bank.parse_cbu)),
+    "vat_condition": (("vat_condition",), _plain(lambda v: int(receptor_vat(str(v))))),
     **{f: ((f,), _plain(_text(f))) for f in TEXT_FIELDS},
 }
 _FIELD_OF = {columns[0]: field for field, (columns, _parse) in _PARSERS.items()}
@@ -245,7 +247,8 @@ _UNBOUNDED = {column: limit for column, limit in limits()["clients"].items()
               if column in {*_FIELD_OF, "id_key"} and column not in {"code", *TEXT_LIMITS}}
 # What an empty value ('' = clear the field) sets.
 _CLEARED: dict[str, dict[str, Any]] = {"phone": {"phones": ""}, "email": {"emails": ""},
-            "preaviso_days": {"preaviso_from": None, "preaviso_to": None}}
+            "preaviso_days": {"preaviso_from": None, "preaviso_to": None},
+            "vat_condition": {"vat_condition": int(DEFAULT_RECEPTOR)}}
 
 
 def parse_fields(raw: dict[str, Any], refs: Refs) -> tuple[dict[str, Any], list[FieldError]]:

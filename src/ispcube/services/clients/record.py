@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, Date, Float, FromClause, Integer, Select, String
 
 from ispcube.db.types import Money
 from ispcube.domain.bank import format_iban
+from ispcube.domain.tax import ReceptorVat
 from ispcube.services.process.runtime import OPERATORS
 
 
@@ -33,7 +34,7 @@ CLIENTS = light_table(
     ("node_id", Integer()), ("contract", Boolean()), ("contract_type", Integer()),
     ("contract_expiry", Date()), ("free", Boolean()), ("blockable", Boolean()),
     ("preaviso", Boolean()), ("preaviso_from", Integer()), ("preaviso_to", Integer()),
-    ("activity", String()), ("webpass_hash", String()), ("tickets_blocked", Boolean()),
+    ("activity", String()), ("vat_condition", Integer()), ("webpass_hash", String()), ("tickets_blocked", Boolean()),
     ("tickets_message", String()), ("balance", Money()), ("service", String()),
     ("deleted", Boolean()), ("previous_code", String()), ("iban", String()), ("bic", String()),
     ("account_holder", String()), ("mandate_ref", String()), ("mandate_date", Date()), ("cbu", String()))
@@ -48,7 +49,8 @@ PLAIN = ("code", "name", "nickname", "fiscal_address", "address", "client_type",
          "id_number", "street1", "street2", "lat", "lng", "signup_date", "extra1", "extra2",
          "phones", "emails", "contact", "epayment_code", "payment_method", "contract",
          "contract_type", "contract_expiry", "free", "blockable", "preaviso", "preaviso_from",
-         "preaviso_to", "activity", "iban", "bic", "account_holder", "mandate_ref", "mandate_date", "cbu",
+         "preaviso_to", "activity", "vat_condition", "iban", "bic", "account_holder", "mandate_ref",
+         "mandate_date", "cbu",
          "tickets_blocked", "tickets_message", "balance", "service",
          "deleted", "previous_code")
 
@@ -106,7 +108,7 @@ SHOWN = ("code", "name", "nickname", "fiscal_address", "address", "client_type",
          "company", "street1", "street2", "postal_code", "locality", "lat", "lng", "signup_date", "extra1",
          "extra2", "phones", "emails", "contact", "epayment_code", "status", "payment_method", "collector",
          "seller", "plan", "node", "contract", "contract_type", "contract_expiry", "free", "blockable",
-         "preaviso", "preaviso_days", "activity", "iban", "bic", "account_holder", "mandate_ref",
+         "preaviso", "preaviso_days", "activity", "vat_condition", "iban", "bic", "account_holder", "mandate_ref",
          "mandate_date", "cbu", "tickets_blocked", "tickets_message", "web_password",
          "balance", "service", "deleted", "previous_code")
 
@@ -119,7 +121,7 @@ def client_values(row, typed: bool = False) -> tuple:
     by position once instead of looked up by name for every field."""
     (_id, code, name, nickname, fiscal_address, address, client_type, id_type, id_number, street1, street2,
      lat, lng, signup_date, extra1, extra2, phones, emails, contact, epayment_code, payment_method, contract,
-     contract_type, contract_expiry, free, blockable, preaviso, preaviso_from, preaviso_to, activity,
+     contract_type, contract_expiry, free, blockable, preaviso, preaviso_from, preaviso_to, activity, vat_condition,
      iban, bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message, balance, service,
      deleted, previous_code,
      postal_code, locality, status, company, collector, seller, plan, node, has_webpass) = row
@@ -133,6 +135,7 @@ def client_values(row, typed: bool = False) -> tuple:
             extra2, _split(phones), _split(emails), contact, epayment_code, status, payment_method, collector,
             seller, plan, node, contract, contract_type, contract_expiry, free, blockable,
             preaviso, f"{preaviso_from}-{preaviso_to}" if preaviso_from is not None else None, activity,
+            ReceptorVat(vat_condition).word,
             format_iban(iban), bic, account_holder, mandate_ref, mandate_date, cbu, tickets_blocked, tickets_message,
             bool(has_webpass),
             balance, service, deleted, previous_code)

@@ -120,7 +120,8 @@ def sample_client(code: str = "00042", name: str = "Transporte de las Américas 
             "payment_method": "cash", "collector": None, "seller": None, "plan": "Hogar 20",
             "node": "Norte", "contract": True, "contract_type": 1, "contract_expiry": "2027-03-15",
             "free": False, "blockable": True, "preaviso": True, "preaviso_days": None,
-            "activity": "Transporte de cargas", "tickets_blocked": False, "tickets_message": None,
+            "activity": "Transporte de cargas", "vat_condition": "consumidor-final", "tickets_blocked": False,
+            "tickets_message": None,
             "web_password": False, "balance": balance, "service": service, "deleted": False,
             "previous_code": None}
 

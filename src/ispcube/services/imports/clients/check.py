@@ -31,7 +31,7 @@ NEW_CLIENT = {
     "collector_id": None, "seller_id": None, "plan_id": None, "node_id": None,
     "contract": False, "contract_type": None, "contract_expiry": None, "free": False,
     "blockable": True, "preaviso": True, "preaviso_from": None, "preaviso_to": None,
-    "activity": None, "iban": None, "bic": None, "account_holder": None, "mandate_ref": None,
+    "activity": None, "vat_condition": 5, "iban": None, "bic": None, "account_holder": None, "mandate_ref": None,
     "mandate_date": None, "cbu": None, "tickets_blocked": False, "balance": Decimal("0"), "service": "active",
     "service_by": None, "deleted": False, "previous_code": None, "address_key": "", "search_text": "",
 }

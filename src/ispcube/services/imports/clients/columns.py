@@ -50,6 +50,7 @@ ALIASES = {
     "gratis": "free", "bloquear": "blockable", "bloqueable": "blockable",
     "dias_preaviso": "preaviso_days", "dias_de_preaviso": "preaviso_days",
     "actividad": "activity", "actividad_comercial": "activity",
+    "condicion_iva": "vat_condition", "condicion_frente_al_iva": "vat_condition", "iva": "vat_condition",
     "swift": "bic", "bic_swift": "bic", "cuenta_iban": "iban",
     "titular": "account_holder", "titular_cuenta": "account_holder", "titular_de_la_cuenta": "account_holder",
     "mandato": "mandate_ref", "referencia_mandato": "mandate_ref", "referencia_del_mandato": "mandate_ref",

@@ -1,0 +1,43 @@
+"""Fiscal documents' words (I3, I5): the drivers a company may invoice through and the states
+an invoice's fiscal document goes through.
+
+- `none`: the internal numbering, as before any fiscal driver (the default outside Argentina);
+  the document is `internal` from the start, its number the ledger's.
+- `afip`: Argentina's electronic invoice; a `draft` until `invoice authorize` marks it
+  `in-flight` with its number (before asking) and then `authorized` with AFIP's CAE, or back
+  to `draft` with AFIP's refusal.
+"""
+
+from enum import StrEnum
+
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid
+
+
+class FiscalStatus(StrEnum):
+    INTERNAL = "internal"
+    DRAFT = "draft"
+    IN_FLIGHT = "in-flight"
+    AUTHORIZED = "authorized"
+
+
+# The fiscal drivers and what each does; `services/fiscal/drivers.py` holds their behaviour.
+FISCAL_DRIVERS = {
+    "none": "internal numbering only (no tax authority)",
+    "afip": "Argentina's electronic invoice: each invoice authorized with a CAE by AFIP/ARCA",
+}
+AFIP_ENVIRONMENTS = ("testing", "production")
+
+
+def fiscal_driver(text: str) -> str:
+    name = text.strip().lower()
+    if name not in FISCAL_DRIVERS:
+        raise Invalid(f"fiscal driver {quoted(text)} is not one of: {', '.join(FISCAL_DRIVERS)}")
+    return name
+
+
+def afip_environment(text: str) -> str:
+    name = text.strip().lower()
+    if name not in AFIP_ENVIRONMENTS:
+        raise Invalid(f"AFIP environment {quoted(text)} is not one of: {', '.join(AFIP_ENVIRONMENTS)}")
+    return name

@@ -6,7 +6,7 @@ and stored in one spelling.
 Every change is written to the client's log: it changes what the routers must hold.
 """
 
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,19 @@ from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.network.routers import find_router
 from ispcube.services.process.runtime import require_office
+
+
+class ConnectionShown(TypedDict):
+    """A connection as `connection add|edit|list` show it."""
+    id: int
+    client: str
+    router: str
+    ip: str | None
+    mac: str | None
+    pppoe_user: str | None
+    plan: str | None
+    cpe_kind: str | None
+    panel: str | None                # the router whose panel redirects it, if another
 
 
 def _plan_id(uow: UnitOfWork, name: str) -> int:
@@ -94,7 +107,7 @@ def taken_on_router(exc: Exception) -> str:
     return "the PPPoE user" if "pppoe" in text else "the IP" if "ip" in text else "a value"
 
 
-def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> dict[str, Any]:
+def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> ConnectionShown:
     require_office(rt.actor(uow), "change connections")
     client = find_client(uow, code, rt.actor(uow))
     if client.deleted:
@@ -122,7 +135,7 @@ def find_connection(uow: UnitOfWork, ident: str) -> m.Connection:
     return conn
 
 
-def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | None]) -> dict[str, Any]:
+def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | None]) -> ConnectionShown:
     require_office(rt.actor(uow), "change connections")
     conn = find_connection(uow, ident)
     client = uow.session.get_one(m.Client, conn.client_id)
@@ -162,18 +175,18 @@ def _listing():
             .outerjoin(panel, panel.id == m.Connection.panel_router_id))
 
 
-def _row(row) -> dict[str, Any]:
+def _row(row) -> ConnectionShown:
     conn, code, router, plan, panel = row
     return {"id": conn.id, "client": code, "router": router, "ip": conn.ip, "mac": conn.mac,
             "pppoe_user": conn.pppoe_user, "plan": plan, "cpe_kind": conn.cpe_kind, "panel": panel}
 
 
-def connection_dict(uow: UnitOfWork, conn: m.Connection) -> dict[str, Any]:
+def connection_dict(uow: UnitOfWork, conn: m.Connection) -> ConnectionShown:
     return _row(uow.session.execute(_listing().where(m.Connection.id == conn.id)).one())
 
 
 def list_connections(uow: UnitOfWork, rt, client: str | None = None,
-                     router: str | None = None) -> list[dict[str, Any]]:
+                     router: str | None = None) -> list[ConnectionShown]:
     actor = rt.actor(uow)
     query = _listing().order_by(m.Router.name, m.Connection.id)
     if client:

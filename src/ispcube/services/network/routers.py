@@ -4,7 +4,7 @@ The secret (API password or RADIUS shared secret) is stored but never returned b
 it reaches the driver only through `config_of`.
 """
 
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import make_url
@@ -18,6 +18,20 @@ from ispcube.domain.values import parse_port
 from ispcube.errors import Invalid, NotFound, Refused
 
 FIELDS = ("kind", "host", "port", "api_ssl", "username", "coa_port", "node", "radius_db_url")
+
+
+class RouterShown(TypedDict):
+    """A router as `router add|edit|list` show it: its secret only as set or not."""
+    name: str
+    kind: str
+    host: str
+    port: int | None
+    api_ssl: bool
+    username: str | None
+    secret: str                      # "set" or ""
+    coa_port: int | None
+    node: str | None
+    radius_db: str | None            # the URL without its password
 
 
 def find_router(uow: UnitOfWork, name: str) -> m.Router:
@@ -78,7 +92,7 @@ def _node_id(uow: UnitOfWork, name: str) -> int | None:
     return node_id
 
 
-def add_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str, Any]:
+def add_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> RouterShown:
     if not name.strip():
         raise Invalid("router name must not be empty")
     one_line(name, "router name")
@@ -94,7 +108,7 @@ def add_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str, 
     return router_dict(uow, router)
 
 
-def edit_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> dict[str, Any]:
+def edit_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> RouterShown:
     router = find_router(uow, name)
     new_name = one_line(values.pop("name", None), "router name")
     if new_name:
@@ -125,7 +139,7 @@ def delete_router(uow: UnitOfWork, name: str) -> None:
     uow.commit()
 
 
-def router_dict(uow: UnitOfWork, router: m.Router) -> dict[str, Any]:
+def router_dict(uow: UnitOfWork, router: m.Router) -> RouterShown:
     node = uow.session.get(m.Node, router.node_id) if router.node_id else None
     return {"name": router.name, "kind": router.kind, "host": router.host, "port": router.port,
             "api_ssl": router.api_ssl, "username": router.username,
@@ -142,7 +156,7 @@ def _shown_url(url: str | None) -> str | None:
         return "(set)"
 
 
-def list_routers(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_routers(uow: UnitOfWork) -> list[RouterShown]:
     return [router_dict(uow, r) for r in uow.session.scalars(select(m.Router).order_by(m.Router.name))]
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 import uuid
 
 from sqlalchemy import select, update
@@ -59,6 +59,35 @@ class PendingCharge:
     resumed: bool                   # an unfinished attempt of an earlier run
 
 
+class ChargeRecord(TypedDict):
+    """`stripe charge`: the card charged and the receipt posted."""
+    client: str
+    charge: str
+    amount: str
+    currency: str
+    card: str
+    payment_intent: str
+    receipt: int
+    entry: int
+    balance: str
+    resumed: bool
+    retried: bool
+
+
+class CheckoutLink(TypedDict):
+    """`stripe link`: the Checkout page where the client saves a card."""
+    client: str
+    customer: str
+    url: str
+
+
+class CardSaved(TypedDict):
+    """`stripe set-card`: the card kept for the client's charges."""
+    client: str
+    card: str
+    payment_method: str
+
+
 @dataclass(frozen=True)
 class ChargeResult:
     client: str
@@ -73,7 +102,7 @@ class ChargeResult:
     resumed: bool                   # charged by an earlier attempt whose answer was lost
     retried: bool = False           # an earlier attempt Stripe had no charge for, sent again now
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ChargeRecord:
         return {"client": self.client, "charge": self.charge, "amount": format_amount(self.amount),
                 "currency": self.currency, "card": self.card, "payment_intent": self.intent,
                 "receipt": self.receipt, "entry": self.entry, "balance": format_amount(self.balance),
@@ -84,7 +113,7 @@ def card_label(client: m.Client) -> str:
     return f"{client.card_brand} ****{client.card_last4} exp {client.card_expiry}"
 
 
-def link(rt: Runtime, gateway, code: str, return_url: str | None) -> dict[str, str]:
+def link(rt: Runtime, gateway, code: str, return_url: str | None) -> CheckoutLink:
     """Make sure the client is a Stripe customer and open a setup Checkout page for its card."""
     if not return_url or not return_url.startswith(("https://", "http://")):
         raise Invalid("--return-url must be the http(s) page Stripe sends the client to after saving the card "
@@ -126,7 +155,7 @@ def _customer_stands(code: str, customer: str, created: bool, not_done: str):
                              f"{exc}; run the command again to finish") from None
 
 
-def set_card(rt: Runtime, gateway, code: str, payment_method: str) -> dict[str, str]:
+def set_card(rt: Runtime, gateway, code: str, payment_method: str) -> CardSaved:
     """Attach the card the client saved on Stripe and keep its brand, last digits and expiry."""
     payment_method = payment_method.strip()
     if not payment_method.startswith("pm_") or not payment_method[3:].replace("_", "").isalnum():
@@ -142,7 +171,8 @@ def set_card(rt: Runtime, gateway, code: str, payment_method: str) -> dict[str, 
         client.card_brand, client.card_last4, client.card_expiry = card.brand, card.last4, card.expiry
         events.log(uow, rt, client, "stripe.card", f"card {card_label(client)} saved ({card.payment_method_id})")
         uow.commit()
-        done = {"client": client.code, "card": card_label(client), "payment_method": card.payment_method_id}
+        done: CardSaved = {"client": client.code, "card": card_label(client),
+                           "payment_method": card.payment_method_id}
     try:
         gateway.make_default(customer, card.payment_method_id)
     except IspcubeError as exc:

@@ -16,7 +16,7 @@ next `enforce` restores the clients it cut. One run at a time (job lock).
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import NotRequired, TypedDict
 import uuid
 
 from sqlalchemy import literal, select
@@ -36,16 +36,55 @@ JOB = "stripe charge-due"
 DUE_NAMESPACE = uuid.UUID("6f1d9a52-3c1e-4b8e-9a55-0c2f7d4e8b21")
 
 
+class DueRow(TypedDict):
+    """A client with money due today, and the amount."""
+    client: str
+    amount: str
+    currency: str
+
+
+class ChargedRow(DueRow):
+    """A client charged; a dry run names only the client and the amount it would charge."""
+    card: NotRequired[str]
+    payment_intent: NotRequired[str]
+    receipt: NotRequired[int]
+    balance: NotRequired[str]
+    resumed: NotRequired[bool]
+
+
+class ChargedBeforeRow(DueRow):
+    """A client an earlier run charged today."""
+    payment_intent: str | None
+
+
+class MissedRow(DueRow):
+    """A client not charged (declined, unfinished, no card): why."""
+    reason: str
+
+
+class DueRecord(TypedDict):
+    """`stripe charge-due`: every client with money due and what became of it."""
+    date: str
+    dry_run: bool
+    currency: str
+    total: str
+    charged: list[ChargedRow]
+    declined: list[MissedRow]
+    pending: list[MissedRow]
+    no_card: list[MissedRow]
+    already_charged: list[ChargedBeforeRow]
+
+
 @dataclass
 class DueRun:
     day: date
     currency: str
     dry_run: bool
-    charged: list[dict[str, Any]] = field(default_factory=list)      # charged (or, dry run, to be)
-    declined: list[dict[str, Any]] = field(default_factory=list)
-    pending: list[dict[str, Any]] = field(default_factory=list)      # outcome unknown, or blocked
-    no_card: list[dict[str, Any]] = field(default_factory=list)
-    already_charged: list[dict[str, Any]] = field(default_factory=list)
+    charged: list[ChargedRow] = field(default_factory=list)      # charged (or, dry run, to be)
+    declined: list[MissedRow] = field(default_factory=list)
+    pending: list[MissedRow] = field(default_factory=list)       # outcome unknown, or blocked
+    no_card: list[MissedRow] = field(default_factory=list)
+    already_charged: list[ChargedBeforeRow] = field(default_factory=list)
     changed: bool = False       # a charge was opened, sent or closed by this run
 
     @property
@@ -53,10 +92,10 @@ class DueRun:
         return sum((Decimal(c["amount"]) for c in self.charged), Decimal(0))
 
     @property
-    def not_charged(self) -> list[dict[str, Any]]:
+    def not_charged(self) -> list[MissedRow]:
         return self.declined + self.pending + self.no_card
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> DueRecord:
         return {"date": self.day.isoformat(), "dry_run": self.dry_run, "currency": self.currency,
                 "total": format_amount(self.total), "charged": self.charged, "declined": self.declined,
                 "pending": self.pending, "no_card": self.no_card, "already_charged": self.already_charged}
@@ -77,7 +116,7 @@ def charge_due(rt: Runtime, gateway, *, dry_run: bool) -> DueRun:
         day = rt.today()
         run, to_charge = _plan(rt, day, dry_run)
         if dry_run:
-            run.charged = [_row(code, amount, run.currency) for _, code, amount, _ in to_charge]
+            run.charged = [{**_row(code, amount, run.currency)} for _, code, amount, _ in to_charge]
             return run
         for client_id, code, amount, resumed in to_charge:
             _charge_one(rt, gateway, run, day, client_id, code, amount, resumed)
@@ -135,7 +174,7 @@ def _owing(day: date):
             .order_by(client.code))
 
 
-def _unfinished(code: str, record: StripeCharge, money: str) -> dict[str, Any]:
+def _unfinished(code: str, record: StripeCharge, money: str) -> MissedRow:
     amount = format_amount(record.amount)
     return {**_row(code, record.amount, money), "reason": (
         f"has an unfinished card charge of {amount} from {record.created_at:%Y-%m-%d %H:%M} that this run "
@@ -182,5 +221,5 @@ def _open(rt: Runtime, day: date, client_id: int, amount: Decimal, resumed: bool
         return pending_of(record, client, False)
 
 
-def _row(code: str, amount: Decimal, money: str) -> dict[str, Any]:
+def _row(code: str, amount: Decimal, money: str) -> DueRow:
     return {"client": code, "amount": format_amount(amount), "currency": money}

@@ -13,7 +13,7 @@ every notice not yet sent pending for the next run.
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import bindparam, select, update
 
@@ -37,6 +37,16 @@ NOTICES = Notice.__table__
 PASSWORD_ENV = "ISPCUBE_SMTP_PASSWORD"
 
 
+class NoticeShown(TypedDict):
+    """A notice sent (or, in a dry run, to send, with its body)."""
+    notice: int
+    client: str
+    kind: str
+    to: str
+    subject: str
+    body: NotRequired[str]
+
+
 @dataclass
 class NotifySummary:
     now: str
@@ -48,13 +58,13 @@ class NotifySummary:
     rejected: int = 0
     reminders: int = 0             # reminders written by this run (E5)
     error: str | None = None       # why the mail server took nothing more
-    messages: list[dict] = field(default_factory=list)
+    messages: list[NoticeShown] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (self.error or self.expired or self.rejected)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def line(self) -> str:
@@ -225,8 +235,8 @@ def _header_safe(text: str) -> str:
     return " ".join(CONTROL.sub(" ", text or "").split())
 
 
-def _shown(item: Outgoing, *, with_body: bool = False) -> dict[str, Any]:
-    shown: dict[str, Any] = {"notice": item.notice_id, "client": item.code, "kind": item.kind,
+def _shown(item: Outgoing, *, with_body: bool = False) -> NoticeShown:
+    shown: NoticeShown = {"notice": item.notice_id, "client": item.code, "kind": item.kind,
                              "to": ", ".join(item.recipients), "subject": item.rendered.subject}
     if with_body:
         shown["body"] = item.rendered.body

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import MAX_AMOUNT, format_amount
@@ -39,6 +39,25 @@ from ispcube.services.process.runtime import Runtime
 SHOWN = {"opening": "opening", "dx": "dx", "cx": "cx", "receipt": "payment"}
 
 
+class LedgerImportRecord(TypedDict):
+    """`ledger import`: the lines read, posted (per kind, as SHOWN names them) and refused."""
+    file: str
+    encoding: str
+    lines: int
+    posted: int
+    opening: int
+    dx: int
+    cx: int
+    payment: int
+    already_imported: int
+    invalid: int
+    clients: int
+    written: bool
+    dry_run: bool
+    ignored_columns: list[str]
+    grace_until: str | None
+
+
 @dataclass
 class LedgerImportSummary(ImportSummary):
     by_kind: Counter = field(default_factory=Counter)     # lines posted (or to post): opening, dx, cx, payment
@@ -53,9 +72,10 @@ class LedgerImportSummary(ImportSummary):
     def already(self) -> int:
         return self.unchanged
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> LedgerImportRecord:
         return {"file": self.file, "encoding": self.encoding, "lines": self.rows, "posted": self.new,
-                **{kind: self.by_kind[kind] for kind in SHOWN.values()},
+                "opening": self.by_kind["opening"], "dx": self.by_kind["dx"], "cx": self.by_kind["cx"],
+                "payment": self.by_kind["payment"],
                 "already_imported": self.unchanged, "invalid": self.invalid, "clients": self.clients,
                 "written": self.written, "dry_run": self.dry_run, "ignored_columns": self.ignored_columns,
                 "grace_until": self.grace_until.isoformat() if self.grace_until else None}

@@ -13,8 +13,8 @@ def run(ctx: typer.Context,
         period: str = typer.Option(..., "--period", help="Month to invoice (YYYY-MM)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be invoiced.")) -> None:
     """Invoice every billable client for a month; a second run adds nothing."""
-    from ispcube.services.ledger import billing
-    done = billing.run_billing(state(ctx).runtime(), period, dry_run)
+    from ispcube.services.fiscal import billing
+    done = billing.run_fiscal_billing(state(ctx).runtime(), period, dry_run)
     if state(ctx).format == "json":
         return render_record(done, "json")
     verb = "would invoice" if dry_run else "invoiced"

@@ -42,8 +42,8 @@ from ispcube.services.demo.story import Story, story
 from ispcube.services.enforcement.enforce import run_enforce
 from ispcube.services.enforcement.preaviso import run_preaviso
 from ispcube.services.enforcement.service_state import queued_on
+from ispcube.services.fiscal.billing import run_fiscal_billing
 from ispcube.services.ledger import commitments
-from ispcube.services.ledger.billing import run_billing
 from ispcube.services.ledger.pay import pay
 from ispcube.services.network import routers
 from ispcube.services.process.runtime import Runtime
@@ -135,7 +135,7 @@ def _billing_and_payments(rt: Runtime, days: Story, codes: list[str],
                           rng: random.Random) -> Generator[str, None, list[str]]:
     """Bill both months and pay; the debtors, who paid nothing."""
     for month in (days.older_month, days.newer_month):
-        made = run_billing(rt, month.strftime("%Y-%m"))
+        made = run_fiscal_billing(rt, month.strftime("%Y-%m"))
         yield f"Billing {month:%Y-%m}: {made['invoices']} invoices, due {made['due']}"
     owed = _balances(rt)
     billed = [code for code in codes if owed[code] > 0]

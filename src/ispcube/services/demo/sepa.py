@@ -85,7 +85,7 @@ def build(rt: Runtime) -> None:
 
 def sepa_tour(main_db: Path, clock: Callable[[], datetime], program: str = "ispcube") -> Iterator[str]:
     """The SEPA part, line by line, in its own database beside MAIN_DB, on the day CLOCK says."""
-    from ispcube.services.ledger.billing import run_billing
+    from ispcube.services.fiscal.billing import run_fiscal_billing
     from ispcube.services.payments.collections.batches import show_batch
     from ispcube.services.payments.collections.sepa import collect_sepa
     from ispcube.services.payments.statements.run import PaymentsImportOptions, import_payments
@@ -100,7 +100,7 @@ def sepa_tour(main_db: Path, clock: Callable[[], datetime], program: str = "ispc
         yield (f"SEPA direct debits, in euros: a Spanish ISP ({CREDITOR['sepa.creditor_name']}, creditor "
                f"{CREDITOR['sepa.creditor_id']}) with {len(clients(today))} clients paying by `sepa`, each with "
                f"an IBAN and a signed mandate, in {db_path}")
-        billed = run_billing(rt, f"{today:%Y-%m}")
+        billed = run_fiscal_billing(rt, f"{today:%Y-%m}")
         yield f"Billing {today:%Y-%m}: {billed['invoices']} invoices for {billed['total']} EUR, due {billed['due']}"
         run = collect_sepa(rt, today.isoformat(), str(pain_path), pain=PAIN, force_date=True)
         sequences = sorted({item["sequence"] for item in run.items})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 import re
-from typing import TypedDict
+from typing import Any, Callable, TypedDict
 
 from sqlalchemy import (
     Date,
@@ -139,7 +139,12 @@ class BillingRun(TypedDict):
     due: str
 
 
-def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> BillingRun:
+# What is written beside the new invoices in the same transaction (their fiscal documents, I8):
+# called with the unit of work, the period and the condition that picks the new ledger entries.
+Beside = Callable[[UnitOfWork, Period, Any], None]
+
+
+def run_billing(rt: Runtime, period_text: str, dry_run: bool = False, beside: Beside | None = None) -> BillingRun:
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "run billing")
         period = parse_period(period_text, config.get_value(uow.session, "invoice.due_day"))
@@ -150,7 +155,7 @@ def run_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> Billing
         reserve_numbers(uow, "billing-run")     # holds the numbering row until commit
         _refuse_overflow(uow, period)
         try:
-            made = bill(uow, rt, period)
+            made = bill(uow, rt, period, beside)
             uow.commit()
         except IntegrityError:
             raise Busy(f"another billing run for {period.name} got there first; run it again") from None
@@ -175,8 +180,9 @@ def _refuse_overflow(uow: UnitOfWork, period: Period) -> None:
         within_bounds(balance, amount, f"billing {period.name}: client {code}")
 
 
-def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> BillingRun:
-    """Invoice PERIOD in UOW (the caller holds the run lock and commits)."""
+def bill(uow: UnitOfWork, rt: Runtime, period: Period, beside: Beside | None = None) -> BillingRun:
+    """Invoice PERIOD in UOW (the caller holds the run lock and commits); BESIDE writes what
+    goes with the new invoices."""
     rows = invoices_select(period, uow.dialect).subquery("invoices")
     columns = ["client_id", "kind", "series", "company_id", "entry_date", "due_date", "period", "amount", "comment"]
     invoices = select(rows.c.client_id, literal(EntryKind.INVOICE, String).label("kind"), rows.c.series,
@@ -187,6 +193,8 @@ def bill(uow: UnitOfWork, rt: Runtime, period: Period) -> BillingRun:
                + literal(" for ") + entry.period + literal(": ") + amount_text(entry.amount, uow.dialect)
                + literal(" (") + entry.comment + literal(")"))
     new = post_selected(uow, rt, invoices, columns, message)
+    if beside is not None:
+        beside(uow, period, new)
     summary = select(LedgerEntry.amount.label("amount"),
                      (LedgerEntry.entry_date > period.start).label("prorated")).where(new).subquery()
     return _summary(uow, period, summary, False)

@@ -74,6 +74,27 @@ def test_pay_enable_restores_on_the_router(net):
     assert cli.json("client", "show", "D1")["service"] == "active"
 
 
+def test_a_payment_at_the_counter_asks_its_questions_through_the_caller(net, runtime):
+    from ispcube.services.payments.counter import pay_at_counter
+    cli, core = net
+    add_client(cli, "D1", "core", "10.0.0.2", debt="100")
+    cli.ok("enforce")
+    asked: list[str] = []
+    answers = {"Print": False, "Client": True}
+
+    def ask(question: str) -> bool:
+        asked.append(question)
+        return answers[question.split()[0]]
+    done = pay_at_counter(runtime, "D1", cash="100", ask_print=ask, ask_enable=ask,
+                          on_receipt=lambda document: asked.append(f"written {document.path}"))
+    assert asked == ["Print receipt 1 to a PDF?", "Client D1 is cut and now owes 0.00 overdue: re-enable it?"]
+    assert done.enabled is not None and not done.enabled.queued and done.as_dict()["enabled"] is True
+    assert (done.paid.receipt, cut_list(core)) == (1, {})
+    cli.ok("ledger", "adjust", "D1", "--debit", "50", "--reason", "test debt")
+    again = pay_at_counter(runtime, "D1", cash="10", ask_print=ask, ask_enable=ask, on_receipt=print)
+    assert asked[-1] == "Print receipt 2 to a PDF?" and again.enabled is None   # not cut: nothing to ask
+
+
 def test_enable_asks_about_a_commitment_or_takes_the_flag(net):
     cli, core = net
     add_client(cli, "D1", "core", "10.0.0.2", debt="100")

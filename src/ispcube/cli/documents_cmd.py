@@ -96,37 +96,6 @@ def say_document(st: State, document) -> None:
         st.say(document.summary)
 
 
-def check_receipt_file(st: State, rt, code: str, receipt: str | None) -> None:
-    """`pay --receipt FILE.pdf`: refuse what would stop the receipt before the payment is recorded."""
-    if receipt:
-        from ispcube.services.documents.printed import check_receipt
-        check_receipt(rt, code, receipt, st.yes)
-
-
-def print_payment_receipt(st: State, rt, paid, receipt: str | None) -> None:
-    """After `pay`: write the receipt to --receipt FILE, or ask on a terminal (default: no).
-
-    The payment is committed by now: a receipt that still fails exits 3 saying that it stands."""
-    if not st.ask(f"Print receipt {paid.receipt} to a PDF?", True if receipt else None, False):
-        return
-    from ispcube.errors import IspcubeError, PartialFailure
-    from ispcube.services.documents import printed as documents
-    try:
-        document = documents.print_receipt(rt, str(paid.entry_id), receipt or f"recibo-{paid.receipt}.pdf",
-                                           st.yes, "--receipt")
-    except Exception as exc:  # noqa: BLE001 - the payment is committed: whatever failed, say that it stands
-        why = exc if isinstance(exc, IspcubeError) else f"unexpected error ({type(exc).__name__}: {exc})"
-        not_enabled = f"; client {paid.client} was not re-enabled" if paid.may_enable else ""
-        raise PartialFailure(
-            f"the payment stands: receipt {paid.receipt} recorded for client {paid.client}, paid "
-            f"{paid.amount:.2f}, balance {paid.balance:.2f}{not_enabled}; but its PDF was not written: "
-            f"{why} (print it again with `ispcube receipt print {paid.receipt} --out FILE.pdf`)") from None
-    for warning in document.warnings:
-        typer.echo(f"ispcube: warning: {warning}", err=True)
-    if st.format != "json":
-        st.say(document.summary)
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(template_app, name="template")
     app.add_typer(receipt_app, name="receipt")

@@ -30,20 +30,16 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
         receipt: Optional[str] = typer.Option(None, "--receipt", help="Also write the receipt to this FILE.pdf "
                                                                       "(asked on a terminal; default no).")) -> None:
     """Record a payment in cash and/or cheques; prints the receipt number and the new balance."""
-    from ispcube.cli.documents_cmd import check_receipt_file, print_payment_receipt
-    from ispcube.services.enforcement import paid as paid_service
-    from ispcube.services.ledger import pay as payments
+    from ispcube.services.payments.counter import pay_at_counter
     st = state(ctx)
-    rt = st.runtime()
-    check_receipt_file(st, rt, code, receipt)
-    paid = payments.pay(rt, code, cash=cash, cheques=cheque or [], comment=comment, on_date=on_date,
-                        amount=amount, method=method)
-    print_payment_receipt(st, rt, paid, receipt)
-    question = f"Client {paid.client} is cut and now owes {paid.overdue:.2f} overdue: re-enable it?"
-    enabled = paid.may_enable and st.ask(question, enable, False) and \
-        paid_service.enable_after_payment(rt, paid.client, paid.receipt)
+    done = pay_at_counter(st.runtime(), code, cash=cash, cheques=cheque or [], comment=comment, on_date=on_date,
+                          amount=amount, method=method, receipt=receipt, replace=st.yes,
+                          ask_print=lambda question: st.ask(question, True if receipt else None, False),
+                          ask_enable=lambda question: st.ask(question, enable, False),
+                          on_receipt=lambda document: _say_receipt(st, document))
+    paid, enabled = done.paid, done.enabled
     if st.format == "json":
-        render_record({**paid.as_dict(), "enabled": bool(enabled)}, "json")
+        render_record(done.as_dict(), "json")
     else:
         st.say(f"receipt {paid.receipt} recorded for client {paid.client}: paid {paid.amount:.2f}, "
                f"balance {paid.balance:.2f}")
@@ -53,6 +49,14 @@ def pay(ctx: typer.Context, code: str = typer.Argument(..., help="Client code.")
             st.say(paid.enable_blocker)
     if enabled:
         enabled.raise_if_queued()
+
+
+def _say_receipt(st, document) -> None:
+    """The receipt `pay` wrote: what was left out of it goes to stderr."""
+    for warning in document.warnings:
+        typer.echo(f"ispcube: warning: {warning}", err=True)
+    if st.format != "json":
+        st.say(document.summary)
 
 
 @cheque_app.command("list")

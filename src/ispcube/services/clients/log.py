@@ -7,7 +7,7 @@ and `log_bulk` for migration-sized batches (COPY on PostgreSQL).
 """
 
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Iterable, TypedDict
 
 from sqlalchemy import Connection, Select, String, insert, literal, select
 
@@ -20,6 +20,21 @@ from ispcube.errors import Invalid
 EVENTS = m.ClientEvent.__table__
 COLUMNS = ("client_id", "at", "operator", "kind", "message")
 Entry = tuple[int, str, str]   # (client id, kind, message)
+
+
+class LogRow(TypedDict):
+    """One line of a client's log: what happened, when and by whom."""
+    at: str
+    operator: str
+    kind: str
+    message: str
+
+
+class Note(TypedDict):
+    """A note an operator wrote on a client."""
+    at: str
+    author: str
+    text: str
 
 
 def log(uow: UnitOfWork, rt, client: m.Client, kind: str, message: str) -> None:
@@ -56,14 +71,14 @@ def log_bulk(conn: Connection, at: datetime, operator: str, entries: Iterable[En
                 processed=True)
 
 
-def client_log(uow: UnitOfWork, client: m.Client) -> list[dict[str, Any]]:
+def client_log(uow: UnitOfWork, client: m.Client) -> list[LogRow]:
     rows = uow.session.scalars(select(m.ClientEvent).where(m.ClientEvent.client_id == client.id)
                                .order_by(m.ClientEvent.at, m.ClientEvent.id))
     return [{"at": e.at.isoformat(sep=" "), "operator": e.operator, "kind": e.kind,
              "message": e.message} for e in rows]
 
 
-def add_note(uow: UnitOfWork, rt, client: m.Client, text: str) -> dict[str, Any]:
+def add_note(uow: UnitOfWork, rt, client: m.Client, text: str) -> Note:
     if not refuse_nul(text, "the note").strip():
         raise Invalid("the note is empty")
     note = m.ClientNote(client_id=client.id, at=rt.now(), author=rt.operator, text=text.strip())
@@ -72,7 +87,7 @@ def add_note(uow: UnitOfWork, rt, client: m.Client, text: str) -> dict[str, Any]
     return {"at": note.at.isoformat(sep=" "), "author": note.author, "text": note.text}
 
 
-def notes(uow: UnitOfWork, client: m.Client, limit: int | None = None) -> list[dict[str, Any]]:
+def notes(uow: UnitOfWork, client: m.Client, limit: int | None = None) -> list[Note]:
     query = (select(m.ClientNote).where(m.ClientNote.client_id == client.id)
              .order_by(m.ClientNote.at.desc(), m.ClientNote.id.desc()))
     if limit:

@@ -4,7 +4,7 @@
 command never imports the ORM (start-up time, P6); the other functions use the ORM services.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import Date, DateTime, Integer, String, select
 
@@ -13,6 +13,9 @@ from ispcube.domain.text import quoted
 from ispcube.errors import NotFound
 from ispcube.services.clients.record import CLIENTS, PLANS, client_dict, light_table, record_select
 from ispcube.services.process.runtime import Runtime, load_actor
+
+if TYPE_CHECKING:     # the ORM's module: `client show` never imports it (start-up time)
+    from ispcube.services.clients.log import LogRow, Note
 
 CONNECTIONS = light_table("connections", ("id", Integer()), ("client_id", Integer()),
                           ("router_id", Integer()), ("ip", String()), ("mac", String()),
@@ -23,6 +26,17 @@ COMMITMENTS = light_table("commitments", ("client_id", Integer()), ("due_date", 
                           ("status", String()))
 NOTES = light_table("client_notes", ("id", Integer()), ("client_id", Integer()), ("at", DateTime()),
                     ("author", String()), ("text", String()))
+
+
+class ConnectionOfClient(TypedDict):
+    """A connection as a client's profile shows it."""
+    router: str
+    ip: str | None
+    mac: str | None
+    pppoe_user: str | None
+    plan: str | None
+    cpe_kind: str | None
+    panel: str | None
 
 
 def profile(rt: Runtime, code: str) -> dict[str, Any]:
@@ -45,7 +59,7 @@ def profile(rt: Runtime, code: str) -> dict[str, Any]:
         return shown
 
 
-def connections_of(executor, client_id: int) -> list[dict[str, Any]]:
+def connections_of(executor, client_id: int) -> list[ConnectionOfClient]:
     """EXECUTOR: a Core connection, an ORM session, or a unit of work."""
     executor = getattr(executor, "session", executor)
     c, router, panel = CONNECTIONS.c, ROUTERS.alias("router"), ROUTERS.alias("panel")
@@ -61,28 +75,28 @@ def connections_of(executor, client_id: int) -> list[dict[str, Any]]:
             for name, ip, mac, user, plan, kind, panel_name in rows]
 
 
-def last_notes(executor, client_id: int, limit: int) -> list[dict[str, Any]]:
+def last_notes(executor, client_id: int, limit: int) -> list["Note"]:
     n = NOTES.c
     rows = executor.execute(select(n.at, n.author, n.text).where(n.client_id == client_id)
                             .order_by(n.at.desc(), n.id.desc()).limit(limit))
     return [{"at": at.isoformat(sep=" "), "author": author, "text": text} for at, author, text in rows]
 
 
-def log(rt: Runtime, code: str) -> list[dict[str, Any]]:
+def log(rt: Runtime, code: str) -> list["LogRow"]:
     from ispcube.services.clients import log as events
     from ispcube.services.clients.lifecycle import find_client
     with rt.uow() as uow:
         return events.client_log(uow, find_client(uow, code, rt.actor(uow)))
 
 
-def add_note(rt: Runtime, code: str, text: str) -> dict[str, Any]:
+def add_note(rt: Runtime, code: str, text: str) -> "Note":
     from ispcube.services.clients import log as events
     from ispcube.services.clients.lifecycle import find_client
     with rt.uow() as uow:
         return events.add_note(uow, rt, find_client(uow, code, rt.actor(uow)), text)
 
 
-def notes(rt: Runtime, code: str) -> list[dict[str, Any]]:
+def notes(rt: Runtime, code: str) -> list["Note"]:
     from ispcube.services.clients import log as events
     from ispcube.services.clients.lifecycle import find_client
     with rt.uow() as uow:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 
@@ -73,12 +73,27 @@ def stored_bodies(uow: UnitOfWork) -> dict[str, str]:
     return {name: row.body for name, row in _latest(uow).items() if row.body is not None}
 
 
-def list_templates(rt: Runtime) -> list[dict[str, Any]]:
+class TemplateRow(TypedDict):
+    """`template list`: a template, and whether the operators' version or the default is in use."""
+    name: str
+    source: str                      # database | default
+    saved_at: str | None
+    saved_by: str | None
+    about: str
+
+
+class TemplateSaved(TypedDict):
+    """`template set`: the template kept, and the pages its check rendered."""
+    name: str
+    checked: int
+
+
+def list_templates(rt: Runtime) -> list[TemplateRow]:
     with rt.uow() as uow:
         rt.actor(uow)
         latest = {name: (row.body is not None, row.saved_at, row.operator)
                   for name, row in _latest(uow).items()}
-    rows = []
+    rows: list[TemplateRow] = []
     for name, (_, about) in TEMPLATES.items():
         custom, saved_at, operator = latest.get(name, (False, None, None))
         rows.append({"name": name, "source": "database" if custom else "default",
@@ -96,7 +111,7 @@ def show_template(rt: Runtime, name: str, default: bool = False) -> str:
         return stored_bodies(uow).get(name) or default_body(name)
 
 
-def set_template(rt: Runtime, name: str, body: bytes) -> dict[str, Any]:
+def set_template(rt: Runtime, name: str, body: bytes) -> TemplateSaved:
     """Check BODY as template NAME and keep it as the version every host uses."""
     _known(name)
     if len(body) > MAX_TEMPLATE_BYTES:

@@ -1,8 +1,8 @@
 """The optional config file: defaults for the global options and the API keys.
 
 `$ISPCUBE_CONFIG`, or `$XDG_CONFIG_HOME/ispcube/config.toml` (~/.config/ispcube/config.toml).
-Keys: database_url, operator, stripe_api_key, google_maps_api_key, smtp_password. A file holding a key must be
-readable by its owner only (chmod 600), or it is refused.
+Keys: database_url, operator, stripe_api_key, google_maps_api_key, smtp_password, mercadopago_token.
+A file holding a key must be readable by its owner only (chmod 600), or it is refused.
 """
 
 import os
@@ -13,8 +13,8 @@ import tomllib
 from ispcube.domain.text import refuse_nul
 from ispcube.errors import Invalid
 
-KEYS = {"database_url", "operator", "stripe_api_key", "google_maps_api_key", "smtp_password"}
-SECRET_KEYS = {"stripe_api_key", "google_maps_api_key", "database_url", "smtp_password"}
+KEYS = {"database_url", "operator", "stripe_api_key", "google_maps_api_key", "smtp_password", "mercadopago_token"}
+SECRET_KEYS = {"stripe_api_key", "google_maps_api_key", "database_url", "smtp_password", "mercadopago_token"}
 
 
 def config_path() -> Path:

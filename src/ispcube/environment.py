@@ -13,7 +13,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("STRIPE_API_BASE", "other Stripe API endpoint (a test server)"),
     ("ISPCUBE_STRIPE_TIMEOUT", "seconds to wait for Stripe (default 30)"),
     ("ISPCUBE_STRIPE_RETURN_URL", "default --return-url of stripe link"),
-    ("ISPCUBE_MERCADOPAGO_TOKEN", "Mercado Pago access token"),
+    ("ISPCUBE_MERCADOPAGO_TOKEN", "Mercado Pago access token (or the config file)"),
     ("ISPCUBE_SMTP_PASSWORD", "mail server password for notify (or config)"),
     ("ISPCUBE_LOG_DIR", "ispcube-job's log directory (/var/log/ispcube)"),
     ("XDG_STATE_HOME", "holds ispcube/, the job logs if /var/log is shut"),

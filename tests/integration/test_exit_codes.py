@@ -10,7 +10,7 @@ more than the shared ISP, a `setup` that builds it (run before the snapshot).
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 import os
 import shlex
 from typing import Callable
@@ -19,9 +19,11 @@ import pytest
 from sqlalchemy import select
 
 from ispcube.domain.target2 import first_collection_day
+from ispcube.sim.mercadopago import MercadoPagoSimulator
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
 
 NOTHING_CHANGED = (1, 2, 4)
+MP_TOKEN = "APP_USR-exit-codes"
 COLLECTION = first_collection_day(date.today()).isoformat()    # the first TARGET2 day open to a batch
 
 
@@ -33,6 +35,7 @@ class Row:
     says: str                    # on stderr; for exit 3, the words naming what stands
     setup: Callable | None = None
     stripe: bool = False         # needs the fake Stripe (localstripe behind a proxy)
+    mercadopago: bool = False    # needs the simulated Mercado Pago (its address set, its token given)
     stdin: str | None = None
 
 
@@ -42,6 +45,7 @@ class World:
     tmp: str
     localstripe: tuple | None = None
     proxy: object | None = None
+    mercadopago: MercadoPagoSimulator | None = None
 
 
 def _card(number: str):
@@ -84,6 +88,20 @@ def _mail_server_down(world: World) -> None:
                        ("smtp.from", "avisos@redsur.example")):
         world.cli.ok("config", "set", key, value)
     world.cli("enforce")                    # the router r1 is down too: exit 3, the cut stands
+
+
+def _mp_payment(id_number: str):
+    """A payment of 10.00 made an hour ago by the payer with ID_NUMBER."""
+    def setup(world: World) -> None:
+        assert world.mercadopago is not None
+        world.mercadopago.add_payment(transaction_amount="10.00", id_number=id_number,
+                                      at=datetime.now().astimezone() - timedelta(hours=1))
+    return setup
+
+
+def _mp_token_changed(world: World) -> None:
+    assert world.mercadopago is not None
+    world.mercadopago.token = "APP_USR-another"
 
 
 def _both(*setups):
@@ -160,6 +178,15 @@ ROWS = [
         "line 2, column amount: value '10.0055': has more than 2 decimals", setup=_file("p.csv", PAYMENTS_BAD)),
     Row("payments import: a credit no client matches", "payments import {tmp}/p.csv", 3,
         "1 payment(s) posted and 0 return(s) recorded stand", setup=_file("p.csv", PAYMENTS_UNMATCHED)),
+    Row("payments fetch: not a gateway", "payments fetch paypal", 1, "'paypal' is not a gateway ispcube fetches"),
+    Row("payments fetch mercadopago: no access token", "payments fetch mercadopago", 1,
+        "no Mercado Pago access token: set ISPCUBE_MERCADOPAGO_TOKEN"),
+    Row("payments fetch mercadopago: the token refused", "payments fetch mercadopago", 1,
+        "Mercado Pago refused the access token", mercadopago=True,
+        setup=_mp_token_changed),
+    Row("payments fetch mercadopago: a payment no client matches", "payments fetch mercadopago", 3,
+        "1 payment(s) not matched (named above); nothing else was posted", mercadopago=True,
+        setup=_mp_payment("99888777")),
     # payments and receipts
     Row("pay: unknown client", "pay ZZ9 --cash 10", 1, "client 'ZZ9' does not exist"),
     Row("pay: bad amount", "pay A1 --cash 10.5055", 1, "more than 2 decimals"),
@@ -284,10 +311,16 @@ def test_a_failing_command_changes_nothing_or_says_what_stands(row, cli, db_url,
     if row.stripe:
         world.localstripe = request.getfixturevalue("localstripe")
         world.proxy = request.getfixturevalue("proxy")
+    env = {}
+    if row.mercadopago:
+        world.mercadopago = MercadoPagoSimulator(MP_TOKEN).start()
+        request.addfinalizer(world.mercadopago.stop)
+        cli.ok("config", "set", "mercadopago.url", world.mercadopago.url)
+        env["ISPCUBE_MERCADOPAGO_TOKEN"] = MP_TOKEN
     if row.setup:
         row.setup(world)
     before = snapshot(db_url)
-    result = cli(*shlex.split(row.command.format(tmp=tmp_path)), input=row.stdin)
+    result = cli(*shlex.split(row.command.format(tmp=tmp_path)), input=row.stdin, env=env)
     after = snapshot(db_url)
     assert result.exit_code == row.exit, f"{row.command}: exit {result.exit_code}\n{result.stderr}"
     assert row.says in result.stderr, result.stderr

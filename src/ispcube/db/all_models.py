@@ -4,6 +4,7 @@ from ispcube.db import (  # noqa: F401
     collection_models,
     document_models,
     fiscal_models,
+    gateway_models,
     ledger_models,
     models,
     network_models,

@@ -24,7 +24,7 @@ class PaymentImport(Base):
     __tablename__ = "payment_imports"
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(500))
-    file_format: Mapped[str] = mapped_column(String(10))      # csv | xlsx | camt053 | mt940
+    file_format: Mapped[str] = mapped_column(String(20))      # csv | xlsx | camt053 | mt940 | mercadopago
     imported_at: Mapped[datetime] = mapped_column(DateTime)
     operator: Mapped[str] = mapped_column(String(64))
     posted: Mapped[int] = mapped_column(Integer)

@@ -53,6 +53,20 @@ def _country(text: str) -> str:
     return code
 
 
+def _link_provider(text: str) -> str:
+    provider = text.strip().lower()
+    if provider not in ("none", "mercadopago"):
+        raise Invalid(f"{quoted(text)} is not a payment link provider: none or mercadopago")
+    return provider
+
+
+def _api_url(text: str) -> str:
+    url = _server_url(text)
+    if not url:
+        raise Invalid("give the API's address, e.g. https://api.mercadopago.com")
+    return url
+
+
 def _currency(text: str) -> str:
     code = text.strip().upper()
     if len(code) != 3 or not code.isalpha():
@@ -187,6 +201,12 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("sepa.creditor_bic", "BIC of the creditor's bank", "", bank.parse_bic),
     SettingDef("payments.enable_on_import", "`payments import` re-enables the cut clients it brings to or below "
                "the unlock threshold (no: left to the next enforce)", True, _bool),
+    SettingDef("payments.link_provider", "who makes the payment_link of notices and invoices: none or mercadopago",
+               "none", _link_provider),
+    SettingDef("mercadopago.url", "Mercado Pago's API address (a proxy, or a test server on loopback)",
+               "https://api.mercadopago.com", _api_url),
+    SettingDef("mercadopago.overlap_minutes", "`payments fetch mercadopago` searches again this many minutes "
+               "before where the last fetch stopped (payments the API lists late)", 60, _int_between(1, 1440)),
     SettingDef("smtp.host", "mail server that sends the notices (empty: notify refuses to send)", "", _host),
     SettingDef("smtp.port", "port of the mail server", 587, parse_port),
     SettingDef("smtp.starttls", "switch to TLS with STARTTLS before logging in", True, _bool),

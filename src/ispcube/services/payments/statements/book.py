@@ -71,8 +71,9 @@ def load_credits(uow: UnitOfWork, book: Book, lines: list[Line]) -> None:
 def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
     book = Book()
     c = m.Client
-    for client_id, code, epayment, iban, cbu, service in uow.session.execute(
-            select(c.id, c.code, c.epayment_code, c.iban, c.cbu, c.service).where(c.deleted.is_(False))):
+    for client_id, code, epayment, iban, cbu, service, id_number in uow.session.execute(
+            select(c.id, c.code, c.epayment_code, c.iban, c.cbu, c.service, c.id_number)
+            .where(c.deleted.is_(False))):
         book.codes[code] = client_id
         if service in HELD:          # cut or throttled: a payment may give service back
             book.cut.add(client_id)
@@ -83,6 +84,9 @@ def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
             book.ibans.setdefault(iban, []).append(client_id)
         if cbu:
             book.cbus.setdefault(cbu, []).append(client_id)
+        digits = id_digits(id_number)
+        if digits:
+            book.id_numbers.setdefault(digits, []).append(client_id)
     # Our EndToEndIds name their batch (ISPCUBE-<batch>-<n>): the items of those batches are
     # read in one query and picked in memory.
     ours = {e2e for e2e in end_to_end_ids if e2e and _OURS.match(e2e)}
@@ -98,6 +102,12 @@ def load_book(uow: UnitOfWork, end_to_end_ids: Iterable[str | None]) -> Book:
             if row.client_id not in book.shown:
                 book.shown[row.client_id] = _code(uow, row.client_id)
     return book
+
+
+def id_digits(number: str | None) -> str | None:
+    """An ID number as its digits (DNI 20.345.678, CUIT 20-20345678-3), for comparing payers."""
+    digits = "".join(ch for ch in number or "" if ch.isascii() and ch.isdigit())
+    return digits or None
 
 
 def _code(uow: UnitOfWork, client_id: int) -> str:

@@ -82,6 +82,8 @@ class Line:
     reversal: bool = False         # the bank reverses an earlier transaction (RvslInd, MT940 RC/RD)
     names: tuple[str, ...] = ()    # a reversal: the references that may name what it reverses
     legacy_key: str | None = None  # the key an import before migration 0015 gave it
+    code_rule: str = "client"      # how CLIENT_CODE was found: named in the file, or by a gateway's reference
+    id_number: str | None = None   # the payer's ID number (digits), as a gateway gives it
 
     def shown(self) -> ShownLine:
         return {"where": self.where, "date": self.booked.isoformat(), "amount": f"{self.amount:.2f}",

@@ -2,9 +2,10 @@
 database is read beforehand into a `Book`, so a file of 100,000 lines is matched in memory.
 
 A credit is matched, in order, by: the EndToEndId of one of our collection items; the client
-code; the electronic payment code; the payer's IBAN or CBU; one client code or payment code
-found as a word in the remittance text. The first rule that names exactly one client decides;
-a rule that names several is ambiguous and stops there. A debit that names one of our
+code (named in the file, or by the payment link a gateway's external reference names); the
+electronic payment code; the payer's IBAN or CBU; the payer's ID number as a gateway gives it;
+one client code or payment code found as a word in the remittance text. The first rule that
+names exactly one client decides; a rule that names several is ambiguous and stops there. A debit that names one of our
 collections with return information is a returned direct debit. A reversal of a credit
 (camt RvslInd on a debit, MT940 RC) not about our collections reverses the credit it names:
 one on the same account, of the same amount, whose bank reference is among the reversal's
@@ -65,6 +66,7 @@ class Book:
     epayment: dict[str, int] = field(default_factory=dict)
     ibans: dict[str, list[int]] = field(default_factory=dict)
     cbus: dict[str, list[int]] = field(default_factory=dict)
+    id_numbers: dict[str, list[int]] = field(default_factory=dict)    # digits only
     shown: dict[int, str] = field(default_factory=dict)      # client id -> code
     items: dict[str, Item] = field(default_factory=dict)     # EndToEndId -> item
     cut: set[int] = field(default_factory=set)                # clients whose service is cut
@@ -116,21 +118,23 @@ def _credit(line: Line, book: Book) -> Decision:
         item.status = "paid"
         return Decision(line, LineOutcome.RECEIPT, item.client_id, "end_to_end_id", item)
     tried = []
-    for rule, value, index in (("client", line.client_code, book.codes),
+    for rule, value, index in ((line.code_rule, line.client_code, book.codes),
                                ("epayment_code", line.epayment_code, book.epayment)):
         if value:
             client_id = index.get(value.strip())
             if client_id is not None:
                 return Decision(line, LineOutcome.RECEIPT, client_id, rule)
-            tried.append(f"no client has {'code' if rule == 'client' else 'payment code'} '{value}'")
-    for rule, value, multi in (("iban", line.iban, book.ibans), ("cbu", line.cbu, book.cbus)):
+            tried.append(f"no client has {'payment code' if rule == 'epayment_code' else 'code'} '{value}'")
+    for rule, value, multi in (("iban", line.iban, book.ibans), ("cbu", line.cbu, book.cbus),
+                               ("id_number", line.id_number, book.id_numbers)):
         if value:
             owners = multi.get(value, [])
+            what = "ID number" if rule == "id_number" else rule.upper()
             if len(owners) == 1:
                 return Decision(line, LineOutcome.RECEIPT, owners[0], rule)
             if owners:
-                return _ambiguous(line, book, owners, f"the {rule.upper()} {value}")
-            tried.append(f"no client has {rule.upper()} {value}")
+                return _ambiguous(line, book, owners, f"the {what} {value}")
+            tried.append(f"no client has {what} {value}")
     found = {client_id for word in _WORD.findall(line.text)
              for client_id in (book.codes.get(word), book.epayment.get(word)) if client_id is not None}
     if len(found) == 1:

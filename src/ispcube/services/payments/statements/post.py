@@ -32,7 +32,8 @@ from ispcube.services.ledger.posting import fits, reserve_numbers
 from ispcube.services.payments.statements.match import ACTED, Decision, LineOutcome
 from ispcube.services.process.runtime import Runtime
 
-FORMAT_NAMES = {"camt053": "camt.053", "mt940": "MT940", "csv": "payment file", "xlsx": "payment file"}
+FORMAT_NAMES = {"camt053": "camt.053", "mt940": "MT940", "csv": "payment file", "xlsx": "payment file",
+                "mercadopago": "Mercado Pago"}
 
 
 @dataclass

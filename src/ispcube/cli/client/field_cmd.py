@@ -19,9 +19,9 @@ def traffic(
     """Graph of the client's download and upload over time, from RADIUS accounting (radacct)."""
     from ispcube.services.field.traffic import client_traffic, parse_days
     summary = client_traffic(state(ctx).runtime(), code, days=parse_days(days), out=out)
-    if state(ctx).format == "table":
-        summary = {k: v for k, v in summary.items() if not k.endswith("_bytes")}
-    render_record(summary, state(ctx).format)
+    shown = {k: v for k, v in summary.items() if not k.endswith("_bytes")} if state(ctx).format == "table" \
+        else summary
+    render_record(shown, state(ctx).format)
 
 
 

@@ -7,7 +7,7 @@ summed into bins sized for the range (15 minutes for a day ... a week for a year
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, TypedDict
 
 from ispcube.adapters.drivers import kind_of
 from ispcube.domain.values import parse_int_in
@@ -92,7 +92,14 @@ def _accounting_sources(uow, client) -> dict[str, list[str]]:
     return sources
 
 
-def client_traffic(rt: Runtime, code: str, *, days: int, out: str) -> dict:
+# `field traffic`: the client's RADIUS traffic over the days asked, and the graph drawn.
+Traffic = TypedDict("Traffic", {
+    "client": str, "name": str, "from": str, "to": str, "sessions": int, "bins": str, "download": str,
+    "upload": str, "download_bytes": int, "upload_bytes": int, "peak_download": str, "peak_upload": str,
+    "graph": str})
+
+
+def client_traffic(rt: Runtime, code: str, *, days: int, out: str) -> Traffic:
     from ispcube.adapters import charts, radacct
     charts.image_format(out)
     with rt.uow() as uow:

@@ -1,4 +1,4 @@
-"""The set-based overdue debt (services.overdue) agrees with the domain rule, in one query."""
+"""The set-based overdue debt (db/overdue.py) agrees with the domain rule, in one query."""
 
 from datetime import date, timedelta
 from decimal import Decimal

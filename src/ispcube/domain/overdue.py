@@ -6,7 +6,8 @@ on a date D is therefore the balance minus the invoices not yet due on D, clampe
 [0, balance]: a client in credit owes nothing, and not-yet-due invoices larger than the
 balance leave nothing overdue.
 
-`services.overdue` computes the same figure for many clients at once in SQL; both must agree.
+`db/overdue.py` computes the same figures for many clients at once in SQL; both must agree, and
+the SQL is held to this rule on random ledgers (tests/integration/test_overdue_rule.py).
 """
 
 from datetime import date

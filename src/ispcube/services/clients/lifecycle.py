@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select, update
 
@@ -22,6 +22,49 @@ from ispcube.services.process.runtime import Actor, Runtime
 _NOT_PHONE_DIGIT = re.compile(r"[^\d;]")
 
 
+class Searched(Protocol):
+    """What a client's search text and address key are made of: a stored client, or the values
+    of an import row (imports/clients/check.py)."""
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def previous_code(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def nickname(self) -> str | None: ...
+    @property
+    def fiscal_address(self) -> str | None: ...
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def id_number(self) -> str | None: ...
+    @property
+    def id_key(self) -> str | None: ...
+    @property
+    def phones(self) -> str: ...
+    @property
+    def emails(self) -> str: ...
+
+
+class Matched(Protocol):
+    """What a duplicate is described by: a stored client, or the row an import reads of one."""
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def id_key(self) -> str | None: ...
+    @property
+    def deleted(self) -> bool: ...
+    @property
+    def previous_code(self) -> str | None: ...
+    @property
+    def balance(self) -> Decimal: ...
+    @property
+    def collector_id(self) -> int | None: ...
+
+
 def load_refs(uow: UnitOfWork, today: date | None = None) -> Refs:
     """What client fields refer to; TODAY: the day dates such as a mandate's may not pass."""
     return Refs.load(uow.session, config.get_value(uow.session, "country"), config.local_formats(uow.session),
@@ -33,14 +76,14 @@ def raise_first(errors: list[FieldError]) -> None:
         raise Invalid("; ".join(e.sentence() for e in errors))
 
 
-def search_text(client: m.Client) -> str:
+def search_text(client: Searched) -> str:
     digits = _NOT_PHONE_DIGIT.sub("", client.phones).replace(";", " ")
     parts = (client.code, client.previous_code, client.name, client.nickname, client.fiscal_address,
              client.address, client.id_number, client.id_key, client.phones, digits, client.emails)
     return fold(" ".join(filter(None, parts)))
 
 
-def address_key(client: m.Client, postal_code: str | None) -> str:
+def address_key(client: Searched, postal_code: str | None) -> str:
     street = normalise_address(client.address or client.fiscal_address)
     return f"{street}|{postal_code or ''}" if street else ""
 
@@ -90,7 +133,7 @@ def duplicates_of(uow: UnitOfWork, id_key: str | None, addr_key: str,
     return [describe_match(c, id_key, actor) for c in uow.session.scalars(query)]
 
 
-def describe_match(client: m.Client, id_key: str | None, actor: Actor | None = None) -> str:
+def describe_match(client: Matched, id_key: str | None, actor: Actor | None = None) -> str:
     what = "same ID number" if id_key and client.id_key == id_key else "same service address"
     if not _in_scope(client, actor):
         owing = client.deleted and client.balance > 0
@@ -116,7 +159,7 @@ def _refresh_derived(uow: UnitOfWork, client: m.Client) -> None:
 _UNIQUE_KEYS = ((m.Client.epayment_code, "electronic payment code"), (m.Client.mandate_ref, "mandate reference"))
 
 
-def _in_scope(client: m.Client, actor: Actor | None) -> bool:
+def _in_scope(client: Matched, actor: Actor | None) -> bool:
     return actor is None or actor.collector_id is None or client.collector_id == actor.collector_id
 
 

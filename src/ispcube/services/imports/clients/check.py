@@ -8,8 +8,8 @@ the caller in batches.
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from types import SimpleNamespace
-from typing import Any
+from operator import itemgetter
+from typing import Any, Union
 
 from ispcube.db.bulk_insert import bind_processors, copy_line, dialect_named
 from ispcube.db.models import NOTE_LENGTH, Client
@@ -22,7 +22,7 @@ from ispcube.services.imports.read import has_bad_bytes, shown_bad_bytes
 
 SWITCHES = ("contract", "free", "blockable", "preaviso")
 # Every column an import may set, with the value a new client gets when the file is silent.
-NEW_CLIENT = {
+NEW_CLIENT: dict[str, Any] = {
     "code": None, "name": None, "nickname": None, "fiscal_address": None, "address": None,
     "client_type": None, "id_type": None, "id_number": None, "id_key": None, "company_id": None,
     "street1": None, "street2": None, "postal_code_id": None, "lat": None, "lng": None,
@@ -38,10 +38,32 @@ NEW_CLIENT = {
 SETTABLE = tuple(name for name in NEW_CLIENT if name not in
                  ("tickets_blocked", "balance", "service", "service_by", "deleted", "previous_code",
                   "address_key", "search_text"))
-# What search_text and address_key read of a new client, as a new client has it.
-_SEARCHED = {name: NEW_CLIENT[name] for name in ("code", "previous_code", "name", "nickname", "fiscal_address",
-                                                 "address", "id_number", "id_key", "phones", "emails",
-                                                 "postal_code_id")}
+
+
+@dataclass(frozen=True, slots=True)
+class _Searched:
+    """What search_text and address_key read of a client (see clients.lifecycle.Searched)."""
+    code: str | None
+    previous_code: str | None
+    name: str | None
+    nickname: str | None
+    fiscal_address: str | None
+    address: str | None
+    id_number: str | None
+    id_key: str | None
+    phones: str
+    emails: str
+    postal_code_id: int | None
+
+
+# Each field of _Searched as a new client has it, and the picker of their values in order.
+_SEARCHED = {name: NEW_CLIENT[name] for name in _Searched.__dataclass_fields__}
+_PICK_SEARCHED = itemgetter(*_SEARCHED)
+
+
+def _searched(values: dict[str, Any]) -> _Searched:
+    """The client VALUES describe, each field VALUES lacks as a new client has it."""
+    return _Searched(*_PICK_SEARCHED({**_SEARCHED, **values}))
 
 
 @dataclass
@@ -62,48 +84,103 @@ class CheckContext:
         return self.dialect.startswith("postgresql")
 
 
-@dataclass(slots=True)
-class CheckedClientRow:
-    """One row after checking: what is wrong with it, or what to write.
+Problem = tuple[str, str, str]          # column, value, reason
+InsertRow = tuple[Any, ...] | str       # see insert_row()
+KEYS = ("code", "epayment_code", "id_key", "address_key", "id_number", "address", "fiscal_address",
+        "mandate_ref")
+KEY_AT = {name: index for index, name in enumerate(KEYS)}
+CODE, _EPAYMENT, ID_KEY, ADDRESS_KEY = range(4)
+Keys = tuple[Any, ...]                  # a valid row's values of KEYS, for the duplicate checks
 
-    New rows with a code come back from the workers as their finished insert row plus the
-    keys the duplicate checks need; updates and rows still needing a code carry their values.
-    Workers send plain tuples (see `wire`): pickling objects costs more than checking a row.
-    """
+
+# One row after checking, by kind: refused by the row check (RefusedClientRow); a new client
+# with its code (NewClientRow); a new client the import gives a code (UncodedClientRow, a
+# NewClientRow once coded); a change to a stored client (ClientUpdateRow). Checks against the
+# base and the file (imports/clients/run.py) may still add problems to the last three; the
+# engine reads every kind's `line`, `problems`, `ok` and `existing`. Workers send plain tuples
+# (`wire`, `received`): pickling objects costs more than checking a row.
+
+@dataclass(slots=True)
+class RefusedClientRow:
+    """A row the row check refused: its problems are all it carries."""
     line: int
-    problems: list[tuple[str, str, str]]          # column, value, reason
-    values: dict[str, Any] | None = None
-    keys: tuple | None = None                     # see KEYS
-    insert_row: tuple | str | None = None         # see insert_row()
-    existing: dict[str, Any] | None = None        # set by the caller, never sent to workers
-    duplicates: list[str] | None = None           # matches allowed by --allow-duplicate
-    note: str | None = None                       # the notes column: a management note to add
+    problems: list[Problem]
+    existing: None = None
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+
+@dataclass(slots=True, kw_only=True)
+class _ValidRow:
+    line: int
+    keys: Keys
+    note: str | None                                          # the notes column: a management note to add
+    problems: list[Problem] = field(default_factory=list)     # from the checks against the base and the file
+    duplicates: list[str] = field(default_factory=list)       # matches allowed by --allow-duplicate
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    @property
-    def code(self) -> str | None:
-        """The client code of a new row: from the file, or given by the import (`values`)."""
-        return self.keys[CODE] or (self.values or {}).get("code")
-
     def key(self, name: str) -> Any:
         return self.keys[KEY_AT[name]]
 
-    def wire(self) -> tuple:
-        return self.line, self.problems or None, self.values, self.keys, self.insert_row, self.note
 
-    @classmethod
-    def from_wire(cls, sent: tuple) -> "CheckedClientRow":
-        line, problems, values, keys, row, note = sent
-        return cls(line, problems or [], values, keys, row, note=note)
+@dataclass(slots=True, kw_only=True)
+class NewClientRow(_ValidRow):
+    """A new client whose code is known: its finished insert row."""
+    code: str
+    insert_row: InsertRow
+    existing: None = None
 
 
-KEYS = ("code", "epayment_code", "id_key", "address_key", "id_number", "address", "fiscal_address",
-        "mandate_ref")
-KEY_AT = {name: index for index, name in enumerate(KEYS)}
-CODE, _EPAYMENT, ID_KEY, ADDRESS_KEY = range(4)
+@dataclass(slots=True, kw_only=True)
+class UncodedClientRow(_ValidRow):
+    """A new client without a code in the file: its values, until the import gives it one."""
+    values: dict[str, Any]
+    existing: None = None
+
+    def coded(self, code: str, processors: list[tuple[int, Any]], copy: bool) -> NewClientRow:
+        values = {**self.values, "code": code}
+        values["search_text"] = search_text(_searched(values))
+        return NewClientRow(line=self.line, keys=self.keys, note=self.note, problems=self.problems,
+                      duplicates=self.duplicates, code=code, insert_row=insert_row(values, processors, copy))
+
+
+@dataclass(slots=True, kw_only=True)
+class ClientUpdateRow(_ValidRow):
+    """A change to a stored client (--update): the values the file gives."""
+    values: dict[str, Any]
+    existing: dict[str, Any]          # the stored client (the caller's: workers never send it back)
+
+
+ValidClientRow = Union[NewClientRow, UncodedClientRow, ClientUpdateRow]
+ClientRow = Union[RefusedClientRow, ValidClientRow]
+# (line, problems, keys, insert row or values, note): a row as a worker sends it back
+Wire = tuple[int, list[Problem] | None, Keys | None, InsertRow | dict[str, Any] | None, str | None]
+
+
+def wire(row: ClientRow) -> Wire:
+    if isinstance(row, RefusedClientRow):
+        return row.line, row.problems, None, None, None
+    payload = row.insert_row if isinstance(row, NewClientRow) else row.values
+    return row.line, None, row.keys, payload, row.note
+
+
+def received(sent: Wire, existing: dict[str, Any] | None) -> ClientRow:
+    """The row a worker sent back; EXISTING: the stored client it was checked against (--update)."""
+    line, problems, keys, payload, note = sent
+    if problems or keys is None or payload is None:
+        return RefusedClientRow(line, problems or [])
+    if isinstance(payload, dict):
+        if existing is not None:
+            return ClientUpdateRow(line=line, keys=keys, note=note, values=payload, existing=existing)
+        return UncodedClientRow(line=line, keys=keys, note=note, values=payload)
+    return NewClientRow(line=line, keys=keys, note=note, code=keys[CODE], insert_row=payload)
+
+
 # Fields that name one client each (besides the code): checked within the file and the base.
 UNIQUE = {"epayment_code": "electronic payment code", "mandate_ref": "mandate reference"}
 INSERT_COLUMNS = tuple(NEW_CLIENT)
@@ -111,7 +188,7 @@ _DEFAULTS = tuple(NEW_CLIENT.values())
 CODE_AT = INSERT_COLUMNS.index("code")
 
 
-def insert_row(values: dict[str, Any], processors: list[tuple[int, Any]], copy: bool) -> tuple | str:
+def insert_row(values: dict[str, Any], processors: list[tuple[int, Any]], copy: bool) -> InsertRow:
     """The row in INSERT_COLUMNS order, each value as the database driver takes it; COPY:
     as a line of PostgreSQL's COPY text."""
     row = list(map(values.get, INSERT_COLUMNS, _DEFAULTS))
@@ -120,12 +197,12 @@ def insert_row(values: dict[str, Any], processors: list[tuple[int, Any]], copy: 
     return copy_line(row) if copy else tuple(row)
 
 
-def check_row(ctx: CheckContext, line: int, cells: list[str | None], existing: dict[str, Any] | None,
-              processors: list[tuple[int, Any]], copy: bool = False) -> CheckedClientRow:
+def check_row(ctx: CheckContext, line: int, cells: list[str | None],
+              existing: dict[str, Any] | None, processors: list[tuple[int, Any]], copy: bool = False) -> ClientRow:
     """Validate one row; EXISTING holds the stored client when the row updates it (--update)."""
-    checked = CheckedClientRow(line, [])
+    problems: list[Problem] = []
     columns = ctx.columns
-    check_shape(checked.problems, columns, cells)
+    check_shape(problems, columns, cells)
     raw: dict[str, Any] = {}
     unreadable = set()
     width = len(cells)
@@ -134,13 +211,13 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None], existing: d
         if value and value[0] == "'":
             value = cell_text(value)
         if ctx.mixed_encoding and value is not None and has_bad_bytes(value):
-            checked.problems.append((columns.headers[index], shown_bad_bytes(value),
+            problems.append((columns.headers[index], shown_bad_bytes(value),
                                      "is not valid UTF-8: this row was saved in another encoding "
                                      "than the rest of the file (save the whole file as UTF-8)"))
             unreadable.add(name)
             continue
         if value is not None and "\x00" in value:
-            checked.problems.append((columns.headers[index], value, "holds a NUL byte (\\0)"))
+            problems.append((columns.headers[index], value, "holds a NUL byte (\\0)"))
             unreadable.add(name)
             continue
         if value is None or not value.strip():
@@ -150,32 +227,33 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None], existing: d
         if name in raw and name in JOINED:
             value = ";".join(part for part in (raw[name], value) if part.strip())
         raw[name] = value
-    checked.note = _note(checked, columns, raw.pop(NOTES, None))
-    service = _service(checked, columns, raw.pop(SERVICE, None), existing)
+    note = _note(problems, columns, raw.pop(NOTES, None))
+    service = _service(problems, columns, raw.pop(SERVICE, None), existing)
     if existing is not None and ("id_number" in raw or "id_type" in raw):
         raw.setdefault("id_type", existing["id_type"] or "")
         raw.setdefault("id_number", existing["id_number"] or "")
     values, errors = parse_fields(raw, ctx.refs)
     if existing is None and not raw.get("name") and "name" not in unreadable:
-        checked.problems.append((_column(columns, "name"), raw.get("name") or "", "is required"))
+        problems.append((_column(columns, "name"), raw.get("name") or "", "is required"))
     for error in errors:
-        checked.problems.append((_column(columns, error.field), error.value, error.reason))
-    if not checked.ok:
-        return checked
+        problems.append((_column(columns, error.field), error.value, error.reason))
+    if problems:
+        return RefusedClientRow(line, problems)
     values = _with_derived(ctx, values, existing)
     if service is not None:
         values.update(service)
     get = values.get
-    checked.keys = (get("code"), get("epayment_code"), get("id_key"), get("address_key"), get("id_number"),
-                    get("address"), get("fiscal_address"), get("mandate_ref"))
-    if existing is None and values.get("code"):
-        checked.insert_row = insert_row(values, processors, copy)
-    else:
-        checked.values = values
-    return checked
+    keys = (get("code"), get("epayment_code"), get("id_key"), get("address_key"), get("id_number"),
+            get("address"), get("fiscal_address"), get("mandate_ref"))
+    if existing is not None:
+        return ClientUpdateRow(line=line, keys=keys, note=note, values=values, existing=existing)
+    if values.get("code"):
+        return NewClientRow(line=line, keys=keys, note=note, code=values["code"],
+                      insert_row=insert_row(values, processors, copy))
+    return UncodedClientRow(line=line, keys=keys, note=note, values=values)
 
 
-def _service(checked: CheckedClientRow, columns: ColumnMap, text: str | None,
+def _service(problems: list[Problem], columns: ColumnMap, text: str | None,
              existing: dict[str, Any] | None) -> dict[str, Any] | None:
     """U5: the state the old system left a new client in. A cut or throttled client is the
     job's from now on (enforce restores it once paid); Baja imports it deleted (never billed)."""
@@ -183,7 +261,7 @@ def _service(checked: CheckedClientRow, columns: ColumnMap, text: str | None,
         return None
     state = service_state(text)
     if state is None:
-        checked.problems.append((columns.column_of(SERVICE), text, "is not active, throttled, cut or deleted "
+        problems.append((columns.column_of(SERVICE), text, "is not active, throttled, cut or deleted "
                                  "(or activo, reducido, limitado, cortado, suspendido, baja)"))
         return None
     if existing is not None:
@@ -193,10 +271,10 @@ def _service(checked: CheckedClientRow, columns: ColumnMap, text: str | None,
     return {"service": state, "service_by": "job" if state != "active" else None}
 
 
-def _note(checked: CheckedClientRow, columns: ColumnMap, text: str | None) -> str | None:
+def _note(problems: list[Problem], columns: ColumnMap, text: str | None) -> str | None:
     note = text.strip() if text and text.strip() else None
     if note is not None and len(note) > NOTE_LENGTH:
-        checked.problems.append((columns.column_of(NOTES), note[:40] + "...",
+        problems.append((columns.column_of(NOTES), note[:40] + "...",
                                  f"is longer than {NOTE_LENGTH} characters"))
         return None
     return note
@@ -213,20 +291,16 @@ def _with_derived(ctx: CheckContext, values: dict[str, Any],
         values.pop("code", None)
         if "id_number" not in values:
             values.pop("id_key", None)
-        client = SimpleNamespace(**{**NEW_CLIENT, **existing, **values})
+        client = _searched({**existing, **values})
     else:
         if values.get("signup_date") is None:
             values["signup_date"] = ctx.today
-        client = SimpleNamespace(**{**_SEARCHED, **values})
-    values["address_key"] = address_key(client, ctx.postal_names.get(client.postal_code_id))
+        client = _searched(values)
+    postal_code = ctx.postal_names.get(client.postal_code_id) if client.postal_code_id is not None else None
+    values["address_key"] = address_key(client, postal_code)
     if client.code:
         values["search_text"] = search_text(client)
     return values
-
-
-def finish_search_text(values: dict[str, Any]) -> None:
-    """search_text for a new row whose code was generated after checking."""
-    values["search_text"] = search_text(SimpleNamespace(**{**NEW_CLIENT, **values}))
 
 
 _WORKER: dict[str, Any] = {}
@@ -238,7 +312,7 @@ def start_worker(ctx: CheckContext) -> None:
     _WORKER["copy"] = ctx.copy_rows
 
 
-def check_chunk(chunk: list[tuple[int, list[str | None], dict[str, Any] | None]]) -> list[tuple]:
-    """check_row over a chunk, in a worker process set up by start_worker (see CheckedClientRow.wire)."""
+def check_chunk(chunk: list[tuple[int, list[str | None], dict[str, Any] | None]]) -> list[Wire]:
+    """check_row over a chunk, in a worker process set up by start_worker (see `wire`)."""
     ctx, processors, copy = _WORKER["context"], _WORKER["processors"], _WORKER["copy"]
-    return [check_row(ctx, line, cells, existing, processors, copy).wire() for line, cells, existing in chunk]
+    return [wire(check_row(ctx, line, cells, existing, processors, copy)) for line, cells, existing in chunk]

@@ -18,15 +18,21 @@ from ispcube.services.admin import config
 from ispcube.services.clients.lifecycle import load_refs
 from ispcube.services.imports.clients.check import (
     ADDRESS_KEY,
+    CODE,
     ID_KEY,
     INSERT_COLUMNS,
     UNIQUE,
     CheckContext,
-    CheckedClientRow,
+    ClientRow,
+    ClientUpdateRow,
+    NewClientRow,
+    RefusedClientRow,
+    UncodedClientRow,
+    ValidClientRow,
+    Wire,
     cell_text,
     check_chunk,
-    finish_search_text,
-    insert_row,
+    received,
     start_worker,
 )
 from ispcube.services.imports.clients.columns import ColumnMap, map_columns
@@ -63,7 +69,8 @@ class ClientImport(ImportRun):
         self.unique: dict[str, dict[str, int]] = {field: {} for field in UNIQUE}
         self.id_keys: dict[str, int] = {}
         self.addresses: dict[str, int] = {}
-        self.pending: dict[int, tuple[dict | None, tuple[str, str] | None]] = {}
+        # line -> (the stored client it updates, or why its code is refused), until settled
+        self.pending: dict[int, tuple[dict[str, Any] | None, tuple[str, str] | None]] = {}
         self.last_number: int | None = None
         self.code_index = columns.fields.index("code") if "code" in columns.present else None
 
@@ -85,19 +92,21 @@ class ClientImport(ImportRun):
 
     # reading: rows in chunks, each with the stored client it updates (--update)
 
-    def prepare(self, rows: list[SourceRow]) -> list[tuple[int, list, dict | None]]:
+    def prepare(self, rows: list[SourceRow]) -> list[tuple[int, list[str | None], dict[str, Any] | None]]:
         codes = {row.line: self._code_cell(row) for row in rows}
         known = self.db.known_codes(code for code in codes.values() if code)
         stored = self.database.ask(self.db.existing, known) if known else {}
         prepared = []
         for row in rows:
             code = codes[row.line]
-            existing, problem = stored.get(code) if code else None, None
-            if existing is not None and not self.options.update:
-                problem = (code, f"client code '{code}' is already in use (use --update to change existing clients)")
-                existing = None
-            if existing is not None or problem is not None:
-                self.pending[row.line] = (existing, problem)
+            existing = stored.get(code) if code else None
+            if code and existing is not None:
+                if self.options.update:
+                    self.pending[row.line] = (existing, None)
+                else:
+                    self.pending[row.line] = (None, (code, f"client code '{code}' is already in use "
+                                                           "(use --update to change existing clients)"))
+                    existing = None
             prepared.append((row.line, row.cells, existing))
         return prepared
 
@@ -110,15 +119,17 @@ class ClientImport(ImportRun):
 
     # checking against the base and the file, then writing
 
-    def settle(self, sent: list) -> list[CheckedClientRow]:
-        chunk = [CheckedClientRow.from_wire(row) for row in sent]
-        for row in chunk:
-            if row.line in self.pending:
-                row.existing, problem = self.pending.pop(row.line)
-                if problem:
-                    row.problems.insert(0, (self.column("code"), *problem))
-        self._check_base([row for row in chunk if row.ok])
-        for row in chunk:
+    def settle(self, sent: list[Wire]) -> list[ClientRow]:
+        chunk = []
+        for wired in sent:
+            existing, problem = self.pending.pop(wired[0], (None, None))
+            row = received(wired, existing)
+            if problem:
+                row.problems.insert(0, (self.column("code"), *problem))
+            chunk.append(row)
+        valid = [row for row in chunk if not isinstance(row, RefusedClientRow) and row.ok]
+        self._check_base(valid)
+        for row in valid:
             if row.ok:
                 self._check_file(row)
         return chunk
@@ -127,7 +138,7 @@ class ClientImport(ImportRun):
         present = self.columns.present
         return "fiscal_address" if "fiscal_address" in present and "address" not in present else "address"
 
-    def _new_keys(self, row: CheckedClientRow) -> tuple[str | None, str]:
+    def _new_keys(self, row: ValidClientRow) -> tuple[str | None, str]:
         """The ID and address keys a row brings to the duplicate check (C4): all of a new
         row's, only those an update changes (a client never matches itself)."""
         id_key, address = row.keys[ID_KEY], row.keys[ADDRESS_KEY]
@@ -136,14 +147,14 @@ class ClientImport(ImportRun):
         return (id_key if id_key and id_key != row.existing.get("id_key") else None,
                 address if address and address != row.existing.get("address_key") else "")
 
-    def _check_base(self, rows: list[CheckedClientRow]) -> None:
+    def _check_base(self, rows: list[ValidClientRow]) -> None:
         keyed = [(row, *self._new_keys(row)) for row in rows]
         keyed = [(row, id_key, address) for row, id_key, address in keyed if id_key or address]
         keys = [(id_key, address, (row.existing or {}).get("id")) for row, id_key, address in keyed]
-        found = self.database.ask(self.db.duplicates, keys) if self.db.known_keys(keys) else [()] * len(keys)
+        found = self.database.ask(self.db.duplicates, keys) if self.db.known_keys(keys) else [[] for _ in keys]
         for (row, _, _), matches in zip(keyed, found, strict=True):
             if matches and self.options.allow_duplicate:
-                row.duplicates = (row.duplicates or []) + matches
+                row.duplicates = row.duplicates + matches
             elif matches:
                 by_id = any("(same ID number)" in match for match in matches)
                 column = "id_number" if by_id else self._address_field()
@@ -159,13 +170,13 @@ class ClientImport(ImportRun):
                     row.problems.append((self.column(name), row.key(name),
                                          f"already belongs to client {holder[1]}"))
 
-    def _shown_key(self, row: CheckedClientRow, column: str) -> str:
+    def _shown_key(self, row: ValidClientRow, column: str) -> str:
         """The row's value behind a duplicate key; an update that leaves the column out
         shows the stored value it keeps."""
         return str(row.key(column) or (row.existing or {}).get(column) or "")
 
-    def _check_file(self, row: CheckedClientRow) -> None:
-        code = row.keys[0]
+    def _check_file(self, row: ValidClientRow) -> None:
+        code = row.keys[CODE]
         id_key, address = self._new_keys(row)
         code = code or (row.existing or {}).get("code")
         if code and code in self.codes:
@@ -181,7 +192,7 @@ class ClientImport(ImportRun):
         if address and address in self.addresses:
             earlier.append((f"same service address as line {self.addresses[address]}", self._address_field()))
         if earlier and self.options.allow_duplicate:
-            row.duplicates = (row.duplicates or []) + [f"{what} of {self.summary.file}" for what, _ in earlier]
+            row.duplicates = row.duplicates + [f"{what} of {self.summary.file}" for what, _ in earlier]
         elif earlier:
             what, column = earlier[0]
             row.problems.append((self.column(column), self._shown_key(row, column),
@@ -198,20 +209,22 @@ class ClientImport(ImportRun):
         if address:
             self.addresses.setdefault(address, row.line)
 
-    def write(self, rows: list[CheckedClientRow]) -> tuple[int, int, int]:
-        new = [row for row in rows if row.existing is None]
-        self._assign_codes([row for row in new if row.insert_row is None])
+    def write(self, rows: list[ValidClientRow]) -> tuple[int, int, int]:
+        coded = self._assign_codes([row for row in rows if isinstance(row, UncodedClientRow)])
+        written = [coded[row.line] if isinstance(row, UncodedClientRow) else row for row in rows]
+        new = [row for row in written if isinstance(row, NewClientRow)]
+        updates = [row for row in written if isinstance(row, ClientUpdateRow)]
         self.database.send(self.db.insert_clients, [row.insert_row for row in new], [row.code for row in new],
                            self.rt.now(), self.rt.operator, self.summary.file)
         added = [row for row in new if row.duplicates]
         ids = self.database.ask(self.db.ids_of, [row.code for row in added]) if added else {}
-        overridden = [(ids[row.code], row) for row in added]
-        overridden += [(row.existing["id"], row) for row in rows if row.existing is not None and row.duplicates]
+        overridden: list[tuple[int, NewClientRow | ClientUpdateRow]] = [(ids[row.code], row) for row in added]
+        overridden += [(row.existing["id"], row) for row in updates if row.duplicates]
         events = [(client_id, "client.duplicate-override", "duplicate check overridden: " + "; ".join(row.duplicates))
                   for client_id, row in overridden]
         changes = []
         unchanged = 0
-        for row in (row for row in rows if row.existing is not None):
+        for row in updates:
             changed = {k: v for k, v in row.values.items() if k not in DERIVED and row.existing.get(k) != v}
             if not changed:
                 unchanged += 1
@@ -224,37 +237,39 @@ class ClientImport(ImportRun):
                                        for k, v in changed.items())))
         if changes:
             self.database.send(self.db.update_clients, changes)
-        noted = [row for row in rows if row.note]
+        noted = [row for row in written if row.note]
         if noted:
-            new_ids = self.database.ask(self.db.ids_of, [row.code for row in noted if row.existing is None])
-            notes = [(row.existing["id"] if row.existing is not None else new_ids[row.code], row.note)
+            new_ids = self.database.ask(self.db.ids_of, [row.code for row in noted if isinstance(row, NewClientRow)])
+            notes = [(new_ids[row.code] if isinstance(row, NewClientRow) else row.existing["id"], row.note)
                      for row in noted]
             self.database.send(self.db.add_notes, notes, self.rt.now(), self.rt.operator)
         if events:
             self.database.send(self.db.log, events, self.rt.now(), self.rt.operator)
         return len(new), len(changes), unchanged
 
-    def _assign_codes(self, rows: list[CheckedClientRow]) -> None:
-        """Codes from the configured format for new rows without one, skipping codes in use."""
+    def _assign_codes(self, rows: list[UncodedClientRow]) -> dict[int, NewClientRow]:
+        """Codes from the configured format for new rows without one, skipping codes in use:
+        each row, by line, as the new row it now is."""
         if not rows:
-            return
-        if self.last_number is None:
-            self.last_number = self.database.ask(self.db.sequence, "client_code")
+            return {}
+        number: int = self.database.ask(self.db.sequence, "client_code") if self.last_number is None \
+            else self.last_number
         codes: list[str] = []
         while len(codes) < len(rows):
-            candidates = []
+            candidates: list[str] = []
             while len(candidates) < len(rows) - len(codes):
-                self.last_number += 1
-                candidate = format_code(self.code_format, self.last_number)
+                number += 1
+                candidate = format_code(self.code_format, number)
                 if candidate not in self.codes:
                     candidates.append(candidate)
             taken = self.database.ask(self.db.taken_codes, candidates)
             codes += [c for c in candidates if c not in taken]
+        self.last_number = number
+        coded = {}
         for row, code in zip(rows, codes, strict=True):
-            row.values["code"] = code
-            finish_search_text(row.values)
-            row.insert_row = insert_row(row.values, self.processors, self.copy_rows)
+            coded[row.line] = row.coded(code, self.processors, self.copy_rows)
             self.codes[code] = row.line
+        return coded
 
 
 def _shown(value: Any) -> str:

@@ -19,7 +19,7 @@ from ispcube.db import models as m
 from ispcube.db.bulk_insert import bulk_insert, copy_lines
 from ispcube.services.clients.lifecycle import describe_match
 from ispcube.services.clients.log import log_bulk, log_selected
-from ispcube.services.imports.clients.check import INSERT_COLUMNS, SETTABLE
+from ispcube.services.imports.clients.check import INSERT_COLUMNS, SETTABLE, InsertRow
 
 CLIENTS = m.Client.__table__
 EVENTS = m.ClientEvent.__table__
@@ -88,7 +88,7 @@ class ImportDb:
         id_keys = {k for k, _, _ in keys if k} & self.id_keys
         addresses = {a for _, a, _ in keys if a} & self.addresses
         if not id_keys and not addresses:
-            return [()] * len(keys)
+            return [[] for _ in keys]
         c = CLIENTS.c
         found = self.conn.execute(
             select(c.id, c.code, c.name, c.deleted, c.previous_code, c.balance, c.id_key, c.address_key)
@@ -132,14 +132,14 @@ class ImportDb:
         if done.rowcount == 0:
             self.conn.execute(insert(SEQUENCES).values(name=name, value=value))
 
-    def insert_clients(self, rows: list[tuple | str], codes: list[str], at: datetime, operator: str,
+    def insert_clients(self, rows: list[InsertRow], codes: list[str], at: datetime, operator: str,
                        file: str) -> None:
         """Insert ROWS (built by check.insert_row: COPY lines on PostgreSQL), whose
         client codes are CODES, and log each one, set-based."""
         if not rows:
             return
         if self.conn.dialect.name == "postgresql":
-            copy_lines(self.conn, CLIENTS, INSERT_COLUMNS, rows)
+            copy_lines(self.conn, CLIENTS, INSERT_COLUMNS, _copy_lines(rows))
         else:
             # Columns NULL in every row of the batch are left out: the database fills them with
             # NULL anyway, and migrated files leave many columns empty (less to bind).
@@ -180,3 +180,11 @@ class ImportDb:
     def log(self, events: list[tuple[int, str, str]], at: datetime, operator: str) -> None:
         """Client log rows (client id, kind, message), written in one bulk insert."""
         log_bulk(self.conn, at, operator, events)
+
+
+def _copy_lines(rows: list[InsertRow]) -> list[str]:
+    """ROWS as every row of an import on PostgreSQL is built: a line of COPY text."""
+    lines = [row for row in rows if isinstance(row, str)]
+    if len(lines) != len(rows):
+        raise TypeError("a client row for PostgreSQL was not built as a COPY line")
+    return lines

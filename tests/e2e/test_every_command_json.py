@@ -22,12 +22,13 @@ import pytest
 import typer
 
 from ispcube.domain.target2 import first_collection_day
+from ispcube.sim.afip import AfipSimulator
 from ispcube.sim.mercadopago import MercadoPagoSimulator
 from tests.conftest import Cli
 from tests.integration.test_cpe import PASSWORDS, FakeAirOS
 from tests.integration.test_geocode import KEY, FakeGoogle, place
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
-from tests.support.afip import authority
+from tests.support.afip import CUIT, authority, company
 from tests.support.network import add_mikrotik, start_simulators
 
 pytestmark = pytest.mark.slow   # every command of the app, each on its own copy of an ISP
@@ -44,7 +45,7 @@ class Case:
     before: list[list[str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)   # written into the case's directory first
     input: str | None = None
-    peer: str | None = None               # "radio", "google", "stripe" or "mercadopago"
+    peer: str | None = None               # "radio", "google", "stripe", "mercadopago" or "afip"
 
 
 def table_cases(noun: str, new: list[str], key: str, edit: list[str], unused: str, keys: tuple[str, ...]):
@@ -125,6 +126,12 @@ CASES: dict[str, Case] = {
     "cheque list": Case([], ("id", "status")),
     "cheque set-status": Case(["{cheque}", "deposited"], ("id", "status")),
     "billing run": Case(["--period", "2026-11"], ("period", "invoices")),
+    "invoice authorize": Case([], ("driver", "authorized", "refused")),
+    "fiscal check": Case([], ("company", "point_of_sale", "document", "last"), peer="afip", before=[
+        ["company", "edit", "1", "--tax-id", str(CUIT), "--point-of-sale", "1", "--afip-cert", "{cert}",
+         "--afip-key", "{key}"],
+        ["config", "set", "fiscal.driver", "afip"], ["config", "set", "afip.wsaa_url", "{wsaa}"],
+        ["config", "set", "afip.wsfe_url", "{wsfe}"]]),
     "pay": Case(["A1", "--cash", "10"], ("receipt", "balance")),
     "commit": Case(["A1", "2026-12-31"], ("client", "commitment")),
     "enforce": Case([], ("mode", "routers")),
@@ -292,6 +299,15 @@ def _peer(name: str | None, request, env: dict) -> dict:
     if name == "stripe":
         request.getfixturevalue("proxy")
         return {"card": saved_card(request.getfixturevalue("localstripe"), "4242424242424242")}
+    if name == "afip":
+        afip = AfipSimulator([authority().certificate]).start()
+        request.addfinalizer(afip.stop)
+        folder = request.getfixturevalue("tmp_path")
+        (folder / "afip.crt").write_bytes(company().certificate_pem)
+        (folder / "afip.key").write_bytes(company().key_pem)
+        (folder / "afip.key").chmod(0o600)
+        return {"wsaa": afip.wsaa_url, "wsfe": afip.wsfe_url, "cert": str(folder / "afip.crt"),
+                "key": str(folder / "afip.key")}
     if name == "mercadopago":
         mercadopago = MercadoPagoSimulator(MP_TOKEN).start()
         request.addfinalizer(mercadopago.stop)

@@ -166,6 +166,13 @@ ROWS = [
         "operator 'ana' is a collector", setup=_file("bad.csv", BAD_LEDGER)),
     Row("cheque set-status: bad status", "cheque set-status 1 bounced", 1, "bounced"),
     Row("billing run: bad period", "billing run --period 2026-13", 1, "2026-13"),
+    # fiscal invoices
+    Row("invoice authorize: a company without its AFIP data", "invoice authorize", 3,
+        "company 1: AFIP needs its --tax-id, --point-of-sale, --afip-cert, --afip-key (`ispcube company edit 1",
+        setup=_both(_run("config", "set", "fiscal.driver", "afip"), _run("client", "edit", "A1", "--signup-date",
+                                                                         "2026-01-01"),
+                    _run("billing", "run", "--period", "2026-11"))),
+    Row("fiscal check: no tax authority", "fiscal check", 1, "fiscal.driver is none"),
     # collections
     Row("collect sepa: not in euros", f"collect sepa --collection-date {COLLECTION} --out {{tmp}}/r.xml", 1,
         "in euros"),

@@ -42,7 +42,7 @@ class FiscalDocument(Base):
     total: Mapped[Decimal] = mapped_column(Money)
     net: Mapped[Decimal] = mapped_column(Money)
     vat: Mapped[Decimal] = mapped_column(Money)
-    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))   # the plans' (letter C: not charged)
     receptor_vat: Mapped[int] = mapped_column(Integer)          # tax.ReceptorVat
     receptor_doc_type: Mapped[int] = mapped_column(Integer)
     receptor_doc_number: Mapped[int] = mapped_column(BigInteger)

@@ -82,7 +82,7 @@ def write_documents(uow: UnitOfWork, period: Period, new: Any) -> None:
             "point_of_sale": point_of_sale, "number": number if internal else None,
             "issued": entry_date if internal else None, "service_from": entry_date, "service_to": period.end,
             "payment_due": due_date, "total": split.total, "net": split.net, "vat": split.vat,
-            "vat_rate": split.rate, "receptor_vat": receptor, "receptor_doc_type": doc_type,
+            "vat_rate": Decimal(str(rate)), "receptor_vat": receptor, "receptor_doc_type": doc_type,
             "receptor_doc_number": doc_number, "attempts": 0})
     for start in range(0, len(documents), BATCH):
         session.execute(insert(FiscalDocument.__table__), documents[start:start + BATCH])   # Core: one executemany

@@ -24,7 +24,7 @@ from ispcube.db import models as m
 from ispcube.domain.fiscal import FISCAL_DRIVERS, FiscalStatus
 from ispcube.domain.ids import normalise_id
 from ispcube.domain.text import quoted
-from ispcube.errors import FiscalAuthError, Invalid
+from ispcube.errors import Invalid
 from ispcube.services.admin import config
 
 
@@ -58,25 +58,21 @@ class AfipCompany:
 
 
 def afip_company(company: m.Company) -> AfipCompany:
-    """COMPANY's AFIP identity, or Invalid naming what is missing."""
+    """COMPANY's AFIP identity, or Invalid naming what is missing (the caller names the company)."""
     missing = [flag for flag, value in (("--tax-id", company.tax_id), ("--point-of-sale", company.point_of_sale),
                                         ("--afip-cert", company.afip_cert), ("--afip-key", company.afip_key))
                if not value]
     if missing:
-        raise Invalid(f"company {company.number} lacks what AFIP needs: set {', '.join(missing)} "
-                      f"(`ispcube company edit {company.number} ...`)")
+        raise Invalid(f"AFIP needs its {', '.join(missing)} (`ispcube company edit {company.number} ...`)")
     try:
         checked = normalise_id("AR", "CUIT", company.tax_id)
     except Invalid:
         checked = None
     if checked is None:
-        raise Invalid(f"company {company.number}: tax ID {quoted(company.tax_id or '')} is not a valid CUIT")
+        raise Invalid(f"its tax ID {quoted(company.tax_id or '')} is not a valid CUIT")
     cuit = int(checked.key)
     assert company.point_of_sale is not None and company.afip_cert and company.afip_key
-    try:
-        credentials = Credentials.from_files(cuit, Path(company.afip_cert), Path(company.afip_key))
-    except FiscalAuthError as exc:
-        raise FiscalAuthError(f"company {company.number}: {exc}") from None
+    credentials = Credentials.from_files(cuit, Path(company.afip_cert), Path(company.afip_key))
     return AfipCompany(company.id, company.number, cuit, company.point_of_sale, credentials)
 
 

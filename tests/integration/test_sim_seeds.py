@@ -1,6 +1,6 @@
-"""`sim routeros --address-lists FILE --secrets FILE`: the router starts holding another system's
-cut list and PPPoE secrets (a disabled one among them); a bad line is refused, naming it, before
-serving."""
+"""`sim routeros --address-lists FILE --secrets FILE --queues FILE`: the router starts holding
+another system's cut list, PPPoE secrets (a disabled one among them) and simple queues; a bad
+line is refused, naming it, before serving."""
 
 from tests.conftest import Cli
 from tests.integration.test_demo_explore import _sim, _stop
@@ -32,6 +32,32 @@ def test_the_router_starts_with_the_address_lists_and_secrets_of_the_files(tmp_p
     assert [(s["name"], s["password"], s["profile"], s["disabled"]) for s in secrets] == [
         ("ppp1003", "x", "hogar", "true"), ("ppp1006", "y", "default", "false")]
 
+QUEUES = """name,target,max-limit,comment,disabled
+cliente-1003,10.0.0.3,10M/2M,plan hogar,
+cliente-1007,10.0.0.7/32,,,yes
+"""
+
+
+def test_the_router_starts_with_the_queues_and_the_secrets_addresses_and_profiles(tmp_path):
+    (tmp_path / "secrets.csv").write_text("name,password,profile,disabled,remote-address,comment\n"
+                                          "ppp1003,x,hogar,no,10.0.0.3,cliente 1003\n")
+    (tmp_path / "queues.csv").write_text(QUEUES)
+    process, lines = _sim("--port", "0", "--secrets", str(tmp_path / "secrets.csv"),
+                          "--queues", str(tmp_path / "queues.csv"))
+    try:
+        port = int(lines[0].split("127.0.0.1:")[1].split()[0])
+        secrets = _read(port, "/ppp/secret")
+        profiles = _read(port, "/ppp/profile")
+        queues = _read(port, "/queue/simple")
+    finally:
+        _stop(process)
+    assert [(s["name"], s["profile"], s["remote-address"], s["comment"]) for s in secrets] == [
+        ("ppp1003", "hogar", "10.0.0.3", "cliente 1003")]
+    assert [p["name"] for p in profiles] == ["default", "hogar", "default-encryption"]
+    assert [(q["name"], q["target"], q["max-limit"], q.get("comment"), q["disabled"]) for q in queues] == [
+        ("cliente-1003", "10.0.0.3/32", "10000000/2000000", "plan hogar", "false"),
+        ("cliente-1007", "10.0.0.7/32", "0/0", None, "true")]
+
 
 def test_a_bad_line_is_refused_naming_it(tmp_path):
     cli = Cli(f"sqlite:///{tmp_path / 'unused.db'}")
@@ -47,6 +73,13 @@ def test_a_bad_line_is_refused_naming_it(tmp_path):
             "line 2: column disabled 'maybe' is not yes or no",
         ("--secrets", "name,password,profile,disabled\nppp1,x,,\nppp1,y,,\n"): "line 3: secret 'ppp1' is listed twice",
         ("--secrets", "name,password\nppp1,x,extra\n"): "line 2: 3 values for 2 columns",
+        ("--secrets", "name,remote-address\nppp1,10.0.0.300\n"):
+            "line 2: column remote-address '10.0.0.300' is not an IPv4 address",
+        ("--queues", "name,target\nq1,\n"): "line 2: column target is empty",
+        ("--queues", "name,target\nq1,10.0.0.1\nq1,10.0.0.2\n"): "line 3: queue 'q1' is listed twice",
+        ("--queues", "name,target,max-limit\nq1,10.0.0.1,fast\n"):
+            "line 2: column max-limit 'fast' is not upload/download (e.g. 10M/2M)",
+        ("--queues", "name,target\nq1,router\n"): "line 2: column target 'router' is not an IPv4 address or network",
     }
     for (option, text), why in cases.items():
         table.write_text(text)

@@ -32,7 +32,14 @@ def sim_routeros(
                                                       "list,address,comment), e.g. another system's cut list."),
     secrets: Optional[Path] = typer.Option(None, "--secrets", metavar="FILE",
                                            help="Start with these PPPoE secrets (CSV with the header "
-                                                "name,password,profile,disabled; disabled: yes or no)."),
+                                                "name,password,profile,disabled and optional remote-address,comment; "
+                                                "disabled: yes or no)."),
+    queues: Optional[Path] = typer.Option(None, "--queues", metavar="FILE",
+                                          help="Start with these simple queues (CSV with the header "
+                                               "name,target,max-limit,comment,disabled; max-limit: e.g. 10M/2M)."),
+    out_of_order: int = typer.Option(0, "--out-of-order", min=0, metavar="N",
+                                     help="Answer tagged commands in groups of N, the last one first "
+                                          "(0: in order)."),
     demo: Optional[str] = typer.Option(None, "--demo", metavar="DB",
                                        help="Bring back the routers of this demo database, on their ports and with "
                                             "their credentials, holding what the demo left on them."),
@@ -46,7 +53,9 @@ def sim_routeros(
     password = os.environ.get(password_env, "") if password_env else None
     sims, db_path = build_simulators(demo=demo, port=port, user=user, password=password,
                                      latency_ms=latency_ms, registrations=registrations,
-                                     address_lists=address_lists, secrets=secrets)
+                                     address_lists=address_lists, secrets=secrets, queues=queues)
+    for sim in sims:
+        sim.out_of_order = out_of_order
 
     def ready(started) -> None:
         st = state(ctx)
@@ -58,12 +67,13 @@ def sim_routeros(
                                         f"(user {sim.username}); Ctrl-C stops it")
                 continue
             held = {"address_list": len(sim.address_list()), "ppp_secrets": len(sim.ppp_secrets()),
+                    "simple_queues": len(sim.simple_queues()),
                     "registrations": len(sim.registrations("wireless")) + len(sim.registrations("wifi"))}
             render_event(st, {**event, **held},
                          f"simulated MikroTik '{sim.identity}' listening on {sim.host}:{sim.port} "
                          f"(user {sim.username}): "
                          f"{held['address_list']} address-list entries, {held['ppp_secrets']} PPPoE secrets, "
-                         f"{held['registrations']} registrations")
+                         f"{held['simple_queues']} simple queues, {held['registrations']} registrations")
         if db_path is not None:
             from ispcube.cli.state import program
             from ispcube.services.demo.network import enforce_command, story_day

@@ -1,8 +1,8 @@
 """A simulated MikroTik router speaking the RouterOS API (port 8728 protocol) over TCP.
 
 Real client libraries (``routeros_api``, ``librouteros``) work against it unchanged.
-It keeps a few menus in memory (firewall address lists, PPP secrets and active
-sessions, wireless registration tables, identity and resource), counts what
+It keeps a few menus in memory (firewall address lists, PPP secrets, profiles and active
+sessions, simple queues, wireless registration tables, identity and resource), counts what
 clients do, and has switches for the faults a real router shows in the field.
 
 Usage::
@@ -16,8 +16,9 @@ Usage::
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 import hashlib
 import os
@@ -94,7 +95,11 @@ class RouterOSSimulator:
       terminators not counted) the connection is closed; ``drop_mid_reply=True`` is
       the same with one word.  Login replies are never cut.  The command itself
       still takes effect, as on a router whose reply got lost.
-    * ``latency_ms`` -- delay before the reply to every command, login included.
+    * ``latency_ms`` -- delay before the reply to every command, login included: a round
+      trip, counted from when the command arrived, so commands a client sends without waiting
+      (tagged, several in flight) are answered about one delay later all together.
+    * ``out_of_order`` -- answer tagged commands in groups of this many, the last one first
+      (0: in the order they came); a group short of that many goes out after a short wait.
     * ``trap_on`` -- command paths (``"/ppp/secret/set"``) answered with
       ``!trap =message=<trap_message>`` and no effect.
 
@@ -128,6 +133,7 @@ class RouterOSSimulator:
         self.lock = threading.RLock()
 
         self.latency_ms = latency_ms
+        self.out_of_order = 0
         self.refuse_connections = False
         self.fail_login = False
         self.drop_after_words: int | None = None
@@ -272,6 +278,27 @@ class RouterOSSimulator:
         with self.lock:
             return self.state.ppp_secrets.add(fields)
 
+    def ppp_profiles(self) -> list[dict[str, str]]:
+        with self.lock:
+            return self.state.ppp_profiles.rows()
+
+    def add_ppp_profile(self, name: str, rate_limit: str | None = None, comment: str | None = None,
+                        local_address: str | None = None) -> str:
+        fields = {"name": name, "rate-limit": rate_limit, "comment": comment, "local-address": local_address}
+        with self.lock:
+            return self.state.ppp_profiles.add({key: value for key, value in fields.items() if value is not None})
+
+    def simple_queues(self) -> list[dict[str, str]]:
+        with self.lock:
+            return self.state.simple_queues.rows()
+
+    def add_simple_queue(self, name: str, target: str, max_limit: str | None = None, comment: str | None = None,
+                         disabled: bool = False) -> str:
+        fields = {"name": name, "target": target, "max-limit": max_limit, "comment": comment,
+                  "disabled": "yes" if disabled else "no"}
+        with self.lock:
+            return self.state.simple_queues.add({key: value for key, value in fields.items() if value is not None})
+
     def ppp_active(self) -> list[dict[str, str]]:
         with self.lock:
             return self.state.ppp_active.rows()
@@ -376,28 +403,139 @@ class RouterOSSimulator:
 
     def _run_session(self, client: socket.socket) -> None:
         connection: socket.socket = client
+        outbox: _Outbox | None = None
         try:
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.ssl_context is not None:
                 connection = self.ssl_context.wrap_socket(client, server_side=True)
                 with self.lock:
                     self._sessions[threading.current_thread()] = connection
+            outbox = _Outbox(self, connection)
             with connection.makefile("rb") as stream:
-                _Session(self, connection, SentenceReader(stream)).run()
-        except (OSError, EOFError, WireError, _DropConnection):
+                _Session(self, outbox, SentenceReader(stream)).run()
+        except (OSError, EOFError, WireError):
             pass  # the client went away or a fault switch cut it off
         finally:
+            if outbox is not None:
+                outbox.finish()
             _shutdown(connection)
             with self.lock:
                 self._sessions.pop(threading.current_thread(), None)
 
 
+@dataclass
+class _Reply:
+    """A command's answer waiting to go out: when it is due and what it says."""
+    due: float
+    sentences: list[Sentence]
+    tag: str | None
+    may_drop: bool
+
+
+class _Outbox:
+    """Sends a session's replies from a thread of its own, each when it falls due.
+
+    The session goes on reading while replies wait, so commands sent without waiting for
+    their answers (several in flight) are delayed once, not once each; with ``out_of_order``
+    the tagged replies go out in groups, the last one first."""
+
+    GROUP_WAIT_S = 0.02   # a group short of out_of_order replies goes out after this wait
+
+    def __init__(self, router: RouterOSSimulator, connection: socket.socket) -> None:
+        self.router = router
+        self.connection = connection
+        self._waiting: deque[_Reply] = deque()
+        self._ready = threading.Condition()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name=f"{threading.current_thread().name}-send",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, sentences: list[Sentence], tag: str | None, may_drop: bool, arrived: float) -> None:
+        reply = _Reply(arrived + self.router.latency_ms / 1000, sentences, tag, may_drop)
+        with self._ready:
+            self._waiting.append(reply)
+            self._ready.notify()
+
+    def finish(self) -> None:
+        """Send what is waiting, then stop the thread (the session read its last command)."""
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        try:
+            while (group := self._next_group()) is not None:
+                for reply in group:
+                    self._send(reply)
+        except (OSError, _DropConnection):
+            _shutdown(self.connection)   # the session's read fails and it ends
+
+    def _next_group(self) -> list[_Reply] | None:
+        with self._ready:
+            while True:
+                if not self._waiting:
+                    if self._closing:
+                        return None
+                    self._ready.wait()
+                    continue
+                first = self._waiting[0]
+                wait = first.due - time.monotonic()
+                if wait > 0:
+                    self._ready.wait(wait)
+                    continue
+                window = self.router.out_of_order
+                if window <= 1 or first.tag is None:
+                    return [self._waiting.popleft()]
+                group = self._tagged_due(window)
+                late = time.monotonic() - first.due >= self.GROUP_WAIT_S
+                if len(group) >= window or late or self._closing:
+                    for _ in group:
+                        self._waiting.popleft()
+                    return group[::-1]
+                self._ready.wait(self.GROUP_WAIT_S)
+
+    def _tagged_due(self, window: int) -> list[_Reply]:
+        now, group = time.monotonic(), list[_Reply]()
+        for reply in self._waiting:
+            if reply.tag is None or reply.due > now or len(group) == window:
+                break
+            group.append(reply)
+        return group
+
+    def _send(self, reply: _Reply) -> None:
+        router, sentences = self.router, reply.sentences
+        if reply.tag is not None:
+            sentences = [[sentence[0], f".tag={reply.tag}", *sentence[1:]] for sentence in sentences]
+        budget = router.drop_after_words if router.drop_after_words is not None else None
+        if router.drop_mid_reply:
+            budget = 1 if budget is None else min(budget, 1)
+        if not reply.may_drop or budget is None:
+            self.connection.sendall(b"".join(encode_sentence(sentence) for sentence in sentences))
+            return
+        self._send_until_dropped(sentences, budget)
+
+    def _send_until_dropped(self, sentences: Iterable[Sentence], budget: int) -> None:
+        chunks: list[bytes] = []
+        for sentence in sentences:
+            for word in sentence:
+                if budget <= 0:
+                    self.connection.sendall(b"".join(chunks))
+                    raise _DropConnection
+                chunks.append(encode_word(word))
+                budget -= 1
+            chunks.append(b"\x00")
+        self.connection.sendall(b"".join(chunks))
+
+
 class _Session:
     """One client connection: login state, command dispatch and the reply writer."""
 
-    def __init__(self, router: RouterOSSimulator, connection: socket.socket, reader: SentenceReader) -> None:
+    def __init__(self, router: RouterOSSimulator, outbox: _Outbox, reader: SentenceReader) -> None:
         self.router = router
-        self.connection = connection
+        self.outbox = outbox
         self.reader = reader
         self.logged_in = False
         self.challenge: bytes | None = None
@@ -411,13 +549,14 @@ class _Session:
                 return
             if not words:
                 continue  # RouterOS ignores empty sentences
+            arrived = time.monotonic()
             command = parse_command(words)
             is_login = command.path == "/login"
             if not self.logged_in and not is_login and command.path != "/quit":
-                self._send([["!fatal", NOT_LOGGED_IN]], tag=None, may_drop=False)
+                self.outbox.put([["!fatal", NOT_LOGGED_IN]], None, False, arrived)
                 return
             replies, close_after = self._handle(command)
-            self._send(replies, tag=None if close_after else command.tag, may_drop=not is_login)
+            self.outbox.put(replies, None if close_after else command.tag, not is_login, arrived)
             if close_after:
                 return
 
@@ -524,34 +663,6 @@ class _Session:
     def _expected_response(self, challenge: bytes) -> str:
         digest = hashlib.md5(b"\x00" + self.router.password.encode() + challenge, usedforsecurity=False)
         return "00" + digest.hexdigest()
-
-    # -- writing
-
-    def _send(self, sentences: list[Sentence], tag: str | None, may_drop: bool) -> None:
-        router = self.router
-        if router.latency_ms:
-            time.sleep(router.latency_ms / 1000)
-        if tag is not None:
-            sentences = [[sentence[0], f".tag={tag}", *sentence[1:]] for sentence in sentences]
-        budget = router.drop_after_words if router.drop_after_words is not None else None
-        if router.drop_mid_reply:
-            budget = 1 if budget is None else min(budget, 1)
-        if not may_drop or budget is None:
-            self.connection.sendall(b"".join(encode_sentence(sentence) for sentence in sentences))
-            return
-        self._send_until_dropped(sentences, budget)
-
-    def _send_until_dropped(self, sentences: Iterable[Sentence], budget: int) -> None:
-        chunks: list[bytes] = []
-        for sentence in sentences:
-            for word in sentence:
-                if budget <= 0:
-                    self.connection.sendall(b"".join(chunks))
-                    raise _DropConnection
-                chunks.append(encode_word(word))
-                budget -= 1
-            chunks.append(b"\x00")
-        self.connection.sendall(b"".join(chunks))
 
 
 class CannotListen(OSError):

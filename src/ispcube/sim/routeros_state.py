@@ -456,6 +456,188 @@ class PppSecrets(Table):
         return printed
 
 
+_RATE = r"\d+(?:\.\d+)?[kKMG]?"
+_RATE_PAIR = rf"{_RATE}(?:/{_RATE})?"
+# rx/tx [burst rx/tx [threshold rx/tx [burst time rx/tx [priority [limit-at rx/tx]]]]]
+_RATE_LIMIT = re.compile(
+    rf"^{_RATE_PAIR}(?:\s+{_RATE_PAIR}(?:\s+{_RATE_PAIR}(?:\s+\d+[smh]?(?:/\d+[smh]?)?"
+    rf"(?:\s+[1-8](?:\s+{_RATE_PAIR})?)?)?)?)?$"
+)
+_UNITS = {"": 1, "k": 1000, "K": 1000, "M": 1_000_000, "G": 1_000_000_000}
+
+
+def bits_per_second(argument: str, value: str) -> int:
+    """``10M`` -> ``10000000``; a bare number is bits per second already."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([kKMG]?)", value.strip())
+    if not match:
+        raise invalid_value(argument)
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def rate_pair(argument: str, value: str) -> str:
+    """A simple queue's ``upload/download`` pair as the API prints it, in bits per second."""
+    parts = value.split("/")
+    if len(parts) > 2 or not value.strip():
+        raise invalid_value(argument)
+    upload = bits_per_second(argument, parts[0])
+    download = bits_per_second(argument, parts[1]) if len(parts) == 2 else upload
+    return f"{upload}/{download}"
+
+
+class PppProfiles(Table):
+    """``/ppp/profile``: what a secret's sessions get (addresses, ``rate-limit``).
+
+    The two built-in profiles (``default`` and ``default-encryption``) are always there and
+    cannot be removed; ``rate-limit`` is kept as written (``10M/2M``, with burst fields)."""
+
+    writable = frozenset({
+        "name", "local-address", "remote-address", "rate-limit", "only-one", "comment",
+        "dns-server", "address-list", "parent-queue", "change-tcp-mss", "use-encryption",
+    })
+    required = ("name",)
+    name_field = "name"
+    duplicate_message = "failure: profile with the same name already exists"
+    BUILT_IN = {0: "default", 0xFFFFFFFE: "default-encryption"}
+    UNSET_WHEN_EMPTY = frozenset({"comment", "rate-limit", "local-address", "remote-address", "dns-server",
+                                  "parent-queue"})
+
+    def __init__(self, clock: SimClock, ros7: bool) -> None:
+        super().__init__(clock, ros7)
+        for number, name in self.BUILT_IN.items():
+            row = self._defaults()
+            row.update(name=name, default=True)
+            if name == "default-encryption":
+                row["use-encryption"] = "yes"
+            self._rows[number] = row
+
+    def _defaults(self) -> dict[str, Any]:
+        return {
+            "local-address": None, "remote-address": None, "rate-limit": None, "only-one": "default",
+            "comment": None, "dns-server": None, "address-list": "", "parent-queue": None,
+            "change-tcp-mss": "default", "use-encryption": "default", "default": False,
+        }
+
+    def _apply(self, row: dict[str, Any], attributes: Mapping[str, str]) -> None:
+        for name, value in attributes.items():
+            value = "" if value is None else str(value)
+            if name == "name":
+                if not value:
+                    raise invalid_value(name)
+                if row.get("default") and value != row["name"]:
+                    raise CommandTrap("failure: can not rename default profile")
+            elif name == "rate-limit":
+                if value and not _RATE_LIMIT.match(value.strip()):
+                    raise invalid_value(name)
+                value = value.strip()
+            elif name in ("only-one", "change-tcp-mss", "use-encryption"):
+                if value not in ("yes", "no", "default", "required"):
+                    raise invalid_value(name)
+            row[name] = (value or None) if name in self.UNSET_WHEN_EMPTY else value
+
+    def remove(self, ids: str | None) -> None:
+        numbers = self.resolve(ids)
+        if any(self._rows[number]["default"] for number in numbers):
+            raise CommandTrap("failure: can not remove default profile")
+        for number in numbers:
+            del self._rows[number]
+
+    def _unique_key(self, row: Mapping[str, Any]) -> tuple:
+        return (row["name"],)
+
+    def _render(self, row: Mapping[str, Any]) -> dict[str, str]:
+        printed = {"name": row["name"]}
+        for optional in ("local-address", "remote-address", "dns-server", "parent-queue", "rate-limit"):
+            if row[optional]:
+                printed[optional] = row[optional]
+        printed.update({
+            "use-mpls": "default", "use-compression": "default", "use-encryption": row["use-encryption"],
+            "only-one": row["only-one"], "change-tcp-mss": row["change-tcp-mss"], "use-upnp": "default",
+            "address-list": row["address-list"], "on-up": "", "on-down": "", "default": ros_bool(row["default"]),
+        })
+        if row["comment"]:
+            printed["comment"] = row["comment"]
+        return printed
+
+
+class SimpleQueues(Table):
+    """``/queue/simple``: a speed limit on a target (an address, printed ``10.0.0.5/32``).
+
+    Limits print in bits per second (``max-limit=10M/2M`` prints ``10000000/2000000``, upload
+    first); a queue added without a name is called ``queueN``, as RouterOS names it."""
+
+    writable = frozenset({
+        "name", "target", "max-limit", "limit-at", "burst-limit", "burst-threshold", "burst-time",
+        "parent", "priority", "queue", "comment", "disabled",
+    })
+    name_field = "name"
+    duplicate_message = "failure: already have such name"
+    RATE_FIELDS = ("max-limit", "limit-at", "burst-limit", "burst-threshold")
+
+    def _defaults(self) -> dict[str, Any]:
+        return {
+            "name": None, "target": "", "parent": "none", "priority": "8/8",
+            "queue": "default-small/default-small", "burst-time": "0s/0s", "comment": None, "disabled": False,
+            **{name: "0/0" for name in self.RATE_FIELDS},
+        }
+
+    def add(self, attributes: Mapping[str, str]) -> str:
+        if not attributes.get("name"):
+            attributes = {**attributes, "name": self._free_name()}
+        return super().add(attributes)
+
+    def _free_name(self) -> str:
+        taken = {row["name"] for row in self._rows.values()}
+        number = 1
+        while f"queue{number}" in taken:
+            number += 1
+        return f"queue{number}"
+
+    def _apply(self, row: dict[str, Any], attributes: Mapping[str, str]) -> None:
+        for name, value in attributes.items():
+            value = "" if value is None else str(value)
+            if name == "disabled":
+                row[name] = parse_bool(name, value)
+            elif name == "target":
+                row[name] = ",".join(self._target(part) for part in value.split(",") if part.strip())
+            elif name in self.RATE_FIELDS:
+                row[name] = rate_pair(name, value)
+            elif name == "name":
+                if not value:
+                    raise invalid_value(name)
+                row[name] = value
+            elif name == "comment":
+                row[name] = value or None
+            else:
+                row[name] = value
+
+    @staticmethod
+    def _target(value: str) -> str:
+        value = value.strip()
+        if re.fullmatch(r"[\d./]+", value):
+            try:
+                return str(ipaddress.IPv4Network(value, strict=False))
+            except ValueError:
+                raise invalid_value("target") from None
+        return value   # an interface, as RouterOS also accepts
+
+    def _unique_key(self, row: Mapping[str, Any]) -> tuple:
+        return (row["name"],)
+
+    def _render(self, row: Mapping[str, Any]) -> dict[str, str]:
+        printed = {
+            "name": row["name"], "target": row["target"], "parent": row["parent"], "packet-marks": "",
+            "priority": row["priority"], "queue": row["queue"],
+            **{name: row[name] for name in self.RATE_FIELDS}, "burst-time": row["burst-time"],
+            "bucket-size": "0.1/0.1", "invalid": "false", "dynamic": "false",
+            "disabled": ros_bool(row["disabled"]),
+        }
+        if not self.ros7:
+            del printed["bucket-size"]
+        if row["comment"]:
+            printed["comment"] = row["comment"]
+        return printed
+
+
 class PppActive(Table):
     """``/ppp/active``: live sessions; the API can only print and remove (disconnect) them."""
 
@@ -599,6 +781,8 @@ class RouterState:
         self.version = version
         self.address_list = AddressList(clock, ros7)
         self.ppp_secrets = PppSecrets(clock, ros7)
+        self.ppp_profiles = PppProfiles(clock, ros7)
+        self.simple_queues = SimpleQueues(clock, ros7)
         self.ppp_active = PppActive(clock, ros7)
         self.wireless_registrations = WirelessRegistrations(clock, ros7)
         self.wifi_registrations = WifiRegistrations(clock, ros7)
@@ -607,6 +791,8 @@ class RouterState:
         self.menus: dict[str, Menu] = {
             "/ip/firewall/address-list": self.address_list,
             "/ppp/secret": self.ppp_secrets,
+            "/ppp/profile": self.ppp_profiles,
+            "/queue/simple": self.simple_queues,
             "/ppp/active": self.ppp_active,
             "/interface/wireless/registration-table": self.wireless_registrations,
             "/interface/wifi/registration-table": self.wifi_registrations,

@@ -1,17 +1,21 @@
-"""Address-list entries and PPPoE secrets for the simulated MikroTik, read from CSV files.
+"""Address-list entries, PPPoE secrets and simple queues for the simulated MikroTik, read from
+CSV files.
 
-`ispcube sim routeros --address-lists FILE --secrets FILE` starts the router holding what another
-system left on it (its cut list, its disabled secrets), so the first `enforce` can be tried
-against it. Each file is CSV with a header row:
+`ispcube sim routeros --address-lists FILE --secrets FILE --queues FILE` starts the router
+holding what another system left on it (its cut list, its secrets, its speed limits), so the
+first `enforce` can be tried against it. Each file is CSV with a header row:
 
-| file              | columns                                  | required          |
-|-------------------|------------------------------------------|-------------------|
-| `--address-lists` | `list`, `address`, `comment`             | list, address     |
-| `--secrets`       | `name`, `password`, `profile`, `disabled` | name              |
+| file              | columns                                                          | required      |
+|-------------------|------------------------------------------------------------------|---------------|
+| `--address-lists` | `list`, `address`, `comment`                                     | list, address |
+| `--secrets`       | `name`, `password`, `profile`, `disabled`, `remote-address`, `comment` | name    |
+| `--queues`        | `name`, `target`, `max-limit`, `comment`, `disabled`             | name, target  |
 
-`address` is an IPv4 address or network; `profile` defaults to `default`; `disabled` is
-`yes`/`no` (`true`/`false`, `1`/`0`; empty: no). Every error is one sentence naming the file and
-its line (the header is line 1), and nothing is served until both files are read.
+`address`, `remote-address` and `target` are IPv4 addresses (`address` and `target` may be
+networks); `profile` defaults to `default`, and a profile a secret names that the router lacks
+is made for it; `max-limit` is `upload/download` (`10M/2M`); `disabled` is `yes`/`no`
+(`true`/`false`, `1`/`0`; empty: no). Every error is one sentence naming the file and its line
+(the header is line 1), and nothing is served until every file is read.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ import csv
 from dataclasses import dataclass
 import ipaddress
 from pathlib import Path
+import re
 
 from ispcube.errors import Invalid
 
 ADDRESS_COLUMNS = ("list", "address", "comment")
-SECRET_COLUMNS = ("name", "password", "profile", "disabled")
+SECRET_COLUMNS = ("name", "password", "profile", "disabled", "remote-address", "comment")
+QUEUE_COLUMNS = ("name", "target", "max-limit", "comment", "disabled")
 _YES = {"yes", "true", "1"}
 _NO = {"no", "false", "0", ""}
+_LIMIT = re.compile(r"\d+(?:\.\d+)?[kKMG]?/\d+(?:\.\d+)?[kKMG]?")
 
 
 @dataclass(frozen=True)
@@ -45,9 +52,27 @@ class SecretRow:
     password: str
     profile: str
     disabled: bool
+    remote_address: str | None = None
+    comment: str | None = None
 
     def seed(self, simulator) -> None:
-        simulator.add_ppp_secret(self.name, password=self.password, profile=self.profile, disabled=self.disabled)
+        if self.profile not in {row["name"] for row in simulator.ppp_profiles()}:
+            simulator.add_ppp_profile(self.profile)
+        simulator.add_ppp_secret(self.name, password=self.password, profile=self.profile, disabled=self.disabled,
+                                 remote_address=self.remote_address, comment=self.comment)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    name: str
+    target: str
+    max_limit: str | None
+    comment: str | None
+    disabled: bool
+
+    def seed(self, simulator) -> None:
+        simulator.add_simple_queue(self.name, self.target, max_limit=self.max_limit, comment=self.comment,
+                                   disabled=self.disabled)
 
 
 def _records(kind: str, path: Path, columns: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
@@ -112,8 +137,42 @@ def read_secrets(path: Path) -> list[SecretRow]:
         if name in seen:
             raise Invalid(f"{where}: secret '{name}' is listed twice")
         seen.add(name)
-        disabled = values["disabled"].lower()
-        if disabled not in _YES | _NO:
-            raise Invalid(f"{where}: column disabled '{values['disabled']}' is not yes or no")
-        rows.append(SecretRow(name, values["password"], values["profile"] or "default", disabled in _YES))
+        remote = values["remote-address"]
+        if remote:
+            try:
+                remote = str(ipaddress.IPv4Address(remote))
+            except ValueError:
+                raise Invalid(f"{where}: column remote-address '{remote}' is not an IPv4 address") from None
+        rows.append(SecretRow(name, values["password"], values["profile"] or "default", _disabled(where, values),
+                              remote or None, values["comment"] or None))
     return rows
+
+
+def read_queues(path: Path) -> list[QueueRow]:
+    """The simple queues of PATH; Invalid names the first bad line."""
+    rows, seen = [], set()
+    for where, values in _records("queues", path, QUEUE_COLUMNS):
+        for column in ("name", "target"):
+            if not values[column]:
+                raise Invalid(f"{where}: column {column} is empty")
+        if values["name"] in seen:
+            raise Invalid(f"{where}: queue '{values['name']}' is listed twice")
+        seen.add(values["name"])
+        try:
+            target = str(ipaddress.IPv4Network(values["target"], strict=False))
+        except ValueError:
+            raise Invalid(f"{where}: column target '{values['target']}' is not an IPv4 address or "
+                          "network") from None
+        limit = values["max-limit"]
+        if limit and not _LIMIT.fullmatch(limit):
+            raise Invalid(f"{where}: column max-limit '{limit}' is not upload/download (e.g. 10M/2M)")
+        rows.append(QueueRow(values["name"], target, limit or None, values["comment"] or None,
+                             _disabled(where, values)))
+    return rows
+
+
+def _disabled(where: str, values: dict[str, str]) -> bool:
+    disabled = values["disabled"].lower()
+    if disabled not in _YES | _NO:
+        raise Invalid(f"{where}: column disabled '{values['disabled']}' is not yes or no")
+    return disabled in _YES

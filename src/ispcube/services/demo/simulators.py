@@ -1,8 +1,8 @@
 """Simulated MikroTiks for `ispcube sim routeros`: one bare router, or a demo database's routers.
 
 Registrations from a file go to the router their `router` column names (a demo router's
-name), or to the first router. Address-list entries and PPPoE secrets from files seed the one
-bare router (a demo's routers hold what the demo left on them).
+name), or to the first router. Address-list entries, PPPoE secrets and simple queues from files
+seed the one bare router (a demo's routers hold what the demo left on them).
 """
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ from ispcube.errors import Invalid, UsageError
 
 def build_simulators(*, demo: str | None, port: int | None, user: str | None, password: str | None,
                      latency_ms: float, registrations: Path | None, address_lists: Path | None = None,
-                     secrets: Path | None = None) -> tuple[list, Path | None]:
+                     secrets: Path | None = None, queues: Path | None = None) -> tuple[list, Path | None]:
     """The simulators to serve (not started) and the demo database they come from, if any."""
     from ispcube.sim.registrations import read_registrations
     from ispcube.sim.routeros import RouterOSSimulator
-    from ispcube.sim.seeds import read_address_lists, read_secrets
-    if demo is not None and (address_lists is not None or secrets is not None):
-        raise UsageError("--demo brings back what the demo left on its routers: drop --address-lists and --secrets")
+    from ispcube.sim.seeds import read_address_lists, read_queues, read_secrets
+    if demo is not None and (address_lists is not None or secrets is not None or queues is not None):
+        raise UsageError("--demo brings back what the demo left on its routers: drop --address-lists, --secrets "
+                         "and --queues")
     rows = read_registrations(registrations) if registrations else []
     entries = read_address_lists(address_lists) if address_lists else []
     secret_rows = read_secrets(secrets) if secrets else []
+    queue_rows = read_queues(queues) if queues else []
     if demo is None:
         sims = [RouterOSSimulator(username=user or "admin", password=password or "", latency_ms=latency_ms,
                                   port=8728 if port is None else port)]
@@ -43,6 +45,8 @@ def build_simulators(*, demo: str | None, port: int | None, user: str | None, pa
         entry.seed(sims[0])
     for secret in secret_rows:
         secret.seed(sims[0])
+    for queue in queue_rows:
+        queue.seed(sims[0])
     return sims, db_path
 
 

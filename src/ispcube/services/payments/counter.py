@@ -8,15 +8,20 @@ answers them from its options or asks the operator.
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from ispcube.errors import IspcubeError, PartialFailure
 from ispcube.services.documents.printed import Document, check_receipt, print_receipt
 from ispcube.services.enforcement.paid import Reenabled, enable_after_payment
-from ispcube.services.ledger.pay import PaymentResult, pay
+from ispcube.services.ledger.pay import PaymentRecord, PaymentResult, pay
 from ispcube.services.process.runtime import Runtime
 
 Ask = Callable[[str], bool]            # a yes/no question, answered
+
+
+class CounterRecord(PaymentRecord):
+    """`pay`: the payment recorded, and whether service was given back."""
+    enabled: bool
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class CounterPayment:
     paid: PaymentResult
     enabled: Reenabled | None          # service given back, and how each router took it
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> CounterRecord:
         return {**self.paid.as_dict(), "enabled": self.enabled is not None}
 
 

@@ -149,6 +149,8 @@ CASES: dict[str, Case] = {
     "connection delete": Case(["{connection}", "--yes"], ("id", "deleted")),
     "connection import": Case(["{dir}/conexiones.csv"], ("rows", "new"),
                               files={"conexiones.csv": "cliente,router,ip,mac\nB2,core,10.0.0.4,04:18:D6:00:00:03\n"}),
+    "mercadopago link": Case(["A1", "--amount", "100"], ("client", "amount", "link", "reused"), peer="mercadopago",
+                             before=[["config", "set", "mercadopago.url", "{mp_url}"]]),
     "payments fetch": Case(["mercadopago"], ("source", "seen", "posted", "receipts", "unmatched"), peer="mercadopago",
                            before=[["config", "set", "mercadopago.url", "{mp_url}"]]),
     "sim routeros": Case(["--port", "0"], ("event", "port")),          # a server: see _run_server

@@ -185,6 +185,8 @@ ROWS = [
         "line 2, column amount: value '10.0055': has more than 2 decimals", setup=_file("p.csv", PAYMENTS_BAD)),
     Row("payments import: a credit no client matches", "payments import {tmp}/p.csv", 3,
         "1 payment(s) posted and 0 return(s) recorded stand", setup=_file("p.csv", PAYMENTS_UNMATCHED)),
+    Row("mercadopago link: a zero amount", "mercadopago link A1 --amount 0", 1,
+        "--amount '0' must be greater than zero", mercadopago=True),
     Row("payments fetch: not a gateway", "payments fetch paypal", 1, "'paypal' is not a gateway ispcube fetches"),
     Row("payments fetch mercadopago: no access token", "payments fetch mercadopago", 1,
         "no Mercado Pago access token: set ISPCUBE_MERCADOPAGO_TOKEN"),

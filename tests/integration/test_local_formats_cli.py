@@ -16,6 +16,7 @@ import typer
 
 from ispcube.cli.main import app
 from ispcube.cli.reference import _walk
+from ispcube.sim.mercadopago import MercadoPagoSimulator
 
 LOCAL_AMOUNT, READ_AMOUNT = "1.234,56", "1234.56"
 AMBIGUOUS = "1.234"
@@ -86,6 +87,8 @@ CASES = {
                                                               "ahead" in out.stderr),
     ("demo", "today"): (["demo", "--path", "{tmp}/demo.db", "--clients", "5", "--today", "{}"], "05/03/2026", True,
                         lambda cli, out: _json(out) and "2026-03-05" in out.stdout and "2026-05-03" not in out.stdout),
+    ("mercadopago", "link", "amount"): (["mercadopago", "link", "A1", "--amount", "{}"], LOCAL_AMOUNT, READ_AMOUNT,
+                                        lambda cli, out: _json(out)["amount"]),
     ("stripe", "charge", "amount"): (["stripe", "charge", "A1", "{}"], LOCAL_AMOUNT, True,      # read, then refused:
                                      lambda cli, out: "client A1 has no saved card" in out.stderr),
     **{("client", command, field): (["client", command, *_client_args(command), f"--{field.replace('_', '-')}", "{}"],
@@ -119,13 +122,18 @@ def test_every_option_taking_money_or_a_date_is_in_the_table():
 
 @pytest.fixture
 def shop(cli, monkeypatch):
-    """An Argentine ISP (decimal comma, day first: the country's defaults) with a client and a plan."""
+    """An Argentine ISP (decimal comma, day first: the country's defaults) with a client and a plan,
+    and a simulated Mercado Pago for its payment links."""
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_not_used")
+    mercadopago = MercadoPagoSimulator("APP_USR-local-formats").start()
+    monkeypatch.setenv("ISPCUBE_MERCADOPAGO_TOKEN", mercadopago.token)
+    cli.ok("config", "set", "mercadopago.url", mercadopago.url)
     cli.ok("plan", "add", "--name", "Base", "--price", "1000")
     cli.ok("client", "add", "--code", "A1", "--name", "Ana", "--mandate-ref", "M-1")
     for day, cash in (("2020-03-04", "11"), ("2020-03-06", "12")):
         cli.ok("pay", "A1", "--cash", cash, "--date", day)
-    return cli
+    yield cli
+    mercadopago.stop()
 
 
 @pytest.mark.parametrize("case", sorted(CASES), ids=" ".join)

@@ -15,12 +15,16 @@ def register(app: typer.Typer) -> None:
         """Send the pending notices by e-mail: cut, restored, throttled, preaviso, reminders (cron).
 
         Each notice is recorded as sent once the mail server accepted it; while the server is
-        down they wait (exit 3) and are given up after 5 days, with a client-log line.
+        down they wait (exit 3) and are given up after 5 days, with a client-log line. With
+        `payments.link_provider mercadopago` each client who owes gets its payment link in the
+        notice (`payment_link`; a dry run shows only links made before).
         """
         from ispcube.errors import PartialFailure
         from ispcube.services.notices.send import run_notify
+        from ispcube.services.payments.mercadopago.links import links_for
         st = state(ctx)
-        summary = run_notify(st.runtime(), dry_run=dry_run)
+        rt = st.runtime()
+        summary = run_notify(rt, dry_run=dry_run, payment_links=links_for(rt, create=not dry_run))
         if st.format == "json":
             render_record(summary.as_dict(), "json")
         elif dry_run:

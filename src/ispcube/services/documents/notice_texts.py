@@ -27,10 +27,11 @@ class Rendered:
 def notice_context(*, kind: str, code: str, name: str, epayment_code: str | None,
                    payment_method: str | None, amount: Decimal | None, currency: str,
                    next_step: str | None, next_on: date | None, written_on: date,
-                   sender: str) -> dict[str, Any]:
+                   sender: str, payment_link: str | None = None) -> dict[str, Any]:
+    """PAYMENT_LINK: where the client pays what it owes online (`payments.link_provider`), or None."""
     label = METHOD_LABELS.get(payment_method or "", payment_method) if payment_method else None
     return {"kind": kind, "currency": currency, "amount": amount, "next_step": next_step,
-            "next_on": next_on, "written_on": written_on, "sender": sender,
+            "next_on": next_on, "written_on": written_on, "sender": sender, "payment_link": payment_link,
             "client": {"code": code, "name": name, "epayment_code": epayment_code,
                        "payment_method": payment_method, "payment_method_label": label}}
 
@@ -67,7 +68,8 @@ def _samples(kind: str) -> list[dict[str, Any]]:
     full = notice_context(kind=kind, code="00042", name="María José Núñez", epayment_code="9000000042",
                           payment_method="cash", amount=Decimal("12345.60"), currency="ARS",
                           next_step="cut", next_on=date(2026, 3, 20), written_on=date(2026, 3, 10),
-                          sender="Fibra Norte")
+                          sender="Fibra Norte",
+                          payment_link="https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id=1-abc")
     sparse = notice_context(kind=kind, code="7", name="Ana", epayment_code=None, payment_method=None,
                             amount=None, currency="CLP", next_step=None, next_on=None,
                             written_on=date(2026, 3, 10), sender="")

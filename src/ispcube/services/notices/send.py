@@ -10,6 +10,7 @@ A crash between that acceptance and that commit sends that one notice again on t
 every notice not yet sent pending for the next run.
 """
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -35,6 +36,10 @@ from ispcube.services.process.job_lock import job_lock
 EXPIRY_DAYS = 5
 NOTICES = Notice.__table__
 PASSWORD_ENV = "ISPCUBE_SMTP_PASSWORD"
+
+
+# The clients' payment links (G1): client ids in, {client id: link} out for those who owe.
+PaymentLinks = Callable[[list[int]], dict[int, str]]
 
 
 class NoticeShown(TypedDict):
@@ -109,11 +114,13 @@ class Outgoing:
     message_id: str
 
 
-def run_notify(rt, *, dry_run: bool = False) -> NotifySummary:
+def run_notify(rt, *, dry_run: bool = False, payment_links: PaymentLinks | None = None) -> NotifySummary:
+    """PAYMENT_LINKS: the clients' payment links for the notices' `payment_link` (G1), or None."""
     now = rt.now()
     summary = NotifySummary(now.isoformat(sep=" "), "plan" if dry_run else "apply")
     rt.check_office("run notify")      # it reads and writes every client's notices
     with job_lock(rt.engine, "notify"):
+        links = payment_links(_to_notify(rt, now)) if payment_links is not None else {}
         with rt.uow() as uow:
             setup = _setup(uow)
             if not dry_run:
@@ -122,7 +129,7 @@ def run_notify(rt, *, dry_run: bool = False) -> NotifySummary:
             reminders = due_reminders(uow, now.date(), setup.days_before)
             write_notices(uow, rt, reminders)      # a dry run rolls them back with the rest
             summary.reminders = len(reminders)
-            outgoing, unaddressed = _prepare(uow, setup, now)
+            outgoing, unaddressed = _prepare(uow, setup, now, links)
             summary.no_email = len(unaddressed)
             if dry_run:
                 summary.messages = [_shown(item, with_body=True) for item in outgoing]
@@ -131,6 +138,17 @@ def run_notify(rt, *, dry_run: bool = False) -> NotifySummary:
             uow.commit()
         _send_all(rt, setup, outgoing, summary)
     return summary
+
+
+def _to_notify(rt, now: datetime) -> list[int]:
+    """The clients this run may write to: those with a pending notice or a reminder due. Their
+    payment links are made before the notices are read, outside that transaction."""
+    with rt.uow() as uow:
+        pending = set(uow.session.scalars(select(Notice.client_id).where(
+            Notice.status == NoticeStatus.PENDING, Notice.created_at > _expiry_cutoff(now))))
+        days_before = config.get_value(uow.session, "notify.reminder_days_before")
+        pending.update(r.client_id for r in due_reminders(uow, now.date(), days_before))
+    return sorted(pending)
 
 
 def _setup(uow) -> Setup:
@@ -170,7 +188,8 @@ def _expiry_cutoff(now: datetime) -> datetime:
     return now - timedelta(days=EXPIRY_DAYS)
 
 
-def _prepare(uow, setup: Setup, now: datetime) -> tuple[list[Outgoing], list[tuple[int, int, str]]]:
+def _prepare(uow, setup: Setup, now: datetime,
+             links: dict[int, str]) -> tuple[list[Outgoing], list[tuple[int, int, str]]]:
     # Messages are built one at a time while sending: a long queue holds only the texts.
     """The pending notices, rendered: (messages to send, (id, client id, kind) without address)."""
     env = environment(stored_bodies(uow), text=True)
@@ -191,7 +210,7 @@ def _prepare(uow, setup: Setup, now: datetime) -> tuple[list[Outgoing], list[tup
         context = notice_context(kind=row.kind, code=row.code, name=row.name, epayment_code=row.epayment_code,
                                  payment_method=row.payment_method, amount=row.amount, currency=setup.currency,
                                  next_step=row.next_step, next_on=row.next_on, written_on=row.created_at.date(),
-                                 sender=sender_name)
+                                 sender=sender_name, payment_link=links.get(row.client_id))
         outgoing.append(Outgoing(row.id, row.client_id, row.code, row.name, row.kind, addresses,
                                  render_notice(env, row.kind, context), _message_id(row, setup.sender)))
     return outgoing, unaddressed

@@ -99,7 +99,7 @@ def _lines(rt: Runtime, fetch: FetchRun, payments: list[dict], money: str) -> li
     with rt.uow() as uow:
         codes = dict(uow.session.execute(select(MercadoPagoLink.id, m.Client.code)
                                          .join(m.Client, m.Client.id == MercadoPagoLink.client_id)
-                                         .where(MercadoPagoLink.id.in_(links)))) if links else {}
+                                         .where(MercadoPagoLink.id.in_(links))).tuples().all()) if links else {}
         read = [read_payment(p, money, codes) for p in payments]
         reversing = [r.reference for r in read if isinstance(r, Line) and r.reversal and r.reference]
         posted = known_keys(uow, (credit_key(ref) for ref in reversing)) if reversing else set()

@@ -9,6 +9,10 @@ recorded, or the command itself.
 
 from contextlib import ExitStack
 from datetime import datetime, timedelta
+import os
+from pathlib import Path
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -21,6 +25,7 @@ from ispcube.sim.mercadopago import MercadoPagoSimulator
 from tests.support.network import add_client, add_mikrotik, cut_list, start_simulators
 
 TOKEN = "APP_USR-7781-secret-access-token"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Clock:
@@ -226,3 +231,21 @@ def test_a_second_fetch_while_one_runs_exits_75_and_each_payment_is_posted_once(
     assert len(outcome["run"].run.posted) == 3
     assert fetch(shop, clock, mp).run.posted == []
     assert balance(shop, "M1") == "1200.00"
+
+
+def test_the_cron_job_fetches_every_15_minutes_silently_and_names_what_it_could_not_match(shop, mp, clock,
+                                                                                          db_url, tmp_path):
+    line = next(line for line in (ROOT / "crontab.example").read_text().splitlines() if "mercadopago-fetch" in line)
+    assert line.startswith("#*/15 *") and line.endswith("/opt/ispcube/jobs/ispcube-job mercadopago-fetch")
+    mp.add_payment(transaction_amount="1500", id_number="20345678", at=clock.hours_ago(1))
+    env = {**os.environ, "ISPCUBE_DATABASE_URL": db_url, "ISPCUBE_LOG_DIR": str(tmp_path / "logs"),
+           "ISPCUBE_BIN": str(Path(sys.executable).with_name("ispcube")), "ISPCUBE_MERCADOPAGO_TOKEN": TOKEN}
+    job = [str(ROOT / "jobs" / "ispcube-job"), "mercadopago-fetch"]
+    done = subprocess.run(job, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    log = (tmp_path / "logs" / "mercadopago-fetch.log").read_text()
+    assert "posted 1 for 1500.00 ARS" in log and TOKEN not in log
+    stray = mp.add_payment(transaction_amount="10", id_number="99888777", at=clock.hours_ago(0.5))
+    failed = subprocess.run(job, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 3 and f"payment {stray}" in failed.stderr and TOKEN not in failed.stderr
+    assert balance(shop, "M1") == "0.00"

@@ -16,6 +16,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy import delete, select
 
@@ -26,19 +27,26 @@ from ispcube.db.chunks import chunks
 from ispcube.db.gateway_models import GatewayCursor, GatewayUnmatched, MercadoPagoLink
 from ispcube.db.uow import UnitOfWork
 from ispcube.services.admin import config
+from ispcube.services.enforcement.outcomes import OnRouters
 from ispcube.services.enforcement.paid import restore_paid
 from ispcube.services.ledger import money_in
 from ispcube.services.ledger.posting import currency as accounts_currency
 from ispcube.services.payments.mercadopago.payments import SOURCE, Skipped, credit_key, link_of, read_payment
 from ispcube.services.payments.statements.book import known_keys
 from ispcube.services.payments.statements.lines import Line
-from ispcube.services.payments.statements.rows import ExplainedRow
+from ispcube.services.payments.statements.rows import ExplainedRow, PostedRow, ReversedRow, UnmatchedRow
 from ispcube.services.payments.statements.run import PaymentsRun, match_and_write
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime
 
 JOB = "payments fetch mercadopago"
 FIRST_DAYS = 30                 # how far back the first fetch of an account looks
+
+
+FetchRecord = TypedDict("FetchRecord", {
+    "source": str, "since": str, "until": str, "seen": int, "import": int | None, "currency": str, "posted": int,
+    "total": str, "reversed": list[ReversedRow], "already_imported": int, "unmatched": list[UnmatchedRow],
+    "enabled": list[OnRouters], "receipts": list[PostedRow], "skipped": list[ExplainedRow]})
 
 
 @dataclass
@@ -50,12 +58,13 @@ class FetchRun:
     run: PaymentsRun = field(default_factory=lambda: PaymentsRun("Mercado Pago", SOURCE, False))
     skipped: list[ExplainedRow] = field(default_factory=list)     # not paid yet, or nothing to reverse
 
-    def as_dict(self) -> dict:
-        record = dict(self.run.as_dict())
-        for key in ("file", "format", "dry_run", "invalid", "returned", "settled", "ignored", "report", "lines"):
-            record.pop(key, None)
+    def as_dict(self) -> FetchRecord:
+        run = self.run.as_dict()
         return {"source": SOURCE, "since": self.since.isoformat(timespec="seconds"),
-                "until": self.until.isoformat(timespec="seconds"), "seen": self.seen, **record,
+                "until": self.until.isoformat(timespec="seconds"), "seen": self.seen, "import": run["import"],
+                "currency": run["currency"], "posted": run["posted"], "total": run["total"],
+                "reversed": run["reversed"], "already_imported": run["already_imported"],
+                "unmatched": run["unmatched"], "enabled": run["enabled"], "receipts": run["receipts"],
                 "skipped": self.skipped}
 
 

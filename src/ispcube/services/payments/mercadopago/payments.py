@@ -76,7 +76,7 @@ def read_payment(payment: dict[str, Any], currency: str, link_codes: dict[int, s
     return Line(where, credit_key(payment_id), when, amount, True, currency, reference=payment_id,
                 account=SOURCE, bank_ref=payment_id, payment_method=SOURCE, text=text[:500],
                 client_code=link_codes.get(link) if link is not None else None, code_rule="external_reference",
-                id_number=id_digits(str(payer.get("number") or "")))
+                id_number=id_digits(str(payer.get("number") or "")), text_names_client=False)
 
 
 def _amount(value: Any, currency: str) -> Decimal | None:

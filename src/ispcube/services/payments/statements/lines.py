@@ -84,6 +84,7 @@ class Line:
     legacy_key: str | None = None  # the key an import before migration 0015 gave it
     code_rule: str = "client"      # how CLIENT_CODE was found: named in the file, or by a gateway's reference
     id_number: str | None = None   # the payer's ID number (digits), as a gateway gives it
+    text_names_client: bool = True     # a code in TEXT may name the client (not in a gateway's description)
 
     def shown(self) -> ShownLine:
         return {"where": self.where, "date": self.booked.isoformat(), "amount": f"{self.amount:.2f}",

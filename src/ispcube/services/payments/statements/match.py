@@ -4,7 +4,8 @@ database is read beforehand into a `Book`, so a file of 100,000 lines is matched
 A credit is matched, in order, by: the EndToEndId of one of our collection items; the client
 code (named in the file, or by the payment link a gateway's external reference names); the
 electronic payment code; the payer's IBAN or CBU; the payer's ID number as a gateway gives it;
-one client code or payment code found as a word in the remittance text. The first rule that
+one client code or payment code found as a word in the remittance text (not in a gateway's
+description, which the payer writes). The first rule that
 names exactly one client decides; a rule that names several is ambiguous and stops there. A debit that names one of our
 collections with return information is a returned direct debit. A reversal of a credit
 (camt RvslInd on a debit, MT940 RC) not about our collections reverses the credit it names:
@@ -135,6 +136,8 @@ def _credit(line: Line, book: Book) -> Decision:
             if owners:
                 return _ambiguous(line, book, owners, f"the {what} {value}")
             tried.append(f"no client has {what} {value}")
+    if not line.text_names_client:
+        return Decision(line, LineOutcome.UNMATCHED, reason="; ".join(tried or ["nothing names a client"]))
     found = {client_id for word in _WORD.findall(line.text)
              for client_id in (book.codes.get(word), book.epayment.get(word)) if client_id is not None}
     if len(found) == 1:

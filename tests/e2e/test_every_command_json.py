@@ -53,6 +53,8 @@ def table_cases(noun: str, new: list[str], key: str, edit: list[str], unused: st
             f"{noun} edit": Case([key, *edit], keys), f"{noun} delete": Case([unused, "--yes"], ("deleted",))}
 
 
+# A1 invoiced for November: its invoice is entry 4 (after the DX and the two receipts of the world).
+BILLED = [["client", "edit", "A1", "--signup-date", "2026-01-01"], ["billing", "run", "--period", "2026-11"]]
 TOMORROW = first_collection_day(date.today()).isoformat()   # the first TARGET2 day open to a batch
 # A1 pays by direct debit, to a creditor in euros (collect ...).
 SEPA = [["config", "set", "currency", "EUR"], ["config", "set", "sepa.creditor_id", "DE98ZZZ09999999999"],
@@ -127,6 +129,9 @@ CASES: dict[str, Case] = {
     "cheque set-status": Case(["{cheque}", "deposited"], ("id", "status")),
     "billing run": Case(["--period", "2026-11"], ("period", "invoices")),
     "invoice authorize": Case([], ("driver", "authorized", "refused")),
+    "invoice list": Case(["--period", "2026-11"], ("entry", "client", "letter", "status"), before=BILLED),
+    "invoice show": Case(["4"], ("entry", "letter", "net", "vat", "total"), before=BILLED),
+    "invoice print": Case(["4", "--out", "{dir}/factura.pdf"], ("file", "pages"), before=BILLED),
     "fiscal check": Case([], ("company", "point_of_sale", "document", "last"), peer="afip", before=[
         ["company", "edit", "1", "--tax-id", str(CUIT), "--point-of-sale", "1", "--afip-cert", "{cert}",
          "--afip-key", "{key}"],

@@ -41,7 +41,7 @@ def stored_receipt_versions(db_url: str) -> int:
 
 def test_list_show_set_reset(paid, tmp_path):
     listed = paid.json("template", "list")
-    assert [t["name"] for t in listed] == ["receipt", "listing", "contract-1", "contract-2", "base", "style",
+    assert [t["name"] for t in listed] == ["receipt", "listing", "invoice", "contract-1", "contract-2", "base", "style",
                                            "notice-throttled", "notice-cut", "notice-restored", "notice-preaviso",
                                            "notice-reminder", "notice-how-to-pay"]
     assert {t["source"] for t in listed} == {"default"}
@@ -190,8 +190,8 @@ def test_unchecked_version_still_cannot_fetch_or_escape(paid, tmp_path, db_url, 
 
 
 def test_unknown_template_and_bad_files(paid, tmp_path):
-    unknown = paid("template", "show", "invoice")
-    assert unknown.exit_code == 1 and "template 'invoice' does not exist" in unknown.stderr
+    unknown = paid("template", "show", "factura")
+    assert unknown.exit_code == 1 and "template 'factura' does not exist" in unknown.stderr
     missing = paid("template", "set", "receipt", str(tmp_path / "nope.html"))
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
     (tmp_path / "latin1.html").write_bytes("<p>año</p>".encode("latin-1"))

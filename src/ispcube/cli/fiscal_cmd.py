@@ -1,11 +1,65 @@
-"""`ispcube invoice authorize` and `ispcube fiscal check` (I4, I5)."""
+"""`ispcube invoice list|show|print|authorize` and `ispcube fiscal check` (I2, I4, I5)."""
+
+from typing import Optional
 
 import typer
 
-from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
 
-invoice_app = typer.Typer(help="Fiscal invoices: authorize with the tax authority.", no_args_is_help=True)
+invoice_app = typer.Typer(help="Fiscal invoices: list, show, print, authorize with the tax authority.",
+                          no_args_is_help=True)
+LISTED = ["entry", "client", "period", "internal", "letter", "fiscal_number", "status", "total", "cae"]
+
+
+@invoice_app.command("list")
+def list_(ctx: typer.Context,
+          period: Optional[str] = typer.Option(None, "--period", help="Only the invoices of a month (YYYY-MM)."),
+          client: Optional[str] = typer.Option(None, "--client", help="Only one client's invoices (its code)."),
+          status: Optional[str] = typer.Option(None, "--status",
+                                               help="internal, draft, in-flight or authorized.")) -> None:
+    """List invoices with their fiscal number and state."""
+    from ispcube.services.fiscal.invoices import InvoiceFilter, list_invoices
+    rows = list_invoices(state(ctx).runtime(), InvoiceFilter(period, client, status))
+    render_rows(rows, state(ctx).format, LISTED)
+
+
+@invoice_app.command("show")
+def show(ctx: typer.Context,
+         entry: str = typer.Argument(..., metavar="ENTRY", help="The invoice's entry, as `invoice list` shows it.")
+         ) -> None:
+    """One invoice: its fiscal number, letter, net, VAT, CAE or AFIP's refusal."""
+    from ispcube.services.fiscal.invoices import show_invoice
+    render_record(show_invoice(state(ctx).runtime(), entry), state(ctx).format)
+
+
+@invoice_app.command("print")
+def print_(ctx: typer.Context,
+           entry: Optional[str] = typer.Argument(None, metavar="[ENTRY]", help="The invoice's entry."),
+           out: Optional[str] = typer.Option(None, "--out", metavar="FILE", help="The PDF to write (one invoice)."),
+           period: Optional[str] = typer.Option(None, "--period", help="Every invoice of a month (YYYY-MM)..."),
+           out_dir: Optional[str] = typer.Option(None, "--out-dir", metavar="DIR",
+                                                 help="...each into its own PDF in this folder.")) -> None:
+    """The invoice PDF (template `invoice`): ENTRY --out FILE, or --period YYYY-MM --out-dir DIR."""
+    from ispcube.errors import UsageError
+    from ispcube.services.fiscal.invoices import print_invoice, print_period
+    rt = state(ctx).runtime()
+    if period or out_dir:
+        if entry or out or not (period and out_dir):
+            raise UsageError("give ENTRY --out FILE, or --period YYYY-MM --out-dir DIR")
+        done = print_period(rt, period, out_dir, state(ctx).yes)
+        for warning in done.warnings:
+            typer.echo(f"ispcube: warning: {warning}", err=True)
+        render_result(state(ctx), {"period": period, "files": [str(d.path) for d in done.documents],
+                                   "invoices": len(done.documents)},
+                      f"{len(done.documents)} invoice(s) of {period} written to {out_dir}")
+        return
+    if not entry:
+        raise UsageError("give ENTRY --out FILE, or --period YYYY-MM --out-dir DIR")
+    document = print_invoice(rt, entry, out, state(ctx).yes)
+    for warning in document.warnings:
+        typer.echo(f"ispcube: warning: {warning}", err=True)
+    render_result(state(ctx), {"file": str(document.path), "pages": document.pages}, document.summary)
 fiscal_app = typer.Typer(help="The tax authority's service (fiscal.driver).", no_args_is_help=True)
 
 

@@ -8,6 +8,7 @@ an invoice's fiscal document goes through.
   to `draft` with AFIP's refusal.
 """
 
+from datetime import date
 from enum import StrEnum
 
 from ispcube.domain.text import quoted
@@ -41,3 +42,11 @@ def afip_environment(text: str) -> str:
     if name not in AFIP_ENVIRONMENTS:
         raise Invalid(f"AFIP environment {quoted(text)} is not one of: {', '.join(AFIP_ENVIRONMENTS)}")
     return name
+
+
+def payment_due(issued: date | None, due: date | None) -> date | None:
+    """The payment due date an invoice tells AFIP (FchVtoPago): its own, or the invoice's date
+    when that comes later (AFIP refuses a due date before the invoice, 10036)."""
+    if issued is not None and (due is None or due < issued):
+        return issued
+    return due

@@ -85,6 +85,17 @@ def contract_context(base: dict[str, Any], client: dict[str, Any], *, contract_t
     return {**base, "client": client, "contract": contract, "billing": {"due_day": due_day}}
 
 
+def invoice_context(base: dict[str, Any], client: dict[str, Any], issuer: dict[str, Any],
+                    invoice: dict[str, Any], qr_url: str | None) -> dict[str, Any]:
+    """An invoice (I2): ISSUER is the company's fiscal data (vat_label, gross_income,
+    activity_start), INVOICE the fiscal document as `invoice show` gives it; the QR, when
+    the invoice is authorized, is embedded as an image of QR_URL (nothing is fetched)."""
+    from ispcube.adapters.qr import qr_png_data_uri
+    shown = {**invoice, "qr_url": qr_url, "qr_image": qr_png_data_uri(qr_url) if qr_url else None,
+             "discriminates_vat": invoice["letter"] == "A", "vat_contained": invoice["letter"] == "B"}
+    return {**base, "client": client, "issuer": issuer, "invoice": shown}
+
+
 def speed(kbps: int | None) -> str | None:
     """10000 -> '10 Mbit/s', 1500 -> '1,5 Mbit/s', 512 -> '512 kbit/s'."""
     if not kbps:
@@ -137,6 +148,19 @@ def sample_context(document: str) -> dict[str, Any]:
         return receipt_context(base, client, number=1234, on=date(2026, 4, 2), cash=Decimal("500.00"),
                                cheques=cheques, method="cash+cheque", comment="Pago de marzo",
                                operator="oficina", balance_after=Decimal("-34.50"), annulled=False)
+    if document == "invoice":
+        issuer = {"vat_label": "IVA Responsable Inscripto", "gross_income": "901-123456-7",
+                  "activity_start": date(2019, 4, 1), "point_of_sale": 3}
+        invoice = {"entry": 812, "internal": "invoice 1-812", "kind": "invoice", "letter": "A", "code": 1,
+                   "title": "Factura", "point_of_sale": 3, "number": 125, "fiscal_number": "A 00003-00000125",
+                   "status": "authorized", "issued": date(2026, 4, 2), "period": "2026-04",
+                   "service_from": date(2026, 4, 1), "service_to": date(2026, 4, 30),
+                   "payment_due": date(2026, 4, 10), "description": "Servicio de internet 2026-04",
+                   "total": Decimal("30000.00"), "net": Decimal("23622.05"), "vat": Decimal("6377.95"),
+                   "vat_rate": Decimal("27"), "receptor_vat": "IVA Responsable Inscripto",
+                   "receptor_doc_type": 80, "receptor_doc_number": 30712345671,
+                   "cae": "76000000000125", "cae_due": date(2026, 4, 12), "refusal": None}
+        return invoice_context(base, client, issuer, invoice, "https://www.afip.gob.ar/fe/qr/?p=e30=")
     if document == "listing":
         clients = [sample_client(f"{n:05d}", f"Cliente de muestra {n}", f"{n * 10}.00",
                                  "cut" if n % 3 == 0 else "active") for n in range(1, 6)]

@@ -56,7 +56,9 @@ class Document:
         return f"{self.what} written to {self.path}{size}"
 
 
-def _finish(what: str, html: str, path: Path, warnings: list[str]) -> Document:
+def write_document(what: str, html: str, path: Path, warnings: list[str]) -> Document:
+    """HTML written to PATH: as it is (.html, with our mark) or as a PDF; WARNINGS grows with what
+    the PDF could not fetch."""
     if path.suffix.lower() == ".html":
         try:
             path.write_text(html + HTML_MARK, encoding="utf-8")
@@ -70,7 +72,7 @@ def _finish(what: str, html: str, path: Path, warnings: list[str]) -> Document:
     return Document(what, path, rendered.pages, warnings)
 
 
-def _company_row(uow: UnitOfWork, company_id: int | None, required: bool) -> dict[str, Any] | None:
+def company_row(uow: UnitOfWork, company_id: int | None, required: bool) -> dict[str, Any] | None:
     query = select(m.Company)
     query = query.where(m.Company.id == company_id) if company_id else query.order_by(m.Company.number).limit(1)
     company = uow.session.scalar(query)
@@ -83,12 +85,12 @@ def _company_row(uow: UnitOfWork, company_id: int | None, required: bool) -> dic
                                                    "email", "logo_path")}
 
 
-def _base(uow: UnitOfWork, rt: Runtime, company: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
+def document_base(uow: UnitOfWork, rt: Runtime, company: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
     currency = config.get_value(uow.session, "currency")
     return common(company_context(company, warnings), currency, rt.operator, rt.today())
 
 
-def _client(uow: UnitOfWork, client: m.Client) -> dict[str, Any]:
+def shown_client(uow: UnitOfWork, client: m.Client) -> dict[str, Any]:
     return client_dict(uow.session.execute(view_select().where(m.Client.id == client.id)).one())
 
 
@@ -111,14 +113,14 @@ def print_receipt(rt: Runtime, entry_ref: str, out: str | None, replace: bool = 
             label = entry_label(entry.kind, entry.series, entry.number)
             raise Refused(f"entry {entry_id} is {label}, not a payment receipt")
         context = receipt_context(
-            _base(uow, rt, _company_row(uow, entry.company_id or client.company_id, True), warnings),
-            _client(uow, client), number=entry.number, on=entry.entry_date,
+            document_base(uow, rt, company_row(uow, entry.company_id or client.company_id, True), warnings),
+            shown_client(uow, client), number=entry.number, on=entry.entry_date,
             cash=entry.cash_amount or Decimal("0.00"), cheques=_cheques(uow, entry_id),
             method=entry.payment_method, comment=entry.comment, operator=entry.operator,
             balance_after=_balance_after(uow, entry), annulled=_annulled(uow, entry_id))
         html = templates.render_html(templates.stored_bodies(uow), "receipt", context)
         what = f"receipt {entry.number}"
-    return _finish(what, html, path, warnings)
+    return write_document(what, html, path, warnings)
 
 
 def receipt_entry(rt: Runtime, number_ref: str) -> str:
@@ -146,8 +148,8 @@ def check_receipt(rt: Runtime, code: str, out: str, replace: bool = False) -> Pa
     path = output_path(out, (".pdf",), "--receipt", replace)
     with rt.uow() as uow:
         client = find_client(uow, code, rt.actor(uow))
-        company = _company_row(uow, client.company_id, True)
-        context = receipt_context(_base(uow, rt, company, []), _client(uow, client), number=0,
+        company = company_row(uow, client.company_id, True)
+        context = receipt_context(document_base(uow, rt, company, []), shown_client(uow, client), number=0,
                                   on=rt.today(), cash=Decimal("0.00"), cheques=[], method="cash",
                                   comment=None, operator=rt.operator, balance_after=Decimal("0.00"),
                                   annulled=False)
@@ -186,10 +188,10 @@ def print_listing(rt: Runtime, f: ClientFilter, template: str | None, out: str |
     with rt.uow() as uow:
         rows = list_clients(uow, f, rt.actor(uow), limit)
         company_id = _company_id(uow, f.company)
-        context = listing_context(_base(uow, rt, _company_row(uow, company_id, False), warnings),
+        context = listing_context(document_base(uow, rt, company_row(uow, company_id, False), warnings),
                                   rows, describe_filter(f))
         html = templates.render_html(templates.stored_bodies(uow), name, context)
-    return _finish(f"listing of {len(rows)} client(s)", html, path, warnings)
+    return write_document(f"listing of {len(rows)} client(s)", html, path, warnings)
 
 
 def _company_id(uow: UnitOfWork, number: str | None) -> int | None:
@@ -226,9 +228,9 @@ def print_contract(rt: Runtime, code: str, out: str | None, replace: bool = Fals
         plan = uow.session.get(m.Plan, client.plan_id) if client.plan_id else None
         plan_data = ({"name": plan.name, "price": plan.price, "down_kbps": plan.down_kbps,
                       "up_kbps": plan.up_kbps} if plan else None)
-        context = contract_context(_base(uow, rt, _company_row(uow, client.company_id, True), warnings),
-                                   _client(uow, client), contract_type=client.contract_type,
+        context = contract_context(document_base(uow, rt, company_row(uow, client.company_id, True), warnings),
+                                   shown_client(uow, client), contract_type=client.contract_type,
                                    plan=plan_data, due_day=config.get_value(uow.session, "invoice.due_day"))
         html = templates.render_html(templates.stored_bodies(uow), f"contract-{client.contract_type}", context)
         what = f"contract {client.contract_type} of client {client.code}"
-    return _finish(what, html, path, warnings)
+    return write_document(what, html, path, warnings)

@@ -28,6 +28,7 @@ from ispcube.services.process.runtime import Runtime, require_office
 TEMPLATES = {
     "receipt": ("receipt.html", "payment receipt (pay --receipt, receipt print)"),
     "listing": ("listing.html", "client listing (client list --template listing)"),
+    "invoice": ("invoice.html", "invoice, credit and debit note (invoice print)"),
     "contract-1": ("contract-1.html", "contract model 1 (client contract, contract type 1)"),
     "contract-2": ("contract-2.html", "contract model 2 (client contract, contract type 2)"),
     "base": ("base.html", "layout shared by every document: company header"),
@@ -39,7 +40,7 @@ TEMPLATES = {
     "notice-reminder": ("notice-reminder.txt", "e-mail: an invoice falls due soon (notify); first line: subject"),
     "notice-how-to-pay": ("notice-how-to-pay.txt", "how to pay, shared by every e-mail notice"),
 }
-DOCUMENTS = ("receipt", "listing", "contract-1", "contract-2")
+DOCUMENTS = ("receipt", "listing", "invoice", "contract-1", "contract-2")
 NOTICES = ("notice-throttled", "notice-cut", "notice-restored", "notice-preaviso", "notice-reminder")
 MAX_TEMPLATE_BYTES = 512 * 1024
 

@@ -35,7 +35,7 @@ from ispcube.db import models as m
 from ispcube.db.fiscal_models import FiscalDocument
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.fiscal import FiscalStatus
+from ispcube.domain.fiscal import FiscalStatus, payment_due
 from ispcube.domain.tax import (
     DEFAULT_VAT_RATE,
     DocumentKind,
@@ -264,8 +264,7 @@ def _mark_in_flight(uow: UnitOfWork, ids: Sequence[int], last: int, today: date)
 
 def _outgoing(document: FiscalDocument) -> Outgoing:
     assert document.number is not None and document.issued is not None
-    due = document.payment_due if document.payment_due and document.payment_due >= document.issued \
-        else document.issued
+    due = payment_due(document.issued, document.payment_due)
     return Outgoing(number=document.number, issued=document.issued, receptor_doc_type=document.receptor_doc_type,
                     receptor_doc_number=document.receptor_doc_number, receptor_vat=document.receptor_vat,
                     amounts=TaxSplit(document.total, document.net, document.vat,

@@ -1,0 +1,197 @@
+"""Invoices as their clients see them (I2, I8): `invoice list`, `show` and `print`.
+
+An invoice is named by its ledger entry (as `ledger show` lists it). It shows its internal
+number and, once it has one, its fiscal number (letter, point of sale and number, as AFIP
+prints them); the PDF comes from the sandboxed template `invoice.html` with the company's and
+the client's fiscal data, the amounts as the letter requires and, for an authorized invoice,
+the CAE and the RG 4892 QR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ispcube.db import models as m
+from ispcube.db.fiscal_models import FiscalDocument
+from ispcube.db.ledger_models import LedgerEntry
+from ispcube.db.uow import UnitOfWork
+from ispcube.domain.fiscal import FiscalStatus, payment_due
+from ispcube.domain.ids import normalise_id
+from ispcube.domain.numbers import parse_id
+from ispcube.domain.tax import (
+    CompanyVat,
+    DocumentKind,
+    QrInvoice,
+    ReceptorVat,
+    qr_url,
+)
+from ispcube.domain.text import quoted
+from ispcube.errors import Invalid, NotFound
+from ispcube.services.documents import templates
+from ispcube.services.documents.context import invoice_context
+from ispcube.services.documents.printed import Document, company_row, document_base, shown_client, write_document
+from ispcube.services.ledger.billing import parse_period
+from ispcube.services.process.output_files import output_path
+from ispcube.services.process.runtime import Actor, Runtime
+
+TITLES = {DocumentKind.INVOICE: "Factura", DocumentKind.DEBIT_NOTE: "Nota de Débito",
+          DocumentKind.CREDIT_NOTE: "Nota de Crédito"}
+ISSUER_LABELS = {CompanyVat.RESPONSABLE_INSCRIPTO: "IVA Responsable Inscripto",
+                 CompanyVat.MONOTRIBUTO: "Responsable Monotributo", CompanyVat.EXENTO: "IVA Sujeto Exento"}
+
+
+def fiscal_number(letter: str, point_of_sale: int | None, number: int | None) -> str | None:
+    """As AFIP prints it: `B 00003-00000125`."""
+    if number is None or point_of_sale is None:
+        return None
+    return f"{letter} {point_of_sale:05d}-{number:08d}"
+
+
+def _select():
+    return (select(FiscalDocument, LedgerEntry, m.Client.code)
+            .join(LedgerEntry, LedgerEntry.id == FiscalDocument.entry_id)
+            .join(m.Client, m.Client.id == FiscalDocument.client_id))
+
+
+def _scoped(query, actor: Actor):
+    return query.where(m.Client.collector_id == actor.collector_id) if actor.collector_id is not None else query
+
+
+def _row(document: FiscalDocument, entry: LedgerEntry, code: str) -> dict[str, Any]:
+    kind = DocumentKind(document.kind)
+    return {
+        "entry": entry.id, "client": code, "internal": f"{entry.kind} {entry.series.rpartition('-')[2]}-{entry.number}",
+        "kind": kind.value, "title": TITLES[kind], "letter": document.letter, "code": document.document_type,
+        "point_of_sale": document.point_of_sale,
+        "number": document.number if document.status != FiscalStatus.DRAFT else None,
+        "fiscal_number": fiscal_number(document.letter, document.point_of_sale, document.number)
+        if document.status in (FiscalStatus.AUTHORIZED, FiscalStatus.INTERNAL) else None,
+        "status": document.status, "issued": document.issued, "period": entry.period,
+        "service_from": document.service_from, "service_to": document.service_to,
+        "payment_due": payment_due(document.issued, document.payment_due),
+        "description": f"Servicio de internet {entry.period or ''}".strip(),
+        "total": document.total, "net": document.net, "vat": document.vat,
+        "vat_rate": f"{document.vat_rate.normalize():f}" if document.vat_rate is not None else None,
+        "receptor_vat": ReceptorVat(document.receptor_vat).label, "receptor_doc_type": document.receptor_doc_type,
+        "receptor_doc_number": document.receptor_doc_number, "cae": document.cae, "cae_due": document.cae_due,
+        "refusal": document.refusal,
+    }
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    period: str | None = None
+    client: str | None = None
+    status: str | None = None
+
+
+def list_invoices(rt: Runtime, f: InvoiceFilter) -> list[dict[str, Any]]:
+    with rt.uow() as uow:
+        query = _scoped(_select(), rt.actor(uow))
+        if f.period:
+            query = query.where(LedgerEntry.period == parse_period(f.period, 1).name)
+        if f.client:
+            query = query.where(m.Client.code == f.client.strip())
+        if f.status:
+            if f.status not in set(FiscalStatus):
+                raise Invalid(f"--status {quoted(f.status)} is not one of: {', '.join(FiscalStatus)}")
+            query = query.where(FiscalDocument.status == f.status)
+        rows = uow.session.execute(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)).all()
+        return [_row(*row) for row in rows]
+
+
+def show_invoice(rt: Runtime, entry_ref: str) -> dict[str, Any]:
+    with rt.uow() as uow:
+        return _row(*_find(uow, rt.actor(uow), entry_ref))
+
+
+def _find(uow: UnitOfWork, actor: Actor, entry_ref: str) -> tuple[FiscalDocument, LedgerEntry, str]:
+    entry_id = parse_id(entry_ref, "invoice", " (see `ispcube invoice list`)", "an entry number")
+    found = uow.session.execute(_scoped(_select(), actor).where(FiscalDocument.entry_id == entry_id)).first()
+    if found is None:
+        raise NotFound(f"invoice {entry_id} does not exist (see `ispcube invoice list`)")
+    return found[0], found[1], found[2]
+
+
+@dataclass
+class Printed:
+    documents: list[Document] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for d in self.documents for w in d.warnings]
+
+
+def print_invoice(rt: Runtime, entry_ref: str, out: str | None, replace: bool = False) -> Document:
+    """The PDF of one invoice."""
+    path = output_path(out, (".pdf",), "--out", replace)
+    with rt.uow() as uow:
+        document, entry, code = _find(uow, rt.actor(uow), entry_ref)
+        what, html, warnings = _render(uow, rt, document, entry, code)
+    return write_document(what, html, path, warnings)
+
+
+def print_period(rt: Runtime, period: str, out_dir: str, replace: bool = False) -> Printed:
+    """One PDF per invoice of PERIOD in OUT_DIR, named by its fiscal (else internal) number."""
+    folder = Path(out_dir).expanduser()
+    if not folder.is_dir():
+        raise Invalid(f"--out-dir '{out_dir}' is not a folder")
+    printed = Printed()
+    with rt.uow() as uow:
+        month = parse_period(period, 1).name
+        rows = uow.session.execute(_scoped(_select(), rt.actor(uow)).where(LedgerEntry.period == month)
+                                   .order_by(LedgerEntry.id)).all()
+        if not rows:
+            raise NotFound(f"there are no invoices of {month} (see `ispcube invoice list --period {month}`)")
+        rendered = []
+        for document, entry, code in rows:
+            name = _file_name(document, entry, code)
+            path = output_path(str(folder / name), (".pdf",), "--out-dir", replace)
+            rendered.append((path, *_render(uow, rt, document, entry, code)))
+    for path, what, html, warnings in rendered:
+        printed.documents.append(write_document(what, html, path, warnings))
+    return printed
+
+
+def _file_name(document: FiscalDocument, entry: LedgerEntry, code: str) -> str:
+    shown = fiscal_number(document.letter, document.point_of_sale, document.number)
+    if document.status == FiscalStatus.AUTHORIZED and shown:
+        return f"factura-{shown.replace(' ', '-')}.pdf"
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)
+    return f"factura-{entry.period}-{safe}-{entry.number}.pdf"
+
+
+def _render(uow: UnitOfWork, rt: Runtime, document: FiscalDocument, entry: LedgerEntry,
+            code: str) -> tuple[str, str, list[str]]:
+    warnings: list[str] = []
+    company = uow.session.get(m.Company, document.company_id) if document.company_id else None
+    client = uow.session.get(m.Client, document.client_id)
+    assert client is not None
+    row = _row(document, entry, code)
+    issuer = {"vat_label": ISSUER_LABELS[CompanyVat(company.vat_condition or CompanyVat.RESPONSABLE_INSCRIPTO)]
+              if company else None,
+              "gross_income": company.gross_income if company else None,
+              "activity_start": company.activity_start if company else None,
+              "point_of_sale": document.point_of_sale}
+    context = invoice_context(document_base(uow, rt, company_row(uow, document.company_id, True), warnings),
+                              shown_client(uow, client), issuer, row, _qr(uow, document, company))
+    html = templates.render_html(templates.stored_bodies(uow), "invoice", context)
+    label = row["fiscal_number"] or row["internal"]
+    return f"{row['title'].lower()} {label} of client {code}", html, warnings
+
+
+def _qr(uow: UnitOfWork, document: FiscalDocument, company: m.Company | None) -> str | None:
+    """The RG 4892 QR's URL of an authorized invoice (None before AFIP authorized it)."""
+    if document.status != FiscalStatus.AUTHORIZED or not document.cae or company is None:
+        return None
+    checked = normalise_id("AR", "CUIT", company.tax_id) if company.tax_id else None
+    assert document.number is not None and document.issued is not None and document.point_of_sale is not None
+    return qr_url(QrInvoice(issued=document.issued, issuer_cuit=int(checked.key) if checked else 0,
+                            point_of_sale=document.point_of_sale, document_type=document.document_type,
+                            number=document.number, total=document.total, cae=document.cae,
+                            receptor_doc_type=document.receptor_doc_type,
+                            receptor_doc_number=document.receptor_doc_number))

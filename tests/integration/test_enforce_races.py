@@ -4,6 +4,7 @@ SQLite and PostgreSQL. Whichever writes last writes the client's current state."
 
 from contextlib import ExitStack, contextmanager
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -47,19 +48,63 @@ def _ispcube(db_url, *args, wait=True):
 
 @contextmanager
 def _enforce_writing(db_url, sim):
-    """An `enforce` process caught in the middle of its router writes (a few done, most to do)."""
+    """An `enforce` process stopped in the middle of its router writes (three done, the rest
+    to do), however slow the machine: the simulated router holds the run's fourth write until
+    the process is stopped (SIGSTOP, while it waits for the reply), then answers it. The body
+    gets a function that lets the run go on (SIGCONT; it reads the answer waiting for it, so
+    its router connection never times out), called at the latest when the body ends."""
+    sim.hold_writes_after = 3
     run = _ispcube(db_url, "enforce", wait=False)
+    stopped = False
+
+    def resume():
+        nonlocal stopped
+        if stopped:
+            os.kill(run.pid, signal.SIGCONT)
+            stopped = False
+
     try:
-        deadline = time.monotonic() + 60
-        while sim.writes < 3:
+        deadline = time.monotonic() + 120
+        while not sim.write_held.wait(0.05):
             assert run.poll() is None, run.communicate()
             assert time.monotonic() < deadline, "enforce never wrote to the router"
-            time.sleep(0.01)
-        assert sim.writes < CLIENTS // 2       # the run's write to LAST is still ahead
-        yield run
+        os.kill(run.pid, signal.SIGSTOP)
+        stopped = True
+        assert sim.writes == 3                 # the run's write to LAST is still ahead
+        sim.release_writes()
+        yield resume
     finally:
+        sim.release_writes()
+        resume()
         out, err = run.communicate(timeout=120)
     assert run.returncode == 0, out + err
+
+
+def _change_waiting_for_the_router(db_url, engine, router_id, *args):
+    """Run `ispcube ARGS` while the run is stopped holding the router: the change commits and
+    then waits for the router's lock; its process, once it waits there."""
+    before = _lock_askers(db_url, engine, router_id)
+    change = _ispcube(db_url, *args, wait=False)
+    deadline = time.monotonic() + 120
+    while not _lock_askers(db_url, engine, router_id, change.pid) - before:
+        assert change.poll() is None, change.communicate()
+        assert time.monotonic() < deadline, "the change never asked for the router"
+        time.sleep(0.05)
+    return change
+
+
+def _lock_askers(db_url, engine, router_id, pid=None):
+    """Who asks for a router's lock: on SQLite, whether process PID has the lock file of the
+    router's cut list open ({PID} or nothing); on PostgreSQL, the sessions whose last query
+    asked for a router's advisory lock (the two-key form)."""
+    if db_url.startswith("sqlite"):
+        name = f"router-{router_id}-ispcube-cut.lock"
+        return {pid} if pid and any(target.endswith(name) for target in _open_files(pid)) else set()
+    from sqlalchemy import text
+    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        return set(conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query LIKE '%pg_try_advisory_lock(%,%'")).scalars())
 
 
 def _waiting_for_router(run, db_url, engine, router_id):
@@ -92,9 +137,12 @@ def _service(cli, code):
 def test_pay_enable_during_a_run_is_not_undone_by_its_stale_cut(net, db_url, runtime):
     cli, core, router_ids = net
     seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: True)
-    with _enforce_writing(db_url, core):
-        code, out, err = _ispcube(db_url, "pay", LAST, "--cash", "100", "--enable")
-        assert code == 0, err
+    with _enforce_writing(db_url, core) as resume:
+        paying = _change_waiting_for_the_router(db_url, runtime.engine, router_ids[0],
+                                                "pay", LAST, "--cash", "100", "--enable")
+        resume()
+        out, err = paying.communicate(timeout=120)
+        assert paying.returncode == 0, err
         assert f"client {LAST} re-enabled" in out
     assert _service(cli, LAST) == "active"
     assert LAST_IP not in cut_list(core) and len(cut_list(core)) == CLIENTS - 1
@@ -107,9 +155,12 @@ def test_disable_during_a_run_is_not_undone_by_its_stale_restore(net, db_url, ru
     seed_clients(runtime.engine, router_ids, CLIENTS, debtor=lambda n: False, cut=lambda n: True)
     for n in range(1, CLIENTS + 1):              # cut by an earlier run, paid since: to restore
         core.add_address("ispcube-cut", f"10.0.0.{n}", comment=f"B{n:06d}")
-    with _enforce_writing(db_url, core):
-        code, out, err = _ispcube(db_url, "client", "disable", LAST, "--reason", "equipo robado")
-        assert code == 0, err
+    with _enforce_writing(db_url, core) as resume:
+        disabling = _change_waiting_for_the_router(db_url, runtime.engine, router_ids[0],
+                                                   "client", "disable", LAST, "--reason", "equipo robado")
+        resume()
+        out, err = disabling.communicate(timeout=120)
+        assert disabling.returncode == 0, err
     assert _service(cli, LAST) == "cut"
     assert cut_list(core) == {LAST_IP: LAST} and core.writes == CLIENTS - 1
     assert cli("enforce", "--check").exit_code == 0

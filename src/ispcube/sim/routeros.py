@@ -102,6 +102,10 @@ class RouterOSSimulator:
       (0: in the order they came); a group short of that many goes out after a short wait.
     * ``trap_on`` -- command paths (``"/ppp/secret/set"``) answered with
       ``!trap =message=<trap_message>`` and no effect.
+    * ``hold_writes_after`` -- once this many writes are done, the next write of the
+      session that makes it waits (before taking effect) until ``release_writes()``;
+      ``write_held`` is set while it waits. Other sessions are not held. A test thus stops
+      a client in the middle of its writes for as long as it needs, however slow the machine.
 
     Counters: ``commands`` (sentences handled after login), ``command_counts``
     (a ``Counter`` by command path), ``writes`` (successful add/set/remove),
@@ -140,6 +144,10 @@ class RouterOSSimulator:
         self.drop_mid_reply = False
         self.trap_on: set[str] = set()
         self.trap_message = DEFAULT_TRAP_MESSAGE
+        self.hold_writes_after: int | None = None
+        self.write_held = threading.Event()
+        self._writes_released = threading.Event()
+        self._held_session: object | None = None
 
         self.reset_counters()
 
@@ -206,6 +214,25 @@ class RouterOSSimulator:
         return self._listener is not None
 
     # ------------------------------------------------------------ counters
+
+    def release_writes(self) -> None:
+        """Let the held session's writes go on (see ``hold_writes_after``)."""
+        self._writes_released.set()
+
+    def _hold(self, session: object) -> None:
+        """Called before a write: wait here while the holding switch says so."""
+        with self.lock:
+            if self.hold_writes_after is None or self._writes_released.is_set() or \
+                    self.writes < self.hold_writes_after:
+                return
+            if self._held_session is None:
+                self._held_session = session
+            elif self._held_session is not session:
+                return
+            self.write_held.set()
+        while not self._writes_released.wait(0.05):
+            if self._stopping.is_set():
+                return
 
     def reset_counters(self) -> None:
         with self.lock:
@@ -574,6 +601,8 @@ class _Session:
             return [["!fatal", SESSION_TERMINATED]], True
         if command.path in router.trap_on:
             return _trap(router.trap_message), False
+        if command.path.rpartition("/")[2] in WRITE_VERBS:
+            router._hold(self)
         try:
             with router.lock:
                 replies = self._execute(command)

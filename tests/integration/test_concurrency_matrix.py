@@ -10,15 +10,15 @@ it is stopped at a write (or done, or refused), starts the second and waits the 
 database before either wrote: the interleaving where a stale read would hurt. The writers
 are the services the commands call, each in its own thread with its own connections.
 
-Invariants after each pair: every balance is the sum of its entries; the statement line and
-the ledger-file payment are posted once; the collection item is paid at most once; no client
-has two pending items; no PPPoE user or IP twice on a router; after a final enforce, an
-`enforce --check` finds no drift and no client who paid is cut.
+Invariants after each pair: every balance is the sum of its entries; the statement line, the
+ledger-file payment and the Mercado Pago payment are posted once; the collection item is paid
+at most once; no client has two pending items; no PPPoE user or IP twice on a router; after a
+final enforce, an `enforce --check` finds no drift and no client who paid is cut.
 """
 
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 import itertools
 import shutil
@@ -32,13 +32,15 @@ from sqlalchemy import create_engine, event, text
 
 from ispcube.domain.target2 import first_collection_day
 from ispcube.errors import Busy, PartialFailure
+from ispcube.sim.mercadopago import MercadoPagoSimulator
 from tests.conftest import Cli
 from tests.support.network import SIM_PASSWORD, add_mikrotik, start_simulators
 
 pytestmark = pytest.mark.slow
 
 TODAY = date.today()        # the commands take today from the clock; every step is relative to it
-COLLECTION = first_collection_day(TODAY).isoformat()   # a TARGET2 day open to a batch, whatever today is
+COLLECTION = first_collection_day(TODAY).isoformat()
+MP_TOKEN = "APP_USR-matrix"   # a TARGET2 day open to a batch, whatever today is
 
 
 class Gateway:
@@ -79,6 +81,11 @@ def _writers(files: dict[str, str], out: str):
         from ispcube.services.payments.stripe.due import charge_due as charge
         charge(rt, Gateway(), dry_run=False)
 
+    def mercadopago_fetch(rt):
+        from ispcube.adapters.mercadopago import MercadoPagoApi
+        from ispcube.services.payments.mercadopago.fetch import fetch_mercadopago
+        fetch_mercadopago(rt, MercadoPagoApi(MP_TOKEN, files["mercadopago"]))
+
     def ledger_import(rt):
         from ispcube.services.imports.engine import run_import
         from ispcube.services.imports.ledger.run import LedgerImport
@@ -111,7 +118,8 @@ def _writers(files: dict[str, str], out: str):
         run_import(rt, files["clients"], TableImportOptions(update=True), ClientImport)
 
     return {"pay": pay, "payments import": payments_import, "collect sepa": collect_sepa,
-            "collect settle": collect_settle, "stripe charge-due": charge_due, "ledger import": ledger_import,
+            "collect settle": collect_settle, "stripe charge-due": charge_due,
+            "payments fetch mercadopago": mercadopago_fetch, "ledger import": ledger_import,
             "billing run": billing, "enforce": enforce, "ledger annul": annul, "cheque set-status": cheque,
             "connection import": connection_import, "client import --update": client_import}
 
@@ -120,8 +128,8 @@ WRITERS = list(_writers({}, ""))
 PAIRS = list(itertools.combinations(WRITERS, 2))
 
 
-def _prepare(cli: Cli, sim, tmp_path) -> dict[str, str]:
-    """The clients every writer acts on, and the files of the imports."""
+def _prepare(cli: Cli, sim, tmp_path, mercadopago: MercadoPagoSimulator) -> dict[str, str]:
+    """The clients every writer acts on, the files of the imports, and MPG's payment in Mercado Pago."""
     for key, value in (("currency", "EUR"), ("sepa.creditor_id", "DE98ZZZ09999999999"),
                        ("sepa.creditor_name", "Fibra del Sur S.L."),
                        ("sepa.creditor_iban", "ES7921000813610123456789")):
@@ -133,13 +141,13 @@ def _prepare(cli: Cli, sim, tmp_path) -> dict[str, str]:
                 "--mandate-date", "2025-06-01")
     clients = {"PAY": (), "IMP": (), "LED": (), "SET": sepa("M-1"), "SEP": sepa("M-2"),
                "STR": ("--payment-method", "stripe"), "BIL": ("--signup-date", "2025-01-01"),
-               "ANN": (), "CHQ": (), "CON": ()}
+               "ANN": (), "CHQ": (), "CON": (), "MPG": ("--id-type", "DNI", "--id-number", "20345678")}
     for n, (code, extra) in enumerate(clients.items(), start=1):
         cli.ok("client", "add", "--code", code, "--name", f"Cliente {code}", "--address", f"Calle {n}", *extra)
         if code != "CON":
             cli.ok("connection", "add", code, "--router", "core", "--ip", f"10.0.0.{n}",
                    *(("--plan", "Hogar") if code == "BIL" else ()))
-    for code in ("PAY", "IMP", "LED", "SET", "STR", "ANN"):
+    for code in ("PAY", "IMP", "LED", "SET", "STR", "ANN", "MPG"):
         cli.ok("ledger", "adjust", code, "--debit", "100", "--reason", "cuota")
     cli.ok("collect", "sepa", "--collection-date", COLLECTION, "--out", str(tmp_path / "batch-1.xml"))
     cli.ok("ledger", "adjust", "SEP", "--debit", "100", "--reason", "cuota")
@@ -156,7 +164,10 @@ def _prepare(cli: Cli, sim, tmp_path) -> dict[str, str]:
     files["ledger"].write_text(f"client,date,kind,amount,reference\nLED,{TODAY.isoformat()},payment,100,L-1\n")
     files["connections"].write_text("client,router,ip,pppoe_user\nCON,core,10.0.0.90,con-1\n")
     files["clients"].write_text("code,name\nPAY,Cliente PAY (nuevo nombre)\nCON,Cliente CON (nuevo)\n")
-    return {**{k: str(v) for k, v in files.items()}, "annul": str(annul), "cheque": str(paid["cheques"][0])}
+    mercadopago.add_payment(transaction_amount="100.00", currency="EUR", id_number="20345678",
+                            at=datetime.now().astimezone() - timedelta(hours=1))
+    return {**{k: str(v) for k, v in files.items()}, "annul": str(annul), "cheque": str(paid["cheques"][0]),
+            "mercadopago": mercadopago.url}
 
 
 @dataclass
@@ -228,10 +239,12 @@ def prepared(request, tmp_path_factory, monkeypatch):
         from tests.conftest import _reset_pg
         _reset_pg(url)
         source = url
+    mercadopago = MercadoPagoSimulator(MP_TOKEN).start()
+    request.addfinalizer(mercadopago.stop)
     with ExitStack() as stack:
         (sim,) = start_simulators(stack, 1)
         cli = Cli(url)
-        files = _prepare(cli, sim, folder)
+        files = _prepare(cli, sim, folder, mercadopago)
         cut = {row["address"]: row.get("comment", "") for row in sim.address_list("ispcube-cut")}
     if request.param == "sqlite":
         with get_engine(url).connect() as conn:       # everything in the file that is copied
@@ -386,7 +399,8 @@ def _invariants(url: str, pair) -> None:
                       "GROUP BY c.id, c.code, c.balance HAVING c.balance <> COALESCE(SUM(e.amount), 0)")
             assert wrong == [], (pair, "balance is not the sum of its entries", wrong)
             posted = q("SELECT c.code, count(*) FROM ledger_entries e JOIN clients c ON c.id = e.client_id "
-                       "WHERE e.kind = 'receipt' AND c.code IN ('IMP', 'LED', 'SET', 'STR') GROUP BY c.code")
+                       "WHERE e.kind = 'receipt' AND c.code IN ('IMP', 'LED', 'SET', 'STR', 'MPG') "
+                       "GROUP BY c.code")
             assert all(n == 1 for _, n in posted), (pair, "a payment posted twice", posted)
             items = q("SELECT client_id, count(*) FROM collection_items WHERE status = 'pending' "
                       "GROUP BY client_id HAVING count(*) > 1")

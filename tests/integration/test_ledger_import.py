@@ -22,8 +22,8 @@ from tests.conftest import Cli
 from tests.support.kill import kill_while_writing, sqlite_write_locked
 
 HEADER = ["client", "date", "kind", "amount", "reference", "description", "due_date", "payment_method"]
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
-NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
+FUTURE_DAY = "2099-01-02"      # in the future whatever day the suite runs (or crosses midnight)
+FAR_DUE = "2099-06-30"     # not yet due whatever day the suite runs
 IMPORT = [sys.executable, "-c", "from ispcube.cli.main import run; run()"]
 
 
@@ -50,7 +50,7 @@ def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> 
 
 GOOD = [
     ["A1", "2026-01-01", "opening", "1500.50", "SI-A1", "saldo anterior", "", ""],
-    ["A1", "2026-02-01", "dx", "200", "F-0001", "factura febrero", NEXT_YEAR, ""],
+    ["A1", "2026-02-01", "dx", "200", "F-0001", "factura febrero", FAR_DUE, ""],
     ["B2", "2026-01-01", "saldo_inicial", "-300", "SI-B2", "", "", ""],
     ["B2", "2026-02-03", "pago", "100", "R-9", "pago parcial", "", "efectivo"],
     ["A1", "2026-02-05", "cx", "50.25", "NC-1", "", "", ""],
@@ -87,7 +87,7 @@ def test_lines_post_the_entries_adjust_and_pay_would_and_say_so(base, runtime, t
     assert [(r["document"], r["debit"], r["credit"], r["balance"], r["due"], r["kind"], r["reference"])
             for r in shown] == [
         ("opening balance 1", "1500.50", None, "1500.50", None, "opening", "SI-A1"),
-        ("DX 1", "200.00", None, "1700.50", NEXT_YEAR, "dx", "F-0001"),
+        ("DX 1", "200.00", None, "1700.50", FAR_DUE, "dx", "F-0001"),
         ("CX 1", None, "50.25", "1650.25", None, "cx", "NC-1")]
     assert "opening balance 1" in base.ok("ledger", "show", "A1").stdout
     both = base.ok("ledger", "show", "A1", "B2").stdout.splitlines()
@@ -128,7 +128,7 @@ def test_every_bad_line_is_reported_with_its_line_and_nothing_is_posted(base, ru
         ["A1", "2026-01-02", "pago", "0", "L7", "", "", ""],                        # 7
         ["A1", "2026-02-30", "dx", "5", "L8", "", "", ""],                          # 8
         ["A1", "02/13/2026", "dx", "5", "L9", "", "", ""],                          # 9
-        ["A1", TOMORROW, "dx", "5", "L10", "", "", ""],                             # 10
+        ["A1", FUTURE_DAY, "dx", "5", "L10", "", "", ""],                             # 10
         ["A1", "2026-01-02", "bonus", "5", "L11", "", "", ""],                      # 11
         ["ZZ404", "2026-01-02", "dx", "5", "L12", "", "", ""],                      # 12
         [zz, "2026-01-02", "dx", "5", "L13", "", "", ""],                           # 13
@@ -152,7 +152,7 @@ def test_every_bad_line_is_reported_with_its_line_and_nothing_is_posted(base, ru
         (7, "amount", "0", "must be greater than zero"),
         (8, "date", "2026-02-30", "is not a date (day/month/year as locale.dates dmy says"),
         (9, "date", "02/13/2026", "is not a date (day/month/year as locale.dates dmy says"),
-        (10, "date", TOMORROW, "is in the future"),
+        (10, "date", FUTURE_DAY, "is in the future"),
         (11, "kind", "bonus", "is not a kind of ledger line: say opening, dx, cx or payment"),
         (12, "client", "ZZ404", "no such client"),
         (13, "client", zz, "is a deleted client"),
@@ -460,7 +460,7 @@ def test_enforce_acts_on_migrated_debt_like_any_other(cli, tmp_path):
         past = (date.today() - timedelta(days=30)).isoformat()
         cli.ok("ledger", "import", str(write_csv(tmp_path / "deudas.csv", [
             ["M1", past, "saldo_inicial", "8000", "S-M1", "", "", ""],            # owed, overdue: cut
-            ["M2", past, "saldo_inicial", "8000", "S-M2", "", NEXT_YEAR, ""],     # owed, not yet due
+            ["M2", past, "saldo_inicial", "8000", "S-M2", "", FAR_DUE, ""],     # owed, not yet due
             ["M3", past, "saldo_inicial", "8000", "S-M3", "", "", ""],
             ["M3", past, "pago", "8000", "P-M3", "", "", "transferencia"],        # paid off
         ])))

@@ -17,7 +17,7 @@ field tools read radacct for traffic graphs)::
 `start()` copies /etc/freeradius/3.0 to a temporary folder owned by `freerad` (the daemon drops
 to that user), points the `sql` module at the database (rlm_sql_postgresql over TCP, trust
 auth), picks free loopback ports and waits for "Ready to process requests"; `stop()` ends the
-daemon and drops the database. See /work/shared/notes/freeradius.md for what was seen to work.
+daemon and drops the database.
 """
 
 from __future__ import annotations

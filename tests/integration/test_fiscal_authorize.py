@@ -251,3 +251,39 @@ def test_runs_killed_at_random_points_leave_one_cae_per_invoice_and_no_gap(cli, 
     finished = cli("invoice", "authorize")
     assert finished.exit_code == 0, finished.stderr
     assert_one_cae_each_and_no_gap(runtime, live_afip)
+
+
+# -- Credit notes (I6) ---------------------------------------------------------------------------
+
+def entry_of(rt, code):
+    with rt.uow() as uow:
+        client = uow.session.scalar(select(Client.id).where(Client.code == code))
+        return uow.session.scalar(select(FiscalDocument.entry_id).where(FiscalDocument.client_id == client,
+                                                                         FiscalDocument.kind == "invoice"))
+
+
+def test_an_authorized_invoice_annulled_is_cancelled_by_an_associated_credit_note(billed, rt, afip):
+    billed.ok("client", "edit", "A1", "--id-type", "DNI", "--id-number", "30123457")   # A1 stays a draft
+    authorize(rt)
+    billed.ok("ledger", "annul", str(entry_of(rt, "B2")), "--reason", "facturado por error")
+    billed.ok("ledger", "annul", str(entry_of(rt, "A1")), "--reason", "cliente sin servicio")
+    notes = {r["client"]: r for r in billed.json("invoice", "list") if r["kind"] == "credit-note"}
+    assert set(notes) == {"B2"} and notes["B2"]["status"] == "draft"
+    assert {r["client"]: r["status"] for r in billed.json("invoice", "list")}["A1"] == "void"
+    run = authorize(rt)
+    assert (run.ok, run.authorized) == (True, 2)          # A2 (A 1) and the credit note B 1
+    note = afip.authorized(CUIT, 3, 8, 1)                 # Nota de Crédito B 00003-00000001
+    assert note is not None and [(a.kind, a.point_of_sale, a.number) for a in note.detail.associated] == \
+        [(FACTURA_B, 3, 2)]
+    assert (note.detail.total, note.detail.vat) == (Decimal("18900.00"), Decimal("3280.17"))
+    shown = billed.json("invoice", "show", str(notes["B2"]["entry"]))
+    assert (shown["title"], shown["fiscal_number"], shown["cae"]) == ("Nota de Crédito", "B 00003-00000001",
+                                                                      note.cae)
+
+
+def test_an_invoice_in_flight_cannot_be_annulled(billed, rt, afip):
+    afip.drop_replies = 1
+    authorize(rt)                                          # A1 and A2 are left in flight
+    refused = billed("ledger", "annul", str(entry_of(rt, "A1")), "--reason", "error")
+    assert refused.exit_code == 1 and "run `ispcube invoice authorize` first" in refused.stderr
+    assert billed.json("client", "show", "A1")["balance"] == "18900.00"

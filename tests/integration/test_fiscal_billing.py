@@ -93,3 +93,13 @@ def test_mixed_rates_take_the_highest_and_prorated_invoices_split_their_amount(c
     # 28899.99 for 16 of 31 days: 14916.12
     assert (doc.total, doc.vat_rate, doc.net + doc.vat) == (Decimal("14916.12"), Decimal(21), doc.total)
     assert str(doc.service_from) == "2026-03-16"
+
+
+def test_none_driver_annulment_numbers_its_credit_note_internally(cli, runtime):
+    _base(cli)
+    cli.ok("billing", "run", "--period", "2026-03")
+    invoice, _ = documents(runtime)["B1"]
+    done = cli.json("ledger", "annul", str(invoice.entry_id), "--reason", "error")
+    notes = [r for r in cli.json("invoice", "list") if r["kind"] == "credit-note"]
+    assert [(r["client"], r["status"], r["letter"], r["internal"], r["total"]) for r in notes] == \
+        [("B1", "internal", "B", f"reversal {done['reversal']}", "18900.00")]

@@ -54,9 +54,10 @@ def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry numbe
 
     A receipt's reversal leaves out its cheques already rejected and charged back by a DX, so
     nothing is charged twice; then its cheques can no longer change status, nor can those DXs
-    be annulled. A receipt whose cheques were all charged back has nothing left to annul."""
-    from ispcube.services.ledger import statement
-    done = statement.annul(state(ctx).runtime(), entry, reason)
+    be annulled. A receipt whose cheques were all charged back has nothing left to annul. An
+    invoice the tax authority holds gets a credit note that cancels it (`invoice list`)."""
+    from ispcube.services.fiscal.notes import annul_entry
+    done = annul_entry(state(ctx).runtime(), entry, reason)
     if state(ctx).format == "json":
         return render_record(done, "json")
     state(ctx).say(f"entry {done['annulled']} annulled by reversal {done['reversal']} (entry {done['entry']}); "

@@ -5,7 +5,9 @@ document type, the final price split into net and VAT, the receptor as AFIP name
 fiscal number with its state. With the `none` fiscal driver the number is the internal one
 (status `internal`); with `afip` an invoice starts as a `draft` with no number, is marked
 `in-flight` with its number (committed) before the request that asks its CAE, and ends
-`authorized` with the CAE, or back to `draft` with AFIP's refusal. The unique constraint on
+`authorized` with the CAE, or back to `draft` with AFIP's refusal. A draft whose invoice was
+annulled before it was numbered is `void`; an authorized one is cancelled by a credit note
+(`kind` credit-note, `associated_id` the invoice's document). The unique constraint on
 (company, point of sale, type, number) is the last guard against two documents under one number.
 """
 
@@ -52,3 +54,4 @@ class FiscalDocument(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(300))
     authorized_at: Mapped[datetime | None] = mapped_column(DateTime)
+    associated_id: Mapped[int | None] = mapped_column(Integer)    # a note: the document it cancels (I6)

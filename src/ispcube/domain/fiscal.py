@@ -20,6 +20,7 @@ class FiscalStatus(StrEnum):
     DRAFT = "draft"
     IN_FLIGHT = "in-flight"
     AUTHORIZED = "authorized"
+    VOID = "void"              # a draft annulled before it was numbered: AFIP never saw it
 
 
 # The fiscal drivers and what each does; `services/fiscal/drivers.py` holds their behaviour.

@@ -21,7 +21,7 @@ receptor AFIP checks), so a refusal is fixed by editing the client and running a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 import os
 from pathlib import Path
@@ -29,8 +29,9 @@ from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 
-from ispcube.adapters.afip import AfipClient, Authorization, FiscalDocument as Outgoing
+from ispcube.adapters.afip import AfipClient, Associated, Authorization, FiscalDocument as Outgoing
 from ispcube.db import models as m
 from ispcube.db.fiscal_models import FiscalDocument
 from ispcube.db.ledger_models import LedgerEntry
@@ -178,7 +179,8 @@ def _refresh_drafts(uow: UnitOfWork, company_id: int, issuer: str | None, point_
     rows = uow.session.execute(
         select(FiscalDocument, m.Client.vat_condition, m.Client.id_type, m.Client.id_number)
         .join(m.Client, m.Client.id == FiscalDocument.client_id)
-        .where(FiscalDocument.company_id == company_id, FiscalDocument.status == FiscalStatus.DRAFT)).all()
+        .where(FiscalDocument.company_id == company_id, FiscalDocument.status == FiscalStatus.DRAFT,
+               FiscalDocument.kind == DocumentKind.INVOICE.value)).all()     # a note keeps its invoice's
     for document, receptor, id_type, id_number in rows:
         letter = invoice_letter(issuer_condition(issuer), ReceptorVat(receptor))
         split = split_for_letter(document.total, document.vat_rate or DEFAULT_VAT_RATE, letter)
@@ -187,6 +189,9 @@ def _refresh_drafts(uow: UnitOfWork, company_id: int, issuer: str | None, point_
         document.net, document.vat = split.net, split.vat
         document.receptor_vat, document.receptor_doc_type, document.receptor_doc_number = receptor, doc_type, doc_number
         document.point_of_sale = point_of_sale
+    uow.session.execute(update(FiscalDocument).where(          # notes: their invoice's point of sale
+        FiscalDocument.company_id == company_id, FiscalDocument.status == FiscalStatus.DRAFT,
+        FiscalDocument.point_of_sale.is_(None)).values(point_of_sale=point_of_sale))
 
 
 def _series(rt: Runtime, client: AfipClient, company: AfipCompany, point_of_sale: int, kind: int, batch: int,
@@ -197,17 +202,26 @@ def _series(rt: Runtime, client: AfipClient, company: AfipCompany, point_of_sale
         uow.commit()
     last = client.last_authorized(point_of_sale, kind)
     with rt.uow() as uow:
-        drafts = uow.session.scalars(
-            select(FiscalDocument.id).join(LedgerEntry, LedgerEntry.id == FiscalDocument.entry_id)
+        invoice = aliased(FiscalDocument)
+        drafts = uow.session.execute(
+            select(FiscalDocument.id, invoice.status).join(LedgerEntry, LedgerEntry.id == FiscalDocument.entry_id)
+            .outerjoin(invoice, invoice.id == FiscalDocument.associated_id)
             .where(FiscalDocument.company_id == company.company_id, FiscalDocument.point_of_sale == point_of_sale,
                    FiscalDocument.document_type == kind, FiscalDocument.status == FiscalStatus.DRAFT)
             .order_by(LedgerEntry.entry_date, LedgerEntry.number, FiscalDocument.id)).all()
-    queue = pending + list(drafts)
+    ready: list[int] = []
+    for document_id, cancelled in drafts:     # a note waits for its invoice's CAE, and so do those after it
+        if cancelled is not None and cancelled != FiscalStatus.AUTHORIZED:
+            run.held += len(drafts) - len(ready)
+            break
+        ready.append(document_id)
+    queue = pending + ready
     today = rt.clock().date()
     while queue:
         ids, queue = queue[:batch], queue[batch:]
         with rt.uow() as uow:
             outgoing = _mark_in_flight(uow, ids, last, today)
+            outgoing = [_with_associated(uow, o, d) for o, d in zip(outgoing, ids, strict=True)]
             uow.commit()
         answers = client.authorize(point_of_sale, kind, outgoing)
         with rt.uow() as uow:
@@ -260,6 +274,16 @@ def _mark_in_flight(uow: UnitOfWork, ids: Sequence[int], last: int, today: date)
         outgoing.append(_outgoing(document))
     uow.session.flush()
     return outgoing
+
+
+def _with_associated(uow: UnitOfWork, outgoing: Outgoing, document_id: int) -> Outgoing:
+    """A note names the invoice it cancels (CbtesAsoc)."""
+    note = uow.session.get(FiscalDocument, document_id)
+    invoice = uow.session.get(FiscalDocument, note.associated_id) if note and note.associated_id else None
+    if invoice is None or invoice.number is None or invoice.point_of_sale is None:
+        return outgoing
+    return replace(outgoing, associated=(Associated(invoice.document_type, invoice.point_of_sale, invoice.number,
+                                                    invoice.issued),))
 
 
 def _outgoing(document: FiscalDocument) -> Outgoing:

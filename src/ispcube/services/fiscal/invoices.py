@@ -35,6 +35,7 @@ from ispcube.services.documents import templates
 from ispcube.services.documents.context import invoice_context
 from ispcube.services.documents.printed import Document, company_row, document_base, shown_client, write_document
 from ispcube.services.ledger.billing import parse_period
+from ispcube.services.ledger.posting import entry_label
 from ispcube.services.process.output_files import output_path
 from ispcube.services.process.runtime import Actor, Runtime
 
@@ -64,7 +65,7 @@ def _scoped(query, actor: Actor):
 def _row(document: FiscalDocument, entry: LedgerEntry, code: str) -> dict[str, Any]:
     kind = DocumentKind(document.kind)
     return {
-        "entry": entry.id, "client": code, "internal": f"{entry.kind} {entry.series.rpartition('-')[2]}-{entry.number}",
+        "entry": entry.id, "client": code, "internal": entry_label(entry.kind, entry.series, entry.number),
         "kind": kind.value, "title": TITLES[kind], "letter": document.letter, "code": document.document_type,
         "point_of_sale": document.point_of_sale,
         "number": document.number if document.status != FiscalStatus.DRAFT else None,

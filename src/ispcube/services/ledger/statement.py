@@ -19,7 +19,7 @@ cheque, so a rejection and an annulment running at once on PostgreSQL cannot bot
 
 from datetime import date
 from decimal import Decimal
-from typing import TypedDict
+from typing import Callable, TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import Cheque, LedgerEntry
+from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
 from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount
@@ -121,7 +122,12 @@ def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Deci
             "reference": reference, "payment_method": entry.payment_method if entry else None}
 
 
-def annul(rt: Runtime, entry_ref: str, reason: str | None) -> Annulled:
+# What is written beside a reversal in its transaction (a credit note, I6): called with the unit
+# of work, the annulled entry and the reversal's entry id; it may refuse (the annulment rolls back).
+BesideReversal = Callable[[UnitOfWork, LedgerEntry, int], None]
+
+
+def annul(rt: Runtime, entry_ref: str, reason: str | None, beside: BesideReversal | None = None) -> Annulled:
     """Post the reversal of entry ENTRY_REF (its id, as the statement shows it)."""
     reason = one_line((reason or "").strip(), "--reason")
     if not reason:
@@ -143,6 +149,8 @@ def annul(rt: Runtime, entry_ref: str, reason: str | None) -> Annulled:
                           comment=f"annuls {label}: {reason}", reverses_id=entry.id,
                           due_date=entry.due_date, cash_entity=entry.cash_entity,
                           cash_amount=-entry.cash_amount if entry.cash_amount is not None else None)
+            if beside is not None:
+                beside(uow, entry, posted.entry_id)
             uow.commit()
         except IntegrityError:  # the unique reverses_id: a concurrent annulment won the race
             raise Refused(f"entry {entry_id} ({label}) was annulled meanwhile by someone else") from None

@@ -31,6 +31,9 @@ def net(cli, runtime):
     with ExitStack() as stack:
         (core,) = start_simulators(stack, 1, latency_ms=LATENCY_MS)
         add_mikrotik(cli, "core", core)
+        # One write per round trip: the run spends seconds writing and reads its clients again
+        # meanwhile (every BATCH_S), which is what these races test.
+        cli.ok("config", "set", "enforce.write_depth", "1")
         with runtime.uow() as uow:
             router_ids = list(uow.session.scalars(select(m.Router.id)))
         yield cli, core, router_ids

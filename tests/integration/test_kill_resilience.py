@@ -35,6 +35,7 @@ def net(cli, runtime):
         sims = start_simulators(stack, 2, latency_ms=25)
         add_mikrotik(cli, "r1", sims[0])
         add_mikrotik(cli, "r2", sims[1])
+        cli.ok("config", "set", "enforce.write_depth", "1")   # one write per round trip: more moments to kill
         with runtime.uow() as uow:
             ids = list(uow.session.scalars(select(m.Router.id).order_by(m.Router.name)))
         seed_clients(runtime.engine, ids, CLIENTS, debtor=lambda n: True)

@@ -4,7 +4,7 @@ from pathlib import Path
 import re
 
 ROOT = Path(__file__).resolve().parents[2]
-ID = r"[ACDEFGIKLMNPR]\d{1,2}"
+ID = r"[ACDEFGIKLMNPRS]\d{1,2}"
 # Citations as the code writes them: "(C9)", "(C9, P1)", "(N1, N2, N5)", "(L6-L8)".
 CITATION = re.compile(rf"\(({ID}(?:\s*[,/-]\s*{ID})*)\)")
 DEFINED = re.compile(rf"^- \*\*({ID})\*\* ", re.MULTILINE)

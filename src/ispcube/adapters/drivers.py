@@ -5,7 +5,9 @@ A driver keeps the marks ispcube puts on a router: the cut list (``ispcube-cut``
 throttle list (``ispcube-throttle``, E2) and the warning list (``ispcube-preaviso``); a kind
 that cannot keep one says so in ``lists``. It reads a list once (``read``), then is asked to mark
 or clear one connection at a time (``mark``/``clear``), writing only what the holding it read
-says is missing; each write is counted, so a run can prove a second pass writes nothing.
+says is missing; each write is counted, so a run can prove a second pass writes nothing. A run
+hands a driver its changes ``batch`` at a time (``write_many``): a kind that can have several
+commands in flight at once (MikroTik's pipelined API, S5) takes many, the others one by one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import socket
-from typing import Callable, Container, Iterator
+from typing import Callable, Container, Iterator, Literal
 
 from ispcube.errors import RouterError, RouterProtocolError, RouterUnreachable
+
+WRITE_DEPTH = 16    # S5: commands a pipelining driver keeps in flight on one connection
 
 CUT_LIST = "ispcube-cut"
 THROTTLE_LIST = "ispcube-throttle"
@@ -39,6 +43,7 @@ class RouterConfig:
     timeout: float = 5.0
     throttle_rate: str | None = None    # E2: the rate a throttled connection gets, e.g. "1M/1M"
     adopt_lists: tuple[str, ...] = ()   # U5: another system's cut lists; an address on one is cut
+    write_depth: int = WRITE_DEPTH      # S5: commands in flight at once, for kinds that pipeline
 
 
 @dataclass(frozen=True)
@@ -75,11 +80,27 @@ class Holding:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Write:
+    """One change a run asks of a router: put TARGET on the list (``mark``), take it off
+    (``clear``), or remove a stray entry of ours (``stray``, named by its KEY)."""
+    verb: Literal["mark", "clear", "stray"]
+    target: Target | None = None
+    key: str | None = None
+    timeout_s: int | None = None
+    requested: bool = False
+
+
 class Driver(ABC):
     """A router of one kind. Use as a context manager: open() logs in, close() hangs up."""
 
     kind: str = ""
     lists: tuple[str, ...] = LISTS    # the lists this kind of router keeps
+
+    @property
+    def batch(self) -> int:
+        """How many changes `write_many` takes at once (1: one at a time)."""
+        return 1
 
     def __init__(self, config: RouterConfig):
         self.config = config
@@ -136,6 +157,29 @@ class Driver(ABC):
 
     @abstractmethod
     def remove_stray(self, holding: Holding, key: str) -> None: ...
+
+    def write_many(self, holding: Holding, writes: list[Write]) -> list[RouterError | None]:
+        """Make WRITES; for each, None when done or the error that stopped it. A failed write
+        does not stop the others; once the router cannot be reached, the rest fail with it."""
+        results: list[RouterError | None] = []
+        for write in writes:
+            try:
+                if write.verb == "stray":
+                    assert write.key is not None, "a stray entry is named by its key"
+                    self.remove_stray(holding, write.key)
+                else:
+                    assert write.target is not None, "a mark or a clear names its connection"
+                    if write.verb == "mark":
+                        self.mark(holding, write.target, write.timeout_s, write.requested)
+                    else:
+                        self.clear(holding, write.target, write.requested)
+            except RouterUnreachable as exc:
+                return results + [exc] * (len(writes) - len(results))
+            except RouterError as exc:
+                results.append(exc)
+            else:
+                results.append(None)
+        return results
 
 
 @dataclass(frozen=True)

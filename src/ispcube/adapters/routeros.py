@@ -3,17 +3,33 @@
 Cut: the connection's IP goes in the address-list ``ispcube-cut`` with the client code as
 comment; for PPPoE the secret is disabled and the live session removed. Restore undoes both.
 Throttle: the IP goes in the address-list ``ispcube-throttle`` (the ISP's queues match it).
+Reads go through routeros-api; writes through the pipelined writer on the same connection (S5),
+so a run's changes cost about one round trip per ``write_depth`` commands.
 An address-list entry is ours when it is in one of our lists and its comment is the code of
 the client it was made for; entries with any other comment are never touched.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import socket
-from typing import Any, Container
+from typing import TYPE_CHECKING, Any, Callable, Container, Iterator
 
-from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, RouterConfig, Target, reason, register, translated
-from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
+from ispcube.adapters.drivers import (
+    CUT_LIST,
+    Driver,
+    Holding,
+    RouterConfig,
+    Target,
+    Write,
+    reason,
+    register,
+    translated,
+)
+from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
+
+if TYPE_CHECKING:
+    from ispcube.adapters.routeros_pipeline import Answer
 
 ADDRESS_LIST = "/ip/firewall/address-list"
 # RouterOS answers a duplicate add and a stale remove with these traps: the wanted state holds.
@@ -41,7 +57,7 @@ def _describe(exc: BaseException) -> str:
     from routeros_api import exceptions as ros
     if isinstance(exc, ros.RouterOsApiCommunicationError):
         return _message(exc)
-    if isinstance(exc, ros.RouterOsApiConnectionError):
+    if isinstance(exc, (ros.RouterOsApiConnectionError, OSError)):
         return f"unreachable ({reason(exc)})"  # socket errors: no command text in them
     return type(exc).__name__
 
@@ -147,76 +163,128 @@ class MikrotikDriver(Driver):
             return not (secret and secret[1])
         return True
 
-    # -- writing
+    # -- writing: every change goes through the pipelined writer (S5), one change or many
+
+    @property
+    def batch(self) -> int:
+        return self.config.write_depth
 
     def mark(self, holding: Holding, target: Target, timeout_s: int | None = None,
              requested: bool = False) -> None:
-        with self._guard():
-            if target.ip and target.ip not in holding.entries and not self._adopted(holding, target):
-                self._add(holding, target, timeout_s)
-            if self._ppp(holding, target):
-                self._disable_secret(holding, target)
-
-    def _add(self, holding: Holding, target: Target, timeout_s: int | None) -> None:
-        from routeros_api.exceptions import RouterOsApiCommunicationError
-        assert target.ip is not None, "address-list targets are the connections with an IP"
-        fields = {"list": holding.list_name, "address": target.ip, "comment": target.client_code}
-        if timeout_s:
-            fields["timeout"] = str(timeout_s)
-        try:
-            reply = self._resource(ADDRESS_LIST).add(**fields)
-        except RouterOsApiCommunicationError as exc:
-            if ALREADY_THERE not in _message(exc):
-                raise
-            holding.entries[target.ip] = target.client_code
-            return
-        self.writes += 1
-        holding.entries[target.ip] = target.client_code
-        holding.ids[target.ip] = (getattr(reply, "done_message", None) or {}).get("ret", "")
-
-    def _disable_secret(self, holding: Holding, target: Target) -> None:
-        secret = holding.extra["secrets"].get(target.pppoe_user)
-        if secret is None:
-            raise RouterProtocolError(f"router {self.config.name}: has no PPPoE secret "
-                                      f"'{target.pppoe_user}' (client {target.client_code})")
-        if not secret[1]:
-            self._resource("/ppp/secret").set(id=secret[0], disabled="yes")
-            self.writes += 1
-            holding.extra["secrets"][target.pppoe_user] = (secret[0], True)
-        session = holding.extra["active"].pop(target.pppoe_user, None)
-        if session is not None:
-            self._remove("/ppp/active", session)
+        self._one(holding, Write("mark", target, timeout_s=timeout_s, requested=requested))
 
     def clear(self, holding: Holding, target: Target, requested: bool = False) -> None:
-        with self._guard():
-            if target.ip and holding.entries.get(target.ip) in target.codes:
-                self._remove(ADDRESS_LIST, holding.ids[target.ip])
-                holding.entries.pop(target.ip)
-            if self._adopted(holding, target):
-                self._remove(ADDRESS_LIST, holding.extra["adopted"].pop(target.ip))
-            if self._ppp(holding, target):
-                secret = holding.extra["secrets"].get(target.pppoe_user)
-                if secret and secret[1]:
-                    self._resource("/ppp/secret").set(id=secret[0], disabled="no")
-                    self.writes += 1
-                    holding.extra["secrets"][target.pppoe_user] = (secret[0], False)
+        self._one(holding, Write("clear", target, requested=requested))
 
-    def _remove(self, path: str, row_id: str) -> None:
-        from routeros_api.exceptions import RouterOsApiCommunicationError
+    def remove_stray(self, holding: Holding, key: str) -> None:
+        self._one(holding, Write("stray", key=key))
+
+    def _one(self, holding: Holding, write: Write) -> None:
+        [error] = self.write_many(holding, [write])
+        if error is not None:
+            raise error
+
+    def write_many(self, holding: Holding, writes: list[Write]) -> list[RouterError | None]:
+        """Every command of WRITES sent pipelined on the logged-in connection; a trap fails
+        its own change only. The holding learns what each command did."""
+        from ispcube.adapters.routeros_pipeline import PipelinedWriter
+        plans = [self._plan(holding, write) for write in writes]
+        commands = [step.command for plan in plans for step in plan.steps]
         try:
-            self._resource(path).remove(id=row_id)
-        except RouterOsApiCommunicationError as exc:
-            if ALREADY_GONE not in _message(exc):
-                raise
-            return
-        self.writes += 1
+            with self._guard():
+                if commands and (self._pool is None or self._api is None):
+                    raise RouterUnreachable(f"router {self.config.name}: not connected")
+                writer = PipelinedWriter(self._pool.socket.socket, self.config.write_depth) if commands else None
+                answers = iter(writer.run(commands) if writer else [])
+        except RouterUnreachable as exc:
+            return [exc] * len(writes)
+        return [self._settle(plan, answers) for plan in plans]
+
+    def _settle(self, plan: _Plan, answers: Iterator[Answer]) -> RouterError | None:
+        """Record what the router answered to the commands of one change; its first refusal, if any."""
+        refused = None
+        for step in plan.steps:
+            answer = next(answers)
+            if answer.trapped and not (step.tolerated and step.tolerated in answer.message):
+                refused = refused or RouterProtocolError(f"router {self.config.name}: {answer.message}")
+                continue
+            self.writes += 0 if answer.trapped else 1
+            step.done(answer)
+        return refused or plan.refused
+
+    def _plan(self, holding: Holding, write: Write) -> _Plan:
+        if write.verb == "stray":
+            assert write.key is not None, "a stray entry is named by its key"
+            key = write.key
+            return _Plan([_remove(ADDRESS_LIST, holding.ids[key], lambda _: holding.entries.pop(key, None))])
+        assert write.target is not None, "a mark or a clear names its connection"
+        if write.verb == "mark":
+            return self._mark_plan(holding, write.target, write.timeout_s)
+        return _Plan(self._clear_steps(holding, write.target))
+
+    def _mark_plan(self, holding: Holding, target: Target, timeout_s: int | None) -> _Plan:
+        plan = _Plan([])
+        if target.ip and target.ip not in holding.entries and not self._adopted(holding, target):
+            ip, code = target.ip, target.client_code
+            fields = [f"=list={holding.list_name}", f"=address={ip}", f"=comment={code}"]
+            fields += [f"=timeout={timeout_s}"] if timeout_s else []
+
+            def added(answer: Answer) -> None:
+                holding.entries[ip] = code
+                if not answer.trapped:
+                    holding.ids[ip] = answer.ret or ""
+            plan.steps.append(_Step([f"{ADDRESS_LIST}/add", *fields], ALREADY_THERE, added))
+        if self._ppp(holding, target):
+            user = target.pppoe_user
+            secret = holding.extra["secrets"].get(user)
+            if secret is None:      # the address is still listed; the change fails
+                plan.refused = RouterProtocolError(f"router {self.config.name}: has no PPPoE secret "
+                                                   f"'{user}' (client {target.client_code})")
+                return plan
+            if not secret[1]:
+                plan.steps.append(_Step(["/ppp/secret/set", f"=.id={secret[0]}", "=disabled=yes"], None,
+                                        lambda _: holding.extra["secrets"].__setitem__(user, (secret[0], True))))
+            session = holding.extra["active"].pop(user, None)
+            if session is not None:
+                plan.steps.append(_remove("/ppp/active", session))
+        return plan
+
+    def _clear_steps(self, holding: Holding, target: Target) -> list[_Step]:
+        steps = []
+        if target.ip and holding.entries.get(target.ip) in target.codes:
+            ip = target.ip
+            steps.append(_remove(ADDRESS_LIST, holding.ids[ip], lambda _: holding.entries.pop(ip, None)))
+        if self._adopted(holding, target):
+            steps.append(_remove(ADDRESS_LIST, holding.extra["adopted"].pop(target.ip)))
+        if self._ppp(holding, target):
+            user = target.pppoe_user
+            secret = holding.extra["secrets"].get(user)
+            if secret and secret[1]:
+                steps.append(_Step(["/ppp/secret/set", f"=.id={secret[0]}", "=disabled=no"], None,
+                                   lambda _: holding.extra["secrets"].__setitem__(user, (secret[0], False))))
+        return steps
 
     def strays(self, holding: Holding, targets: list[Target], known_codes: Container[str]) -> list[str]:
         ours_here = {(t.ip, code) for t in targets if t.ip for code in t.codes}
         return [address for address, comment in holding.entries.items()
                 if comment in known_codes and (address, comment) not in ours_here]
 
-    def remove_stray(self, holding: Holding, key: str) -> None:
-        with self._guard():
-            self._remove(ADDRESS_LIST, holding.ids[key])
-            holding.entries.pop(key, None)
+
+@dataclass
+class _Plan:
+    """The commands of one change, and the refusal it meets whatever the router answers."""
+    steps: list[_Step]
+    refused: RouterError | None = None
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One API command of a change: the trap that still means the wanted state holds (a
+    duplicate add, a stale remove), and what the holding learns once it is done."""
+    command: list[str]
+    tolerated: str | None
+    done: Callable[[Answer], object] = lambda answer: None
+
+
+def _remove(path: str, row_id: str, done: Callable[[Answer], object] = lambda answer: None) -> _Step:
+    return _Step([f"{path}/remove", f"=.id={row_id}"], ALREADY_GONE, done)

@@ -182,6 +182,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
     SettingDef("client.code_format", "format of generated client codes ({n} is the number)", "{n:05d}",
                parse_code_format),
     SettingDef("enforce.retry_days", "days a failed router change is retried", 5, _int_between(1, 60)),
+    SettingDef("enforce.write_depth", "router commands in flight at once on one connection (MikroTik; 1: one "
+               "at a time)", 16, _int_between(1, 64)),
     SettingDef("escalation.throttle_after_days",
                "days overdue (from the oldest unpaid debit's due date) before a debtor is throttled; 0: never",
                0, _int_between(0, 365)),

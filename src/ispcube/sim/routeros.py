@@ -106,6 +106,8 @@ class RouterOSSimulator:
       session that makes it waits (before taking effect) until ``release_writes()``;
       ``write_held`` is set while it waits. Other sessions are not held. A test thus stops
       a client in the middle of its writes for as long as it needs, however slow the machine.
+    * ``trap_words`` -- the same for commands carrying one of these words
+      (``"=address=10.0.0.7"``): one change refused in the middle of many.
 
     Counters: ``commands`` (sentences handled after login), ``command_counts``
     (a ``Counter`` by command path), ``writes`` (successful add/set/remove),
@@ -143,6 +145,7 @@ class RouterOSSimulator:
         self.drop_after_words: int | None = None
         self.drop_mid_reply = False
         self.trap_on: set[str] = set()
+        self.trap_words: set[str] = set()
         self.trap_message = DEFAULT_TRAP_MESSAGE
         self.hold_writes_after: int | None = None
         self.write_held = threading.Event()
@@ -599,7 +602,8 @@ class _Session:
             return self._login(command), False
         if command.path == "/quit":
             return [["!fatal", SESSION_TERMINATED]], True
-        if command.path in router.trap_on:
+        if command.path in router.trap_on or any(f"={name}={value}" in router.trap_words
+                                                 for name, value in command.attributes.items()):
             return _trap(router.trap_message), False
         if command.path.rpartition("/")[2] in WRITE_VERBS:
             router._hold(self)

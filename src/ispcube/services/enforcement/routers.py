@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, driver_for
+from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, Write, driver_for
 from ispcube.db import models as m
 from ispcube.domain.terms import Action, JobName, Mode, TaskStatus, Want
 from ispcube.errors import RouterError, RouterUnreachable
@@ -157,8 +157,9 @@ def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tas
     router's lock for the job's list from the read to the last write."""
     rt, job, wanted = scope.rt, step.job, step.wanted
     outcome = RouterOutcome(router.name)
+    adopt_lists, write_depth = _router_settings(rt)
     config = replace(config_of(router, rt.engine.url.render_as_string(hide_password=False)),
-                     adopt_lists=_adopt_lists(rt) if job.list_name == CUT_LIST else ())
+                     adopt_lists=adopt_lists if job.list_name == CUT_LIST else (), write_depth=write_depth)
     driver = driver_for(replace(config, throttle_rate=job.rate) if job.rate else config)
     if not driver.keeps(job.list_name):
         outcome.status = RouterStatus.SKIPPED
@@ -178,11 +179,13 @@ def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tas
     return outcome
 
 
-def _adopt_lists(rt) -> tuple[str, ...]:
-    """The lists of `enforce.adopt_lists` (U5): the cuts the old system left on the routers."""
+def _router_settings(rt) -> tuple[tuple[str, ...], int]:
+    """The lists of `enforce.adopt_lists` (U5: the cuts the old system left on the routers) and
+    `enforce.write_depth` (S5: commands in flight at once)."""
     with rt.uow() as uow:
         names = config.get_value(uow.session, "enforce.adopt_lists")
-    return tuple(name.strip() for name in names.split(",") if name.strip())
+        depth = config.get_value(uow.session, "enforce.write_depth")
+    return tuple(name.strip() for name in names.split(",") if name.strip()), depth
 
 
 def _plan_and_apply(scope: Scope, step: Pass, driver: Driver, router: m.Router, targets, wanted: Wanted,
@@ -302,17 +305,18 @@ def _write_in_batches(scope: Scope, step: Pass, driver: Driver, holding: Holding
                 outcome.changes += [c.row(router.name) for c in fresh]
             checked = time.monotonic()
             continue
-        change = pending.pop(0)
-        _write(scope, step, driver, holding, router, [change], outcome, record)
-        done.append(change)
+        batch, pending = pending[:driver.batch], pending[driver.batch:]
+        _write(scope, step, driver, holding, router, batch, outcome, record)
+        done += batch
     return done, stale
 
 
 def _write(scope: Scope, step: Pass, driver: Driver, holding: Holding, router: m.Router, changes: list[Change],
            outcome: RouterOutcome, record: _Record) -> None:
     job = step.job
-    for change in changes:
-        error = record.dead or _attempt(driver, holding, job, change)
+    errors: list[str | None] = [None] * len(changes) if record.dead else _attempt(driver, holding, job, changes)
+    for change, error in zip(changes, errors, strict=True):
+        error = record.dead or error
         if isinstance(error, _Lost):
             record.dead = error = str(error)
         if error is None:
@@ -335,24 +339,21 @@ class _Lost(str):
     """The error of a change that lost the connection to the router."""
 
 
-def _attempt(driver: Driver, holding: Holding, job: ListJob, change: Change) -> str | None:
-    """Make one change; None when done, else why not."""
+def _attempt(driver: Driver, holding: Holding, job: ListJob, changes: list[Change]) -> list[str | None]:
+    """Make CHANGES (the driver may have several in flight at once); for each, None when
+    done, else why not."""
+    errors = driver.write_many(holding, [_as_write(job, change) for change in changes])
+    return [None if error is None else _Lost(str(error)) if isinstance(error, RouterUnreachable) else str(error)
+            for error in errors]
+
+
+def _as_write(job: ListJob, change: Change) -> Write:
     requested = change.task is not None
-    try:
-        if change.action in (job.mark, job.clear):
-            assert change.target is not None, "a mark or a clear names its connection"
-            if change.action == job.mark:
-                driver.mark(holding, change.target, job.timeout_s, requested)
-            else:
-                driver.clear(holding, change.target, requested)
-        else:
-            assert change.key is not None, "a stray entry is named by its key"
-            driver.remove_stray(holding, change.key)
-    except RouterUnreachable as exc:
-        return _Lost(str(exc))
-    except RouterError as exc:
-        return str(exc)
-    return None
+    if change.action == job.mark:
+        return Write("mark", change.target, timeout_s=job.timeout_s, requested=requested)
+    if change.action == job.clear:
+        return Write("clear", change.target, requested=requested)
+    return Write("stray", key=change.key)
 
 
 def _done_message(change: Change, router: m.Router) -> str:

@@ -11,6 +11,8 @@ import json
 import pytest
 
 from ispcube.sim.mercadopago import MercadoPagoSimulator
+from tests.integration.test_fiscal_authorize import afip, bill  # noqa: F401 - fixture
+from tests.integration.test_fiscal_invoices import pdf_text
 from tests.integration.test_notify import mail  # noqa: F401 - fixture
 
 TOKEN = "APP_USR-4410-link-token"
@@ -114,3 +116,19 @@ def test_the_notices_carry_the_clients_payment_link(shop, mp, mail):  # noqa: F8
     assert missing.exit_code == 1 and "no Mercado Pago access token" in missing.stderr
     shop.ok("config", "set", "payments.link_provider", "none")
     assert shop.json("notify")["sent"] == 0
+
+
+def test_an_invoice_printed_carries_the_clients_payment_link(cli, mp, afip, tmp_path, monkeypatch):  # noqa: F811
+    bill(cli, afip, tmp_path, monkeypatch)
+    cli.ok("config", "set", "mercadopago.url", mp.url)
+    draft = next(r for r in cli.json("invoice", "list", "--period", "2026-11") if r["client"] == "B1")
+    cli.ok("invoice", "print", str(draft["entry"]), "--out", str(tmp_path / "sin-link.pdf"))
+    assert "Mercado Pago" not in pdf_text(tmp_path / "sin-link.pdf") and mp.preferences == {}
+    cli.ok("config", "set", "payments.link_provider", "mercadopago")
+    cli.ok("invoice", "print", str(draft["entry"]), "--out", str(tmp_path / "con-link.pdf"), env=ENV)
+    (preference,) = mp.preferences.values()
+    printed = " ".join(pdf_text(tmp_path / "con-link.pdf").split())
+    assert "Pague en línea con Mercado Pago:" in printed and preference["id"] in printed.replace(" ", "")
+    assert preference["external_reference"].endswith(":B1")
+    done = cli.json("invoice", "print", "--period", "2026-11", "--out-dir", str(tmp_path), env=ENV)
+    assert done["invoices"] == 6 and len(mp.preferences) == 6          # B1's link given again, once per debt

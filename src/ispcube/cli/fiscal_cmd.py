@@ -40,14 +40,20 @@ def print_(ctx: typer.Context,
            period: Optional[str] = typer.Option(None, "--period", help="Every invoice of a month (YYYY-MM)..."),
            out_dir: Optional[str] = typer.Option(None, "--out-dir", metavar="DIR",
                                                  help="...each into its own PDF in this folder.")) -> None:
-    """The invoice PDF (template `invoice`): ENTRY --out FILE, or --period YYYY-MM --out-dir DIR."""
+    """The invoice PDF (template `invoice`): ENTRY --out FILE, or --period YYYY-MM --out-dir DIR.
+
+    With `payments.link_provider mercadopago` the client's payment link for what it owes is
+    printed on it (`payment_link`).
+    """
     from ispcube.errors import UsageError
     from ispcube.services.fiscal.invoices import print_invoice, print_period
+    from ispcube.services.payments.mercadopago.links import links_for
     rt = state(ctx).runtime()
+    links = links_for(rt, create=True)
     if period or out_dir:
         if entry or out or not (period and out_dir):
             raise UsageError("give ENTRY --out FILE, or --period YYYY-MM --out-dir DIR")
-        done = print_period(rt, period, out_dir, state(ctx).yes)
+        done = print_period(rt, period, out_dir, state(ctx).yes, links)
         for warning in done.warnings:
             typer.echo(f"ispcube: warning: {warning}", err=True)
         render_result(state(ctx), {"period": period, "files": [str(d.path) for d in done.documents],
@@ -56,7 +62,7 @@ def print_(ctx: typer.Context,
         return
     if not entry:
         raise UsageError("give ENTRY --out FILE, or --period YYYY-MM --out-dir DIR")
-    document = print_invoice(rt, entry, out, state(ctx).yes)
+    document = print_invoice(rt, entry, out, state(ctx).yes, links)
     for warning in document.warnings:
         typer.echo(f"ispcube: warning: {warning}", err=True)
     render_result(state(ctx), {"file": str(document.path), "pages": document.pages}, document.summary)

@@ -86,14 +86,15 @@ def contract_context(base: dict[str, Any], client: dict[str, Any], *, contract_t
 
 
 def invoice_context(base: dict[str, Any], client: dict[str, Any], issuer: dict[str, Any],
-                    invoice: dict[str, Any], qr_url: str | None) -> dict[str, Any]:
+                    invoice: dict[str, Any], qr_url: str | None, payment_link: str | None = None) -> dict[str, Any]:
     """An invoice (I2): ISSUER is the company's fiscal data (vat_label, gross_income,
     activity_start), INVOICE the fiscal document as `invoice show` gives it; the QR, when
-    the invoice is authorized, is embedded as an image of QR_URL (nothing is fetched)."""
+    the invoice is authorized, is embedded as an image of QR_URL (nothing is fetched);
+    PAYMENT_LINK: where the client pays what it owes online (G1), or None."""
     from ispcube.adapters.qr import qr_png_data_uri
     shown = {**invoice, "qr_url": qr_url, "qr_image": qr_png_data_uri(qr_url) if qr_url else None,
              "discriminates_vat": invoice["letter"] == "A", "vat_contained": invoice["letter"] == "B"}
-    return {**base, "client": client, "issuer": issuer, "invoice": shown}
+    return {**base, "client": client, "issuer": issuer, "invoice": shown, "payment_link": payment_link}
 
 
 def speed(kbps: int | None) -> str | None:
@@ -160,7 +161,8 @@ def sample_context(document: str) -> dict[str, Any]:
                    "vat_rate": Decimal("27"), "receptor_vat": "IVA Responsable Inscripto",
                    "receptor_doc_type": 80, "receptor_doc_number": 30712345671,
                    "cae": "76000000000125", "cae_due": date(2026, 4, 12), "refusal": None}
-        return invoice_context(base, client, issuer, invoice, "https://www.afip.gob.ar/fe/qr/?p=e30=")
+        return invoice_context(base, client, issuer, invoice, "https://www.afip.gob.ar/fe/qr/?p=e30=",
+                               "https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id=1-abc")
     if document == "listing":
         clients = [sample_client(f"{n:05d}", f"Cliente de muestra {n}", f"{n * 10}.00",
                                  "cut" if n % 3 == 0 else "active") for n in range(1, 6)]

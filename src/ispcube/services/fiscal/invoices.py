@@ -9,6 +9,7 @@ the CAE and the RG 4892 QR.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,23 +128,40 @@ class Printed:
         return [w for d in self.documents for w in d.warnings]
 
 
-def print_invoice(rt: Runtime, entry_ref: str, out: str | None, replace: bool = False) -> Document:
-    """The PDF of one invoice."""
+# The clients' payment links (G1): client ids in, {client id: link} out for those who owe.
+PaymentLinks = Callable[[list[int]], dict[int, str]]
+
+
+def print_invoice(rt: Runtime, entry_ref: str, out: str | None, replace: bool = False,
+                  payment_links: PaymentLinks | None = None) -> Document:
+    """The PDF of one invoice; PAYMENT_LINKS gives the template its `payment_link` (or None)."""
     path = output_path(out, (".pdf",), "--out", replace)
+    links: dict[int, str] = {}
+    if payment_links is not None:
+        with rt.uow() as uow:
+            client_id = _find(uow, rt.actor(uow), entry_ref)[0].client_id
+        links = payment_links([client_id])
     with rt.uow() as uow:
         document, entry, code = _find(uow, rt.actor(uow), entry_ref)
-        what, html, warnings = _render(uow, rt, document, entry, code)
+        what, html, warnings = _render(uow, rt, document, entry, code, links.get(document.client_id))
     return write_document(what, html, path, warnings)
 
 
-def print_period(rt: Runtime, period: str, out_dir: str, replace: bool = False) -> Printed:
-    """One PDF per invoice of PERIOD in OUT_DIR, named by its fiscal (else internal) number."""
+def print_period(rt: Runtime, period: str, out_dir: str, replace: bool = False,
+                 payment_links: PaymentLinks | None = None) -> Printed:
+    """One PDF per invoice of PERIOD in OUT_DIR, named by its fiscal (else internal) number;
+    PAYMENT_LINKS gives the template its `payment_link` (or None)."""
     folder = Path(out_dir).expanduser()
     if not folder.is_dir():
         raise Invalid(f"--out-dir '{out_dir}' is not a folder")
     printed = Printed()
+    month = parse_period(period, 1).name
     with rt.uow() as uow:
-        month = parse_period(period, 1).name
+        clients = sorted(set(uow.session.scalars(_scoped(_select(), rt.actor(uow))
+                                                 .where(LedgerEntry.period == month)
+                                                 .with_only_columns(FiscalDocument.client_id))))
+    links = payment_links(clients) if payment_links is not None and clients else {}
+    with rt.uow() as uow:
         rows = uow.session.execute(_scoped(_select(), rt.actor(uow)).where(LedgerEntry.period == month)
                                    .order_by(LedgerEntry.id)).all()
         if not rows:
@@ -152,7 +170,7 @@ def print_period(rt: Runtime, period: str, out_dir: str, replace: bool = False) 
         for document, entry, code in rows:
             name = _file_name(document, entry, code)
             path = output_path(str(folder / name), (".pdf",), "--out-dir", replace)
-            rendered.append((path, *_render(uow, rt, document, entry, code)))
+            rendered.append((path, *_render(uow, rt, document, entry, code, links.get(document.client_id))))
     for path, what, html, warnings in rendered:
         printed.documents.append(write_document(what, html, path, warnings))
     return printed
@@ -167,7 +185,7 @@ def _file_name(document: FiscalDocument, entry: LedgerEntry, code: str) -> str:
 
 
 def _render(uow: UnitOfWork, rt: Runtime, document: FiscalDocument, entry: LedgerEntry,
-            code: str) -> tuple[str, str, list[str]]:
+            code: str, payment_link: str | None) -> tuple[str, str, list[str]]:
     warnings: list[str] = []
     company = uow.session.get(m.Company, document.company_id) if document.company_id else None
     client = uow.session.get(m.Client, document.client_id)
@@ -179,7 +197,7 @@ def _render(uow: UnitOfWork, rt: Runtime, document: FiscalDocument, entry: Ledge
               "activity_start": company.activity_start if company else None,
               "point_of_sale": document.point_of_sale}
     context = invoice_context(document_base(uow, rt, company_row(uow, document.company_id, True), warnings),
-                              shown_client(uow, client), issuer, row, _qr(uow, document, company))
+                              shown_client(uow, client), issuer, row, _qr(uow, document, company), payment_link)
     html = templates.render_html(templates.stored_bodies(uow), "invoice", context)
     label = row["fiscal_number"] or row["internal"]
     return f"{row['title'].lower()} {label} of client {code}", html, warnings

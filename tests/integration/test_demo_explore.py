@@ -172,3 +172,21 @@ def test_the_tour_takes_another_port_when_the_demo_port_is_busy(tmp_path):
         holder.close()
     [router] = Cli(f"sqlite:///{path}").json("router", "list")
     assert router["port"] != ROUTER_PORT
+
+
+def test_the_demo_authorizes_its_months_with_afip_and_prints_an_invoice_with_its_qr(demo, tmp_path):
+    from tests.integration.test_fiscal_invoices import pdf_text, qr_of
+    path, tour = demo
+    line = next(line for line in tour.splitlines() if line.startswith("AFIP (simulated"))
+    authorized = int(re.search(r": (\d+) invoices authorized with a CAE each", line).group(1))
+    billed = sum(int(n) for n in re.findall(r"^Billing \d{4}-\d{2}: (\d+) invoices, due", tour, re.MULTILINE)[:2])
+    assert authorized == billed > 0
+    cli = Cli(f"sqlite:///{path}")
+    invoices = cli.json("invoice", "list")
+    assert {r["status"] for r in invoices if r["kind"] == "invoice"} == {"authorized"}
+    assert len({r["cae"] for r in invoices}) == len(invoices)
+    printed = re.search(r"^Invoice (\S+ \S+) of client (\S+), CAE (\d{14}), printed with its QR: (.+)$", tour,
+                        re.MULTILINE)
+    assert printed and "Comprobante autorizado por AFIP" in pdf_text(printed.group(4))
+    qr = qr_of(printed.group(4), tmp_path)
+    assert (qr["codAut"], qr["ptoVta"], qr["tipoCmp"]) == (int(printed.group(3)), 2, 6)

@@ -22,7 +22,7 @@ COMPANY_NAMES = ["Transporte de las Américas Unidas S.L.", "Panadería La Espig
 COMPANIES: list[dict[str, Any]] = [
     {"number": "1", "name": "Red Sur Telecomunicaciones SRL", "tax_id": "30-71234567-1",
      "address": "Av. Santa Fe 3200, CABA", "collectors": ("ana", "beto")},
-    {"number": "2", "name": "Cooperativa Zona Norte Ltda.", "tax_id": "30-70987654-3",
+    {"number": "2", "name": "Cooperativa Zona Norte Ltda.", "tax_id": "30-70987654-2",
      "address": "Av. Centenario 1100, San Isidro", "collectors": ("dario",)},
 ]
 OFFICE = (-34.5880, -58.4110)          # the office on Av. Santa Fe, Palermo

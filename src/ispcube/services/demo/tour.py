@@ -98,7 +98,10 @@ def run(path: Path | None, clients: int, seed: int, overwrite: bool = False, tod
         yield f"Search 'gonzalez' (accents ignored): {len(found)} clients, e.g. " + \
             ", ".join(r["name"] for r in found[:3])
     from ispcube.services.demo.enforcement import network_tour
+    from ispcube.services.demo.fiscal import fiscal_tour, use_afip
+    use_afip(rt)
     statement = yield from network_tour(rt, seed)
+    yield from fiscal_tour(rt, db_path.parent)
     from ispcube.services.demo.sepa import sepa_tour
     yield from sepa_tour(db_path, rt.clock, program)
     yield from _explore(rt, db_path, statement, program)

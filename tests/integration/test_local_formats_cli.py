@@ -24,7 +24,9 @@ MARKED = {"AMOUNT", "DATE", "DATETIME", "CHEQUE", "[DATE]"}
 # Options whose name speaks of money or a day but that take neither.
 NOT_MONEY_OR_DATE = {("operator", "add", "cash_entity"): "a cash box's name",
                      ("operator", "edit", "cash_entity"): "a cash box's name",
-                     ("billing", "run", "period"): "a month, YYYY-MM"}
+                     ("billing", "run", "period"): "a month, YYYY-MM",
+                     ("invoice", "list", "period"): "a month, YYYY-MM",
+                     ("invoice", "print", "period"): "a month, YYYY-MM"}
 _SPEAKS_OF = re.compile(r"(^|_)(date|today|now|price|amount|cash|debit|credit|threshold|balance|over|since|until|"
                         r"from|to|expiry|deposit|period|due)($|_)")
 
@@ -89,6 +91,12 @@ CASES = {
                         lambda cli, out: _json(out) and "2026-03-05" in out.stdout and "2026-05-03" not in out.stdout),
     ("mercadopago", "link", "amount"): (["mercadopago", "link", "A1", "--amount", "{}"], LOCAL_AMOUNT, READ_AMOUNT,
                                         lambda cli, out: _json(out)["amount"]),
+    **{("company", command, "activity_start"): (
+        ["company", command, *(["--number", "3", "--name", "Red Norte SA"] if command == "add" else ["2"]),
+         "--activity-start", "{}"], "5/3/20", "2020-03-05",
+        lambda cli, out, number=3 if command == "add" else 2: _json(out) and next(
+            c["activity_start"] for c in cli.json("company", "list") if c["number"] == number))
+       for command in ("add", "edit")},
     ("stripe", "charge", "amount"): (["stripe", "charge", "A1", "{}"], LOCAL_AMOUNT, True,      # read, then refused:
                                      lambda cli, out: "client A1 has no saved card" in out.stderr),
     **{("client", command, field): (["client", command, *_client_args(command), f"--{field.replace('_', '-')}", "{}"],
@@ -130,6 +138,7 @@ def shop(cli, monkeypatch):
     cli.ok("config", "set", "mercadopago.url", mercadopago.url)
     cli.ok("plan", "add", "--name", "Base", "--price", "1000")
     cli.ok("client", "add", "--code", "A1", "--name", "Ana", "--mandate-ref", "M-1")
+    cli.ok("company", "add", "--number", "2", "--name", "Red Sur SA")
     for day, cash in (("2020-03-04", "11"), ("2020-03-06", "12")):
         cli.ok("pay", "A1", "--cash", cash, "--date", day)
     yield cli

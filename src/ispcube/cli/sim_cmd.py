@@ -99,7 +99,8 @@ def sim_afip(
                                      help="PEM certificate(s) the login trusts: a company certificate or the "
                                           "authority that issued it (repeat for several)."),
     port: int = typer.Option(0, "--port", min=0, max=65535, help="TCP port on 127.0.0.1 (default 0: any free port)."),
-    day: Optional[str] = typer.Option(None, "--date", metavar="DATE", help="The simulator's day (default today)."),
+    day: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD",
+                                      help="The simulator's day, as AFIP writes days (default today)."),
     drop_replies: int = typer.Option(0, "--drop-replies", min=0, metavar="N",
                                      help="Lose the reply of the next N authorizations after granting them."),
     max_batch: int = typer.Option(250, "--max-batch", min=1, max=9998, help="Documents per FECAESolicitar."),

@@ -127,8 +127,8 @@ TABLES: dict[str, Table] = {t.noun: t for t in [
                lambda t: company_vat(t).value),
         Column("point_of_sale", "AFIP electronic point of sale its invoices are authorized under",
                _whole(1, 99998, "point of sale"), metavar="N"),
-        Column("activity_start", "start of activities printed on invoices", lambda t: parse_date(
-            t, field="activity start"), metavar="DATE"),
+        Column("activity_start", "start of activities printed on invoices", lambda t, local: parse_date(
+            t, field="activity start", local=local), local=True, metavar="DATE"),
         Column("gross_income", "gross-income (Ingresos Brutos) number printed on invoices"),
         Column("afip_cert", "AFIP certificate (PEM) of the company's CUIT", _pem_file("AFIP certificate"),
                metavar="FILE", hidden=True),

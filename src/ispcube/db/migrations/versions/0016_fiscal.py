@@ -65,11 +65,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite 3.35 and later, PostgreSQL): a batch rebuild of `clients` on
+    # SQLite would drop 0007's search triggers and trip the foreign keys that point at it.
     op.drop_table('fiscal_documents')
-    with op.batch_alter_table('plans') as batch:
-        batch.drop_column('vat_rate')
-    with op.batch_alter_table('clients') as batch:
-        batch.drop_column('vat_condition')
-    with op.batch_alter_table('companies') as batch:
-        for name in ('afip_key', 'afip_cert', 'gross_income', 'activity_start', 'point_of_sale', 'vat_condition'):
-            batch.drop_column(name)
+    op.drop_column('plans', 'vat_rate')
+    op.drop_column('clients', 'vat_condition')
+    for name in ('afip_key', 'afip_cert', 'gross_income', 'activity_start', 'point_of_sale', 'vat_condition'):
+        op.drop_column('companies', name)

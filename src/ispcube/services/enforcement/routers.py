@@ -183,8 +183,7 @@ def _router_settings(rt) -> tuple[tuple[str, ...], int]:
     """The lists of `enforce.adopt_lists` (U5: the cuts the old system left on the routers) and
     `enforce.write_depth` (S5: commands in flight at once)."""
     with rt.uow() as uow:
-        names = config.get_value(uow.session, "enforce.adopt_lists")
-        depth = config.get_value(uow.session, "enforce.write_depth")
+        names, depth = config.get_values(uow.session, "enforce.adopt_lists", "enforce.write_depth")
     return tuple(name.strip() for name in names.split(",") if name.strip()), depth
 
 

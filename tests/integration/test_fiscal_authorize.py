@@ -140,6 +140,8 @@ def test_an_invoice_in_flight_that_never_reached_afip_is_sent_again_under_its_nu
     assert (run.ok, run.recovered, run.authorized) == (True, 0, 6)
     assert fiscal(rt)["B1"][2] == 1
     assert_one_cae_each_and_no_gap(rt, afip)
+    shown = [r["document"] for r in billed.json("ledger", "show", "B1") if r["kind"] == "invoice"]
+    assert shown == ["invoice 1-3 (B 00003-00000001)"]         # I8: AFIP's number beside ours
 
 
 def test_a_refusal_keeps_the_draft_with_afips_codes_and_holds_its_series(billed, rt, afip):

@@ -51,3 +51,10 @@ def payment_due(issued: date | None, due: date | None) -> date | None:
     if issued is not None and (due is None or due < issued):
         return issued
     return due
+
+
+def fiscal_number(letter: str, point_of_sale: int | None, number: int | None) -> str | None:
+    """A document's number as AFIP prints it: `B 00003-00000125` (None until it has one)."""
+    if number is None or point_of_sale is None:
+        return None
+    return f"{letter} {point_of_sale:05d}-{number:08d}"

@@ -20,7 +20,7 @@ from ispcube.db import models as m
 from ispcube.db.fiscal_models import FiscalDocument
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.fiscal import FiscalStatus, payment_due
+from ispcube.domain.fiscal import FiscalStatus, fiscal_number, payment_due
 from ispcube.domain.ids import normalise_id
 from ispcube.domain.numbers import parse_id
 from ispcube.domain.tax import (
@@ -44,13 +44,6 @@ TITLES = {DocumentKind.INVOICE: "Factura", DocumentKind.DEBIT_NOTE: "Nota de Dé
           DocumentKind.CREDIT_NOTE: "Nota de Crédito"}
 ISSUER_LABELS = {CompanyVat.RESPONSABLE_INSCRIPTO: "IVA Responsable Inscripto",
                  CompanyVat.MONOTRIBUTO: "Responsable Monotributo", CompanyVat.EXENTO: "IVA Sujeto Exento"}
-
-
-def fiscal_number(letter: str, point_of_sale: int | None, number: int | None) -> str | None:
-    """As AFIP prints it: `B 00003-00000125`."""
-    if number is None or point_of_sale is None:
-        return None
-    return f"{letter} {point_of_sale:05d}-{number:08d}"
 
 
 def _select():

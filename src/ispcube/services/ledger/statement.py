@@ -26,9 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
+from ispcube.db.fiscal_models import FiscalDocument
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
+from ispcube.domain.fiscal import FiscalStatus, fiscal_number
 from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount
 from ispcube.domain.numbers import parse_id
@@ -93,19 +95,26 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
             rows.append(_row(None, start, "brought forward", None, None, running, None,
                              client.code, f"brought forward {start.isoformat()}"))
         reversal = aliased(LedgerEntry)
-        query = (select(LedgerEntry, reversal.id)
+        authorized = (select(FiscalDocument.entry_id, FiscalDocument.letter, FiscalDocument.point_of_sale,
+                             FiscalDocument.number).where(FiscalDocument.status == FiscalStatus.AUTHORIZED)
+                      .subquery("authorized"))
+        query = (select(LedgerEntry, reversal.id, authorized.c.letter, authorized.c.point_of_sale,
+                        authorized.c.number)
                  .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
+                 .outerjoin(authorized, authorized.c.entry_id == LedgerEntry.id)
                  .where(LedgerEntry.client_id == client.id)
                  .order_by(LedgerEntry.entry_date, LedgerEntry.id))
         if start is not None:
             query = query.where(LedgerEntry.entry_date >= start)
         if end is not None:
             query = query.where(LedgerEntry.entry_date <= end)
-        for entry, annulled_by in uow.session.execute(query):
+        for entry, annulled_by, letter, point_of_sale, number in uow.session.execute(query):
             running += entry.amount
             note = f"annulled by entry {annulled_by}" if annulled_by else None
             label = entry_label(entry.kind, entry.series, entry.number)
-            rows.append(_row(entry.id, entry.entry_date, label, entry, entry.amount, running, note,
+            shown = fiscal_number(letter, point_of_sale, number) if letter else None
+            document = f"{label} ({shown})" if shown else label    # I8: AFIP's number beside ours
+            rows.append(_row(entry.id, entry.entry_date, document, entry, entry.amount, running, note,
                              client.code, entry.import_ref or label))
         return rows
 

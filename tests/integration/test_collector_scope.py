@@ -190,6 +190,8 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "collect settle": [(REFUSED, ("1",))],
     "collect debts": [(REFUSED, ("--payment-method", "cash", "--out", "{out}.csv"))],
     "payments import": [(REFUSED, ("{rows}",)), (REFUSED, ("{rows}", "--dry-run"))],
+    "payments fetch": [(REFUSED, ("mercadopago",))],
+    "mercadopago link": [(HIDDEN, ("{other}",)), (HIDDEN, ("{other}", "--amount", "10"))],
     "router add": [(REFUSED, ("r2", "--kind", "mikrotik", "--host", "127.0.0.1", "--user", "x"))],
     "router edit": [(REFUSED, ("r1", "--port", "9"))],
     "router list": [(OK, ())],
@@ -311,7 +313,9 @@ def test_every_command_as_a_collector(world, runtime, tmp_path):
     env = {"GOOGLE_MAPS_API_KEY": KEY, "ISPCUBE_GEOCODING_URL": google.url,
            # Stripe on a closed loopback port: a command that got as far as Stripe would fail there
            "STRIPE_API_KEY": "sk_test_collector_scope_0123456789", "STRIPE_API_BASE": "http://127.0.0.1:9",
-           "ISPCUBE_STRIPE_TIMEOUT": "1"}
+           "ISPCUBE_STRIPE_TIMEOUT": "1",
+           # Mercado Pago's token given, its address never reached: the scope refuses first
+           "ISPCUBE_MERCADOPAGO_TOKEN": "APP_USR-collector-scope"}
     for args in (("client", "list"), ("cheque", "list"), ("connection", "list")):    # the check can fail
         assert any(s in cli("--operator", "oficina", *args).stdout for s in SECRETS[1:]), args
     everything, theirs = _snapshot(runtime), _snapshot(runtime, ("BETO7", "N1"))

@@ -218,7 +218,7 @@ ROWS = [
     Row("completion: unknown shell", "completion tcsh", 2, "is not one of bash, zsh, fish"),
     Row("template set: syntax error", "template set receipt {tmp}/bad.html", 1, "template receipt line 1",
         setup=_file("bad.html", "{% if %}")),
-    Row("template show: unknown", "template show invoice", 1, "invoice"),
+    Row("template show: unknown", "template show factura", 1, "factura"),
     # network
     Row("router add: duplicate", "router add r1 --kind mikrotik --host 127.0.0.2 --user admin", 1,
         "already exists"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 import socket
 import threading
@@ -46,6 +46,7 @@ from ispcube.sim.afip_soap import (
 from ispcube.sim.afip_wsaa import Wsaa, WsaaFault
 from ispcube.sim.afip_wsdl import WSAA_NS, WSAA_WSDL, WSFE_NS, WSFE_WSDL
 from ispcube.sim.afip_wsfe import CLASS_OF, Authorized, Book
+from ispcube.sim.http_server import HttpSimulator
 
 __all__ = ["AfipSimulator", "WSAA_PATH", "WSFE_PATH", "load_trusted", "clock_on", "serve"]
 
@@ -63,13 +64,15 @@ def _now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class AfipSimulator:
+class AfipSimulator(HttpSimulator):
     """WSAA and WSFEv1 on one loopback HTTP port; thread-safe; start/stop or use as a context manager."""
+    NAME = "afip-sim"
+
 
     def __init__(self, trusted: list[x509.Certificate], *, host: str = "127.0.0.1", port: int = 0,
                  clock: Callable[[], datetime] = _now_utc, max_batch: int = MAX_BATCH,
                  points_of_sale: set[int] | None = None) -> None:
-        self.host, self.port = host, port
+        super().__init__(host, port)
         self.wsaa = Wsaa(trusted=list(trusted))
         self.book = Book()
         self.max_batch = max_batch
@@ -80,31 +83,6 @@ class AfipSimulator:
         self._clock = clock
         self._offset = timedelta(0)
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- life cycle ---------------------------------------------------------------------------
-    def start(self) -> AfipSimulator:
-        handler = type("AfipHandler", (_Handler,), {"simulator": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="afip-sim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> AfipSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def wsaa_url(self) -> str:
@@ -363,3 +341,6 @@ def serve(simulator: AfipSimulator, *, on_ready: Callable[[AfipSimulator], None]
     finally:
         simulator.stop()
     return simulator
+
+
+AfipSimulator.HANDLER = _Handler

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import copy
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 import itertools
 import json
 import re
@@ -38,6 +38,8 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 import uuid
+
+from ispcube.sim.http_server import HttpSimulator
 
 __all__ = ["MercadoPagoSimulator", "STATUSES", "serve"]
 
@@ -60,13 +62,15 @@ def stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-class MercadoPagoSimulator:
+class MercadoPagoSimulator(HttpSimulator):
     """Preferences and payments of one account on one loopback HTTP port; thread-safe."""
+    NAME = "mercadopago-sim"
+
 
     def __init__(self, token: str, *, host: str = "127.0.0.1", port: int = 0,
                  clock: Callable[[], datetime] = _now_utc, retry_after: int = 1) -> None:
         self.token = token
-        self.host, self.port = host, port
+        super().__init__(host, port)
         self.retry_after = retry_after          # seconds the 429 asks to wait
         self.payments: dict[int, dict[str, Any]] = {}
         self.preferences: dict[str, dict[str, Any]] = {}
@@ -79,29 +83,6 @@ class MercadoPagoSimulator:
         self._last_page: dict[str, Any] | None = None
         self._when_served: dict[int, dict[str, Any]] = {}
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- life cycle ---------------------------------------------------------------------------
-    def start(self) -> MercadoPagoSimulator:
-        handler = type("MercadoPagoHandler", (_Handler,), {"simulator": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         name="mercadopago-sim", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> MercadoPagoSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
@@ -333,3 +314,6 @@ def serve(simulator: MercadoPagoSimulator, *, on_ready: Callable[[MercadoPagoSim
     finally:
         simulator.stop()
     return simulator
+
+
+MercadoPagoSimulator.HANDLER = _Handler

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import socket
 from typing import Callable, Container, Iterator, Literal
 
+from ispcube.domain.provisioning import Held, Op
 from ispcube.errors import RouterError, RouterProtocolError, RouterUnreachable
 
 WRITE_DEPTH = 16    # S5: commands a pipelining driver keeps in flight on one connection
@@ -157,6 +158,19 @@ class Driver(ABC):
 
     @abstractmethod
     def remove_stray(self, holding: Holding, key: str) -> None: ...
+
+    # -- provisioning (S1, S3): the objects that make a connection on this router
+
+    def read_objects(self, addresses: bool = False) -> list[Held]:
+        """Every object of the kinds ispcube provisions on this router, ours and foreign, read
+        once (ADDRESSES: also every address-list entry, for `network adopt`)."""
+        raise RouterProtocolError(f"router {self.config.name}: a {self.kind} router is not provisioned")
+
+    def apply_objects(self, ops: list[Op]) -> list[RouterError | None]:
+        """Make OPS in their order; for each, None when done or the error that stopped it. A
+        refused op does not stop the others; once the router cannot be reached, the rest fail
+        with it. An add of an object that exists and a remove of one that is gone count as done."""
+        raise RouterProtocolError(f"router {self.config.name}: a {self.kind} router is not provisioned")
 
     def write_many(self, holding: Holding, writes: list[Write]) -> list[RouterError | None]:
         """Make WRITES; for each, None when done or the error that stopped it. A failed write

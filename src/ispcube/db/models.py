@@ -97,6 +97,9 @@ class Plan(Base):
     down_kbps: Mapped[int | None] = mapped_column(Integer)
     up_kbps: Mapped[int | None] = mapped_column(Integer)
     vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))     # None: setting tax.vat_rate
+    burst_down_kbps: Mapped[int | None] = mapped_column(Integer)        # S1: optional burst
+    burst_up_kbps: Mapped[int | None] = mapped_column(Integer)
+    burst_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class Node(Base):
@@ -202,6 +205,8 @@ class Connection(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     mac: Mapped[str | None] = mapped_column(String(17))
     pppoe_user: Mapped[str | None] = mapped_column(String(100))
+    # S1: the PPPoE password ispcube provisions; stored like the routers' secrets, never printed
+    pppoe_password: Mapped[str | None] = mapped_column(String(100))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     cpe_kind: Mapped[str | None] = mapped_column(String(30))
     panel_router_id: Mapped[int | None] = mapped_column(ForeignKey("routers.id"))

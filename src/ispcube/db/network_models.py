@@ -1,11 +1,11 @@
 """Service enforcement (N): router work tasks, payment commitments and preaviso bookkeeping.
 
-Tables are created by migration 0004.
+Tables are created by migrations 0004 and 0019 (adopted objects).
 """
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ispcube.db.models import Base
@@ -64,3 +64,16 @@ class PreavisoMark(Base):
     __tablename__ = "preaviso_marks"
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
     warned_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AdoptedObject(Base):
+    """An object found on a router that ispcube took as its own (S3, S4: `network adopt --apply`),
+    without writing to the router: provisioning may change and remove it from then on."""
+    __tablename__ = "adopted_objects"
+    __table_args__ = (UniqueConstraint("router_id", "kind", "name", name="uq_adopted_objects_router_kind_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    router_id: Mapped[int] = mapped_column(ForeignKey("routers.id"))
+    kind: Mapped[str] = mapped_column(String(16))          # domain.provisioning.ObjectKind
+    name: Mapped[str] = mapped_column(String(100))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    adopted_at: Mapped[datetime] = mapped_column(DateTime)

@@ -30,6 +30,8 @@ class Action(StrEnum):
     WARN = "warn"
     UNWARN = "unwarn"
     STRAY = "stray"          # an entry of ours no connection explains (never a task)
+    PROVISION = "provision"          # S2: bring a connection's objects on its router up to date
+    DEPROVISION = "deprovision"      # S2: remove what a connection left on a router
 
 
 OPPOSITE = {Action.CUT: Action.RESTORE, Action.RESTORE: Action.CUT,
@@ -56,6 +58,7 @@ class JobName(StrEnum):
     """The job a task belongs to (and the name of the job's lock)."""
     ENFORCE = "enforce"
     PREAVISO = "preaviso"
+    PROVISION = "provision"
 
 
 class Service(StrEnum):

@@ -106,6 +106,23 @@ def test_a_lost_cache_meets_afips_one_ticket_rule(afip, client_for, tmp_path):
     assert (afip.wsaa.logins, afip.wsaa.refusals) == (1, 1)
 
 
+def test_a_ticket_granted_to_a_run_stopped_before_keeping_it_is_named_with_the_hour_afip_gives_another(
+        afip, client_for, tmp_path, clock):
+    # What a run killed between AFIP's grant and the cache write leaves on disk: the note that
+    # it asked, and no ticket.
+    client_for(store_dir=tmp_path / "cache").last_authorized(1, FACTURA_B)
+    [ticket_file] = (tmp_path / "cache").glob("*.ticket")
+    ticket_file.unlink()
+    clock.advance(timedelta(minutes=5))
+    with pytest.raises(FiscalAuthError, match=r"a run asked for one at \d{4}-\d\d-\d\d \d\d:\d\d .*stopped "
+                                              r"before keeping it; AFIP gives a new one after \d{4}-"):
+        client_for(store_dir=tmp_path / "cache").last_authorized(1, FACTURA_B)
+    assert (afip.wsaa.logins, afip.wsaa.refusals) == (1, 1)
+    clock.advance(timedelta(hours=12))
+    client_for(store_dir=tmp_path / "cache").last_authorized(1, FACTURA_B)
+    assert afip.wsaa.logins == 2
+
+
 def test_a_document_the_schema_refuses_is_not_sent(afip, client_for):
     client = client_for()
     with pytest.raises(FiscalError, match="cannot be sent to WSFEv1: Missing element DocNro"):

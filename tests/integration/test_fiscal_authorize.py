@@ -245,8 +245,8 @@ def test_runs_killed_at_random_points_leave_one_cae_per_invoice_and_no_gap(cli, 
                                                                            tmp_path, monkeypatch, seed):
     bill(cli, live_afip, tmp_path, monkeypatch)
     # The ticket is asked for and kept first: a run killed between AFIP's grant of a ticket and
-    # its keeping leaves none to use until AFIP's expires (up to 12 hours); these kills are
-    # about the invoices.
+    # its keeping leaves none to use until AFIP's expires (up to 12 hours; the next run names
+    # the hour, test_afip_contract); these kills are about the invoices.
     cli.ok("fiscal", "check")
     chance = random.Random(seed)
     for _ in range(3):

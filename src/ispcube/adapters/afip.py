@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
 from ispcube.adapters.afip_login import (
+    ARGENTINA,
+    TICKET_LIFETIME,
     Credentials,
     Ticket,
     cache_key,
@@ -41,6 +43,21 @@ ENVIRONMENTS = {
 SERVICES_CONCEPT = 2
 ALREADY_AUTHENTICATED = "coe.alreadyAuthenticated"
 NOT_FOUND = 602
+ALREADY_HELD = "a valid access ticket is held elsewhere"     # WSAA's refusal, told in `_ticket_held`
+
+
+def _ticket_held(asked_before: datetime | None, cached: Ticket | None, now: datetime) -> str:
+    """Why WSAA refused a login, and until when: the run that last asked here was stopped after
+    AFIP granted its ticket and before keeping it, or the certificate logs in elsewhere."""
+    lost = asked_before is not None and (cached is None or cached.generated < asked_before - timedelta(minutes=1))
+    if lost and asked_before is not None and now < asked_before + TICKET_LIFETIME:
+        until = (asked_before + TICKET_LIFETIME).astimezone(ARGENTINA)
+        return ("AFIP's WSAA says this certificate already has a valid access ticket: a run asked for one at "
+                f"{asked_before.astimezone(ARGENTINA):%Y-%m-%d %H:%M} (Argentina) and was stopped before keeping "
+                f"it; AFIP gives a new one after {until:%Y-%m-%d %H:%M}, and open invoices wait until then")
+    return ("AFIP's WSAA says this certificate already has a valid access ticket, which is not in the ticket "
+            "cache (removed, or the same certificate is used elsewhere); AFIP gives a new one only once it "
+            "expires, at most 12 hours after it was given")
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,8 @@ class TicketStore(Protocol):
     def load(self, key: str) -> Ticket | None: ...
     def save(self, key: str, ticket: Ticket) -> None: ...
     def hold(self, key: str) -> Any: ...
+    def mark_asked(self, key: str, at: datetime) -> None: ...
+    def last_asked(self, key: str) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -163,8 +182,15 @@ class AfipClient:
             if cached is not None and cached.valid_at(now):
                 return cached
             signed = sign_request(ticket_request(now, unique_id=int(now.timestamp())), self.credentials)
-            with self._calling("WSAA", self.where.wsaa):
-                answer = self._service("wsaa").loginCms(in0=signed)
+            asked_before = self.store.last_asked(key)
+            self.store.mark_asked(key, now)
+            try:
+                with self._calling("WSAA", self.where.wsaa):
+                    answer = self._service("wsaa").loginCms(in0=signed)
+            except FiscalAuthError as exc:
+                if exc.args and exc.args[0] == ALREADY_HELD:
+                    raise FiscalAuthError(_ticket_held(asked_before, cached, now)) from None
+                raise
             ticket = read_ticket_response(answer)
             self.store.save(key, ticket)
             self.logins += 1
@@ -276,10 +302,7 @@ class AfipClient:
             text = f"{service} refused: {fault.message} ({code})" if code else f"{service} refused: {fault.message}"
             if service == "WSAA":
                 if code == ALREADY_AUTHENTICATED:
-                    raise FiscalAuthError(
-                        "AFIP's WSAA says this certificate already has a valid access ticket, which is not in "
-                        "the ticket cache (removed, or the same certificate is used elsewhere); AFIP gives a "
-                        "new one only once it expires, at most 12 hours after it was given") from None
+                    raise FiscalAuthError(ALREADY_HELD) from None
                 raise FiscalAuthError(text) from None
             raise FiscalProtocolError(text) from None
         except requests.exceptions.RequestException as exc:

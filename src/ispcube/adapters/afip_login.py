@@ -31,6 +31,7 @@ from ispcube.errors import FiscalAuthError, FiscalError
 ARGENTINA = timezone(timedelta(hours=-3))
 SERVICE = "wsfe"
 REQUEST_LIFETIME = timedelta(minutes=10)
+TICKET_LIFETIME = timedelta(hours=12)     # what WSAA gives; it refuses another login meanwhile
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,25 @@ class FileTicketStore:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(partial, path)
+
+    def mark_asked(self, key: str, at: datetime) -> None:
+        """Note that a login for KEY is being asked at AT, before asking: a run killed between
+        AFIP's grant and `save` leaves this note, so the next run can say when AFIP will give
+        another ticket (the lost one lasts TICKET_LIFETIME)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{key}.asked"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(at.isoformat())
+            stream.flush()
+            os.fsync(stream.fileno())
+
+    def last_asked(self, key: str) -> datetime | None:
+        """When a login for KEY was last asked (None: never, or unreadable)."""
+        try:
+            return datetime.fromisoformat((self.directory / f"{key}.asked").read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return None
 
     @contextmanager
     def hold(self, key: str) -> Iterator[None]:

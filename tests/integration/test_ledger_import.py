@@ -346,7 +346,7 @@ def test_a_statement_exported_as_csv_reads_back_into_another_database(base, runt
 
     other = _fresh_sqlite(sqlite_template, tmp_path / "otra.db", ["A1", "B2"])
     done = other.json("ledger", "import", str(exported))
-    assert done["invalid"] == 0 and done["ignored_columns"] == ["entry", "document", "operator"]
+    assert done["invalid"] == 0 and done["ignored_columns"] == ["entry", "document", "operator", "fiscal_number", "cae"]
     for code in ("A1", "B2"):
         assert _statement(other, code) == _statement(base, code)
     other_runtime = _runtime(other.url)

@@ -39,7 +39,9 @@ def show(ctx: typer.Context, codes: list[str] = typer.Argument(..., metavar="COD
     """A client's statement: every entry with the running balance.
 
     Several codes give each client's statement in turn. Each row also names its client, kind,
-    reference and payment method (csv, json): `ledger import` reads the CSV back."""
+    reference and payment method (csv, json): `ledger import` reads the CSV back. An invoice
+    shows its fiscal number beside ours once AFIP authorized it (also in the fiscal_number and
+    cae columns), and is marked "draft, not yet fiscal" until then."""
     from ispcube.services.ledger import statement
     rows = [row for code in codes for row in statement.statement(state(ctx).runtime(), code, date_from, date_to)]
     fmt = state(ctx).format

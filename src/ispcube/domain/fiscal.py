@@ -58,3 +58,30 @@ def fiscal_number(letter: str, point_of_sale: int | None, number: int | None) ->
     if number is None or point_of_sale is None:
         return None
     return f"{letter} {point_of_sale:05d}-{number:08d}"
+
+
+NOT_YET_FISCAL = "draft, not yet fiscal"
+NEVER_FISCAL = "void, never fiscal"
+
+
+def authority_number(status: str | None, letter: str | None, point_of_sale: int | None,
+                     number: int | None) -> str | None:
+    """The number the tax authority gave a document (`B 00003-00000125`), None before it gave one
+    and for the `none` driver's internal documents (their number is the ledger's)."""
+    if status != FiscalStatus.AUTHORIZED or letter is None:
+        return None
+    return fiscal_number(letter, point_of_sale, number)
+
+
+def shown_document(label: str, status: str | None, letter: str | None, point_of_sale: int | None,
+                   number: int | None) -> str:
+    """How a listing, a receipt or an export names an entry whose internal LABEL is `invoice 1-15`
+    (I8): with AFIP's number once authorized, `invoice 1-15 (B 00003-00000125)`; marked as not yet
+    fiscal before (`invoice 1-15 (draft, not yet fiscal)`, also while in flight) and as never
+    fiscal when voided; as it is for entries with no fiscal document or the `none` driver's."""
+    if status in (FiscalStatus.DRAFT, FiscalStatus.IN_FLIGHT):
+        return f"{label} ({NOT_YET_FISCAL})"
+    if status == FiscalStatus.VOID:
+        return f"{label} ({NEVER_FISCAL})"
+    shown = authority_number(status, letter, point_of_sale, number)
+    return f"{label} ({shown})" if shown else label

@@ -15,6 +15,8 @@ ZERO = Decimal("0.00")
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
               ".svg": "image/svg+xml", ".webp": "image/webp"}
 MAX_LOGO_BYTES = 2 * 1024 * 1024
+# A debt as a receipt names it (the template prints the fiscal number or the internal one after it).
+DEBT_LABELS = {"invoice": "Factura", "dx": "Nota de débito", "opening": "Saldo anterior"}
 METHOD_LABELS = {"cash": "Efectivo", "stripe": "Tarjeta (Stripe)", "transfer": "Transferencia",
                  "card": "Tarjeta", "cash+cheque": "Efectivo", "cheque": "Efectivo"}
 
@@ -53,12 +55,17 @@ def common(company: dict[str, Any], currency: str, operator: str, today: date) -
 def receipt_context(base: dict[str, Any], client: dict[str, Any], *, number: int, on: date,
                     cash: Decimal, cheques: list[dict[str, Any]], method: str | None,
                     comment: str | None, operator: str, balance_after: Decimal,
-                    annulled: bool) -> dict[str, Any]:
+                    annulled: bool, applies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """APPLIES: the debts the payment settles, oldest first (`documents.applies.Applied` as dicts):
+    each with its `label` (Factura, Nota de débito), fiscal number or internal number and the part
+    paid; what is left of the total is `on_account`."""
     total = cash + sum((c["amount"] for c in cheques), ZERO)
+    paid = [{**item, "label": DEBT_LABELS.get(item["kind"], item["kind"])} for item in applies or []]
     receipt = {"number": number, "date": on, "cash": cash, "cheques": cheques, "total": total,
                "method": method, "method_label": METHOD_LABELS.get(method or "cash", method),
                "comment": comment, "operator": operator, "balance_after": balance_after,
-               "annulled": annulled}
+               "annulled": annulled, "applies": paid,
+               "on_account": total - sum((item["paid"] for item in paid), ZERO)}
     return {**base, "client": client, "receipt": receipt}
 
 
@@ -138,6 +145,16 @@ def sample_client(code: str = "00042", name: str = "Transporte de las Américas 
             "previous_code": None}
 
 
+SAMPLE_APPLIES = [
+    {"entry": 790, "kind": "invoice", "date": date(2026, 3, 1), "internal": "invoice 1-790", "number": "1-790",
+     "document": "invoice 1-790 (B 00003-00000098)", "fiscal_number": "B 00003-00000098",
+     "not_yet_fiscal": False, "amount": Decimal("4200.00"), "paid": Decimal("1500.00")},
+    {"entry": 812, "kind": "invoice", "date": date(2026, 4, 1), "internal": "invoice 1-812", "number": "1-812",
+     "document": "invoice 1-812 (draft, not yet fiscal)", "fiscal_number": None, "not_yet_fiscal": True,
+     "amount": Decimal("4200.00"), "paid": Decimal("3200.00")},
+]
+
+
 def sample_context(document: str) -> dict[str, Any]:
     base = common(company_context(SAMPLE_COMPANY, []), "ARS", "oficina", date(2026, 4, 2))
     client = sample_client()
@@ -148,7 +165,8 @@ def sample_context(document: str) -> dict[str, Any]:
                     "deposit_date": date(2026, 5, 10)}]
         return receipt_context(base, client, number=1234, on=date(2026, 4, 2), cash=Decimal("500.00"),
                                cheques=cheques, method="cash+cheque", comment="Pago de marzo",
-                               operator="oficina", balance_after=Decimal("-34.50"), annulled=False)
+                               operator="oficina", balance_after=Decimal("-34.50"), annulled=False,
+                               applies=SAMPLE_APPLIES)
     if document == "invoice":
         issuer = {"vat_label": "IVA Responsable Inscripto", "gross_income": "901-123456-7",
                   "activity_start": date(2019, 4, 1), "point_of_sale": 3}

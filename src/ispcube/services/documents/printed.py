@@ -7,7 +7,7 @@ is replaced only when ispcube wrote it or the operator says --yes (R14): every d
 write carries a mark (the PDF's file identifier, a closing comment in HTML) that says so.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.clients.query import ClientFilter, list_clients
 from ispcube.services.clients.views import client_dict, view_select
 from ispcube.services.documents import templates
+from ispcube.services.documents.applies import receipt_applies
 from ispcube.services.documents.context import (
     common,
     company_context,
@@ -117,7 +118,8 @@ def print_receipt(rt: Runtime, entry_ref: str, out: str | None, replace: bool = 
             shown_client(uow, client), number=entry.number, on=entry.entry_date,
             cash=entry.cash_amount or Decimal("0.00"), cheques=_cheques(uow, entry_id),
             method=entry.payment_method, comment=entry.comment, operator=entry.operator,
-            balance_after=_balance_after(uow, entry), annulled=_annulled(uow, entry_id))
+            balance_after=_balance_after(uow, entry), annulled=_annulled(uow, entry_id),
+            applies=[asdict(item) for item in receipt_applies(uow, entry)])
         html = templates.render_html(templates.stored_bodies(uow), "receipt", context)
         what = f"receipt {entry.number}"
     return write_document(what, html, path, warnings)

@@ -26,11 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ispcube.db import models as m
-from ispcube.db.fiscal_models import FiscalDocument
+from ispcube.db.fiscal_numbers import fiscal_by_entry
 from ispcube.db.ledger_models import Cheque, LedgerEntry
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.dates import parse_date
-from ispcube.domain.fiscal import FiscalStatus, fiscal_number
+from ispcube.domain.fiscal import authority_number, shown_document
 from ispcube.domain.ledger import EntryKind
 from ispcube.domain.money import format_amount
 from ispcube.domain.numbers import parse_id
@@ -58,6 +58,8 @@ class StatementRow(TypedDict):
     kind: str
     reference: str
     payment_method: str | None
+    fiscal_number: str | None      # AFIP's number once authorized (I8), else None
+    cae: str | None
 
 
 class Annulled(TypedDict):
@@ -95,27 +97,26 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
             rows.append(_row(None, start, "brought forward", None, None, running, None,
                              client.code, f"brought forward {start.isoformat()}"))
         reversal = aliased(LedgerEntry)
-        authorized = (select(FiscalDocument.entry_id, FiscalDocument.letter, FiscalDocument.point_of_sale,
-                             FiscalDocument.number).where(FiscalDocument.status == FiscalStatus.AUTHORIZED)
-                      .subquery("authorized"))
-        query = (select(LedgerEntry, reversal.id, authorized.c.letter, authorized.c.point_of_sale,
-                        authorized.c.number)
+        fiscal = fiscal_by_entry()
+        query = (select(LedgerEntry, reversal.id, fiscal.c.status, fiscal.c.letter, fiscal.c.point_of_sale,
+                        fiscal.c.number, fiscal.c.cae)
                  .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
-                 .outerjoin(authorized, authorized.c.entry_id == LedgerEntry.id)
+                 .outerjoin(fiscal, fiscal.c.entry_id == LedgerEntry.id)
                  .where(LedgerEntry.client_id == client.id)
                  .order_by(LedgerEntry.entry_date, LedgerEntry.id))
         if start is not None:
             query = query.where(LedgerEntry.entry_date >= start)
         if end is not None:
             query = query.where(LedgerEntry.entry_date <= end)
-        for entry, annulled_by, letter, point_of_sale, number in uow.session.execute(query):
+        for entry, annulled_by, status, letter, point_of_sale, number, cae in uow.session.execute(query):
             running += entry.amount
             note = f"annulled by entry {annulled_by}" if annulled_by else None
             label = entry_label(entry.kind, entry.series, entry.number)
-            shown = fiscal_number(letter, point_of_sale, number) if letter else None
-            document = f"{label} ({shown})" if shown else label    # I8: AFIP's number beside ours
-            rows.append(_row(entry.id, entry.entry_date, document, entry, entry.amount, running, note,
-                             client.code, entry.import_ref or label))
+            row = _row(entry.id, entry.entry_date, shown_document(label, status, letter, point_of_sale, number),
+                       entry, entry.amount, running, note, client.code, entry.import_ref or label)
+            authorized = authority_number(status, letter, point_of_sale, number)
+            row["fiscal_number"], row["cae"] = authorized, cae if authorized else None
+            rows.append(row)
         return rows
 
 
@@ -128,7 +129,8 @@ def _row(entry_id, on: date, label: str, entry: LedgerEntry | None, amount: Deci
             "credit": format_amount(-amount) if amount is not None and amount < 0 else None,
             "balance": format_amount(running), "operator": entry.operator if entry else None,
             "comment": comment or None, "client": client, "kind": entry.kind if entry else EntryKind.OPENING,
-            "reference": reference, "payment_method": entry.payment_method if entry else None}
+            "reference": reference, "payment_method": entry.payment_method if entry else None,
+            "fiscal_number": None, "cae": None}
 
 
 # What is written beside a reversal in its transaction (a credit note, I6): called with the unit

@@ -8,7 +8,7 @@ statement exported from one database reads back into another:
     debit and credit (the amount, and on which side it falls), balance (the amount of an
     opening balance given without one: the brought-forward row of `ledger show --from`)
 
-The statement's entry, document and operator columns are skipped (the entry is numbered
+The statement's entry, document, operator, fiscal_number and cae columns are skipped (the entry is numbered
 anew here, the operator is the one importing). Case, accents and punctuation do not matter.
 """
 
@@ -34,7 +34,7 @@ ALIASES = {
     "medio_de_pago": "payment_method", "metodo_pago": "payment_method", "method": "payment_method",
 }
 # Columns `ledger show --format csv` writes that an import does not take: skipped, and named.
-READ_ONLY = {"entry", "document", "operator", "operador", "asiento"}
+READ_ONLY = {"entry", "document", "operator", "operador", "asiento", "fiscal_number", "cae"}
 
 
 def field_for(header: str) -> str | None:

@@ -26,12 +26,14 @@ from ispcube.adapters.drivers import (
     register,
     translated,
 )
+from ispcube.adapters.routeros_objects import MENUS, held_objects
+from ispcube.domain.provisioning import Held, ObjectKind
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
 if TYPE_CHECKING:
     from ispcube.adapters.routeros_pipeline import Answer
 
-ADDRESS_LIST = "/ip/firewall/address-list"
+ADDRESS_LIST = MENUS[ObjectKind.ADDRESS]
 # RouterOS answers a duplicate add and a stale remove with these traps: the wanted state holds.
 ALREADY_THERE = "already have such entry"
 ALREADY_GONE = "no such item"
@@ -140,6 +142,10 @@ class MikrotikDriver(Driver):
                 holding.extra["active"] = {row["name"]: row["id"]
                                            for row in self._resource("/ppp/active").get()}
         return holding
+
+    def read_objects(self, addresses: bool = False) -> list[Held]:
+        with self._guard():
+            return held_objects(lambda menu: self._resource(menu).get(), addresses)
 
     def _ppp(self, holding: Holding, target: Target) -> bool:
         return holding.list_name == CUT_LIST and bool(target.pppoe_user)

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import make_url
 
 from ispcube.adapters.drivers import RouterConfig, Target, kinds
-from ispcube.adapters.radius import RADACCT, RADUSERGROUP, _radius
+from ispcube.adapters.radius_schema import METADATA, RADACCT, RADUSERGROUP
 from ispcube.sim.routeros import RouterOSSimulator
 from tests.conftest import PG_ADMIN_URL, _pg_admin_engine
 from tests.support.radius_nas import FakeNas
@@ -58,7 +58,7 @@ def mikrotik():
 def radius(tmp_path):
     url = f"sqlite:///{tmp_path / 'radius.db'}"
     engine = create_engine(url)
-    _radius.create_all(engine)
+    METADATA.create_all(engine)
     with engine.begin() as conn:
         conn.execute(insert(RADACCT).values(username="ana", acctsessionid="s-1",
                                             nasipaddress="127.0.0.1", acctstarttime=None))

@@ -18,27 +18,18 @@ import io
 import re
 from typing import Container
 
-from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST, Driver, Holding, RouterConfig, Target, reason, register
+from ispcube.adapters.radius_schema import RADGROUPREPLY, RADUSERGROUP, RATE_LIMIT, open_sessions
+from ispcube.adapters.radius_users import read_users
+from ispcube.domain.provisioning import Held
 from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
 
 COA_PORT = 3799
 # How PostgreSQL (libpq) says it refused the login: such a connection error carries no SQLSTATE.
 LOGIN_REFUSED = re.compile(r'authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist')
-_radius = MetaData()
-RADUSERGROUP = Table("radusergroup", _radius,
-                     Column("id", Integer, primary_key=True), Column("username", String(64)),
-                     Column("groupname", String(64)), Column("priority", Integer))
-RADGROUPREPLY = Table("radgroupreply", _radius,
-                      Column("id", Integer, primary_key=True), Column("groupname", String(64)),
-                      Column("attribute", String(64)), Column("op", String(2)), Column("value", String(253)))
-RATE_LIMIT = "Mikrotik-Rate-Limit"
-RADACCT = Table("radacct", _radius,
-                Column("radacctid", Integer, primary_key=True), Column("username", String(64)),
-                Column("acctsessionid", String(64)), Column("nasipaddress", String(45)),
-                Column("acctstarttime", DateTime), Column("acctstoptime", DateTime))
 # The attributes a Disconnect-Request needs (RFC 2865, 2866, 5176): pyrad reads a dictionary
 # file, and shipping these few lines beats depending on a system dictionary's location.
 DICTIONARY = """\
@@ -106,13 +97,7 @@ class RadiusDriver(Driver):
                 holding.extra["rates"] = list(conn.execute(
                     select(RADGROUPREPLY.c.value).where(RADGROUPREPLY.c.groupname == THROTTLE_LIST,
                                                         RADGROUPREPLY.c.attribute == RATE_LIMIT)).scalars())
-            # FreeRADIUS's PostgreSQL schema keeps the NAS address as inet: compare its host part.
-            nas = (func.host(RADACCT.c.nasipaddress) if conn.dialect.name == "postgresql"
-                   else RADACCT.c.nasipaddress)
-            sessions = conn.execute(select(RADACCT.c.username, RADACCT.c.acctsessionid)
-                                    .where(RADACCT.c.acctstoptime.is_(None), nas == self.config.host)
-                                    .order_by(RADACCT.c.acctstarttime))
-            holding.extra["sessions"] = {name: session for name, session in sessions if name in users}
+            holding.extra["sessions"] = open_sessions(conn, self.config.host, users)
         self._sql(work)
         return holding
 
@@ -207,6 +192,12 @@ class RadiusDriver(Driver):
         send_disconnect(self.config, user, session)
         self.writes += 1
         holding.extra["sessions"].pop(user, None)
+
+    # -- provisioning (S1): users, see radius_users.py
+
+    def read_objects(self, addresses: bool = False) -> list[Held]:
+        """Every RADIUS user in the database (a NAS keeps no address lists to adopt)."""
+        return self._sql(read_users)
 
 
 def _client(config: RouterConfig):

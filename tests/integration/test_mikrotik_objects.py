@@ -3,6 +3,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from ispcube.domain.provisioning import Diff, Held, Line, ObjectKind, Plan, Verb, diff, wanted_objects
 from ispcube.errors import RouterProtocolError, RouterUnreachable
 from ispcube.sim.routeros import DEFAULT_TRAP_MESSAGE
@@ -51,7 +53,7 @@ def test_read_objects_reads_each_menu_once_every_field_and_row_id():
 
 RAPIDO = Plan("rapido", down_kbps=50000, up_kbps=10000)
 CARLA = Line(3, "C3", "10.0.0.3", "carla", "carla-pw-3", HOGAR)
-DORA = Line(4, "D4", "10.0.0.4", "dora", "dora-pw-4", RAPIDO)
+DORA = Line(4, "D4", "10.0.0.4", "dora", 'd=ñ "4" x', RAPIDO)     # a password as people type them
 EMA = Line(5, "E5", "10.0.0.5", None, None, HOGAR)
 NOW = [replace(ANA, ip="10.0.0.11", plan=RAPIDO), replace(BETO, ip="10.0.0.12", plan=RAPIDO), DORA, EMA]
 
@@ -66,8 +68,9 @@ def _apply(router, ops, **config):
         return errors, driver.writes
 
 
-def test_apply_adds_sets_and_removes_profiles_secrets_and_queues_then_nothing_is_left_to_do():
-    with mikrotik(lines=[ANA, BETO, CARLA]) as router:
+@pytest.mark.parametrize("version", ["6.49.10", "7.14.3"])
+def test_apply_adds_sets_and_removes_profiles_secrets_and_queues_then_nothing_is_left_to_do(version):
+    with mikrotik(lines=[ANA, BETO, CARLA], version=version) as router:
         ops = _diff(router, NOW).ops
         assert [op.label for op in ops] == [
             "add profile 'ispcube-rapido'", "set secret 'ana'", "set queue 'ispcube-B2'", "add secret 'dora'",
@@ -82,7 +85,7 @@ def test_apply_adds_sets_and_removes_profiles_secrets_and_queues_then_nothing_is
         assert {name: (s["password"], s["profile"], s["remote-address"], s["comment"], s["service"])
                 for name, s in secrets.items()} == {
             "ana": ("ana-pw-1", "ispcube-rapido", "10.0.0.11", "ispcube:A1", "pppoe"),
-            "dora": ("dora-pw-4", "ispcube-rapido", "10.0.0.4", "ispcube:D4", "pppoe")}
+            "dora": ('d=ñ "4" x', "ispcube-rapido", "10.0.0.4", "ispcube:D4", "pppoe")}
         assert {name: (q["target"], q["max-limit"], q["comment"]) for name, q in queues.items()} == {
             "ispcube-B2": ("10.0.0.12/32", "10000000/50000000", "ispcube:B2"),
             "ispcube-E5": ("10.0.0.5/32", "5000000/20000000", "ispcube:E5")}

@@ -25,6 +25,7 @@ from ispcube.cli import (
     network_cmd,
     notify_cmd,
     payments_cmd,
+    provision_cmd,
     sim_cmd,
     stripe_cmd,
     tables_cmd,
@@ -75,8 +76,8 @@ def main(
 
 # Each noun module adds its commands; order is the order of `ispcube --help`.
 for noun in (init_cmd, db_cmd, config_cmd, tables_cmd, lifecycle_cmd, bulk_cmd, export_cmd, ledger_cmd,
-             collect_cmd, payments_cmd, network_cmd, enforce_cmd, notify_cmd, sim_cmd, documents_cmd, stripe_cmd,
-             fiscal_cmd, mercadopago_cmd, field_cmd, demo_cmd, completion_cmd):
+             collect_cmd, payments_cmd, network_cmd, enforce_cmd, provision_cmd, notify_cmd, sim_cmd, documents_cmd,
+             stripe_cmd, fiscal_cmd, mercadopago_cmd, field_cmd, demo_cmd, completion_cmd):
     noun.register(app)
 # Client commands of the other capabilities, added to `client` after its own.
 for part in (service_cmd, contract_cmd, client_field_cmd):

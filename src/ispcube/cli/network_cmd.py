@@ -116,6 +116,27 @@ PPPOE = typer.Option(None, "--pppoe-user", help="PPPoE user name (the RADIUS Use
 PLAN = typer.Option(None, "--plan", help="Plan of this connection.")
 CPE = typer.Option(None, "--cpe-kind", help="ubiquiti, mikrotik or other.")
 PANEL = typer.Option(None, "--panel", help="Router (panel NAS) holding the wireless registration.")
+NOW = typer.Option(False, "--now", help="Make the connection's objects on its router at once (exit 3, and queued "
+                                        "for `ispcube provision`, when the router cannot take them).")
+
+
+def _shown(ctx: typer.Context, rt, shown, sentence: str, now: bool) -> None:
+    """Say what was changed and, with --now, what its router was made to hold."""
+    if not now:
+        render_result(state(ctx), shown, sentence)
+        return
+    from dataclasses import asdict
+
+    from ispcube.errors import PartialFailure
+    from ispcube.services.enforcement.outcomes import Applied
+    from ispcube.services.provisioning.now import provision_connection
+    done = provision_connection(rt, shown["id"])
+    made = "; ".join(f"{c['action']} {c['kind']} '{c['name']}'" + (f" ({c['fields']})" if c["fields"] else "")
+                     for c in done.made) or "nothing to change"
+    render_result(state(ctx), {**shown, "provisioned": asdict(done)}, f"{sentence}; router {done.router}: {made}")
+    if done.status == Applied.QUEUED:
+        raise PartialFailure(f"connection {shown['id']} is saved, but router {done.router} did not take it "
+                             f"({done.error}); queued: `ispcube provision` will make it")
 
 
 def _connection_values(router, ip, mac, pppoe_user, plan, cpe_kind, panel) -> dict:
@@ -128,14 +149,14 @@ def connection_add(ctx: typer.Context, code: str = typer.Argument(..., help="Cli
                    router: Optional[str] = typer.Option(None, "--router", help="Router (required)."),
                    ip: Optional[str] = IP, mac: Optional[str] = MAC, pppoe_user: Optional[str] = PPPOE,
                    plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
-                   panel: Optional[str] = PANEL) -> None:
+                   panel: Optional[str] = PANEL, now: bool = NOW) -> None:
     """Add a connection to a client."""
     from ispcube.services.network import connections
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         shown = connections.add_connection(uow, rt, code, _connection_values(
             router, ip, mac, pppoe_user, plan, cpe_kind, panel))
-    render_result(state(ctx), shown, f"connection {shown['id']} added to client {shown['client']}")
+    _shown(ctx, rt, shown, f"connection {shown['id']} added to client {shown['client']}", now)
 
 
 @connection_app.command("edit")
@@ -143,14 +164,14 @@ def connection_edit(ctx: typer.Context, ident: str = typer.Argument(..., metavar
                     router: Optional[str] = typer.Option(None, "--router", help="Router."),
                     ip: Optional[str] = IP, mac: Optional[str] = MAC, pppoe_user: Optional[str] = PPPOE,
                     plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
-                    panel: Optional[str] = PANEL) -> None:
+                    panel: Optional[str] = PANEL, now: bool = NOW) -> None:
     """Change a connection; only the options given change (an empty value clears)."""
     from ispcube.services.network import connections
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         shown = connections.edit_connection(uow, rt, ident, _connection_values(
             router, ip, mac, pppoe_user, plan, cpe_kind, panel))
-    render_result(state(ctx), shown, f"connection {shown['id']} changed")
+    _shown(ctx, rt, shown, f"connection {shown['id']} changed", now)
 
 
 @connection_app.command("list")

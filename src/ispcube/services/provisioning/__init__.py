@@ -1,0 +1,1 @@
+"""Provisioning (S2): bringing the routers to what the connections mean on them."""

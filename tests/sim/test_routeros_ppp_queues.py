@@ -156,6 +156,18 @@ def test_out_of_order_answers_each_group_last_first(router: RouterOSSimulator, r
     assert raw.call("/system/identity/print") == [["!re", "=name=test-router"], ["!done"]]
 
 
+def test_the_journal_holds_each_arrival_and_each_answer_in_order(router: RouterOSSimulator, raw: RawClient) -> None:
+    raw.login()
+    router.journal = []
+    router.out_of_order = 2
+    router.latency_ms = 20
+    _send_batch(raw, 2)
+    assert _tags(raw, 2) == ["2", "1"]
+    assert raw.call("/system/identity/print") == [["!re", "=name=test-router"], ["!done"]]
+    assert router.journal == ["> /queue/simple/add", "> /queue/simple/add", "< /queue/simple/add",
+                              "< /queue/simple/add", "> /system/identity/print", "< /system/identity/print"]
+
+
 def test_out_of_order_trap_carries_its_own_tag(router: RouterOSSimulator, raw: RawClient) -> None:
     raw.login()
     router.out_of_order = 2

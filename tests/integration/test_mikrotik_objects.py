@@ -217,3 +217,18 @@ def test_drift_made_by_hand_is_found_and_put_right():
         assert _diff(router, [ANA, BETO]).ops == []
         assert router.rows(ObjectKind.PROFILE)["ispcube-hogar"]["rate-limit"] == "5M/20M"
         assert router.rows(ObjectKind.SECRET)["ana"]["disabled"] == "true"      # enforce's, left as it was
+
+
+def test_an_address_taken_off_is_unset_on_the_secret():
+    with mikrotik(lines=[ANA]) as router:
+        without_ip = replace(ANA, ip=None, plan=None)
+        ops = _diff(router, [without_ip]).ops
+        assert [(op.label, dict(op.fields)) for op in ops] == [
+            ("set secret 'ana'", {"profile": "default", "remote-address": ""}),
+            ("remove profile 'ispcube-hogar'", {})]
+        router.sim.reset_counters()
+        assert _apply(router, ops) == ([None, None], 3)
+        assert router.sim.command_counts["/ppp/secret/unset"] == 1
+        secret = router.rows(ObjectKind.SECRET)["ana"]
+        assert "remote-address" not in secret and secret["profile"] == "default"
+        assert _diff(router, [without_ip]).ops == []

@@ -1,6 +1,6 @@
 """How provisioning ops become RouterOS API commands, and in which waves they are sent."""
 
-from ispcube.adapters.routeros_objects import apply, command, waves
+from ispcube.adapters.routeros_objects import apply, commands, waves
 from ispcube.adapters.routeros_pipeline import Answer
 from ispcube.domain.provisioning import ObjectKind, Op, Verb
 from ispcube.errors import RouterProtocolError, RouterUnreachable
@@ -8,12 +8,17 @@ from ispcube.errors import RouterProtocolError, RouterUnreachable
 PROFILE, SECRET, QUEUE = ObjectKind.PROFILE, ObjectKind.SECRET, ObjectKind.QUEUE
 
 
-def test_each_verb_is_one_command_on_its_menu():
-    assert command(Op(Verb.ADD, SECRET, "ana", {"password": "p", "profile": "ispcube-hogar"})) == [
-        "/ppp/secret/add", "=name=ana", "=password=p", "=profile=ispcube-hogar"]
-    assert command(Op(Verb.SET, QUEUE, "ispcube-B2", {"max-limit": "5M/20M"}, "*7")) == [
-        "/queue/simple/set", "=.id=*7", "=max-limit=5M/20M"]
-    assert command(Op(Verb.REMOVE, PROFILE, "ispcube-viejo", {}, "*3")) == ["/ppp/profile/remove", "=.id=*3"]
+def test_each_verb_is_a_command_on_its_menu_and_an_emptied_field_is_unset():
+    assert commands(Op(Verb.ADD, SECRET, "ana", {"password": "p", "profile": "ispcube-hogar"})) == [
+        ["/ppp/secret/add", "=name=ana", "=password=p", "=profile=ispcube-hogar"]]
+    assert commands(Op(Verb.SET, QUEUE, "ispcube-B2", {"max-limit": "5M/20M"}, "*7")) == [
+        ["/queue/simple/set", "=.id=*7", "=max-limit=5M/20M"]]
+    assert commands(Op(Verb.REMOVE, PROFILE, "ispcube-viejo", {}, "*3")) == [["/ppp/profile/remove", "=.id=*3"]]
+    assert commands(Op(Verb.SET, SECRET, "ana", {"profile": "default", "remote-address": ""}, "*2")) == [
+        ["/ppp/secret/set", "=.id=*2", "=profile=default"],
+        ["/ppp/secret/unset", "=.id=*2", "=value-name=remote-address"]]
+    assert commands(Op(Verb.SET, SECRET, "ana", {"remote-address": ""}, "*2")) == [
+        ["/ppp/secret/unset", "=.id=*2", "=value-name=remote-address"]]
 
 
 def test_waves_cut_where_a_kind_depends_on_another():

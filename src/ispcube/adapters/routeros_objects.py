@@ -1,5 +1,5 @@
 """The objects ispcube provisions on a MikroTik (S1): where each kind lives, how a menu's rows
-become `Held` objects, and how an `Op` becomes one API command.
+become `Held` objects, and how an `Op` becomes API commands.
 
 A MikroTik keeps a plan's speed in a PPP profile (`/ppp/profile`), a PPPoE login in a secret
 (`/ppp/secret`) and an IP-only connection's speed in a simple queue (`/queue/simple`); each row
@@ -51,15 +51,20 @@ def _held(kind: ObjectKind, name: str, row: Row) -> Held:
                 row.get("id") or row.get(".id"))
 
 
-def command(op: Op) -> list[str]:
-    """The API words that make OP (its kind one of PROVISIONED; a set or remove names its row id)."""
+def commands(op: Op) -> list[list[str]]:
+    """The API commands that make OP (its kind one of PROVISIONED; a set or remove names its row
+    id). A field a set empties is unset, one command each: `unset =value-name=` is how the API
+    clears a property (an empty `=remote-address=` is no address)."""
     menu = MENUS[op.kind]
-    fields = [f"={name}={value}" for name, value in op.fields.items() if name != "name"]
     if op.verb == Verb.ADD:
-        return [f"{menu}/add", f"=name={op.name}", *fields]
-    if op.verb == Verb.SET:
-        return [f"{menu}/set", f"=.id={op.row_id}", *fields]
-    return [f"{menu}/remove", f"=.id={op.row_id}"]
+        return [[f"{menu}/add", f"=name={op.name}",
+                 *(f"={name}={value}" for name, value in op.fields.items() if name != "name")]]
+    if op.verb == Verb.REMOVE:
+        return [[f"{menu}/remove", f"=.id={op.row_id}"]]
+    kept = [f"={name}={value}" for name, value in op.fields.items() if value != ""]
+    cleared = [name for name, value in op.fields.items() if value == ""]
+    return ([[f"{menu}/set", f"=.id={op.row_id}", *kept]] if kept else []) + \
+        [[f"{menu}/unset", f"=.id={op.row_id}", f"=value-name={name}"] for name in cleared]
 
 
 def tolerated(op: Op) -> tuple[str, ...]:
@@ -97,12 +102,15 @@ class Applied:
         if op.verb == Verb.ADD and op.kind == ObjectKind.PROFILE:
             self.unmade_profiles.add(op.name)
 
-    def settle(self, index: int, answer: Answer) -> None:
-        if answer.trapped and not any(words in answer.message for words in tolerated(self.ops[index])):
-            self.refuse(index, f"refused ({answer.message})")
-            return
+    def settle(self, index: int, answers: Sequence[Answer]) -> None:
+        """Record the answers to OP's commands: done, or refused by the first refusal."""
         self.results[index] = None
-        self.writes += 0 if answer.trapped else 1
+        for answer in answers:
+            if answer.trapped and not any(words in answer.message for words in tolerated(self.ops[index])):
+                if self.results[index] is None:
+                    self.refuse(index, f"refused ({answer.message})")
+                continue
+            self.writes += 0 if answer.trapped else 1
 
     def blocked(self, op: Op) -> str | None:
         """Why OP is not sent (None: it is): a kind a MikroTik does not keep, a set or remove
@@ -131,13 +139,14 @@ def apply(router: str, ops: Sequence[Op], run: Run) -> Applied:
                 applied.refuse(index, why)
             else:
                 sent.append(index)
+        made = {index: commands(ops[index]) for index in sent}
         try:
-            answers = run([command(ops[index]) for index in sent]) if sent else []
+            answers = iter(run([words for index in sent for words in made[index]]) if sent else [])
         except RouterUnreachable as exc:
             applied.results.update({index: exc for index in range(len(ops)) if index not in applied.results})
             break
-        for index, answer in zip(sent, answers, strict=True):
-            applied.settle(index, answer)
+        for index in sent:
+            applied.settle(index, [next(answers) for _ in made[index]])
     return applied
 
 

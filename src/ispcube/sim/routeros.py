@@ -61,7 +61,7 @@ DEFAULT_TRAP_MESSAGE = (
     "action timed out - try again, if error continues contact MikroTik support and send a supout file (13)"
 )
 PRINT_OPTIONS = frozenset({"detail", "without-paging", "count-only", "stats", "terse", "brief"})
-WRITE_VERBS = frozenset({"add", "set", "remove"})
+WRITE_VERBS = frozenset({"add", "set", "unset", "remove"})
 # RouterOS 6.45 dropped the MD5 challenge login and changed the failed-login text.
 CHALLENGE_LOGIN_LAST_VERSION = (6, 45)
 
@@ -655,6 +655,13 @@ class _Session:
             return [["!done", f"=ret={menu.add(attributes)}"]]
         if verb == "set":
             menu.set(ids, attributes)
+        elif verb == "unset":
+            name = attributes.pop("value-name", None)
+            if not name:
+                raise CommandTrap("failure: value-name not specified")
+            if attributes:
+                raise menu.unknown_parameter(next(iter(attributes)))
+            menu.unset(ids, name)
         else:
             if attributes:
                 raise menu.unknown_parameter(next(iter(attributes)))

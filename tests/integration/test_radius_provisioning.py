@@ -173,7 +173,7 @@ def test_a_plan_change_reaches_the_live_session_by_coa(radius_db):
 @pytest.mark.parametrize("answer, error, words", [
     ("nak", RouterProtocolError, "refused the CoA-Request for 'ana' (NAK)"),
     ("silence", RouterUnreachable, "no answer to the CoA-Request for 'ana'")])
-def test_a_coa_refused_or_unanswered_fails_its_op_and_the_op_made_again_repeats_it(radius_db, answer, error, words):
+def test_a_coa_refused_or_unanswered_fails_its_op_and_a_retried_connection_repeats_it(radius_db, answer, error, words):
     provision(radius_db, [ana(), Line(2, "B2", None, "beto", "pw-beto", BASIC)])
     radius_db.start_session("ana", "s-ana")
     radius_db.nas.answer = answer
@@ -188,8 +188,14 @@ def test_a_coa_refused_or_unanswered_fails_its_op_and_the_op_made_again_repeats_
     assert (results[1] is None) == (answer == "nak")
     radius_db.nas.answer = "ack"
     sent = len(radius_db.nas.coa_requests)
-    with driver_for(radius_db.config) as driver:
-        assert driver.apply_objects([ops[0]]) == [None]   # the failed op, made again: the CoA again
+    with driver_for(radius_db.config) as driver:      # the next run: ana's connection was retried
+        wanted = wanted_objects("radius", [ana(FAST), Line(2, "B2", None, "beto", "pw-beto", FAST)])
+        left = [] if answer == "nak" else ["beto"]
+        assert [op.name for op in diff(wanted, driver.read_objects()).ops] == left   # ana's rows hold the rate
+        again = diff(wanted, driver.read_objects(), retried=[1]).ops
+        assert (again[0].name, dict(again[0].fields)) == ("ana", {"Mikrotik-Rate-Limit": "25M/50M"})
+        assert [op.name for op in again[1:]] == left
+        assert driver.apply_objects(again) == [None] * len(again)
     assert radius_db.nas.coa_requests[sent:] == [{"User-Name": "ana", "Acct-Session-Id": "s-ana",
                                                   "Mikrotik-Rate-Limit": "25M/50M"}]
 

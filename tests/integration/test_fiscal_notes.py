@@ -50,8 +50,8 @@ def test_credit_and_debit_notes_are_authorized_with_their_invoice_associated(bil
     notes = {r["client"]: r for r in billed.json("invoice", "list") if r["kind"] != "invoice"}
     assert {code: (r["title"], r["code"], r["fiscal_number"], r["associated"], r["associated_entry"], r["cae"])
             for code, r in notes.items()} == {
-        "B2": ("Nota de Crédito", NC_B, "B 00003-00000001", "B 00003-00000002", b2, nc.cae),
-        "A1": ("Nota de Débito", ND_A, "A 00003-00000001", "A 00003-00000001", entry_of(rt, "A1"), nd.cae)}
+        "B2": ("Nota de Crédito", NC_B, "B 00003-00000001", "invoice B 00003-00000002", b2, nc.cae),
+        "A1": ("Nota de Débito", ND_A, "A 00003-00000001", "invoice A 00003-00000001", entry_of(rt, "A1"), nd.cae)}
     out = billed.ok("invoice", "print", str(notes["B2"]["entry"]), "--out", str(tmp_path / "nc.pdf")).stdout
     assert out.startswith("nota de crédito B 00003-00000001 of client B2 written to")
     text = pdf_text(tmp_path / "nc.pdf")
@@ -137,12 +137,27 @@ def test_the_none_driver_numbers_notes_in_series_of_their_own(cli):
                                 f"B 00002-00000001 (entry {entry})")
     cx = next(r for r in cli.json("invoice", "list") if r["kind"] == "credit-note")
     assert (cx["status"], cx["net"], cx["vat"], cx["total"], cx["associated"]) == \
-        ("internal", "826.45", "173.55", "1000.00", "B 00002-00000001")
+        ("internal", "826.45", "173.55", "1000.00", "invoice B 00002-00000001")
     cli.ok("ledger", "annul", str(cx["entry"]), "--reason", "mal cargado")      # an ND cancels the NC
     cli.ok("ledger", "annul", entry, "--reason", "baja")                       # then the invoice takes its NC
     rows = [(r["kind"], r["fiscal_number"], r["total"], r["associated"]) for r in cli.json("invoice", "list")]
     assert rows == [("invoice", "B 00002-00000001", "18900.00", None),
-                    ("credit-note", "B 00002-00000001", "1000.00", "B 00002-00000001"),
-                    ("debit-note", "B 00002-00000001", "1000.00", "B 00002-00000001"),
-                    ("credit-note", "B 00002-00000002", "18900.00", "B 00002-00000001")]
+                    ("credit-note", "B 00002-00000001", "1000.00", "invoice B 00002-00000001"),
+                    ("debit-note", "B 00002-00000001", "1000.00", "credit-note B 00002-00000001"),
+                    ("credit-note", "B 00002-00000002", "18900.00", "invoice B 00002-00000001")]
     assert cli.json("client", "show", "B1")["balance"] == "0.00"
+
+
+def test_a_letter_c_note_carries_no_vat(cli):
+    cli.ok("plan", "add", "--name", "Hogar", "--price", "18900", "--vat-rate", "10.5")
+    cli.ok("company", "add", "--number", "2", "--name", "Ana Pérez", "--vat-condition", "monotributo",
+           "--point-of-sale", "4")
+    cli.ok("client", "add", "--code", "C1", "--name", "Cora", "--plan", "Hogar", "--company", "2",
+           "--signup-date", "2026-01-01", "--vat-condition", "responsable-inscripto")
+    cli.ok("billing", "run", "--period", "2026-11")
+    cli.ok("ledger", "adjust", "C1", "--debit", "333.33", "--fiscal", "--reason", "instalación")
+    cli.ok("ledger", "adjust", "C1", "--credit", "19233.33", "--fiscal", "--reason", "baja")     # all of it
+    notes = [(r["kind"], r["letter"], r["code"], r["fiscal_number"], r["net"], r["vat"], r["total"])
+             for r in cli.json("invoice", "list") if r["kind"] != "invoice"]
+    assert notes == [("debit-note", "C", 12, "C 00004-00000001", "333.33", "0.00", "333.33"),
+                     ("credit-note", "C", 13, "C 00004-00000001", "19233.33", "0.00", "19233.33")]

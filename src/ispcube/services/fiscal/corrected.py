@@ -4,7 +4,9 @@ A note names one invoice of its client that the tax authority holds: authorized 
 with the `none` driver, numbered internally), not annulled, not a draft nor in flight. What
 remains of an invoice is its total, less its credit notes, plus its debit notes, each
 counted with the note that cancelled it (a note is cancelled by the opposite one, associated
-with it); void drafts count for nothing.
+with it); void drafts count for nothing. Two notes of one invoice are never checked against
+the same remainder: each is written after its CX, DX or reversal has moved the client's
+balance, which holds the client's row until it commits, so the second reads the first.
 """
 
 from __future__ import annotations

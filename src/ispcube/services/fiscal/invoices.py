@@ -74,8 +74,10 @@ def _row(document: FiscalDocument, entry: LedgerEntry, code: str,
         "payment_due": payment_due(document.issued, document.payment_due),
         "description": f"Servicio de internet {entry.period or ''}".strip() if kind is DocumentKind.INVOICE
         else entry.comment or TITLES[kind],
-        "associated": (associated or {}).get("number"), "associated_title": (associated or {}).get("title"),
-        "associated_entry": (associated or {}).get("entry"),
+        "associated": f"{associated['kind']} {associated['number']}" if associated else None,
+        "associated_number": associated["number"] if associated else None,
+        "associated_title": associated["title"] if associated else None,
+        "associated_entry": associated["entry"] if associated else None,
         "total": document.total, "net": document.net, "vat": document.vat,
         "vat_rate": f"{document.vat_rate.normalize():f}" if document.vat_rate is not None else None,
         "receptor_vat": ReceptorVat(document.receptor_vat).label, "receptor_doc_type": document.receptor_doc_type,
@@ -115,15 +117,15 @@ def show_invoice(rt: Runtime, entry_ref: str) -> dict[str, Any]:
 
 
 def _associated(uow: UnitOfWork, documents: list[FiscalDocument]) -> dict[int, dict[str, Any]]:
-    """What the notes among DOCUMENTS correct, by document id: its title, its entry and its
-    number as people name it (the fiscal one once it has it, else the internal one)."""
+    """What the notes among DOCUMENTS correct, by document id: its kind, title and entry, and
+    its number as people name it (the fiscal one once it has it, else the internal one)."""
     ids = sorted({d.associated_id for d in documents if d.associated_id is not None})
     if not ids:
         return {}
     rows = uow.session.execute(select(FiscalDocument, LedgerEntry).join(LedgerEntry, LedgerEntry.id ==
                                                                         FiscalDocument.entry_id)
                                .where(FiscalDocument.id.in_(ids))).all()
-    return {document.id: {"entry": entry.id, "title": TITLES[DocumentKind(document.kind)],
+    return {document.id: {"entry": entry.id, "kind": document.kind, "title": TITLES[DocumentKind(document.kind)],
                           "number": (fiscal_number(document.letter, document.point_of_sale, document.number)
                                      if document.status in (FiscalStatus.AUTHORIZED, FiscalStatus.INTERNAL)
                                      else None) or entry_label(entry.kind, entry.series, entry.number)}

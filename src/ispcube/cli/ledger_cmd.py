@@ -75,7 +75,9 @@ def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry numbe
     A receipt's reversal leaves out its cheques already rejected and charged back by a DX, so
     nothing is charged twice; then its cheques can no longer change status, nor can those DXs
     be annulled. A receipt whose cheques were all charged back has nothing left to annul. An
-    invoice the tax authority holds gets a credit note that cancels it (`invoice list`)."""
+    invoice the tax authority holds gets a credit note that cancels it (`invoice list`), once
+    the notes that correct it are annulled; a fiscal credit or debit note gets the opposite
+    note, associated with it."""
     from ispcube.services.fiscal.notes import annul_entry
     done = annul_entry(state(ctx).runtime(), entry, reason)
     if state(ctx).format == "json":

@@ -17,6 +17,7 @@ from ispcube.cli.state import state
 
 router_app = typer.Typer(help="Routers (NAS): add, list, edit, delete, test.", no_args_is_help=True)
 connection_app = typer.Typer(help="Client connections: add, list, edit, delete, import.", no_args_is_help=True)
+network_app = typer.Typer(help="The network as a whole: adopt an existing router's clients.", no_args_is_help=True)
 
 ROUTER_COLUMNS = ["name", "kind", "host", "port", "api_ssl", "username", "secret", "coa_port", "node"]
 CONNECTION_COLUMNS = ["id", "client", "router", "ip", "mac", "pppoe_user", "plan", "cpe_kind", "panel"]
@@ -225,6 +226,37 @@ def connection_delete(ctx: typer.Context, ident: str = typer.Argument(..., metav
     render_result(state(ctx), {"id": ident, "deleted": True}, f"connection {ident} deleted")
 
 
+@network_app.command("adopt")
+def network_adopt(ctx: typer.Context, router: str = typer.Argument(..., help="Router name."),
+                  apply: bool = typer.Option(False, "--apply", help="Make the connections and take the matched "
+                                                                     "objects as ispcube's (without --apply: "
+                                                                     "only the report).")) -> None:
+    """Match what a router already holds to clients, without writing to the router.
+
+    Reads the router's PPPoE secrets, profiles, simple queues and address lists (or a RADIUS
+    database's users) once. Each is matched to a client by the PPPoE user or IP of an existing
+    connection, or by its comment naming a client (its code, its first word being the code, or
+    the client's name); the plan by speed. With --apply, in one transaction: the missing
+    connections are made (the router's password stored, never shown), existing ones completed,
+    the matched objects recorded as ispcube's; running it again changes nothing.
+    """
+    from ispcube.services.provisioning.adopt import adopt
+    st = state(ctx)
+    report = adopt(st.runtime(), router, apply)
+    if st.format == "json":
+        render_record(report.as_dict(), "json")
+        return
+    for title, rows, columns in (
+            ("matched", report.matched, ["kind", "name", "client", "state", "by", "connection", "plan", "note"]),
+            ("unmatched (left as they are)", report.unmatched, ["kind", "name", "why"]),
+            ("conflicts (left as they are)", report.conflicts, ["kind", "name", "why"])):
+        if rows:
+            st.say(f"{title}:")
+            render_rows(rows, st.format, columns)
+    st.say(report.line())
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(router_app, name="router")
     app.add_typer(connection_app, name="connection")
+    app.add_typer(network_app, name="network")

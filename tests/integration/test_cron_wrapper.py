@@ -170,3 +170,22 @@ def test_a_statement_with_unmatched_credits_waits_in_pending_and_is_imported_aga
     assert list((drop / "pending").iterdir()) == []
     assert cli.json("client", "show", "40002")["balance"] == "0.00"
     assert cli.json("client", "show", "40001")["balance"] == "0.00"      # posted once
+
+
+def test_the_provision_job_makes_what_was_queued_silently(cli, db_url, tmp_path):
+    line = next(line for line in (ROOT / "crontab.example").read_text().splitlines()
+                if not line.startswith("#") and line.split()[-1:] == ["provision"])
+    assert line.split()[0] == "*/5" and "ispcube-job" in line
+    with ExitStack() as stack:
+        (core,) = start_simulators(stack, 1)
+        add_mikrotik(cli, "core", core)
+        cli.ok("plan", "add", "--name", "Hogar", "--price", "1000", "--down-kbps", "20000", "--up-kbps", "5000")
+        cli.ok("client", "add", "--code", "B1", "--name", "Bea", "--address", "Calle 1")
+        cli.ok("connection", "add", "B1", "--router", "core", "--ip", "10.0.0.9", "--plan", "Hogar")
+        env = {**os.environ, "ISPCUBE_DATABASE_URL": db_url, "ISPCUBE_LOG_DIR": str(tmp_path / "logs"),
+               "ISPCUBE_BIN": str(ISPCUBE)}
+        done = subprocess.run([str(WRAPPER), "provision", "--all"], env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+        assert [(q["name"], q["max-limit"]) for q in core.simple_queues()] == [("ispcube-B1", "5000000/20000000")]
+        assert "end provision --all exit 0 (ok)" in (tmp_path / "logs" / "provision.log").read_text()

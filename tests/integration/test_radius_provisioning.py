@@ -13,7 +13,8 @@ from sqlalchemy import Engine, create_engine, insert, select, text
 
 from ispcube.adapters.drivers import RouterConfig, driver_for
 from ispcube.adapters.radius_schema import METADATA, RADACCT, RADCHECK, RADREPLY, RADUSERGROUP
-from ispcube.domain.provisioning import Held, ObjectKind, Plan
+from ispcube.domain.provisioning import Held, Line, ObjectKind, Op, Plan, Verb, diff, wanted_objects
+from ispcube.errors import RouterProtocolError, RouterUnreachable
 from tests.conftest import _pg_admin_engine
 from tests.support.freeradius import FreeRadius, require_freeradius
 from tests.support.radius_nas import FakeNas
@@ -119,3 +120,187 @@ def test_read_objects_reads_every_user_once_with_its_items_and_plan_group(radius
 
 def test_read_objects_of_an_empty_database(radius_db):
     assert read(radius_db) == []
+
+
+def ana(plan: Plan | None = BASIC, ip: str | None = "10.5.0.9", password: str | None = "pw-ana") -> Line:
+    return Line(1, "A1", ip, "ana", password, plan)
+
+
+def provision(db: RadiusDb, lines: list[Line]) -> tuple[list[Op], list]:
+    """One pass as `provision` makes it: read, diff, apply; (the ops, their results)."""
+    with driver_for(db.config) as driver:
+        ops = diff(wanted_objects("radius", lines), driver.read_objects()).ops
+        return ops, driver.apply_objects(ops)
+
+
+def test_a_user_is_made_changed_and_removed_and_a_second_pass_writes_nothing(radius_db):
+    ops, results = provision(radius_db, [ana()])
+    assert [op.label for op in ops] == ["add radius-user 'ana'"] and results == [None]
+    assert radius_db.rows("ana") == [("radcheck", "Cleartext-Password", ":=", "pw-ana"),
+                                     ("radreply", "Framed-IP-Address", ":=", "10.5.0.9"),
+                                     ("radreply", "Mikrotik-Rate-Limit", ":=", "10M/20M"),
+                                     ("radusergroup", "ispcube-basic", 10)]
+    assert provision(radius_db, [ana()]) == ([], [])
+
+    ops, results = provision(radius_db, [ana(FAST, ip=None)])
+    assert [(op.verb, dict(op.fields)) for op in ops] == [
+        (Verb.SET, {"Mikrotik-Rate-Limit": "25M/50M", "group": "ispcube-fast", "Framed-IP-Address": ""})]
+    assert results == [None]
+    assert radius_db.rows("ana") == [("radcheck", "Cleartext-Password", ":=", "pw-ana"),
+                                     ("radreply", "Mikrotik-Rate-Limit", ":=", "25M/50M"),
+                                     ("radusergroup", "ispcube-fast", 10)]
+    assert provision(radius_db, [ana(FAST, ip=None)]) == ([], [])
+    assert radius_db.nas.coa_requests == []            # no live session: nothing to tell
+
+    ops, results = provision(radius_db, [])
+    assert [op.label for op in ops] == ["remove radius-user 'ana'"] and results == [None]
+    assert radius_db.rows("ana") == []
+    assert provision(radius_db, []) == ([], [])
+
+
+def test_a_plan_change_reaches_the_live_session_by_coa(radius_db):
+    provision(radius_db, [ana()])
+    radius_db.start_session("ana", "s-ana")
+    _, results = provision(radius_db, [ana(FAST)])
+    assert results == [None]
+    assert radius_db.nas.coa_requests == [{"User-Name": "ana", "Acct-Session-Id": "s-ana",
+                                           "Mikrotik-Rate-Limit": "25M/50M"}]
+    assert radius_db.nas.requests == []                # the session stays up at its new speed
+    provision(radius_db, [ana(FAST)])
+    assert len(radius_db.nas.coa_requests) == 1
+
+
+@pytest.mark.parametrize("answer, error, words", [
+    ("nak", RouterProtocolError, "refused the CoA-Request for 'ana' (NAK)"),
+    ("silence", RouterUnreachable, "no answer to the CoA-Request for 'ana'")])
+def test_a_coa_refused_or_unanswered_fails_its_op_and_a_retried_connection_repeats_it(radius_db, answer, error, words):
+    provision(radius_db, [ana(), Line(2, "B2", None, "beto", "pw-beto", BASIC)])
+    radius_db.start_session("ana", "s-ana")
+    radius_db.nas.answer = answer
+    with driver_for(radius_db.config) as driver:
+        ops = diff(wanted_objects("radius", [ana(FAST), Line(2, "B2", None, "beto", "pw-beto", FAST)]),
+                   driver.read_objects()).ops
+        results = driver.apply_objects(ops)
+    assert [op.name for op in ops] == ["ana", "beto"]
+    assert type(results[0]) is error and words in str(results[0]) and "nas-secret" not in str(results[0])
+    # the rows stay written; silence (the NAS unreachable) fails the ops after it too, NAK only its own
+    assert ("radreply", "Mikrotik-Rate-Limit", ":=", "25M/50M") in radius_db.rows("ana")
+    assert (results[1] is None) == (answer == "nak")
+    radius_db.nas.answer = "ack"
+    sent = len(radius_db.nas.coa_requests)
+    with driver_for(radius_db.config) as driver:      # the next run: ana's connection was retried
+        wanted = wanted_objects("radius", [ana(FAST), Line(2, "B2", None, "beto", "pw-beto", FAST)])
+        left = [] if answer == "nak" else ["beto"]
+        assert [op.name for op in diff(wanted, driver.read_objects()).ops] == left   # ana's rows hold the rate
+        again = diff(wanted, driver.read_objects(), retried=[1]).ops
+        assert (again[0].name, dict(again[0].fields)) == ("ana", {"Mikrotik-Rate-Limit": "25M/50M"})
+        assert [op.name for op in again[1:]] == left
+        assert driver.apply_objects(again) == [None] * len(again)
+    assert radius_db.nas.coa_requests[sent:] == [{"User-Name": "ana", "Acct-Session-Id": "s-ana",
+                                                  "Mikrotik-Rate-Limit": "25M/50M"}]
+
+
+@pytest.mark.parametrize("group", ["ispcube-throttle", "ispcube-cut"])
+def test_a_session_under_an_enforce_group_keeps_what_enforce_gave_it(radius_db, group):
+    provision(radius_db, [ana()])
+    radius_db.execute("INSERT INTO radusergroup (username, groupname, priority) VALUES ('ana', :g, 0)", g=group)
+    radius_db.start_session("ana", "s-ana")
+    _, results = provision(radius_db, [ana(FAST)])
+    assert results == [None] and radius_db.nas.coa_requests == []
+    assert ("radusergroup", group, 0) in radius_db.rows("ana")     # enforce's row is left as it was
+    assert ("radusergroup", "ispcube-fast", 10) in radius_db.rows("ana")
+
+
+def test_foreign_users_are_never_touched_and_conflicts_never_overwritten(radius_db):
+    foreign_user(radius_db)
+    before = radius_db.rows("zoe")
+    zoe = Line(3, "Z3", "10.5.0.3", "zoe", "other", BASIC)
+    with driver_for(radius_db.config) as driver:
+        found = diff(wanted_objects("radius", [ana(), zoe]), driver.read_objects())
+        assert [w.name for w in found.conflicts] == ["zoe"] and found.foreign == []
+        assert driver.apply_objects(found.ops) == [None]
+    provision(radius_db, [])                          # every user of ours removed
+    assert radius_db.rows("zoe") == before and radius_db.rows("ana") == []
+
+
+def test_a_set_or_an_add_writes_only_the_fields_it_gives_an_empty_one_deleted(radius_db):
+    provision(radius_db, [ana()])
+    with driver_for(radius_db.config) as driver:
+        no_speed = Op(Verb.SET, ObjectKind.RADIUS_USER, "ana", {"Mikrotik-Rate-Limit": ""})
+        assert driver.apply_objects([no_speed]) == [None]
+        assert radius_db.rows("ana") == [("radcheck", "Cleartext-Password", ":=", "pw-ana"),
+                                         ("radreply", "Framed-IP-Address", ":=", "10.5.0.9"),
+                                         ("radusergroup", "ispcube-basic", 10)]
+        add = Op(Verb.ADD, ObjectKind.RADIUS_USER, "ana", {"Cleartext-Password": "new", "group": "ispcube"})
+        assert driver.apply_objects([add, add]) == [None, None]
+        assert radius_db.rows("ana") == [("radcheck", "Cleartext-Password", ":=", "new"),
+                                         ("radreply", "Framed-IP-Address", ":=", "10.5.0.9"),
+                                         ("radusergroup", "ispcube", 10)]
+
+
+def test_an_op_the_driver_cannot_make_fails_alone(radius_db):
+    with driver_for(radius_db.config) as driver:
+        results = driver.apply_objects([
+            Op(Verb.ADD, ObjectKind.SECRET, "ana", {"password": "x"}),
+            Op(Verb.ADD, ObjectKind.RADIUS_USER, "ana", {"Cleartext-Password": "x", "Idle-Timeout": "60"}),
+            Op(Verb.ADD, ObjectKind.RADIUS_USER, "beto", {"Cleartext-Password": "pw", "group": "ispcube"})])
+    assert [type(r) for r in results] == [RouterProtocolError, RouterProtocolError, type(None)]
+    assert "Idle-Timeout" in str(results[1]) and "pw" not in str(results[1])
+    assert radius_db.rows("ana") == [] and radius_db.rows("beto") != []
+
+
+@pytest.mark.parametrize("radius_db", ["postgresql"], indirect=True)
+@pytest.mark.pg
+@pytest.mark.slow
+def test_freeradius_accepts_a_provisioned_user_with_its_address_and_plan_rate_and_rejects_it_removed(radius_db):
+    server = radius_db.server
+    provision(radius_db, [ana()])
+    assert server.radtest("ana", "pw-ana") == (True, {"Framed-IP-Address": "10.5.0.9",
+                                                      "Mikrotik-Rate-Limit": "10M/20M"})
+    assert server.radtest("ana", "wrong") == (False, {})
+
+    radius_db.start_session("ana", "s-ana")
+    provision(radius_db, [ana(FAST)])
+    assert server.radtest("ana", "pw-ana") == (True, {"Framed-IP-Address": "10.5.0.9",
+                                                      "Mikrotik-Rate-Limit": "25M/50M"})
+    assert [r["Mikrotik-Rate-Limit"] for r in radius_db.nas.coa_requests] == ["25M/50M"]
+
+    provision(radius_db, [])
+    assert server.radtest("ana", "pw-ana") == (False, {})
+
+
+@pytest.mark.parametrize("radius_db", ["postgresql"], indirect=True)
+@pytest.mark.pg
+@pytest.mark.slow
+def test_enforce_groups_win_over_the_plan(radius_db):
+    """FreeRADIUS reads a user's groups in ascending priority and stops after the first (no
+    Fall-Through): the enforce groups (0) come before the plan group, whose own reply items,
+    put there by hand, are then never read; the throttle's rate replaces the user's."""
+    server = radius_db.server
+    server.execute("INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES "
+                   "('ispcube-cut', 'Mikrotik-Address-List', ':=', 'ispcube-cut'), "
+                   "('ispcube-throttle', 'Mikrotik-Rate-Limit', ':=', '512k/1M'), "
+                   "('ispcube-basic', 'Mikrotik-Rate-Limit', ':=', '5M/5M')")
+    provision(radius_db, [ana()])
+    assert server.radtest("ana", "pw-ana")[1]["Mikrotik-Rate-Limit"] == "5M/5M"    # the group is read
+    server.execute("INSERT INTO radusergroup (username, groupname, priority) VALUES ('ana', 'ispcube-throttle', 0)")
+    assert server.radtest("ana", "pw-ana") == (True, {"Framed-IP-Address": "10.5.0.9",
+                                                      "Mikrotik-Rate-Limit": "512k/1M"})
+    provision(radius_db, [ana(FAST)])                 # a plan change while throttled
+    assert server.radtest("ana", "pw-ana")[1]["Mikrotik-Rate-Limit"] == "512k/1M"
+    server.execute("UPDATE radusergroup SET groupname = 'ispcube-cut' WHERE groupname = 'ispcube-throttle'")
+    accepted, reply = server.radtest("ana", "pw-ana")
+    assert accepted and reply["Mikrotik-Address-List"] == "ispcube-cut"
+    assert provision(radius_db, [ana(FAST)]) == ([], [])     # enforce's rows are no drift
+
+
+@pytest.mark.parametrize("radius_db", ["sqlite"], indirect=True)
+def test_a_database_failing_before_the_ops_fails_each_of_them_in_one_sentence(radius_db):
+    provision(radius_db, [ana()])
+    with driver_for(radius_db.config) as driver:
+        radius_db.execute("DROP TABLE radacct")     # the sessions cannot be read
+        results = driver.apply_objects([Op(Verb.SET, ObjectKind.RADIUS_USER, "ana", {"Mikrotik-Rate-Limit": "1M/1M"}),
+                                        Op(Verb.REMOVE, ObjectKind.RADIUS_USER, "ana")])
+    assert [type(r) for r in results] == [RouterProtocolError, RouterProtocolError]
+    assert str(results[0]).startswith("router nas1: RADIUS database:") and "SELECT" not in str(results[0])
+    assert ("radreply", "Mikrotik-Rate-Limit", ":=", "10M/20M") in radius_db.rows("ana")     # nothing made

@@ -142,12 +142,23 @@ def test_afips_checks(afip, auth, changes, kind, codes):
         assert result[0][0] == "A"
 
 
-def test_a_credit_note_names_an_authorized_invoice(afip, auth):
+@pytest.mark.parametrize("kind", [2, 3, 7, 8, 12, 13], ids=["nd-a", "nc-a", "nd-b", "nc-b", "nd-c", "nc-c"])
+def test_a_note_without_its_invoice_is_refused(afip, auth, kind):
+    letter_a = {"DocTipo": "80", "DocNro": "20111111112", "CondicionIVAReceptorId": "1"} if kind in (2, 3) else {}
+    letter_c = {"ImpNeto": "12100.00", "ImpIVA": "0.00", "Iva": None} if kind in (12, 13) else {}
+    assert outcomes(solicitar(afip, auth, detail(1, **letter_a, **letter_c), kind=kind)) == [("R", "", [10197])]
+    assert afip.last_number(CUIT, 1, kind) == 0
+
+
+@pytest.mark.parametrize("kind", [7, 8], ids=["debit-note", "credit-note"])
+def test_a_note_names_an_authorized_invoice(afip, auth, kind):
     solicitar(afip, auth, detail(1))
     note = detail(1, CbtesAsoc="<CbteAsoc><Tipo>6</Tipo><PtoVta>1</PtoVta><Nro>1</Nro></CbteAsoc>")
-    assert outcomes(solicitar(afip, auth, note, kind=8))[0][0] == "A"
+    assert outcomes(solicitar(afip, auth, note, kind=kind))[0][0] == "A"
+    held = afip.authorized(CUIT, 1, kind, 1)
+    assert held is not None and [(a.kind, a.point_of_sale, a.number) for a in held.detail.associated] == [(6, 1, 1)]
     unknown = detail(2, CbtesAsoc="<CbteAsoc><Tipo>6</Tipo><PtoVta>1</PtoVta><Nro>7</Nro></CbteAsoc>")
-    assert [(r, codes) for r, _, codes in outcomes(solicitar(afip, auth, unknown, kind=8))] == [("A", [10041])]
+    assert [(r, codes) for r, _, codes in outcomes(solicitar(afip, auth, unknown, kind=kind))] == [("A", [10041])]
 
 
 def test_the_same_document_again_gets_its_cae_again(afip, auth):

@@ -156,6 +156,33 @@ def test_out_of_order_answers_each_group_last_first(router: RouterOSSimulator, r
     assert raw.call("/system/identity/print") == [["!re", "=name=test-router"], ["!done"]]
 
 
+def test_unset_gives_a_property_back_its_default(router: RouterOSSimulator, raw: RawClient) -> None:
+    raw.login()
+    secret = router.add_ppp_secret("ana", profile="hogar", remote_address="10.0.0.1")
+    assert raw.call("/ppp/secret/unset", f"=.id={secret}", "=value-name=remote-address") == [["!done"]]
+    assert raw.call("/ppp/secret/unset", f"=.id={secret}", "=value-name=profile") == [["!done"]]
+    [row] = router.ppp_secrets()
+    assert "remote-address" not in row and row["profile"] == "default"
+    assert raw.call("/ppp/secret/unset", f"=.id={secret}", "=value-name=name")[0] == [
+        "!trap", "=message=failure: can not unset name"]
+    assert raw.call("/ppp/secret/unset", f"=.id={secret}")[0] == ["!trap", "=message=failure: value-name not specified"]
+    assert raw.call("/ppp/secret/unset", "=.id=*99", "=value-name=comment")[0] == ["!trap", "=message=no such item"]
+    assert raw.call("/ppp/active/unset", "=.id=*1", "=value-name=address")[0] == ["!trap", "=message=no such command"]
+    assert router.writes == 2
+
+
+def test_the_journal_holds_each_arrival_and_each_answer_in_order(router: RouterOSSimulator, raw: RawClient) -> None:
+    raw.login()
+    router.journal = []
+    router.out_of_order = 2
+    router.latency_ms = 20
+    _send_batch(raw, 2)
+    assert _tags(raw, 2) == ["2", "1"]
+    assert raw.call("/system/identity/print") == [["!re", "=name=test-router"], ["!done"]]
+    assert router.journal == ["> /queue/simple/add", "> /queue/simple/add", "< /queue/simple/add",
+                              "< /queue/simple/add", "> /system/identity/print", "< /system/identity/print"]
+
+
 def test_out_of_order_trap_carries_its_own_tag(router: RouterOSSimulator, raw: RawClient) -> None:
     raw.login()
     router.out_of_order = 2

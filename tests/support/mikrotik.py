@@ -50,9 +50,15 @@ class SimRouter:
 @contextmanager
 def mikrotik(*, lines: Iterable[Line] = (), profiles: Mapping[str, str | None] | None = None,
              secrets: Iterable[SecretRow] = (), queues: Iterable[QueueRow] = (),
-             addresses: Iterable[AddressRow] = (), name: str = "core", **options) -> Iterator[SimRouter]:
-    """A running simulator holding LINES' objects and the others given; OPTIONS go to the simulator."""
-    with RouterOSSimulator(username=SIM_USER, password=SIM_PASSWORD, frozen_clock=True, **options) as sim:
+             addresses: Iterable[AddressRow] = (), name: str = "core", version: str = "6.49.10",
+             **switches) -> Iterator[SimRouter]:
+    """A running simulator holding LINES' objects and the others given; SWITCHES set the
+    simulator's fault switches (out_of_order=4, latency_ms=30, trap_words={...})."""
+    with RouterOSSimulator(username=SIM_USER, password=SIM_PASSWORD, frozen_clock=True, version=version) as sim:
+        for switch, value in switches.items():
+            if not hasattr(sim, switch):
+                raise TypeError(f"the simulated MikroTik has no switch {switch!r}")
+            setattr(sim, switch, value)
         for wanted in wanted_objects("mikrotik", lines):
             provisioned(sim, wanted)
         for profile, rate in (profiles or {}).items():

@@ -87,3 +87,13 @@ def test_an_ip_taken_off_empties_the_remote_address():
                                             "service": "pppoe", "remote-address": "10.0.0.5"}, "*1")]
     [op] = diff(wanted, held).ops
     assert op.verb == Verb.SET and dict(op.fields) == {"remote-address": ""}
+
+
+def test_a_retried_radius_user_is_set_its_rate_again_so_its_coa_is_sent_again():
+    wanted = wanted_objects("radius", [Line(1, "C1", None, "ana", "pw", GOLD), Line(2, "C2", None, "beto", "pw")])
+    held = [Held(ObjectKind.RADIUS_USER, w.name, dict(w.fields), marked=True) for w in wanted]
+    assert diff(wanted, held).ops == []
+    [op] = diff(wanted, held, retried=[1, 2]).ops          # beto's plan sets no rate: nothing to tell
+    assert (op.verb, op.name, dict(op.fields)) == (Verb.SET, "ana", {"Mikrotik-Rate-Limit": "5M/20M"})
+    profile = wanted_objects("mikrotik", [Line(1, "C1", None, "ana", "pw", GOLD)])
+    assert diff(profile, [Held(w.kind, w.name, dict(w.fields), marked=True) for w in profile], retried=[1]).ops == []

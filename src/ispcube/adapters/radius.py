@@ -10,6 +10,9 @@ own profile. The standard FreeRADIUS schema is read and written with SQLAlchemy 
 radusergroup for the group membership, radgroupreply for the throttle rate, radacct for the
 open sessions (User-Name, Acct-Session-Id). A request answered with ACK is done; a NAK or
 silence is a failure, retried by the next run.
+
+Provisioning (S1) reads and makes the users themselves (radius_users.py): password, address,
+rate and plan group; a plan change reaches a live session by CoA.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST, Driver, Holding, RouterConfig, Target, reason, register
 from ispcube.adapters.radius_schema import RADGROUPREPLY, RADUSERGROUP, RATE_LIMIT, open_sessions
-from ispcube.adapters.radius_users import read_users
-from ispcube.domain.provisioning import Held
-from ispcube.errors import RouterAuthError, RouterProtocolError, RouterUnreachable
+from ispcube.adapters.radius_users import apply_user, enforced_users, read_users, unknown_fields
+from ispcube.domain.provisioning import Held, ObjectKind, Op, Verb
+from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
 COA_PORT = 3799
 # How PostgreSQL (libpq) says it refused the login: such a connection error carries no SQLSTATE.
@@ -198,6 +201,43 @@ class RadiusDriver(Driver):
     def read_objects(self, addresses: bool = False) -> list[Held]:
         """Every RADIUS user in the database (a NAS keeps no address lists to adopt)."""
         return self._sql(read_users)
+
+    def apply_objects(self, ops: list[Op]) -> list[RouterError | None]:
+        """Each op in its own transaction. A set giving a user a rate tells its open session on
+        this NAS by CoA, unless an enforce group holds the user (the throttle or cut stands;
+        the restore's Disconnect brings the session back at its plan's rate). The CoA is sent
+        whenever such a set is made, written or not: a NAK or silence fails the op with its
+        rows kept, and making the op again repeats the CoA."""
+        rated = [op.name for op in ops if op.verb == Verb.SET and op.fields.get(RATE_LIMIT)]
+        try:
+            sessions, enforced = self._sql(lambda conn: (open_sessions(conn, self.config.host, rated),
+                                                         enforced_users(conn, rated))) if rated else ({}, set())
+        except RouterError as exc:
+            return [exc] * len(ops)
+        results: list[RouterError | None] = []
+        for op in ops:
+            try:
+                self._apply(op, sessions.get(op.name) if op.name not in enforced else None)
+            except RouterUnreachable as exc:
+                return results + [exc] * (len(ops) - len(results))
+            except RouterError as exc:
+                results.append(exc)
+            else:
+                results.append(None)
+        return results
+
+    def _apply(self, op: Op, session: str | None) -> None:
+        if op.kind != ObjectKind.RADIUS_USER:
+            raise RouterProtocolError(f"router {self.config.name}: a RADIUS router keeps no {op.kind} ('{op.name}')")
+        if unknown := unknown_fields(op):
+            raise RouterProtocolError(f"router {self.config.name}: RADIUS user '{op.name}': "
+                                      f"{', '.join(unknown)} is not an item ispcube provisions")
+        self._sql(lambda conn: apply_user(conn, op), write=True)
+        self.writes += 1
+        rate = op.fields.get(RATE_LIMIT)
+        if op.verb == Verb.SET and rate and session is not None:
+            send_coa(self.config, op.name, session, rate)
+            self.writes += 1
 
 
 def _client(config: RouterConfig):

@@ -1,27 +1,43 @@
 """The RADIUS users ispcube provisions (S1): a user is its rows in FreeRADIUS's tables, the
-password a radcheck item, the address and speed radreply items, and its plan a radusergroup row
-(`ispcube-<plan>`, or `ispcube` without a plan), which marks the user as ispcube's.
+password a radcheck item, the address and speed radreply items (all `:=`), and its plan a
+radusergroup row (`ispcube-<plan>`, or `ispcube` without a plan), which marks it as ispcube's.
 
-The enforce groups `ispcube-cut` and `ispcube-throttle` belong to enforcement: a name found
-only there is no user, and neither is ever taken for a plan group.
+FreeRADIUS reads a user's own items, then its groups in ascending `priority`, stopping after
+the first group unless that group's reply says `Fall-Through = Yes`; a group's `:=` reply item
+replaces the user's. The enforce groups `ispcube-cut` and `ispcube-throttle` (enforcement's,
+priority 0) therefore come before the plan group (`PLAN_PRIORITY`): a throttled user gets the
+throttle rate instead of its plan's, a cut user the cut group's reply. Provisioning never
+writes those groups, and a name found only there is no user. A removed user loses every row,
+its enforce groups too: with no password it is rejected, and a name given later to someone
+else starts clean (enforce marks it again if it must).
 
 Read with a fixed handful of queries, whatever the number of users.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, not_, select
+from typing import Mapping
+
+from sqlalchemy import Connection, and_, delete, insert, not_, or_, select
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST
 from ispcube.adapters.radius_schema import RADCHECK, RADREPLY, RADUSERGROUP
-from ispcube.domain.provisioning import NO_PLAN_GROUP, PREFIX, Held, ObjectKind
+from ispcube.domain.provisioning import NO_PLAN_GROUP, PREFIX, Held, ObjectKind, Op, Verb
 
 ENFORCE_GROUPS = (CUT_LIST, THROTTLE_LIST)
+PLAN_PRIORITY = 10
 GROUP = "group"
+CHECK_ITEMS = ("Cleartext-Password",)
+REPLY_ITEMS = ("Framed-IP-Address", "Mikrotik-Rate-Limit")
 
 
 def is_plan_group(name: str) -> bool:
     return (name == NO_PLAN_GROUP or name.startswith(PREFIX)) and name not in ENFORCE_GROUPS
+
+
+def _plan_groups():
+    column = RADUSERGROUP.c.groupname
+    return and_(or_(column == NO_PLAN_GROUP, column.like(PREFIX + "%")), not_(column.in_(ENFORCE_GROUPS)))
 
 
 def read_users(conn: Connection) -> list[Held]:
@@ -43,3 +59,40 @@ def read_users(conn: Connection) -> list[Held]:
             held[GROUP] = group
             marked.add(user)
     return [Held(ObjectKind.RADIUS_USER, user, held, None, user in marked) for user, held in sorted(fields.items())]
+
+
+def unknown_fields(op: Op) -> list[str]:
+    """Fields of OP that are no RADIUS item ispcube provisions."""
+    return [name for name in op.fields if name not in (GROUP, *CHECK_ITEMS, *REPLY_ITEMS)]
+
+
+def apply_user(conn: Connection, op: Op) -> None:
+    """Make OP on one user: add and set write each field given (an empty value deletes the
+    item), remove deletes every row of the user. An add over an existing user rewrites its
+    fields; a remove of a user that is gone deletes nothing."""
+    if op.verb == Verb.REMOVE:
+        for table in (RADCHECK, RADREPLY, RADUSERGROUP):
+            conn.execute(delete(table).where(table.c.username == op.name))
+        return
+    _write_fields(conn, op.name, op.fields)
+
+
+def _write_fields(conn: Connection, user: str, fields: Mapping[str, str]) -> None:
+    for name, value in fields.items():
+        if name == GROUP:
+            conn.execute(delete(RADUSERGROUP).where(RADUSERGROUP.c.username == user, _plan_groups()))
+            if value:
+                conn.execute(insert(RADUSERGROUP).values(username=user, groupname=value, priority=PLAN_PRIORITY))
+            continue
+        table = RADCHECK if name in CHECK_ITEMS else RADREPLY
+        conn.execute(delete(table).where(table.c.username == user, table.c.attribute == name))
+        if value:
+            conn.execute(insert(table).values(username=user, attribute=name, op=":=", value=value))
+
+
+def enforced_users(conn: Connection, users: list[str]) -> set[str]:
+    """Which of USERS are in an enforce group (cut or throttled)."""
+    if not users:
+        return set()
+    return set(conn.execute(select(RADUSERGROUP.c.username).where(
+        RADUSERGROUP.c.username.in_(users), RADUSERGROUP.c.groupname.in_(ENFORCE_GROUPS))).scalars())

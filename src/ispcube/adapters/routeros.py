@@ -3,6 +3,8 @@
 Cut: the connection's IP goes in the address-list ``ispcube-cut`` with the client code as
 comment; for PPPoE the secret is disabled and the live session removed. Restore undoes both.
 Throttle: the IP goes in the address-list ``ispcube-throttle`` (the ISP's queues match it).
+Provisioning (S1): a plan's speed is a PPP profile, a PPPoE login a secret, an IP-only
+connection's speed a simple queue (adapters/routeros_objects.py says where each lives).
 Reads go through routeros-api; writes through the pipelined writer on the same connection (S5),
 so a run's changes cost about one round trip per ``write_depth`` commands.
 An address-list entry is ours when it is in one of our lists and its comment is the code of
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import socket
-from typing import TYPE_CHECKING, Any, Callable, Container, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Container, Iterator, Sequence
 
 from ispcube.adapters.drivers import (
     CUT_LIST,
@@ -26,8 +28,8 @@ from ispcube.adapters.drivers import (
     register,
     translated,
 )
-from ispcube.adapters.routeros_objects import MENUS, held_objects
-from ispcube.domain.provisioning import Held, ObjectKind
+from ispcube.adapters.routeros_objects import MENUS, apply, held_objects
+from ispcube.domain.provisioning import Held, ObjectKind, Op
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
 if TYPE_CHECKING:
@@ -146,6 +148,21 @@ class MikrotikDriver(Driver):
     def read_objects(self, addresses: bool = False) -> list[Held]:
         with self._guard():
             return held_objects(lambda menu: self._resource(menu).get(), addresses)
+
+    def apply_objects(self, ops: list[Op]) -> list[RouterError | None]:
+        """OPS sent pipelined, wave by wave (see routeros_objects.waves); a trap fails its own
+        op only, a duplicate add and a stale remove count as done."""
+        applied = apply(self.config.name, ops, self._run)
+        self.writes += applied.writes
+        return applied.in_order()
+
+    def _run(self, commands: Sequence[Sequence[str]]) -> list[Answer]:
+        """COMMANDS' answers, depth of them in flight on the logged-in connection."""
+        from ispcube.adapters.routeros_pipeline import PipelinedWriter
+        with self._guard():
+            if self._pool is None or self._api is None:
+                raise RouterUnreachable(f"router {self.config.name}: not connected")
+            return PipelinedWriter(self._pool.socket.socket, self.config.write_depth).run(commands)
 
     def _ppp(self, holding: Holding, target: Target) -> bool:
         return holding.list_name == CUT_LIST and bool(target.pppoe_user)

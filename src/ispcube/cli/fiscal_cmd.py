@@ -9,7 +9,8 @@ from ispcube.cli.state import state
 
 invoice_app = typer.Typer(help="Fiscal invoices: list, show, print, authorize with the tax authority.",
                           no_args_is_help=True)
-LISTED = ["entry", "client", "period", "internal", "letter", "fiscal_number", "status", "total", "cae"]
+LISTED = ["entry", "client", "period", "internal", "kind", "letter", "fiscal_number", "associated", "status", "total",
+          "cae"]
 
 
 @invoice_app.command("list")
@@ -18,7 +19,10 @@ def list_(ctx: typer.Context,
           client: Optional[str] = typer.Option(None, "--client", help="Only one client's invoices (its code)."),
           status: Optional[str] = typer.Option(None, "--status",
                                                help="internal, draft, in-flight or authorized.")) -> None:
-    """List invoices with their fiscal number and state."""
+    """List invoices, and their credit and debit notes, with their fiscal number and state.
+
+    A note names the document it corrects (associated): the invoice's fiscal number, or the
+    note it cancels."""
     from ispcube.services.fiscal.invoices import InvoiceFilter, list_invoices
     rows = list_invoices(state(ctx).runtime(), InvoiceFilter(period, client, status))
     render_rows(rows, state(ctx).format, LISTED)

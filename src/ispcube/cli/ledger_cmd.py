@@ -21,14 +21,32 @@ def adjust(ctx: typer.Context, code: str = typer.Argument(..., help="Client code
                                                help="Amount the client owes more (a DX note)."),
            credit: Optional[str] = typer.Option(None, "--credit", metavar=AMOUNT,
                                                 help="Amount the client owes less (a CX note)."),
-           reason: Optional[str] = typer.Option(None, "--reason", help="Why (required; kept on the entry).")) -> None:
-    """Adjust a balance with a non-fiscal debit (DX) or credit (CX) note."""
-    from ispcube.services.ledger import posting as ledger
-    done = ledger.adjust(state(ctx).runtime(), code, debit=debit, credit=credit, reason=reason)
+           reason: Optional[str] = typer.Option(None, "--reason", help="Why (required; kept on the entry)."),
+           fiscal: bool = typer.Option(False, "--fiscal",
+                                       help="Also issue a fiscal credit (CX) or debit (DX) note of the invoice."),
+           invoice: Optional[str] = typer.Option(None, "--invoice", metavar="ENTRY",
+                                                 help="With --fiscal: the invoice the note corrects, by its entry "
+                                                      "(default: the client's latest invoice in force).")) -> None:
+    """Adjust a balance with a debit (DX) or credit (CX) note.
+
+    With --fiscal the note is also a fiscal document: a credit note (NC) or debit note (ND) of
+    the invoice's letter, associated with it (AFIP's CbtesAsoc), its amount split into net and
+    VAT at the invoice's rate. The invoice must be the client's, authorized (or numbered by the
+    `none` driver) and not annulled; a credit never exceeds what remains of it after its
+    earlier notes. With fiscal.driver afip the note is a draft that `invoice authorize` sends;
+    with none it is numbered at once."""
+    from ispcube.services.fiscal.notes import adjust_entry
+    done = adjust_entry(state(ctx).runtime(), code, debit=debit, credit=credit, reason=reason, fiscal=fiscal,
+                        invoice=invoice)
     if state(ctx).format == "json":
         return render_record(done, "json")
-    state(ctx).say(f"{done['kind']} {done['number']} recorded for client {done['client']}: "
-                   f"{done['amount']}, balance {done['balance']}")
+    line = (f"{done['kind']} {done['number']} recorded for client {done['client']}: "
+            f"{done['amount']}, balance {done['balance']}")
+    if "note" in done:
+        issued = (f"{done['note']} {done['fiscal_number']}" if done["fiscal_number"] else
+                  f"{done['note']} {done['letter']} drafted for `ispcube invoice authorize`")
+        line += f"; {issued}, associated with invoice {done['invoice_number']} (entry {done['invoice']})"
+    state(ctx).say(line)
 
 
 @ledger_app.command("show")
@@ -57,7 +75,9 @@ def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry numbe
     A receipt's reversal leaves out its cheques already rejected and charged back by a DX, so
     nothing is charged twice; then its cheques can no longer change status, nor can those DXs
     be annulled. A receipt whose cheques were all charged back has nothing left to annul. An
-    invoice the tax authority holds gets a credit note that cancels it (`invoice list`)."""
+    invoice the tax authority holds gets a credit note that cancels it (`invoice list`), once
+    the notes that correct it are annulled; a fiscal credit or debit note gets the opposite
+    note, associated with it."""
     from ispcube.services.fiscal.notes import annul_entry
     done = annul_entry(state(ctx).runtime(), entry, reason)
     if state(ctx).format == "json":

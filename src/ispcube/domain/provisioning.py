@@ -268,13 +268,15 @@ BUILT_IN_PROFILES = ("default", "default-encryption")     # every MikroTik has t
 
 
 def diff(wanted: Iterable[Wanted], held: Iterable[Held], adopted: Iterable[tuple[str, str]] = (),
-         remove_unwanted: bool = True) -> Diff:
+         remove_unwanted: bool = True, retried: Iterable[int] = ()) -> Diff:
     """The ops that bring HELD to WANTED, touching only owned objects.
 
     Order: profiles are added and changed before the secrets that use them, and removed after
     the secrets that used them. REMOVE_UNWANTED False keeps owned objects nothing wants
-    (a run limited to some connections)."""
+    (a run limited to some connections). RETRIED: connections whose last attempt failed; their
+    UNTRACED fields are set again even when the router holds them (see UNTRACED)."""
     adopted = set(adopted)
+    retried = set(retried)
     held_by = {(h.kind, h.name): h for h in held}
     result = Diff()
     wanted_keys = set()
@@ -296,6 +298,8 @@ def diff(wanted: Iterable[Wanted], held: Iterable[Held], adopted: Iterable[tuple
         changed = {k: v for k, v in want.fields.items() if not same_value(k, v, have.fields.get(k))}
         # fields ispcube no longer wants (an IP taken off, a plan without speed) are emptied
         changed.update({k: "" for k in CLEARED.get(want.kind, ()) if have.fields.get(k) and k not in want.fields})
+        if want.connection_id in retried:
+            changed.update({k: want.fields[k] for k in UNTRACED.get(want.kind, ()) if want.fields.get(k)})
         if changed:
             adds.append(Op(Verb.SET, want.kind, want.name, changed, have.row_id,
                            want.connection_id, want.client_code))
@@ -319,3 +323,7 @@ RADIUS_FIELDS = ("Cleartext-Password", "Framed-IP-Address", "Mikrotik-Rate-Limit
 # Optional fields an owned object loses when ispcube stops wanting them.
 CLEARED = {ObjectKind.SECRET: ("remote-address",),
            ObjectKind.RADIUS_USER: ("Framed-IP-Address", "Mikrotik-Rate-Limit")}
+# Fields whose setting also makes a step that leaves no trace to read back: a RADIUS user's
+# rate is told to its live session by CoA. Once the rows are written a second diff sees
+# nothing to do, so a connection whose attempt failed (a NAK, a silent NAS) sets them again.
+UNTRACED = {ObjectKind.RADIUS_USER: ("Mikrotik-Rate-Limit",)}

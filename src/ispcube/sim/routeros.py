@@ -61,7 +61,7 @@ DEFAULT_TRAP_MESSAGE = (
     "action timed out - try again, if error continues contact MikroTik support and send a supout file (13)"
 )
 PRINT_OPTIONS = frozenset({"detail", "without-paging", "count-only", "stats", "terse", "brief"})
-WRITE_VERBS = frozenset({"add", "set", "remove"})
+WRITE_VERBS = frozenset({"add", "set", "unset", "remove"})
 # RouterOS 6.45 dropped the MD5 challenge login and changed the failed-login text.
 CHALLENGE_LOGIN_LAST_VERSION = (6, 45)
 
@@ -109,6 +109,10 @@ class RouterOSSimulator:
     * ``trap_words`` -- the same for commands carrying one of these words
       (``"=address=10.0.0.7"``): one change refused in the middle of many.
 
+    Journal: ``journal`` set to a list records, in order, each command's arrival
+    (``"> /ppp/profile/add"``) and each answer just before it goes out (``"< /ppp/profile/add"``),
+    so a test can tell whether a client waited for an answer before sending what depends on it.
+
     Counters: ``commands`` (sentences handled after login), ``command_counts``
     (a ``Counter`` by command path), ``writes`` (successful add/set/remove),
     ``logins``, ``failed_logins``, ``connections``; ``reset_counters()`` zeroes them.
@@ -151,6 +155,7 @@ class RouterOSSimulator:
         self.write_held = threading.Event()
         self._writes_released = threading.Event()
         self._held_session: object | None = None
+        self.journal: list[str] | None = None
 
         self.reset_counters()
 
@@ -221,6 +226,11 @@ class RouterOSSimulator:
     def release_writes(self) -> None:
         """Let the held session's writes go on (see ``hold_writes_after``)."""
         self._writes_released.set()
+
+    def _note(self, event: str) -> None:
+        with self.lock:
+            if self.journal is not None:
+                self.journal.append(event)
 
     def _hold(self, session: object) -> None:
         """Called before a write: wait here while the holding switch says so."""
@@ -460,6 +470,7 @@ class _Reply:
     sentences: list[Sentence]
     tag: str | None
     may_drop: bool
+    path: str = ""
 
 
 class _Outbox:
@@ -481,8 +492,9 @@ class _Outbox:
                                         daemon=True)
         self._thread.start()
 
-    def put(self, sentences: list[Sentence], tag: str | None, may_drop: bool, arrived: float) -> None:
-        reply = _Reply(arrived + self.router.latency_ms / 1000, sentences, tag, may_drop)
+    def put(self, sentences: list[Sentence], tag: str | None, may_drop: bool, arrived: float,
+            path: str = "") -> None:
+        reply = _Reply(arrived + self.router.latency_ms / 1000, sentences, tag, may_drop, path)
         with self._ready:
             self._waiting.append(reply)
             self._ready.notify()
@@ -537,6 +549,7 @@ class _Outbox:
 
     def _send(self, reply: _Reply) -> None:
         router, sentences = self.router, reply.sentences
+        router._note(f"< {reply.path}")
         if reply.tag is not None:
             sentences = [[sentence[0], f".tag={reply.tag}", *sentence[1:]] for sentence in sentences]
         budget = router.drop_after_words if router.drop_after_words is not None else None
@@ -581,12 +594,13 @@ class _Session:
                 continue  # RouterOS ignores empty sentences
             arrived = time.monotonic()
             command = parse_command(words)
+            self.router._note(f"> {command.path}")
             is_login = command.path == "/login"
             if not self.logged_in and not is_login and command.path != "/quit":
                 self.outbox.put([["!fatal", NOT_LOGGED_IN]], None, False, arrived)
                 return
             replies, close_after = self._handle(command)
-            self.outbox.put(replies, None if close_after else command.tag, not is_login, arrived)
+            self.outbox.put(replies, None if close_after else command.tag, not is_login, arrived, command.path)
             if close_after:
                 return
 
@@ -641,6 +655,13 @@ class _Session:
             return [["!done", f"=ret={menu.add(attributes)}"]]
         if verb == "set":
             menu.set(ids, attributes)
+        elif verb == "unset":
+            name = attributes.pop("value-name", None)
+            if not name:
+                raise CommandTrap("failure: value-name not specified")
+            if attributes:
+                raise menu.unknown_parameter(next(iter(attributes)))
+            menu.unset(ids, name)
         else:
             if attributes:
                 raise menu.unknown_parameter(next(iter(attributes)))

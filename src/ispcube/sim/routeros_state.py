@@ -217,6 +217,9 @@ class Menu(ABC):
     def remove(self, ids: str | None) -> None:
         raise CommandTrap("no such command")
 
+    def unset(self, ids: str | None, name: str) -> None:
+        raise CommandTrap("no such command")
+
     def unknown_parameter(self, name: str) -> CommandTrap:
         return CommandTrap(f"unknown parameter {name}" if self.ros7 else "unknown parameter")
 
@@ -224,7 +227,7 @@ class Menu(ABC):
 class Table(Menu):
     """A menu of rows addressed by ``*N`` ids; subclasses say which fields exist and how rows print."""
 
-    commands = frozenset({"print", "add", "set", "remove"})
+    commands = frozenset({"print", "add", "set", "unset", "remove"})
     writable: frozenset[str] = frozenset()
     required: tuple[str, ...] = ()
     name_field: str | None = None  # rows may also be addressed by this field, as RouterOS allows
@@ -293,6 +296,17 @@ class Table(Menu):
         self.expire()
         for number in self.resolve(ids):
             del self._rows[number]
+
+    def unset(self, ids: str | None, name: str) -> None:
+        """Give the rows' property NAME back its default (``unset =.id=*1 =value-name=NAME``)."""
+        self.expire()
+        numbers = self.resolve(ids)
+        self._check_known({name: ""})
+        defaults = self._defaults()
+        if name in self.required or name == self.name_field or name not in defaults:
+            raise CommandTrap(f"failure: can not unset {name}")
+        for number in numbers:
+            self._rows[number][name] = defaults[name]
 
     def resolve(self, ids: str | None) -> list[int]:
         """Turn ``*1,*A`` (or row names, where the menu has them) into row numbers; all must exist."""

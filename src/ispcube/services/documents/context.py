@@ -178,7 +178,9 @@ def sample_context(document: str) -> dict[str, Any]:
                    "total": Decimal("30000.00"), "net": Decimal("23622.05"), "vat": Decimal("6377.95"),
                    "vat_rate": Decimal("27"), "receptor_vat": "IVA Responsable Inscripto",
                    "receptor_doc_type": 80, "receptor_doc_number": 30712345671,
-                   "cae": "76000000000125", "cae_due": date(2026, 4, 12), "refusal": None}
+                   "cae": "76000000000125", "cae_due": date(2026, 4, 12), "refusal": None,
+                   "associated": None, "associated_number": None, "associated_title": None,
+                   "associated_entry": None}
         return invoice_context(base, client, issuer, invoice, "https://www.afip.gob.ar/fe/qr/?p=e30=")
     if document == "listing":
         clients = [sample_client(f"{n:05d}", f"Cliente de muestra {n}", f"{n * 10}.00",

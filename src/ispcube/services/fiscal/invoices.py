@@ -42,6 +42,8 @@ from ispcube.services.process.runtime import Actor, Runtime
 
 TITLES = {DocumentKind.INVOICE: "Factura", DocumentKind.DEBIT_NOTE: "Nota de Débito",
           DocumentKind.CREDIT_NOTE: "Nota de Crédito"}
+FILE_PREFIXES = {DocumentKind.INVOICE: "factura", DocumentKind.DEBIT_NOTE: "nota-de-debito",
+                 DocumentKind.CREDIT_NOTE: "nota-de-credito"}
 ISSUER_LABELS = {CompanyVat.RESPONSABLE_INSCRIPTO: "IVA Responsable Inscripto",
                  CompanyVat.MONOTRIBUTO: "Responsable Monotributo", CompanyVat.EXENTO: "IVA Sujeto Exento"}
 
@@ -56,7 +58,9 @@ def _scoped(query, actor: Actor):
     return query.where(m.Client.collector_id == actor.collector_id) if actor.collector_id is not None else query
 
 
-def _row(document: FiscalDocument, entry: LedgerEntry, code: str) -> dict[str, Any]:
+def _row(document: FiscalDocument, entry: LedgerEntry, code: str,
+         associated: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One document as `invoice show` gives it; ASSOCIATED: what a note corrects (see `_associated`)."""
     kind = DocumentKind(document.kind)
     return {
         "entry": entry.id, "client": code, "internal": entry_label(entry.kind, entry.series, entry.number),
@@ -68,7 +72,12 @@ def _row(document: FiscalDocument, entry: LedgerEntry, code: str) -> dict[str, A
         "status": document.status, "issued": document.issued, "period": entry.period,
         "service_from": document.service_from, "service_to": document.service_to,
         "payment_due": payment_due(document.issued, document.payment_due),
-        "description": f"Servicio de internet {entry.period or ''}".strip(),
+        "description": f"Servicio de internet {entry.period or ''}".strip() if kind is DocumentKind.INVOICE
+        else entry.comment or TITLES[kind],
+        "associated": f"{associated['kind']} {associated['number']}" if associated else None,
+        "associated_number": associated["number"] if associated else None,
+        "associated_title": associated["title"] if associated else None,
+        "associated_entry": associated["entry"] if associated else None,
         "total": document.total, "net": document.net, "vat": document.vat,
         "vat_rate": f"{document.vat_rate.normalize():f}" if document.vat_rate is not None else None,
         "receptor_vat": ReceptorVat(document.receptor_vat).label, "receptor_doc_type": document.receptor_doc_type,
@@ -96,12 +105,31 @@ def list_invoices(rt: Runtime, f: InvoiceFilter) -> list[dict[str, Any]]:
                 raise Invalid(f"--status {quoted(f.status)} is not one of: {', '.join(FiscalStatus)}")
             query = query.where(FiscalDocument.status == f.status)
         rows = uow.session.execute(query.order_by(LedgerEntry.entry_date, LedgerEntry.id)).all()
-        return [_row(*row) for row in rows]
+        associated = _associated(uow, [document for document, _, _ in rows])
+        return [_row(document, entry, code, associated.get(document.associated_id or 0))
+                for document, entry, code in rows]
 
 
 def show_invoice(rt: Runtime, entry_ref: str) -> dict[str, Any]:
     with rt.uow() as uow:
-        return _row(*_find(uow, rt.actor(uow), entry_ref))
+        document, entry, code = _find(uow, rt.actor(uow), entry_ref)
+        return _row(document, entry, code, _associated(uow, [document]).get(document.associated_id or 0))
+
+
+def _associated(uow: UnitOfWork, documents: list[FiscalDocument]) -> dict[int, dict[str, Any]]:
+    """What the notes among DOCUMENTS correct, by document id: its kind, title and entry, and
+    its number as people name it (the fiscal one once it has it, else the internal one)."""
+    ids = sorted({d.associated_id for d in documents if d.associated_id is not None})
+    if not ids:
+        return {}
+    rows = uow.session.execute(select(FiscalDocument, LedgerEntry).join(LedgerEntry, LedgerEntry.id ==
+                                                                        FiscalDocument.entry_id)
+                               .where(FiscalDocument.id.in_(ids))).all()
+    return {document.id: {"entry": entry.id, "kind": document.kind, "title": TITLES[DocumentKind(document.kind)],
+                          "number": (fiscal_number(document.letter, document.point_of_sale, document.number)
+                                     if document.status in (FiscalStatus.AUTHORIZED, FiscalStatus.INTERNAL)
+                                     else None) or entry_label(entry.kind, entry.series, entry.number)}
+            for document, entry in rows}
 
 
 def _find(uow: UnitOfWork, actor: Actor, entry_ref: str) -> tuple[FiscalDocument, LedgerEntry, str]:
@@ -171,10 +199,11 @@ def print_period(rt: Runtime, period: str, out_dir: str, replace: bool = False,
 
 def _file_name(document: FiscalDocument, entry: LedgerEntry, code: str) -> str:
     shown = fiscal_number(document.letter, document.point_of_sale, document.number)
+    prefix = FILE_PREFIXES[DocumentKind(document.kind)]
     if document.status == FiscalStatus.AUTHORIZED and shown:
-        return f"factura-{shown.replace(' ', '-')}.pdf"
+        return f"{prefix}-{shown.replace(' ', '-')}.pdf"
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)
-    return f"factura-{entry.period}-{safe}-{entry.number}.pdf"
+    return f"{prefix}-{entry.period}-{safe}-{entry.number}.pdf"
 
 
 def _render(uow: UnitOfWork, rt: Runtime, document: FiscalDocument, entry: LedgerEntry,
@@ -183,7 +212,7 @@ def _render(uow: UnitOfWork, rt: Runtime, document: FiscalDocument, entry: Ledge
     company = uow.session.get(m.Company, document.company_id) if document.company_id else None
     client = uow.session.get(m.Client, document.client_id)
     assert client is not None
-    row = _row(document, entry, code)
+    row = _row(document, entry, code, _associated(uow, [document]).get(document.associated_id or 0))
     issuer = {"vat_label": ISSUER_LABELS[CompanyVat(company.vat_condition or CompanyVat.RESPONSABLE_INSCRIPTO)]
               if company else None,
               "gross_income": company.gross_income if company else None,

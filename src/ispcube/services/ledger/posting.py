@@ -12,7 +12,7 @@ Lock order, to stay free of deadlocks: a numbering sequence row first, then the 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, Callable, TypedDict
 
 from sqlalchemy import String, and_, case, cast, func, insert, literal, literal_column, or_, select, update
 
@@ -145,8 +145,14 @@ class Adjusted(TypedDict):
     balance: str
 
 
-def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, reason: str | None) -> Adjusted:
-    """A non-fiscal debit (DX) or credit (CX) note (L2)."""
+# What is written beside an adjustment in its transaction (a fiscal note, I6): called with the
+# unit of work, the client and the DX or CX just posted; it may refuse (the adjustment rolls back).
+BesideAdjustment = Callable[[UnitOfWork, m.Client, Posted], None]
+
+
+def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, reason: str | None,
+           beside: BesideAdjustment | None = None) -> Adjusted:
+    """A debit (DX) or credit (CX) note (L2); BESIDE writes what goes with it (I6)."""
     if (debit is None) == (credit is None):
         raise UsageError("give exactly one of --debit or --credit")
     reason = one_line((reason or "").strip(), "--reason")
@@ -162,6 +168,8 @@ def adjust(rt: Runtime, code: str, *, debit: str | None, credit: str | None, rea
             assert credit is not None, "exactly one of the two, checked above"
             kind, amount = EntryKind.CX, -parse_positive(uow, credit, "credit")
         posted = post(uow, rt, client, kind, amount, entry_date=rt.today(), comment=reason)
+        if beside is not None:
+            beside(uow, client, posted)
         uow.commit()
         return {"client": client.code, "entry": posted.entry_id, "kind": KIND_NAMES[kind],
                 "number": posted.number, "amount": format_amount(amount),

@@ -187,12 +187,20 @@ def busy(rt: "Runtime", unit: Unit, connection_id: int | None) -> UnitOutcome:
     outcome = UnitOutcome(unit.router.name, RouterStatus.FAILED)
     outcome.error = (f"router {unit.router.name}: another process kept writing to it for {locks.WAIT_S:.0f} s "
                      "(an enforce run or a manual change)")
+    outcome.failed = _fail_waiting(rt, unit, connection_id, outcome.error)
+    return outcome
+
+
+def _fail_waiting(rt: "Runtime", unit: Unit, connection_id: int | None, error: str) -> int:
+    """Record ERROR on the open tasks of UNIT (of CONNECTION_ID's objects, when given: it gets a
+    task if it has none, so `provision` makes them); how many failed."""
     with rt.uow() as uow:
         waiting = open_tasks(uow, unit.ids, connection_id)
-        tasks.record_failures(uow, [(t.id, outcome.error) for t in waiting])
+        tasks.record_failures(uow, [(t.id, error) for t in waiting])
+        if connection_id is not None and not waiting:
+            _open_failed(uow, rt, {connection_id: error})
         uow.commit()
-    outcome.failed = max(1, len(waiting))
-    return outcome
+    return max(1, len(waiting))
 
 
 def apply(rt: "Runtime", unit: Unit, driver: Driver, limit, remove_unwanted: bool,
@@ -210,10 +218,7 @@ def apply(rt: "Runtime", unit: Unit, driver: Driver, limit, remove_unwanted: boo
             outcome.writes = driver.writes
     except RouterError as exc:
         outcome.status, outcome.error = RouterStatus.FAILED, str(exc)
-        with rt.uow() as uow:
-            tasks.record_failures(uow, [(t.id, str(exc)) for t in reading.tasks])
-            uow.commit()
-        outcome.failed = max(1, len(reading.tasks))
+        outcome.failed = _fail_waiting(rt, unit, connection_id, str(exc))
         return outcome
     results = [(op, None if error is None else str(error)) for op, error in zip(found.ops, errors, strict=True)]
     outcome.changes = [op_row(router.name, op, error) for op, error in results]
@@ -286,13 +291,7 @@ def _open_for_failures(uow: UnitOfWork, rt: "Runtime", unit: Unit, reading: Read
     removing = {t.code for t in reading.tasks if t.action == Action.DEPROVISION}
     made = {op.connection_id: error for op, error in results
             if error and op.connection_id is not None and op.connection_id not in provisioning}
-    if made:
-        provision_queue.queue_provision(uow, rt, made, origin="drift")
-        uow.session.execute(
-            update(TASKS).where(TASKS.c.connection_id == bindparam("cid"), TASKS.c.status == TaskStatus.OPEN.value,
-                                TASKS.c.action == Action.PROVISION.value)
-            .values(attempts=1, last_error=bindparam("error")),
-            [{"cid": cid, "error": error[:500]} for cid, error in made.items()])
+    _open_failed(uow, rt, made)
     removed = {code: (op, error) for op, error in results
                if error and op.verb == Verb.REMOVE and (code := _code(op, held)) and code not in removing}
     ids = db.client_ids(uow, removed)
@@ -305,6 +304,17 @@ def _open_for_failures(uow: UnitOfWork, rt: "Runtime", unit: Unit, reading: Read
                                 TASKS.c.action == Action.DEPROVISION.value)
             .values(attempts=1, last_error=bindparam("error")),
             [{"client": ids[code], "error": error[:500]} for code, (_, error) in removed.items() if code in ids])
+
+
+def _open_failed(uow: UnitOfWork, rt: "Runtime", failed: dict[int, str]) -> None:
+    """A `provision` task for each connection of FAILED ({connection id: error}), with its error."""
+    if failed:
+        provision_queue.queue_provision(uow, rt, failed, origin="drift")
+        uow.session.execute(
+            update(TASKS).where(TASKS.c.connection_id == bindparam("cid"), TASKS.c.status == TaskStatus.OPEN.value,
+                                TASKS.c.action == Action.PROVISION.value)
+            .values(attempts=TASKS.c.attempts + 1, last_error=bindparam("error")),
+            [{"cid": cid, "error": error[:500]} for cid, error in failed.items()])
 
 
 def only_connection(connection_id: int):

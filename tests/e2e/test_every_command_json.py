@@ -117,6 +117,7 @@ CASES: dict[str, Case] = {
     "client webpass set": Case(["A1", "--random"], ("client", "password")),
     "client webpass check": Case(["B2"], ("client", "matches"), input=WEB_PASSWORD + "\n"),
     "export clients": Case(["--out", "{dir}/clientes.json"], ("rows", "file")),
+    "export ledger": Case(["--out", "{dir}/cuentas.json"], ("rows", "file", "format")),
     "ledger adjust": Case(["A1", "--credit", "10", "--fiscal", "--invoice", "4", "--reason", "bonificación"],
                           ("client", "balance", "note", "fiscal_number", "invoice_number"), before=BILLED),
     "ledger show": Case(["A1"], ("entry", "document", "balance", "client", "kind", "reference")),

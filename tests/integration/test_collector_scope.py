@@ -175,6 +175,8 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "client webpass check": [(HIDDEN, ("{other}",))],
     "export clients": [(OK, ("--out", "{out}.csv", "--with-notes")), (OK, ("--out", "{out}.json")),
                        (OK, ("--out", "{out}.csv", "--collector", "beto"))],
+    "export ledger": [(OK, ("--out", "{out}.csv")), (OK, ("--out", "{out}.json", "--collector", "beto")),
+                      (OK, ("--out", "{out}.csv", "--search", "BETO7", "--from", "2020-01-01"))],
     "ledger adjust": [(REFUSED, ("{other}", "--credit", "10", "--reason", "x")),
                       (REFUSED, ("{other}", "--credit", "10", "--fiscal", "--reason", "x")),
                       (REFUSED, ("{other}", "--debit", "10", "--fiscal", "--invoice", "{entry}", "--reason", "x"))],

@@ -152,6 +152,9 @@ ROWS = [
     Row("client list --template: foreign file", "client list --template listing --out {tmp}/mine.html", 2,
         "ispcube did not write it", setup=_file("mine.html", "<p>my page</p>")),
     Row("export clients: bad file type", "export clients --out {tmp}/c.txt", 1, "c.txt"),
+    Row("export ledger: bad file type", "export ledger --out {tmp}/l.txt", 1, "l.txt"),
+    Row("export ledger: dates the wrong way", "export ledger --out {tmp}/l.csv --from 2026-03-02 --to 2026-03-01",
+        1, "--from 2026-03-02 is after --to 2026-03-01"),
     # ledger, cheques, billing
     Row("ledger adjust: bad amount", "ledger adjust A1 --debit 1e3 --reason x", 1, "'1e3' is not an amount"),
     Row("ledger adjust: refused by role", "--operator ana ledger adjust A1 --debit 10 --reason x", 1,

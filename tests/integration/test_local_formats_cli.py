@@ -46,6 +46,11 @@ def _statement(cli):
     return sorted(row["date"] for row in cli.json("ledger", "show", "A1"))
 
 
+def _exported_dates(out):
+    with open(_json(out)["file"], encoding="utf-8") as file:
+        return [row["date"] for row in json.load(file)]
+
+
 def _client_args(command):
     return ["A1"] if command == "edit" else ["--code", "A2", "--name", "Bea"]
 
@@ -77,6 +82,10 @@ CASES = {
                                                         if r["document"] != "brought forward"]),
     ("ledger", "show", "date_to"): (["ledger", "show", "A1", "--to", "{}"], "05/03/2020", ["2020-03-04"],
                                     lambda cli, out: [r["date"] for r in _json(out)]),
+    ("export", "ledger", "date_from"): (["export", "ledger", "--out", "{tmp}/l.json", "--from", "{}"], "5/3/20",
+                                        ["2020-03-06"], lambda cli, out: _exported_dates(out)),
+    ("export", "ledger", "date_to"): (["export", "ledger", "--out", "{tmp}/l.json", "--to", "{}"],
+                                      "05/03/2020", ["2020-03-04"], lambda cli, out: _exported_dates(out)),
     ("ledger", "cash", "on_date"): (["ledger", "cash", "--date", "{}"], "06/03/2020", ["12.00"],
                                     lambda cli, out: [r["cash"] for r in _json(out)]),
     ("enforce", "today"): (["enforce", "--dry-run", "--today", "{}"], "05/03/2026", "2026-03-05",

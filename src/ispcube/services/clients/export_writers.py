@@ -1,4 +1,4 @@
-"""Streaming writers for `export clients` (C10): XLSX (openpyxl write-only), CSV and JSON.
+"""Streaming writers for `export clients` (C10) and `export ledger` (I8): XLSX (openpyxl write-only), CSV and JSON.
 
 Each takes rows one at a time and keeps none of them. Spreadsheet cells are made inert
 (R9): in CSV a cell a spreadsheet would run gets an apostrophe in front; in XLSX it is written
@@ -59,7 +59,7 @@ class JsonWriter:
 
 
 class XlsxWriter:
-    def __init__(self, path: Path, headers: Sequence[str]):
+    def __init__(self, path: Path, headers: Sequence[str], sheet: str = "Clients"):
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
@@ -67,7 +67,7 @@ class XlsxWriter:
         self.path, self._cell, self._error_codes = path, WriteOnlyCell, frozenset(ERROR_CODES)
         self._illegal = ILLEGAL_CHARACTERS_RE
         self.book = Workbook(write_only=True)
-        self.sheet = self.book.create_sheet("Clients")
+        self.sheet = self.book.create_sheet(sheet)
         self.sheet.freeze_panes = "A2"
         bold = Font(bold=True)
         self.sheet.append([self._styled(WriteOnlyCell(self.sheet, value=h), bold) for h in headers])
@@ -98,10 +98,10 @@ class XlsxWriter:
         self.book.save(self.path)
 
 
-def writer_for(path: Path, kind: str, headers: Sequence[str], keys: Sequence[str]):
-    """A writer of KIND (.xlsx, .csv or .json) into PATH."""
+def writer_for(path: Path, kind: str, headers: Sequence[str], keys: Sequence[str], sheet: str = "Clients"):
+    """A writer of KIND (.xlsx, .csv or .json) into PATH (SHEET: the XLSX sheet's name)."""
     if kind == ".xlsx":
-        return XlsxWriter(path, headers)
+        return XlsxWriter(path, headers, sheet)
     if kind == ".csv":
         return CsvWriter(path, headers)
     return JsonWriter(path, keys)

@@ -7,8 +7,9 @@ adopted objects are ispcube's (provisioning finds no conflict on them)."""
 import json
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, insert, select
 
+from ispcube.adapters.radius_schema import METADATA, RADCHECK, RADREPLY, RADUSERGROUP
 from ispcube.db import models as m
 from ispcube.db.engine import get_engine
 from ispcube.db.network_models import AdoptedObject
@@ -156,3 +157,49 @@ def test_after_adopting_provision_check_finds_no_conflict_and_lists_the_rest_as_
     assert changed[("secret", "w0201")]["fields"] == "service=pppoe comment=ispcube:C0201 profile=ispcube-pro"
     assert changed[("queue", "q-c301")]["action"] == "remove"         # replaced by ispcube-C0301
     assert changed[("queue", "ispcube-C0301")]["action"] == "add"
+
+
+def _radius_tables(url: str) -> list[tuple]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = [(t.name, *row) for t in (RADCHECK, RADREPLY, RADUSERGROUP)
+                for row in conn.execute(select(t).order_by(t.c.id))]
+    engine.dispose()
+    return rows
+
+
+def test_adopt_a_radius_database_users_by_user_name_or_code_without_writing_to_it(cli, db_url, tmp_path):
+    radius = f"sqlite:///{tmp_path / 'radius.db'}"
+    engine = create_engine(radius)
+    METADATA.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(RADCHECK), [{"username": u, "attribute": "Cleartext-Password", "op": ":=", "value": p}
+                                        for u, p in (("ana", "pw-ana"), ("C0003", "pw-c3"), ("nadie", "pw-n"))])
+        conn.execute(insert(RADREPLY), [
+            {"username": "ana", "attribute": "Mikrotik-Rate-Limit", "op": ":=", "value": "5M/20M"},
+            {"username": "ana", "attribute": "Framed-IP-Address", "op": ":=", "value": "10.5.0.1"},
+            {"username": "C0003", "attribute": "Mikrotik-Rate-Limit", "op": ":=", "value": "3M/3M"}])
+        conn.execute(insert(RADUSERGROUP), [{"username": "hecho", "groupname": "ispcube-hogar", "priority": 10}])
+    engine.dispose()
+    before = _radius_tables(radius)
+    cli.ok("router", "add", "nas", "--kind", "radius", "--host", "127.0.0.1", "--radius-db", radius)
+    cli.ok("plan", "add", "--name", "hogar", "--price", "9500", "--down-kbps", "20000", "--up-kbps", "5000")
+    for code in ("C0001", "C0003"):
+        cli.ok("client", "add", "--code", code, "--name", f"Cliente {code}", "--address", f"Calle {code}")
+    cli.ok("connection", "add", "C0001", "--router", "nas", "--pppoe-user", "ana")
+
+    first = cli.json("network", "adopt", "nas", "--apply")
+    states = {r["name"]: (r["state"], r["client"], r["by"], r["plan"], r["note"]) for r in first["matched"]}
+    assert states == {"ana": ("connected", "C0001", "pppoe user", "hogar", None),
+                      "C0003": ("new", "C0003", "user name", None, "no plan has the rate 3M/3M"),
+                      "hecho": ("own", "", None, None, None)}
+    assert [(r["name"], r["why"]) for r in first["unmatched"]] == [
+        ("nadie", "no connection has its PPPoE user or address, and its name is no client's code")]
+    assert _connections(db_url) == {"C0001": ("10.5.0.1", "ana", "pw-ana", "hogar"),
+                                    "C0003": (None, "C0003", "pw-c3", None)}
+    counts = _counts(db_url)
+    second = cli.json("network", "adopt", "nas", "--apply")
+    assert {r["name"]: r["state"] for r in second["matched"]} == {"ana": "adopted", "C0003": "adopted",
+                                                                  "hecho": "own"}
+    assert _counts(db_url) == counts and counts[1] == 2
+    assert _radius_tables(radius) == before

@@ -3,7 +3,7 @@
 The commands are enumerated from the app itself: a new command fails
 `test_every_command_has_a_case` until it gets a row in CASES. Each case runs on its own copy of
 one small ISP (SQLite), with the outside peers a command needs: a simulated MikroTik, a fake
-airOS radio, a fake Google geocoder, localstripe and a radacct table.
+airOS radio, a fake Google geocoder, localstripe, a radacct table and an SMTP server on loopback.
 """
 
 from contextlib import ExitStack
@@ -30,6 +30,7 @@ from tests.integration.test_geocode import KEY, FakeGoogle, place
 from tests.integration.test_stripe import localstripe, proxy, saved_card  # noqa: F401 - fixtures
 from tests.support.afip import CUIT, authority, company
 from tests.support.network import add_mikrotik, start_simulators
+from tests.support.smtp import MailCatcher
 
 pytestmark = pytest.mark.slow   # every command of the app, each on its own copy of an ISP
 
@@ -45,7 +46,7 @@ class Case:
     before: list[list[str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)   # written into the case's directory first
     input: str | None = None
-    peer: str | None = None               # "radio", "google", "stripe", "mercadopago" or "afip"
+    peer: str | None = None               # "radio", "google", "stripe", "mercadopago", "afip" or "mail"
 
 
 def table_cases(noun: str, new: list[str], key: str, edit: list[str], unused: str, keys: tuple[str, ...]):
@@ -134,6 +135,11 @@ CASES: dict[str, Case] = {
     "invoice list": Case(["--period", "2026-11"], ("entry", "client", "letter", "status"), before=BILLED),
     "invoice show": Case(["4"], ("entry", "letter", "net", "vat", "total"), before=BILLED),
     "invoice print": Case(["4", "--out", "{dir}/factura.pdf"], ("file", "pages"), before=BILLED),
+    "invoice send": Case(["--invoice", "4"], ("selected", "sent", "already_sent", "no_email", "messages"),
+                         peer="mail", before=[*BILLED, ["config", "set", "smtp.host", "127.0.0.1"],
+                                              ["config", "set", "smtp.port", "{smtp_port}"],
+                                              ["config", "set", "smtp.starttls", "no"],
+                                              ["config", "set", "smtp.from", "facturas@redsur.example"]]),
     "fiscal check": Case([], ("company", "point_of_sale", "document", "last"), peer="afip", before=[
         ["company", "edit", "1", "--tax-id", str(CUIT), "--point-of-sale", "1", "--afip-cert", "{cert}",
          "--afip-key", "{key}"],
@@ -319,6 +325,10 @@ def _peer(name: str | None, request, env: dict) -> dict:
         (folder / "afip.key").chmod(0o600)
         return {"wsaa": afip.wsaa_url, "wsfe": afip.wsfe_url, "cert": str(folder / "afip.crt"),
                 "key": str(folder / "afip.key")}
+    if name == "mail":
+        mail = MailCatcher().start()
+        request.addfinalizer(mail.stop)
+        return {"smtp_port": str(mail.port)}
     if name == "mercadopago":
         mercadopago = MercadoPagoSimulator(MP_TOKEN).start()
         request.addfinalizer(mercadopago.stop)

@@ -193,6 +193,8 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "invoice show": [(HIDDEN, ("{entry}",))],
     "invoice print": [(HIDDEN, ("{entry}", "--out", "{out}.pdf"))],
     "invoice authorize": [(REFUSED, ())],
+    "invoice send": [(REFUSED, ("--period", "2026-12")), (REFUSED, ("--client", "A1")),
+                     (REFUSED, ("--invoice", "{entry}"))],      # every client's notices: the office's
     "fiscal check": [(REFUSED, ())],
     "collect sepa": [(REFUSED, ("--collection-date", "2099-01-01", "--out", "{out}.xml")),
                      (REFUSED, ("--collection-date", "2099-01-01", "--dry-run"))],

@@ -28,7 +28,8 @@ NOT_MONEY_OR_DATE = {("operator", "add", "cash_entity"): "a cash box's name",
                      ("invoice", "list", "period"): "a month, YYYY-MM",
                      ("invoice", "print", "period"): "a month, YYYY-MM",
                      ("connection", "add", "now"): "a flag: make the connection on its router at once",
-                     ("connection", "edit", "now"): "a flag: make the connection on its router at once"}
+                     ("connection", "edit", "now"): "a flag: make the connection on its router at once",
+                     ("invoice", "send", "period"): "a month, YYYY-MM"}
 _SPEAKS_OF = re.compile(r"(^|_)(date|today|now|price|amount|cash|debit|credit|threshold|balance|over|since|until|"
                         r"from|to|expiry|deposit|period|due)($|_)")
 

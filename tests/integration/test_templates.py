@@ -43,7 +43,7 @@ def test_list_show_set_reset(paid, tmp_path):
     listed = paid.json("template", "list")
     assert [t["name"] for t in listed] == ["receipt", "listing", "invoice", "contract-1", "contract-2", "base", "style",
                                            "notice-throttled", "notice-cut", "notice-restored", "notice-preaviso",
-                                           "notice-reminder", "notice-how-to-pay"]
+                                           "notice-reminder", "notice-invoice", "notice-how-to-pay"]
     assert {t["source"] for t in listed} == {"default"}
     assert paid.ok("template", "show", "receipt").stdout == (asset_dir() / "receipt.html").read_text()
     (tmp_path / "mine.html").write_text(CUSTOM_RECEIPT)

@@ -22,6 +22,8 @@ class _Keeper:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 no such mailbox here"
+        if address in self.catcher.refuse_with:
+            return self.catcher.refuse_with[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -39,6 +41,7 @@ class MailCatcher:
         self.port = port or free_port()
         self.inbox: list[tuple[str, list[str], bytes]] = []
         self.refuse: set[str] = set()
+        self.refuse_with: dict[str, str] = {}                  # address -> the reply to its RCPT, e.g. a 451
         self.on_message: Callable[[int], None] | None = None   # called with the count, before the reply
         self.options = controller_options
         self._controller = None

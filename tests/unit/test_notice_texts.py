@@ -25,9 +25,14 @@ def test_every_kind_has_a_shipped_template_that_passes_its_own_check():
     assert check_notices({}, list(NOTICES)) == len(NOTICES)
 
 
+INVOICE = {"title": "Factura", "letter": "B", "number": "B 00003-00000042", "fiscal_number": "B 00003-00000042",
+           "cae": "76123456789012", "cae_due": date(2026, 3, 20), "period": "2026-03", "total": Decimal("18900"),
+           "payment_due": date(2026, 3, 10), "issued": date(2026, 3, 1)}
+
+
 @pytest.mark.parametrize("kind", [k.value for k in NoticeKind])
 def test_defaults_name_the_amount_the_next_step_and_how_to_pay(kind):
-    rendered = render_notice(environment({}, text=True), kind, context(kind=kind))
+    rendered = render_notice(environment({}, text=True), kind, context(kind=kind, invoice=INVOICE))
     assert "00042" in rendered.subject and "\n" not in rendered.subject
     assert "Estimado/a O'Brien & Núñez:" in rendered.body          # plain text: nothing escaped
     assert "Cómo pagar:" in rendered.body and "9000000042" in rendered.body and "Mercado Pago" in rendered.body
@@ -35,6 +40,20 @@ def test_defaults_name_the_amount_the_next_step_and_how_to_pay(kind):
         assert "1.234,50 EUR" in rendered.body and "Próximo paso:" in rendered.body
     if kind in ("throttled", "preaviso", "reminder"):
         assert "20/03/2026" in rendered.body
+
+
+def test_an_invoice_is_named_by_its_fiscal_number_and_its_cae():
+    rendered = render_notice(environment({}, text=True), "invoice", context(kind="invoice", invoice=INVOICE))
+    assert rendered.subject == "Factura B 00003-00000042 (cliente 00042)"
+    assert ("Le enviamos adjunta su factura B 00003-00000042 del período 2026-03, por 18.900,00 EUR, "
+            "con vencimiento el 10/03/2026.") in rendered.body
+    assert "Comprobante autorizado por AFIP con CAE N.º 76123456789012 (vencimiento del CAE: 20/03/2026)." \
+        in rendered.body
+    internal = {**INVOICE, "number": "1-15", "fiscal_number": None, "cae": None, "cae_due": None, "period": None,
+                "payment_due": None}
+    plain = render_notice(environment({}, text=True), "invoice", context(kind="invoice", invoice=internal))
+    assert plain.subject == "Factura 1-15 (cliente 00042)"
+    assert "Le enviamos adjunta su factura 1-15, por 18.900,00 EUR." in plain.body and "CAE" not in plain.body
 
 
 def test_restored_without_a_debt_leaves_the_payment_out():

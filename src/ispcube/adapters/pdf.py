@@ -53,6 +53,23 @@ def _inside(root: Path, url: str, url2pathname) -> bool:
 
 def write_pdf(html: str, out: Path | None, asset_dir: Path) -> RenderedPdf:
     """Render HTML into the file OUT (None: render only, e.g. to check a template)."""
+    document, refused = _layout(html, asset_dir)
+    if out is not None:
+        data = _pdf_data(document, str(out))
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise Invalid(f"cannot write {out}: {exc.strerror or exc}") from None
+    return RenderedPdf(pages=len(document.pages), refused=refused)
+
+
+def pdf_bytes(html: str, asset_dir: Path, name: str) -> tuple[bytes, RenderedPdf]:
+    """Render HTML into a PDF held in memory (an e-mail's attachment), NAME in errors."""
+    document, refused = _layout(html, asset_dir)
+    return _pdf_data(document, name), RenderedPdf(pages=len(document.pages), refused=refused)
+
+
+def _layout(html: str, asset_dir: Path):
     from weasyprint import HTML
     refused: list[str] = []
     try:
@@ -60,16 +77,14 @@ def write_pdf(html: str, out: Path | None, asset_dir: Path) -> RenderedPdf:
                         url_fetcher=local_only_fetcher(asset_dir, refused)).render()
     except Exception as exc:  # noqa: BLE001 - WeasyPrint may fail in any way on odd HTML or CSS
         raise Invalid(f"WeasyPrint could not lay the document out ({type(exc).__name__}: {exc})") from None
-    if out is not None:
-        try:
-            data = document.write_pdf(pdf_identifier=OUR_ID + uuid.uuid4().hex.encode())
-        except Exception as exc:  # noqa: BLE001 - e.g. an image WeasyPrint cannot decode
-            raise Invalid(f"cannot make the PDF {out}: {exc}") from None
-        try:
-            out.write_bytes(data)
-        except OSError as exc:
-            raise Invalid(f"cannot write {out}: {exc.strerror or exc}") from None
-    return RenderedPdf(pages=len(document.pages), refused=refused)
+    return document, refused
+
+
+def _pdf_data(document, name: str) -> bytes:
+    try:
+        return document.write_pdf(pdf_identifier=OUR_ID + uuid.uuid4().hex.encode())
+    except Exception as exc:  # noqa: BLE001 - e.g. an image WeasyPrint cannot decode
+        raise Invalid(f"cannot make the PDF {name}: {exc}") from None
 
 
 def has_our_identifier(path: Path) -> bool:

@@ -12,9 +12,14 @@ billing_app = typer.Typer(help="Monthly invoicing.", no_args_is_help=True)
 def run(ctx: typer.Context,
         period: str = typer.Option(..., "--period", help="Month to invoice (YYYY-MM)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be invoiced.")) -> None:
-    """Invoice every billable client for a month; a second run adds nothing."""
+    """Invoice every billable client for a month; a second run adds nothing.
+
+    With the `none` fiscal driver and `notify.send_invoices yes`, each invoice is queued to be
+    e-mailed to its client by the next `notify`."""
     from ispcube.services.fiscal import billing
-    done = billing.run_fiscal_billing(state(ctx).runtime(), period, dry_run)
+    from ispcube.services.notices.invoices import announcer
+    rt = state(ctx).runtime()
+    done = billing.run_fiscal_billing(rt, period, dry_run, announcer(rt))
     if state(ctx).format == "json":
         return render_record(done, "json")
     verb = "would invoice" if dry_run else "invoiced"

@@ -1,4 +1,4 @@
-"""`ispcube invoice list|show|print|authorize` and `ispcube fiscal check` (I2, I4, I5)."""
+"""`ispcube invoice list|show|print|authorize|send` and `ispcube fiscal check` (I2, I4, I5, I7)."""
 
 from typing import Optional
 
@@ -7,7 +7,7 @@ import typer
 from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
 
-invoice_app = typer.Typer(help="Fiscal invoices: list, show, print, authorize with the tax authority.",
+invoice_app = typer.Typer(help="Fiscal invoices: list, show, print, authorize with the tax authority, e-mail.",
                           no_args_is_help=True)
 LISTED = ["entry", "client", "period", "internal", "kind", "letter", "fiscal_number", "associated", "status", "total",
           "cae"]
@@ -70,6 +70,38 @@ def print_(ctx: typer.Context,
     for warning in document.warnings:
         typer.echo(f"ispcube: warning: {warning}", err=True)
     render_result(state(ctx), {"file": str(document.path), "pages": document.pages}, document.summary)
+
+
+@invoice_app.command("send")
+def send(ctx: typer.Context,
+         period: Optional[str] = typer.Option(None, "--period", help="The invoices of a month (YYYY-MM)."),
+         entries: Optional[list[str]] = typer.Option(None, "--invoice", metavar="ENTRY",
+                                                     help="An invoice's entry, as `invoice list` shows it "
+                                                          "(repeat for more)."),
+         client: Optional[str] = typer.Option(None, "--client", help="One client's invoices (its code).")) -> None:
+    """E-mail each invoice picked, its PDF attached, to its client, once (through the notices).
+
+    Only invoices with their number go (authorized by AFIP, or numbered by billing with the
+    `none` driver); drafts wait for `invoice authorize`. A client without an e-mail address is
+    named and skipped. An invoice the mail server did not take stays queued for the next
+    `notify` or `invoice send` (exit 3); one sent is never sent again.
+    """
+    from ispcube.errors import PartialFailure
+    from ispcube.services.notices.invoices import InvoiceSelection, send_invoices
+    from ispcube.services.payments.mercadopago.links import links_for
+    st = state(ctx)
+    rt = st.runtime()
+    run = send_invoices(rt, InvoiceSelection(period, tuple(entries or ()), client), links_for(rt, create=True))
+    if st.format == "json":
+        render_record(run.as_dict(), "json")
+    else:
+        if run.sent and not st.quiet:
+            render_rows(run.sent, st.format, ["notice", "client", "to", "subject"])
+        st.say(run.line())
+    if not run.ok:
+        raise PartialFailure(run.failure())
+
+
 fiscal_app = typer.Typer(help="The tax authority's service (fiscal.driver).", no_args_is_help=True)
 
 
@@ -78,10 +110,14 @@ def authorize(ctx: typer.Context) -> None:
     """Ask AFIP for the number and CAE of every draft invoice (cron; one run at a time).
 
     Exit 3 when AFIP refused an invoice (named with AFIP's codes; the rest of its series waits)
-    or could not be asked (the next run carries on where this one stopped)."""
+    or could not be asked (the next run carries on where this one stopped). With
+    `notify.send_invoices yes` each invoice authorized is queued to be e-mailed to its client
+    by the next `notify`."""
     from ispcube.errors import PartialFailure
     from ispcube.services.fiscal.authorize import authorize as run_authorize
-    run = run_authorize(state(ctx).runtime())
+    from ispcube.services.notices.invoices import announcer
+    rt = state(ctx).runtime()
+    run = run_authorize(rt, announce=announcer(rt))
     if state(ctx).format == "json":
         render_record(run.as_dict(), "json")
     else:

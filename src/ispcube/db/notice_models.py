@@ -5,7 +5,8 @@ throttle, a preaviso warning) or, for reminders, by `notify` itself; `notify` se
 pending ones and records each as `sent` only after the mail server accepted it. Statuses:
 pending, sent, expired (not sent within the retry window), no_email (the client has no
 address), rejected (the server refused the address for good). `once_key`, when set, makes
-a notice that must exist at most once (a reminder per invoice, a preaviso warning per month).
+a notice that must exist at most once (a reminder per invoice, a preaviso warning per month,
+an invoice's e-mail); `entry_id` names the invoice an `invoice` notice carries as a PDF (I7).
 """
 
 from datetime import date, datetime
@@ -33,3 +34,4 @@ class Notice(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     recipients: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    entry_id: Mapped[int | None] = mapped_column(Integer)          # an invoice notice: its ledger entry

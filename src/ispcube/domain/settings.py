@@ -227,6 +227,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
                _server_url),
     SettingDef("notify.reminder_days_before", "days before an unpaid invoice falls due to remind (0: off)", 0,
                _int_between(0, 60)),
+    SettingDef("notify.send_invoices", "e-mail each invoice's PDF to its client once it has its number "
+               "(authorized by AFIP, or billed with the none driver), through the notices", False, _bool),
 ]}
 
 def setting(key: str) -> SettingDef:

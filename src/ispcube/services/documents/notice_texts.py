@@ -27,11 +27,14 @@ class Rendered:
 def notice_context(*, kind: str, code: str, name: str, epayment_code: str | None,
                    payment_method: str | None, amount: Decimal | None, currency: str,
                    next_step: str | None, next_on: date | None, written_on: date,
-                   sender: str, payment_link: str | None = None) -> dict[str, Any]:
-    """PAYMENT_LINK: where the client pays what it owes online (`payments.link_provider`), or None."""
+                   sender: str, payment_link: str | None = None,
+                   invoice: dict[str, Any] | None = None) -> dict[str, Any]:
+    """PAYMENT_LINK: where the client pays what it owes online (`payments.link_provider`), or None;
+    INVOICE: for a notice that carries an invoice (I7), its title, number, CAE, period, total..."""
     label = METHOD_LABELS.get(payment_method or "", payment_method) if payment_method else None
     return {"kind": kind, "currency": currency, "amount": amount, "next_step": next_step,
             "next_on": next_on, "written_on": written_on, "sender": sender, "payment_link": payment_link,
+            "invoice": invoice,
             "client": {"code": code, "name": name, "epayment_code": epayment_code,
                        "payment_method": payment_method, "payment_method_label": label}}
 
@@ -69,8 +72,15 @@ def _samples(kind: str) -> list[dict[str, Any]]:
                           payment_method="cash", amount=Decimal("12345.60"), currency="ARS",
                           next_step="cut", next_on=date(2026, 3, 20), written_on=date(2026, 3, 10),
                           sender="Fibra Norte",
-                          payment_link="https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id=1-abc")
+                          payment_link="https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id=1-abc",
+                          invoice={"title": "Factura", "letter": "B", "number": "B 00003-00000042",
+                                   "fiscal_number": "B 00003-00000042", "cae": "76123456789012",
+                                   "cae_due": date(2026, 3, 20), "period": "2026-03", "total": Decimal("18900.00"),
+                                   "payment_due": date(2026, 3, 10), "issued": date(2026, 3, 1)})
     sparse = notice_context(kind=kind, code="7", name="Ana", epayment_code=None, payment_method=None,
                             amount=None, currency="CLP", next_step=None, next_on=None,
-                            written_on=date(2026, 3, 10), sender="")
+                            written_on=date(2026, 3, 10), sender="",
+                            invoice={"title": "Factura", "letter": "C", "number": "1-15", "fiscal_number": None,
+                                     "cae": None, "cae_due": None, "period": None, "total": Decimal("9500"),
+                                     "payment_due": None, "issued": date(2026, 3, 1)})
     return [full, sparse]

@@ -38,10 +38,13 @@ TEMPLATES = {
     "notice-restored": ("notice-restored.txt", "e-mail: the service is back (notify); first line: subject"),
     "notice-preaviso": ("notice-preaviso.txt", "e-mail: payment warning (notify); first line: subject"),
     "notice-reminder": ("notice-reminder.txt", "e-mail: an invoice falls due soon (notify); first line: subject"),
+    "notice-invoice": ("notice-invoice.txt", "e-mail: the invoice, its PDF attached (invoice send, notify); "
+                       "first line: subject"),
     "notice-how-to-pay": ("notice-how-to-pay.txt", "how to pay, shared by every e-mail notice"),
 }
 DOCUMENTS = ("receipt", "listing", "invoice", "contract-1", "contract-2")
-NOTICES = ("notice-throttled", "notice-cut", "notice-restored", "notice-preaviso", "notice-reminder")
+NOTICES = ("notice-throttled", "notice-cut", "notice-restored", "notice-preaviso", "notice-reminder",
+           "notice-invoice")
 MAX_TEMPLATE_BYTES = 512 * 1024
 
 

@@ -15,7 +15,9 @@ A run holds the job lock (a second one exits 75) and, company by company and ser
    codes and messages, which stops the series there, since AFIP grants numbers in order.
 
 A draft is refreshed from its client before it is numbered (VAT condition, ID: the letter and
-receptor AFIP checks), so a refusal is fixed by editing the client and running again.
+receptor AFIP checks), so a refusal is fixed by editing the client and running again. Each
+invoice authorized (or adopted) is announced, in the transaction that records its CAE, to the
+function the caller gives (the notices queue its e-mail with `notify.send_invoices`, I7).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from ispcube.domain.tax import (
     split_for_letter,
 )
 from ispcube.errors import FiscalError, IspcubeError
-from ispcube.services.fiscal.billing import issuer_condition
+from ispcube.services.fiscal.billing import Announce, issuer_condition
 from ispcube.services.fiscal.drivers import AfipCompany, afip_client, afip_company, driver_in_use
 from ispcube.services.ledger.posting import BOOKKEEPERS, require_role
 from ispcube.services.process.job_lock import job_lock
@@ -69,6 +71,7 @@ class AuthorizeRun:
     held: int = 0                 # drafts behind a refusal or a failure in their series
     refused: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    granted: list[int] = field(default_factory=list)     # the ledger entries of the documents authorized
 
     @property
     def ok(self) -> bool:
@@ -108,8 +111,9 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.astimezone(timezone.utc)
 
 
-def authorize(rt: Runtime, clients: ClientFactory | None = None) -> AuthorizeRun:
-    """Ask AFIP for the number and CAE of every draft invoice (the cron job `invoice authorize`)."""
+def authorize(rt: Runtime, clients: ClientFactory | None = None, announce: Announce | None = None) -> AuthorizeRun:
+    """Ask AFIP for the number and CAE of every draft invoice (the cron job `invoice authorize`);
+    ANNOUNCE is told the entries of those authorized, in the transaction that records them."""
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "authorize invoices")
         driver = driver_in_use(uow.session)
@@ -121,7 +125,7 @@ def authorize(rt: Runtime, clients: ClientFactory | None = None) -> AuthorizeRun
         with rt.uow() as uow:
             companies = _open_companies(uow, run)
         for company_id in companies:
-            _company(rt, make, company_id, run)
+            _company(rt, make, company_id, run, announce)
     return run
 
 
@@ -139,7 +143,8 @@ def _open_companies(uow: UnitOfWork, run: AuthorizeRun) -> list[int]:
     return sorted(i for i in ids if i is not None)
 
 
-def _company(rt: Runtime, make: ClientFactory, company_id: int, run: AuthorizeRun) -> None:
+def _company(rt: Runtime, make: ClientFactory, company_id: int, run: AuthorizeRun,
+             announce: Announce | None) -> None:
     with rt.uow() as uow:
         row = uow.session.get(m.Company, company_id)
         assert row is not None
@@ -164,7 +169,7 @@ def _company(rt: Runtime, make: ClientFactory, company_id: int, run: AuthorizeRu
         if point_of_sale is None:        # none left: every open invoice got the company's above
             continue
         try:
-            _series(rt, client, company, point_of_sale, kind, batch, run)
+            _series(rt, client, company, point_of_sale, kind, batch, run, announce)
         except FiscalError as exc:
             run.failed.append(f"company {company.number}, point of sale {point_of_sale}, type {kind}: {exc}")
             with rt.uow() as uow:
@@ -195,10 +200,12 @@ def _refresh_drafts(uow: UnitOfWork, company_id: int, issuer: str | None, point_
 
 
 def _series(rt: Runtime, client: AfipClient, company: AfipCompany, point_of_sale: int, kind: int, batch: int,
-            run: AuthorizeRun) -> None:
+            run: AuthorizeRun, announce: Announce | None) -> None:
     """One series: recover what is in flight, then number and send the drafts in batches."""
     with rt.uow() as uow:
+        known = len(run.granted)
         pending = _recover(uow, client, company, point_of_sale, kind, run)
+        _announce(uow, announce, run.granted[known:])
         uow.commit()
     last = client.last_authorized(point_of_sale, kind)
     with rt.uow() as uow:
@@ -225,12 +232,19 @@ def _series(rt: Runtime, client: AfipClient, company: AfipCompany, point_of_sale
             uow.commit()
         answers = client.authorize(point_of_sale, kind, outgoing)
         with rt.uow() as uow:
+            known = len(run.granted)
             stopped = _record(uow, ids, answers, rt.now().replace(tzinfo=None), run)
+            _announce(uow, announce, run.granted[known:])
             uow.commit()
         if stopped:
             run.held += len(queue)
             return
         last += len(ids)
+
+
+def _announce(uow: UnitOfWork, announce: Announce | None, entry_ids: list[int]) -> None:
+    if announce is not None and entry_ids:
+        announce(uow, entry_ids)
 
 
 def _recover(uow: UnitOfWork, client: AfipClient, company: AfipCompany, point_of_sale: int, kind: int,
@@ -254,6 +268,7 @@ def _recover(uow: UnitOfWork, client: AfipClient, company: AfipCompany, point_of
             document.issued = held.issued or document.issued
             document.refusal = document.last_error = None
             run.recovered += 1
+            run.granted.append(document.entry_id)
         else:     # AFIP holds another document under the number: this one was never granted it
             _back_to_draft(document, f"AFIP holds another document under number {document.number}")
             resend.append(document.id)
@@ -309,6 +324,7 @@ def _record(uow: UnitOfWork, ids: Sequence[int], answers: list[Authorization], n
             document.status, document.cae, document.cae_due = FiscalStatus.AUTHORIZED, answer.cae, answer.cae_due
             document.authorized_at, document.refusal, document.last_error = now, None, None
             run.authorized += 1
+            run.granted.append(document.entry_id)
             continue
         if stopped:                 # refused for the number its refused predecessor did not take
             _back_to_draft(document, None)

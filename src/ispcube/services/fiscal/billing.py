@@ -12,6 +12,7 @@ the number of clients.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -37,19 +38,30 @@ from ispcube.services.ledger.billing import BillingRun, Period, run_billing
 from ispcube.services.process.runtime import Runtime
 
 BATCH = 5000
+# Told the ledger entries of the invoices that just got their number, in the transaction that
+# numbered them (billing under the `none` driver, `invoice authorize` under `afip`): the
+# notices queue their e-mail (I7) without fiscal importing them.
+Announce = Callable[[UnitOfWork, list[int]], None]
 
 
-def run_fiscal_billing(rt: Runtime, period_text: str, dry_run: bool = False) -> BillingRun:
-    """`billing run`: the period's invoices and, beside each, its fiscal document."""
-    return run_billing(rt, period_text, dry_run, beside=write_documents)
+def run_fiscal_billing(rt: Runtime, period_text: str, dry_run: bool = False,
+                       announce: Announce | None = None) -> BillingRun:
+    """`billing run`: the period's invoices and, beside each, its fiscal document; ANNOUNCE is
+    told the invoices numbered here (those of the `none` driver)."""
+    def beside(uow: UnitOfWork, period: Period, new: Any) -> None:
+        numbered = write_documents(uow, period, new)
+        if announce is not None and numbered:
+            announce(uow, numbered)
+    return run_billing(rt, period_text, dry_run, beside=beside)
 
 
 def issuer_condition(word: str | None) -> CompanyVat:
     return CompanyVat(word) if word else CompanyVat.RESPONSABLE_INSCRIPTO
 
 
-def write_documents(uow: UnitOfWork, period: Period, new: Any) -> None:
-    """A fiscal document for each ledger entry NEW selects (this run's invoices of PERIOD)."""
+def write_documents(uow: UnitOfWork, period: Period, new: Any) -> list[int]:
+    """A fiscal document for each ledger entry NEW selects (this run's invoices of PERIOD); the
+    entries of those numbered already (the `none` driver's)."""
     session = uow.session
     driver = driver_in_use(session)
     default_rate = config.get_value(session, "tax.vat_rate")
@@ -86,3 +98,4 @@ def write_documents(uow: UnitOfWork, period: Period, new: Any) -> None:
             "receptor_doc_number": doc_number, "attempts": 0})
     for start in range(0, len(documents), BATCH):
         session.execute(insert(FiscalDocument.__table__), documents[start:start + BATCH])   # Core: one executemany
+    return [d["entry_id"] for d in documents if d["status"] == FiscalStatus.INTERNAL.value]

@@ -4,7 +4,8 @@ An invoice is named by its ledger entry (as `ledger show` lists it). It shows it
 number and, once it has one, its fiscal number (letter, point of sale and number, as AFIP
 prints them); the PDF comes from the sandboxed template `invoice.html` with the company's and
 the client's fiscal data, the amounts as the letter requires and, for an authorized invoice,
-the CAE and the RG 4892 QR.
+the CAE and the RG 4892 QR. The same document, and the facts its e-mail names, are given to
+the notices that carry an invoice to its client (I7).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ispcube.db import models as m
+from ispcube.db.chunks import chunks
 from ispcube.db.fiscal_models import FiscalDocument
 from ispcube.db.ledger_models import LedgerEntry
 from ispcube.db.uow import UnitOfWork
@@ -195,6 +197,44 @@ def print_period(rt: Runtime, period: str, out_dir: str, replace: bool = False,
     for path, what, html, warnings in rendered:
         printed.documents.append(write_document(what, html, path, warnings))
     return printed
+
+
+# --- For the e-mail that carries an invoice (I7) ----------------------------------------
+
+SENDABLE = (FiscalStatus.AUTHORIZED.value, FiscalStatus.INTERNAL.value)
+
+
+@dataclass(frozen=True)
+class InvoiceFile:
+    """An invoice's document as a file: its name and its HTML (the PDF is made from it)."""
+    name: str
+    html: str
+
+
+def invoice_file(uow: UnitOfWork, rt: Runtime, entry_id: int, payment_link: str | None) -> InvoiceFile | None:
+    """The document of the invoice of ledger entry ENTRY_ID, rendered as `invoice print` does."""
+    found = uow.session.execute(_select().where(FiscalDocument.entry_id == entry_id)).first()
+    if found is None:
+        return None
+    document, entry, code = found
+    _, html, _ = _render(uow, rt, document, entry, code, payment_link)
+    return InvoiceFile(_file_name(document, entry, code), html)
+
+
+def mail_facts(uow: UnitOfWork, entry_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What the e-mail of each invoice ENTRY_IDS names, for those that may be sent (authorized,
+    or numbered internally): its title and number (the fiscal one once it has one, never the
+    internal one when the tax authority numbered it), CAE, period, total and due date."""
+    facts: dict[int, dict[str, Any]] = {}
+    for chunk in chunks(entry_ids):
+        rows = uow.session.execute(_select().where(FiscalDocument.entry_id.in_(chunk),
+                                                   FiscalDocument.status.in_(SENDABLE))).all()
+        for document, entry, code in rows:
+            row = _row(document, entry, code)
+            facts[entry.id] = {key: row[key] for key in ("title", "letter", "fiscal_number", "cae", "cae_due",
+                                                         "period", "total", "payment_due", "issued")}
+            facts[entry.id]["number"] = row["fiscal_number"] or row["internal"].removeprefix("invoice ")
+    return facts
 
 
 def _file_name(document: FiscalDocument, entry: LedgerEntry, code: str) -> str:

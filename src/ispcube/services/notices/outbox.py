@@ -28,6 +28,7 @@ class NoticeKind(StrEnum):
     RESTORED = "restored"
     PREAVISO = "preaviso"
     REMINDER = "reminder"
+    INVOICE = "invoice"            # the invoice's PDF attached (I7)
 
 
 class NoticeStatus(StrEnum):
@@ -50,6 +51,7 @@ class NoticeIn:
     next_step: NextStep | None = None
     next_on: date | None = None
     once_key: str | None = None      # a notice with a key is written at most once
+    entry_id: int | None = None      # an invoice notice: the invoice's ledger entry
 
 
 def write_notices(uow: UnitOfWork, rt, notices: Iterable[NoticeIn]) -> None:
@@ -57,7 +59,8 @@ def write_notices(uow: UnitOfWork, rt, notices: Iterable[NoticeIn]) -> None:
     now = rt.now()
     rows = [{"client_id": n.client_id, "kind": str(n.kind), "status": str(NoticeStatus.PENDING),
              "amount": n.amount, "next_step": str(n.next_step) if n.next_step else None,
-             "next_on": n.next_on, "once_key": n.once_key, "created_at": now, "attempts": 0}
+             "next_on": n.next_on, "once_key": n.once_key, "created_at": now, "attempts": 0,
+             "entry_id": n.entry_id}
             for n in notices]
     if not rows:
         return

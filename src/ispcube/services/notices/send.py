@@ -7,10 +7,12 @@ pending notice is rendered from its template and sent over one SMTP connection, 
 as sent, with a client-log line, in its own transaction right after the server accepted it.
 A crash between that acceptance and that commit sends that one notice again on the next run
 (R16); nothing else is ever sent twice. A server that is down, or refuses the login, leaves
-every notice not yet sent pending for the next run.
+every notice not yet sent pending for the next run. A notice of kind `invoice` (I7) carries
+its invoice's PDF, made from the invoice template as the message is built (`send_now` sends
+the ones `invoice send` picked at once).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,8 +30,9 @@ from ispcube.errors import Invalid, MailRejected, MailUnavailable
 from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.documents.notice_texts import Rendered, notice_context, render_notice
-from ispcube.services.documents.templates import environment, stored_bodies
-from ispcube.services.notices.outbox import NoticeStatus, write_notices
+from ispcube.services.documents.templates import asset_dir, environment, stored_bodies
+from ispcube.services.fiscal.invoices import invoice_file, mail_facts
+from ispcube.services.notices.outbox import NoticeKind, NoticeStatus, write_notices
 from ispcube.services.notices.reminders import due_reminders
 from ispcube.services.process.job_lock import job_lock
 
@@ -112,6 +115,8 @@ class Outgoing:
     recipients: list[str]
     rendered: Rendered
     message_id: str
+    entry_id: int | None = None          # an invoice notice: the invoice whose PDF goes with it
+    payment_link: str | None = None
 
 
 def run_notify(rt, *, dry_run: bool = False, payment_links: PaymentLinks | None = None) -> NotifySummary:
@@ -122,9 +127,9 @@ def run_notify(rt, *, dry_run: bool = False, payment_links: PaymentLinks | None 
     with job_lock(rt.engine, "notify"):
         links = payment_links(_to_notify(rt, now)) if payment_links is not None else {}
         with rt.uow() as uow:
-            setup = _setup(uow)
+            setup = read_setup(uow)
             if not dry_run:
-                _require_server(setup)
+                require_server(setup, "notify")
             summary.expired = _expire(uow, rt, now, dry_run)
             reminders = due_reminders(uow, now.date(), setup.days_before)
             write_notices(uow, rt, reminders)      # a dry run rolls them back with the rest
@@ -140,6 +145,21 @@ def run_notify(rt, *, dry_run: bool = False, payment_links: PaymentLinks | None 
     return summary
 
 
+def send_now(rt, notice_ids: Collection[int], payment_links: dict[int, str]) -> NotifySummary:
+    """The pending notices NOTICE_IDS sent at once, as `notify` sends them; the caller holds
+    the job lock `notify` and checked the mail server's settings (`require_server`)."""
+    now = rt.now()
+    summary = NotifySummary(now.isoformat(sep=" "), "apply")
+    with rt.uow() as uow:
+        setup = read_setup(uow)
+        outgoing, unaddressed = _prepare(uow, setup, now, payment_links, set(notice_ids))
+        summary.no_email = len(unaddressed)
+        _close(uow, rt, unaddressed, NoticeStatus.NO_EMAIL, now)
+        uow.commit()
+    _send_all(rt, setup, outgoing, summary)
+    return summary
+
+
 def _to_notify(rt, now: datetime) -> list[int]:
     """The clients this run may write to: those with a pending notice or a reminder due. Their
     payment links are made before the notices are read, outside that transaction."""
@@ -151,18 +171,19 @@ def _to_notify(rt, now: datetime) -> list[int]:
     return sorted(pending)
 
 
-def _setup(uow) -> Setup:
+def read_setup(uow) -> Setup:
     get = lambda key: config.get_value(uow.session, key)  # noqa: E731
     return Setup(get("smtp.host"), get("smtp.port"), get("smtp.starttls"), get("smtp.user"), get("smtp.from"),
                  get("currency"), get("notify.reminder_days_before"))
 
 
-def _require_server(setup: Setup) -> None:
+def require_server(setup: Setup, command: str) -> None:
+    """COMMAND refuses to run, changing nothing, without a mail server and a sender."""
     if not setup.host:
-        raise Invalid("notify: no mail server is set; set smtp.host and smtp.from "
+        raise Invalid(f"{command}: no mail server is set; set smtp.host and smtp.from "
                       "(`ispcube config set smtp.host mail.example.net`)")
     if not setup.sender:
-        raise Invalid("notify: no sender is set; set smtp.from "
+        raise Invalid(f"{command}: no sender is set; set smtp.from "
                       "(`ispcube config set smtp.from 'Fibra Norte <avisos@fibra.example>'`)")
 
 
@@ -188,21 +209,27 @@ def _expiry_cutoff(now: datetime) -> datetime:
     return now - timedelta(days=EXPIRY_DAYS)
 
 
-def _prepare(uow, setup: Setup, now: datetime,
-             links: dict[int, str]) -> tuple[list[Outgoing], list[tuple[int, int, str]]]:
-    # Messages are built one at a time while sending: a long queue holds only the texts.
-    """The pending notices, rendered: (messages to send, (id, client id, kind) without address)."""
+def _prepare(uow, setup: Setup, now: datetime, links: dict[int, str],
+             only: set[int] | None = None) -> tuple[list[Outgoing], list[tuple[int, int, str]]]:
+    # Messages are built one at a time while sending: a long queue holds only the texts (an
+    # invoice's PDF too is made as its message is built).
+    """The pending notices (those of ONLY, when given), rendered: (messages to send, (id,
+    client id, kind) without address)."""
     env = environment(stored_bodies(uow), text=True)
     c = m.Client
-    rows = uow.session.execute(
+    rows = [row for row in uow.session.execute(
         select(Notice.id, Notice.client_id, Notice.kind, Notice.amount, Notice.next_step, Notice.next_on,
-               Notice.created_at, c.code, c.name, c.emails, c.epayment_code, c.payment_method)
+               Notice.created_at, Notice.entry_id, c.code, c.name, c.emails, c.epayment_code, c.payment_method)
         .join(c, c.id == Notice.client_id)
         .where(Notice.status == NoticeStatus.PENDING, Notice.created_at > _expiry_cutoff(now))
-        .order_by(Notice.id)).all()
+        .order_by(Notice.id)).all() if only is None or row.id in only]
+    invoices = mail_facts(uow, [row.entry_id for row in rows if row.kind == NoticeKind.INVOICE and row.entry_id])
     sender_name = _sender_name(setup.sender)
     outgoing, unaddressed = [], []
     for row in rows:
+        invoice = invoices.get(row.entry_id) if row.kind == NoticeKind.INVOICE else None
+        if row.kind == NoticeKind.INVOICE and invoice is None:
+            continue        # only an invoice that has its number is ever queued; left to expire
         addresses = split_list(row.emails)
         if not addresses:
             unaddressed.append((row.id, row.client_id, row.kind))
@@ -210,9 +237,10 @@ def _prepare(uow, setup: Setup, now: datetime,
         context = notice_context(kind=row.kind, code=row.code, name=row.name, epayment_code=row.epayment_code,
                                  payment_method=row.payment_method, amount=row.amount, currency=setup.currency,
                                  next_step=row.next_step, next_on=row.next_on, written_on=row.created_at.date(),
-                                 sender=sender_name, payment_link=links.get(row.client_id))
+                                 sender=sender_name, payment_link=links.get(row.client_id), invoice=invoice)
         outgoing.append(Outgoing(row.id, row.client_id, row.code, row.name, row.kind, addresses,
-                                 render_notice(env, row.kind, context), _message_id(row, setup.sender)))
+                                 render_notice(env, row.kind, context), _message_id(row, setup.sender),
+                                 row.entry_id if invoice else None, links.get(row.client_id)))
     return outgoing, unaddressed
 
 
@@ -231,8 +259,9 @@ def _message_id(row, sender: str) -> str:
 
 
 def build_message(sender: str, client_name: str, addresses: list[str], rendered: Rendered,
-                  message_id: str, now: datetime) -> EmailMessage:
-    """A UTF-8 message: names in the headers are encoded as RFC 2047 words, the body as needed."""
+                  message_id: str, now: datetime, attachments: tuple[tuple[str, bytes], ...] = ()) -> EmailMessage:
+    """A UTF-8 message: names in the headers are encoded as RFC 2047 words, the body as needed;
+    ATTACHMENTS, (file name, PDF), go after the text."""
     from email.headerregistry import Address
     from email.utils import format_datetime, parseaddr
     message = EmailMessage()
@@ -245,6 +274,8 @@ def build_message(sender: str, client_name: str, addresses: list[str], rendered:
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.body)
+    for name, data in attachments:
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return message
 
 
@@ -274,7 +305,13 @@ def _send_all(rt, setup: Setup, outgoing: list[Outgoing], summary: NotifySummary
             for item in outgoing:
                 try:
                     message = build_message(setup.sender, item.name, item.recipients, item.rendered,
-                                            item.message_id, rt.now())
+                                            item.message_id, rt.now(), _attachments(rt, item))
+                except Invalid as exc:         # the invoice's document could not be made
+                    _record(rt, item, NoticeStatus.REJECTED, "notice.rejected",
+                            f"notice {item.kind} not sent: its invoice could not be made ({exc})")
+                    summary.rejected += 1
+                    done += 1
+                    continue
                 except ValueError as exc:      # a header the e-mail library will not write
                     _record(rt, item, NoticeStatus.REJECTED, "notice.rejected",
                             f"notice {item.kind} not sent: it cannot be written as an e-mail ({exc})")
@@ -299,6 +336,19 @@ def _send_all(rt, setup: Setup, outgoing: list[Outgoing], summary: NotifySummary
         summary.error = str(exc)
         _note_attempt(rt, [item.notice_id for item in outgoing[done:]], str(exc))
     summary.waiting = len(outgoing) - done
+
+
+def _attachments(rt, item: Outgoing) -> tuple[tuple[str, bytes], ...]:
+    """An invoice notice's PDF, made from the invoice template as `invoice print` makes it."""
+    if item.entry_id is None:
+        return ()
+    from ispcube.adapters.pdf import pdf_bytes
+    with rt.uow() as uow:
+        document = invoice_file(uow, rt, item.entry_id, item.payment_link)
+    if document is None:
+        raise Invalid(f"invoice {item.entry_id} does not exist")
+    data, _ = pdf_bytes(document.html, asset_dir(), document.name)
+    return ((document.name, data),)
 
 
 def _record(rt, item: Outgoing, status: NoticeStatus, log_kind: str, message: str) -> None:

@@ -3,7 +3,7 @@ loopback: the PDF travels attached and is read back with pdftotext, an invoice g
 whatever runs again, a send the server deferred goes on the next run, drafts wait for AFIP,
 and `notify.send_invoices` queues each invoice the simulated AFIP authorizes."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 import subprocess
 
 import pytest
@@ -181,3 +181,40 @@ def test_drafts_wait_for_afip_and_authorize_queues_them_with_their_cae(cli, afip
     assert run_notify(office).sent == 0 and len(mail.inbox) == 5
     again = cli.json("invoice", "send", "--period", "2026-11")
     assert (again["sent"], again["already_sent"], again["no_email"]) == (0, 5, ["A2"]) and len(mail.inbox) == 5
+
+
+def test_an_invoice_given_up_by_notify_is_sent_by_invoice_send_and_a_refused_address_logged(cli, db_url, mail):
+    from ispcube.db.engine import get_engine
+    from ispcube.services.notices.invoices import InvoiceSelection, send_invoices
+    billed_internally(cli)
+    now = [datetime(2026, 12, 1, 9, 0)]
+    office = Runtime(engine=get_engine(db_url), clock=lambda: now[0])
+    mail.stop()
+    down = send_invoices(office, InvoiceSelection(period="2026-11", client="A1"))
+    assert (down.ok, down.waiting, len(down.sent)) == (False, 1, 0)
+    now[0] += timedelta(days=6)
+    assert run_notify(office).expired == 1                   # given up after five days, logged
+    assert "notice.expired" in [e["kind"] for e in cli.json("client", "log", "A1")]
+    mail.start()
+    assert run_notify(office).sent == 0 and mail.inbox == []
+    back = send_invoices(office, InvoiceSelection(period="2026-11", client="A1"))
+    assert (back.ok, len(back.sent), back.already_sent) == (True, 1, 0) and len(mail.inbox) == 1
+    assert mail.messages()[0]["Subject"] == "Factura B 00002-00000001 (cliente A1)"
+
+    mail.refuse.add("carla@example.com")
+    refused = cli("invoice", "send", "--client", "C3")
+    assert refused.exit_code == 3 and "1 invoice(s) refused by the mail server" in refused.stderr
+    assert "notice.rejected" in [e["kind"] for e in cli.json("client", "log", "C3")] and len(mail.inbox) == 1
+    mail.refuse.clear()                                       # the address is fixed at the other end
+    assert cli.json("invoice", "send", "--client", "C3")["sent"] == 1 and len(mail.inbox) == 2
+
+
+def test_invoice_send_waits_for_a_notify_run_and_exits_75(cli, db_url, mail):
+    from ispcube.db.engine import get_engine
+    from ispcube.services.process.job_lock import job_lock
+    billed_internally(cli)
+    with job_lock(get_engine(db_url), "notify"):
+        busy = cli("invoice", "send", "--period", "2026-11")
+    assert busy.exit_code == 75 and "holds the lock" in busy.stderr and mail.inbox == []
+    assert cli.json("notify", "--dry-run")["messages"] == []          # nothing was queued
+    assert cli.json("invoice", "send", "--period", "2026-11")["sent"] == 2

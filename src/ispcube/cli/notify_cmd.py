@@ -12,7 +12,8 @@ def register(app: typer.Typer) -> None:
                dry_run: bool = typer.Option(False, "--dry-run",
                                             help="Print every message that would be sent; send and change nothing.")
                ) -> None:
-        """Send the pending notices by e-mail: cut, restored, throttled, preaviso, reminders (cron).
+        """Send the pending notices by e-mail: cut, restored, throttled, preaviso, reminders,
+        invoices with their PDF (cron).
 
         Each notice is recorded as sent once the mail server accepted it; while the server is
         down they wait (exit 3) and are given up after 5 days, with a client-log line. With

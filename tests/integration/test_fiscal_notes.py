@@ -59,6 +59,11 @@ def test_credit_and_debit_notes_are_authorized_with_their_invoice_associated(bil
                   "00003-00000002", "cinco días sin servicio", "5.000,00", "IVA contenido", "867,77",
                   f"CAE N.º: {nc.cae}", "01/11/2026 al 30/11/2026"):
         assert words in text, words
+    # The statement tells the note from the invoice that has the same number (each kind is numbered apart).
+    statement = {r["entry"]: r for r in billed.json("ledger", "show", "B2")}
+    assert statement[notes["B2"]["entry"]]["fiscal_number"] == "NC B 00003-00000001"
+    assert statement[notes["B2"]["entry"]]["document"].endswith("(NC B 00003-00000001)")
+    assert statement[b2]["fiscal_number"] == "B 00003-00000002"
     billed.ok("ledger", "annul", str(notes["B2"]["entry"]), "--reason", "mal cargado")   # an ND cancels the NC
     assert authorize(rt).authorized == 1
     cancel = afip.authorized(CUIT, 3, ND_B, 1)

@@ -12,7 +12,7 @@ from ispcube.db.fiscal_models import FiscalDocument
 
 
 def fiscal_by_entry(name: str = "fiscal") -> Subquery:
-    """Subquery (entry_id, status, letter, point_of_sale, number, cae) of every fiscal document."""
+    """Subquery (entry_id, status, letter, point_of_sale, number, cae, kind) of every fiscal document."""
     return (select(FiscalDocument.entry_id, FiscalDocument.status, FiscalDocument.letter,
-                   FiscalDocument.point_of_sale, FiscalDocument.number, FiscalDocument.cae)
+                   FiscalDocument.point_of_sale, FiscalDocument.number, FiscalDocument.cae, FiscalDocument.kind)
             .subquery(name))

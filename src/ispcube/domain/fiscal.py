@@ -64,17 +64,25 @@ NOT_YET_FISCAL = "draft, not yet fiscal"
 NEVER_FISCAL = "void, never fiscal"
 
 
+# A note's number is prefixed with its kind: AFIP numbers each kind of document apart, so an
+# invoice and a credit note of one letter and point of sale may both be `B 00003-00000001`.
+NOTE_PREFIX = {"credit-note": "NC", "debit-note": "ND"}
+
+
 def authority_number(status: str | None, letter: str | None, point_of_sale: int | None,
-                     number: int | None) -> str | None:
-    """The number the tax authority gave a document (`B 00003-00000125`), None before it gave one
-    and for the `none` driver's internal documents (their number is the ledger's)."""
+                     number: int | None, kind: str | None = None) -> str | None:
+    """The number the tax authority gave a document (`B 00003-00000125`; a note's with its kind,
+    `NC B 00003-00000001`), None before it gave one and for the `none` driver's internal
+    documents (their number is the ledger's)."""
     if status != FiscalStatus.AUTHORIZED or letter is None:
         return None
-    return fiscal_number(letter, point_of_sale, number)
+    shown = fiscal_number(letter, point_of_sale, number)
+    prefix = NOTE_PREFIX.get(kind or "")
+    return f"{prefix} {shown}" if prefix and shown else shown
 
 
 def shown_document(label: str, status: str | None, letter: str | None, point_of_sale: int | None,
-                   number: int | None) -> str:
+                   number: int | None, kind: str | None = None) -> str:
     """How a listing, a receipt or an export names an entry whose internal LABEL is `invoice 1-15`
     (I8): with AFIP's number once authorized, `invoice 1-15 (B 00003-00000125)`; marked as not yet
     fiscal before (`invoice 1-15 (draft, not yet fiscal)`, also while in flight) and as never
@@ -83,5 +91,5 @@ def shown_document(label: str, status: str | None, letter: str | None, point_of_
         return f"{label} ({NOT_YET_FISCAL})"
     if status == FiscalStatus.VOID:
         return f"{label} ({NEVER_FISCAL})"
-    shown = authority_number(status, letter, point_of_sale, number)
+    shown = authority_number(status, letter, point_of_sale, number, kind)
     return f"{label} ({shown})" if shown else label

@@ -66,19 +66,21 @@ def receipt_applies(uow: UnitOfWork, receipt: LedgerEntry) -> list[Applied]:
     fiscal = fiscal_by_entry()
     rows = uow.session.execute(
         select(debts.c.id, debts.c.kind, debts.c.series, debts.c.number, debts.c.entry_date, debts.c.amount,
-               debts.c.owed_through, fiscal.c.status, fiscal.c.letter, fiscal.c.point_of_sale, fiscal.c.number)
+               debts.c.owed_through, fiscal.c.status, fiscal.c.letter, fiscal.c.point_of_sale, fiscal.c.number,
+               fiscal.c.kind)
         .outerjoin(fiscal, fiscal.c.entry_id == debts.c.id)
         .where(debts.c.owed_through > literal(paid_before, Money),
                debts.c.owed_through - debts.c.amount < literal(paid_through, Money))
         .order_by(debts.c.id)).all()
     applied = []
-    for entry_id, kind, series, number, on, amount, owed_through, status, letter, point_of_sale, fiscal_no in rows:
+    for (entry_id, kind, series, number, on, amount, owed_through, status, letter, point_of_sale, fiscal_no,
+         document_kind) in rows:
         paid = min(owed_through, paid_through) - max(owed_through - amount, paid_before)
         label = entry_label(kind, series, number)
         applied.append(Applied(
             entry=entry_id, kind=kind, date=on, internal=label,
             number=f"{series.removeprefix('invoice-')}-{number}" if kind == EntryKind.INVOICE else str(number),
-            document=shown_document(label, status, letter, point_of_sale, fiscal_no),
-            fiscal_number=authority_number(status, letter, point_of_sale, fiscal_no),
+            document=shown_document(label, status, letter, point_of_sale, fiscal_no, document_kind),
+            fiscal_number=authority_number(status, letter, point_of_sale, fiscal_no, document_kind),
             not_yet_fiscal=status in (FiscalStatus.DRAFT, FiscalStatus.IN_FLIGHT), amount=amount, paid=paid))
     return applied

@@ -113,7 +113,8 @@ def _entries(clients, span: Span):
     fiscal = fiscal_by_entry()
     query = (select(m.Client.code, e.id, e.entry_date, e.kind, e.series, e.number, e.due_date, e.amount,
                     running.c.balance, e.import_ref, e.payment_method, e.operator, e.comment, reversal.id,
-                    fiscal.c.status, fiscal.c.letter, fiscal.c.point_of_sale, fiscal.c.number, fiscal.c.cae)
+                    fiscal.c.status, fiscal.c.letter, fiscal.c.point_of_sale, fiscal.c.number, fiscal.c.cae,
+                    fiscal.c.kind)
              .join(running, running.c.id == e.id)
              .join(m.Client, m.Client.id == e.client_id)
              .outerjoin(reversal, reversal.reverses_id == e.id)
@@ -128,13 +129,13 @@ def _entries(clients, span: Span):
 
 def _values(row, typed: bool) -> tuple[Any, ...]:
     (code, entry_id, on, kind, series, number, due, amount, balance, import_ref, method, operator, comment,
-     annulled_by, status, letter, point_of_sale, fiscal_no, cae) = row
+     annulled_by, status, letter, point_of_sale, fiscal_no, cae, document_kind) = row
     label = entry_label(kind, series, number)
-    authorized = authority_number(status, letter, point_of_sale, fiscal_no)
+    authorized = authority_number(status, letter, point_of_sale, fiscal_no, document_kind)
     note = f"annulled by entry {annulled_by}" if annulled_by else None
     money = _money if typed else _text
     return (code, entry_id, on if typed else on.isoformat(), kind,
-            shown_document(label, status, letter, point_of_sale, fiscal_no), authorized,
+            shown_document(label, status, letter, point_of_sale, fiscal_no, document_kind), authorized,
             cae if authorized else None, (due if typed else due.isoformat()) if due else None,
             money(amount) if amount > 0 else None, money(-amount) if amount < 0 else None, money(balance),
             import_ref or label, method, operator, "; ".join(t for t in (comment, note) if t) or None)

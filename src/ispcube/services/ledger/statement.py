@@ -99,7 +99,7 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
         reversal = aliased(LedgerEntry)
         fiscal = fiscal_by_entry()
         query = (select(LedgerEntry, reversal.id, fiscal.c.status, fiscal.c.letter, fiscal.c.point_of_sale,
-                        fiscal.c.number, fiscal.c.cae)
+                        fiscal.c.number, fiscal.c.cae, fiscal.c.kind)
                  .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
                  .outerjoin(fiscal, fiscal.c.entry_id == LedgerEntry.id)
                  .where(LedgerEntry.client_id == client.id)
@@ -108,13 +108,14 @@ def statement(rt: Runtime, code: str, date_from: str | None = None,
             query = query.where(LedgerEntry.entry_date >= start)
         if end is not None:
             query = query.where(LedgerEntry.entry_date <= end)
-        for entry, annulled_by, status, letter, point_of_sale, number, cae in uow.session.execute(query):
+        for entry, annulled_by, status, letter, point_of_sale, number, cae, document_kind in uow.session.execute(query):
             running += entry.amount
             note = f"annulled by entry {annulled_by}" if annulled_by else None
             label = entry_label(entry.kind, entry.series, entry.number)
-            row = _row(entry.id, entry.entry_date, shown_document(label, status, letter, point_of_sale, number),
+            shown = shown_document(label, status, letter, point_of_sale, number, document_kind)
+            row = _row(entry.id, entry.entry_date, shown,
                        entry, entry.amount, running, note, client.code, entry.import_ref or label)
-            authorized = authority_number(status, letter, point_of_sale, number)
+            authorized = authority_number(status, letter, point_of_sale, number, document_kind)
             row["fiscal_number"], row["cae"] = authorized, cae if authorized else None
             rows.append(row)
         return rows

@@ -21,6 +21,11 @@ def test_demo_cuts_debtors_and_restores_payers_on_the_simulated_router(tmp_path)
     cut = Cli(f"sqlite:///{path}").json("client", "list", "--service", "cut")
     assert len(cut) == int(re.search(r"Cut clients: (\d+)", out).group(1))
     assert "bench" not in out and "secret" not in out.lower()
+    made = re.search(r"router demo-core now holds queue 'ispcube-(\S+)' for (\S+) at (\d+)/(\d+) bit/s "
+                     r"\(upload/download\): plan '([^']+)'", out)       # S7: made on the router at its plan's speed
+    assert made, out
+    plan = next(p for p in Cli(f"sqlite:///{path}").json("plan", "list") if p["name"] == made.group(5))
+    assert (int(made.group(3)), int(made.group(4))) == (plan["up_kbps"] * 1000, plan["down_kbps"] * 1000)
     posted = re.search(r"payments import posted 2 transfers for [\d.]+ \((\S+), (\S+): the code in the text\); "
                        r"1 not matched \(1500.00 'sin referencia'", out)
     assert posted and f"Given service back on the router at once: {posted.group(1)}, {posted.group(2)}" in out, out

@@ -38,6 +38,7 @@ from ispcube.services.demo.network import (
     cpe_mac,
     demo_routers,
 )
+from ispcube.services.demo.provisioning import provisioned
 from ispcube.services.demo.story import Story, story
 from ispcube.services.enforcement.enforce import run_enforce
 from ispcube.services.enforcement.preaviso import run_preaviso
@@ -128,7 +129,9 @@ def network_tour(rt: Runtime, seed: int) -> Generator[str, None, Path]:
         yield (f"Simulated MikroTik '{ROUTER_NAME}' on {sim.host}:{sim.port}; every client has a connection on it, "
                f"and {len(sim.registrations())} CPEs are registered on its access point.")
         debtors = yield from _billing_and_payments(rt, days, codes, rng)
-        return (yield from _enforcement(rt, sim, days, debtors))
+        statement_file = yield from _enforcement(rt, sim, days, debtors)
+        yield from provisioned(rt, sim)
+        return statement_file
 
 
 def _billing_and_payments(rt: Runtime, days: Story, codes: list[str],

@@ -82,6 +82,7 @@ class TaskRow:
     client_id: int
     code: str
     action: Action
+    attempts: int = 0
 
 
 @dataclass
@@ -113,13 +114,14 @@ class UnitOutcome:
 
 def open_tasks(uow: UnitOfWork, router_ids: list[int], connection_id: int | None = None) -> list[TaskRow]:
     """The open provisioning tasks of ROUTER_IDS (of one connection's objects, when given)."""
-    query = (select(RouterTask.id, RouterTask.connection_id, RouterTask.client_id, m.Client.code, RouterTask.action)
+    query = (select(RouterTask.id, RouterTask.connection_id, RouterTask.client_id, m.Client.code, RouterTask.action,
+                    RouterTask.attempts)
              .join(m.Client, m.Client.id == RouterTask.client_id)
              .where(RouterTask.job == JobName.PROVISION.value, RouterTask.status == TaskStatus.OPEN.value,
                     RouterTask.router_id.in_(router_ids)))
     if connection_id is not None:
         query = query.where(RouterTask.connection_id == connection_id, RouterTask.action == Action.PROVISION.value)
-    return [TaskRow(r.id, r.connection_id, r.client_id, r.code, Action(r.action))
+    return [TaskRow(r.id, r.connection_id, r.client_id, r.code, Action(r.action), r.attempts)
             for r in uow.session.execute(query.order_by(RouterTask.id))]
 
 
@@ -213,7 +215,10 @@ def apply(rt: "Runtime", unit: Unit, driver: Driver, limit, remove_unwanted: boo
     try:
         with driver:
             held = driver.read_objects()
-            found = diff(limit(wanted_objects(router.kind, reading.lines)), held, reading.adopted, remove_unwanted)
+            # A connection whose last attempt failed has what left no trace (a CoA) made again.
+            retried = {t.connection_id for t in reading.tasks if t.attempts and t.connection_id is not None}
+            found = diff(limit(wanted_objects(router.kind, reading.lines)), held, reading.adopted, remove_unwanted,
+                         retried)
             errors: list[RouterError | None] = driver.apply_objects(found.ops) if found.ops else []
             outcome.writes = driver.writes
     except RouterError as exc:

@@ -251,6 +251,15 @@ ROWS = [
     Row("network adopt: router down", "network adopt r1 --apply", 1, "r1"),
     Row("connection add: unknown router", "connection add A1 --router nope --ip 10.0.0.9", 1, "nope"),
     Row("connection add: bad IP", "connection add A1 --router r1 --ip 10.0.0.300", 1, "10.0.0.300"),
+    Row("connection add: empty PPPoE password", "connection add A1 --router r1 --pppoe-user ana "
+        "--pppoe-password-stdin", 1, "connection pppoe-password is empty", stdin="\n"),
+    Row("connection add: a PPPoE password without a PPPoE user", "connection add A1 --router r1 --ip 10.0.0.9 "
+        "--pppoe-password-stdin", 1, "needs a --pppoe-user", stdin="clave-1\n"),
+    Row("connection edit: a PPPoE password both given and asked for", "connection edit 1 --pppoe-user ana "
+        "--pppoe-password-stdin --new-pppoe-password", 1, "not both", stdin="clave-1\n"),
+    Row("plan edit: a burst not above the speed", "plan edit Hogar --down-kbps 10000 --up-kbps 2000 "
+        "--burst-down-kbps 8000 --burst-up-kbps 4000 --burst-seconds 8", 1, "is not above the plan's download speed"),
+    Row("plan edit: half a burst", "plan edit Hogar --burst-down-kbps 8000", 1, "--burst-seconds together"),
     Row("connection import: one bad row", "connection import {tmp}/conns.csv", 1,
         "line 3, column ip: value '10.0.0.300'", setup=_file("conns.csv", BAD_CONNECTIONS)),
     Row("connection import: IP already used", "connection import {tmp}/taken.csv", 1,

@@ -20,7 +20,7 @@ from ispcube.db import models as m
 from ispcube.db.engine import get_engine
 from ispcube.db.network_models import RouterTask
 from ispcube.errors import Busy
-from ispcube.services.network import provision_queue
+from ispcube.services.admin import provision_queue
 from ispcube.services.process.job_lock import job_lock
 from tests.support.bulk import seed_clients
 from tests.support.network import add_mikrotik, start_simulators

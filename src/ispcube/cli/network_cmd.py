@@ -140,6 +140,19 @@ def _shown(ctx: typer.Context, rt, shown, sentence: str, now: bool) -> None:
                              f"({done.error}); queued: `ispcube provision` will make it")
 
 
+PASSWORD_STDIN = typer.Option(False, "--pppoe-password-stdin",
+                              help="Read the PPPoE password from stdin (one line).")
+
+
+def _password(from_stdin: bool, new: bool = False):
+    from ispcube.services.network.connections import Password
+    return Password(given=sys.stdin.readline().rstrip("\r\n") if from_stdin else None, new=new)
+
+
+def _with_password(sentence: str, made: str | None) -> str:
+    return f"{sentence}; its PPPoE password, shown only this once: {made}" if made else sentence
+
+
 def _connection_values(router, ip, mac, pppoe_user, plan, cpe_kind, panel) -> dict:
     return {"router": router, "ip": ip, "mac": mac, "pppoe_user": pppoe_user, "plan": plan,
             "cpe_kind": cpe_kind, "panel": panel}
@@ -150,14 +163,19 @@ def connection_add(ctx: typer.Context, code: str = typer.Argument(..., help="Cli
                    router: Optional[str] = typer.Option(None, "--router", help="Router (required)."),
                    ip: Optional[str] = IP, mac: Optional[str] = MAC, pppoe_user: Optional[str] = PPPOE,
                    plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
-                   panel: Optional[str] = PANEL, now: bool = NOW) -> None:
-    """Add a connection to a client."""
+                   panel: Optional[str] = PANEL, now: bool = NOW,
+                   pppoe_password_stdin: bool = PASSWORD_STDIN) -> None:
+    """Add a connection to a client.
+
+    A connection with a PPPoE user and no --pppoe-password-stdin gets a password made for it,
+    shown in this command's output only (never again: write it down or give it to the CPE)."""
     from ispcube.services.network import connections
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         shown = connections.add_connection(uow, rt, code, _connection_values(
-            router, ip, mac, pppoe_user, plan, cpe_kind, panel))
-    _shown(ctx, rt, shown, f"connection {shown['id']} added to client {shown['client']}", now)
+            router, ip, mac, pppoe_user, plan, cpe_kind, panel), _password(pppoe_password_stdin))
+    sentence = f"connection {shown['id']} added to client {shown['client']}"
+    _shown(ctx, rt, shown, _with_password(sentence, shown["new_pppoe_password"]), now)
 
 
 @connection_app.command("edit")
@@ -165,14 +183,20 @@ def connection_edit(ctx: typer.Context, ident: str = typer.Argument(..., metavar
                     router: Optional[str] = typer.Option(None, "--router", help="Router."),
                     ip: Optional[str] = IP, mac: Optional[str] = MAC, pppoe_user: Optional[str] = PPPOE,
                     plan: Optional[str] = PLAN, cpe_kind: Optional[str] = CPE,
-                    panel: Optional[str] = PANEL, now: bool = NOW) -> None:
-    """Change a connection; only the options given change (an empty value clears)."""
+                    panel: Optional[str] = PANEL, now: bool = NOW,
+                    pppoe_password_stdin: bool = PASSWORD_STDIN,
+                    new_pppoe_password: bool = typer.Option(
+                        False, "--new-pppoe-password",
+                        help="Make a new PPPoE password, shown in this command's output only.")) -> None:
+    """Change a connection; only the options given change (an empty value clears).
+
+    Clearing the PPPoE user clears its password too."""
     from ispcube.services.network import connections
     rt = state(ctx).runtime()
     with rt.uow() as uow:
         shown = connections.edit_connection(uow, rt, ident, _connection_values(
-            router, ip, mac, pppoe_user, plan, cpe_kind, panel))
-    _shown(ctx, rt, shown, f"connection {shown['id']} changed", now)
+            router, ip, mac, pppoe_user, plan, cpe_kind, panel), _password(pppoe_password_stdin, new_pppoe_password))
+    _shown(ctx, rt, shown, _with_password(f"connection {shown['id']} changed", shown["new_pppoe_password"]), now)
 
 
 @connection_app.command("list")

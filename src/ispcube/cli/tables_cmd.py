@@ -30,8 +30,9 @@ def _build(spec: Table) -> typer.Typer:
     def edit(ctx: typer.Context, key: str = typer.Argument(..., metavar=spec.key.upper(), help=key_help),
              **values: Optional[str]) -> None:
         from ispcube.services.admin import tables
-        with state(ctx).runtime().office_uow(f"change the {spec.title}") as uow:
-            row = tables.edit_row(uow, spec.noun, key, values)
+        rt = state(ctx).runtime()
+        with rt.office_uow(f"change the {spec.title}") as uow:
+            row = tables.edit_row(uow, rt, spec.noun, key, values)
         render_result(state(ctx), row, f"{spec.noun} {row[spec.key]} changed")
 
     def delete(ctx: typer.Context,

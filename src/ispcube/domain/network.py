@@ -1,4 +1,4 @@
-"""A connection's IP, MAC and PPPoE user (A4, R12): only what a router can be made to hold.
+"""A connection's IP, MAC, PPPoE user and password (A4, R12, S1): only what a router can be made to hold.
 
 Enforcement puts the IP in a MikroTik IPv4 address-list (`/ip/firewall/address-list`) and
 finds PPPoE users by name on the router or in FreeRADIUS; a value the router would refuse
@@ -19,6 +19,7 @@ _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}")
 # FreeRADIUS's SQL schema keeps user names in 64 characters (radusergroup, radacct); the same
 # limit on MikroTik keeps a connection movable between the two kinds of router.
 PPPOE_USER_MAX = 64
+PPPOE_PASSWORD_MAX = 100      # the width of connections.pppoe_password
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 _BROADCAST = ipaddress.ip_address("255.255.255.255")
 HOST_MAX = 253                # the longest DNS name
@@ -105,6 +106,20 @@ def parse_pppoe_user(text: str) -> str:
     if len(name) > PPPOE_USER_MAX:
         raise Invalid(f"{field} is longer than {PPPOE_USER_MAX} characters")
     return name
+
+
+def parse_pppoe_password(text: str) -> str:
+    """A PPPoE password as the router and RADIUS will hold it. A refusal never repeats the
+    value: it is a secret, and the sentence may land in a terminal's scrollback or a log."""
+    password = str(text)
+    if not password:
+        raise Invalid("connection pppoe-password is empty: give one line with the password")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in password):
+        raise Invalid("connection pppoe-password holds a control character (a tab or similar): "
+                      "a CPE cannot send it")
+    if len(password) > PPPOE_PASSWORD_MAX:
+        raise Invalid(f"connection pppoe-password is longer than {PPPOE_PASSWORD_MAX} characters")
+    return password
 
 
 CPE_KINDS = ("ubiquiti", "mikrotik", "other")

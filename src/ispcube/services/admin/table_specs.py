@@ -46,6 +46,11 @@ class Table:
     columns: tuple[Column, ...]
     used_by: tuple[UsedBy, ...] = field(default=())
     title: str = ""
+    # What the row as a whole must hold (its values by column, as they will be stored):
+    # raises Invalid, one sentence naming the row.
+    check: Callable[[dict[str, Any]], None] | None = None
+    # Columns whose change the routers must follow (S2): a change leaves provisioning tasks.
+    provisioned: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -97,6 +102,27 @@ def _pem_file(what: str, private: bool = False) -> Callable[[str], str]:
     return parse
 
 
+BURST = ("burst_down_kbps", "burst_up_kbps", "burst_seconds")
+
+
+def _plan_burst(plan: dict[str, Any]) -> None:
+    """A plan's burst (S1) is all three values or none, on a plan with both speeds, and lets a
+    connection go faster than the plan in both directions."""
+    given = [name for name in BURST if plan.get(name) is not None]
+    if not given:
+        return
+    name = quoted(plan["name"])
+    if len(given) < len(BURST):
+        raise Invalid(f"plan {name}: a burst needs --burst-down-kbps, --burst-up-kbps and --burst-seconds "
+                      "together (clear all three to remove it)")
+    for speed, burst, what in (("down_kbps", "burst_down_kbps", "download"), ("up_kbps", "burst_up_kbps", "upload")):
+        if not plan.get(speed):
+            raise Invalid(f"plan {name}: a burst needs the plan's {what} speed (--{speed.replace('_', '-')})")
+        if plan[burst] <= plan[speed]:
+            raise Invalid(f"plan {name}: the {what} burst {plan[burst]} kbit/s is not above the plan's "
+                          f"{what} speed {plan[speed]} kbit/s")
+
+
 _CLIENTS = lambda column: UsedBy("Client", column, "code", "client")  # noqa: E731
 
 TABLES: dict[str, Table] = {t.noun: t for t in [
@@ -143,7 +169,14 @@ TABLES: dict[str, Table] = {t.noun: t for t in [
         Column("up_kbps", "upload speed in kbit/s", _whole(0, 100_000_000, "upload speed")),
         Column("vat_rate", "VAT rate included in the price: 21, 10.5 or 27 (empty: setting tax.vat_rate)",
                vat_rate),
-    ), (_CLIENTS("plan_id"), UsedBy("Connection", "plan_id", "ip", "connection")), "service plans"),
+        Column("burst_down_kbps", "download burst in kbit/s, above the download speed (with the other two)",
+               _whole(1, 100_000_000, "download burst"), metavar="N"),
+        Column("burst_up_kbps", "upload burst in kbit/s, above the upload speed (with the other two)",
+               _whole(1, 100_000_000, "upload burst"), metavar="N"),
+        Column("burst_seconds", "seconds over which a burst is averaged, 1 to 3600 (with the other two)",
+               _whole(1, 3600, "burst time"), metavar="S"),
+    ), (_CLIENTS("plan_id"), UsedBy("Connection", "plan_id", "ip", "connection")), "service plans",
+        check=_plan_burst, provisioned=("name", "down_kbps", "up_kbps", *BURST)),
     Table("node", "Node", "name", (
         Column("name", "node name", _nonempty("node name"), required=True),
         Column("lat", "latitude", lambda t: parse_coordinate(t, field="latitude", limit=90)),

@@ -9,6 +9,7 @@ from ispcube.db.uow import UnitOfWork
 from ispcube.domain.text import one_line, quoted
 from ispcube.errors import Invalid, NotFound, Refused
 from ispcube.services.admin.config import local_formats
+from ispcube.services.admin.provision_queue import Clock, queue_for_plan
 from ispcube.services.admin.table_specs import Table, table
 
 
@@ -67,6 +68,8 @@ def add_row(uow: UnitOfWork, noun: str, raw: dict[str, str | None]) -> dict[str,
     values = _parse_values(uow, spec, raw)
     if noun == "company" and uow.session.scalars(select(func.count(m.Company.id))).one() >= 5:
         raise Refused("there are already 5 billing companies, the most ispcube keeps")
+    if spec.check is not None:
+        spec.check({c.name: values.get(c.name) for c in spec.columns})
     _check_unique(uow, spec, values)
     row = _model(spec.model)(**values)
     uow.session.add(row)
@@ -80,7 +83,9 @@ def list_rows(uow: UnitOfWork, noun: str) -> list[dict[str, Any]]:
     return [row_dict(spec, row) for row in rows]
 
 
-def edit_row(uow: UnitOfWork, noun: str, key: str, raw: dict[str, str | None]) -> dict[str, Any]:
+def edit_row(uow: UnitOfWork, rt: Clock, noun: str, key: str, raw: dict[str, str | None]) -> dict[str, Any]:
+    """Change the row KEY of NOUN; a change the routers must follow (a plan's name, speeds or
+    burst) leaves a provisioning task for every connection on it, in the same transaction (S2)."""
     spec = table(noun)
     row = _find(uow, spec, key)
     values = _parse_values(uow, spec, raw)
@@ -89,9 +94,14 @@ def edit_row(uow: UnitOfWork, noun: str, key: str, raw: dict[str, str | None]) -
             raise Invalid(f"{noun} {column.name.replace('_', '-')} must not be empty")
     if noun == "operator" and row.name == "system" and values.get("name", "system") != "system":
         raise Refused("operator 'system' is built in (scheduled jobs act as it) and cannot be renamed")
+    if spec.check is not None:
+        spec.check({c.name: values.get(c.name, getattr(row, c.name)) for c in spec.columns})
     _check_unique(uow, spec, values, exclude_id=row.id)
+    moved = [name for name, value in values.items() if name in spec.provisioned and getattr(row, name) != value]
     for name, value in values.items():
         setattr(row, name, value)
+    if moved and noun == "plan":
+        queue_for_plan(uow, rt, row.id)
     uow.commit()
     return row_dict(spec, row)
 

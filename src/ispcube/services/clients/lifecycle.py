@@ -14,6 +14,7 @@ from ispcube.domain.codes import format_code
 from ispcube.domain.text import fold, normalise_address, quoted
 from ispcube.errors import Duplicate, Invalid, NotFound, Refused
 from ispcube.services.admin import config
+from ispcube.services.admin.provision_queue import queue_for_client
 from ispcube.services.clients import log as events
 from ispcube.services.clients.fields import FieldError, Refs, parse_fields
 from ispcube.services.clients.views import client_dict, view_select
@@ -295,6 +296,7 @@ def delete_clients(rt: Runtime, codes: list[str]) -> list[tuple[str, str]]:
             client.previous_code, client.code, client.deleted = old, f"ZZ{client.id:08d}", True
             _refresh_derived(uow, client)
             events.log(uow, rt, client, "client.delete", f"client {old} deleted, now {client.code}")
+            queue_for_client(uow, rt, client.id, leaving=True)    # S2: its objects leave the routers
             done.append((old, client.code))
         uow.commit()
         return done
@@ -307,7 +309,10 @@ def recode_client(rt: Runtime, old: str, new: str) -> str:
         raise_first(errors)
         kind = "client.restore" if client.deleted else "client.recode"
         client.deleted = False
-        _move_code(uow, rt, client, values["code"], kind)
+        moved = _move_code(uow, rt, client, values["code"], kind)
+        if moved or kind == "client.restore":
+            # S2: restored, its objects are made again; recoded, they carry the new code.
+            queue_for_client(uow, rt, client.id, leaving=False)
         uow.commit()
         return client.code
 
@@ -322,11 +327,13 @@ def restore_client(rt: Runtime, zz_code: str, new_code: str | None = None) -> st
         raise_first(errors)
         client.deleted = False
         _move_code(uow, rt, client, values["code"], "client.restore")
+        queue_for_client(uow, rt, client.id, leaving=False)    # S2: its objects are made again
         uow.commit()
         return client.code
 
 
-def _move_code(uow: UnitOfWork, rt: Runtime, client: m.Client, new: str, kind: str) -> None:
+def _move_code(uow: UnitOfWork, rt: Runtime, client: m.Client, new: str, kind: str) -> bool:
+    """Give CLIENT the code NEW; whether its code changed."""
     holder = uow.session.scalar(select(m.Client.code).where(m.Client.code == new, m.Client.id != client.id))
     if holder:
         raise Refused(f"client code '{new}' is already in use"
@@ -336,6 +343,7 @@ def _move_code(uow: UnitOfWork, rt: Runtime, client: m.Client, new: str, kind: s
         client.previous_code, client.code = old, new
     _refresh_derived(uow, client)
     events.log(uow, rt, client, kind, f"code {old} -> {new}")
+    return old != new
 
 
 def set_tickets(rt: Runtime, codes: list[str], blocked: bool, message: str | None) -> int:

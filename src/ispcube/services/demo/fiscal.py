@@ -43,9 +43,9 @@ def fiscal_tour(rt: Runtime, folder: Path) -> Generator[str, None, None]:
         cuit = int("".join(c for c in tax_id or "" if c.isdigit()))
         cert, key = _company_files(folder, authority, number, cuit, moment)
         with rt.uow() as uow:
-            tables.edit_row(uow, "company", str(number), {"point_of_sale": str(POINT_OF_SALE), "afip_cert": str(cert),
-                                                           "afip_key": str(key), "activity_start": "2015-03-01",
-                                                           "gross_income": f"901-{number:06d}-0"})
+            tables.edit_row(uow, rt, "company", str(number), {
+                "point_of_sale": str(POINT_OF_SALE), "afip_cert": str(cert), "afip_key": str(key),
+                "activity_start": "2015-03-01", "gross_income": f"901-{number:06d}-0"})
     with AfipSimulator([authority[0]], clock=utc) as afip:
         with rt.uow() as uow:
             config.set_setting(uow, "afip.wsaa_url", afip.wsaa_url)

@@ -4,8 +4,16 @@ One IP and one PPPoE user per router at a time (the database's unique indexes ho
 two commands add connections at once); IPs, MACs and PPPoE users are validated (domain/network.py)
 and stored in one spelling.
 Every change is written to the client's log: it changes what the routers must hold.
+
+A connection's PPPoE password (S1) is given on stdin, or made here when a connection is added
+with a PPPoE user and none (`connection edit --new-pppoe-password` makes a new one): a made one
+is returned once, for the command to show, and never again; listings, the log and errors say
+only that it was set or changed. Every change a router must follow leaves a provisioning task
+in the change's own transaction (S2, services/admin/provision_queue.py): the connection's, and
+a removal of what it leaves behind when it moves to another router or its names change.
 """
 
+from dataclasses import dataclass
 from typing import TypedDict
 
 from sqlalchemy import select
@@ -15,11 +23,14 @@ from sqlalchemy.orm import aliased
 from ispcube.adapters.drivers import kind_of
 from ispcube.db import models as m
 from ispcube.db.uow import UnitOfWork
+from ispcube.domain import network as rules
 from ispcube.domain.network import Lacks, connection_lacks, parse_cpe_kind, parse_ip, parse_mac, parse_pppoe_user
 from ispcube.domain.numbers import parse_id
 from ispcube.errors import Invalid, NotFound, Refused
+from ispcube.services.admin.provision_queue import queue_provision, queue_removal
 from ispcube.services.clients import log as events
 from ispcube.services.clients.lifecycle import find_client
+from ispcube.services.clients.webpass import random_password
 from ispcube.services.network.routers import find_router
 from ispcube.services.process.runtime import require_office
 
@@ -35,6 +46,21 @@ class ConnectionShown(TypedDict):
     plan: str | None
     cpe_kind: str | None
     panel: str | None                # the router whose panel redirects it, if another
+
+
+class ConnectionChanged(ConnectionShown):
+    """What `connection add|edit` show: the connection, and the PPPoE password made for it by
+    this command (None when none was made): the only time it is ever shown."""
+    new_pppoe_password: str | None
+
+
+@dataclass(frozen=True)
+class Password:
+    """What a command asks of a connection's PPPoE password: GIVEN (read from stdin), or a new
+    one made here (NEW); neither leaves it as it is (on `connection add`: made when the
+    connection has a PPPoE user)."""
+    given: str | None = None
+    new: bool = False
 
 
 def _plan_id(uow: UnitOfWork, name: str) -> int:
@@ -107,7 +133,8 @@ def taken_on_router(exc: Exception) -> str:
     return "the PPPoE user" if "pppoe" in text else "the IP" if "ip" in text else "a value"
 
 
-def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]) -> ConnectionShown:
+def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None],
+                   password: Password = Password()) -> ConnectionChanged:
     require_office(rt.actor(uow), "change connections")
     client = find_client(uow, code, rt.actor(uow))
     if client.deleted:
@@ -118,11 +145,35 @@ def add_connection(uow: UnitOfWork, rt, code: str, values: dict[str, str | None]
     conn = m.Connection(client_id=client.id)
     _set(uow, conn, values)
     _check(uow, conn)
+    made = _set_password(conn, password if password.given is not None or not conn.pppoe_user
+                         else Password(new=True))
     uow.session.add(conn)
     _flush_taken(uow, conn)
-    events.log(uow, rt, client, "connection.add", f"connection {conn.id} added: {_describe(uow, conn)}")
+    told = "; password set" if conn.pppoe_password else ""
+    events.log(uow, rt, client, "connection.add", f"connection {conn.id} added: {_describe(uow, conn)}{told}")
+    queue_provision(uow, rt, [conn.id])
     uow.commit()
-    return connection_dict(uow, conn)
+    return {**connection_dict(uow, conn), "new_pppoe_password": made}
+
+
+def _set_password(conn: m.Connection, password: Password) -> str | None:
+    """Store the password PASSWORD asks for; the one made here, if any. A connection without
+    a PPPoE user has no password (clearing the user clears it)."""
+    if password.given is not None and password.new:
+        raise Invalid("give the PPPoE password on stdin or ask for a new one, not both")
+    wanted = password.given is not None or password.new
+    if not conn.pppoe_user:
+        if wanted:
+            raise Invalid("connection pppoe-password needs a --pppoe-user: only a PPPoE login has a password")
+        conn.pppoe_password = None
+        return None
+    if password.given is not None:
+        conn.pppoe_password = rules.parse_pppoe_password(password.given)
+        return None
+    if password.new:
+        conn.pppoe_password = random_password()
+        return conn.pppoe_password
+    return None
 
 
 def find_connection(uow: UnitOfWork, ident: str) -> m.Connection:
@@ -135,19 +186,41 @@ def find_connection(uow: UnitOfWork, ident: str) -> m.Connection:
     return conn
 
 
-def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | None]) -> ConnectionShown:
+# What a router holds of a connection: a change of any of these leaves a provisioning task.
+PROVISIONED = ("router_id", "ip", "pppoe_user", "plan_id", "pppoe_password")
+
+
+def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | None],
+                    password: Password = Password()) -> ConnectionChanged:
     require_office(rt.actor(uow), "change connections")
     conn = find_connection(uow, ident)
     client = uow.session.get_one(m.Client, conn.client_id)
     before = _describe(uow, conn)
+    held = {name: getattr(conn, name) for name in PROVISIONED}
     with uow.session.no_autoflush:   # the change is checked before the unique indexes see it
         _set(uow, conn, values)
         _check(uow, conn)
+        made = _set_password(conn, password)
     _flush_taken(uow, conn)
+    after = _describe(uow, conn)
+    told = _password_change(held["pppoe_password"], conn.pppoe_password)
+    moved = f"{before} -> {after}" if before != after or not told else ""
     events.log(uow, rt, client, "connection.edit",
-               f"connection {conn.id} changed: {before} -> {_describe(uow, conn)}")
+               f"connection {conn.id} changed: " + "; ".join(x for x in (moved, told) if x))
+    if not client.deleted and any(getattr(conn, name) != value for name, value in held.items()):
+        if (conn.router_id, conn.ip, conn.pppoe_user) != (held["router_id"], held["ip"], held["pppoe_user"]):
+            # Moved, or its names changed: what the old ones name on the old router goes.
+            queue_removal(uow, rt, [(held["router_id"], client.id, held["ip"], held["pppoe_user"])])
+        queue_provision(uow, rt, [conn.id])
     uow.commit()
-    return connection_dict(uow, conn)
+    return {**connection_dict(uow, conn), "new_pppoe_password": made}
+
+
+def _password_change(before: str | None, after: str | None) -> str:
+    """What the client log says of a password change: never the password."""
+    if before == after:
+        return ""
+    return "password set" if before is None else "password cleared" if after is None else "password changed"
 
 
 def delete_connection(uow: UnitOfWork, rt, ident: str) -> None:
@@ -155,6 +228,8 @@ def delete_connection(uow: UnitOfWork, rt, ident: str) -> None:
     conn = find_connection(uow, ident)
     client = uow.session.get_one(m.Client, conn.client_id)
     events.log(uow, rt, client, "connection.delete", f"connection {conn.id} deleted: {_describe(uow, conn)}")
+    if not client.deleted:    # a deleted client's objects were queued for removal when it was deleted
+        queue_removal(uow, rt, [(conn.router_id, client.id, conn.ip, conn.pppoe_user)])
     uow.session.delete(conn)
     uow.commit()
 

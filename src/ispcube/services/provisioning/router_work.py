@@ -30,11 +30,10 @@ from ispcube.db.uow import UnitOfWork
 from ispcube.domain.provisioning import MARK, Diff, Held, Line, ObjectKind, Op, Verb, Wanted, diff, wanted_objects
 from ispcube.domain.terms import Action, JobName, Mode, TaskStatus
 from ispcube.errors import RouterError
-from ispcube.services.admin import config
+from ispcube.services.admin import config, provision_queue
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import router_lock as locks, tasks
 from ispcube.services.enforcement.outcomes import RouterRow, RouterStatus
-from ispcube.services.network import provision_queue
 from ispcube.services.network.routers import config_of
 from ispcube.services.provisioning import lines as db
 from ispcube.services.provisioning.lines import Unit

@@ -12,12 +12,16 @@ writes to replay. Tasks live in `router_tasks` under the job `provision`:
   deleted, moved away, or its client deleted) must be removed.
 
 Set-based: one statement for any number of connections.
+
+It sits in `services/admin`, the lowest package of services, because changes made below the
+network package write tasks too: a plan's speed (the maintenance tables) and a client's
+deletion and restoration (`services/clients`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Iterable
+from datetime import date, datetime, timedelta
+from typing import Iterable, Protocol
 
 from sqlalchemy import bindparam, insert, select, text, update
 
@@ -28,13 +32,17 @@ from ispcube.db.upsert import insert_on_conflict
 from ispcube.domain.terms import Action, JobName, TaskStatus
 from ispcube.services.admin import config
 
-if TYPE_CHECKING:
-    from ispcube.services.process.runtime import Runtime
-
 TASKS = RouterTask.__table__
 
 
-def _window(uow: UnitOfWork, rt: "Runtime") -> dict:
+class Clock(Protocol):
+    """What the queue asks of the runtime (services/process/runtime.py, a package above this
+    one): the moment and the day a task is made on."""
+    def now(self) -> datetime: ...
+    def today(self) -> date: ...
+
+
+def _window(uow: UnitOfWork, rt: Clock) -> dict:
     now = rt.now()
     today = rt.today()
     return {"job": JobName.PROVISION.value, "status": TaskStatus.OPEN.value, "attempts": 0, "last_error": None,
@@ -46,7 +54,7 @@ def _label(ip: str | None, pppoe_user: str | None) -> str:
     return " ".join(x for x in (ip, pppoe_user and f"pppoe:{pppoe_user}") if x)[:160]
 
 
-def queue_provision(uow: UnitOfWork, rt: "Runtime", connection_ids: Iterable[int], origin: str = "manual") -> int:
+def queue_provision(uow: UnitOfWork, rt: Clock, connection_ids: Iterable[int], origin: str = "manual") -> int:
     """Open a `provision` task for each connection of CONNECTION_IDS on its current router
     (an open one is moved to that router and kept); the number of connections."""
     ids = sorted(set(connection_ids))
@@ -72,7 +80,7 @@ def queue_provision(uow: UnitOfWork, rt: "Runtime", connection_ids: Iterable[int
     return len(rows)
 
 
-def queue_removal(uow: UnitOfWork, rt: "Runtime", leaving: Iterable[tuple[int, int, str | None, str | None]],
+def queue_removal(uow: UnitOfWork, rt: Clock, leaving: Iterable[tuple[int, int, str | None, str | None]],
                   origin: str = "manual") -> int:
     """Open a `deprovision` task for each (router id, client id, ip, pppoe user) in LEAVING:
     a connection gone from that router. Call before the connection row changes or goes."""
@@ -86,7 +94,7 @@ def queue_removal(uow: UnitOfWork, rt: "Runtime", leaving: Iterable[tuple[int, i
     return len(rows)
 
 
-def queue_for_plan(uow: UnitOfWork, rt: "Runtime", plan_id: int) -> int:
+def queue_for_plan(uow: UnitOfWork, rt: Clock, plan_id: int) -> int:
     """A plan's speed changed: every connection on it (of clients not deleted) is provisioned again."""
     ids = uow.session.scalars(
         select(m.Connection.id).join(m.Client, m.Client.id == m.Connection.client_id)
@@ -94,7 +102,7 @@ def queue_for_plan(uow: UnitOfWork, rt: "Runtime", plan_id: int) -> int:
     return queue_provision(uow, rt, ids, origin="plan")
 
 
-def queue_for_client(uow: UnitOfWork, rt: "Runtime", client_id: int, leaving: bool) -> int:
+def queue_for_client(uow: UnitOfWork, rt: Clock, client_id: int, leaving: bool) -> int:
     """A client deleted (LEAVING: its connections' objects are removed) or restored (made again)."""
     conns = uow.session.execute(
         select(m.Connection.id, m.Connection.router_id, m.Connection.ip, m.Connection.pppoe_user)

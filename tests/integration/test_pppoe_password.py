@@ -147,3 +147,51 @@ def test_the_password_is_never_shown_again(net, tmp_path):
     assert stored(net, int(conn)) == password
     log_text = json.dumps(net.json("client", "log", "A1"))
     assert password not in log_text and given not in log_text and "password set" in log_text
+
+
+def test_import_takes_the_password_column_and_never_shows_it(net, tmp_path):
+    net.ok("client", "add", "--code", "B2", "--name", "Beto", "--address", "Calle 2")
+    file = tmp_path / "conns.csv"
+    file.write_text("cliente,router,ip,usuario_pppoe,contraseña\n"
+                    "A1,core,10.0.0.5,ana,Vieja-Del-CPE 1\n"
+                    "B2,nas,,beto,\n", encoding="utf-8")
+    net.ok("connection", "import", str(file))
+    ids = {c["pppoe_user"]: c["id"] for c in net.json("connection", "list")}
+    assert stored(net, ids["ana"]) == "Vieja-Del-CPE 1"
+    assert stored(net, ids["beto"]) is None           # no password made: the CPE keeps its own
+    assert log(net) == ["import of conns.csv: connection added (line 2): router core, 10.0.0.5, pppoe ana; "
+                        "password set"]
+    file.write_text("client,router,ip,pppoe_password\nA1,core,10.0.0.5,Nueva-2\n", encoding="utf-8")
+    net.ok("connection", "import", str(file), "--update")
+    assert stored(net, ids["ana"]) == "Nueva-2"
+    assert log(net)[-1] == ("import of conns.csv: connection 1 changed (line 2): router core, 10.0.0.5, pppoe ana "
+                            "-> router core, 10.0.0.5, pppoe ana; password changed")
+    for text, found in ((json.dumps(net.json("client", "log", "A1")), "Nueva-2"),
+                        (net.ok("--format", "csv", "connection", "list").stdout, "Vieja")):
+        assert found not in text
+
+
+@pytest.mark.parametrize("cell, reason", [
+    ("Con\ttab", "holds a control character"),
+    ("x" * 101, "is longer than 100 characters"),
+])
+def test_import_refuses_a_bad_password_without_showing_it(net, tmp_path, cell, reason):
+    file = tmp_path / "conns.csv"
+    file.write_text(f"client,router,ip,pppoe_user,password\nA1,core,10.0.0.5,ana,{cell}\n", encoding="utf-8")
+    report = tmp_path / "report.csv"
+    for args in ([], ["--report", str(report)]):
+        result = net("connection", "import", str(file), *args)
+        assert result.exit_code == 1
+        shown = result.stderr + (report.read_text(encoding="utf-8") if args else "")
+        assert "line 2, column password: value '***': " + reason in shown or \
+            ("2,password,***," in shown and reason in shown)
+        assert cell not in shown
+    assert net.json("connection", "list") == []
+
+
+def test_import_refuses_a_password_without_a_pppoe_user(net, tmp_path):
+    file = tmp_path / "conns.csv"
+    file.write_text("client,router,ip,clave\nA1,core,10.0.0.5,Clave-9\n", encoding="utf-8")
+    result = net("connection", "import", str(file))
+    assert result.exit_code == 1 and "Clave-9" not in result.stderr
+    assert "line 2, column clave: value '***': a PPPoE password needs a pppoe_user" in result.stderr

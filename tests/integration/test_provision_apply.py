@@ -103,6 +103,7 @@ def test_connection_add_now_makes_it_at_once_and_says_so(net):
 
 def test_connection_add_now_with_the_router_down_exits_3_and_leaves_a_task(net, runtime):
     cli, sim = net
+    cli.ok("provision")             # the task the first connection's add queued
     sim.stop()
     cli.ok("client", "add", "--code", "C3", "--name", "Carla", "--address", "Calle 3")
     result = cli("connection", "add", "C3", "--router", "r1", "--ip", "10.0.0.7", "--now")

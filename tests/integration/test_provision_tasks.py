@@ -168,3 +168,42 @@ def test_client_delete_restore_and_recode(net):
     _close_all(net)
     assert net("--yes", "client", "delete", "ZZ99").exit_code == 1
     assert opened(net) == []
+
+
+def test_connection_import_queues_every_row_added_or_changed(net, tmp_path):
+    kept = add(net, "A1", "--router", "core", "--ip", "10.0.0.9", "--pppoe-user", "ana9")
+    moved = add(net, "B2", "--router", "core", "--ip", "10.0.0.8")
+    _close_all(net)
+    new = tmp_path / "new.csv"
+    new.write_text("cliente,router,ip,usuario_pppoe,clave_pppoe,plan\n"
+                   "A1,core,10.0.0.5,ana,Clave-1,Basic\nB2,nas,,beto,,\n", encoding="utf-8")
+    net.ok("connection", "import", str(new), "--dry-run")
+    assert opened(net) == []
+    net.ok("connection", "import", str(new))
+    ids = {c["ip"] or c["pppoe_user"]: c["id"] for c in net.json("connection", "list")}
+    assert sorted(opened(net), key=str) == [
+        ("provision", "core", ids["10.0.0.5"], "A1", "10.0.0.5 pppoe:ana", "open", "import"),
+        ("provision", "nas", ids["beto"], "B2", "pppoe:beto", "open", "import")]
+    _close_all(net)
+    changed = tmp_path / "changed.csv"
+    changed.write_text("client,router,ip,mac,plan\n"
+                       "A1,core,10.0.0.9,04:18:D6:AA:01:09,\n"        # only a MAC: nothing for the router
+                       "A1,core,10.0.0.5,,Fast\n"                      # its plan
+                       "A1,core,10.0.0.8,,\n", encoding="utf-8")       # to another client: its names change
+    net.ok("connection", "import", str(changed), "--update")
+    assert sorted(opened(net), key=str) == sorted([
+        ("deprovision", "core", None, "B2", "10.0.0.8", "open", "import"),
+        ("provision", "core", ids["10.0.0.5"], "A1", "10.0.0.5 pppoe:ana", "open", "import"),
+        ("provision", "core", moved, "A1", "10.0.0.8", "open", "import")], key=str)
+    assert kept not in [t[2] for t in opened(net)]
+
+
+def test_a_refused_import_leaves_no_task(net, tmp_path):
+    _close_all(net)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("cliente,router,ip\nA1,core,10.0.0.5\nB2,core,10.0.0.300\n", encoding="utf-8")
+    assert net("connection", "import", str(bad)).exit_code == 1
+    assert tasks(net) == [] and net.json("connection", "list") == []
+    assert net("connection", "import", str(bad), "--skip-invalid").exit_code == 3
+    [conn] = net.json("connection", "list")
+    assert tasks(net) == [("provision", "core", conn["id"], "A1", "10.0.0.5", "open", "import")]

@@ -226,8 +226,10 @@ def connection_import(
 ) -> None:
     """Import connections from a file; every row is checked as `connection add` checks it.
 
-    Columns: client (code, cliente), router, ip, mac, pppoe_user (usuario_pppoe, pppoe), plan,
-    cpe_kind, panel; the file `connection list --format csv` writes is read back as it is.
+    Columns: client (code, cliente), router, ip, mac, pppoe_user (usuario_pppoe, pppoe),
+    pppoe_password (clave_pppoe, contraseña), plan, cpe_kind, panel; the file `connection list
+    --format csv` writes is read back as it is. A row without a password gets none made (the
+    CPE keeps its own: give it later with `connection edit --pppoe-password-stdin`).
     By default an invalid row means nothing is imported (exit 1). With --update, the columns
     present are set on the connections the file names (an empty cell clears the field).
     """

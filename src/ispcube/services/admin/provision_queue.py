@@ -11,7 +11,8 @@ writes to replay. Tasks live in `router_tasks` under the job `provision`:
 - `deprovision` (no connection: the row may be gone): what a connection left on a router (it was
   deleted, moved away, or its client deleted) must be removed.
 
-Set-based: one statement for any number of connections.
+Set-based: a statement for any number of connections (a read per 500 ids, so an import's
+thousands stay within the parameters a statement may carry).
 
 It sits in `services/admin`, the lowest package of services, because changes made below the
 network package write tasks too: a plan's speed (the maintenance tables) and a client's
@@ -26,6 +27,7 @@ from typing import Iterable, Protocol
 from sqlalchemy import bindparam, insert, select, text, update
 
 from ispcube.db import models as m
+from ispcube.db.chunks import chunks
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
 from ispcube.db.upsert import insert_on_conflict
@@ -60,9 +62,9 @@ def queue_provision(uow: UnitOfWork, rt: Clock, connection_ids: Iterable[int], o
     ids = sorted(set(connection_ids))
     if not ids:
         return 0
-    rows = uow.session.execute(
+    rows = [row for part in chunks(ids) for row in uow.session.execute(
         select(m.Connection.id, m.Connection.router_id, m.Connection.client_id, m.Connection.ip,
-               m.Connection.pppoe_user).where(m.Connection.id.in_(ids))).all()
+               m.Connection.pppoe_user).where(m.Connection.id.in_(part)))]
     if not rows:
         return 0
     uow.session.execute(

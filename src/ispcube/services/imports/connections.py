@@ -12,8 +12,17 @@ With --update, a row naming a stored connection (its router and IP; its router a
 user when the row has no IP) changes it: the columns present set their value (an empty cell
 clears it), the others stay. Without it such a row is refused.
 
+A PPPoE password column (pppoe_password, clave_pppoe, contrasena...) is optional: a row gives
+the password its CPE already uses, checked as `connection add --pppoe-password-stdin` checks it
+and never repeated in a problem. A row without one gets no password made: a migrated CPE keeps
+the one it has, and provisioning reports its connection as lacking one until it is given
+(`connection edit --pppoe-password-stdin`, or the file again with --update).
+
 Every client whose connections the import adds or changes gets one client-log entry
-saying what was added and changed, written in one batch once the import is accepted.
+saying what was added and changed (of a password, only that it was set or changed), written in
+one batch once the import is accepted, and every connection added, or changed in what its
+router holds, gets its provisioning task (S2; a move or new names also the removal of the old
+ones), in the import's transaction.
 """
 
 from collections import defaultdict
@@ -25,8 +34,10 @@ from sqlalchemy import Connection, bindparam, select, tuple_, update
 from ispcube.adapters.drivers import kind_of
 from ispcube.db import models as m
 from ispcube.db.bulk_insert import bulk_insert
+from ispcube.domain import network as rules
 from ispcube.domain.network import Lacks, connection_lacks, parse_cpe_kind, parse_ip, parse_mac, parse_pppoe_user
 from ispcube.errors import Invalid, IspcubeError, Refused
+from ispcube.services.admin.provision_queue import queue_provision, queue_removal
 from ispcube.services.clients.log import log_bulk
 from ispcube.services.imports.columns import ColumnMap, cell_text, check_shape, header_key, map_header
 from ispcube.services.imports.engine import ImportRun, TableImportOptions
@@ -37,10 +48,16 @@ CONNECTIONS = m.Connection.__table__
 CLIENTS = m.Client.__table__
 
 # The row's values, in the order workers send them back (see check_row).
-FIELDS = ("client", "router", "ip", "mac", "pppoe_user", "plan", "cpe_kind", "panel")
-CLIENT, ROUTER, IP, MAC, PPPOE, PLAN, CPE, PANEL = range(len(FIELDS))
+FIELDS = ("client", "router", "ip", "mac", "pppoe_user", "plan", "cpe_kind", "panel", "pppoe_password")
+CLIENT, ROUTER, IP, MAC, PPPOE, PLAN, CPE, PANEL, PASSWORD = range(len(FIELDS))
 # The stored column each field sets (client and routers by id).
-STORED = ("client_id", "router_id", "ip", "mac", "pppoe_user", "plan_id", "cpe_kind", "panel_router_id")
+STORED = ("client_id", "router_id", "ip", "mac", "pppoe_user", "plan_id", "cpe_kind", "panel_router_id",
+          "pppoe_password")
+# What a router holds of a connection: a change of any of these leaves a provisioning task, and
+# of the names (NAMED) the removal of the old ones too (a queue is named after the client).
+PROVISIONED = {"client_id", "router_id", "ip", "pppoe_user", "plan_id", "pppoe_password"}
+NAMED = ("client_id", "router_id", "ip", "pppoe_user")
+HIDDEN = "***"      # what a problem shows of a password
 ALIASES = {
     "code": "client", "codigo": "client", "cliente": "client", "client_code": "client",
     "codigo_cliente": "client", "nro_cliente": "client",
@@ -52,6 +69,9 @@ ALIASES = {
     "plan_name": "plan", "plan_de_servicio": "plan",
     "cpe": "cpe_kind", "tipo_cpe": "cpe_kind", "cpe_type": "cpe_kind",
     "panel_router": "panel", "panel_nas": "panel",
+    "password": "pppoe_password", "pppoe_pass": "pppoe_password", "clave": "pppoe_password",
+    "clave_pppoe": "pppoe_password", "contrasena": "pppoe_password", "contrasena_pppoe": "pppoe_password",
+    "password_pppoe": "pppoe_password",
 }
 # What `connection list` writes that an import does not set.
 READ_ONLY = {"id"}
@@ -64,7 +84,7 @@ def field_for(header: str) -> str | None:
 
 def map_columns(header: list[str]) -> ColumnMap:
     columns = map_header(header, field_for, READ_ONLY, "connection",
-                         "use client, router, ip, mac, pppoe_user, plan, cpe_kind, panel, "
+                         "use client, router, ip, mac, pppoe_user, plan, cpe_kind, panel, pppoe_password, "
                          "as `connection list --format csv` writes them, or cliente, usuario_pppoe")
     missing = [name for name in ("client", "router") if name not in columns.present]
     if missing:
@@ -94,6 +114,12 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None]) -> tuple:
     for index, name in columns.used:
         header = columns.headers[index]
         value = cells[index] if index < width else None
+        if name == "pppoe_password":
+            # Taken as it is (spaces count, an apostrophe too); a problem never shows it.
+            seen = len(problems)
+            values[PASSWORD] = _password(problems, header, value, ctx.mixed_encoding)
+            problems[seen:] = [(column, HIDDEN, reason) for column, _, reason in problems[seen:]]
+            continue
         if value and value[0] == "'":
             value = cell_text(value)
         if ctx.mixed_encoding and value is not None and has_bad_bytes(value):
@@ -113,6 +139,20 @@ def check_row(ctx: CheckContext, line: int, cells: list[str | None]) -> tuple:
         except Invalid as exc:
             problems.append((header, value, _reason(exc, value)))
     return line, problems or None, tuple(values)
+
+
+def _password(problems: list[tuple[str, str, str]], header: str, value: str | None, mixed: bool) -> str | None:
+    if not value:
+        return None
+    if mixed and has_bad_bytes(value):
+        problems.append((header, "", "is not valid UTF-8: this row was saved in another encoding than the rest "
+                                     "of the file (save the whole file as UTF-8)"))
+        return None
+    try:
+        return rules.parse_pppoe_password(value)
+    except Invalid as exc:
+        problems.append((header, "", str(exc).removeprefix("connection pppoe-password ")))
+        return None
 
 
 def _parse(ctx: CheckContext, name: str, value: str) -> Any:
@@ -248,6 +288,8 @@ class ConnectionImport(ImportRun):
         self.file_users: dict[tuple[int, str], int] = {}
         self.updating: dict[int, int] = {}          # stored connection id -> line changing it
         self.logged: dict[int, list[str]] = defaultdict(list)     # client id -> what happened
+        self.provisioned: list[int] = []    # stored connections changed in what their router holds
+        self.leaving: list[tuple[int, int, str | None, str | None]] = []   # their old names, to remove
 
     @classmethod
     def map_columns(cls, header: list[str], options: TableImportOptions) -> ColumnMap:
@@ -331,8 +373,11 @@ class ConnectionImport(ImportRun):
         if row.existing is None:
             return row.values
         present = self.columns.present
-        return [value if name in present else row.existing[STORED[i]]
-                for i, (name, value) in enumerate(zip(FIELDS, row.values, strict=True))]
+        merged = [value if name in present else row.existing[STORED[i]]
+                  for i, (name, value) in enumerate(zip(FIELDS, row.values, strict=True))]
+        if not merged[PPPOE]:
+            merged[PASSWORD] = None       # no PPPoE login, no password (as `connection edit`)
+        return merged
 
     def _check_whole(self, row: Row) -> None:
         """What `connection add` checks of the connection as a whole."""
@@ -345,6 +390,9 @@ class ConnectionImport(ImportRun):
         elif lacks == Lacks.PPPOE_USER:
             row.problems.append((self.column("pppoe_user"), merged[PPPOE] or "",
                                  f"a connection on RADIUS router {self.router_names[router]} needs a pppoe_user"))
+        if row.values[PASSWORD] and not merged[PPPOE]:
+            row.problems.append((self.column("pppoe_password"), HIDDEN,
+                                 "a PPPoE password needs a pppoe_user: only a PPPoE login has a password"))
 
     def _check_file(self, row: Row) -> None:
         merged = self._merged(row)
@@ -382,7 +430,8 @@ class ConnectionImport(ImportRun):
         if new:
             self.database.send(self.db.insert, [tuple(row.values) for row in new])
         for row in new:
-            self.logged[row.values[CLIENT]].append(f"added (line {row.line}): {self._describe(row.values)}")
+            told = "; password set" if row.values[PASSWORD] else ""
+            self.logged[row.values[CLIENT]].append(f"added (line {row.line}): {self._describe(row.values)}{told}")
         changes = []
         unchanged = 0
         for row in rows:
@@ -395,9 +444,16 @@ class ConnectionImport(ImportRun):
                 unchanged += 1
                 continue
             changes.append((stored["id"], changed))
+            if PROVISIONED & set(changed):
+                self.provisioned.append(stored["id"])
+            if set(NAMED) & set(changed):
+                self.leaving.append((stored["router_id"], stored["client_id"], stored["ip"], stored["pppoe_user"]))
             before = [stored[name] for name in STORED]
             message = (f"{stored['id']} changed (line {row.line}): "
                        f"{self._describe(before)} -> {self._describe(merged)}")
+            if "pppoe_password" in changed:
+                message += "; password " + ("set" if before[PASSWORD] is None else
+                                            "cleared" if merged[PASSWORD] is None else "changed")
             if stored["client_id"] != merged[CLIENT]:
                 message += f" (moved from client {stored['client_code']} to client {row.code})"
                 self.logged[stored["client_id"]].append(message)
@@ -407,12 +463,22 @@ class ConnectionImport(ImportRun):
         return len(new), len(changes), unchanged
 
     def finish(self) -> None:
+        self.database.send(self._queue_tasks)
         if not self.logged:
             return
         file = self.summary.file
         entries = [(client_id, "connection.import", f"import of {file}: connection " + "; connection ".join(done))
                    for client_id, done in self.logged.items()]
         self.database.send(log_bulk, self.db.conn, self.rt.now(), self.rt.operator, entries)
+
+    def _queue_tasks(self) -> None:
+        """The provisioning tasks of what the import added and changed (S2), set-based: every
+        connection stored after the import began is one of its rows (the job lock keeps other
+        imports out; a `connection add` meanwhile queued its own, which this one keeps)."""
+        c = CONNECTIONS.c
+        added = list(self.db.conn.scalars(select(c.id).where(c.id > self.db.before_id)))
+        queue_removal(self.uow, self.rt, self.leaving, origin="import")
+        queue_provision(self.uow, self.rt, added + self.provisioned, origin="import")
 
     def _describe(self, values: list[Any]) -> str:
         """As `connection add` logs a connection: router, IP, MAC, PPPoE user (and the rest)."""

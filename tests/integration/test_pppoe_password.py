@@ -195,3 +195,30 @@ def test_import_refuses_a_password_without_a_pppoe_user(net, tmp_path):
     result = net("connection", "import", str(file))
     assert result.exit_code == 1 and "Clave-9" not in result.stderr
     assert "line 2, column clave: value '***': a PPPoE password needs a pppoe_user" in result.stderr
+
+
+def test_provisioning_makes_the_password_and_never_prints_it(cli):
+    """The made password reaches the router's secret; provision's dry run, check and run, and
+    `connection add|edit --now`, say only that a password is set."""
+    from contextlib import ExitStack
+
+    from tests.support.network import add_mikrotik, start_simulators
+    with ExitStack() as stack:
+        sim = start_simulators(stack, 1)[0]
+        add_mikrotik(cli, "r1", sim)
+        cli.ok("plan", "add", "--name", "Basic", "--price", "100", "--down-kbps", "10000", "--up-kbps", "2000")
+        cli.ok("client", "add", "--code", "A1", "--name", "Ana", "--address", "Calle 1")
+        outputs = []
+        made = cli.json("connection", "add", "A1", "--router", "r1", "--pppoe-user", "ana", "--plan", "Basic")
+        password = made["new_pppoe_password"]
+        for args in (["provision", "--dry-run", "--all"], ["provision", "--check", "--all"], ["provision"],
+                     ["connection", "edit", str(made["id"]), "--plan", "", "--now"],
+                     ["connection", "add", "A1", "--router", "r1", "--pppoe-user", "ana2", "--now",
+                      "--pppoe-password-stdin"]):
+            for fmt in FORMATS:
+                result = cli("--format", fmt, *args, input="Dada-Por-Stdin-9\n")
+                outputs.append(result.stdout + result.stderr)
+        secrets = {s["name"]: s["password"] for s in sim.ppp_secrets()}
+        assert secrets["ana"] == password and secrets["ana2"] == "Dada-Por-Stdin-9"
+        assert any("ana" in text for text in outputs)
+        assert not [text for text in outputs if password in text or "Dada-Por-Stdin-9" in text]

@@ -12,8 +12,9 @@ are the services the commands call, each in its own thread with its own connecti
 
 Invariants after each pair: every balance is the sum of its entries; the statement line, the
 ledger-file payment and the Mercado Pago payment are posted once; the collection item is paid
-at most once; no client has two pending items; no PPPoE user or IP twice on a router; after a
-final enforce, an `enforce --check` finds no drift and no client who paid is cut.
+at most once; no client has two pending items; no PPPoE user or IP twice on a router; no
+invoice is credited by its fiscal notes beyond its total; after a final enforce, an `enforce
+--check` finds no drift and no client who paid is cut.
 """
 
 from contextlib import ExitStack, contextmanager
@@ -28,7 +29,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 
 from ispcube.domain.target2 import first_collection_day
 from ispcube.errors import Busy, PartialFailure
@@ -92,16 +93,20 @@ def _writers(files: dict[str, str], out: str):
         run_import(rt, files["ledger"], TableImportOptions(), LedgerImport)
 
     def billing(rt):
-        from ispcube.services.ledger.billing import run_billing
-        run_billing(rt, TODAY.strftime("%Y-%m"))
+        from ispcube.services.fiscal.billing import run_fiscal_billing
+        run_fiscal_billing(rt, TODAY.strftime("%Y-%m"))
 
     def enforce(rt):
         from ispcube.services.enforcement.enforce import run_enforce
         run_enforce(rt)
 
     def annul(rt):
-        from ispcube.services.ledger.statement import annul as annul_entry
+        from ispcube.services.fiscal.notes import annul_entry
         annul_entry(rt, files["annul"], "cargo duplicado")
+
+    def fiscal_credit(rt):
+        from ispcube.services.fiscal.notes import adjust_entry
+        adjust_entry(rt, "FIS", credit="10", debit=None, reason="corte", fiscal=True, invoice=files["invoice"])
 
     def cheque(rt):
         from ispcube.services.ledger.cheques import set_status
@@ -121,6 +126,7 @@ def _writers(files: dict[str, str], out: str):
             "collect settle": collect_settle, "stripe charge-due": charge_due,
             "payments fetch mercadopago": mercadopago_fetch, "ledger import": ledger_import,
             "billing run": billing, "enforce": enforce, "ledger annul": annul, "cheque set-status": cheque,
+            "ledger adjust --fiscal": fiscal_credit,
             "connection import": connection_import, "client import --update": client_import}
 
 
@@ -136,6 +142,10 @@ def _prepare(cli: Cli, sim, tmp_path, mercadopago: MercadoPagoSimulator) -> dict
         cli.ok("config", "set", key, value)
     add_mikrotik(cli, "core", sim)
     cli.ok("plan", "add", "--name", "Hogar", "--price", "30")
+    cli.ok("client", "add", "--code", "FIS", "--name", "Cliente FIS", "--address", "Calle 0", "--plan", "Hogar",
+           "--signup-date", "2025-01-01")
+    cli.ok("billing", "run", "--period", (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
+    [invoice] = cli.json("invoice", "list")                   # FIS's, numbered internally: the only one
     def sepa(mandate: str) -> tuple[str, ...]:
         return ("--payment-method", "sepa", "--iban", "ES9121000418450200051332", "--mandate-ref", mandate,
                 "--mandate-date", "2025-06-01")
@@ -167,7 +177,7 @@ def _prepare(cli: Cli, sim, tmp_path, mercadopago: MercadoPagoSimulator) -> dict
     mercadopago.add_payment(transaction_amount="100.00", currency="EUR", id_number="20345678",
                             at=datetime.now().astimezone() - timedelta(hours=1))
     return {**{k: str(v) for k, v in files.items()}, "annul": str(annul), "cheque": str(paid["cheques"][0]),
-            "mercadopago": mercadopago.url}
+            "mercadopago": mercadopago.url, "invoice": str(invoice["entry"])}
 
 
 @dataclass
@@ -414,6 +424,18 @@ def _invariants(url: str, pair) -> None:
                 assert twice == [], (pair, f"{column} twice on a router", twice)
     finally:
         engine.dispose()
+    _no_invoice_over_credited(url, pair)
+
+
+def _no_invoice_over_credited(url: str, pair) -> None:
+    from ispcube.db.engine import get_engine
+    from ispcube.db.fiscal_models import FiscalDocument
+    from ispcube.services.fiscal.corrected import remaining
+    from ispcube.services.process.runtime import Runtime
+    with Runtime(engine=get_engine(url)).uow() as uow:
+        invoices = uow.session.scalars(select(FiscalDocument).where(FiscalDocument.kind == "invoice")).all()
+        below = {invoice.entry_id: left for invoice in invoices if (left := remaining(uow, invoice)) < 0}
+    assert below == {}, (pair, "an invoice credited beyond its total", below)
 
 
 def _final_enforce(url: str, pair) -> None:

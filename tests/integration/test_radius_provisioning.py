@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, insert, select, text
 from ispcube.adapters.drivers import RouterConfig, driver_for
 from ispcube.adapters.radius_schema import METADATA, RADACCT, RADCHECK, RADREPLY, RADUSERGROUP
 from ispcube.domain.provisioning import Held, Line, ObjectKind, Op, Plan, Verb, diff, wanted_objects
+from ispcube.domain.terms import Service
 from ispcube.errors import RouterProtocolError, RouterUnreachable
 from tests.conftest import _pg_admin_engine
 from tests.support.freeradius import FreeRadius, require_freeradius
@@ -156,6 +157,29 @@ def test_a_user_is_made_changed_and_removed_and_a_second_pass_writes_nothing(rad
     assert [op.label for op in ops] == ["remove radius-user 'ana'"] and results == [None]
     assert radius_db.rows("ana") == []
     assert provision(radius_db, []) == ([], [])
+
+
+def test_a_held_clients_new_user_joins_enforces_group_and_nothing_after_touches_it(radius_db):
+    throttled = Line(1, "A1", None, "ana", "pw-ana", BASIC, Service.THROTTLED)
+    ops, results = provision(radius_db, [throttled, Line(2, "B2", None, "beto", "pw-beto", BASIC, Service.CUT)])
+    assert results == [None, None]
+    assert radius_db.rows("ana")[-2:] == [("radusergroup", "ispcube-basic", 10),
+                                          ("radusergroup", "ispcube-throttle", 0)]
+    assert radius_db.rows("beto")[-1] == ("radusergroup", "ispcube-cut", 0)
+    if radius_db.server is not None:                   # the cut group's reply, as enforce's cut gives it
+        radius_db.server.execute("INSERT INTO radgroupreply (groupname, attribute, op, value) "
+                                 "VALUES ('ispcube-cut', 'Mikrotik-Address-List', ':=', 'ispcube-cut')")
+        assert radius_db.server.radtest("beto", "pw-beto") == (True, {"Mikrotik-Rate-Limit": "10M/20M",
+                                                                      "Mikrotik-Address-List": "ispcube-cut"})
+    radius_db.execute("DELETE FROM radusergroup WHERE groupname = 'ispcube-throttle'")    # enforce restores ana
+    assert provision(radius_db, [throttled, Line(2, "B2", None, "beto", "pw-beto", BASIC)]) == ([], [])
+    assert ("radusergroup", "ispcube-throttle", 0) not in radius_db.rows("ana")
+    assert radius_db.rows("beto")[-1] == ("radusergroup", "ispcube-cut", 0)
+    with driver_for(radius_db.config) as driver:       # a state no group shows is refused, nothing written
+        [refused] = driver.apply_objects([Op(Verb.ADD, ObjectKind.RADIUS_USER, "eva",
+                                             {"Cleartext-Password": "x", "service": "active"})])
+    assert isinstance(refused, RouterProtocolError) and "service=active" in str(refused)
+    assert radius_db.rows("eva") == []
 
 
 def test_a_plan_change_reaches_the_live_session_by_coa(radius_db):

@@ -12,6 +12,7 @@ from ispcube.domain.provisioning import (
     same_rate,
     wanted_objects,
 )
+from ispcube.domain.terms import Service
 
 GOLD = Plan("gold", down_kbps=20000, up_kbps=5000)
 BURST = Plan("burst", down_kbps=10000, up_kbps=2000, burst_down_kbps=20000, burst_up_kbps=4000, burst_seconds=16)
@@ -97,3 +98,23 @@ def test_a_retried_radius_user_is_set_its_rate_again_so_its_coa_is_sent_again():
     assert (op.verb, op.name, dict(op.fields)) == (Verb.SET, "ana", {"Mikrotik-Rate-Limit": "5M/20M"})
     profile = wanted_objects("mikrotik", [Line(1, "C1", None, "ana", "pw", GOLD)])
     assert diff(profile, [Held(w.kind, w.name, dict(w.fields), marked=True) for w in profile], retried=[1]).ops == []
+
+
+def test_a_held_clients_new_object_starts_as_enforce_would_have_it_and_a_set_never_touches_that():
+    cut, throttled = (Line(1, "C1", None, "ana", "pw", GOLD, Service.CUT),
+                      Line(2, "C2", None, "bob", "pw2", GOLD, Service.THROTTLED))
+    adds = {op.name: dict(op.fields) for op in diff(wanted_objects("mikrotik", [cut, throttled]), []).ops}
+    assert adds["ana"]["disabled"] == "yes" and "disabled" not in adds["bob"]   # a throttle is by address
+    users = {op.name: dict(op.fields) for op in diff(wanted_objects("radius", [cut, throttled]), []).ops}
+    assert (users["ana"]["service"], users["bob"]["service"]) == ("cut", "throttled")
+    active = wanted_objects("radius", [Line(3, "C3", None, "eva", "pw3", GOLD)])
+    assert "service" not in diff(active, []).ops[0].fields
+    # once made, the state is enforce's: a restored secret, or a cut one, is no drift either way
+    for disabled in ("false", "true"):
+        held = [Held(ObjectKind.PROFILE, "ispcube-gold", {"rate-limit": "5M/20M"}, "*1"),
+                Held(ObjectKind.SECRET, "ana", {"service": "pppoe", "comment": "ispcube:C1", "profile": "ispcube-gold",
+                                                "password": "pw", "disabled": disabled}, "*2")]
+        assert diff(wanted_objects("mikrotik", [cut]), held).ops == []
+        assert diff(wanted_objects("mikrotik", [Line(1, "C1", None, "ana", "pw", GOLD)]), held).ops == []
+    # a line whose client's state changed is the same line: that change is enforce's to make
+    assert cut == Line(1, "C1", None, "ana", "pw", GOLD) and len({cut, Line(1, "C1", None, "ana", "pw", GOLD)}) == 1

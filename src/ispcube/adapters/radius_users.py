@@ -6,8 +6,11 @@ FreeRADIUS reads a user's own items, then its groups in ascending `priority`, st
 the first group unless that group's reply says `Fall-Through = Yes`; a group's `:=` reply item
 replaces the user's. The enforce groups `ispcube-cut` and `ispcube-throttle` (enforcement's,
 priority 0) therefore come before the plan group (`PLAN_PRIORITY`): a throttled user gets the
-throttle rate instead of its plan's, a cut user the cut group's reply. Provisioning never
-writes those groups, and a name found only there is no user. A removed user loses every row,
+throttle rate instead of its plan's, a cut user the cut group's reply. Provisioning writes
+those groups once only: a user added for a client whose service is held (the op's `service`,
+cut or throttled) joins the group enforce shows that state with, in the add's transaction, so
+it never logs in unrestricted; afterwards they are enforce's alone (a set never writes them),
+and a name found only there is no user. A removed user loses every row,
 its enforce groups too: with no password it is rejected, and a name given later to someone
 else starts clean (enforce marks it again if it must).
 
@@ -22,9 +25,12 @@ from sqlalchemy import Connection, and_, delete, insert, not_, or_, select
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST
 from ispcube.adapters.radius_schema import RADCHECK, RADREPLY, RADUSERGROUP
-from ispcube.domain.provisioning import NO_PLAN_GROUP, PREFIX, Held, ObjectKind, Op, Verb
+from ispcube.domain.provisioning import NO_PLAN_GROUP, PREFIX, SERVICE, Held, ObjectKind, Op, Verb
+from ispcube.domain.terms import Service
 
 ENFORCE_GROUPS = (CUT_LIST, THROTTLE_LIST)
+# The group enforce puts a user of each held state in (enforcement/states.py shows a state on one list).
+ENFORCE_GROUP_OF = {Service.CUT.value: CUT_LIST, Service.THROTTLED.value: THROTTLE_LIST}
 PLAN_PRIORITY = 10
 GROUP = "group"
 CHECK_ITEMS = ("Cleartext-Password",)
@@ -62,8 +68,13 @@ def read_users(conn: Connection) -> list[Held]:
 
 
 def unknown_fields(op: Op) -> list[str]:
-    """Fields of OP that are no RADIUS item ispcube provisions."""
-    return [name for name in op.fields if name not in (GROUP, *CHECK_ITEMS, *REPLY_ITEMS)]
+    """Fields of OP that are no RADIUS item ispcube provisions (an add's `service`, the state its
+    user starts in, must be a held one: cut or throttled)."""
+    known = (GROUP, *CHECK_ITEMS, *REPLY_ITEMS) + ((SERVICE,) if op.verb == Verb.ADD else ())
+    unknown = [name for name in op.fields if name not in known]
+    if SERVICE in known and SERVICE in op.fields and op.fields[SERVICE] not in ENFORCE_GROUP_OF:
+        unknown.append(f"{SERVICE}={op.fields[SERVICE]}")
+    return unknown
 
 
 def apply_user(conn: Connection, op: Op) -> None:
@@ -79,6 +90,9 @@ def apply_user(conn: Connection, op: Op) -> None:
 
 def _write_fields(conn: Connection, user: str, fields: Mapping[str, str]) -> None:
     for name, value in fields.items():
+        if name == SERVICE:
+            _join_enforce_group(conn, user, ENFORCE_GROUP_OF[value])
+            continue
         if name == GROUP:
             conn.execute(delete(RADUSERGROUP).where(RADUSERGROUP.c.username == user, _plan_groups()))
             if value:
@@ -88,6 +102,14 @@ def _write_fields(conn: Connection, user: str, fields: Mapping[str, str]) -> Non
         conn.execute(delete(table).where(table.c.username == user, table.c.attribute == name))
         if value:
             conn.execute(insert(table).values(username=user, attribute=name, op=":=", value=value))
+
+
+def _join_enforce_group(conn: Connection, user: str, group: str) -> None:
+    """USER in enforce's GROUP, as enforce puts it there (priority 0), unless it is already."""
+    there = conn.execute(select(RADUSERGROUP.c.id).where(RADUSERGROUP.c.username == user,
+                                                         RADUSERGROUP.c.groupname == group)).first()
+    if there is None:
+        conn.execute(insert(RADUSERGROUP).values(username=user, groupname=group, priority=0))
 
 
 def enforced_users(conn: Connection, users: list[str]) -> set[str]:

@@ -8,8 +8,12 @@ adopted (recorded in the database by `network adopt`). Anything else is foreign:
 listed by `provision --check`; a wanted object whose name a foreign one holds is a conflict,
 reported, never overwritten.
 
-Each object carries only the fields ispcube manages: a secret's `disabled` belongs to enforce
-(the cut), so provisioning neither sets it nor sees it as drift.
+Each object carries only the fields ispcube manages: a secret's `disabled` and a RADIUS user's
+enforce group belong to enforce (the cut, the throttle), so provisioning neither sets them nor
+sees them as drift. Only an object made new starts in the state enforce would give it
+(`Wanted.on_add`): a cut client's new secret is made disabled, a cut or throttled client's new
+RADIUS user joins enforce's group in the same write, so no new login works, even for a moment,
+that enforce has to close afterwards; from then on that state is enforce's alone.
 
 Speeds are kilobits per second in the database; on the router a rate pair is `upload/download`
 (RouterOS's rx/tx seen from the router, the order of PPP `rate-limit`, a simple queue's
@@ -24,12 +28,17 @@ from enum import StrEnum
 import re
 from typing import Iterable, Mapping
 
+from ispcube.domain.terms import Service
+
 PREFIX = "ispcube-"            # names of the profiles and queues ispcube makes
 MARK = "ispcube:"              # comment of the secrets and queues ispcube makes: "ispcube:<code>"
 DEFAULT_PROFILE = "default"    # a PPPoE connection without a plan gets the router's default profile
 
 
 NO_PLAN_GROUP = "ispcube"      # RADIUS group of ispcube's users that have no plan
+# The field of a new RADIUS user that names its client's service state when it is held (cut or
+# throttled): the driver puts the user in the group enforce shows that state with.
+SERVICE = "service"
 
 
 class ObjectKind(StrEnum):
@@ -65,6 +74,9 @@ class Line:
     pppoe_user: str | None
     password: str | None = field(default=None, repr=False)
     plan: Plan | None = None
+    # The client's service state: it shapes only a new object (Wanted.on_add), and a change of
+    # it is enforce's to make, so two readings differing only here are the same line.
+    service: Service = field(default=Service.ACTIVE, compare=False)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,9 @@ class Wanted:
     fields: Mapping[str, str]
     connection_id: int | None = None     # None: a plan's profile, shared by its connections
     client_code: str | None = None
+    # Fields an add carries besides FIELDS, never compared nor set afterwards: the state
+    # enforce would give a new object (a cut client's secret disabled), which is enforce's to change.
+    on_add: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -235,7 +250,9 @@ def wanted_objects(kind: str, lines: Iterable[Line]) -> list[Wanted]:
                 name = profile_name(line.plan)
                 profiles.setdefault(name, Wanted(ObjectKind.PROFILE, name, {"rate-limit": limit}))
                 fields["profile"] = name
-            wanted.append(Wanted(ObjectKind.SECRET, line.pppoe_user, fields, line.connection_id, line.client_code))
+            held = {"disabled": "yes"} if line.service == Service.CUT else {}
+            wanted.append(Wanted(ObjectKind.SECRET, line.pppoe_user, fields, line.connection_id, line.client_code,
+                                 held))
         elif line.ip and line.plan is not None and (limit := rate_limit(line.plan)) is not None:
             name = queue_name(line.client_code, line.connection_id, ip_only[line.client_code] == 1)
             wanted.append(Wanted(ObjectKind.QUEUE, name,
@@ -257,7 +274,8 @@ def _radius_user(line: Line) -> Wanted | None:
         fields["group"] = profile_name(line.plan)
         if (limit := rate_limit(line.plan)) is not None:
             fields["Mikrotik-Rate-Limit"] = limit
-    return Wanted(ObjectKind.RADIUS_USER, line.pppoe_user, fields, line.connection_id, line.client_code)
+    held = {SERVICE: str(line.service)} if line.service != Service.ACTIVE else {}
+    return Wanted(ObjectKind.RADIUS_USER, line.pppoe_user, fields, line.connection_id, line.client_code, held)
 
 
 # -- bringing a router there
@@ -289,7 +307,7 @@ def diff(wanted: Iterable[Wanted], held: Iterable[Held], adopted: Iterable[tuple
                     ("password" if want.kind == ObjectKind.SECRET else "Cleartext-Password") not in want.fields:
                 result.missing_password.append(want)
                 continue
-            adds.append(Op(Verb.ADD, want.kind, want.name, dict(want.fields), None,
+            adds.append(Op(Verb.ADD, want.kind, want.name, {**want.fields, **want.on_add}, None,
                            want.connection_id, want.client_code))
             continue
         if not owned(have, adopted):

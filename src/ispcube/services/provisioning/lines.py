@@ -19,6 +19,7 @@ from ispcube.db.chunks import chunks
 from ispcube.db.network_models import AdoptedObject
 from ispcube.db.uow import UnitOfWork
 from ispcube.domain.provisioning import Line, Plan
+from ispcube.domain.terms import Service
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,12 @@ def sharing(uow: UnitOfWork, router: m.Router, own_db_url: str) -> Unit:
 
 
 def load_lines(uow: UnitOfWork, router_ids: list[int]) -> tuple[list[Line], dict[str, int]]:
-    """The connections on ROUTER_IDS of clients not deleted, with their plan and password; and
+    """The connections on ROUTER_IDS of clients not deleted, with their plan, password and their
+    client's service state; and
     {code: client id} of their clients."""
     rows = uow.session.execute(
-        select(m.Connection.id, m.Client.id.label("client_id"), m.Client.code, m.Connection.ip, m.Connection.pppoe_user,
+        select(m.Connection.id, m.Client.id.label("client_id"), m.Client.code, m.Client.service, m.Connection.ip,
+               m.Connection.pppoe_user,
                m.Connection.pppoe_password, m.Plan.name, m.Plan.down_kbps, m.Plan.up_kbps,
                m.Plan.burst_down_kbps, m.Plan.burst_up_kbps, m.Plan.burst_seconds)
         .join(m.Client, m.Client.id == m.Connection.client_id)
@@ -71,7 +74,7 @@ def load_lines(uow: UnitOfWork, router_ids: list[int]) -> tuple[list[Line], dict
         .order_by(m.Connection.id)).all()
     lines = [Line(r.id, r.code, r.ip, r.pppoe_user, r.pppoe_password,
                   Plan(r.name, r.down_kbps, r.up_kbps, r.burst_down_kbps, r.burst_up_kbps, r.burst_seconds)
-                  if r.name is not None else None)
+                  if r.name is not None else None, Service(r.service))
              for r in rows]
     return lines, {r.code: r.client_id for r in rows}
 

@@ -153,6 +153,32 @@ def test_the_none_driver_numbers_notes_in_series_of_their_own(cli):
     assert cli.json("client", "show", "B1")["balance"] == "0.00"
 
 
+def test_a_debit_note_is_not_annulled_once_later_credits_took_what_it_added(cli, runtime):
+    cli.ok("plan", "add", "--name", "Hogar", "--price", "18900")
+    cli.ok("company", "add", "--number", "1", "--name", "Red Sur SRL", "--point-of-sale", "2")
+    cli.ok("client", "add", "--code", "B1", "--name", "Beto", "--plan", "Hogar", "--company", "1",
+           "--signup-date", "2026-01-01")
+    cli.ok("billing", "run", "--period", "2026-11")
+    debit = str(cli.json("ledger", "adjust", "B1", "--debit", "1000", "--fiscal", "--reason", "visita")["entry"])
+    credit = str(cli.json("ledger", "adjust", "B1", "--credit", "19900", "--fiscal", "--reason", "baja")["entry"])
+    before = counts(runtime)
+    refused = cli("ledger", "annul", debit, "--reason", "mal cargada")
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"ispcube: entry {debit} is a debit note of invoice B 00002-00000001 whose credit notes leave only 0.00 of "
+        "it: the credit note of 1000.00 that would cancel it credits more than was invoiced (annul a credit note "
+        "of that invoice first)\n")
+    assert counts(runtime) == before and cli.json("client", "show", "B1")["balance"] == "0.00"
+    cli.ok("ledger", "annul", credit, "--reason", "baja anulada")           # an ND cancels the NC: 19900 remain
+    cli.ok("ledger", "annul", debit, "--reason", "mal cargada")             # now an NC of 1000 may cancel the ND
+    notes = [(r["kind"], r["total"], r["associated"]) for r in cli.json("invoice", "list") if r["kind"] != "invoice"]
+    assert notes == [("debit-note", "1000.00", "invoice B 00002-00000001"),
+                     ("credit-note", "19900.00", "invoice B 00002-00000001"),
+                     ("debit-note", "19900.00", "credit-note B 00002-00000001"),
+                     ("credit-note", "1000.00", "debit-note B 00002-00000001")]
+    assert cli.json("client", "show", "B1")["balance"] == "18900.00"
+
+
 def test_a_letter_c_note_carries_no_vat(cli):
     cli.ok("plan", "add", "--name", "Hogar", "--price", "18900", "--vat-rate", "10.5")
     cli.ok("company", "add", "--number", "2", "--name", "Ana Pérez", "--vat-condition", "monotributo",

@@ -7,7 +7,9 @@
   remains is credited). A note is cancelled by the opposite note, associated with it. A draft
   AFIP never saw becomes `void`: there is nothing to cancel. A document in flight (its
   authorization asked, the answer not recorded) cannot be annulled until `invoice authorize`
-  has settled it: it may hold a CAE already.
+  has settled it: it may hold a CAE already. A debit note is not annulled while later credit
+  notes leave less of its invoice than the debit note added: its cancelling credit note would
+  credit more than was invoiced.
 - `ledger adjust CODE --credit|--debit AMOUNT --fiscal [--invoice ENTRY]` posts the CX or DX
   and, beside it, a credit or debit note of the invoice's letter associated with it, the
   amount split into net and VAT at the invoice's rate. Without `--invoice` the note corrects
@@ -117,6 +119,8 @@ def cancel_document(uow: UnitOfWork, entry: LedgerEntry, reversal_id: int) -> No
     if document.status == FiscalStatus.DRAFT:
         document.status = FiscalStatus.VOID
         return
+    if kind is DocumentKind.DEBIT_NOTE:
+        _refuse_over_credit(uow, entry, document)
     if kind is DocumentKind.INVOICE:
         standing = notes_in_force(uow, document)
         if standing:
@@ -128,6 +132,25 @@ def cancel_document(uow: UnitOfWork, entry: LedgerEntry, reversal_id: int) -> No
     assert reversal is not None
     write_note(uow, driver_in_use(uow.session), document, CANCELLED_BY[kind], reversal,
                TaxSplit(document.total, document.net, document.vat, document.vat_rate))
+
+
+def _refuse_over_credit(uow: UnitOfWork, entry: LedgerEntry, debit_note: FiscalDocument) -> None:
+    """Refuse to cancel DEBIT_NOTE (the ledger ENTRY) when the credit note that cancels it would
+    take its invoice below nothing: later credit notes already credited what it added."""
+    invoice = uow.session.get(FiscalDocument, debit_note.associated_id)
+    if invoice is None:
+        return
+    left = remaining(uow, invoice)
+    if debit_note.total <= left:
+        return
+    invoice_entry = uow.session.get(LedgerEntry, invoice.entry_id)
+    assert invoice_entry is not None
+    number = fiscal_number(invoice.letter, invoice.point_of_sale, invoice.number)
+    shown = f"invoice {number}" if number else entry_label(invoice_entry.kind, invoice_entry.series,
+                                                           invoice_entry.number)
+    raise Refused(f"entry {entry.id} is a debit note of {shown} whose credit notes leave only "
+                  f"{format_amount(left)} of it: the credit note of {format_amount(debit_note.total)} that would "
+                  "cancel it credits more than was invoiced (annul a credit note of that invoice first)")
 
 
 def write_note(uow: UnitOfWork, driver: FiscalDriver, associated: FiscalDocument, kind: DocumentKind,

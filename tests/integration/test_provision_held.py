@@ -1,5 +1,5 @@
 """A held client's new login (S1, S2): a client whose service is cut gets a new PPPoE connection
-made at once (`connection edit --now`) and it cannot log in, on the simulated MikroTik (its
+made at once (`connection add --now`) and it cannot log in, on the simulated MikroTik (its
 secret is made disabled, as enforce's cut leaves one) and on FreeRADIUS (the user is made in
 enforce's cut group: radtest gets the cut reply); the next enforce run writes nothing for it,
 and provision afterwards never touches that state."""
@@ -8,9 +8,7 @@ from contextlib import ExitStack
 import json
 
 import pytest
-from sqlalchemy import update
 
-from ispcube.db import models as m
 from tests.support.network import add_mikrotik, start_simulators
 from tests.support.radius_network import radius_fixtures
 
@@ -25,14 +23,6 @@ def _drift_of(cli, user: str) -> list[str]:
         [p["problem"] for p in found["problems"] if f"'{user}'" in p["problem"]]
 
 
-def _password(runtime, connection_id: int, password: str) -> None:
-    """The password `connection edit --pppoe-password-stdin` stores."""
-    with runtime.uow() as uow:
-        uow.session.execute(update(m.Connection).where(m.Connection.id == connection_id)
-                            .values(pppoe_password=password))
-        uow.commit()
-
-
 @pytest.fixture
 def mikrotik(cli):
     with ExitStack() as stack:
@@ -43,13 +33,12 @@ def mikrotik(cli):
         yield cli, sim
 
 
-def test_a_cut_clients_new_secret_is_made_disabled_and_enforce_then_writes_nothing(mikrotik, runtime):
+def test_a_cut_clients_new_secret_is_made_disabled_and_enforce_then_writes_nothing(mikrotik):
     cli, sim = mikrotik
     cli.ok("ledger", "adjust", "A1", "--debit", "5000", "--reason", "deuda")
     assert cli.json("--yes", "enforce")["cut"] == 1
-    cli.ok("connection", "add", "A1", "--router", "r1", "--pppoe-user", "ana", "--plan", "Hogar")
-    _password(runtime, 1, "clave-ana")
-    made = cli.json("connection", "edit", "1", "--now")["provisioned"]
+    made = cli.json("connection", "add", "A1", "--router", "r1", "--pppoe-user", "ana", "--plan", "Hogar",
+                    "--pppoe-password-stdin", "--now", input="clave-ana\n")["provisioned"]
     assert made["status"] == "done" and "disabled=yes" in made["made"][-1]["fields"]
     [secret] = sim.ppp_secrets()
     assert (secret["name"], secret["disabled"], secret["profile"]) == ("ana", "true", "ispcube-Hogar")
@@ -67,23 +56,21 @@ def test_a_cut_clients_new_secret_is_made_disabled_and_enforce_then_writes_nothi
     assert sim.ppp_secrets()[0]["disabled"] == "false"
 
 
-def test_an_active_clients_new_secret_is_made_enabled(mikrotik, runtime):
+def test_an_active_clients_new_secret_is_made_enabled(mikrotik):
     cli, sim = mikrotik
-    cli.ok("connection", "add", "A1", "--router", "r1", "--pppoe-user", "ana")
-    _password(runtime, 1, "clave-ana")
-    made = cli.json("connection", "edit", "1", "--now")["provisioned"]
+    made = cli.json("connection", "add", "A1", "--router", "r1", "--pppoe-user", "ana", "--pppoe-password-stdin",
+                    "--now", input="clave-ana\n")["provisioned"]
     assert "disabled" not in made["made"][-1]["fields"]
     assert sim.ppp_secrets()[0]["disabled"] == "false"
 
 
-def test_a_cut_clients_new_radius_user_gets_the_cut_reply_and_enforce_then_writes_nothing(radius, runtime):
+def test_a_cut_clients_new_radius_user_gets_the_cut_reply_and_enforce_then_writes_nothing(radius):
     cli, server, nas = radius
     cli.ok("enforce")                                          # A1 (ana, owing 300) is cut
     sent = len(nas.requests)
     assert server.radtest("ana", "pw") == (True, {"Mikrotik-Address-List": "ispcube-cut"})
-    cli.ok("connection", "add", "A1", "--router", "nas1", "--pppoe-user", "ana2")
-    _password(runtime, 3, "clave-2")
-    made = cli.json("connection", "edit", "3", "--now")["provisioned"]
+    made = cli.json("connection", "add", "A1", "--router", "nas1", "--pppoe-user", "ana2", "--pppoe-password-stdin",
+                    "--now", input="clave-2\n")["provisioned"]
     assert made["status"] == "done" and "service=cut" in made["made"][0]["fields"]
     assert server.radtest("ana2", "clave-2") == (True, {"Mikrotik-Address-List": "ispcube-cut"})
 
@@ -98,7 +85,6 @@ def test_a_cut_clients_new_radius_user_gets_the_cut_reply_and_enforce_then_write
     assert json.loads(cli("--format", "json", "provision", "--all").stdout)["changes"] == []
     assert server.radtest("ana2", "clave-2") == (True, {})
 
-    cli.ok("connection", "add", "B2", "--router", "nas1", "--pppoe-user", "beto2")   # an active client's: plain
-    _password(runtime, 4, "clave-b")
-    cli.ok("connection", "edit", "4", "--now")
+    cli.ok("connection", "add", "B2", "--router", "nas1", "--pppoe-user", "beto2",    # an active client's: plain
+           "--pppoe-password-stdin", "--now", input="clave-b\n")
     assert server.radtest("beto2", "clave-b") == (True, {})

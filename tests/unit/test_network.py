@@ -9,6 +9,7 @@ from ispcube.domain.network import (
     parse_cpe_kind,
     parse_ip,
     parse_mac,
+    parse_pppoe_password,
     parse_pppoe_user,
     parse_router_host,
 )
@@ -132,3 +133,19 @@ def test_cpe_kinds_one_spelling_and_the_rest_refused():
     assert parse_cpe_kind(" Ubiquiti ") == "ubiquiti"
     with pytest.raises(Invalid, match="^connection cpe-kind 'cisco' is not one of ubiquiti, mikrotik, other$"):
         parse_cpe_kind("cisco")
+
+
+@pytest.mark.parametrize("text", ["a", "Clave Vieja 2019", " espacios ", "ñandú=\"'`$", "x" * 100])
+def test_pppoe_passwords_kept_as_given(text):
+    assert parse_pppoe_password(text) == text
+
+
+@pytest.mark.parametrize("text, why", [
+    ("", "is empty"), ("tab\there", "holds a control character"), ("new\nline", "holds a control character"),
+    ("zero\u200bwidth", "holds a control character"), ("x" * 101, "is longer than 100 characters"),
+])
+def test_pppoe_passwords_no_cpe_can_send_refused_without_repeating_them(text, why):
+    with pytest.raises(Invalid) as refused:
+        parse_pppoe_password(text)
+    assert str(refused.value).startswith(f"connection pppoe-password {why}")
+    assert not text or text not in str(refused.value)

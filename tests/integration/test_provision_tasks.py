@@ -207,3 +207,13 @@ def test_a_refused_import_leaves_no_task(net, tmp_path):
     assert net("connection", "import", str(bad), "--skip-invalid").exit_code == 3
     [conn] = net.json("connection", "list")
     assert tasks(net) == [("provision", "core", conn["id"], "A1", "10.0.0.5", "open", "import")]
+
+
+def test_a_deleted_clients_connection_changes_without_tasks_until_restored(net):
+    conn = add(net, "A1", "--router", "core", "--ip", "10.0.0.5")
+    net.ok("--yes", "client", "delete", "A1")
+    _close_all(net)
+    net.ok("connection", "edit", str(conn), "--ip", "10.0.0.6", "--router", "nas", "--pppoe-user", "ana")
+    assert opened(net) == []
+    net.ok("client", "restore", "ZZ00000001")
+    assert opened(net) == [("provision", "nas", conn, "A1", "10.0.0.6 pppoe:ana", "open", "client")]

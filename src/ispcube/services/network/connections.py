@@ -204,9 +204,11 @@ def edit_connection(uow: UnitOfWork, rt, ident: str, values: dict[str, str | Non
     _flush_taken(uow, conn)
     after = _describe(uow, conn)
     told = _password_change(held["pppoe_password"], conn.pppoe_password)
-    moved = f"{before} -> {after}" if before != after or not told else ""
+    described = f"{before} -> {after}" if before != after or not told else ""
     events.log(uow, rt, client, "connection.edit",
-               f"connection {conn.id} changed: " + "; ".join(x for x in (moved, told) if x))
+               f"connection {conn.id} changed: " + "; ".join(x for x in (described, told) if x))
+    # A deleted client's connections hold nothing (their removal was queued by the deletion);
+    # its restoration queues them as they then are.
     if not client.deleted and any(getattr(conn, name) != value for name, value in held.items()):
         if (conn.router_id, conn.ip, conn.pppoe_user) != (held["router_id"], held["ip"], held["pppoe_user"]):
             # Moved, or its names changed: what the old ones name on the old router goes.

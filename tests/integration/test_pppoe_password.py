@@ -42,6 +42,16 @@ def test_add_makes_a_password_and_shows_it_once_in_text(net):
     assert log(net) == ["connection 1 added: router core, 10.0.0.5, pppoe ana; password set"]
 
 
+def test_quiet_still_shows_a_made_password_and_only_it(net):
+    quiet = net.ok("--quiet", "connection", "add", "A1", "--router", "core", "--pppoe-user", "ana")
+    assert re.fullmatch(r"connection 1 added to client A1; its PPPoE password, shown only this once: "
+                        r"[A-Za-z0-9]{12}\n", quiet.stdout)
+    assert quiet.stdout.rsplit(" ", 1)[1].strip() == stored(net, 1)
+    assert net.ok("--quiet", "connection", "edit", "1", "--mac", "04:18:D6:AA:01:02").stdout == ""
+    again = net.ok("--quiet", "connection", "edit", "1", "--new-pppoe-password").stdout
+    assert again == f"connection 1 changed; its PPPoE password, shown only this once: {stored(net, 1)}\n"
+
+
 def test_add_shows_the_made_password_in_json_and_none_when_given(net):
     shown = net.json("connection", "add", "A1", "--router", "nas", "--pppoe-user", "ana")
     assert re.fullmatch(r"[A-Za-z0-9]{12}", shown["new_pppoe_password"])

@@ -122,9 +122,13 @@ NOW = typer.Option(False, "--now", help="Make the connection's objects on its ro
 
 
 def _shown(ctx: typer.Context, rt, shown, sentence: str, now: bool) -> None:
-    """Say what was changed and, with --now, what its router was made to hold."""
+    """Say what was changed and, with --now, what its router was made to hold. A PPPoE
+    password made by the command is shown even with --quiet: it is never shown again."""
+    made = shown["new_pppoe_password"]
+    if made:
+        sentence = f"{sentence}; its PPPoE password, shown only this once: {made}"
     if not now:
-        render_result(state(ctx), shown, sentence)
+        render_result(state(ctx), shown, sentence, answer=bool(made))
         return
     from dataclasses import asdict
 
@@ -132,9 +136,10 @@ def _shown(ctx: typer.Context, rt, shown, sentence: str, now: bool) -> None:
     from ispcube.services.enforcement.outcomes import Applied
     from ispcube.services.provisioning.now import provision_connection
     done = provision_connection(rt, shown["id"])
-    made = "; ".join(f"{c['action']} {c['kind']} '{c['name']}'" + (f" ({c['fields']})" if c["fields"] else "")
-                     for c in done.made) or "nothing to change"
-    render_result(state(ctx), {**shown, "provisioned": asdict(done)}, f"{sentence}; router {done.router}: {made}")
+    did = "; ".join(f"{c['action']} {c['kind']} '{c['name']}'" + (f" ({c['fields']})" if c["fields"] else "")
+                    for c in done.made) or "nothing to change"
+    render_result(state(ctx), {**shown, "provisioned": asdict(done)}, f"{sentence}; router {done.router}: {did}",
+                  answer=bool(made))
     if done.status == Applied.QUEUED:
         raise PartialFailure(f"connection {shown['id']} is saved, but router {done.router} did not take it "
                              f"({done.error}); queued: `ispcube provision` will make it")
@@ -147,10 +152,6 @@ PASSWORD_STDIN = typer.Option(False, "--pppoe-password-stdin",
 def _password(from_stdin: bool, new: bool = False):
     from ispcube.services.network.connections import Password
     return Password(given=sys.stdin.readline().rstrip("\r\n") if from_stdin else None, new=new)
-
-
-def _with_password(sentence: str, made: str | None) -> str:
-    return f"{sentence}; its PPPoE password, shown only this once: {made}" if made else sentence
 
 
 def _connection_values(router, ip, mac, pppoe_user, plan, cpe_kind, panel) -> dict:
@@ -175,7 +176,7 @@ def connection_add(ctx: typer.Context, code: str = typer.Argument(..., help="Cli
         shown = connections.add_connection(uow, rt, code, _connection_values(
             router, ip, mac, pppoe_user, plan, cpe_kind, panel), _password(pppoe_password_stdin))
     sentence = f"connection {shown['id']} added to client {shown['client']}"
-    _shown(ctx, rt, shown, _with_password(sentence, shown["new_pppoe_password"]), now)
+    _shown(ctx, rt, shown, sentence, now)
 
 
 @connection_app.command("edit")
@@ -196,7 +197,7 @@ def connection_edit(ctx: typer.Context, ident: str = typer.Argument(..., metavar
     with rt.uow() as uow:
         shown = connections.edit_connection(uow, rt, ident, _connection_values(
             router, ip, mac, pppoe_user, plan, cpe_kind, panel), _password(pppoe_password_stdin, new_pppoe_password))
-    _shown(ctx, rt, shown, _with_password(f"connection {shown['id']} changed", shown["new_pppoe_password"]), now)
+    _shown(ctx, rt, shown, f"connection {shown['id']} changed", now)
 
 
 @connection_app.command("list")

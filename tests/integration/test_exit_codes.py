@@ -168,7 +168,7 @@ ROWS = [
     Row("ledger adjust --fiscal: not an invoice", "ledger adjust A1 --debit 10 --fiscal --invoice 1 --reason x", 1,
         "not an invoice: a note corrects an invoice"),
     Row("ledger adjust --fiscal: more than was invoiced", "ledger adjust A1 --credit 9500.01 --fiscal --reason x", 1,
-        "a credit of 9500.01 is more than what remains of invoice",
+        "a credit of 9500.01 is more than what remains of invoice 1-1 of client A1",
         setup=_both(_run("client", "edit", "A1", "--signup-date", "2026-01-01"),
                     _run("billing", "run", "--period", "2026-11"))),
     Row("ledger annul: unknown entry", "ledger annul 999 --reason x", 1, "999"),

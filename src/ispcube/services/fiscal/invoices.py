@@ -76,7 +76,7 @@ def _row(document: FiscalDocument, entry: LedgerEntry, code: str,
         "payment_due": payment_due(document.issued, document.payment_due),
         "description": f"Servicio de internet {entry.period or ''}".strip() if kind is DocumentKind.INVOICE
         else entry.comment or TITLES[kind],
-        "associated": f"{associated['kind']} {associated['number']}" if associated else None,
+        "associated": associated["label"] if associated else None,
         "associated_number": associated["number"] if associated else None,
         "associated_title": associated["title"] if associated else None,
         "associated_entry": associated["entry"] if associated else None,
@@ -127,11 +127,15 @@ def _associated(uow: UnitOfWork, documents: list[FiscalDocument]) -> dict[int, d
     rows = uow.session.execute(select(FiscalDocument, LedgerEntry).join(LedgerEntry, LedgerEntry.id ==
                                                                         FiscalDocument.entry_id)
                                .where(FiscalDocument.id.in_(ids))).all()
-    return {document.id: {"entry": entry.id, "kind": document.kind, "title": TITLES[DocumentKind(document.kind)],
-                          "number": (fiscal_number(document.letter, document.point_of_sale, document.number)
-                                     if document.status in (FiscalStatus.AUTHORIZED, FiscalStatus.INTERNAL)
-                                     else None) or entry_label(entry.kind, entry.series, entry.number)}
-            for document, entry in rows}
+    found = {}
+    for document, entry in rows:
+        fiscal = (fiscal_number(document.letter, document.point_of_sale, document.number)
+                  if document.status in (FiscalStatus.AUTHORIZED, FiscalStatus.INTERNAL) else None)
+        internal = entry_label(entry.kind, entry.series, entry.number)     # names its kind already
+        found[document.id] = {"entry": entry.id, "kind": document.kind,
+                              "title": TITLES[DocumentKind(document.kind)], "number": fiscal or internal,
+                              "label": f"{document.kind} {fiscal}" if fiscal else internal}
+    return found
 
 
 def _find(uow: UnitOfWork, actor: Actor, entry_ref: str) -> tuple[FiscalDocument, LedgerEntry, str]:

@@ -92,7 +92,8 @@ def issue_note(uow: UnitOfWork, client: m.Client, posted: Posted, invoice_ref: s
     if kind is DocumentKind.CREDIT_NOTE:
         left = remaining(uow, invoice)
         if amount > left:
-            raise Refused(f"a credit of {format_amount(amount)} is more than what remains of invoice {shown} of "
+            named = shown if shown.startswith("invoice ") else f"invoice {shown}"    # the internal label names it
+            raise Refused(f"a credit of {format_amount(amount)} is more than what remains of {named} of "
                           f"client {client.code} ({format_amount(left)} after its earlier notes): a credit note "
                           "never credits more than was invoiced")
     split = split_for_letter(amount, invoice.vat_rate or DEFAULT_VAT_RATE, Letter(invoice.letter))

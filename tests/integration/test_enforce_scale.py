@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import event, select
 
 from ispcube.db import models as m
+from ispcube.domain.terms import JobName
+from ispcube.services.enforcement.routers import claimed
 from tests.support.bulk import pay_all, seed_clients
 from tests.support.network import add_mikrotik, cut_list, start_simulators
 
@@ -100,12 +102,17 @@ def test_two_concurrent_runs_the_second_exits_75(net, runtime, db_url):
 @pytest.mark.pg
 def test_a_router_claimed_by_another_host_is_skipped(net, runtime, db_url):
     if not db_url.startswith("postgresql"):
-        pytest.skip("router claims (SELECT ... SKIP LOCKED) are a PostgreSQL feature")
+        pytest.skip("router claims (advisory locks tried without waiting) are a PostgreSQL feature")
     cli, sims = net
     seed_clients(runtime.engine, _router_ids(runtime), 4, debtor=lambda n: True)
-    with runtime.engine.connect() as other_host, other_host.begin():
-        other_host.execute(select(m.Router.id).where(m.Router.name == "r1")
-                           .with_for_update(skip_locked=True, key_share=True)).all()
+    with runtime.uow() as uow:
+        r1 = uow.session.scalars(select(m.Router.id).where(m.Router.name == "r1")).one()
+    with claimed(runtime.engine, [r1], JobName.PROVISION) as provisioning:   # another job's run: not skipped
+        assert provisioning == {r1}
+        assert {r["router"]: r["status"] for r in cli.json("enforce", "--check")["routers"]} == {"r1": "ok",
+                                                                                                  "r2": "ok"}
+    with claimed(runtime.engine, [r1], JobName.ENFORCE) as other_host:       # enforce on another host
+        assert other_host == {r1}
         summary = cli.json("enforce")
         routers = {r["router"]: r for r in summary["routers"]}
         assert routers["r1"]["status"] == "skipped" and "claimed by another run" in routers["r1"]["error"]

@@ -136,7 +136,7 @@ def run_routers(scope: Scope, routers: list[m.Router], passes: list[Pass], summa
     jobs = {step.job.job_name for step in passes}
     assert len(jobs) == 1, "the passes of one run belong to one job (its tasks expire together)"
     job = jobs.pop()
-    with claimed(rt.engine, [r.id for r in routers]) as mine:
+    with claimed(rt.engine, [r.id for r in routers], job) as mine:
         ids = [r.id for r in routers if r.id in mine]
         with rt.uow() as uow:
             if scope.mode == Mode.APPLY:

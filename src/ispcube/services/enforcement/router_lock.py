@@ -38,9 +38,14 @@ def _signed(value: int) -> int:
     return value - 2 ** 32 if value >= 2 ** 31 else value
 
 
+def advisory_key(name: str) -> int:
+    """The first key of PostgreSQL's two-integer advisory locks for NAME (the second is a router's id)."""
+    return _signed(zlib.crc32(name.encode()))
+
+
 @contextmanager
 def _advisory(engine: Engine, router_id: int, list_name: str, deadline: float) -> Iterator[bool]:
-    keys = (_signed(zlib.crc32(f"ispcube:router:{list_name}".encode())), router_id)
+    keys = (advisory_key(f"ispcube:router:{list_name}"), router_id)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         while not conn.execute(select(func.pg_try_advisory_lock(*keys))).scalar():
             if time.monotonic() > deadline:

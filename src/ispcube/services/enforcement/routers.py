@@ -26,7 +26,7 @@ from datetime import date
 import time
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, Write, driver_for
@@ -110,17 +110,21 @@ class RouterOutcome:
 
 
 @contextmanager
-def claimed(engine: Engine, router_ids: list[int]) -> Iterator[set[int]]:
-    """The routers this process may work on; on PostgreSQL the others are skipped.
+def claimed(engine: Engine, router_ids: list[int], job: str) -> Iterator[set[int]]:
+    """The routers this run of JOB may work on; on PostgreSQL those another run of JOB (from
+    another host) works on are skipped.
 
-    The claim is FOR NO KEY UPDATE SKIP LOCKED: it excludes every other claim, but not the
-    key-share locks that inserting a task (a foreign key to the router) takes meanwhile."""
+    A claim is a transaction-scoped advisory lock on (JOB, router), tried without waiting: it
+    excludes another run of the same job only. A run of another job on the same router
+    (provision beside enforce, preaviso beside either) is not skipped: it waits for the
+    router's lock (router_lock.py) and writes after the first, from what it reads then (R17)."""
     if engine.dialect.name != "postgresql" or not router_ids:
         yield set(router_ids)
         return
+    key = locks.advisory_key(f"ispcube:claim:{job}")
     with engine.connect() as conn, conn.begin():
-        yield set(conn.execute(select(m.Router.id).where(m.Router.id.in_(router_ids))
-                               .with_for_update(skip_locked=True, key_share=True)).scalars())
+        yield {router_id for router_id in router_ids
+               if conn.execute(select(func.pg_try_advisory_xact_lock(key, router_id))).scalar()}
 
 
 def plan_changes(driver: Driver, holding: Holding, job: ListJob, targets: list[tuple[int, Target]],

@@ -48,7 +48,7 @@ def run_provision(rt: Runtime, today: date | None = None, *, router: str | None 
         if named and refused:
             raise RouterProtocolError(f"router {refused[0].name}: a {refused[0].kind} router is not provisioned")
         work = [u for u in work if provisions(u.router.kind)]
-        with claimed(rt.engine, [rid for u in work for rid in u.ids]) as mine:
+        with claimed(rt.engine, [rid for u in work for rid in u.ids], JobName.PROVISION) as mine:
             if mode == Mode.APPLY:
                 with rt.uow() as uow:
                     summary.expired_tasks = tasks.expire(uow, rt, JobName.PROVISION, today, sorted(chosen))

@@ -115,6 +115,8 @@ def test_edit_sets_changes_makes_and_clears(net):
     assert stored(net, conn) == made
     net.ok("connection", "edit", str(conn), "--pppoe-user", "")     # no PPPoE login, no password
     assert stored(net, conn) is None
+    net.ok("plan", "add", "--name", "Hogar", "--price", "100")
+    net.ok("connection", "edit", str(conn), "--plan", "Hogar")       # a plan change is logged as one
     assert log(net)[1:] == [
         "connection 1 changed: router core, 10.0.0.5 -> router core, 10.0.0.5, pppoe ana; password set",
         "connection 1 changed: password changed",
@@ -122,7 +124,9 @@ def test_edit_sets_changes_makes_and_clears(net):
         "connection 1 changed: router core, 10.0.0.5, pppoe ana -> router core, 10.0.0.5, mac 04:18:D6:AA:01:02, "
         "pppoe ana",
         "connection 1 changed: router core, 10.0.0.5, mac 04:18:D6:AA:01:02, pppoe ana -> router core, 10.0.0.5, "
-        "mac 04:18:D6:AA:01:02; password cleared"]
+        "mac 04:18:D6:AA:01:02; password cleared",
+        "connection 1 changed: router core, 10.0.0.5, mac 04:18:D6:AA:01:02 -> router core, 10.0.0.5, "
+        "mac 04:18:D6:AA:01:02, plan Hogar"]
 
 
 def test_the_password_is_never_shown_again(net, tmp_path):

@@ -238,8 +238,9 @@ def delete_connection(uow: UnitOfWork, rt, ident: str) -> None:
 
 def _describe(uow: UnitOfWork, conn: m.Connection) -> str:
     router = uow.session.get_one(m.Router, conn.router_id)
+    plan = uow.session.get(m.Plan, conn.plan_id) if conn.plan_id is not None else None
     parts = [f"router {router.name}", conn.ip, conn.mac and f"mac {conn.mac}",
-             conn.pppoe_user and f"pppoe {conn.pppoe_user}"]
+             conn.pppoe_user and f"pppoe {conn.pppoe_user}", plan and f"plan {plan.name}"]
     return ", ".join(p for p in parts if p)
 
 

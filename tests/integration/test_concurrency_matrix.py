@@ -14,7 +14,9 @@ Invariants after each pair: every balance is the sum of its entries; the stateme
 ledger-file payment and the Mercado Pago payment are posted once; the collection item is paid
 at most once; no client has two pending items; no PPPoE user or IP twice on a router; no
 invoice is credited by its fiscal notes beyond its total; after a final enforce, an `enforce
---check` finds no drift and no client who paid is cut.
+--check` finds no drift and no client who paid is cut; after a final provision, `provision
+--check` finds no drift (the router holds every connection's queue or secret, and nothing
+of a connection gone).
 """
 
 from contextlib import ExitStack, contextmanager
@@ -117,6 +119,10 @@ def _writers(files: dict[str, str], out: str):
         from ispcube.services.imports.engine import run_import
         run_import(rt, files["connections"], TableImportOptions(), ConnectionImport)
 
+    def provision(rt):
+        from ispcube.services.provisioning.run import run_provision
+        run_provision(rt)
+
     def client_import(rt):
         from ispcube.services.imports.clients.run import ClientImport
         from ispcube.services.imports.engine import run_import
@@ -127,7 +133,8 @@ def _writers(files: dict[str, str], out: str):
             "payments fetch mercadopago": mercadopago_fetch, "ledger import": ledger_import,
             "billing run": billing, "enforce": enforce, "ledger annul": annul, "cheque set-status": cheque,
             "ledger adjust --fiscal": fiscal_credit,
-            "connection import": connection_import, "client import --update": client_import}
+            "connection import": connection_import, "client import --update": client_import,
+            "provision": provision}
 
 
 WRITERS = list(_writers({}, ""))
@@ -141,7 +148,7 @@ def _prepare(cli: Cli, sim, tmp_path, mercadopago: MercadoPagoSimulator) -> dict
                        ("sepa.creditor_iban", "ES7921000813610123456789")):
         cli.ok("config", "set", key, value)
     add_mikrotik(cli, "core", sim)
-    cli.ok("plan", "add", "--name", "Hogar", "--price", "30")
+    cli.ok("plan", "add", "--name", "Hogar", "--price", "30", "--down-kbps", "20000", "--up-kbps", "5000")
     cli.ok("client", "add", "--code", "FIS", "--name", "Cliente FIS", "--address", "Calle 0", "--plan", "Hogar",
            "--signup-date", "2025-01-01")
     cli.ok("billing", "run", "--period", (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
@@ -172,7 +179,7 @@ def _prepare(cli: Cli, sim, tmp_path, mercadopago: MercadoPagoSimulator) -> dict
              "connections": tmp_path / "conns.csv", "clients": tmp_path / "clientes.csv"}
     files["payments"].write_text(f"date,amount,reference,client,source\n{TODAY.isoformat()},100.00,T-1,IMP,banco\n")
     files["ledger"].write_text(f"client,date,kind,amount,reference\nLED,{TODAY.isoformat()},payment,100,L-1\n")
-    files["connections"].write_text("client,router,ip,pppoe_user\nCON,core,10.0.0.90,con-1\n")
+    files["connections"].write_text("client,router,ip,pppoe_user,pppoe_password\nCON,core,10.0.0.90,con-1,clave-con\n")
     files["clients"].write_text("code,name\nPAY,Cliente PAY (nuevo nombre)\nCON,Cliente CON (nuevo)\n")
     mercadopago.add_payment(transaction_amount="100.00", currency="EUR", id_number="20345678",
                             at=datetime.now().astimezone() - timedelta(hours=1))
@@ -442,10 +449,14 @@ def _final_enforce(url: str, pair) -> None:
     from ispcube.db.engine import get_engine
     from ispcube.services.enforcement.enforce import run_enforce
     from ispcube.services.process.runtime import Runtime
+    from ispcube.services.provisioning.run import run_provision
     rt = Runtime(engine=get_engine(url))
     run_enforce(rt)
     check = run_enforce(rt, check=True)
     assert check.drift == 0 and check.failed == 0, (pair, check.as_dict())
+    run_provision(rt)
+    made = run_provision(rt, check=True)
+    assert made.drift == 0 and made.failed == 0, (pair, made.as_dict())
     with rt.uow() as uow:
         from ispcube.db.overdue import overdue_debts
         debts = overdue_debts(uow, rt.today())

@@ -114,7 +114,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "pay": [(HIDDEN, ("{other}", "--cash", "10")), (OK, ("A1", "--cash", "5"))],
     "enforce": [(REFUSED, ()), (REFUSED, ("--dry-run",)), (REFUSED, ("--check",))],
     "provision": [(REFUSED, ()), (REFUSED, ("--all",)), (REFUSED, ("--dry-run",)), (REFUSED, ("--check",)),
-                  (REFUSED, ("--router", "r1"))],
+                  (REFUSED, ("--router", "r1")), (REFUSED, ("--today", "2026-03-01"))],
     "preaviso": [(REFUSED, ()), (REFUSED, ("--dry-run",))],
     "notify": [(REFUSED, ()), (REFUSED, ("--dry-run",))],
     "commit": [(HIDDEN, ("{other}", "2099-01-01")), (HIDDEN, ("{other}", "--clear"))],

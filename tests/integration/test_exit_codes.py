@@ -271,6 +271,7 @@ ROWS = [
     Row("enforce: unknown router", "enforce --router nope", 1, "nope"),
     Row("preaviso: bad time", "preaviso --now yesterday", 1, "yesterday"),
     Row("provision: unknown router", "provision --router nope", 1, "nope"),
+    Row("provision: bad date", "provision --today 2026-02-30", 1, "2026-02-30"),
     Row("provision: --router with --all", "provision --router r1 --all", 2, "give --router or --all, not both"),
     Row("connection add --now: the router is down", "connection add A1 --router r1 --ip 10.0.0.9 --now", 3,
         "queued: `ispcube provision` will make it"),

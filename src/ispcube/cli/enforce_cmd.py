@@ -32,7 +32,7 @@ def _report(ctx: typer.Context, summary) -> None:
         raise PartialFailure(summary.failure())
 
 
-def _rehearsal(ctx: typer.Context, given: str, day, real_day, dry_run: bool) -> bool:
+def rehearsal(ctx: typer.Context, given: str, day, real_day, dry_run: bool) -> bool:
     """U8: a run as of another day than today changes routers only with --yes; without it, it
     is a dry run, and one line on stderr says so."""
     if dry_run or day == real_day or state(ctx).yes:
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         rt = state(ctx).runtime()
         day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
         if day is not None and not check:
-            dry_run = _rehearsal(ctx, f"--today {day}", day, rt.today(), dry_run)
+            dry_run = rehearsal(ctx, f"--today {day}", day, rt.today(), dry_run)
         _report(ctx, run_enforce(rt, day, dry_run=dry_run, check=check, router=router))
 
     @app.command("preaviso")
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         rt = state(ctx).runtime()
         moment = parse_datetime(now, field="--now", clock=True, local=rt.local_formats()) if now else None
         if moment is not None:
-            dry_run = _rehearsal(ctx, f"--now {moment:%Y-%m-%dT%H:%M}", moment.date(), rt.today(), dry_run)
+            dry_run = rehearsal(ctx, f"--now {moment:%Y-%m-%dT%H:%M}", moment.date(), rt.today(), dry_run)
         _report(ctx, run_preaviso(rt, moment, dry_run=dry_run))
 
     @app.command("commit")

@@ -4,7 +4,9 @@ from typing import Optional
 
 import typer
 
+from ispcube.cli.enforce_cmd import rehearsal
 from ispcube.cli.output import render_record, render_rows
+from ispcube.cli.params import DATE
 from ispcube.cli.state import state
 
 
@@ -43,10 +45,19 @@ def register(app: typer.Typer) -> None:
                   dry_run: bool = typer.Option(False, "--dry-run", help="Print the changes per router; make none."),
                   check: bool = typer.Option(False, "--check",
                                              help="Report what differs from the wanted objects, and the foreign "
-                                                  "ones (exit 3 on drift).")) -> None:
+                                                  "ones (exit 3 on drift)."),
+                  today: Optional[str] = typer.Option(None, "--today", metavar=DATE,
+                                                      help="Act as on this date (tasks past their retry window "
+                                                           "expire); a day other than today is a dry run unless "
+                                                           "--yes.")) -> None:
         """Make the routers hold the connections' PPPoE secrets, speeds and RADIUS users (cron)."""
+        from ispcube.domain.dates import parse_date
         from ispcube.errors import UsageError
         from ispcube.services.provisioning.run import run_provision
         if router and every:
             raise UsageError("give --router or --all, not both")
-        _report(ctx, run_provision(state(ctx).runtime(), router=router, every=every, dry_run=dry_run, check=check))
+        rt = state(ctx).runtime()
+        day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
+        if day is not None and not check:
+            dry_run = rehearsal(ctx, f"--today {day}", day, rt.today(), dry_run)
+        _report(ctx, run_provision(rt, day, router=router, every=every, dry_run=dry_run, check=check))

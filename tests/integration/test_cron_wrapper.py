@@ -184,8 +184,8 @@ def test_the_provision_job_makes_what_was_queued_silently(cli, db_url, tmp_path)
         cli.ok("connection", "add", "B1", "--router", "core", "--ip", "10.0.0.9", "--plan", "Hogar")
         env = {**os.environ, "ISPCUBE_DATABASE_URL": db_url, "ISPCUBE_LOG_DIR": str(tmp_path / "logs"),
                "ISPCUBE_BIN": str(ISPCUBE)}
-        done = subprocess.run([str(WRAPPER), "provision", "--all"], env=env, stdin=subprocess.DEVNULL,
+        done = subprocess.run([str(WRAPPER), "provision"], env=env, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=120)
         assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
         assert [(q["name"], q["max-limit"]) for q in core.simple_queues()] == [("ispcube-B1", "5000000/20000000")]
-        assert "end provision --all exit 0 (ok)" in (tmp_path / "logs" / "provision.log").read_text()
+        assert "end provision exit 0 (ok)" in (tmp_path / "logs" / "provision.log").read_text()

@@ -6,7 +6,7 @@ enforce never undoes what provision made."""
 from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ispcube.db import models as m
 from tests.support.network import add_mikrotik, cut_list, start_simulators
@@ -35,11 +35,8 @@ def _clean(cli) -> None:
 def test_the_walk_of_a_client_through_provision_and_enforce(net, runtime):
     cli, sim = net
     cli.ok("client", "add", "--code", "A1", "--name", "Ana", "--address", "Calle 1")
-    cli.ok("connection", "add", "A1", "--router", "r1", "--ip", "10.0.0.5", "--pppoe-user", "ana")
-    with runtime.uow() as uow:           # the password `connection edit --pppoe-password-stdin` stores
-        uow.session.execute(update(m.Connection).values(pppoe_password="clave-ana"))
-        uow.commit()
-    made = cli.ok("connection", "edit", "1", "--now").stdout
+    made = cli.ok("connection", "add", "A1", "--router", "r1", "--ip", "10.0.0.5", "--pppoe-user", "ana",
+                  "--pppoe-password-stdin", "--now", input="clave-ana\n").stdout
     assert "add secret 'ana'" in made and "password=(set)" in made and "clave-ana" not in made
     assert (_secret(sim, "ana")["profile"], _secret(sim, "ana")["password"]) == ("default", "clave-ana")
     _clean(cli)
@@ -50,7 +47,7 @@ def test_the_walk_of_a_client_through_provision_and_enforce(net, runtime):
     _clean(cli)
 
     cli.ok("connection", "edit", "1", "--plan", "Pyme")                       # changed, made by provision
-    cli.ok("provision", "--all")
+    cli.ok("provision")
     assert _secret(sim, "ana")["profile"] == "ispcube-Pyme"
     _clean(cli)
 
@@ -58,7 +55,7 @@ def test_the_walk_of_a_client_through_provision_and_enforce(net, runtime):
     cli("--yes", "enforce")
     assert _secret(sim, "ana")["disabled"] == "true" and "10.0.0.5" in cut_list(sim)
     _clean(cli)
-    assert cli.json("provision", "--all")["changes"] == []                    # never re-enables it
+    assert cli.json("provision")["changes"] == []                    # never re-enables it
     assert _secret(sim, "ana")["disabled"] == "true"
     assert cli.json("--yes", "enforce", "--check")["drift"] == 0
 
@@ -69,15 +66,15 @@ def test_the_walk_of_a_client_through_provision_and_enforce(net, runtime):
     _clean(cli)
 
     cli.ok("--yes", "client", "delete", "A1")                                 # deleted: its secret goes
-    cli.ok("provision", "--all")
+    cli.ok("provision")
     assert [s["name"] for s in sim.ppp_secrets()] == []
     _clean(cli)
 
     with runtime.uow() as uow:
         deleted = uow.session.scalar(select(m.Client.code).where(m.Client.deleted.is_(True)))
     cli.ok("client", "restore", deleted)                                      # restored: made again
-    cli.ok("provision", "--all")
+    cli.ok("provision")
     assert (_secret(sim, "ana")["profile"], _secret(sim, "ana")["remote-address"]) == ("ispcube-Pyme", "10.0.0.5")
     _clean(cli)
     sim.reset_counters()
-    assert cli.json("provision", "--all")["changes"] == [] and sim.writes == 0
+    assert cli.json("provision")["changes"] == [] and sim.writes == 0

@@ -74,3 +74,5 @@ def test_with_no_work_queued_a_run_reads_no_router(net):
     out = cli.json("provision")
     assert out["routers"] == [] and out["changes"] == []
     assert sim.logins == 0
+    assert cli.ok("provision").stdout.splitlines()[0] == \
+        "no router has provisioning work queued (--all looks at every router)"

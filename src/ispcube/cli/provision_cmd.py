@@ -26,7 +26,11 @@ def _report(ctx: typer.Context, summary) -> None:
         if summary.foreign and summary.mode == "check":
             out.say("foreign (left alone):")
             render_rows(summary.foreign, out.format, ["router", "kind", "name", "comment"])
-        render_rows(summary.routers, out.format, ["router", "status", "changes", "done", "failed", "writes", "error"])
+        if summary.routers:
+            render_rows(summary.routers, out.format, ["router", "status", "changes", "done", "failed", "writes",
+                                                      "error"])
+        elif out.format == "table":
+            out.say("no router has provisioning work queued (--all looks at every router)")
         if summary.expired_tasks:
             out.say("expired (given up):")
             render_rows(summary.expired_tasks, out.format, ["client", "router", "action", "target", "since",

@@ -133,7 +133,7 @@ CASES: dict[str, Case] = {
     "cheque list": Case([], ("id", "status")),
     "cheque set-status": Case(["{cheque}", "deposited"], ("id", "status")),
     "billing run": Case(["--period", "2026-11"], ("period", "invoices")),
-    "invoice authorize": Case([], ("driver", "authorized", "refused")),
+    "invoice authorize": Case([], ("driver", "today", "authorized", "refused", "overdue")),
     "invoice list": Case(["--period", "2026-11"], ("entry", "client", "letter", "status"), before=BILLED),
     "invoice show": Case(["4"], ("entry", "letter", "net", "vat", "total"), before=BILLED),
     "invoice print": Case(["4", "--out", "{dir}/factura.pdf"], ("file", "pages"), before=BILLED),

@@ -193,7 +193,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "invoice list": [(OK, ()), (OK, ("--client", "{other}"))],
     "invoice show": [(HIDDEN, ("{entry}",))],
     "invoice print": [(HIDDEN, ("{entry}", "--out", "{out}.pdf"))],
-    "invoice authorize": [(REFUSED, ())],
+    "invoice authorize": [(REFUSED, ()), (REFUSED, ("--today", "2026-12-04"))],     # run with --yes
     "invoice send": [(REFUSED, ("--period", "2026-12")), (REFUSED, ("--client", "A1")),
                      (REFUSED, ("--invoice", "{entry}"))],      # every client's notices: the office's
     "fiscal check": [(REFUSED, ())],

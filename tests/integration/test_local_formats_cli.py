@@ -93,6 +93,8 @@ CASES = {
                            lambda cli, out: _json(out)["today"]),
     ("provision", "today"): (["provision", "--dry-run", "--today", "{}"], "05/03/2026", "2026-03-05",
                              lambda cli, out: _json(out)["today"]),
+    ("invoice", "authorize", "today"): (["--yes", "invoice", "authorize", "--today", "{}"], "05/03/2026", "2026-03-05",
+                                        lambda cli, out: _json(out)["today"]),
     ("preaviso", "now"): (["preaviso", "--dry-run", "--now", "{}"], "05/03/2026 10:30", "2026-03-05 10:30:00",
                           lambda cli, out: _json(out)["today"]),
     ("commit", "due"): (["commit", "A1", "{}"], "05/03/2090", "2090-03-05",

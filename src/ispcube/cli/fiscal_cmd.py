@@ -5,6 +5,7 @@ from typing import Optional
 import typer
 
 from ispcube.cli.output import render_record, render_result, render_rows
+from ispcube.cli.params import DATE
 from ispcube.cli.state import state
 
 invoice_app = typer.Typer(help="Fiscal invoices: list, show, print, authorize with the tax authority, e-mail.",
@@ -106,27 +107,38 @@ fiscal_app = typer.Typer(help="The tax authority's service (fiscal.driver).", no
 
 
 @invoice_app.command("authorize")
-def authorize(ctx: typer.Context) -> None:
+def authorize(ctx: typer.Context,
+              today: Optional[str] = typer.Option(None, "--today", metavar=DATE,
+                                                  help="Act as on this date (the invoices' date, and the day their "
+                                                       "wait is counted to); a day other than today needs --yes.")
+              ) -> None:
     """Ask AFIP for the number and CAE of every draft invoice (cron; one run at a time).
 
     Exit 3 when AFIP refused an invoice (named with AFIP's codes; the rest of its series waits)
-    or could not be asked (the next run carries on where this one stopped). With
-    `notify.send_invoices yes` each invoice authorized is queued to be e-mailed to its client
-    by the next `notify`."""
-    from ispcube.errors import PartialFailure
+    or could not be asked (the next run carries on where this one stopped). Every run retries
+    every open invoice, however long it has waited; one still without its CAE more than
+    `fiscal.retry_days` after it was posted is named in one sentence by every run (exit 3),
+    and written on its client's log by the first. With `notify.send_invoices yes` each invoice
+    authorized is queued to be e-mailed to its client by the next `notify`."""
+    from ispcube.domain.dates import parse_date
+    from ispcube.errors import PartialFailure, UsageError
     from ispcube.services.fiscal.authorize import authorize as run_authorize
     from ispcube.services.notices.invoices import announcer
-    rt = state(ctx).runtime()
-    run = run_authorize(rt, announce=announcer(rt))
-    if state(ctx).format == "json":
+    st = state(ctx)
+    rt = st.runtime()
+    day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
+    if day is not None and day != rt.today() and not st.yes:
+        raise UsageError(f"--today {day} is not today ({rt.today()}): invoices would be dated that day; "
+                         "add --yes to authorize them so")
+    run = run_authorize(rt, announce=announcer(rt), today=day)
+    if st.format == "json":
         render_record(run.as_dict(), "json")
     else:
-        for sentence in run.refused + run.failed:
+        for sentence in run.refused + run.failed + [o.sentence for o in run.overdue]:
             typer.echo(sentence, err=True)
-        state(ctx).say(run.line())
+        st.say(run.line())
     if not run.ok:
-        raise PartialFailure(f"{len(run.refused)} invoice(s) refused and {len(run.failed)} failure(s) "
-                             "(named above)")
+        raise PartialFailure(run.failure())
 
 
 @fiscal_app.command("check")
@@ -138,6 +150,8 @@ def check(ctx: typer.Context) -> None:
     render_rows(done.rows, state(ctx).format, ["company", "cuit", "point_of_sale", "document", "type", "last"])
     for problem in done.problems:
         typer.echo(problem, err=True)
+    if done.overdue_line():
+        typer.echo(f"ispcube: warning: {done.overdue_line()}", err=True)
     if not done.ok:
         raise PartialFailure(f"{len(done.problems)} company(ies) cannot invoice through AFIP (named above)")
 

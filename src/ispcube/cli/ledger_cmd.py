@@ -77,7 +77,9 @@ def annul(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry numbe
     be annulled. A receipt whose cheques were all charged back has nothing left to annul. An
     invoice the tax authority holds gets a credit note that cancels it (`invoice list`), once
     the notes that correct it are annulled; a fiscal credit or debit note gets the opposite
-    note, associated with it."""
+    note, associated with it. A fiscal debit note is not annulled while later credit notes
+    leave less of its invoice than it added (they already took it back: the credit note
+    cancelling it would credit the invoice beyond its total); annul one of those first."""
     from ispcube.services.fiscal.notes import annul_entry
     done = annul_entry(state(ctx).runtime(), entry, reason)
     if state(ctx).format == "json":

@@ -9,6 +9,8 @@ fiscal number with its state. With the `none` fiscal driver the number is the in
 annulled before it was numbered is `void`; an authorized one is cancelled by a credit note
 (`kind` credit-note, `associated_id` the invoice's document). The unique constraint on
 (company, point of sale, type, number) is the last guard against two documents under one number.
+An open document that waited longer than `fiscal.retry_days` for its CAE is logged on its client
+once: `overdue_logged` holds the day.
 """
 
 from datetime import date, datetime
@@ -55,3 +57,4 @@ class FiscalDocument(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     authorized_at: Mapped[datetime | None] = mapped_column(DateTime)
     associated_id: Mapped[int | None] = mapped_column(Integer)    # a note: the document it cancels (I6)
+    overdue_logged: Mapped[date | None] = mapped_column(Date)     # the day a run logged it waiting too long (I4)

@@ -8,7 +8,7 @@ an invoice's fiscal document goes through.
   to `draft` with AFIP's refusal.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from ispcube.domain.text import quoted
@@ -93,3 +93,10 @@ def shown_document(label: str, status: str | None, letter: str | None, point_of_
         return f"{label} ({NEVER_FISCAL})"
     shown = authority_number(status, letter, point_of_sale, number, kind)
     return f"{label} ({shown})" if shown else label
+
+
+def overdue_before(today: date, retry_days: int) -> date:
+    """An open document posted before the day returned has waited longer than RETRY_DAYS for its
+    CAE: posted on day D, it is retried through D + RETRY_DAYS and overdue from the day after,
+    the day enforce's router tasks of D expire (`enforce.retry_days`)."""
+    return today - timedelta(days=retry_days)

@@ -220,6 +220,8 @@ SETTINGS: dict[str, SettingDef] = {d.key: d for d in [
                DEFAULT_VAT_RATE, vat_rate),
     SettingDef("fiscal.driver", "who numbers invoices: none (internal numbering) or afip (AFIP/ARCA authorizes "
                "each with a CAE)", "none", fiscal_driver),
+    SettingDef("fiscal.retry_days", "days an invoice may wait for its CAE (retried by every `invoice authorize`) "
+               "before the run names it, logs it on its client and exits 3", 5, _int_between(1, 60)),
     SettingDef("afip.environment", "AFIP's testing (homologación) or production services", "testing",
                afip_environment),
     SettingDef("afip.wsaa_url", "AFIP's login service (WSAA) instead of the environment's", "", _server_url),

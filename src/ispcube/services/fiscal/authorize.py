@@ -14,6 +14,10 @@ A run holds the job lock (a second one exits 75) and, company by company and ser
 4. records each answer: `authorized` with its CAE, or back to `draft` (no number) with AFIP's
    codes and messages, which stops the series there, since AFIP grants numbers in order.
 
+Every run retries every open invoice, however long it has waited: an ISP may not drop an
+invoice. One that waited longer than `fiscal.retry_days` since it was posted is named in one
+sentence by every run (exit 3) and logged on its client by the first (services/fiscal/overdue.py).
+
 A draft is refreshed from its client before it is numbered (VAT condition, ID: the letter and
 receptor AFIP checks), so a refusal is fixed by editing the client and running again. Each
 invoice authorized (or adopted) is announced, in the transaction that records its CAE, to the
@@ -53,6 +57,7 @@ from ispcube.domain.tax import (
 from ispcube.errors import FiscalError, IspcubeError
 from ispcube.services.fiscal.billing import Announce, issuer_condition
 from ispcube.services.fiscal.drivers import AfipCompany, afip_client, afip_company, driver_in_use
+from ispcube.services.fiscal.overdue import Overdue, report_overdue
 from ispcube.services.ledger.posting import BOOKKEEPERS, require_role
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime
@@ -63,23 +68,35 @@ ClientFactory = Callable[[UnitOfWork, AfipCompany], AfipClient]
 
 @dataclass
 class AuthorizeRun:
-    """What a run did: counts, and one sentence per invoice AFIP refused or could not be asked."""
+    """What a run did: counts, and one sentence per invoice AFIP refused or could not be asked,
+    and per invoice still open past `fiscal.retry_days`."""
 
     driver: str
+    today: date | None = None
     authorized: int = 0
     recovered: int = 0            # in flight from an earlier run: AFIP's CAE adopted
     held: int = 0                 # drafts behind a refusal or a failure in their series
     refused: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     granted: list[int] = field(default_factory=list)     # the ledger entries of the documents authorized
+    overdue: list[Overdue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.refused and not self.failed
+        return not self.refused and not self.failed and not self.overdue
 
     def as_dict(self) -> dict[str, Any]:
-        return {"driver": self.driver, "authorized": self.authorized, "recovered": self.recovered,
-                "held": self.held, "refused": self.refused, "failed": self.failed}
+        return {"driver": self.driver, "today": self.today.isoformat() if self.today else None,
+                "authorized": self.authorized, "recovered": self.recovered, "held": self.held,
+                "refused": self.refused, "failed": self.failed, "overdue": [o.as_dict() for o in self.overdue]}
+
+    def failure(self) -> str:
+        parts = []
+        if self.refused or self.failed:
+            parts.append(f"{len(self.refused)} invoice(s) refused and {len(self.failed)} failure(s)")
+        if self.overdue:
+            parts.append(f"{len(self.overdue)} invoice(s) waiting for their CAE beyond fiscal.retry_days")
+        return " and ".join(parts) + " (named above)"
 
     def line(self) -> str:
         if self.driver == "none":
@@ -89,6 +106,8 @@ class AuthorizeRun:
             text += f" ({self.recovered} recovered from an earlier run)"
         if self.refused or self.failed:
             text += f"; {len(self.refused)} refused, {len(self.failed)} failed, {self.held} held back"
+        if self.overdue:
+            text += f"; {len(self.overdue)} overdue (open beyond fiscal.retry_days)"
         return text
 
 
@@ -111,13 +130,16 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.astimezone(timezone.utc)
 
 
-def authorize(rt: Runtime, clients: ClientFactory | None = None, announce: Announce | None = None) -> AuthorizeRun:
-    """Ask AFIP for the number and CAE of every draft invoice (the cron job `invoice authorize`);
-    ANNOUNCE is told the entries of those authorized, in the transaction that records them."""
+def authorize(rt: Runtime, clients: ClientFactory | None = None, announce: Announce | None = None,
+              today: date | None = None) -> AuthorizeRun:
+    """Ask AFIP for the number and CAE of every draft invoice (the cron job `invoice authorize`),
+    dated TODAY (default the clock's), then name those still open past `fiscal.retry_days` on
+    TODAY; ANNOUNCE is told the entries of those authorized, in the transaction that records them."""
     with rt.uow() as uow:
         require_role(rt.actor(uow), BOOKKEEPERS, "authorize invoices")
         driver = driver_in_use(uow.session)
-    run = AuthorizeRun(driver.name)
+    day = today or rt.today()
+    run = AuthorizeRun(driver.name, day)
     if not driver.authorizes:
         return run
     make = clients or default_clients(rt)
@@ -125,7 +147,10 @@ def authorize(rt: Runtime, clients: ClientFactory | None = None, announce: Annou
         with rt.uow() as uow:
             companies = _open_companies(uow, run)
         for company_id in companies:
-            _company(rt, make, company_id, run, announce)
+            _company(rt, make, company_id, run, announce, day)
+        with rt.uow() as uow:
+            run.overdue = report_overdue(uow, rt, day)
+            uow.commit()
     return run
 
 
@@ -144,7 +169,7 @@ def _open_companies(uow: UnitOfWork, run: AuthorizeRun) -> list[int]:
 
 
 def _company(rt: Runtime, make: ClientFactory, company_id: int, run: AuthorizeRun,
-             announce: Announce | None) -> None:
+             announce: Announce | None, today: date) -> None:
     with rt.uow() as uow:
         row = uow.session.get(m.Company, company_id)
         assert row is not None
@@ -169,7 +194,7 @@ def _company(rt: Runtime, make: ClientFactory, company_id: int, run: AuthorizeRu
         if point_of_sale is None:        # none left: every open invoice got the company's above
             continue
         try:
-            _series(rt, client, company, point_of_sale, kind, batch, run, announce)
+            _series(rt, client, company, point_of_sale, kind, batch, run, announce, today)
         except FiscalError as exc:
             run.failed.append(f"company {company.number}, point of sale {point_of_sale}, type {kind}: {exc}")
             with rt.uow() as uow:
@@ -200,7 +225,7 @@ def _refresh_drafts(uow: UnitOfWork, company_id: int, issuer: str | None, point_
 
 
 def _series(rt: Runtime, client: AfipClient, company: AfipCompany, point_of_sale: int, kind: int, batch: int,
-            run: AuthorizeRun, announce: Announce | None) -> None:
+            run: AuthorizeRun, announce: Announce | None, today: date) -> None:
     """One series: recover what is in flight, then number and send the drafts in batches."""
     with rt.uow() as uow:
         known = len(run.granted)
@@ -223,7 +248,6 @@ def _series(rt: Runtime, client: AfipClient, company: AfipCompany, point_of_sale
             break
         ready.append(document_id)
     queue = pending + ready
-    today = rt.clock().date()
     while queue:
         ids, queue = queue[:batch], queue[batch:]
         with rt.uow() as uow:
@@ -351,8 +375,8 @@ def _refusal_sentence(uow: UnitOfWork, document: FiscalDocument, number: int,
 def _back_to_draft(document: FiscalDocument, refusal: str | None) -> None:
     document.status, document.number, document.issued = FiscalStatus.DRAFT, None, None
     document.cae = document.cae_due = None
-    if refusal is not None:
-        document.refusal = refusal
+    if refusal is not None:     # AFIP's word is now the latest about it
+        document.refusal, document.last_error = refusal, None
 
 
 def _note_failure(uow: UnitOfWork, which: Any, error: str) -> int:

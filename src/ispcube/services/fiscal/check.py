@@ -3,7 +3,8 @@
 For every company given any of its AFIP data (point of sale, certificate, key): WSFEv1's
 `FEDummy` (its application, database and authentication servers), a login (the cached ticket
 when it is valid) and the last number AFIP authorized for each letter the company issues, at
-its point of sale.
+its point of sale; and how many invoices have waited for their CAE longer than
+`fiscal.retry_days` (`invoice authorize` names them).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ispcube.errors import Invalid, IspcubeError
 from ispcube.services.fiscal.authorize import ClientFactory, default_clients
 from ispcube.services.fiscal.billing import issuer_condition
 from ispcube.services.fiscal.drivers import afip_company, driver_in_use
+from ispcube.services.fiscal.overdue import count_overdue
 from ispcube.services.process.runtime import Runtime, require_office
 
 
@@ -27,10 +29,18 @@ class FiscalCheck:
     driver: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    overdue: int = 0              # open invoices past fiscal.retry_days
+    retry_days: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def overdue_line(self) -> str | None:
+        if not self.overdue:
+            return None
+        return (f"{self.overdue} invoice(s) have waited for their CAE longer than fiscal.retry_days "
+                f"({self.retry_days}): `ispcube invoice authorize` names them")
 
 
 def letters_of(issuer: CompanyVat) -> tuple[Letter, ...]:
@@ -52,6 +62,7 @@ def fiscal_check(rt: Runtime, clients: ClientFactory | None = None) -> FiscalChe
                           "(`ispcube company edit N --point-of-sale N --afip-cert FILE --afip-key FILE`)")
         make = clients or default_clients(rt)
         check = FiscalCheck(driver.name)
+        check.overdue, check.retry_days = count_overdue(uow, rt.today())
         for company in companies:
             try:
                 identity = afip_company(company)

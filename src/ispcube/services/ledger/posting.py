@@ -10,11 +10,11 @@ Lock order, to stay free of deadlocks: a numbering sequence row first, then the 
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable, TypedDict
 
-from sqlalchemy import String, and_, case, cast, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import DateTime, String, and_, case, cast, func, insert, literal, literal_column, or_, select, update
 
 from ispcube.db import models as m
 from ispcube.db.ledger_models import LedgerEntry
@@ -112,6 +112,12 @@ def move_balance(uow: UnitOfWork, client: m.Client, delta: Decimal) -> Decimal:
     return balance
 
 
+def posted_at(rt: Runtime) -> datetime:
+    """When an entry is posted, by the runtime's clock (an invoice's wait for its CAE is counted
+    from it, I4), not the database server's."""
+    return rt.now().replace(tzinfo=None)
+
+
 def post(uow: UnitOfWork, rt: Runtime, client: m.Client, kind: EntryKind, amount: Decimal, *,
          entry_date: date, comment: str | None = None, log_text: str | None = None,
          **columns: Any) -> Posted:
@@ -124,7 +130,7 @@ def post(uow: UnitOfWork, rt: Runtime, client: m.Client, kind: EntryKind, amount
     number = reserve_numbers(uow, series)
     entry = LedgerEntry(client_id=client.id, kind=kind, series=series, number=number,
                         entry_date=entry_date, amount=amount, operator=rt.operator,
-                        comment=comment, **columns)
+                        comment=comment, created_at=posted_at(rt), **columns)
     uow.session.add(entry)
     uow.flush()
     balance = move_balance(uow, client, amount)
@@ -195,8 +201,9 @@ def post_selected(uow: UnitOfWork, rt: Runtime, rows, columns: list[str], messag
     bases = {series: reserve_numbers(uow, series, count) - count for series, count in counts}
     base = case(bases, value=rows.c.series, else_=0)
     uow.session.execute(insert(LedgerEntry).from_select(
-        [*columns, "number", "operator"],
-        select(*(rows.c[name] for name in columns), base + rows.c.position, literal(rt.operator))))
+        [*columns, "number", "operator", "created_at"],
+        select(*(rows.c[name] for name in columns), base + rows.c.position, literal(rt.operator),
+               literal(posted_at(rt), DateTime))))
     new = or_(*(and_(LedgerEntry.series == series, LedgerEntry.number > first,
                      LedgerEntry.number <= first + count)
                 for (series, count), first in zip(counts, bases.values(), strict=True)))

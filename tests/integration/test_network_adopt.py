@@ -186,7 +186,7 @@ def test_adopt_a_radius_database_users_by_user_name_or_code_without_writing_to_i
     cli.ok("plan", "add", "--name", "hogar", "--price", "9500", "--down-kbps", "20000", "--up-kbps", "5000")
     for code in ("C0001", "C0003"):
         cli.ok("client", "add", "--code", code, "--name", f"Cliente {code}", "--address", f"Calle {code}")
-    cli.ok("connection", "add", "C0001", "--router", "nas", "--pppoe-user", "ana")
+    made = cli.json("connection", "add", "C0001", "--router", "nas", "--pppoe-user", "ana")["new_pppoe_password"]
 
     first = cli.json("network", "adopt", "nas", "--apply")
     states = {r["name"]: (r["state"], r["client"], r["by"], r["plan"], r["note"]) for r in first["matched"]}
@@ -195,8 +195,12 @@ def test_adopt_a_radius_database_users_by_user_name_or_code_without_writing_to_i
                       "hecho": ("own", "", None, None, None)}
     assert [(r["name"], r["why"]) for r in first["unmatched"]] == [
         ("nadie", "no connection has its PPPoE user or address, and its name is no client's code")]
+    # the password `connection add` made was never on the router: the CPE's (the router's) replaces it
+    assert made and made != "pw-ana"
     assert _connections(db_url) == {"C0001": ("10.5.0.1", "ana", "pw-ana", "hogar"),
                                     "C0003": (None, "C0003", "pw-c3", None)}
+    log = " ".join(e["message"] for e in cli.json("client", "log", "C0001"))
+    assert "its PPPoE password as the router has it" in log and "pw-ana" not in log
     counts = _counts(db_url)
     second = cli.json("network", "adopt", "nas", "--apply")
     assert {r["name"]: r["state"] for r in second["matched"]} == {"ana": "adopted", "C0003": "adopted",

@@ -132,3 +132,32 @@ def test_api_ssl_router_with_a_self_signed_certificate(cli, tmp_path):
         assert cli.json("router", "test", "core")["login"] == "ok"
         cli.ok("router", "edit", "core", "--no-api-ssl")
         assert cli("router", "test", "core").exit_code == 1     # plain API against an SSL port
+
+
+def test_a_router_deleted_takes_its_provisioning_work_along_but_enforcement_history_keeps_it(cli, runtime):
+    from datetime import date, datetime
+
+    from sqlalchemy import func, insert, select
+
+    from ispcube.db.network_models import RouterTask
+    for name in ("core", "edge"):
+        cli.ok("router", "add", name, "--kind", "mikrotik", "--host", "10.9.0.1" if name == "core" else "10.9.0.3")
+    cli.ok("client", "add", "--code", "A1", "--name", "Ana", "--address", "Calle 1")
+    for name in ("core", "edge"):
+        conn = cli.json("connection", "add", "A1", "--router", name, "--ip", "10.0.0.5")
+        cli.ok("--yes", "connection", "delete", str(conn["id"]))     # queues the removal of its queue there
+    with runtime.uow() as uow:
+        edge = uow.session.scalar(select(RouterTask.router_id).where(RouterTask.target == "10.0.0.5")
+                                  .order_by(RouterTask.router_id.desc()).limit(1))
+        uow.session.execute(insert(RouterTask).values(
+            job="enforce", router_id=edge, connection_id=None, target="10.0.0.5", client_id=1, action="cut",
+            origin="job", status="done", created_on=date(2026, 11, 2), retry_until=date(2026, 11, 7),
+            created_at=datetime(2026, 11, 2, 6, 0), attempts=1))
+        uow.commit()
+    cli.ok("--yes", "router", "delete", "core")                      # its provisioning tasks go with it
+    refused = cli("--yes", "router", "delete", "edge")
+    assert refused.exit_code == 1 and "history of enforcement tasks" in refused.stderr
+    with runtime.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(RouterTask)
+                                  .where(RouterTask.router_id == edge)) == 3     # nothing of edge's went
+    assert [r["name"] for r in cli.json("router", "list")] == ["edge"]

@@ -340,7 +340,8 @@ class _Matcher:
     def connected(self, held: Held, slot: _Slot, found: Found, *, ip: str | None = None,
                   pppoe_user: str | None = None, password: str | None = None, plan: str | None = None,
                   plan_note: str | None = None) -> None:
-        """HELD is SLOT's existing connection: it fills what the connection lacks."""
+        """HELD is SLOT's existing connection: it fills what the connection lacks, and gives it the
+        login's password as the router holds it."""
         known = self.known[slot.connection_id] if slot.connection_id is not None else None
         assert known is not None, "only an existing connection is connected to"
         if known.deleted:
@@ -353,7 +354,9 @@ class _Matcher:
         if pppoe_user and not slot.pppoe_user:
             changes["pppoe_user"] = slot.pppoe_user = pppoe_user
             self.by_user[pppoe_user] = slot
-        if password and not known.has_password:
+        if password:
+            # The login's password is the one its CPE uses: a password stored before was never on
+            # this router (the object was not ispcube's), and provisioning would lock the CPE out.
             changes["password"] = password
         if plan and not known.plan:
             changes["plan"] = plan

@@ -6,7 +6,7 @@ it reaches the driver only through `config_of`.
 
 from typing import Any, TypedDict
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import make_url
 
 from ispcube.adapters.drivers import RouterConfig, kind_of, kinds
@@ -131,10 +131,16 @@ def delete_router(uow: UnitOfWork, name: str) -> None:
         shown = ", ".join(f"client {code}" + (f" ({ip})" if ip else "") for code, ip in users[:5])
         raise Refused(f"router {quoted(name)} is in use by connections of {shown}"
                       f"{' and more' if len(users) > 5 else ''}; move or delete them first")
-    from ispcube.db.network_models import RouterTask
-    if uow.session.scalar(select(RouterTask.id).where(RouterTask.router_id == router.id).limit(1)):
+    from ispcube.db.network_models import AdoptedObject, RouterTask
+    from ispcube.domain.terms import JobName
+    mine = RouterTask.router_id == router.id
+    if uow.session.scalar(select(RouterTask.id).where(mine, RouterTask.job != JobName.PROVISION.value).limit(1)):
         raise Refused(f"router {quoted(name)} has a history of enforcement tasks; it cannot be deleted, "
                       "only renamed or left without connections")
+    # Provisioning work is about the objects on this router, which ispcube stops managing with it:
+    # what its deleted connections left there is the router's own business from now on.
+    uow.session.execute(delete(RouterTask).where(mine))
+    uow.session.execute(delete(AdoptedObject).where(AdoptedObject.router_id == router.id))
     uow.session.delete(router)
     uow.commit()
 

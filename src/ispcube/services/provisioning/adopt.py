@@ -5,7 +5,8 @@ The router is read once (`Driver.read_objects(addresses=True)`), the database on
 connections that router's objects may be, the clients, the plans, what was adopted before), and
 `domain/adoption.py` says which connection each object is. Without APPLY that is the whole run: a
 report. With APPLY, in one transaction: the missing connections are made (their IP, PPPoE user,
-password from the router, plan found by speed), existing connections get what they lacked, every
+password from the router, plan found by speed), existing connections get what they lacked and
+the login's password as the router has it (the one its CPE uses), every
 matched secret, queue or user is recorded in `adopted_objects` (ispcube owns it from then on, S3)
 and each client's log says so. Adopting again finds everything recorded: nothing changes.
 
@@ -211,9 +212,10 @@ def _complete(conn: m.Connection, match: Match, plan_ids: dict[str, int]) -> lis
     if "pppoe_user" in changes and not conn.pppoe_user:
         conn.pppoe_user = changes["pppoe_user"]
         taken.append(f"pppoe {conn.pppoe_user}")
-    if "password" in changes and not conn.pppoe_password:
+    if "password" in changes and conn.pppoe_password != changes["password"]:
+        taken.append("its PPPoE password" if not conn.pppoe_password
+                     else "its PPPoE password as the router has it (the one stored before was never on it)")
         conn.pppoe_password = changes["password"]
-        taken.append("its PPPoE password")
     if "plan" in changes and conn.plan_id is None:
         conn.plan_id = plan_ids[changes["plan"]]
         taken.append(f"plan {changes['plan']}")

@@ -118,3 +118,17 @@ def test_a_held_clients_new_object_starts_as_enforce_would_have_it_and_a_set_nev
         assert diff(wanted_objects("mikrotik", [Line(1, "C1", None, "ana", "pw", GOLD)]), held).ops == []
     # a line whose client's state changed is the same line: that change is enforce's to make
     assert cut == Line(1, "C1", None, "ana", "pw", GOLD) and len({cut, Line(1, "C1", None, "ana", "pw", GOLD)}) == 1
+
+
+def test_a_departed_login_no_longer_held_is_removed_again_and_one_held_is_named_for_its_client():
+    wanted = wanted_objects("radius", [Line(1, "C1", None, "ana", "pw", GOLD)])
+    held = [Held(ObjectKind.RADIUS_USER, w.name, dict(w.fields), marked=True) for w in wanted]
+    held.append(Held(ObjectKind.RADIUS_USER, "viejo", {"Cleartext-Password": "x", "group": "ispcube"}, marked=True))
+    departed = {(ObjectKind.RADIUS_USER, "viejo"): "C7", (ObjectKind.RADIUS_USER, "borrado"): "C8",
+                (ObjectKind.RADIUS_USER, "ana"): "C1"}           # ana is wanted again: left alone
+    ops = diff(wanted, held, departed=departed).ops
+    assert [(op.verb, op.name, op.row_id, op.client_code) for op in ops] == [
+        (Verb.REMOVE, "viejo", None, "C7"), (Verb.REMOVE, "borrado", None, "C8")]
+    assert diff(wanted, held, remove_unwanted=False, departed=departed).ops == []
+    foreign = [Held(ObjectKind.RADIUS_USER, "borrado", {"Cleartext-Password": "y"})]   # made by hand since
+    assert [op.name for op in diff(wanted, held[:1] + foreign, departed=departed).ops] == ["viejo"]

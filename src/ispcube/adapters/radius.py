@@ -12,11 +12,13 @@ open sessions (User-Name, Acct-Session-Id). A request answered with ACK is done;
 silence is a failure, retried by the next run.
 
 Provisioning (S1) reads and makes the users themselves (radius_users.py): password, address,
-rate and plan group; a plan change reaches a live session by CoA.
+rate and plan group; a plan change reaches a live session by CoA, a rate taken off or a user
+removed by Disconnect.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 import io
 import re
 from typing import Container
@@ -26,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST, Driver, Holding, RouterConfig, Target, reason, register
 from ispcube.adapters.radius_schema import RADGROUPREPLY, RADUSERGROUP, RATE_LIMIT, open_sessions
-from ispcube.adapters.radius_users import apply_user, enforced_users, read_users, unknown_fields
+from ispcube.adapters.radius_users import apply_user, enforced_users, rate_of, read_users, unknown_fields
 from ispcube.domain.provisioning import Held, ObjectKind, Op, Verb
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
@@ -203,21 +205,25 @@ class RadiusDriver(Driver):
         return self._sql(read_users)
 
     def apply_objects(self, ops: list[Op]) -> list[RouterError | None]:
-        """Each op in its own transaction. A set giving a user a rate tells its open session on
-        this NAS by CoA, unless an enforce group holds the user (the throttle or cut stands;
-        the restore's Disconnect brings the session back at its plan's rate). The CoA is sent
-        whenever such a set is made, written or not: a NAK or silence fails the op with its
-        rows kept, and making the op again repeats the CoA."""
-        rated = [op.name for op in ops if op.verb == Verb.SET and op.fields.get(RATE_LIMIT)]
+        """Each op in its own transaction, then what it means for the user's open session on
+        this NAS, unless an enforce group holds the user (the throttle or cut stands; the
+        restore's Disconnect brings the session back at its plan's rate): a set giving a rate
+        tells it by CoA; a set taking the rate off, and a remove, drop it by Disconnect (it
+        comes back without a rate, or not at all). The CoA is sent whenever such a set is made,
+        written or not: a NAK or silence fails the op with its rows kept, and making the op
+        again repeats the CoA. A refused Disconnect of a set puts the rate back, so the next
+        run finds the change still to make; a remove's rows stay gone (the removal is retried
+        through its task: `diff`'s DEPARTED)."""
+        told = [op.name for op in ops if op.verb == Verb.REMOVE or (op.verb == Verb.SET and RATE_LIMIT in op.fields)]
         try:
-            sessions, enforced = self._sql(lambda conn: (open_sessions(conn, self.config.host, rated),
-                                                         enforced_users(conn, rated))) if rated else ({}, set())
+            sessions, enforced = self._sql(lambda conn: (open_sessions(conn, self.config.host, told),
+                                                         enforced_users(conn, told))) if told else ({}, set())
         except RouterError as exc:
             return [exc] * len(ops)
         results: list[RouterError | None] = []
         for op in ops:
             try:
-                self._apply(op, sessions.get(op.name) if op.name not in enforced else None)
+                self._apply(op, sessions.get(op.name) if op.verb == Verb.REMOVE or op.name not in enforced else None)
             except RouterUnreachable as exc:
                 return results + [exc] * (len(ops) - len(results))
             except RouterError as exc:
@@ -232,12 +238,31 @@ class RadiusDriver(Driver):
         if unknown := unknown_fields(op):
             raise RouterProtocolError(f"router {self.config.name}: RADIUS user '{op.name}': "
                                       f"{', '.join(unknown)} is not an item ispcube provisions")
-        self._sql(lambda conn: apply_user(conn, op), write=True)
-        self.writes += 1
         rate = op.fields.get(RATE_LIMIT)
-        if op.verb == Verb.SET and rate and session is not None:
+        taken_off = op.verb == Verb.SET and rate == "" and session is not None
+
+        def write(conn) -> str | None:
+            before = rate_of(conn, op.name) if taken_off else None
+            apply_user(conn, op)
+            return before
+        previous = self._sql(write, write=True)
+        self.writes += 1
+        if session is None:
+            return
+        if op.verb == Verb.SET and rate:
             send_coa(self.config, op.name, session, rate)
-            self.writes += 1
+        elif op.verb == Verb.REMOVE:
+            send_disconnect(self.config, op.name, session)
+        elif taken_off:
+            try:
+                send_disconnect(self.config, op.name, session)
+            except RouterError:
+                if previous:
+                    self._sql(lambda conn: apply_user(conn, replace(op, fields={RATE_LIMIT: previous})), write=True)
+                raise
+        else:
+            return
+        self.writes += 1
 
 
 def _client(config: RouterConfig):

@@ -112,6 +112,13 @@ def _join_enforce_group(conn: Connection, user: str, group: str) -> None:
         conn.execute(insert(RADUSERGROUP).values(username=user, groupname=group, priority=0))
 
 
+def rate_of(conn: Connection, user: str) -> str | None:
+    """USER's own rate item, if it has one."""
+    return conn.execute(select(RADREPLY.c.value).where(RADREPLY.c.username == user,
+                                                       RADREPLY.c.attribute == "Mikrotik-Rate-Limit")
+                        .order_by(RADREPLY.c.id).limit(1)).scalar()
+
+
 def enforced_users(conn: Connection, users: list[str]) -> set[str]:
     """Which of USERS are in an enforce group (cut or throttled)."""
     if not users:

@@ -28,7 +28,7 @@ from ispcube.adapters.drivers import (
     register,
     translated,
 )
-from ispcube.adapters.routeros_objects import MENUS, apply, held_objects
+from ispcube.adapters.routeros_objects import ACTIVE, MENUS, apply, held_objects
 from ispcube.domain.provisioning import Held, ObjectKind, Op
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
@@ -142,7 +142,7 @@ class MikrotikDriver(Driver):
                 holding.extra["secrets"] = {row["name"]: (row["id"], row.get("disabled") in ("true", "yes"))
                                             for row in self._resource("/ppp/secret").get()}
                 holding.extra["active"] = {row["name"]: row["id"]
-                                           for row in self._resource("/ppp/active").get()}
+                                           for row in self._resource(ACTIVE).get()}
         return holding
 
     def read_objects(self, addresses: bool = False) -> list[Held]:
@@ -151,10 +151,16 @@ class MikrotikDriver(Driver):
 
     def apply_objects(self, ops: list[Op]) -> list[RouterError | None]:
         """OPS sent pipelined, wave by wave (see routeros_objects.waves); a trap fails its own
-        op only, a duplicate add and a stale remove count as done."""
-        applied = apply(self.config.name, ops, self._run)
+        op only, a duplicate add and a stale remove count as done. Once secrets are removed,
+        `/ppp/active` is read (once) and their logins' live sessions are removed too."""
+        applied = apply(self.config.name, ops, self._run, self._sessions)
         self.writes += applied.writes
         return applied.in_order()
+
+    def _sessions(self) -> dict[str, str]:
+        """{login: `.id`} of the live PPP sessions."""
+        with self._guard():
+            return {row["name"]: row["id"] for row in self._resource(ACTIVE).get()}
 
     def _run(self, commands: Sequence[Sequence[str]]) -> list[Answer]:
         """COMMANDS' answers, depth of them in flight on the logged-in connection."""

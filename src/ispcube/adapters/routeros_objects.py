@@ -3,9 +3,12 @@ become `Held` objects, and how an `Op` becomes API commands.
 
 A MikroTik keeps a plan's speed in a PPP profile (`/ppp/profile`), a PPPoE login in a secret
 (`/ppp/secret`) and an IP-only connection's speed in a simple queue (`/queue/simple`); each row
-is named by its `name` and addressed by its `.id`. Address-list entries are read for `network
-adopt` only (an entry is named by its address). The driver sends the commands through the
-pipelined writer (S5); nothing here does I/O.
+is named by its `name` and addressed by its `.id`. A login's live session (`/ppp/active`, named
+by the login) outlives its secret, so the remove of a secret also removes its session, once the
+secret is gone (a session dropped first could log in again before the secret's removal).
+Address-list entries are read for `network adopt` only (an entry is named by its address). The
+driver sends the commands through the pipelined writer (S5) and reads the sessions; nothing
+here does I/O.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ MENUS = {
     ObjectKind.QUEUE: "/queue/simple",
     ObjectKind.ADDRESS: "/ip/firewall/address-list",
 }
+ACTIVE = "/ppp/active"
 PROVISIONED = (ObjectKind.PROFILE, ObjectKind.SECRET, ObjectKind.QUEUE)   # the kinds apply_objects makes
 
 # RouterOS's words for an add whose object exists (address lists, secrets and profiles, queues)
@@ -60,7 +64,7 @@ def commands(op: Op) -> list[list[str]]:
         return [[f"{menu}/add", f"=name={op.name}",
                  *(f"={name}={value}" for name, value in op.fields.items() if name != "name")]]
     if op.verb == Verb.REMOVE:
-        return [[f"{menu}/remove", f"=.id={op.row_id}"]]
+        return [[f"{menu}/remove", f"=.id={op.row_id}"]] if op.row_id else []
     kept = [f"={name}={value}" for name, value in op.fields.items() if value != ""]
     cleared = [name for name, value in op.fields.items() if value == ""]
     return ([[f"{menu}/set", f"=.id={op.row_id}", *kept]] if kept else []) + \
@@ -117,7 +121,7 @@ class Applied:
         without the row id read, or a secret whose profile could not be made."""
         if op.kind not in PROVISIONED:
             return f"a MikroTik router keeps no {op.kind}"
-        if op.verb != Verb.ADD and not op.row_id:
+        if op.verb != Verb.ADD and not op.row_id and not ends_session(op):
             return "not sent: the router's row id was not read"
         profile = op.fields.get("profile") if op.kind == ObjectKind.SECRET else None
         if profile in self.unmade_profiles:
@@ -128,10 +132,20 @@ class Applied:
         return [self.results[index] for index in range(len(self.ops))]
 
 
-def apply(router: str, ops: Sequence[Op], run: Run) -> Applied:
-    """Make OPS wave by wave through RUN (the pipelined writer). A refused op fails alone; once
-    RUN raises RouterUnreachable, that wave's ops and every later one fail with it."""
+def ends_session(op: Op) -> bool:
+    """Does OP end a login's live session (the remove of a secret; without a row id, a secret
+    already gone whose session may have stayed up)?"""
+    return op.verb == Verb.REMOVE and op.kind == ObjectKind.SECRET
+
+
+def apply(router: str, ops: Sequence[Op], run: Run, sessions: Callable[[], Mapping[str, str]] = dict) -> Applied:
+    """Make OPS wave by wave through RUN (the pipelined writer). Once a wave has removed
+    secrets, SESSIONS() ({login: `.id`} of `/ppp/active`, read after the secrets are gone, so
+    no session can start after the read) is asked once and those logins' sessions are removed,
+    as part of their ops. A refused op fails alone; once RUN raises RouterUnreachable, that
+    wave's ops and every later one fail with it."""
     applied = Applied(router, ops)
+    live: Mapping[str, str] | None = None
     for wave in waves(ops):
         sent = []
         for index in wave:
@@ -139,15 +153,43 @@ def apply(router: str, ops: Sequence[Op], run: Run) -> Applied:
                 applied.refuse(index, why)
             else:
                 sent.append(index)
-        made = {index: commands(ops[index]) for index in sent}
-        try:
-            answers = iter(run([words for index in sent for words in made[index]]) if sent else [])
-        except RouterUnreachable as exc:
-            applied.results.update({index: exc for index in range(len(ops)) if index not in applied.results})
+        if not _send(applied, {index: commands(ops[index]) for index in sent}, run):
             break
-        for index in sent:
-            applied.settle(index, [next(answers) for _ in made[index]])
+        ended = [index for index in sent if applied.results[index] is None and ends_session(ops[index])]
+        if ended and live is None:
+            try:
+                live = sessions()
+            except RouterError as exc:
+                applied.results.update({index: exc for index in ended})
+                if isinstance(exc, RouterUnreachable):
+                    _fail_rest(applied, exc)
+                    break
+                live = {}
+                continue
+        found = live or {}
+        if not _send(applied, {index: [[f"{ACTIVE}/remove", f"=.id={found[ops[index].name]}"]]
+                               for index in ended if ops[index].name in found}, run):
+            break
     return applied
+
+
+def _fail_rest(applied: Applied, exc: RouterError) -> None:
+    applied.results.update({index: exc for index in range(len(applied.ops)) if index not in applied.results})
+
+
+def _send(applied: Applied, made: Mapping[int, list[list[str]]], run: Run) -> bool:
+    """Send the commands MADE for some ops ({op position: commands}) and settle each op by its
+    answers; False when the router is unreachable (then those ops and every later one fail)."""
+    sending = [words for commands_of in made.values() for words in commands_of]
+    try:
+        answers = iter(run(sending) if sending else [])
+    except RouterUnreachable as exc:
+        applied.results.update({index: exc for index in made})
+        _fail_rest(applied, exc)
+        return False
+    for index, commands_of in made.items():
+        applied.settle(index, [next(answers) for _ in commands_of])
+    return True
 
 
 def _unsecret(text: str, op: Op) -> str:

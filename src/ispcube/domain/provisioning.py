@@ -261,6 +261,11 @@ def wanted_objects(kind: str, lines: Iterable[Line]) -> list[Wanted]:
     return sorted(profiles.values(), key=lambda w: w.name) + wanted
 
 
+def login_kind(kind: str) -> ObjectKind:
+    """The object a PPPoE login is on a router of KIND: a RADIUS user, or a MikroTik secret."""
+    return ObjectKind.RADIUS_USER if kind == "radius" else ObjectKind.SECRET
+
+
 def _radius_user(line: Line) -> Wanted | None:
     if not line.pppoe_user:
         return None
@@ -286,13 +291,18 @@ BUILT_IN_PROFILES = ("default", "default-encryption")     # every MikroTik has t
 
 
 def diff(wanted: Iterable[Wanted], held: Iterable[Held], adopted: Iterable[tuple[str, str]] = (),
-         remove_unwanted: bool = True, retried: Iterable[int] = ()) -> Diff:
+         remove_unwanted: bool = True, retried: Iterable[int] = (),
+         departed: Mapping[tuple[ObjectKind, str], str] | None = None) -> Diff:
     """The ops that bring HELD to WANTED, touching only owned objects.
 
     Order: profiles are added and changed before the secrets that use them, and removed after
     the secrets that used them. REMOVE_UNWANTED False keeps owned objects nothing wants
     (a run limited to some connections). RETRIED: connections whose last attempt failed; their
-    UNTRACED fields are set again even when the router holds them (see UNTRACED)."""
+    UNTRACED fields are set again even when the router holds them (see UNTRACED). DEPARTED:
+    logins ((kind, name): client code) whose removal failed before; one the router no longer
+    holds, nor anything wants, is removed again (row id None), since the removal of a login
+    also ends its live session and that step leaves no object to read back."""
+    departed = departed or {}
     adopted = set(adopted)
     retried = set(retried)
     held_by = {(h.kind, h.name): h for h in held}
@@ -329,7 +339,11 @@ def diff(wanted: Iterable[Wanted], held: Iterable[Held], adopted: Iterable[tuple
             if not (have.kind == ObjectKind.PROFILE and have.name in BUILT_IN_PROFILES):
                 result.foreign.append(have)
         elif remove_unwanted:
-            removes.append(Op(Verb.REMOVE, have.kind, have.name, {}, have.row_id))
+            removes.append(Op(Verb.REMOVE, have.kind, have.name, {}, have.row_id,
+                              client_code=departed.get((have.kind, have.name))))
+    if remove_unwanted:
+        removes += [Op(Verb.REMOVE, kind, name, {}, None, client_code=code) for (kind, name), code in departed.items()
+                    if (kind, name) not in held_by and (kind, name) not in wanted_keys]
     adds.sort(key=lambda op: ORDER[op.kind])
     removes.sort(key=lambda op: -ORDER[op.kind])
     result.ops = adds + removes
@@ -344,4 +358,6 @@ CLEARED = {ObjectKind.SECRET: ("remote-address",),
 # Fields whose setting also makes a step that leaves no trace to read back: a RADIUS user's
 # rate is told to its live session by CoA. Once the rows are written a second diff sees
 # nothing to do, so a connection whose attempt failed (a NAK, a silent NAS) sets them again.
+# (A rate taken off drops the session instead; the driver puts the rate back when the NAS does
+# not do it, so the next diff finds the change still to make.)
 UNTRACED = {ObjectKind.RADIUS_USER: ("Mikrotik-Rate-Limit",)}

@@ -52,8 +52,17 @@ def _window(uow: UnitOfWork, rt: Clock) -> dict:
             "retry_until": today + timedelta(days=config.get_value(uow.session, "enforce.retry_days"))}
 
 
+PPPOE = "pppoe:"
+
+
 def _label(ip: str | None, pppoe_user: str | None) -> str:
-    return " ".join(x for x in (ip, pppoe_user and f"pppoe:{pppoe_user}") if x)[:160]
+    return " ".join(x for x in (ip, pppoe_user and f"{PPPOE}{pppoe_user}") if x)[:160]
+
+
+def label_user(label: str) -> str | None:
+    """The PPPoE user a task's label names (`_label`'s words), if any."""
+    head, found, user = label.partition(PPPOE)     # the address comes first; a user may hold spaces
+    return user if found and head in ("", head.rstrip() + " ") and user else None
 
 
 def queue_provision(uow: UnitOfWork, rt: Clock, connection_ids: Iterable[int], origin: str = "manual") -> int:

@@ -27,7 +27,19 @@ from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST, Driver, driver_cla
 from ispcube.db import models as m
 from ispcube.db.network_models import RouterTask
 from ispcube.db.uow import UnitOfWork
-from ispcube.domain.provisioning import MARK, Diff, Held, Line, ObjectKind, Op, Verb, Wanted, diff, wanted_objects
+from ispcube.domain.provisioning import (
+    MARK,
+    Diff,
+    Held,
+    Line,
+    ObjectKind,
+    Op,
+    Verb,
+    Wanted,
+    diff,
+    login_kind,
+    wanted_objects,
+)
 from ispcube.domain.terms import Action, JobName, Mode, TaskStatus
 from ispcube.errors import RouterError
 from ispcube.services.admin import config, provision_queue
@@ -82,6 +94,7 @@ class TaskRow:
     code: str
     action: Action
     attempts: int = 0
+    target: str = ""        # what the task was made for: "10.0.0.5 pppoe:ana"
 
 
 @dataclass
@@ -91,6 +104,13 @@ class Reading:
     lines: list[Line]
     ids_by_code: dict[str, int]
     adopted: set[tuple[str, str]]
+
+    def leaving(self, login: ObjectKind, failed_only: bool = False) -> dict[tuple[ObjectKind, str], str]:
+        """{(LOGIN, user): client code} of the logins the open removal tasks are for (of those
+        whose last attempt failed, with FAILED_ONLY)."""
+        return {(login, user): task.code for task in self.tasks
+                if task.action == Action.DEPROVISION and (task.attempts or not failed_only)
+                and (user := provision_queue.label_user(task.target))}
 
 
 @dataclass
@@ -114,13 +134,13 @@ class UnitOutcome:
 def open_tasks(uow: UnitOfWork, router_ids: list[int], connection_id: int | None = None) -> list[TaskRow]:
     """The open provisioning tasks of ROUTER_IDS (of one connection's objects, when given)."""
     query = (select(RouterTask.id, RouterTask.connection_id, RouterTask.client_id, m.Client.code, RouterTask.action,
-                    RouterTask.attempts)
+                    RouterTask.attempts, RouterTask.target)
              .join(m.Client, m.Client.id == RouterTask.client_id)
              .where(RouterTask.job == JobName.PROVISION.value, RouterTask.status == TaskStatus.OPEN.value,
                     RouterTask.router_id.in_(router_ids)))
     if connection_id is not None:
         query = query.where(RouterTask.connection_id == connection_id, RouterTask.action == Action.PROVISION.value)
-    return [TaskRow(r.id, r.connection_id, r.client_id, r.code, Action(r.action), r.attempts)
+    return [TaskRow(r.id, r.connection_id, r.client_id, r.code, Action(r.action), r.attempts, r.target)
             for r in uow.session.execute(query.order_by(RouterTask.id))]
 
 
@@ -214,10 +234,11 @@ def apply(rt: "Runtime", unit: Unit, driver: Driver, limit, remove_unwanted: boo
     try:
         with driver:
             held = driver.read_objects()
-            # A connection whose last attempt failed has what left no trace (a CoA) made again.
+            # A connection whose last attempt failed has what left no trace (a CoA) made again,
+            # and a login whose removal failed has its live session ended again (a Disconnect).
             retried = {t.connection_id for t in reading.tasks if t.attempts and t.connection_id is not None}
             found = diff(limit(wanted_objects(router.kind, reading.lines)), held, reading.adopted, remove_unwanted,
-                         retried)
+                         retried, reading.leaving(login_kind(router.kind), failed_only=True))
             errors: list[RouterError | None] = driver.apply_objects(found.ops) if found.ops else []
             outcome.writes = driver.writes
     except RouterError as exc:
@@ -238,10 +259,15 @@ def apply(rt: "Runtime", unit: Unit, driver: Driver, limit, remove_unwanted: boo
     return outcome
 
 
-def _code(op: Op, held: dict[tuple[ObjectKind, str], Held]) -> str | None:
-    """The client an op is for: its own, or the one a removed object's mark names."""
+def _code(op: Op, held: dict[tuple[ObjectKind, str], Held],
+          leaving: dict[tuple[ObjectKind, str], str]) -> str | None:
+    """The client an op is for: its own, the one whose removal task names a removed login (a
+    RADIUS user carries no mark, and a deleted client's code is no longer its mark's), or the
+    one a removed object's mark names."""
     if op.client_code:
         return op.client_code
+    if op.verb == Verb.REMOVE and (code := leaving.get((op.kind, op.name))):
+        return code
     have = held.get((op.kind, op.name))
     return have.comment[len(MARK):] if have is not None and have.comment.startswith(MARK) else None
 
@@ -250,11 +276,12 @@ def settle(rt: "Runtime", unit: Unit, reading: Reading, held: dict[tuple[ObjectK
            results: list[tuple[Op, str | None]], trouble: list[ProblemRow]) -> int:
     """Record the outcome of a unit's ops on its tasks and in its clients' logs, in one
     transaction; the number of tasks closed."""
+    departing = reading.leaving(login_kind(unit.router.kind))
     by_code: dict[str, str] = {}
     general = None          # a failure that is nobody's in particular holds every task open
     for op, error in results:
         if error is not None:
-            code = _code(op, held)
+            code = _code(op, held, departing)
             if code:
                 by_code.setdefault(code, error)
             else:
@@ -279,11 +306,11 @@ def settle(rt: "Runtime", unit: Unit, reading: Reading, held: dict[tuple[ObjectK
         tasks.record_failures(uow, failures)
         _open_for_failures(uow, rt, unit, reading, held, results)
         ids = dict(reading.ids_by_code)
-        codes = {code for op, _ in results if (code := _code(op, held))}
+        codes = {code for op, _ in results if (code := _code(op, held, departing))}
         ids.update(db.client_ids(uow, codes - ids.keys()))
         log_many(uow, rt, [(ids[code], "router.provision",
                             f"{op.kind} '{op.name}' {DONE_WORDS[op.verb]} on router {unit.router.name}")
-                           for op, error in results if error is None and (code := _code(op, held)) in ids])
+                           for op, error in results if error is None and (code := _code(op, held, departing)) in ids])
         uow.commit()
     return len(done)
 
@@ -291,13 +318,14 @@ def settle(rt: "Runtime", unit: Unit, reading: Reading, held: dict[tuple[ObjectK
 def _open_for_failures(uow: UnitOfWork, rt: "Runtime", unit: Unit, reading: Reading,
                        held: dict[tuple[ObjectKind, str], Held], results: list[tuple[Op, str | None]]) -> None:
     """A failed op that no open task covers gets one, with its error, so the next run retries it."""
+    departing = reading.leaving(login_kind(unit.router.kind))
     provisioning = {t.connection_id for t in reading.tasks if t.action == Action.PROVISION}
     removing = {t.code for t in reading.tasks if t.action == Action.DEPROVISION}
     made = {op.connection_id: error for op, error in results
             if error and op.connection_id is not None and op.connection_id not in provisioning}
     _open_failed(uow, rt, made)
     removed = {code: (op, error) for op, error in results
-               if error and op.verb == Verb.REMOVE and (code := _code(op, held)) and code not in removing}
+               if error and op.verb == Verb.REMOVE and (code := _code(op, held, departing)) and code not in removing}
     ids = db.client_ids(uow, removed)
     leaving = [(unit.router.id, ids[code], None, op.name) for code, (op, _) in removed.items() if code in ids]
     if leaving:

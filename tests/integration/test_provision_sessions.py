@@ -171,6 +171,27 @@ def test_a_refused_disconnect_of_a_removal_fails_the_run_and_the_next_run_repeat
     assert cli("provision").exit_code == 0 and len(nas.requests) == 2
 
 
+def test_a_disconnect_the_nas_answers_with_no_such_session_is_done(radius, runtime):
+    # RFC 5176 Error-Cause 503: the session ended already (a stale radacct row); retrying it
+    # every run until the task expired would be wrong
+    cli, server, nas = radius
+    _carla(cli, server)
+    cli.ok("--yes", "client", "delete", "C3")
+    nas.answer = "gone"
+    done = cli("provision")
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert _told(nas) == [("carla", "s-carla")] and _open_tasks(runtime) == []
+    nas.answer = "nak"                                  # a NAK without that cause is still a failure
+    cli.ok("client", "add", "--code", "D4", "--name", "Dora", "--address", "Calle 4")
+    cli.ok("connection", "add", "D4", "--router", "nas1", "--pppoe-user", "dora", "--pppoe-password-stdin",
+           input="clave-dora\n")
+    cli.ok("provision")
+    server.accounting(**{"User-Name": "dora", "Acct-Status-Type": "Start", "Acct-Session-Id": "s-dora",
+                         "NAS-IP-Address": "127.0.0.1", "Framed-IP-Address": "10.5.0.4"})
+    cli.ok("--yes", "client", "delete", "D4")
+    assert cli("provision").exit_code == 3
+
+
 def test_a_refused_disconnect_of_a_rate_taken_off_keeps_the_rate_and_the_next_run_repeats_it(radius, runtime):
     cli, server, nas = radius
     _carla(cli, server)

@@ -1,5 +1,5 @@
-"""A NAS on loopback that answers RFC 5176 Disconnect- and CoA-Requests with pyrad: ACK, NAK
-or silence.
+"""A NAS on loopback that answers RFC 5176 Disconnect- and CoA-Requests with pyrad: ACK, NAK,
+a NAK saying it has no such session (`gone`: Error-Cause 503), or silence.
 
     with FakeNas(secret=b"nas-secret") as nas:
         nas.answer = "nak"
@@ -19,6 +19,7 @@ from pyrad.dictionary import Dictionary
 
 from ispcube.adapters.radius import DICTIONARY
 
+SESSION_NOT_FOUND = 503        # RFC 5176 Error-Cause: Session Context Not Found
 # request code -> (NAK, ACK)
 ANSWERS = {packet.DisconnectRequest: (packet.DisconnectNAK, packet.DisconnectACK),
            packet.CoARequest: (packet.CoANAK, packet.CoAACK)}
@@ -27,7 +28,7 @@ ANSWERS = {packet.DisconnectRequest: (packet.DisconnectNAK, packet.DisconnectACK
 class FakeNas:
     def __init__(self, secret: bytes = b"nas-secret", answer: str = "ack"):
         self.secret = secret
-        self.answer = answer            # ack | nak | silence
+        self.answer = answer            # ack | nak | gone | silence
         self.requests: list[dict[str, str]] = []
         self.coa_requests: list[dict[str, str]] = []
         self._dict = Dictionary(io.StringIO(DICTIONARY))
@@ -67,4 +68,6 @@ class FakeNas:
                 continue
             reply = request.CreateReply()
             reply.code = ANSWERS[request.code][self.answer == "ack"]
+            if self.answer == "gone":
+                reply["Error-Cause"] = SESSION_NOT_FOUND
             self._sock.sendto(reply.ReplyPacket(), peer)

@@ -8,8 +8,9 @@ gets a CoA-Request with that rate, so it stays up at the new speed (a changed ra
 of every throttled user). Leaving either group drops the session so it comes back with its
 own profile. The standard FreeRADIUS schema is read and written with SQLAlchemy Core:
 radusergroup for the group membership, radgroupreply for the throttle rate, radacct for the
-open sessions (User-Name, Acct-Session-Id). A request answered with ACK is done; a NAK or
-silence is a failure, retried by the next run.
+open sessions (User-Name, Acct-Session-Id). A request answered with ACK is done, and so is a
+Disconnect answered "no such session" (Error-Cause 503: a stale radacct row); any other NAK,
+or silence, is a failure, retried by the next run.
 
 Provisioning (S1) reads and makes the users themselves (radius_users.py): password, address,
 rate and plan group; a plan change reaches a live session by CoA, a rate taken off or a user
@@ -33,6 +34,7 @@ from ispcube.domain.provisioning import Held, ObjectKind, Op, Verb
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
 
 COA_PORT = 3799
+SESSION_NOT_FOUND = 503    # RFC 5176 Error-Cause: the NAS has no such session (it ended already)
 # How PostgreSQL (libpq) says it refused the login: such a connection error carries no SQLSTATE.
 LOGIN_REFUSED = re.compile(r'authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist')
 # The attributes a Disconnect-Request needs (RFC 2865, 2866, 5176): pyrad reads a dictionary
@@ -294,6 +296,7 @@ def send_coa(config: RouterConfig, user: str, session_id: str | None, rate: str)
 
 
 def _send(config: RouterConfig, client, request, what: str, user: str, ack: int) -> None:
+    from pyrad import packet
     from pyrad.client import Timeout
     try:
         reply = client.SendPacket(request)
@@ -302,4 +305,13 @@ def _send(config: RouterConfig, client, request, what: str, user: str, ack: int)
     except OSError as exc:
         raise RouterUnreachable(f"router {config.name}: {reason(exc)}") from None
     if reply.code != ack:
+        if ack == packet.DisconnectACK and SESSION_NOT_FOUND in _error_causes(reply):
+            return          # the session the Disconnect was for has ended already: what it asked holds
         raise RouterProtocolError(f"router {config.name}: refused the {what} for '{user}' (NAK)")
+
+
+def _error_causes(reply) -> list[int]:
+    try:
+        return [int(value) for value in reply.get("Error-Cause", [])]
+    except (TypeError, ValueError):
+        return []

@@ -31,7 +31,7 @@ class Cli:
     def __init__(self, url: str):
         self.url = url
 
-    def __call__(self, *args: str, input: str | None = None, env: dict | None = None) -> Result:
+    def __call__(self, *args: str, input: str | bytes | None = None, env: dict | None = None) -> Result:
         from ispcube.cli.main import entry
         runner = CliRunner()
         with runner.isolation(input=input, env=env) as (out, err, _):

@@ -81,3 +81,23 @@ def test_demo_builds_and_tours(run, tmp_path):
     assert "Clients: 60" in result.stdout and "Search 'gonzalez'" in result.stdout
     listed = run("--db", str(tmp_path / "demo.db"), "--format", "json", "client", "list")
     assert len(json.loads(listed.stdout)) == 60
+
+
+def test_a_secret_on_stdin_in_another_encoding_is_one_sentence(run, tmp_path):
+    # A real process decodes stdin with surrogate escapes: the Latin-1 byte must be refused by
+    # name before the database driver meets it (it used to end in an unexpected UnicodeEncodeError).
+    db = str(tmp_path / "isp.db")
+    run("--db", db, "init")
+    run("--db", db, "client", "add", "--code", "A1", "--name", "Ana")
+    run("--db", db, "router", "add", "r1", "--kind", "mikrotik", "--host", "127.0.0.1", "--user", "admin")
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    for args, what in ((("connection", "add", "A1", "--router", "r1", "--pppoe-user", "ana",
+                         "--pppoe-password-stdin"), "PPPoE password"),
+                       (("config", "set", "smtp.password", "-"), "value of smtp.password")):
+        refused = subprocess.run([ISPCUBE, "--db", db, *args], input=b"clav\xe9-1\n", capture_output=True,
+                                 env=env, timeout=120)
+        assert (refused.returncode, refused.stdout) == (1, b""), refused.stderr
+        assert refused.stderr.decode() == (f"ispcube: the {what} given on stdin holds bytes that are not UTF-8: "
+                                           "give it as UTF-8 text\n")
+    assert run("--db", db, "connection", "list", "--format", "json").stdout.strip() == "[]"
+    assert json.loads(run("--db", db, "--format", "json", "config", "get", "smtp.password").stdout)["value"] == ""

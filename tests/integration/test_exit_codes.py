@@ -36,7 +36,7 @@ class Row:
     setup: Callable | None = None
     stripe: bool = False         # needs the fake Stripe (localstripe behind a proxy)
     mercadopago: bool = False    # needs the simulated Mercado Pago (its address set, its token given)
-    stdin: str | None = None
+    stdin: str | bytes | None = None
 
 
 @dataclass
@@ -261,6 +261,18 @@ ROWS = [
     Row("connection add: bad IP", "connection add A1 --router r1 --ip 10.0.0.300", 1, "10.0.0.300"),
     Row("connection add: empty PPPoE password", "connection add A1 --router r1 --pppoe-user ana "
         "--pppoe-password-stdin", 1, "connection pppoe-password is empty", stdin="\n"),
+    Row("connection add: a PPPoE password not UTF-8", "connection add A1 --router r1 --pppoe-user ana "
+        "--pppoe-password-stdin", 1, "ispcube: the PPPoE password given on stdin holds bytes that are not UTF-8: "
+        "give it as UTF-8 text\n", stdin=b"clav\xe9-1\n"),
+    Row("connection edit: a PPPoE password not UTF-8", "connection edit 1 --pppoe-user ana --pppoe-password-stdin",
+        1, "the PPPoE password given on stdin holds bytes that are not UTF-8", stdin=b"clav\xe9-1\n"),
+    Row("router add: a secret not UTF-8", "router add r9 --kind mikrotik --host 127.0.0.3 --user admin "
+        "--secret-stdin", 1, "the router password / RADIUS secret given on stdin holds bytes that are not UTF-8",
+        stdin=b"clav\xe9-1\n"),
+    Row("client webpass set: a password not UTF-8", "client webpass set A1 --stdin", 1,
+        "the web password given on stdin holds bytes that are not UTF-8", stdin=b"clav\xe9-larga-1\n"),
+    Row("config set: a secret not UTF-8", "config set smtp.password -", 1,
+        "the value of smtp.password given on stdin holds bytes that are not UTF-8", stdin=b"clav\xe9-1\n"),
     Row("connection add: a PPPoE password without a PPPoE user", "connection add A1 --router r1 --ip 10.0.0.9 "
         "--pppoe-password-stdin", 1, "needs a --pppoe-user", stdin="clave-1\n"),
     Row("connection edit: a PPPoE password both given and asked for", "connection edit 1 --pppoe-user ana "
@@ -275,6 +287,13 @@ ROWS = [
         setup=_file("taken.csv", "client,router,ip\nB1,r1,10.0.0.2\n")),
     Row("connection import --skip-invalid: says what it imported", "connection import {tmp}/conns.csv --skip-invalid",
         3, "1 row invalid, skipped; 1 row valid, imported", setup=_file("conns.csv", BAD_CONNECTIONS)),
+    Row("connection import --skip-invalid: no valid row", "connection import {tmp}/bad.csv --skip-invalid", 1,
+        "ispcube: 1 row invalid, skipped; no valid row: nothing changed\n",
+        setup=_file("bad.csv", "client,router,ip\nB1,r1,10.0.0.300\n")),
+    Row("connection import --update --skip-invalid: the valid row already so",
+        "connection import {tmp}/same.csv --update --skip-invalid", 1,
+        "1 row invalid, skipped; the valid row is already as the file has it: nothing changed",
+        setup=_file("same.csv", "client,router,ip\nA1,r1,10.0.0.2\nB1,r1,10.0.0.300\n")),
     Row("enforce: bad date", "enforce --today 2026-02-30", 1, "2026-02-30"),
     Row("enforce: unknown router", "enforce --router nope", 1, "nope"),
     Row("preaviso: bad time", "preaviso --now yesterday", 1, "yesterday"),

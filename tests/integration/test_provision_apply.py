@@ -108,7 +108,7 @@ def test_connection_add_now_with_the_router_down_exits_3_and_leaves_a_task(net, 
     cli.ok("client", "add", "--code", "C3", "--name", "Carla", "--address", "Calle 3")
     result = cli("connection", "add", "C3", "--router", "r1", "--ip", "10.0.0.7", "--now")
     assert result.exit_code == 3
-    assert result.stdout.startswith("connection 2 added to client C3; router r1: nothing to change")
+    assert result.stdout == "connection 2 added to client C3; router r1: not made (queued)\n"
     assert "connection 2 is saved, but router r1 did not take it (" in result.stderr
     assert result.stderr.rstrip().endswith("queued: `ispcube provision` will make it")
     assert cli.json("connection", "list", "--client", "C3")[0]["ip"] == "10.0.0.7"

@@ -154,7 +154,9 @@ def test_a_router_deleted_takes_its_provisioning_work_along_but_enforcement_hist
             origin="job", status="done", created_on=date(2026, 11, 2), retry_until=date(2026, 11, 7),
             created_at=datetime(2026, 11, 2, 6, 0), attempts=1))
         uow.commit()
-    cli.ok("--yes", "router", "delete", "core")                      # its provisioning tasks go with it
+    deleted = cli.ok("--yes", "router", "delete", "core")            # its provisioning tasks go with it
+    assert deleted.stdout == ("router core deleted; 1 removal(s) queued for it are dropped: what ispcube made "
+                              "there for connections deleted since stays on the router\n")
     refused = cli("--yes", "router", "delete", "edge")
     assert refused.exit_code == 1 and "history of enforcement tasks" in refused.stderr
     with runtime.uow() as uow:

@@ -33,12 +33,11 @@ def get(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name.")
 def set_(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name."),
          value: str = typer.Argument(..., help="New value; - reads it from stdin (required for secrets).")) -> None:
     """Change one setting; the value is checked against the setting's type."""
-    import sys
-
+    from ispcube.cli.stdin_text import stdin_all
     from ispcube.services.admin import config
     from_stdin = value == "-"
     if from_stdin:
-        value = sys.stdin.read().strip()
+        value = stdin_all(f"value of {key}")
     with state(ctx).runtime().office_uow("change settings") as uow:
         view = config.set_setting(uow, key, value, from_stdin=from_stdin)
     render_result(state(ctx), _row(view), f"{view.key} = {view.shown}")

@@ -82,6 +82,10 @@ def _print_summary(ctx: typer.Context, summary) -> None:
     if summary.invalid and not summary.skip_invalid:
         raise Invalid(f"{summary.invalid} of {summary.rows} rows are invalid: nothing imported "
                       "(fix them, or use --skip-invalid to import the valid ones)")
+    if summary.invalid and not summary.dry_run and not summary.written:
+        rest = ("no valid row" if not summary.valid else "the valid row is already as the file has it"
+                if summary.valid == 1 else f"the {summary.valid} valid rows are already as the file has them")
+        raise Invalid(f"{_rows(summary.invalid)} invalid, skipped; {rest}: nothing changed")
     if summary.invalid:
         raise PartialFailure(f"{_rows(summary.invalid)} invalid, skipped; {_rows(summary.valid)} valid"
                              + (" (dry run, nothing written)" if summary.dry_run else ", imported"))

@@ -5,7 +5,6 @@ never from a flag value that would land in the shell history.
 """
 
 import os
-import sys
 from typing import Optional
 
 import typer
@@ -14,6 +13,7 @@ from ispcube.adapters.drivers import kinds
 from ispcube.cli.importing import DRY_RUN, IGNORE_COLUMN, REPORT, SKIP_INVALID, run_import_command
 from ispcube.cli.output import render_record, render_result, render_rows
 from ispcube.cli.state import state
+from ispcube.cli.stdin_text import stdin_line
 
 router_app = typer.Typer(help="Routers (NAS): add, list, edit, delete, test.", no_args_is_help=True)
 connection_app = typer.Typer(help="Client connections: add, list, edit, delete, import.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def _secret(from_stdin: bool, env_name: Optional[str]) -> Optional[str]:
     if from_stdin and env_name:
         raise Invalid("give the secret either on stdin or in an environment variable, not both")
     if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        return stdin_line("router password / RADIUS secret")
     if env_name:
         if env_name not in os.environ:
             raise Invalid(f"environment variable {env_name} (--secret-env) is not set")
@@ -99,8 +99,11 @@ def router_delete(ctx: typer.Context, name: str = typer.Argument(..., help="Rout
     from ispcube.services.network import routers
     state(ctx).confirm(f"Delete router {name}?")
     with state(ctx).runtime().office_uow("change routers") as uow:
-        routers.delete_router(uow, name)
-    render_result(state(ctx), {"name": name, "deleted": True}, f"router {name} deleted")
+        dropped = routers.delete_router(uow, name)
+    left = (f"; {dropped} removal(s) queued for it are dropped: what ispcube made there for connections "
+            "deleted since stays on the router" if dropped else "")
+    render_result(state(ctx), {"name": name, "deleted": True, "removals_dropped": dropped},
+                  f"router {name} deleted{left}")
 
 
 @router_app.command("test")
@@ -138,6 +141,8 @@ def _shown(ctx: typer.Context, rt, shown, sentence: str, now: bool) -> None:
     done = provision_connection(rt, shown["id"])
     did = "; ".join(f"{c['action']} {c['kind']} '{c['name']}'" + (f" ({c['fields']})" if c["fields"] else "")
                     for c in done.made) or "nothing to change"
+    if done.status == Applied.QUEUED:
+        did = f"{did}; not all made (queued)" if done.made else "not made (queued)"
     render_result(state(ctx), {**shown, "provisioned": asdict(done)}, f"{sentence}; router {done.router}: {did}",
                   answer=bool(made))
     if done.status == Applied.QUEUED:
@@ -151,7 +156,7 @@ PASSWORD_STDIN = typer.Option(False, "--pppoe-password-stdin",
 
 def _password(from_stdin: bool, new: bool = False):
     from ispcube.services.network.connections import Password
-    return Password(given=sys.stdin.readline().rstrip("\r\n") if from_stdin else None, new=new)
+    return Password(given=stdin_line("PPPoE password") if from_stdin else None, new=new)
 
 
 def _connection_values(router, ip, mac, pppoe_user, plan, cpe_kind, panel) -> dict:

@@ -89,8 +89,8 @@ def webpass_check(ctx: typer.Context, code: str = typer.Argument(..., help="Clie
 def _read_password(ctx: typer.Context) -> str:
     if state(ctx).interactive:
         return typer.prompt("Password", hide_input=True)
-    import sys
-    return sys.stdin.readline().rstrip("\r\n")
+    from ispcube.cli.stdin_text import stdin_line
+    return stdin_line("web password")
 
 
 def register(app: typer.Typer) -> None:

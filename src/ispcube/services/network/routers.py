@@ -6,7 +6,7 @@ it reaches the driver only through `config_of`.
 
 from typing import Any, TypedDict
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.engine import make_url
 
 from ispcube.adapters.drivers import RouterConfig, kind_of, kinds
@@ -121,7 +121,9 @@ def edit_router(uow: UnitOfWork, name: str, values: dict[str, Any]) -> RouterSho
     return router_dict(uow, router)
 
 
-def delete_router(uow: UnitOfWork, name: str) -> None:
+def delete_router(uow: UnitOfWork, name: str) -> int:
+    """Delete router NAME; returns how many removals queued for it are dropped with it (what
+    ispcube made there for connections deleted since stays on the router)."""
     router = find_router(uow, name)
     users = uow.session.execute(
         select(m.Client.code, m.Connection.ip).join(m.Client, m.Client.id == m.Connection.client_id)
@@ -132,17 +134,20 @@ def delete_router(uow: UnitOfWork, name: str) -> None:
         raise Refused(f"router {quoted(name)} is in use by connections of {shown}"
                       f"{' and more' if len(users) > 5 else ''}; move or delete them first")
     from ispcube.db.network_models import AdoptedObject, RouterTask
-    from ispcube.domain.terms import JobName
+    from ispcube.domain.terms import Action, JobName, TaskStatus
     mine = RouterTask.router_id == router.id
     if uow.session.scalar(select(RouterTask.id).where(mine, RouterTask.job != JobName.PROVISION.value).limit(1)):
         raise Refused(f"router {quoted(name)} has a history of enforcement tasks; it cannot be deleted, "
                       "only renamed or left without connections")
     # Provisioning work is about the objects on this router, which ispcube stops managing with it:
     # what its deleted connections left there is the router's own business from now on.
+    dropped = uow.session.scalar(select(func.count()).select_from(RouterTask).where(
+        mine, RouterTask.action == Action.DEPROVISION.value, RouterTask.status == TaskStatus.OPEN.value))
     uow.session.execute(delete(RouterTask).where(mine))
     uow.session.execute(delete(AdoptedObject).where(AdoptedObject.router_id == router.id))
     uow.session.delete(router)
     uow.commit()
+    return dropped or 0
 
 
 def router_dict(uow: UnitOfWork, router: m.Router) -> RouterShown:

@@ -190,7 +190,7 @@ COMMANDS: dict[str, list[tuple[str, tuple[str, ...]]] | str] = {
     "cheque list": [(OK, ())],
     "cheque set-status": [(REFUSED, ("{cheque}", "rejected"))],
     "billing run": [(REFUSED, ("--period", "2026-12")), (REFUSED, ("--period", "2026-12", "--dry-run"))],
-    "invoice list": [(OK, ()), (OK, ("--client", "{other}"))],
+    "invoice list": [(OK, ()), (HIDDEN, ("--client", "{other}"))],
     "invoice show": [(HIDDEN, ("{entry}",))],
     "invoice print": [(HIDDEN, ("{entry}", "--out", "{out}.pdf"))],
     "invoice authorize": [(REFUSED, ()), (REFUSED, ("--today", "2026-12-04"))],     # run with --yes

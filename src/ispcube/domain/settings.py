@@ -5,6 +5,7 @@ from decimal import Decimal
 import json
 import re
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from ispcube.domain import bank
 from ispcube.domain.codes import parse_code_format
@@ -110,9 +111,25 @@ def _geocoder(text: str) -> str:
 
 
 def _server_url(text: str) -> str:
+    """An http(s) address with a host and, when it gives one, a port that is one; never a user
+    name or password in it: a setting is printed by `config list` and named in every error about
+    its server, so the refusal does not repeat the address either."""
     url = text.strip().rstrip("/")
-    if url and (not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0):
-        raise Invalid(f"'{text}' is not an http:// or https:// address such as https://nominatim.example.net")
+    if not url:
+        return url
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        raise Invalid("the address holds a user name or password (user:password@): give it without them, "
+                      "since settings are printed by `config list` and in errors")
+    wrong = Invalid(f"{quoted(text)} is not an http:// or https:// address such as https://server.example.net/path")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:          # a port that is not a number or above 65535, a broken [IPv6] host
+        raise wrong from None
+    host = parts.hostname or ""
+    if (parts.scheme not in ("http", "https") or not host or port == 0 or any(c.isspace() for c in url)
+            or ".." in host or host.startswith(".")):
+        raise wrong
     return url
 
 

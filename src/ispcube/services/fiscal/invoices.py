@@ -34,6 +34,7 @@ from ispcube.domain.tax import (
 )
 from ispcube.domain.text import quoted
 from ispcube.errors import Invalid, NotFound
+from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.documents import templates
 from ispcube.services.documents.context import invoice_context
 from ispcube.services.documents.printed import Document, company_row, document_base, shown_client, write_document
@@ -96,13 +97,16 @@ class InvoiceFilter:
 
 
 def list_invoices(rt: Runtime, f: InvoiceFilter) -> list[dict[str, Any]]:
+    # A filter given empty is refused, not dropped: a script whose variable came out empty
+    # would otherwise list every invoice; an unknown client is named, as `connection list` does.
     with rt.uow() as uow:
-        query = _scoped(_select(), rt.actor(uow))
-        if f.period:
+        actor = rt.actor(uow)
+        query = _scoped(_select(), actor)
+        if f.period is not None:
             query = query.where(LedgerEntry.period == parse_period(f.period, 1).name)
-        if f.client:
-            query = query.where(m.Client.code == f.client.strip())
-        if f.status:
+        if f.client is not None:
+            query = query.where(FiscalDocument.client_id == find_client(uow, f.client, actor).id)
+        if f.status is not None:
             if f.status not in set(FiscalStatus):
                 raise Invalid(f"--status {quoted(f.status)} is not one of: {', '.join(FiscalStatus)}")
             query = query.where(FiscalDocument.status == f.status)

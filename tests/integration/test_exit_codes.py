@@ -136,6 +136,8 @@ ROWS = [
     Row("postal-code add: duplicate", "postal-code add --code X5000 --locality Otra", 1, "already exists"),
     Row("status delete: unknown", "--yes status delete Nada", 1, "does not exist"),
     Row("company delete: in use", "--yes company delete 1", 1, "is in use by client A1"),
+    Row("company edit: a file that holds no certificate", "company edit 1 --afip-cert {tmp}/afip.crt", 1,
+        "does not hold a PEM certificate", setup=_file("afip.crt", "-----BEGIN CERTIFICATE-----\nno\n")),
     Row("plan add: bad amount", "plan add --name Caro --price 12,5.3", 1, "price"),
     Row("node delete: unknown", "--yes node delete Sur", 1, "does not exist"),
     # clients

@@ -7,14 +7,22 @@ import os
 from sqlalchemy import select
 
 from ispcube.db import models as m
+from ispcube.domain.text import quoted
+from tests.support.afip import authority, company, make_identity
 
 
-def _files(tmp_path, key_mode=0o600):
-    cert, key = tmp_path / "isp.crt", tmp_path / "isp.key"
-    cert.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-    key.write_text("-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n")
+def _files(tmp_path, key_mode=0o600, identity=None, name="isp"):
+    identity = identity or company()
+    cert, key = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert.write_bytes(identity.certificate_pem)
+    key.write_bytes(identity.key_pem)
     os.chmod(key, key_mode)
     return cert, key
+
+
+def _key_material(key) -> str:
+    """A line from inside the PEM key, which no output may hold."""
+    return key.read_text().splitlines()[1]
 
 
 def test_company_fiscal_data_and_the_afip_files_never_printed(cli, tmp_path, runtime):
@@ -28,7 +36,7 @@ def test_company_fiscal_data_and_the_afip_files_never_printed(cli, tmp_path, run
         ("responsable-inscripto", 3, "2019-04-01", "901-123456-7")
     assert (row["afip_cert"], row["afip_key"]) == ("set", "set")
     for shown in (listed, cli.ok("company", "list").stdout):
-        assert str(tmp_path) not in shown and "secret-key-material" not in shown
+        assert str(tmp_path) not in shown and _key_material(key) not in shown
     with runtime.uow() as uow:
         company = uow.session.scalars(select(m.Company)).one()
         assert (company.afip_cert, company.afip_key) == (str(cert), str(key))
@@ -50,6 +58,40 @@ def test_company_refuses_a_key_others_may_read_and_bad_fiscal_values(cli, tmp_pa
     assert vat.exit_code == 1 and "is not one of: responsable-inscripto, monotributo, exento" in vat.stderr
     point = cli("company", "edit", "1", "--point-of-sale", "99999")
     assert point.exit_code == 1 and "out of range (1 to 99998)" in point.stderr
+
+
+def test_company_refuses_afip_files_that_are_not_a_certificate_and_its_key(cli, tmp_path, runtime):
+    """A key given as the certificate, any other file, or the key of another certificate is
+    refused by company add|edit, in one sentence that shows none of the key, and nothing changes
+    (before, only the tax authority's login found out, at night)."""
+    cert, key = _files(tmp_path)
+    other_cert, other_key = _files(tmp_path, identity=make_identity("another", authority()), name="other")
+    junk = tmp_path / "junk.pem"
+    junk.write_bytes(b"\xff\xfe not a certificate\n")
+    os.chmod(junk, 0o600)
+    cli.ok("company", "add", "--number", "1", "--name", "Red Sur SRL", "--afip-cert", str(cert), "--afip-key",
+           str(key))
+    with runtime.uow() as uow:
+        before = [(c.afip_cert, c.afip_key) for c in uow.session.scalars(select(m.Company))]
+    cert_file, key_file = "company afip-cert: AFIP certificate file", "company afip-key: AFIP key file"
+    for args, says in (
+            (("--afip-cert", str(key)), f"{cert_file} {quoted(str(key))} does not hold a PEM certificate"),
+            (("--afip-cert", str(junk)), f"{cert_file} {quoted(str(junk))} does not hold a PEM certificate"),
+            (("--afip-key", str(junk)), f"{key_file} {quoted(str(junk))} does not hold an unencrypted PEM private key"),
+            (("--afip-key", str(other_key)), f"company 1: the AFIP key {other_key} does not belong to the "
+                                             f"certificate {cert}: give both files of one certificate"),
+            (("--afip-cert", str(other_cert)), f"company 1: the AFIP key {key} does not belong to the "
+                                               f"certificate {other_cert}")):
+        refused = cli("company", "edit", "1", *args)
+        assert refused.exit_code == 1 and refused.stderr.startswith(f"ispcube: {says}"), refused.stderr
+        assert _key_material(key) not in refused.stderr + refused.stdout
+    added = cli("company", "add", "--number", "2", "--name", "Otra SA", "--afip-cert", str(cert), "--afip-key",
+                str(other_key))
+    assert added.exit_code == 1 and "company 2: the AFIP key" in added.stderr
+    with runtime.uow() as uow:
+        assert [(c.afip_cert, c.afip_key) for c in uow.session.scalars(select(m.Company))] == before
+    cli.ok("company", "edit", "1", "--afip-cert", str(other_cert), "--afip-key", str(other_key))
+    cli.ok("company", "edit", "1", "--phone", "351 555 0101")
 
 
 def test_client_vat_condition_is_consumidor_final_unless_given(cli):

@@ -23,6 +23,7 @@ import json
 import os
 from pathlib import Path
 import stat
+from typing import Any
 
 from lxml import etree
 
@@ -81,28 +82,43 @@ def ticket_request(now: datetime, unique_id: int, service: str = SERVICE) -> byt
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+def read_certificate(pem: bytes) -> Any:
+    """The X.509 certificate in PEM, or FiscalAuthError."""
+    from cryptography import x509
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise FiscalAuthError("the AFIP certificate is not a PEM certificate") from None
+
+
+def read_key(pem: bytes) -> Any:
+    """The unencrypted private key in PEM, or FiscalAuthError (never showing any of it)."""
+    from cryptography.hazmat.primitives import serialization
+    try:
+        return serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        raise FiscalAuthError("the AFIP key is not an unencrypted PEM private key") from None
+
+
+def check_pair(certificate: Any, key: Any) -> None:
+    """FiscalAuthError unless KEY is the private half of CERTIFICATE's public key."""
+    from cryptography.hazmat.primitives import serialization
+    der, public = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(der, public) != certificate.public_key().public_bytes(der, public):
+        raise FiscalAuthError("the AFIP key does not belong to the certificate")
+
+
 def sign_request(request: bytes, credentials: Credentials) -> str:
     """REQUEST signed as a CMS SignedData (content included, SHA-256), DER, base64."""
     import base64
 
-    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.serialization import pkcs7
-    try:
-        certificate = x509.load_pem_x509_certificate(credentials.certificate)
-    except ValueError:
-        raise FiscalAuthError("the AFIP certificate is not a PEM certificate") from None
-    try:
-        key = serialization.load_pem_private_key(credentials.key, password=None)
-    except (ValueError, TypeError):
-        raise FiscalAuthError("the AFIP key is not an unencrypted PEM private key") from None
-    public = serialization.PublicFormat.SubjectPublicKeyInfo
-    if key.public_key().public_bytes(serialization.Encoding.DER, public) != \
-            certificate.public_key().public_bytes(serialization.Encoding.DER, public):
-        raise FiscalAuthError("the AFIP key does not belong to the certificate")
+    certificate, key = read_certificate(credentials.certificate), read_key(credentials.key)
+    check_pair(certificate, key)
     try:
         signed = (pkcs7.PKCS7SignatureBuilder().set_data(request)
-                  .add_signer(certificate, key, hashes.SHA256())  # type: ignore[arg-type]
+                  .add_signer(certificate, key, hashes.SHA256())
                   .sign(serialization.Encoding.DER, []))
     except (ValueError, TypeError):
         raise FiscalAuthError("the AFIP key is of a kind that cannot sign (RSA or EC)") from None

@@ -14,7 +14,7 @@ from ispcube.domain.roles import Role
 from ispcube.domain.tax import company_vat, vat_rate
 from ispcube.domain.text import quoted
 from ispcube.domain.values import parse_yes_no
-from ispcube.errors import Invalid
+from ispcube.errors import FiscalAuthError, Invalid
 
 ROLES = tuple(Role)
 
@@ -86,20 +86,53 @@ def _nonempty(what: str) -> Callable[[str], str]:
     return parse
 
 
+PEM_LIMIT = 1 << 20      # a certificate or a key is a few kilobytes; a bigger file is not one
+
+
+def _read_pem(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(PEM_LIMIT)
+
+
 def _pem_file(what: str, private: bool = False) -> Callable[[str], str]:
-    """An existing file, kept as its absolute path; PRIVATE: readable by its owner only (0600)."""
+    """An existing file holding a PEM certificate (PRIVATE: an unencrypted PEM private key,
+    readable by its owner only), kept as its absolute path: a key given as the certificate,
+    or any other file, is refused here rather than by the tax authority's login at night."""
     def parse(text: str) -> str:
+        from ispcube.adapters.afip_login import read_certificate, read_key
         path = os.path.abspath(os.path.expanduser(str(text).strip()))
         try:
             mode = os.stat(path).st_mode
+            if not stat.S_ISREG(mode):
+                raise Invalid(f"{what} file {quoted(text)} is not a file")
+            if private and mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise Invalid(f"{what} file {quoted(text)} can be read by others: make it 0600 (chmod 600 FILE)")
+            (read_key if private else read_certificate)(_read_pem(path))
         except OSError as exc:
             raise Invalid(f"{what} file {quoted(text)} cannot be read: {exc.strerror}") from None
-        if not stat.S_ISREG(mode):
-            raise Invalid(f"{what} file {quoted(text)} is not a file")
-        if private and mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise Invalid(f"{what} file {quoted(text)} can be read by others: make it 0600 (chmod 600 FILE)")
+        except FiscalAuthError:
+            kind = "an unencrypted PEM private key" if private else "a PEM certificate"
+            raise Invalid(f"{what} file {quoted(text)} does not hold {kind}") from None
         return path
     return parse
+
+
+def _company_afip_pair(company: dict[str, Any]) -> None:
+    """A company's AFIP key is the one of its certificate (both as they will be stored); a file
+    that can no longer be read is left to `fiscal check`, which names it."""
+    if not (company.get("afip_cert") and company.get("afip_key")):
+        return
+    from ispcube.adapters.afip_login import check_pair, read_certificate, read_key
+    try:
+        certificate = read_certificate(_read_pem(company["afip_cert"]))
+        key = read_key(_read_pem(company["afip_key"]))
+    except (OSError, FiscalAuthError):
+        return
+    try:
+        check_pair(certificate, key)
+    except FiscalAuthError:
+        raise Invalid(f"company {company['number']}: the AFIP key {company['afip_key']} does not belong to the "
+                      f"certificate {company['afip_cert']}: give both files of one certificate") from None
 
 
 BURST = ("burst_down_kbps", "burst_up_kbps", "burst_seconds")
@@ -160,7 +193,7 @@ TABLES: dict[str, Table] = {t.noun: t for t in [
                metavar="FILE", hidden=True),
         Column("afip_key", "private key (PEM, mode 0600) of the AFIP certificate",
                _pem_file("AFIP key", private=True), metavar="FILE", hidden=True),
-    ), (_CLIENTS("company_id"),), "billing companies"),
+    ), (_CLIENTS("company_id"),), "billing companies", check=_company_afip_pair),
     Table("plan", "Plan", "name", (
         Column("name", "plan name", _nonempty("plan name"), required=True),
         Column("price", "monthly price", lambda t, local: parse_amount(t, field="price", local=local),

@@ -92,7 +92,11 @@ def test_queues_make_ip_only_connections_and_leave_a_pppoe_connections_queue_for
     result = match_objects("mikrotik", queues, known, CLIENTS, [GOLD])
     matched = by_name(result)
     assert (matched["q-beto"].state, dict(matched["q-beto"].changes)) == (State.CONNECTED, {"plan": "gold"})
-    assert (matched["q-carla"].state, matched["q-carla"].plan_note) == (State.NEW, "no plan has the rate 1M/1M")
+    assert (matched["q-carla"].state, matched["q-carla"].plan_note.split(":")[0]) == \
+        (State.NEW, "no plan has the rate 1M/1M")
+    # its speed is no plan's: adopted, provisioning would remove it and leave the client without a limit
+    assert not matched["q-carla"].recorded and matched["q-carla"].unplanned_rate == "1M/1M"
+    assert matched["q-beto"].recorded
     why = {u.name: u.why for u in result.unmatched}
     assert why["q-ana"] == ("its address 10.0.0.1 is connection 1 of client C1, a PPPoE one whose speed is its "
                             "secret's profile")

@@ -85,11 +85,16 @@ class Match:
     connection_id: int | None = None          # None: a connection to make
     changes: Mapping[str, str] = field(default_factory=dict, repr=False)
     plan_note: str | None = None              # why the connection gets no plan from it
+    # A speed the object sets that no plan of the connection carries: adopted, provisioning
+    # would take it off (a plan-less connection gets no queue, the default profile), so the
+    # object stays the router's own until a plan with that speed exists and adopt runs again.
+    unplanned_rate: str | None = None
 
     @property
     def recorded(self) -> bool:
         """Does `--apply` record the object as adopted (S3 ownership)?"""
-        return self.state in (State.NEW, State.CONNECTED) and self.kind != ObjectKind.ADDRESS
+        return (self.state in (State.NEW, State.CONNECTED) and self.kind != ObjectKind.ADDRESS
+                and self.unplanned_rate is None)
 
     @property
     def plan(self) -> str | None:
@@ -285,14 +290,14 @@ class _Matcher:
             if self.comment_disagrees(held, slot):
                 return
             self.connected(held, slot, found, ip=ip, pppoe_user=user, password=password,
-                           plan=plan, plan_note=plan_note)
+                           plan=plan, plan_note=plan_note, rate=rate)
             return
         radius = held.kind == ObjectKind.RADIUS_USER
         code = self.by_comment(held, held.name if radius else held.comment, "PPPoE user or address")
         if code is None:
             return
         self.new(held, code, Found.USER_NAME if radius else Found.COMMENT, ip=ip, pppoe_user=user,
-                 password=password, plan=plan, plan_note=plan_note)
+                 password=password, plan=plan, plan_note=plan_note, rate=rate)
 
     # -- an IP-only connection's speed, or its address
 
@@ -327,19 +332,21 @@ class _Matcher:
                 return
             if self.comment_disagrees(held, slot):
                 return
-            self.connected(held, slot, Found.IP, ip=ip, plan=plan, plan_note=plan_note)
+            self.connected(held, slot, Found.IP, ip=ip, plan=plan, plan_note=plan_note,
+                           rate=rate if held.kind == ObjectKind.QUEUE else None)
             return
         code = self.by_comment(held, held.comment, "address")
         if code is None:
             return
         self.new(held, code, Found.COMMENT, ip=ip, plan=plan,
-                 plan_note=plan_note if held.kind == ObjectKind.QUEUE else "an address list carries no speed")
+                 plan_note=plan_note if held.kind == ObjectKind.QUEUE else "an address list carries no speed",
+                 rate=rate if held.kind == ObjectKind.QUEUE else None)
 
     # -- results
 
     def connected(self, held: Held, slot: _Slot, found: Found, *, ip: str | None = None,
                   pppoe_user: str | None = None, password: str | None = None, plan: str | None = None,
-                  plan_note: str | None = None) -> None:
+                  plan_note: str | None = None, rate: str | None = None) -> None:
         """HELD is SLOT's existing connection: it fills what the connection lacks, and gives it the
         login's password as the router holds it."""
         known = self.known[slot.connection_id] if slot.connection_id is not None else None
@@ -361,11 +368,13 @@ class _Matcher:
         if plan and not known.plan:
             changes["plan"] = plan
         note = plan_note if not known.plan else None
+        unplanned = rate if rate and not (plan or known.plan) else None
         self.result.matched.append(Match(held.kind, held.name, slot.client_code, State.CONNECTED, found,
-                                         slot.connection_id, changes, note))
+                                         slot.connection_id, changes, _kept(note, unplanned), unplanned))
 
     def new(self, held: Held, code: str, found: Found, *, ip: str | None, plan: str | None,
-            plan_note: str | None, pppoe_user: str | None = None, password: str | None = None) -> None:
+            plan_note: str | None, pppoe_user: str | None = None, password: str | None = None,
+            rate: str | None = None) -> None:
         slot = _Slot(code, ip, pppoe_user, None, held.label)
         changes = {k: v for k, v in (("ip", ip), ("pppoe_user", pppoe_user), ("password", password),
                                      ("plan", plan)) if v}
@@ -373,7 +382,17 @@ class _Matcher:
             self.by_ip[ip] = slot
         if pppoe_user:
             self.by_user[pppoe_user] = slot
-        self.result.matched.append(Match(held.kind, held.name, code, State.NEW, found, None, changes, plan_note))
+        unplanned = rate if rate and not plan else None
+        self.result.matched.append(Match(held.kind, held.name, code, State.NEW, found, None, changes,
+                                         _kept(plan_note, unplanned), unplanned))
+
+
+def _kept(note: str | None, unplanned_rate: str | None) -> str | None:
+    """The report's note; for an object whose speed no plan carries, that it stays the router's."""
+    if unplanned_rate is None:
+        return note
+    return (f"{note or f'no plan has the rate {unplanned_rate}'}: the connection is made, the object stays as the "
+            "router has it, not adopted (add a plan with that speed and adopt again)")
 
 
 def match_objects(router_kind: str, held: Iterable[Held], known: Iterable[Known], clients: Iterable[ClientName],

@@ -180,7 +180,8 @@ def _apply(uow: UnitOfWork, rt: "Runtime", router: m.Router, found: Adoption, re
             taken += _complete(conn, match, plan_ids)
         if taken:
             report.connections_completed += 1
-        log.append((conn.client_id, "connection.adopt", _adopted_line(router, conn_id, matches, taken)))
+        if taken or any(match.recorded for match in matches):     # a run that changes nothing logs nothing
+            log.append((conn.client_id, "connection.adopt", _adopted_line(router, conn_id, matches, taken)))
     try:
         uow.flush()
     except IntegrityError as exc:
@@ -223,8 +224,11 @@ def _complete(conn: m.Connection, match: Match, plan_ids: dict[str, int]) -> lis
 
 
 def _adopted_line(router: m.Router, conn_id: int, matches: list[Match], taken: list[str]) -> str:
-    objects = ", ".join(f"{m.kind} '{m.name}'" for m in matches)
-    line = f"router {router.name}'s {objects} adopted for connection {conn_id} (network adopt)"
+    adopted = ", ".join(f"{m.kind} '{m.name}'" for m in matches if m.recorded)
+    kept = ", ".join(f"{m.kind} '{m.name}'" for m in matches if not m.recorded)
+    line = (f"router {router.name}'s {adopted} adopted for connection {conn_id} (network adopt)" if adopted else
+            f"connection {conn_id} completed from router {router.name}'s {kept}, which stays the router's "
+            "(its speed is no plan's; network adopt)")
     return line + (f"; the connection took {', '.join(taken)}" if taken else "")
 
 

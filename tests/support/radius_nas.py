@@ -6,6 +6,9 @@ a NAK saying it has no such session (`gone`: Error-Cause 503), or silence.
         ... point a router (host 127.0.0.1, coa_port=nas.port) at it ...
         nas.requests      # Disconnects: [{"User-Name": "ana", "Acct-Session-Id": "s1"}, ...]
         nas.coa_requests  # CoAs: [{"User-Name": "ana", ..., "Mikrotik-Rate-Limit": "1M/1M"}, ...]
+
+A second NAS takes another loopback address (`FakeNas(host="127.0.0.2")`), so radacct can tell
+the two apart by NAS-IP-Address as it does real ones.
 """
 
 from __future__ import annotations
@@ -26,14 +29,15 @@ ANSWERS = {packet.DisconnectRequest: (packet.DisconnectNAK, packet.DisconnectACK
 
 
 class FakeNas:
-    def __init__(self, secret: bytes = b"nas-secret", answer: str = "ack"):
+    def __init__(self, secret: bytes = b"nas-secret", answer: str = "ack", host: str = "127.0.0.1"):
         self.secret = secret
+        self.host = host
         self.answer = answer            # ack | nak | gone | silence
         self.requests: list[dict[str, str]] = []
         self.coa_requests: list[dict[str, str]] = []
         self._dict = Dictionary(io.StringIO(DICTIONARY))
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind((host, 0))
         self._sock.settimeout(0.1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)

@@ -45,6 +45,17 @@ class RouterConfig:
     throttle_rate: str | None = None    # E2: the rate a throttled connection gets, e.g. "1M/1M"
     adopt_lists: tuple[str, ...] = ()   # U5: another system's cut lists; an address on one is cut
     write_depth: int = WRITE_DEPTH      # S5: commands in flight at once, for kinds that pipeline
+    # S1: the other NASes whose users live in this RADIUS database (each with its own address,
+    # CoA port and secret), so a live session on one of them is told there
+    peers: tuple["RouterConfig", ...] = field(default=(), repr=False)
+
+    @property
+    def nases(self) -> dict[str, "RouterConfig"]:
+        """{NAS address: its config} of this router and its peers (the first named keeps an address)."""
+        found: dict[str, RouterConfig] = {}
+        for nas in (self, *self.peers):
+            found.setdefault(nas.host, nas)
+        return found
 
 
 @dataclass(frozen=True)

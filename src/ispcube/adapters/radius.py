@@ -14,7 +14,9 @@ or silence, is a failure, retried by the next run.
 
 Provisioning (S1) reads and makes the users themselves (radius_users.py): password, address,
 rate and plan group; a plan change reaches a live session by CoA, a rate taken off or a user
-removed by Disconnect.
+removed by Disconnect. The database may be shared by several NASes, written by one driver: the
+session is found on whichever of them holds it and the request goes to that NAS. Enforcement
+works router by router, each on its own connections' sessions on its own NAS.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST, Driver, Holding, RouterConfig, Target, reason, register
-from ispcube.adapters.radius_schema import RADGROUPREPLY, RADUSERGROUP, RATE_LIMIT, open_sessions
+from ispcube.adapters.radius_schema import RADGROUPREPLY, RADUSERGROUP, RATE_LIMIT, open_sessions, sessions_on
 from ispcube.adapters.radius_users import apply_user, enforced_users, rate_of, read_users, unknown_fields
 from ispcube.domain.provisioning import Held, ObjectKind, Op, Verb
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
@@ -207,34 +209,46 @@ class RadiusDriver(Driver):
         return self._sql(read_users)
 
     def apply_objects(self, ops: list[Op]) -> list[RouterError | None]:
-        """Each op in its own transaction, then what it means for the user's open session on
-        this NAS, unless an enforce group holds the user (the throttle or cut stands; the
-        restore's Disconnect brings the session back at its plan's rate): a set giving a rate
-        tells it by CoA; a set taking the rate off, and a remove, drop it by Disconnect (it
-        comes back without a rate, or not at all). The CoA is sent whenever such a set is made,
-        written or not: a NAK or silence fails the op with its rows kept, and making the op
-        again repeats the CoA. A refused Disconnect of a set puts the rate back, so the next
-        run finds the change still to make; a remove's rows stay gone (the removal is retried
-        through its task: `diff`'s DEPARTED)."""
+        """Each op in its own transaction, then what it means for the user's open session,
+        unless an enforce group holds the user (the throttle or cut stands; the restore's
+        Disconnect brings the session back at its plan's rate): a set giving a rate tells it by
+        CoA; a set taking the rate off, and a remove, drop it by Disconnect (it comes back
+        without a rate, or not at all). The session is looked for on every NAS sharing the
+        database (`RouterConfig.peers`) and told on the NAS holding it, with that NAS's port and
+        secret. The CoA is sent whenever such a set is made, written or not: a NAK or silence
+        fails the op with its rows kept, and making the op again repeats the CoA. A refused
+        Disconnect of a set puts the rate back, so the next run finds the change still to make;
+        a remove's rows stay gone (the removal is retried through its task: `diff`'s DEPARTED).
+        A NAS that does not answer fails the later ops whose sessions are on it unwritten (the
+        next run makes them); the others go on."""
+        nases = self.config.nases
         told = [op.name for op in ops if op.verb == Verb.REMOVE or (op.verb == Verb.SET and RATE_LIMIT in op.fields)]
         try:
-            sessions, enforced = self._sql(lambda conn: (open_sessions(conn, self.config.host, told),
+            sessions, enforced = self._sql(lambda conn: (sessions_on(conn, nases, told),
                                                          enforced_users(conn, told))) if told else ({}, set())
         except RouterError as exc:
             return [exc] * len(ops)
+        silent: dict[str, RouterUnreachable] = {}     # NAS address -> how it failed to answer
         results: list[RouterError | None] = []
         for op in ops:
+            session = sessions.get(op.name) if op.verb == Verb.REMOVE or op.name not in enforced else None
+            if session is not None and session.nas in silent:
+                results.append(RouterUnreachable(f"{silent[session.nas]}, so '{op.name}' waits for the next run"))
+                continue
             try:
-                self._apply(op, sessions.get(op.name) if op.verb == Verb.REMOVE or op.name not in enforced else None)
+                self._apply(op, None if session is None else (nases[session.nas], session.id))
             except RouterUnreachable as exc:
-                return results + [exc] * (len(ops) - len(results))
+                if session is not None:
+                    silent[session.nas] = exc
+                results.append(exc)
             except RouterError as exc:
                 results.append(exc)
             else:
                 results.append(None)
         return results
 
-    def _apply(self, op: Op, session: str | None) -> None:
+    def _apply(self, op: Op, session: tuple[RouterConfig, str] | None) -> None:
+        """Make OP; SESSION is its user's open session to tell: (its NAS, its id)."""
         if op.kind != ObjectKind.RADIUS_USER:
             raise RouterProtocolError(f"router {self.config.name}: a RADIUS router keeps no {op.kind} ('{op.name}')")
         if unknown := unknown_fields(op):
@@ -251,13 +265,14 @@ class RadiusDriver(Driver):
         self.writes += 1
         if session is None:
             return
+        nas, session_id = session
         if op.verb == Verb.SET and rate:
-            send_coa(self.config, op.name, session, rate)
+            send_coa(nas, op.name, session_id, rate)
         elif op.verb == Verb.REMOVE:
-            send_disconnect(self.config, op.name, session)
+            send_disconnect(nas, op.name, session_id)
         elif taken_off:
             try:
-                send_disconnect(self.config, op.name, session)
+                send_disconnect(nas, op.name, session_id)
             except RouterError:
                 if previous:
                     self._sql(lambda conn: apply_user(conn, replace(op, fields={RATE_LIMIT: previous})), write=True)

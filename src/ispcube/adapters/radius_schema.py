@@ -1,6 +1,7 @@
 """The FreeRADIUS SQL tables ispcube reads and writes (the standard schema, as SQLAlchemy Core
 sees it), and the one query both enforcement and provisioning ask of radacct: the users' open
-sessions on a NAS.
+sessions on a NAS (enforcement, on its router's) or on several (provisioning, on every NAS
+sharing the database).
 
 Check items (radcheck) and reply items (radreply, radgroupreply) are rows of attribute, op and
 value; radusergroup puts a user in groups, which FreeRADIUS reads in ascending `priority`.
@@ -8,7 +9,7 @@ value; radusergroup puts a user in groups, which FreeRADIUS reads in ascending `
 
 from __future__ import annotations
 
-from typing import Collection
+from typing import Collection, NamedTuple
 
 from sqlalchemy import Column, Connection, DateTime, Integer, MetaData, String, Table, func, select
 
@@ -35,14 +36,25 @@ RADACCT = Table("radacct", METADATA,
 RATE_LIMIT = "Mikrotik-Rate-Limit"
 
 
-def open_sessions(conn: Connection, nas_host: str, users: Collection[str]) -> dict[str, str]:
-    """The open session (Acct-Session-Id) of each of USERS on the NAS at NAS_HOST, the latest
-    started when a user has several."""
-    if not users:
+class Session(NamedTuple):
+    """A user's open session: the NAS address radacct names, and its Acct-Session-Id."""
+    nas: str
+    id: str
+
+
+def sessions_on(conn: Connection, nas_hosts: Collection[str], users: Collection[str]) -> dict[str, Session]:
+    """The open session of each of USERS on any NAS at NAS_HOSTS, the latest started when a user
+    has several."""
+    if not users or not nas_hosts:
         return {}
     # FreeRADIUS's PostgreSQL schema keeps the NAS address as inet: compare its host part.
     nas = func.host(RADACCT.c.nasipaddress) if conn.dialect.name == "postgresql" else RADACCT.c.nasipaddress
-    rows = conn.execute(select(RADACCT.c.username, RADACCT.c.acctsessionid)
-                        .where(RADACCT.c.acctstoptime.is_(None), nas == nas_host)
+    rows = conn.execute(select(RADACCT.c.username, nas, RADACCT.c.acctsessionid)
+                        .where(RADACCT.c.acctstoptime.is_(None), nas.in_(list(nas_hosts)))
                         .order_by(RADACCT.c.acctstarttime))
-    return {name: session for name, session in rows if name in users}
+    return {name: Session(host, session) for name, host, session in rows if name in users}
+
+
+def open_sessions(conn: Connection, nas_host: str, users: Collection[str]) -> dict[str, str]:
+    """The open session (Acct-Session-Id) of each of USERS on the NAS at NAS_HOST."""
+    return {user: session.id for user, session in sessions_on(conn, [nas_host], users).items()}

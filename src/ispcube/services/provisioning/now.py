@@ -40,7 +40,7 @@ def provision_connection(rt: Runtime, connection_id: int, wait_s: float | None =
         return Now(unit.router.name, Applied.QUEUED, error=f"a {unit.router.kind} router is not provisioned")
     with unit_locked(rt.engine, unit.ids, wait_s) as held:
         if held:
-            outcome = apply(rt, unit, driver_of(rt, unit.router), only_connection(connection_id),
+            outcome = apply(rt, unit, driver_of(rt, unit), only_connection(connection_id),
                             remove_unwanted=False, connection_id=connection_id)
         else:
             outcome = busy(rt, unit, connection_id)

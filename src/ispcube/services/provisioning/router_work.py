@@ -151,11 +151,14 @@ def read_database(rt: "Runtime", unit: Unit, connection_id: int | None = None) -
         return Reading(found, lines, ids, db.load_adopted(uow, unit.ids))
 
 
-def driver_of(rt: "Runtime", router: m.Router) -> Driver:
+def driver_of(rt: "Runtime", unit: Unit) -> Driver:
+    """The driver of the unit's first router, knowing the others (the NASes sharing a RADIUS
+    database: a live session on any of them is told there)."""
     with rt.uow() as uow:
         depth = config.get_value(uow.session, "enforce.write_depth")
     own = rt.engine.url.render_as_string(hide_password=False)
-    return driver_for(replace(config_of(router, own), write_depth=depth))
+    first, *others = (config_of(router, own) for router in unit.routers)
+    return driver_for(replace(first, write_depth=depth, peers=tuple(others)))
 
 
 def problems(router: str, found: Diff) -> list[ProblemRow]:
@@ -181,7 +184,7 @@ def look(scope: Scope, unit: Unit) -> UnitOutcome:
     outcome = UnitOutcome(router.name)
     reading = read_database(scope.rt, unit)
     try:
-        with driver_of(scope.rt, router) as driver:
+        with driver_of(scope.rt, unit) as driver:
             found = diff(wanted_objects(router.kind, reading.lines), driver.read_objects(), reading.adopted)
     except RouterError as exc:
         outcome.status, outcome.error, outcome.failed = RouterStatus.FAILED, str(exc), 1
@@ -196,10 +199,10 @@ def work_on_unit(scope: Scope, unit: Unit) -> UnitOutcome:
     """Bring UNIT to its wanted objects (scope.mode apply), or say what that would take."""
     if scope.mode != Mode.APPLY:
         return look(scope, unit)
-    rt, router = scope.rt, unit.router
+    rt = scope.rt
     with unit_locked(rt.engine, unit.ids) as held:
         if held:
-            return apply(rt, unit, driver_of(rt, router), lambda wanted: wanted, remove_unwanted=True)
+            return apply(rt, unit, driver_of(rt, unit), lambda wanted: wanted, remove_unwanted=True)
     return busy(rt, unit, None)
 
 

@@ -37,7 +37,7 @@ def test_credit_and_debit_notes_are_authorized_with_their_invoice_associated(bil
     assert (debit["kind"], debit["note"], debit["letter"], debit["invoice"], debit["invoice_number"]) == \
         ("DX", "debit note", "A", entry_of(rt, "A1"), "A 00003-00000001")     # the latest invoice in force
     run = authorize(rt)
-    assert (run.ok, run.authorized) == (True, 2)
+    assert (run.ok, run.authorized, run.line()) == (True, 2, "authorized 0 invoice(s) and 2 note(s)")
     nc, nd = afip.authorized(CUIT, 3, NC_B, 1), afip.authorized(CUIT, 3, ND_A, 1)
     assert nc is not None and [(a.kind, a.point_of_sale, a.number) for a in nc.detail.associated] == \
         [(FACTURA_B, 3, 2)]

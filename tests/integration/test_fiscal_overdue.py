@@ -131,7 +131,7 @@ def test_an_invoice_waits_while_wsfe_is_down_and_the_command_names_it(billed, rt
     assert len(named) == 4 and named[0].startswith(
         "invoice 1-1 of client A1 has waited for its CAE since 2026-11-30, more than fiscal.retry_days (5), and "
         "is still a draft; the last run could not ask AFIP: ")
-    assert "4 invoice(s) waiting for their CAE beyond fiscal.retry_days" in text.stderr
+    assert "4 document(s) waiting for their CAE beyond fiscal.retry_days" in text.stderr
     shown = billed("--format", "json", "invoice", "authorize", "--today", "2026-12-07", "--yes")
     assert shown.exit_code == 3
     done = json.loads(shown.stdout)

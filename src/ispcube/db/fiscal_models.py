@@ -10,7 +10,9 @@ annulled before it was numbered is `void`; an authorized one is cancelled by a c
 (`kind` credit-note, `associated_id` the invoice's document). The unique constraint on
 (company, point of sale, type, number) is the last guard against two documents under one number.
 An open document that waited longer than `fiscal.retry_days` for its CAE is logged on its client
-once: `overdue_logged` holds the day.
+once: `overdue_logged` holds the day. `issuer` and `receptor` hold both parties' fiscal data
+as they were when the document got its number (JSON, services/fiscal/parties.py): a fiscal
+document prints what was true when it was issued, whatever the company or client say later.
 """
 
 from datetime import date, datetime
@@ -58,3 +60,5 @@ class FiscalDocument(Base):
     authorized_at: Mapped[datetime | None] = mapped_column(DateTime)
     associated_id: Mapped[int | None] = mapped_column(Integer)    # a note: the document it cancels (I6)
     overdue_logged: Mapped[date | None] = mapped_column(Date)     # the day a run logged it waiting too long (I4)
+    issuer: Mapped[str | None] = mapped_column(Text)              # the company's fiscal data when issued (I2)
+    receptor: Mapped[str | None] = mapped_column(Text)            # the client's fiscal data when issued (I2)

@@ -19,7 +19,8 @@ invoice. One that waited longer than `fiscal.retry_days` since it was posted is 
 sentence by every run (exit 3) and logged on its client by the first (services/fiscal/overdue.py).
 
 A draft is refreshed from its client before it is numbered (VAT condition, ID: the letter and
-receptor AFIP checks), so a refusal is fixed by editing the client and running again. Each
+receptor AFIP checks), so a refusal is fixed by editing the client and running again; it keeps
+both parties' fiscal data as they are then, which it prints once issued (fiscal/parties.py). Each
 invoice authorized (or adopted) is announced, in the transaction that records its CAE, to the
 function the caller gives (the notices queue its e-mail with `notify.send_invoices`, I7).
 """
@@ -58,6 +59,7 @@ from ispcube.errors import FiscalError, IspcubeError
 from ispcube.services.fiscal.billing import Announce, issuer_condition
 from ispcube.services.fiscal.drivers import AfipCompany, afip_client, afip_company, driver_in_use
 from ispcube.services.fiscal.overdue import Overdue, report_overdue
+from ispcube.services.fiscal.parties import stamp_drafts
 from ispcube.services.ledger.posting import BOOKKEEPERS, require_role
 from ispcube.services.process.job_lock import job_lock
 from ispcube.services.process.runtime import Runtime
@@ -74,6 +76,7 @@ class AuthorizeRun:
     driver: str
     today: date | None = None
     authorized: int = 0
+    notes: int = 0                # of those authorized, the credit and debit notes
     recovered: int = 0            # in flight from an earlier run: AFIP's CAE adopted
     held: int = 0                 # drafts behind a refusal or a failure in their series
     refused: list[str] = field(default_factory=list)
@@ -87,21 +90,22 @@ class AuthorizeRun:
 
     def as_dict(self) -> dict[str, Any]:
         return {"driver": self.driver, "today": self.today.isoformat() if self.today else None,
-                "authorized": self.authorized, "recovered": self.recovered, "held": self.held,
+                "authorized": self.authorized, "notes": self.notes, "recovered": self.recovered, "held": self.held,
                 "refused": self.refused, "failed": self.failed, "overdue": [o.as_dict() for o in self.overdue]}
 
     def failure(self) -> str:
         parts = []
         if self.refused or self.failed:
-            parts.append(f"{len(self.refused)} invoice(s) refused and {len(self.failed)} failure(s)")
+            parts.append(f"{len(self.refused)} document(s) refused and {len(self.failed)} failure(s)")
         if self.overdue:
-            parts.append(f"{len(self.overdue)} invoice(s) waiting for their CAE beyond fiscal.retry_days")
+            parts.append(f"{len(self.overdue)} document(s) waiting for their CAE beyond fiscal.retry_days")
         return " and ".join(parts) + " (named above)"
 
     def line(self) -> str:
         if self.driver == "none":
             return "fiscal.driver is none: invoices are numbered by billing, nothing to authorize"
-        text = f"authorized {self.authorized} invoice(s)"
+        invoices = self.authorized - self.notes
+        text = f"authorized {invoices} invoice(s)" + (f" and {self.notes} note(s)" if self.notes else "")
         if self.recovered:
             text += f" ({self.recovered} recovered from an earlier run)"
         if self.refused or self.failed:
@@ -177,6 +181,7 @@ def _company(rt: Runtime, make: ClientFactory, company_id: int, run: AuthorizeRu
             company = afip_company(row)
             client = make(uow, company)
             _refresh_drafts(uow, company_id, row.vat_condition, company.point_of_sale)
+            stamp_drafts(uow, row)
             uow.commit()
             series = uow.session.execute(
                 select(FiscalDocument.point_of_sale, FiscalDocument.document_type)
@@ -348,6 +353,7 @@ def _record(uow: UnitOfWork, ids: Sequence[int], answers: list[Authorization], n
             document.status, document.cae, document.cae_due = FiscalStatus.AUTHORIZED, answer.cae, answer.cae_due
             document.authorized_at, document.refusal, document.last_error = now, None, None
             run.authorized += 1
+            run.notes += document.kind != DocumentKind.INVOICE.value
             run.granted.append(document.entry_id)
             continue
         if stopped:                 # refused for the number its refused predecessor did not take

@@ -34,6 +34,7 @@ from ispcube.domain.tax import (
 )
 from ispcube.services.admin import config
 from ispcube.services.fiscal.drivers import driver_in_use
+from ispcube.services.fiscal.parties import issuer_data, receptor_columns, receptor_data
 from ispcube.services.ledger.billing import BillingRun, Period, run_billing
 from ispcube.services.process.runtime import Runtime
 
@@ -74,15 +75,18 @@ def write_documents(uow: UnitOfWork, period: Period, new: Any) -> list[int]:
                LedgerEntry.amount, LedgerEntry.entry_date, LedgerEntry.due_date,
                func.coalesce(connection_rates.c.rate, m.Plan.vat_rate, default_rate),
                m.Client.vat_condition, m.Client.id_type, m.Client.id_number,
-               m.Company.vat_condition, m.Company.point_of_sale)
+               m.Company.vat_condition, m.Company.point_of_sale, m.Company.name, m.Company.tax_id,
+               m.Company.address, m.Company.activity_start, m.Company.gross_income, *receptor_columns())
         .join(m.Client, m.Client.id == LedgerEntry.client_id)
+        .outerjoin(m.PostalCode, m.PostalCode.id == m.Client.postal_code_id)
         .outerjoin(connection_rates, connection_rates.c.client_id == m.Client.id)
         .outerjoin(m.Plan, m.Plan.id == m.Client.plan_id)
         .outerjoin(m.Company, m.Company.id == LedgerEntry.company_id)
         .where(new).order_by(LedgerEntry.id)).all()
     documents = []
     for (entry_id, client_id, company_id, number, amount, entry_date, due_date, rate, receptor, id_type,
-         id_number, issuer, point_of_sale) in rows:
+         id_number, issuer, point_of_sale, company_name, tax_id, address, activity_start, gross_income,
+         *client) in rows:
         letter = invoice_letter(issuer_condition(issuer), ReceptorVat(receptor))
         split = split_for_letter(amount, Decimal(str(rate)), letter)
         doc_type, doc_number = receptor_document(id_type, id_number)
@@ -95,7 +99,11 @@ def write_documents(uow: UnitOfWork, period: Period, new: Any) -> list[int]:
             "issued": entry_date if internal else None, "service_from": entry_date, "service_to": period.end,
             "payment_due": due_date, "total": split.total, "net": split.net, "vat": split.vat,
             "vat_rate": Decimal(str(rate)), "receptor_vat": receptor, "receptor_doc_type": doc_type,
-            "receptor_doc_number": doc_number, "attempts": 0})
+            "receptor_doc_number": doc_number, "attempts": 0,
+            # numbered now: both parties kept as they are (fiscal/parties.py); a draft gets them when numbered
+            "issuer": issuer_data(company_name, tax_id, address, issuer, activity_start, gross_income)
+            if internal and company_id is not None else None,
+            "receptor": receptor_data(*client) if internal else None})
     for start in range(0, len(documents), BATCH):
         session.execute(insert(FiscalDocument.__table__), documents[start:start + BATCH])   # Core: one executemany
     return [d["entry_id"] for d in documents if d["status"] == FiscalStatus.INTERNAL.value]

@@ -38,6 +38,7 @@ from ispcube.services.clients.lifecycle import find_client
 from ispcube.services.documents import templates
 from ispcube.services.documents.context import invoice_context
 from ispcube.services.documents.printed import Document, company_row, document_base, shown_client, write_document
+from ispcube.services.fiscal.parties import issuer_fields, shown_parties
 from ispcube.services.ledger.billing import parse_period
 from ispcube.services.ledger.posting import entry_label
 from ispcube.services.process.output_files import output_path
@@ -256,28 +257,38 @@ def _file_name(document: FiscalDocument, entry: LedgerEntry, code: str) -> str:
 
 def _render(uow: UnitOfWork, rt: Runtime, document: FiscalDocument, entry: LedgerEntry,
             code: str, payment_link: str | None) -> tuple[str, str, list[str]]:
+    """The document's HTML; once issued it shows both parties as they were then (parties.py)."""
     warnings: list[str] = []
     company = uow.session.get(m.Company, document.company_id) if document.company_id else None
     client = uow.session.get(m.Client, document.client_id)
     assert client is not None
     row = _row(document, entry, code, _associated(uow, [document]).get(document.associated_id or 0))
-    issuer = {"vat_label": ISSUER_LABELS[CompanyVat(company.vat_condition or CompanyVat.RESPONSABLE_INSCRIPTO)]
-              if company else None,
-              "gross_income": company.gross_income if company else None,
-              "activity_start": company.activity_start if company else None,
+    kept_issuer, kept_receptor = shown_parties(document)
+    fiscal = kept_issuer or (issuer_fields(company) if company else None)
+    issuer = {"vat_label": ISSUER_LABELS[CompanyVat(fiscal["vat_condition"] or CompanyVat.RESPONSABLE_INSCRIPTO)]
+              if fiscal else None,
+              "gross_income": fiscal["gross_income"] if fiscal else None,
+              "activity_start": fiscal["activity_start"] if fiscal else None,
               "point_of_sale": document.point_of_sale}
-    context = invoice_context(document_base(uow, rt, company_row(uow, document.company_id, True), warnings),
-                              shown_client(uow, client), issuer, row, _qr(uow, document, company), payment_link)
+    heading = company_row(uow, document.company_id, True)
+    if kept_issuer and heading is not None:
+        heading.update({key: kept_issuer[key] for key in ("name", "tax_id", "address")})
+    receptor = shown_client(uow, client)
+    if kept_receptor:
+        receptor.update(kept_receptor, address=kept_receptor["fiscal_address"])
+    context = invoice_context(document_base(uow, rt, heading, warnings), receptor, issuer, row,
+                              _qr(document, fiscal), payment_link)
     html = templates.render_html(templates.stored_bodies(uow), "invoice", context)
     label = row["fiscal_number"] or row["internal"]
     return f"{row['title'].lower()} {label} of client {code}", html, warnings
 
 
-def _qr(uow: UnitOfWork, document: FiscalDocument, company: m.Company | None) -> str | None:
-    """The RG 4892 QR's URL of an authorized invoice (None before AFIP authorized it)."""
-    if document.status != FiscalStatus.AUTHORIZED or not document.cae or company is None:
+def _qr(document: FiscalDocument, issuer: dict[str, Any] | None) -> str | None:
+    """The RG 4892 QR's URL of an authorized invoice (None before AFIP authorized it), with
+    the CUIT ISSUER had when it was issued."""
+    if document.status != FiscalStatus.AUTHORIZED or not document.cae or issuer is None:
         return None
-    checked = normalise_id("AR", "CUIT", company.tax_id) if company.tax_id else None
+    checked = normalise_id("AR", "CUIT", issuer["tax_id"]) if issuer["tax_id"] else None
     assert document.number is not None and document.issued is not None and document.point_of_sale is not None
     return qr_url(QrInvoice(issued=document.issued, issuer_cuit=int(checked.key) if checked else 0,
                             point_of_sale=document.point_of_sale, document_type=document.document_type,

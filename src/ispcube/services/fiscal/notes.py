@@ -37,6 +37,7 @@ from ispcube.domain.tax import DEFAULT_VAT_RATE, DocumentKind, Letter, TaxSplit,
 from ispcube.errors import Invalid, Refused, UsageError
 from ispcube.services.fiscal.corrected import corrected_invoice, notes_in_force, remaining
 from ispcube.services.fiscal.drivers import FiscalDriver, driver_in_use
+from ispcube.services.fiscal.parties import company_issuer, receptor_columns, receptor_data
 from ispcube.services.ledger.posting import Adjusted, Posted, adjust, entry_label, reserve_numbers
 from ispcube.services.ledger.statement import Annulled, annul
 from ispcube.services.process.runtime import Runtime
@@ -169,10 +170,23 @@ def write_note(uow: UnitOfWork, driver: FiscalDriver, associated: FiscalDocument
         service_from=associated.service_from, service_to=associated.service_to, payment_due=entry.entry_date,
         total=amounts.total, net=amounts.net, vat=amounts.vat, vat_rate=associated.vat_rate,
         receptor_vat=associated.receptor_vat, receptor_doc_type=associated.receptor_doc_type,
-        receptor_doc_number=associated.receptor_doc_number, attempts=0, associated_id=associated.id))
+        receptor_doc_number=associated.receptor_doc_number, attempts=0, associated_id=associated.id,
+        **(_parties(uow, associated) if internal else {})))
     note = uow.session.scalar(select(FiscalDocument).where(FiscalDocument.entry_id == entry.id))
     assert note is not None
     return note
+
+
+def _parties(uow: UnitOfWork, associated: FiscalDocument) -> dict[str, str | None]:
+    """What a note numbered now keeps of its parties: the company as it is, and the receptor of
+    the document it corrects (its own when it kept one, else its client as it is)."""
+    company = uow.session.get(m.Company, associated.company_id) if associated.company_id else None
+    receptor = associated.receptor
+    if receptor is None:
+        receptor = receptor_data(*uow.session.execute(
+            select(*receptor_columns()).outerjoin(m.PostalCode, m.PostalCode.id == m.Client.postal_code_id)
+            .where(m.Client.id == associated.client_id)).one())
+    return {"issuer": company_issuer(company), "receptor": receptor}
 
 
 def _internal_number(uow: UnitOfWork, company_id: int | None, point_of_sale: int | None, code: int) -> int:

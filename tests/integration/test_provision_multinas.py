@@ -153,3 +153,14 @@ def test_nas2_down_fails_its_sessions_only_and_the_next_run_repeats_them(network
     assert _open_tasks(runtime) == []
     assert cli("provision", "--check", "--all").exit_code == 0
     assert _coas(nas1) == [("ana", "s-ana", RAPIDO_RATE)]
+
+
+def test_enforce_cuts_a_session_on_the_nas_holding_it_and_each_router_its_own(network):
+    cli, nas1, nas2 = network.cli, network.nas1, network.nas2
+    network.session("ana", nas2)                                # A1 is on nas1; her CPE dialled in to nas2
+    for code in ("A1", "B2"):
+        cli.ok("ledger", "adjust", code, "--debit", "50000", "--reason", "deuda")
+    out = cli("--yes", "enforce")
+    assert out.exit_code == 0, out.stdout + out.stderr
+    assert sorted(_disconnects(nas2)) == [("ana", "s-ana"), ("beto", "s-beto")] and _disconnects(nas1) == []
+    assert "secret-two" not in out.stdout + out.stderr

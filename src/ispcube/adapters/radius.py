@@ -14,9 +14,10 @@ or silence, is a failure, retried by the next run.
 
 Provisioning (S1) reads and makes the users themselves (radius_users.py): password, address,
 rate and plan group; a plan change reaches a live session by CoA, a rate taken off or a user
-removed by Disconnect. The database may be shared by several NASes, written by one driver: the
-session is found on whichever of them holds it and the request goes to that NAS. Enforcement
-works router by router, each on its own connections' sessions on its own NAS.
+removed by Disconnect. The database may be shared by several NASes (`RouterConfig.peers`):
+provisioning writes it through one of their drivers, enforcement router by router for each
+router's own connections, and either finds a live session on whichever NAS holds it and sends
+the request to that NAS, with its port and secret.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ispcube.adapters.drivers import CUT_LIST, THROTTLE_LIST, Driver, Holding, RouterConfig, Target, reason, register
-from ispcube.adapters.radius_schema import RADGROUPREPLY, RADUSERGROUP, RATE_LIMIT, open_sessions, sessions_on
+from ispcube.adapters.radius_schema import RADGROUPREPLY, RADUSERGROUP, RATE_LIMIT, sessions_on
 from ispcube.adapters.radius_users import apply_user, enforced_users, rate_of, read_users, unknown_fields
 from ispcube.domain.provisioning import Held, ObjectKind, Op, Verb
 from ispcube.errors import RouterAuthError, RouterError, RouterProtocolError, RouterUnreachable
@@ -106,7 +107,7 @@ class RadiusDriver(Driver):
                 holding.extra["rates"] = list(conn.execute(
                     select(RADGROUPREPLY.c.value).where(RADGROUPREPLY.c.groupname == THROTTLE_LIST,
                                                         RADGROUPREPLY.c.attribute == RATE_LIMIT)).scalars())
-            holding.extra["sessions"] = open_sessions(conn, self.config.host, users)
+            holding.extra["sessions"] = sessions_on(conn, self.config.nases, users)
         self._sql(work)
         return holding
 
@@ -188,17 +189,17 @@ class RadiusDriver(Driver):
         if holding.list_name == THROTTLE_LIST and rates:
             session = holding.extra.get("sessions", {}).get(user)
             if session is not None:
-                send_coa(self.config, user, session, rates[0])
+                send_coa(self.config.nases[session.nas], user, session.id, rates[0])
                 self.writes += 1
             return
         self._disconnect(holding, user)
 
     def _disconnect(self, holding: Holding, user: str) -> None:
-        """Ask the NAS to drop the user's live session, if it has one (RFC 5176)."""
+        """Ask the NAS holding the user's live session, if it has one, to drop it (RFC 5176)."""
         session = holding.extra.get("sessions", {}).get(user)
         if session is None:
             return
-        send_disconnect(self.config, user, session)
+        send_disconnect(self.config.nases[session.nas], user, session.id)
         self.writes += 1
         holding.extra["sessions"].pop(user, None)
 

@@ -1,7 +1,6 @@
 """The FreeRADIUS SQL tables ispcube reads and writes (the standard schema, as SQLAlchemy Core
 sees it), and the one query both enforcement and provisioning ask of radacct: the users' open
-sessions on a NAS (enforcement, on its router's) or on several (provisioning, on every NAS
-sharing the database).
+sessions on the NASes sharing the database.
 
 Check items (radcheck) and reply items (radreply, radgroupreply) are rows of attribute, op and
 value; radusergroup puts a user in groups, which FreeRADIUS reads in ascending `priority`.
@@ -54,7 +53,3 @@ def sessions_on(conn: Connection, nas_hosts: Collection[str], users: Collection[
                         .order_by(RADACCT.c.acctstarttime))
     return {name: Session(host, session) for name, host, session in rows if name in users}
 
-
-def open_sessions(conn: Connection, nas_host: str, users: Collection[str]) -> dict[str, str]:
-    """The open session (Acct-Session-Id) of each of USERS on the NAS at NAS_HOST."""
-    return {user: session.id for user, session in sessions_on(conn, [nas_host], users).items()}

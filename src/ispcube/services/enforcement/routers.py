@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, Target, Write, driver_for
+from ispcube.adapters.drivers import CUT_LIST, Driver, Holding, RouterConfig, Target, Write, driver_for, kind_of
 from ispcube.db import models as m
 from ispcube.domain.terms import Action, JobName, Mode, TaskStatus, Want
 from ispcube.errors import RouterError, RouterUnreachable
@@ -37,7 +37,7 @@ from ispcube.services.admin import config
 from ispcube.services.clients.log import log_many
 from ispcube.services.enforcement import router_lock as locks, tasks
 from ispcube.services.enforcement.outcomes import ChangeRow, RouterStatus
-from ispcube.services.network.routers import config_of
+from ispcube.services.network.routers import config_of, nas_peers
 
 if TYPE_CHECKING:
     from ispcube.services.process.runtime import Runtime
@@ -162,8 +162,9 @@ def work_on_router(scope: Scope, step: Pass, router: m.Router, targets, open_tas
     rt, job, wanted = scope.rt, step.job, step.wanted
     outcome = RouterOutcome(router.name)
     adopt_lists, write_depth = _router_settings(rt)
-    config = replace(config_of(router, rt.engine.url.render_as_string(hide_password=False)),
-                     adopt_lists=adopt_lists if job.list_name == CUT_LIST else (), write_depth=write_depth)
+    own = rt.engine.url.render_as_string(hide_password=False)
+    config = replace(config_of(router, own), adopt_lists=adopt_lists if job.list_name == CUT_LIST else (),
+                     write_depth=write_depth, peers=_peers(rt, router, own))
     driver = driver_for(replace(config, throttle_rate=job.rate) if job.rate else config)
     if not driver.keeps(job.list_name):
         outcome.status = RouterStatus.SKIPPED
@@ -189,6 +190,15 @@ def _router_settings(rt) -> tuple[tuple[str, ...], int]:
     with rt.uow() as uow:
         names, depth = config.get_values(uow.session, "enforce.adopt_lists", "enforce.write_depth")
     return tuple(name.strip() for name in names.split(",") if name.strip()), depth
+
+
+def _peers(rt: "Runtime", router: m.Router, own_db_url: str) -> tuple[RouterConfig, ...]:
+    """The NASes sharing a RADIUS router's database: a session of one of its connections may be
+    on any of them (a CPE dials in where it can), and is cut or throttled there."""
+    if not kind_of(router.kind).radius_tables:
+        return ()
+    with rt.uow() as uow:
+        return nas_peers(uow, router, own_db_url)
 
 
 def _plan_and_apply(scope: Scope, step: Pass, driver: Driver, router: m.Router, targets, wanted: Wanted,

@@ -179,6 +179,17 @@ def config_of(router: m.Router, own_db_url: str, timeout: float = 5.0) -> Router
                         coa_port=router.coa_port, radius_db_url=radius_db, timeout=timeout)
 
 
+def nas_peers(uow: UnitOfWork, router: m.Router, own_db_url: str) -> tuple[RouterConfig, ...]:
+    """The other routers whose RADIUS users live in ROUTER's database, by name (S1): a live
+    session of one of its users may be on any of these NASes."""
+    if not kind_of(router.kind).radius_tables:
+        return ()
+    database = config_of(router, own_db_url).radius_db_url
+    others = (config_of(r, own_db_url) for r in uow.session.scalars(
+        select(m.Router).where(m.Router.id != router.id).order_by(m.Router.name)) if kind_of(r.kind).radius_tables)
+    return tuple(peer for peer in others if peer.radius_db_url == database)
+
+
 def own_url(uow: UnitOfWork) -> str:
     return uow.engine.url.render_as_string(hide_password=False)
 

@@ -130,7 +130,7 @@ def network_tour(rt: Runtime, seed: int) -> Generator[str, None, Path]:
                f"and {len(sim.registrations())} CPEs are registered on its access point.")
         debtors = yield from _billing_and_payments(rt, days, codes, rng)
         statement_file = yield from _enforcement(rt, sim, days, debtors)
-        yield from provisioned(rt, sim)
+        yield from provisioned(rt, sim, ROUTER_NAME)
         return statement_file
 
 

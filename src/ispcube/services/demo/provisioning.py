@@ -1,32 +1,39 @@
-"""The demo's provisioning step (S7): a client's connection made on the simulated MikroTik at
-once, as `connection edit --now` makes it, with its plan's speed."""
+"""The demo's provisioning step (S7): a client who signs up gets, at once, a PPPoE login on the
+simulated MikroTik at its plan's speed, as `client add` and `connection add --pppoe-user ...
+--plan ... --now` make it: the plan's profile `ispcube-<plan>` with its `rate-limit`, and the
+secret on it (the password made and shown once by the command; the demo does not print it)."""
 
 from typing import Iterator
 
 from sqlalchemy import select
 
 from ispcube.db import models as m
+from ispcube.services.clients.lifecycle import add_client
+from ispcube.services.network.connections import add_connection
 from ispcube.services.process.runtime import Runtime
 from ispcube.services.provisioning.now import provision_connection
 
+SIGNUP = {"name": "Valentina Quiroga", "address": "Thames 1850"}
+PPPOE_USER = "vquiroga"
 
-def provisioned(rt: Runtime, sim) -> Iterator[str]:
-    """The first active client on a plan with an IP-only connection, made on the router."""
+
+def provisioned(rt: Runtime, sim, router: str) -> Iterator[str]:
+    """A new client on the fastest plan, made on ROUTER (the simulated SIM) at once."""
     with rt.uow() as uow:
-        found = uow.session.execute(
-            select(m.Connection.id, m.Client.code, m.Plan.name)
-            .join(m.Client, m.Client.id == m.Connection.client_id).join(m.Plan, m.Plan.id == m.Connection.plan_id)
-            .where(m.Client.service == "active", m.Client.deleted.is_(False), m.Connection.pppoe_user.is_(None),
-                   m.Connection.ip.is_not(None), m.Plan.down_kbps.is_not(None))
-            .order_by(m.Client.code).limit(1)).first()
-    if found is None:
+        plan = uow.session.scalar(select(m.Plan.name).where(m.Plan.down_kbps.is_not(None), m.Plan.up_kbps.is_not(None))
+                                  .order_by(m.Plan.down_kbps.desc(), m.Plan.name).limit(1))
+    if plan is None:
         return
-    connection_id, code, plan = found
-    made = provision_connection(rt, connection_id)
-    yield f"Provisioning: `connection edit {connection_id} --now` makes client {code}'s connection on the router:"
+    code = add_client(rt, dict(SIGNUP), allow_duplicate=True)["code"]
+    with rt.uow() as uow:
+        connection = add_connection(uow, rt, code, {"router": router, "pppoe_user": PPPOE_USER, "plan": plan})
+    made = provision_connection(rt, connection["id"])
+    yield (f"Provisioning: client {code} signs up; `connection add {code} --router {router} --pppoe-user "
+           f"{PPPOE_USER} --plan '{plan}' --now` (its PPPoE password made and shown once) makes on the router:")
     for row in made.made:
         yield f"  {row['action']} {row['kind']} '{row['name']}' {row['fields']}"
-    for queue in sim.simple_queues():
-        if queue.get("comment") == f"ispcube:{code}":
-            yield (f"  router {made.router} now holds queue '{queue['name']}' for {queue['target']} at "
-                   f"{queue['max-limit']} bit/s (upload/download): plan '{plan}'")
+    rates = {p["name"]: p.get("rate-limit") for p in sim.ppp_profiles()}
+    for secret in sim.ppp_secrets():
+        if secret["name"] == PPPOE_USER:
+            yield (f"  router {made.router} now holds secret '{secret['name']}' on profile '{secret['profile']}' "
+                   f"at {rates.get(secret['profile'])} (upload/download): plan '{plan}'")

@@ -25,7 +25,14 @@ from ispcube.domain.enforcement import ClientRow
 from ispcube.domain.terms import JobName, Mode
 from ispcube.errors import NotFound
 from ispcube.services.enforcement import tasks
-from ispcube.services.enforcement.outcomes import ChangeRow, DecisionRow, ExpiredTask, RouterRow, RouterStatus
+from ispcube.services.enforcement.outcomes import (
+    ChangeRow,
+    DecisionRow,
+    ExpiredTask,
+    RouterRow,
+    RouterStatus,
+    run_failure,
+)
 from ispcube.services.enforcement.routers import (
     ListJob,
     Pass,
@@ -82,13 +89,7 @@ class Summary:
                 f"{changes} router changes {done}, {self.failed} failed, {self.expired} expired")
 
     def failure(self) -> str:
-        if self.mode == Mode.CHECK:
-            parts = [f"{self.drift} difference(s) between the routers and the wanted state" if self.drift else "",
-                     f"{self.failed} router(s) could not be read" if self.failed else ""]
-        else:
-            parts = [f"{self.failed} failure(s) on the routers" if self.failed else "",
-                     f"{self.expired} task(s) expired" if self.expired else ""]
-        return f"{self.job}: " + " and ".join(p for p in parts if p) + "; see the summary above"
+        return run_failure(self.job, self.mode == Mode.CHECK, self.drift, self.failed, self.expired)
 
 
 @contextmanager

@@ -77,3 +77,15 @@ class OnRouters(TypedDict):
 class ManualChange(OnRouters):
     """`client enable|disable`: also the state set."""
     service: str
+
+
+def run_failure(job: str, check: bool, drift: int, failed: int, expired: int, wanted: str = "wanted state") -> str:
+    """The one sentence a router job's run that did not go clean ends with (exit 3): what drifted
+    from WANTED or could not be read (a --check), or what failed or expired (a run)."""
+    if check:
+        parts = [f"{drift} difference(s) between the routers and the {wanted}" if drift else "",
+                 f"{failed} router(s) could not be read" if failed else ""]
+    else:
+        parts = [f"{failed} failure(s) on the routers" if failed else "",
+                 f"{expired} task(s) expired" if expired else ""]
+    return f"{job}: " + " and ".join(p for p in parts if p) + "; see the summary above"

@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 
 from ispcube.domain.provisioning import Held, Op, Verb
 from ispcube.domain.terms import Mode
-from ispcube.services.enforcement.outcomes import ExpiredTask, RouterRow
+from ispcube.services.enforcement.outcomes import ExpiredTask, RouterRow, run_failure
 
 HIDDEN_FIELDS = frozenset({"password", "Cleartext-Password"})   # never printed, only said to be set
 
@@ -82,10 +82,5 @@ class Summary:
                 f"{self.expired} expired, {self.closed} task(s) closed")
 
     def failure(self) -> str:
-        if self.mode == Mode.CHECK:
-            parts = [f"{self.drift} difference(s) between the routers and the wanted objects" if self.drift else "",
-                     f"{self.failed} router(s) could not be read" if self.failed else ""]
-        else:
-            parts = [f"{self.failed} failure(s) on the routers" if self.failed else "",
-                     f"{self.expired} task(s) expired" if self.expired else ""]
-        return "provision: " + " and ".join(p for p in parts if p) + "; see the summary above"
+        return run_failure("provision", self.mode == Mode.CHECK, self.drift, self.failed, self.expired,
+                           "wanted objects")

@@ -80,7 +80,7 @@ def test_demo_builds_and_tours(run, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Clients: 60" in result.stdout and "Search 'gonzalez'" in result.stdout
     listed = run("--db", str(tmp_path / "demo.db"), "--format", "json", "client", "list")
-    assert len(json.loads(listed.stdout)) == 60
+    assert len(json.loads(listed.stdout)) == 60 + 1      # and the client who signs up in the provisioning step
 
 
 def test_a_secret_on_stdin_in_another_encoding_is_one_sentence(run, tmp_path):

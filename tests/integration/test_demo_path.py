@@ -2,6 +2,8 @@
 
 from tests.conftest import Cli
 
+SAMPLE = 8 + 1       # the sample's clients, and the one who signs up in the demo's provisioning step
+
 
 def _demo(tmp_path, *args: str):
     return Cli(f"sqlite:///{tmp_path / 'unused.db'}")("demo", "--clients", "8", "--today", "2026-12-04", *args)
@@ -33,12 +35,12 @@ def test_demo_replaces_a_file_when_forced(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a database\n")
     assert _demo(tmp_path, "--path", str(notes), "--force").exit_code == 0
-    assert len(Cli(f"sqlite:///{notes}").json("client", "list")) == 8
+    assert len(Cli(f"sqlite:///{notes}").json("client", "list")) == SAMPLE
     real = tmp_path / "isp.db"
     Cli(f"sqlite:///{real}").ok("init")
     assert Cli(f"sqlite:///{tmp_path / 'unused.db'}")("--yes", "demo", "--clients", "8", "--today", "2026-12-04",
                                                       "--path", str(real)).exit_code == 0
-    assert len(Cli(f"sqlite:///{real}").json("client", "list")) == 8
+    assert len(Cli(f"sqlite:///{real}").json("client", "list")) == SAMPLE
 
 
 def test_demo_rebuilds_its_own_database_without_asking(tmp_path):
@@ -46,5 +48,5 @@ def test_demo_rebuilds_its_own_database_without_asking(tmp_path):
     assert _demo(tmp_path, "--path", str(path)).exit_code == 0
     again = _demo(tmp_path, "--path", str(path))
     assert again.exit_code == 0, again.stderr
-    assert len(Cli(f"sqlite:///{path}").json("client", "list")) == 8
+    assert len(Cli(f"sqlite:///{path}").json("client", "list")) == SAMPLE
     assert Cli(f"sqlite:///{path}").ok("config", "get", "demo").stdout.strip() == "yes"

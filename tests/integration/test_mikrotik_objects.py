@@ -167,7 +167,8 @@ def test_answers_out_of_order_land_every_op_and_a_secret_waits_for_its_profile()
     profiles_added = [n for n, event in enumerate(journal) if event == "< /ppp/profile/add"]
     assert len(profiles_added) == 2 and max(profiles_added) < min(middle)   # answered before a secret is sent
     assert journal.index("> /ppp/profile/remove") > max(middle)   # sent once every secret and queue is answered
-    assert len(sent) == len(ops) + 1      # the login, then each op once
+    # the login, each op once, and the sessions read once the secrets removed are gone
+    assert len(sent) == len(ops) + 2 and sent.count("> /ppp/active/print") == 1
 
 
 def test_a_password_is_in_no_error_and_nothing_is_printed(capsys):

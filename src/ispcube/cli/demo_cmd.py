@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
              path: Optional[Path] = typer.Option(None, "--path",
                                                  help="SQLite file to build (default: a new temporary file); "
                                                  "an existing file is replaced only if it is a demo database."),
-             clients: int = typer.Option(300, "--clients", help="How many sample clients."),
+             clients: int = typer.Option(300, "--clients",
+                                         help="How many sample clients (one more signs up in the tour)."),
              force: bool = typer.Option(False, "--force",
                                         help="Replace --path even if it is not a demo database."),
              today: Optional[str] = typer.Option(None, "--today", metavar=DATE,

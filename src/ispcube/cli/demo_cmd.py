@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         """Build a sample ISP in a fresh SQLite file and show a short tour."""
         from ispcube.domain.dates import parse_date
         from ispcube.services.demo import tour as demo_service
-        day = parse_date(today, field="--today", clock=True) if today else None    # the demo ISP's: day first
+        # the demo ISP's: day first
+        day = parse_date(today, field="--today", clock=True) if today is not None else None
         tour = demo_service.run(path, clients, seed=7, overwrite=force or state(ctx).yes, today=day,
                                 program=program())
         if state(ctx).format != "table":

@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         from ispcube.domain.dates import parse_date
         from ispcube.services.enforcement.enforce import run_enforce
         rt = state(ctx).runtime()
-        day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
+        day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today is not None else None
         if day is not None and not check:
             dry_run = rehearsal(ctx, f"--today {day}", day, rt.today(), dry_run)
         _report(ctx, run_enforce(rt, day, dry_run=dry_run, check=check, router=router))
@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         from ispcube.domain.dates import parse_datetime
         from ispcube.services.enforcement.preaviso import run_preaviso
         rt = state(ctx).runtime()
-        moment = parse_datetime(now, field="--now", clock=True, local=rt.local_formats()) if now else None
+        moment = parse_datetime(now, field="--now", clock=True, local=rt.local_formats()) if now is not None else None
         if moment is not None:
             dry_run = rehearsal(ctx, f"--now {moment:%Y-%m-%dT%H:%M}", moment.date(), rt.today(), dry_run)
         _report(ctx, run_preaviso(rt, moment, dry_run=dry_run))

@@ -126,7 +126,7 @@ def authorize(ctx: typer.Context,
     from ispcube.services.notices.invoices import announcer
     st = state(ctx)
     rt = st.runtime()
-    day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
+    day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today is not None else None
     if day is not None and day != rt.today() and not st.yes:
         raise UsageError(f"--today {day} is not today ({rt.today()}): invoices would be dated that day; "
                          "add --yes to authorize them so")

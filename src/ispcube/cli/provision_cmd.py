@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         if router and every:
             raise UsageError("give --router or --all, not both")
         rt = state(ctx).runtime()
-        day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today else None
+        day = parse_date(today, field="--today", clock=True, local=rt.local_formats()) if today is not None else None
         if day is not None and not check:
             dry_run = rehearsal(ctx, f"--today {day}", day, rt.today(), dry_run)
         _report(ctx, run_provision(rt, day, router=router, every=every, dry_run=dry_run, check=check))

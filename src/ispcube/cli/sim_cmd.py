@@ -109,7 +109,7 @@ def sim_afip(
     from ispcube.domain.dates import parse_date
     from ispcube.errors import Refused
     from ispcube.sim.afip import AfipSimulator, clock_on, load_trusted, serve
-    clock = clock_on(parse_date(day, field="--date") if day else None)
+    clock = clock_on(parse_date(day, field="--date") if day is not None else None)
     simulator = AfipSimulator(load_trusted(trust), port=port, clock=clock, max_batch=max_batch)
     simulator.drop_replies = drop_replies
 

@@ -7,7 +7,6 @@ from collections import Counter
 from contextlib import ExitStack
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -18,9 +17,8 @@ from sqlalchemy import func, select, text
 from ispcube.db import models as m
 from ispcube.db.engine import get_engine
 from ispcube.db.network_models import RouterTask
-from ispcube.errors import Busy
-from ispcube.services.process.job_lock import job_lock
 from tests.support.bulk import pay_all, seed_clients
+from tests.support.kill import kill_when, wait_for_lock_release
 from tests.support.network import add_mikrotik, cut_list, start_simulators
 
 pytestmark = pytest.mark.slow   # enforce runs killed at random moments, many times over
@@ -46,22 +44,6 @@ def _start(db_url, today=None):
     return subprocess.Popen(ENFORCE + (["--today", today] if today else []),
                             env={**os.environ, "ISPCUBE_DATABASE_URL": db_url},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _kill_when(process, condition, timeout=30.0) -> bool:
-    """SIGKILL PROCESS as soon as CONDITION() holds; False if it ended first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if condition():
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-            return True
-        time.sleep(0.002)
-    process.kill()
-    process.wait()
-    raise AssertionError("enforce neither finished nor reached the kill point")
 
 
 def _writes(sims):
@@ -90,32 +72,18 @@ def _kill_points(db_url, sims, rng, count, today=None):
     killed = 0
     engine = get_engine(db_url)
     for attempt in range(count):
-        _wait_for_lock_release(engine)      # else the run may find the killed one's lock: exit 75
+        wait_for_lock_release(engine, "enforce")      # else the run may find the killed one's lock: exit 75
         process = _start(db_url, today)
         if attempt % 3 == 0:
-            killed += _kill_when(process, _after_first_login(sims, rng.uniform(0.0, 0.1)))
+            killed += kill_when(process, _after_first_login(sims, rng.uniform(0.0, 0.1)))
         else:
             base, k = _writes(sims), rng.randint(1, 4)
-            killed += _kill_when(process, lambda base=base, k=k: _writes(sims) >= base + k)
+            killed += kill_when(process, lambda base=base, k=k: _writes(sims) >= base + k)
     return killed
 
 
-def _wait_for_lock_release(engine, timeout=10.0):
-    """A killed run's lock goes with it, but on PostgreSQL only once the server has noticed
-    the dead connection and ended its backend: wait for that, as the next cron run would."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with job_lock(engine, "enforce"):
-                return
-        except Busy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 def _assert_clean(cli, runtime, sims, wanted_cut, today=None, wanted_throttled=None):
-    _wait_for_lock_release(runtime.engine)
+    wait_for_lock_release(runtime.engine, "enforce")
     on = ("--today", today) if today else ()
     cli.ok("--yes", "enforce", *on)
     for name, wanted in (("ispcube-cut", wanted_cut), ("ispcube-throttle", wanted_throttled or {})):

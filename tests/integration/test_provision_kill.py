@@ -8,7 +8,6 @@ from collections import Counter
 from contextlib import ExitStack
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -19,10 +18,9 @@ from sqlalchemy import func, select, update
 from ispcube.db import models as m
 from ispcube.db.engine import get_engine
 from ispcube.db.network_models import RouterTask
-from ispcube.errors import Busy
 from ispcube.services.admin import provision_queue
-from ispcube.services.process.job_lock import job_lock
 from tests.support.bulk import seed_clients
+from tests.support.kill import kill_when, wait_for_lock_release
 from tests.support.network import add_mikrotik, start_simulators
 
 pytestmark = pytest.mark.slow   # provision runs killed at random moments, many times over
@@ -63,42 +61,13 @@ def _writes(sims):
     return sum(sim.writes for sim in sims)
 
 
-def _kill_when(process, condition, timeout=30.0) -> bool:
-    """SIGKILL PROCESS as soon as CONDITION() holds; False if it ended first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if condition():
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-            return True
-        time.sleep(0.002)
-    process.kill()
-    process.wait()
-    raise AssertionError("provision neither finished nor reached the kill point")
-
-
-def _wait_for_lock_release(engine, timeout=10.0):
-    """A killed run's lock goes with it (on PostgreSQL once the server ended its backend)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with job_lock(engine, "provision"):
-                return
-        except Busy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 def _kill_points(db_url, sims, rng, count) -> int:
     """COUNT runs, each killed at a random moment after it logged in, or right after its k-th
     router write; the number killed before they ended."""
     killed = 0
     engine = get_engine(db_url)
     for attempt in range(count):
-        _wait_for_lock_release(engine)
+        wait_for_lock_release(engine, "provision")
         logins, process = sum(s.logins for s in sims), _start(db_url)
         if attempt % 3 == 0:
             delay, since = rng.uniform(0.0, 0.3), []
@@ -107,17 +76,17 @@ def _kill_points(db_url, sims, rng, count) -> int:
                 if not since and sum(s.logins for s in sims) > logins:
                     since.append(time.monotonic())
                 return bool(since) and time.monotonic() - since[0] >= delay
-            killed += _kill_when(process, reached)
+            killed += kill_when(process, reached)
         else:
             base, k = _writes(sims), rng.randint(1, 12)
-            killed += _kill_when(process, lambda base=base, k=k: _writes(sims) >= base + k)
+            killed += kill_when(process, lambda base=base, k=k: _writes(sims) >= base + k)
     return killed
 
 
 def _assert_clean(cli, runtime, sims, rates: dict[str, str]):
     """A run finishes the work; --check then finds nothing, no object is there twice, every
     queue has its plan's speed, no task is left open, and another run writes nothing."""
-    _wait_for_lock_release(runtime.engine)
+    wait_for_lock_release(runtime.engine, "provision")
     cli.ok("provision")
     assert cli("provision", "--check", "--all").exit_code == 0
     queues = [q for sim in sims for q in sim.simple_queues()]

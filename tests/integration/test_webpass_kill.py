@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import select, update
 
 from ispcube.db import models as m
-from ispcube.errors import Busy
 from ispcube.services.clients.webpass import PARALLEL_FROM
 from ispcube.services.clients.webpass_file import SUFFIX
-from ispcube.services.process.job_lock import job_lock
+from tests.support.kill import wait_for_lock_release
 
 pytestmark = pytest.mark.slow   # password runs hashing on every core, stopped by signals, five rounds
 
@@ -90,19 +89,6 @@ def _kill(db_url, out, how, rng) -> None:
     process.wait(timeout=60)
 
 
-def _wait_for_lock_release(engine, timeout=10.0):
-    """On PostgreSQL a killed run's advisory lock goes once the server has ended its backend."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with job_lock(engine, "client webpass generate"):
-                return
-        except Busy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_a_stopped_run_leaves_the_file_and_its_hashes_or_neither(clients, runtime, db_url, tmp_path, how):
     rng = random.Random(f"webpass-{how}")
@@ -119,7 +105,7 @@ def test_a_stopped_run_leaves_the_file_and_its_hashes_or_neither(clients, runtim
             # killed between the link and the unlink: the partial is the same file
             assert all(os.path.samefile(p, out) for p in _partials(folder))
             if _partials(folder):
-                _wait_for_lock_release(runtime.engine)
+                wait_for_lock_release(runtime.engine, "client webpass generate")
                 clients.ok("client", "webpass", "generate", "--out", str(out))
                 assert _partials(folder) == []
             continue
@@ -131,7 +117,7 @@ def test_a_stopped_run_leaves_the_file_and_its_hashes_or_neither(clients, runtim
         else:                                               # neither
             assert how == signal.SIGKILL or _partials(folder) == []     # SIGTERM cleans up
             waiting = None
-        _wait_for_lock_release(runtime.engine)
+        wait_for_lock_release(runtime.engine, "client webpass generate")
         rerun = clients("client", "webpass", "generate", "--out", str(out))
         assert rerun.exit_code == 0, rerun.stderr
         assert _partials(folder) == []
